@@ -1,0 +1,98 @@
+/**
+ * The plan: the contract between the planner, the CLI (`buildfarm plan --json`)
+ * and the state machine. Stable and documented in the README.
+ */
+import type { Architecture, SecretRef } from '../pipeline/types.js';
+
+export type Runner = 'lambda' | 'fargate';
+
+/** What a Lambda runner invocation is billed at. */
+export interface LambdaSize {
+  /** The runner function's configured memory, MB (128 to 10240). */
+  memoryMB: number;
+  /** The runner function's /tmp, MB (512 to 10240). */
+  ephemeralStorageMB: number;
+  architecture: Architecture;
+}
+
+/** A valid Fargate task size, in the units RunTask overrides take. */
+export interface FargateSize {
+  /** CPU units, 256 to 16384. */
+  cpu: number;
+  /** MiB. */
+  memory: number;
+  /** 20 to 200. */
+  ephemeralStorageGiB: number;
+  architecture: Architecture;
+  spot: boolean;
+}
+
+export interface PlannedStage {
+  name: string;
+  wave: number;
+  runner: Runner;
+  /** Why this runner and size, in words a person reads. */
+  reason: string;
+  timeoutSeconds: number;
+  /** Direct dependencies. */
+  needs: string[];
+  /** Every stage this one depends on, directly or through others: their artifacts join the workspace. */
+  upstream: string[];
+  commands: string[];
+  env: Record<string, string>;
+  /** References only; values are fetched by the runner at run time. */
+  secrets: Record<string, SecretRef>;
+  artifacts: string[];
+  image?: string;
+  runAsRoot: boolean;
+  /** Present when `runner` is `lambda`. */
+  lambda?: LambdaSize;
+  /** The Fargate size: the stage's size when `runner` is `fargate`, the escalation size otherwise. */
+  fargate: FargateSize;
+  /** Seconds the prediction assumed (history when there is some, else the timeout). */
+  predictedDurationSeconds: number;
+  /** Where the prediction came from. */
+  predictedFrom: 'timeout' | 'history';
+  predictedCostUsd: number;
+}
+
+export interface SkippedStage {
+  name: string;
+  reason: string;
+}
+
+export interface Plan {
+  version: 1;
+  /** Stage names by wave; a wave's stages depend only on earlier waves. */
+  waves: string[][];
+  stages: PlannedStage[];
+  /** Stages left out by `if:` (and their dependents). */
+  skipped: SkippedStage[];
+  failFast: boolean;
+  cancelSuperseded: boolean;
+  region: string;
+  predictedCostUsd: number;
+}
+
+/** What the build is for: the planner evaluates `if:` against it. */
+export interface PlanContext {
+  event: 'push' | 'pull_request';
+  branch: string;
+}
+
+/** The farm's own settings that change plans. */
+export interface PlannerConfig {
+  region: string;
+  /** The Lambda runner's /tmp, MB (template parameter; default 512). */
+  lambdaEphemeralStorageMB: number;
+}
+
+/** What earlier builds measured for a stage; the report records it, the planner reads it. */
+export interface StageHistory {
+  /** Recent wall durations, ms, newest last. */
+  durationsMs: number[];
+  peakMemoryMiB: number;
+  peakDiskMiB: number;
+  /** The stage ran out of time or disk on Lambda and was escalated. */
+  escalated: boolean;
+}

@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // Several suites start real servers (s3rver, the local farm) and child processes;
+    // two cores is the machine's size, so keep the fork pool small.
+    pool: 'forks',
+    maxWorkers: 2,
+  },
+});
