@@ -4,7 +4,7 @@
 import type { FargateSize, LambdaSize, Runner } from '../plan/types.js';
 
 export type StageStatus = 'succeeded' | 'failed' | 'timed_out' | 'skipped' | 'cancelled';
-export type BuildStatus = 'succeeded' | 'failed' | 'cancelled' | 'error' | 'interrupted';
+export type BuildStatus = 'succeeded' | 'failed' | 'cancelled' | 'error' | 'interrupted' | 'skipped';
 
 export interface ArtifactEntry {
   /** Path relative to the workspace. */
