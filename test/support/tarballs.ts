@@ -3,7 +3,7 @@ import { gzipSync } from 'node:zlib';
 import { pack, type Header } from 'tar-stream';
 
 export interface TarEntry {
-  header: Header;
+  header: Partial<Header> & { name: string };
   content?: string | Buffer;
 }
 
@@ -17,7 +17,7 @@ export async function makeTarGz(entries: TarEntry[]): Promise<Buffer> {
   });
   for (const entry of entries) {
     await new Promise<void>((resolve, reject) =>
-      packer.entry(entry.header, entry.content ?? '', (error) => (error ? reject(error) : resolve())),
+      packer.entry(entry.header as Header, entry.content ?? '', (error) => (error ? reject(error) : resolve())),
     );
   }
   packer.finalize();
