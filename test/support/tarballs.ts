@@ -10,7 +10,7 @@ export interface TarEntry {
 export async function makeTarGz(entries: TarEntry[]): Promise<Buffer> {
   const packer = pack();
   const chunks: Buffer[] = [];
-  packer.on('data', (chunk: Buffer) => chunks.push(chunk));
+  packer.on('data', (chunk: unknown) => chunks.push(chunk as Buffer));
   const ended = new Promise<void>((resolve, reject) => {
     packer.on('end', resolve);
     packer.on('error', reject);
