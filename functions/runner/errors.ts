@@ -67,6 +67,11 @@ export class SnapshotTooLarge extends StageFailure {
   }
 }
 
+/** An artifact glob or a matched file points outside the workspace (`..`, an absolute path, a link leaving it). */
+export class UnsafeArtifactPath extends StageFailure {
+  override readonly name = 'UnsafeArtifactPath';
+}
+
 /** A stage failed for a reason outside the named ones (a command could not be started, for instance). */
 export class StageError extends StageFailure {
   override readonly name = 'StageError';
