@@ -109,6 +109,11 @@ export class SecretUnavailable extends InfrastructureError {
   override readonly name = 'SecretUnavailable';
 }
 
+/** The agent itself failed unexpectedly (a bug or an unreadable record): never the user's fault. */
+export class RunnerError extends InfrastructureError {
+  override readonly name = 'RunnerError';
+}
+
 /** The stage is not in the plan the runner was given. */
 export class StageNotInPlan extends InfrastructureError {
   override readonly name = 'StageNotInPlan';
