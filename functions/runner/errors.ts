@@ -114,6 +114,11 @@ export class RunnerError extends InfrastructureError {
   override readonly name = 'RunnerError';
 }
 
+/** The build's plan is not in the artifact store. */
+export class PlanMissing extends InfrastructureError {
+  override readonly name = 'PlanMissing';
+}
+
 /** The stage is not in the plan the runner was given. */
 export class StageNotInPlan extends InfrastructureError {
   override readonly name = 'StageNotInPlan';
