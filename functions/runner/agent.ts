@@ -85,7 +85,6 @@ export async function runStage(job: StageJob, deps: AgentDeps): Promise<StageRes
   let failure: StageFailure | undefined;
   let infrastructure: InfrastructureError | undefined;
   let artifacts: ArtifactEntry[] = [];
-  let commandsRun = 0;
 
   try {
     log.line(`== ${stage.name} (build ${buildId}) on ${job.runner}`);
@@ -112,7 +111,7 @@ export async function runStage(job: StageJob, deps: AgentDeps): Promise<StageRes
     for (const command of stage.commands) {
       if (deps.now() >= job.deadline) throw new StageTimeout(`the deadline passed before "${command}" could start`);
       log.line(`$ ${command}`);
-      commandsRun += 1;
+      log.sawNoSpace = false;
       const outcome = await runCommand(
         command,
         {
@@ -149,8 +148,13 @@ export async function runStage(job: StageJob, deps: AgentDeps): Promise<StageRes
   if (!infrastructure) log.line(`== ${failure ? failure.status : 'succeeded'} in ${(durationMs / 1000).toFixed(1)} s`);
   await log.close();
 
-  // Nothing is lost: the log goes up whatever happened.
-  await store(deps.store, stageLogKey(buildId, stage.name), log.contents(), 'text/plain; charset=utf-8');
+  // Nothing is lost: the log goes up whatever happened. When something already failed, that error is the one
+  // reported (a store that refused artifacts will likely refuse the log too).
+  try {
+    await store(deps.store, stageLogKey(buildId, stage.name), log.contents(), 'text/plain; charset=utf-8');
+  } catch (error) {
+    throw infrastructure ?? error;
+  }
   if (infrastructure) throw infrastructure;
 
   await store(deps.store, manifestKey(buildId, stage.name), JSON.stringify(artifacts), 'application/json');
@@ -159,7 +163,7 @@ export async function runStage(job: StageJob, deps: AgentDeps): Promise<StageRes
     stage: stage.name,
     status: failure ? failure.status : 'succeeded',
     runner: job.runner,
-    exitCode: failure ? failure.exitCode : commandsRun > 0 || stage.commands.length === 0 ? 0 : null,
+    exitCode: failure ? failure.exitCode : 0,
     ...(failure ? { errorName: failure.name } : {}),
     reason: failure ? failure.message : `${stage.commands.length} commands succeeded`,
     startedAt: new Date(startedAt).toISOString(),

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { S3ArtifactStore } from '../../functions/adapters/aws/s3-artifact-store.js';
 import type { ArtifactEntry, StageResult } from '../../functions/domain/report/types.js';
+import type { ArtifactStore } from '../../functions/ports/artifact-store.js';
 import {
   artifactKey,
   manifestKey,
@@ -13,7 +14,7 @@ import {
   stageResultKey,
 } from '../../functions/domain/storage-keys.js';
 import { raiseForResult, runStage, type StageJob } from '../../functions/runner/agent.js';
-import { CommandFailed, SecretUnavailable, SnapshotMissing, StageTimeout } from '../../functions/runner/errors.js';
+import { ArtifactUploadFailed, CommandFailed, SecretUnavailable, SnapshotMissing, StageTimeout } from '../../functions/runner/errors.js';
 import { makeGitRepo, type TempRepo } from '../support/git-repo.js';
 import { startS3rver, type RunningS3rver } from '../support/s3rver.js';
 import { CapturedOutput, MapSecrets, plannedStage, secretRef, storeSnapshot } from '../support/stages.js';
@@ -126,12 +127,12 @@ describe('Function: runStage', () => {
     }
   });
 
-  it('kills the whole process tree at the deadline, grandchildren included', async () => {
+  it.each([
+    ['a grandchild in the process group', 'sleep 300 & echo $! > grandchild.pid; wait'],
+    ['a grandchild that left the group with setsid', 'setsid sleep 300 & echo $! > grandchild.pid; wait'],
+  ])('kills the whole process tree at the deadline: %s', async (_label, command) => {
     // Prepare: the shell starts a background sleep (a grandchild of the agent) and waits on it
-    const stageJob = job(
-      { name: 'slow', commands: ['sleep 300 & echo $! > grandchild.pid; wait'] },
-      { deadline: Date.now() + 1_500 },
-    );
+    const stageJob = job({ name: 'slow', commands: [command] }, { deadline: Date.now() + 1_500 });
     // Act
     const result = await runStage(stageJob, deps());
     // Assess
@@ -285,3 +286,44 @@ function isAlive(pid: number): boolean {
     return false;
   }
 }
+
+describe('Function: runStage (store failures)', () => {
+  let s3: RunningS3rver;
+  let repo: TempRepo;
+  let workRoot: string;
+
+  beforeAll(async () => {
+    s3 = await startS3rver();
+    repo = await makeGitRepo({ 'a.txt': 'a\n' });
+    workRoot = await mkdtemp(join(tmpdir(), 'agent-fail-'));
+  });
+  afterAll(async () => {
+    await s3.stop();
+    await rm(repo.path, { recursive: true, force: true });
+    await rm(workRoot, { recursive: true, force: true });
+  });
+
+  it('throws ArtifactUploadFailed, never a success, when an artifact cannot be stored; the log still goes up', async () => {
+    // Prepare: the real store, refusing artifact keys only (as a bucket policy denying that prefix would)
+    const real = new S3ArtifactStore(s3.client, s3.bucket);
+    await storeSnapshot(real, 'refused', repo);
+    const refusing: ArtifactStore = {
+      put: (key, body, type) =>
+        key.includes('/artifacts/') ? Promise.reject(new Error('Access Denied')) : real.put(key, body, type),
+      get: (key) => real.get(key),
+      getText: (key) => real.getText(key),
+      list: (prefix) => real.list(prefix),
+    };
+    const stage = plannedStage({ name: 'build', commands: ['cp a.txt out.txt'], artifacts: ['out.txt'] });
+    // Act
+    const error = await runStage(
+      { buildId: 'refused', stage, runner: 'lambda', workRoot, deadline: Date.now() + 60_000 },
+      { store: refusing, secrets: new MapSecrets({}), now: Date.now, output: new CapturedOutput() },
+    ).catch((e: unknown) => e);
+    // Assess
+    expect(error).toBeInstanceOf(ArtifactUploadFailed);
+    expect((error as Error).message).toContain('Access Denied');
+    expect(await real.getText(stageLogKey('refused', 'build'))).toContain('ArtifactUploadFailed');
+    expect(await real.getText(stageResultKey('refused', 'build'))).toBeUndefined();
+  });
+});
