@@ -6,7 +6,9 @@
  * - links are created only after every file and directory is written, so no
  *   write can ever go through a link the archive planted; hard links must
  *   name a regular file already extracted; symbolic links must point inside
- *   the workspace, lexically and (once all links exist) after resolution;
+ *   the workspace and are written with their target lexically resolved (so a
+ *   chain like `a -> .`, `b -> a/..` cannot climb out), then checked once
+ *   more with realpath when all links exist;
  * - devices and FIFOs are skipped;
  * - the unpacked size and the entry count are capped (decompression bombs).
  */
@@ -139,7 +141,7 @@ export async function extractSnapshot(
   for (const pending of symLinks) {
     await mkdir(dirname(pending.path), { recursive: true });
     await rm(pending.path, { force: true, recursive: true });
-    await symlink(await relativeLinkText(pending), pending.path);
+    await symlink(relativeLinkText(pending), pending.path);
   }
   // Chains of links can leave the workspace even when each one looks inside on its own (`a -> .`, `b -> a/..`).
   const realRoot = await realpath(root);
@@ -198,8 +200,8 @@ function symlinkTarget(root: string, linkPath: string, header: Header): string {
   return resolved;
 }
 
-/** The link's text as written in the archive (relative), normalised. */
-async function relativeLinkText(pending: PendingLink): Promise<string> {
+/** The link's text: its lexically resolved target, relative to the link (never through other links' `..`). */
+function relativeLinkText(pending: PendingLink): string {
   const text = relative(dirname(pending.path), pending.target);
   return text === '' ? '.' : text.split(sep).join(posix.sep);
 }
