@@ -8,8 +8,11 @@ import { InvalidAllowlist } from './errors.js';
  */
 export type Allowlist = readonly string[];
 
-/** GitHub owner and repository names: letters, digits, `-`, `_`, `.`. */
-const ENTRY = /^[A-Za-z0-9_.-]+\/(\*|[A-Za-z0-9_.-]+)$/;
+/**
+ * GitHub owners are letters, digits and `-` (`_` for managed users);
+ * repository names add `.` but are never `.` or `..`.
+ */
+const ENTRY = /^[A-Za-z0-9_-]+\/(\*|(?!\.{1,2}$)[A-Za-z0-9_.-]+)$/;
 
 /** Parses `owner/*, owner/name ...` (commas or whitespace between entries). */
 export function parseAllowlist(text: string | undefined): Allowlist {
