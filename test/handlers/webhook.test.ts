@@ -20,7 +20,7 @@ const secrets = mockClient(SecretsManagerClient);
 function setup(env: Record<string, string> = {}) {
   const logger = new Logger({ serviceName: 'test', logLevel: 'SILENT' });
   const metrics = new Metrics({ namespace: 'Test', serviceName: 'webhook' });
-  vi.spyOn(metrics, 'publishStoredMetrics').mockImplementation(() => {});
+  vi.spyOn(metrics, 'publishStoredMetrics').mockReturnValue(metrics);
   const addMetric = vi.spyOn(metrics, 'addMetric');
   const appendKeys = vi.spyOn(logger, 'appendKeys');
   const handler = createWebhookHandler({ env: { ...ENV, ...env }, sns: new SNSClient({ region: 'us-east-1' }), logger, metrics });
