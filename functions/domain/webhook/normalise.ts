@@ -49,7 +49,8 @@ const ZERO_SHA = /^0{40}$/;
 export function normaliseDelivery(input: NormaliseInput): BuildDecision {
   const { event, payload } = input;
   if (event !== 'push' && event !== 'pull_request') {
-    return { build: false, reason: `event "${event}" is not built (only push and pull_request)` };
+    // The header is attacker-controlled text echoed back: keep the echo short.
+    return { build: false, reason: `event ${JSON.stringify(event.slice(0, 64))} is not built (only push and pull_request)` };
   }
   const body = record(payload, 'payload');
   const repository = record(body.repository, 'repository');
