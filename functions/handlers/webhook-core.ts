@@ -21,8 +21,12 @@ export const MAX_BODY_BYTES = 25 * 1024 * 1024;
 const MAX_DELIVERY_ID_LENGTH = 128;
 
 export interface WebhookRequest {
-  /** Header names in any case (HTTP API and Node lower-case them; this does not rely on it). */
-  headers: Record<string, string | undefined>;
+  /**
+   * Header names in any case (HTTP API and Node lower-case them; this does not
+   * rely on it). Node's `IncomingMessage.headers` fits as it is; a header sent
+   * several times (an array) is ambiguous and counts as absent.
+   */
+  headers: Record<string, string | string[] | undefined>;
   /** The raw body exactly as received: the signature covers these bytes. */
   body: Buffer | string;
 }
@@ -165,9 +169,9 @@ function respond(statusCode: number, outcome: WebhookOutcome, body: Record<strin
   return response;
 }
 
-function lowerCaseKeys(headers: Record<string, string | undefined>): Record<string, string | undefined> {
+function lowerCaseKeys(headers: WebhookRequest['headers']): Record<string, string | undefined> {
   const result: Record<string, string | undefined> = {};
-  for (const [name, value] of Object.entries(headers)) result[name.toLowerCase()] = value;
+  for (const [name, value] of Object.entries(headers)) result[name.toLowerCase()] = typeof value === 'string' ? value : undefined;
   return result;
 }
 

@@ -60,7 +60,7 @@ describe('Hostile: forged signatures', () => {
   it('defends against a valid signature lifted onto another body', async () => {
     // Prepare: a real signed delivery, then the attacker's body under its header.
     const genuine = signedRequest('push', push());
-    const forged = rawRequest(JSON.stringify({ ...push(), after: 'f'.repeat(40) }), { 'x-hub-signature-256': genuine.headers['x-hub-signature-256'] });
+    const forged = rawRequest(JSON.stringify({ ...push(), after: 'f'.repeat(40) }), { 'x-hub-signature-256': genuine.headers['x-hub-signature-256'] as string });
 
     // Act
     const { response, notifier } = await deliver(forged);
@@ -307,5 +307,20 @@ describe('Fault: SNS down at the webhook', () => {
     // Assess
     expect(response.statusCode).toBeGreaterThanOrEqual(500);
     expect(sns.commandCalls(PublishCommand)).toHaveLength(1);
+  });
+});
+
+describe('Hostile: repeated headers', () => {
+  it('defends against two signature headers (one valid, one forged): treated as missing', async () => {
+    // Prepare
+    const request = signedRequest('push', push());
+    request.headers['x-hub-signature-256'] = [request.headers['x-hub-signature-256'] as string, `sha256=${'0'.repeat(64)}`];
+
+    // Act
+    const { response, notifier } = await deliver(request);
+
+    // Assess
+    expect(response.statusCode).toBe(401);
+    expect(notifier.published).toEqual([]);
   });
 });
