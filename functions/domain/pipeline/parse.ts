@@ -230,10 +230,11 @@ class SchemaReader {
     const base = `stages.${name}`;
     this.y.record(base, { path: entry.path, value: null, at: entry.keyNode }, name);
     const fields = this.y.entries(entry, STAGE_KEYS, `a stage: a mapping of ${STAGE_KEYS.join(', ')}`);
-    if (entry.value === null) this.y.report(entry, 'the stage is empty; it needs "commands" (a list of shell commands)');
+    const atName: Field = { path: entry.path, value: entry.value, at: entry.keyNode };
+    if (entry.value === null) this.y.report(atName, 'the stage is empty; it needs "commands" (a list of shell commands)');
     const field = (key: string) => fields.find((f) => f.key === key);
 
-    const commands = this.commands(base, field('commands'), entry);
+    const commands = this.commands(base, field('commands'), atName);
     const needs = (field('needs') && this.y.stringList(field('needs')!, 'a stage name')) ?? [];
 
     const own = this.stageResources(`${base}.resources`, field('resources'));
