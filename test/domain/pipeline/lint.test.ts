@@ -32,7 +32,7 @@ function issuesOf(text: string, file: string): PipelineIssue[] {
   return [];
 }
 
-const short = (issue: PipelineIssue) => `${issue.line}:${issue.column} ${issue.path}: ${issue.message}`;
+const short = (issue: PipelineIssue) => `${issue.line}:${issue.column} ${issue.path ? `${issue.path}: ` : ''}${issue.message}`;
 
 describe('Function: lintPipeline (fixtures)', () => {
   it('has a fixture for every lint rule', () => {
