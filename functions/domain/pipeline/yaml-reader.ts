@@ -35,6 +35,9 @@ export interface MapEntry extends Field {
   keyNode: Node;
 }
 
+/** Past this many, more syntax errors are usually echoes of the first ones. */
+const MAX_SYNTAX_ISSUES = 20;
+
 export type LoadResult = { ok: true; reader: YamlReader } | { ok: false; issues: PipelineIssue[] };
 
 /**
@@ -63,13 +66,20 @@ export function loadYaml(text: string, file: string): LoadResult {
   const doc = parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: false });
   const problems = [...doc.errors, ...doc.warnings];
   if (problems.length > 0) {
-    return {
-      ok: false,
-      issues: problems.map((problem) => {
-        const pos = lineCounter.linePos(problem.pos[0]);
-        return { file, line: pos.line, column: pos.col, path: '', message: `YAML: ${firstLine(problem.message)}` };
-      }),
-    };
+    const issues: PipelineIssue[] = problems.slice(0, MAX_SYNTAX_ISSUES).map((problem) => {
+      const pos = lineCounter.linePos(problem.pos[0]);
+      // yaml catches its own stack overflow on pathological nesting and reports it under this code.
+      const message =
+        problem.code === 'RESOURCE_EXHAUSTION'
+          ? 'the document is nested too deeply to read; a pipeline file needs only a few levels'
+          : `YAML: ${firstLine(problem.message)}`;
+      return { file, line: pos.line, column: pos.col, path: '', message };
+    });
+    if (problems.length > MAX_SYNTAX_ISSUES) {
+      const last = issues[issues.length - 1];
+      issues.push({ ...last, message: `... and ${problems.length - MAX_SYNTAX_ISSUES} more YAML errors; fix the first ones and validate again` });
+    }
+    return { ok: false, issues };
   }
 
   try {

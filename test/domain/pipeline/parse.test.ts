@@ -417,3 +417,30 @@ describe('Function: readPipeline', () => {
     expect(reading.pipeline?.stages[0].needs).toEqual(['zz']);
   });
 });
+
+describe('Function: parsePipeline (pathological YAML)', () => {
+  it('reports block nesting too deep for the YAML parser as one clear issue', () => {
+    // Prepare: compact nested sequences take two bytes per level
+    const text = lines('version: 1', 'stages:', '  a:', '    commands:', `      ${'- '.repeat(20_000)}x`);
+
+    // Act
+    const issues = issuesOf(text);
+
+    // Assess
+    expect(issues).toHaveLength(1);
+    expect(issues[0].message).toBe('the document is nested too deeply to read; a pipeline file needs only a few levels');
+    expect(issues[0].line).toBe(5);
+  });
+
+  it('stops listing YAML errors after 20 and says how many more there are', () => {
+    // Prepare: every "- a:" on the key's line is a separate syntax error
+    const text = `version: 1\nx: ${'- a: '.repeat(100)}x\n`;
+
+    // Act
+    const issues = issuesOf(text);
+
+    // Assess
+    expect(issues).toHaveLength(21);
+    expect(issues[20].message).toMatch(/^\.\.\. and \d+ more YAML errors; fix the first ones and validate again$/);
+  });
+});
