@@ -297,7 +297,7 @@ class SchemaReader {
 
   private commands(base: string, entry: Field | undefined, stage: Field): string[] {
     if (!entry) {
-      if (stage.value !== null && this.isMapping(stage)) {
+      if (stage.value !== null && this.isMapping(stage) && !this.y.wasSuggested(stage.path, 'commands')) {
         this.y.report(stage, 'missing "commands"; a stage needs at least one shell command');
       }
       return [];

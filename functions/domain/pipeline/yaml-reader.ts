@@ -102,6 +102,8 @@ export function loadYaml(text: string, file: string): LoadResult {
 
 export class YamlReader {
   readonly issues: PipelineIssue[] = [];
+  /** Keys suggested for typos, by the mapping's path: a typo already explains a missing key. */
+  readonly #suggested = new Map<string, Set<string>>();
 
   constructor(
     private readonly doc: Document,
@@ -182,6 +184,7 @@ export class YamlReader {
       if (allowed && !allowed.includes(key)) {
         const guess = closest(key, allowed);
         const hint = guess ? ` (did you mean ${JSON.stringify(guess)}?)` : '';
+        if (guess) this.#suggested.set(field.path, (this.#suggested.get(field.path) ?? new Set()).add(guess));
         this.report({ path, at: keyNode }, `unknown key ${JSON.stringify(key)}${hint}; allowed keys: ${allowed.join(', ')}`);
         continue;
       }
@@ -189,6 +192,11 @@ export class YamlReader {
       result.push({ key, path, value, at: value ?? keyNode, keyNode });
     }
     return result;
+  }
+
+  /** Whether a typo in the mapping at `path` was already pointed at `key`. */
+  wasSuggested(path: string, key: string): boolean {
+    return this.#suggested.get(path)?.has(key) ?? false;
   }
 
   /** A string, or a number/boolean written where a string is expected (kept as written). */
