@@ -1,3 +1,4 @@
+import { isMap } from 'yaml';
 import { PipelineInvalid, type PipelineIssue } from '../errors.js';
 import type { FieldSites } from './field-sites.js';
 import { DEFAULT_RESOURCES, DEFAULT_TIMEOUT_SECONDS } from './limits.js';
@@ -145,6 +146,9 @@ class SchemaReader {
     const triggers: Triggers = {};
     for (const event of this.y.entries(entry, EVENTS, 'a mapping of push and/or pull_request to filters')) {
       triggers[event.key as EventName] = this.filter(event);
+    }
+    if (value === null || (isEmptyMapping(value) && Object.keys(triggers).length === 0)) {
+      this.y.report(entry, 'lists no events, so nothing would ever build; list push and/or pull_request, or remove "on" to build on both');
     }
     return triggers;
   }
@@ -448,6 +452,10 @@ class SchemaReader {
     if (typeof raw === 'object') return 'a mapping';
     return typeof raw === 'string' ? JSON.stringify(raw) : String(raw);
   }
+}
+
+function isEmptyMapping(node: unknown): boolean {
+  return isMap(node) && node.items.length === 0;
 }
 
 function dedupe(issues: PipelineIssue[]): PipelineIssue[] {

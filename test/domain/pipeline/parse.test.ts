@@ -305,6 +305,15 @@ describe('Function: parsePipeline', () => {
       expect(paths).toEqual(['on.push.branch', 'defaults.spot', 'defaults.resources.ram', 'stages.a.if.events']);
     });
 
+    it('refuses an "on" that lists no events, since nothing would ever build', () => {
+      const stages = ['stages:', '  a: { commands: [x] }'];
+      for (const on of ['on:', 'on: {}']) {
+        expect(issuesOf(lines('version: 1', on, ...stages)).map((issue) => `${issue.path}: ${issue.message}`)).toEqual([
+          'on: lists no events, so nothing would ever build; list push and/or pull_request, or remove "on" to build on both',
+        ]);
+      }
+    });
+
     it('requires version and stages, and says what to add', () => {
       expect(issuesOf('on: push\n').map(short)).toEqual([
         '1:1 version: missing; add "version: 1" (the only format version)',
