@@ -279,6 +279,11 @@ export class YamlReader {
     return values;
   }
 
+  /** A mapping (not a scalar, a list or nothing). */
+  isMapping(field: Field): boolean {
+    return field.value !== null && isMap(field.value);
+  }
+
   isList(node: Node | null): boolean {
     return node !== null && isSeq(node);
   }

@@ -2,7 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PipelineInvalid, type PipelineIssue } from '../../../functions/domain/errors.js';
-import { findCycles, LINT_RULES, lintPipeline } from '../../../functions/domain/pipeline/lint.js';
+import { LINT_RULES, lintPipeline } from '../../../functions/domain/pipeline/lint.js';
 import { parsePipeline, readPipeline } from '../../../functions/domain/pipeline/parse.js';
 
 /**
@@ -114,48 +114,5 @@ describe('Function: lintPipeline', () => {
     expect(messages).toHaveLength(2);
     expect(messages[0]).toContain('custom images need Fargate');
     expect(messages[1]).toContain("Lambda's hard limit of 15 minutes (900 s)");
-  });
-});
-
-describe('Function: findCycles', () => {
-  const pipelineOf = (needs: Record<string, string[]>) =>
-    readPipeline(['version: 1', 'stages:', ...Object.entries(needs).map(([name, list]) => `  ${name}: { commands: [x], needs: [${list.join(', ')}] }`)].join('\n'))
-      .pipeline!;
-
-  it('names a two-stage cycle in order from the first stage in the file', () => {
-    expect(findCycles(pipelineOf({ a: ['b'], b: ['a'] }))).toEqual([['a', 'b', 'a']]);
-  });
-
-  it('reports one cycle per tangle and ignores acyclic parts', () => {
-    // Prepare
-    const pipeline = pipelineOf({ x: [], a: ['b'], b: ['c'], c: ['a', 'x'], d: ['e'], e: ['d'], f: ['a'] });
-
-    // Act
-    const cycles = findCycles(pipeline);
-
-    // Assess
-    expect(cycles).toEqual([
-      ['a', 'b', 'c', 'a'],
-      ['d', 'e', 'd'],
-    ]);
-  });
-
-  it('leaves self-needs to their own rule', () => {
-    expect(findCycles(pipelineOf({ a: ['a'] }))).toEqual([]);
-  });
-
-  it('handles a long chain of needs without recursion limits', () => {
-    // Prepare: 3000 stages, each needing the previous one, and the first needing the last
-    const needs: Record<string, string[]> = {};
-    for (let i = 0; i < 3000; i++) needs[`s${i}`] = [i === 0 ? 's2999' : `s${i - 1}`];
-
-    // Act
-    const cycles = findCycles(pipelineOf(needs));
-
-    // Assess
-    expect(cycles).toHaveLength(1);
-    expect(cycles[0]).toHaveLength(3001);
-    expect(cycles[0][0]).toBe('s0');
-    expect(cycles[0][1]).toBe('s2999');
   });
 });
