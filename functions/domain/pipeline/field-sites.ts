@@ -1,4 +1,4 @@
-import type { PipelineIssue } from '../errors.js';
+import type { PipelineIssue, SourceLocation } from '../errors.js';
 
 /**
  * Where a field of the normalised pipeline was written. Parse records one site
@@ -40,6 +40,12 @@ export class FieldSites {
       if (parent === undefined) return { path: key, line: 1, column: 1 };
       current = parent;
     }
+  }
+
+  /** Where the field (or its nearest recorded parent) is written. */
+  locate(key: string): SourceLocation {
+    const { line, column } = this.nearest(key);
+    return { file: this.file, line, column };
   }
 
   /** An issue at the field's site; its path is where the user wrote the field. */

@@ -49,12 +49,21 @@ export interface PipelineReading {
  * formatted list, meant to be printed without a stack trace.
  */
 export function parsePipeline(text: string, file = '.buildfarm.yml'): Pipeline {
+  return parsePipelineWithSites(text, file).pipeline;
+}
+
+/**
+ * `parsePipeline`, also returning where each field was written, so later
+ * checks (the planner's) can point at a line: pass
+ * `(path) => sites.locate(path)` as the planner's `locate`.
+ */
+export function parsePipelineWithSites(text: string, file = '.buildfarm.yml'): { pipeline: Pipeline; sites: FieldSites } {
   const reading = readPipeline(text, file);
   const issues = [...reading.issues];
   if (reading.pipeline && reading.sites) issues.push(...lintPipeline(reading.pipeline, reading.sites));
   const unique = dedupe(issues).sort((a, b) => a.line - b.line || a.column - b.column);
-  if (unique.length > 0 || !reading.pipeline) throw new PipelineInvalid(unique);
-  return reading.pipeline;
+  if (unique.length > 0 || !reading.pipeline || !reading.sites) throw new PipelineInvalid(unique);
+  return { pipeline: reading.pipeline, sites: reading.sites };
 }
 
 /**

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PipelineInvalid, formatIssue, type PipelineIssue } from '../../../functions/domain/errors.js';
-import { parsePipeline, readPipeline } from '../../../functions/domain/pipeline/parse.js';
+import { parsePipeline, parsePipelineWithSites, readPipeline } from '../../../functions/domain/pipeline/parse.js';
 import type { Pipeline } from '../../../functions/domain/pipeline/types.js';
 
 const FULL_EXAMPLE = readFileSync(join(import.meta.dirname, '../../fixtures/pipeline/full.yml'), 'utf8');
@@ -450,5 +450,20 @@ describe('Function: parsePipeline (pathological YAML)', () => {
     // Assess
     expect(issues).toHaveLength(21);
     expect(issues[20].message).toMatch(/^\.\.\. and \d+ more YAML errors; fix the first ones and validate again$/);
+  });
+});
+
+describe('Function: parsePipelineWithSites', () => {
+  it('locates stage fields, inherited ones at their defaults line, and unknown ones at the nearest parent', () => {
+    // Prepare
+    const text = lines('version: 1', 'defaults:', '  runner: lambda', 'stages:', '  build:', '    commands: [make]', '    timeout: 5m');
+
+    // Act
+    const { sites } = parsePipelineWithSites(text, 'p.yml');
+
+    // Assess
+    expect(sites.locate('stages.build.timeout')).toEqual({ file: 'p.yml', line: 7, column: 14 });
+    expect(sites.locate('stages.build.runner')).toEqual({ file: 'p.yml', line: 3, column: 11 });
+    expect(sites.locate('stages.build.resources.disk')).toEqual({ file: 'p.yml', line: 5, column: 3 });
   });
 });
