@@ -261,7 +261,7 @@ export class YamlReader {
     if (node !== null && isScalar(node)) {
       const one = this.text(field, what);
       if (one === undefined) return undefined;
-      this.record(`${key}[0]`, { ...field, path: `${field.path}` }, one);
+      this.record(`${key}[0]`, field, one);
       return [one];
     }
     const items = this.items(field);
