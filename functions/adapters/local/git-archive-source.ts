@@ -6,7 +6,7 @@
  * whichever provider made the snapshot.
  */
 import { spawn } from 'node:child_process';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import type { SourceProvider, SourceRequest } from '../../ports/source-provider.js';
 import { SourceUnavailable } from '../source-errors.js';
 
@@ -25,15 +25,18 @@ export class GitArchiveSource implements SourceProvider {
       cwd: this.repositoryPath,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    // Read stdout at once: Node resumes (and so discards) a child's unread output when the child exits, and
+    // the caller may only start reading after git is done.
+    const archive = new PassThrough();
+    child.stdout.pipe(archive, { end: false });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
-    child.on('error', (error) => child.stdout.destroy(this.gitMissingOr(error)));
+    child.on('error', (error) => archive.destroy(this.gitMissingOr(error)));
     child.on('close', (code) => {
-      if (code !== 0) {
-        child.stdout.destroy(new SourceUnavailable(`git archive ${commit} failed (exit ${code}): ${stderr.trim()}`));
-      }
+      if (code === 0) archive.end();
+      else archive.destroy(new SourceUnavailable(`git archive ${commit} failed (exit ${code}): ${stderr.trim()}`));
     });
-    return child.stdout;
+    return archive;
   }
 
   private git(args: string[], request: SourceRequest): Promise<string> {

@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GitArchiveSource } from '../../../functions/adapters/local/git-archive-source.js';
 import { SourceUnavailable } from '../../../functions/adapters/source-errors.js';
@@ -28,6 +29,19 @@ describe('Class: GitArchiveSource', () => {
       expect(await readFile(join(workspace, 'hello.txt'), 'utf8')).toBe('hello\n');
       expect(await readFile(join(workspace, 'dir/x.txt'), 'utf8')).toBe('x\n');
       await rm(workspace, { recursive: true, force: true });
+    });
+
+    it('keeps the whole archive when the caller starts reading only after git has exited', async () => {
+      // Prepare: Node discards a child's unread stdout when the child exits, so a late reader must still get it all
+      const source = new GitArchiveSource(repo.path);
+      const stream = await source.snapshot({ repository: 'me/project', sha: repo.sha });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      // Act
+      const chunks: Buffer[] = [];
+      for await (const chunk of stream) chunks.push(chunk as Buffer);
+      // Assess
+      const tar = gunzipSync(Buffer.concat(chunks));
+      expect(tar.toString('latin1')).toContain('hello.txt');
     });
 
     it('fails clearly for a commit the repository does not have', async () => {
