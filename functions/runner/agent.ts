@@ -94,17 +94,14 @@ export async function runStage(job: StageJob, deps: AgentDeps): Promise<StageRes
         `stage "${stage.name}" needs secrets (${Object.keys(stage.secrets).join(', ')}), which are never given to pull requests from forks`,
       );
     }
-    await prepareWorkspace(
-      {
-        buildId,
-        upstream: stage.upstream,
-        workspace,
-        limitBytes: diskLimitBytes ?? DEFAULT_WORKSPACE_LIMIT_BYTES,
-        limitIsDisk: diskLimitBytes !== undefined,
-      },
-      deps.store,
-      log,
-    );
+    const workspaceRequest = {
+      buildId,
+      upstream: stage.upstream,
+      workspace,
+      limitBytes: diskLimitBytes ?? DEFAULT_WORKSPACE_LIMIT_BYTES,
+      limitIsDisk: diskLimitBytes !== undefined,
+    };
+    await beforeDeadline(job, deps, 'preparing the workspace', prepareWorkspace(workspaceRequest, deps.store, log));
     peaks.noteDisk(await diskUsageBytes(job.workRoot));
 
     const env = commandEnv(job, { workspace, home, tmp }, secretValues);
@@ -132,7 +129,12 @@ export async function runStage(job: StageJob, deps: AgentDeps): Promise<StageRes
 
     const found = await findArtifacts(workspace, stage.artifacts);
     for (const pattern of found.unmatched) log.line(`warning: artifact path "${pattern}" matched no file`);
-    artifacts = await uploadArtifacts(workspace, found.files, { buildId, stage: stage.name }, deps.store);
+    artifacts = await beforeDeadline(
+      job,
+      deps,
+      'uploading artifacts',
+      uploadArtifacts(workspace, found.files, { buildId, stage: stage.name }, deps.store),
+    );
     if (artifacts.length > 0) log.line(`== ${artifacts.length} artifacts stored`);
   } catch (error) {
     if (error instanceof StageFailure) failure = error;
@@ -178,6 +180,28 @@ export async function runStage(job: StageJob, deps: AgentDeps): Promise<StageRes
   };
   await store(deps.store, stageResultKey(buildId, stage.name), JSON.stringify(result), 'application/json');
   return result;
+}
+
+/**
+ * Settles with `work`, or fails with StageTimeout once the deadline passes
+ * (a slow download or upload must not run into the runner's own hard limit,
+ * where the stage would end without a result). The abandoned work is left
+ * to finish or fail on its own; its outcome is ignored.
+ */
+async function beforeDeadline<T>(job: StageJob, deps: AgentDeps, what: string, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(
+      () => reject(new StageTimeout(`the deadline passed while ${what}`)),
+      Math.max(0, job.deadline - deps.now()),
+    );
+  });
+  work.catch(() => undefined);
+  try {
+    return await Promise.race([work, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**

@@ -143,6 +143,32 @@ describe('Function: runStage', () => {
     expect(isAlive(pid)).toBe(false);
   });
 
+  it('times out while the workspace is still downloading, rather than running into the runner\'s hard limit', async () => {
+    // Prepare: a store that takes 30 s to start sending the snapshot
+    const slow: ArtifactStore = {
+      put: (key, body, type) => store.put(key, body, type),
+      get: async (key) => {
+        if (key.endsWith('source.tar.gz')) await new Promise((resolve) => setTimeout(resolve, 30_000).unref());
+        return store.get(key);
+      },
+      getText: (key) => store.getText(key),
+      list: (prefix) => store.list(prefix),
+    };
+    const stageJob = job({ name: 'late', commands: ['echo never'] }, { deadline: Date.now() + 1_000 });
+    // Act
+    const result = await runStage(stageJob, { ...deps(), store: slow });
+    // Assess
+    expect(result).toMatchObject({ status: 'timed_out', errorName: 'StageTimeout' });
+    expect(result.reason).toContain('preparing the workspace');
+  });
+
+  it('reports a command killed by SIGKILL it did not send as OutOfMemory (what the OOM killer does)', async () => {
+    // Act
+    const result = await runStage(job({ name: 'oom', commands: ['kill -9 $$'] }), deps());
+    // Assess
+    expect(result).toMatchObject({ status: 'failed', errorName: 'OutOfMemory', exitCode: null });
+  });
+
   it('stops a stage that fills the disk past its limit with OutOfDisk', async () => {
     // Prepare
     const stageJob = job(
