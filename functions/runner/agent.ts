@@ -125,6 +125,12 @@ export async function runStage(job: StageJob, deps: AgentDeps): Promise<StageRes
       );
       const failed = failureOf(outcome, command, log, peaks, job);
       if (failed) throw failed;
+      // A short command can finish between two disk samples: measure once more before going on.
+      const used = await diskUsageBytes(job.workRoot);
+      peaks.noteDisk(used);
+      if (diskLimitBytes !== undefined && used > diskLimitBytes) {
+        throw new OutOfDisk(`after "${command}" the stage uses more than the ${job.diskLimitMiB} MiB disk limit`);
+      }
     }
 
     const found = await findArtifacts(workspace, stage.artifacts);
@@ -167,7 +173,7 @@ export async function runStage(job: StageJob, deps: AgentDeps): Promise<StageRes
     runner: job.runner,
     exitCode: failure ? failure.exitCode : 0,
     ...(failure ? { errorName: failure.name } : {}),
-    reason: failure ? failure.message : `${stage.commands.length} commands succeeded`,
+    reason: failure ? log.mask(failure.message) : `${stage.commands.length} commands succeeded`,
     startedAt: new Date(startedAt).toISOString(),
     finishedAt: new Date(finishedAt).toISOString(),
     durationMs,

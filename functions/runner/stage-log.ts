@@ -35,7 +35,12 @@ export class StageLog {
 
   /** Writes a line the agent itself says (masked too: a command line may contain a value). */
   line(text: string): void {
-    this.raw(new SecretMasker(this.secrets).mask(text) + '\n');
+    this.raw(this.mask(text) + '\n');
+  }
+
+  /** The text with every secret value replaced (for anything that leaves the agent, such as the result's reason). */
+  mask(text: string): string {
+    return new SecretMasker(this.secrets).mask(text);
   }
 
   /** Writes already-masked text. */

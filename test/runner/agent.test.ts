@@ -182,6 +182,16 @@ describe('Function: runStage', () => {
     expect(result.peakDiskMiB).toBeGreaterThan(8);
   });
 
+  it('fails a short command that leaves the stage over its disk limit with OutOfDisk', async () => {
+    // Prepare: the command is done long before the next disk sample
+    const stageJob = job({ name: 'quickfill', commands: ['head -c 20000000 /dev/zero > filler.bin', 'echo never'] }, { diskLimitMiB: 8 });
+    // Act
+    const result = await runStage(stageJob, deps());
+    // Assess
+    expect(result).toMatchObject({ status: 'failed', errorName: 'OutOfDisk' });
+    expect(result.reason).toContain('head -c 20000000');
+  });
+
   it('stops a stage whose processes grow past the memory limit with OutOfMemory', async () => {
     // Prepare: a child node process holding 200 MB, against a 100 MiB limit
     const hog = `"${process.execPath}" -e "globalThis.keep = Buffer.alloc(200e6, 1); setTimeout(() => {}, 30000)"`;
