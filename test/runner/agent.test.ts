@@ -10,6 +10,7 @@ import type { ArtifactStore } from '../../functions/ports/artifact-store.js';
 import {
   artifactKey,
   manifestKey,
+  sourceKey,
   stageLogKey,
   stageResultKey,
 } from '../../functions/domain/storage-keys.js';
@@ -17,6 +18,7 @@ import { raiseForResult, runStage, type StageJob } from '../../functions/runner/
 import { ArtifactUploadFailed, CommandFailed, SecretUnavailable, SnapshotMissing, StageTimeout } from '../../functions/runner/errors.js';
 import { makeGitRepo, type TempRepo } from '../support/git-repo.js';
 import { startS3rver, type RunningS3rver } from '../support/s3rver.js';
+import { file, makeTarGz } from '../support/tarballs.js';
 import { CapturedOutput, MapSecrets, plannedStage, secretRef, storeSnapshot } from '../support/stages.js';
 
 describe('Function: runStage', () => {
@@ -250,6 +252,19 @@ describe('Function: runStage', () => {
     expect(error).toBeInstanceOf(SecretUnavailable);
     expect(await store.getText(stageLogKey(buildId, 'deploy'))).toContain('SecretUnavailable');
     expect(await store.getText(stageResultKey(buildId, 'deploy'))).toBeUndefined();
+  });
+
+  it('fails the stage with UnsafeArchive for a hostile snapshot, writing nothing outside its work root', async () => {
+    // Prepare: a snapshot whose second entry climbs out of the workspace
+    const hostile = await makeTarGz([file('top/ok.txt', 'ok'), file('top/../../../escaped-by-snapshot.txt', 'x')]);
+    await store.put(sourceKey(buildId), hostile);
+    // Act
+    const result = await runStage(job({ name: 'build', commands: ['echo never'] }), deps());
+    // Assess
+    expect(result).toMatchObject({ status: 'failed', errorName: 'UnsafeArchive', exitCode: null });
+    expect(result.reason).toContain('top/../../../escaped-by-snapshot.txt');
+    expect(existsSync(join(workRoot, '..', 'escaped-by-snapshot.txt'))).toBe(false);
+    expect(existsSync(join(workRoot, 'escaped-by-snapshot.txt'))).toBe(false);
   });
 
   it('throws SnapshotMissing when the build has no snapshot', async () => {
