@@ -1,0 +1,84 @@
+/**
+ * Orchestration and storage usage of a build, estimated from what it did. Step Functions bills
+ * every state entered (retries included, https://aws.amazon.com/step-functions/pricing/), but a
+ * running execution cannot read its own history cheaply, so the report counts the states each
+ * stage's path through `statemachines/build.asl.json` enters. Retries of throttled or
+ * capacity-starved calls are not visible in the records and are not counted. The local runner
+ * counts the interpreter's real events, and the tests hold this estimate to that count.
+ */
+import type { S3RequestCount } from './cost-model.js';
+import type { StageRunRecord } from './run-record.js';
+import type { StageResult } from './types.js';
+
+export interface UsageStage {
+  name: string;
+  upstream: string[];
+  result?: StageResult;
+  run?: StageRunRecord;
+  /** Skipped by `Select stages` (a result record written, no runner started). */
+  skippedBySelection: boolean;
+}
+
+export interface UsageInput {
+  planned: boolean;
+  /** Stage names by wave, as the `Run waves` Map iterated over them. */
+  waves: string[][];
+  stages: UsageStage[];
+}
+
+/** States entered by one stage's iteration of `Run stages`. */
+export function stageTransitions(stage: UsageStage): number {
+  if (stage.skippedBySelection || !stage.result) return 0;
+  const run = stage.run;
+  // `Choose runner` + `Run on Lambda`, then `Record stage error` when the invocation failed.
+  if (!run || run.runner === 'lambda') return run ? 3 : 2;
+  let count = 1; // Choose runner
+  if (run.escalation) count += 1; // Run on Lambda, caught into the Fargate path
+  count += 1; // Prepare Fargate task
+  if (!run.fargate) return count + 1; // Record stage error (prepare or RunTask failed)
+  count += 2; // Run Fargate task + Record Fargate result
+  if (run.fargate.spotFallback) count += 3; // Spot capacity? + Fall back to on-demand + Run Fargate task again
+  return count;
+}
+
+export function estimateStateTransitions(input: UsageInput): number {
+  const planAndReport = 2;
+  if (!input.planned) return planAndReport;
+  const waves = 1 + input.waves.length * 2; // Run waves + (Select stages + Run stages) per wave
+  return planAndReport + waves + input.stages.reduce((sum, stage) => sum + stageTransitions(stage), 0);
+}
+
+/**
+ * S3 requests by the plan, schedule, stage and report tasks, per the key layout in
+ * `record-keys.ts`. Multipart uploads count as one request here.
+ */
+export function estimateS3Requests(input: UsageInput): S3RequestCount {
+  const count = { put: 2, get: 1 }; // Plan: PUT source + PUT plan, GET source to read the pipeline file
+  if (!input.planned) return count;
+  const artifactsOf = new Map(input.stages.map((s) => [s.name, s.result?.artifactCount ?? 0]));
+  // Select stages: per wave, GET plan + GET the result of every stage of the earlier waves.
+  let earlierStages = 0;
+  for (const wave of input.waves) {
+    count.get += 1 + earlierStages;
+    earlierStages += wave.length;
+  }
+  for (const stage of input.stages) {
+    if (stage.skippedBySelection) {
+      count.put += 1; // the skipped result record
+      continue;
+    }
+    if (!stage.result) continue;
+    // Stage agent: GET plan, source, each upstream manifest and artifact; PUT log, manifest, result, artifacts.
+    count.get += 2 + stage.upstream.length + stage.upstream.reduce((n, up) => n + (artifactsOf.get(up) ?? 0), 0);
+    count.put += 3 + stage.result.artifactCount;
+    // Record Fargate result / Record stage error: GET result, PUT run record.
+    if (stage.run) {
+      count.get += 1;
+      count.put += 1;
+    }
+  }
+  // Report: GET plan, and result, run record and manifest of each stage; PUT report.
+  count.get += 1 + input.stages.length * 3;
+  count.put += 1;
+  return count;
+}

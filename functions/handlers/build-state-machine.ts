@@ -1,0 +1,193 @@
+/**
+ * The contract between `statemachines/build.asl.json` and the task handlers: the
+ * `DefinitionSubstitutions` placeholders (the template and the tests read this list) and every
+ * task's input and output. Payloads stay tiny: the full plan, results, logs and artifacts live in
+ * S3 and only keys and routing fields travel through the execution (256 KiB per state).
+ */
+import type { BuildRequest } from '../domain/build-request.js';
+import type { Architecture } from '../domain/pipeline/types.js';
+import type { Runner } from '../domain/plan/types.js';
+import type { CapacityProvider } from '../domain/report/run-record.js';
+import type { BuildStatus, StageStatus } from '../domain/report/types.js';
+
+export const BUILD_STATE_MACHINE_FILE = 'statemachines/build.asl.json';
+
+/** Every `${Name}` in the definition, with what SAM substitutes. */
+export const BUILD_STATE_MACHINE_PLACEHOLDERS = {
+  PlanFunctionArn: 'ARN of the plan function (handlers/plan.ts)',
+  ScheduleFunctionArn: 'ARN of the schedule function (handlers/schedule.ts): Select stages, Record ... tasks',
+  ReportFunctionArn: 'ARN of the report function (handlers/report.ts)',
+  LambdaRunnerFunctionArn: 'ARN of the default Lambda runner function',
+  FargatePrepareFunctionArn: 'ARN of the fargate-prepare function',
+  ClusterArn: 'ARN of the ECS cluster with the FARGATE and FARGATE_SPOT capacity providers',
+  SubnetIds: 'Comma-separated subnet ids for the tasks',
+  SecurityGroupIds: 'Comma-separated security group ids for the tasks',
+  AssignPublicIp: 'ENABLED (public subnets without NAT) or DISABLED',
+  MaxStageConcurrency: 'Most stages of one wave running at once (a positive integer, as text)',
+} as const;
+
+export type BuildStateMachinePlaceholder = keyof typeof BUILD_STATE_MACHINE_PLACEHOLDERS;
+
+/** The execution input. */
+export interface BuildExecutionInput {
+  buildId: string;
+  request: BuildRequest;
+}
+
+/** A Step Functions error as a Catch puts it in the state (`Cause` is text: on AWS, JSON for Lambda and ECS errors). */
+export interface CaughtError {
+  Error: string;
+  Cause?: string;
+}
+
+// ---- Plan -----------------------------------------------------------------------------------
+
+export interface PlanTaskInput extends BuildExecutionInput {
+  /** `${LambdaRunnerFunctionArn}`: the runner for stages no memory tier function is configured for. */
+  lambdaRunnerFunctionArn: string;
+  /** `${MaxStageConcurrency}`, as text. */
+  maxStageConcurrency: string;
+}
+
+/** The routing fields of a planned stage: all the state machine reads. */
+export interface SlimStage {
+  name: string;
+  runner: Runner;
+  /** The Lambda runner function to invoke (memory tiers), when `runner` is `lambda`. */
+  lambdaFunction: string;
+  lambda: { memoryMB: number; ephemeralStorageMB: number; architecture: Architecture } | null;
+  fargate: { cpu: number; memory: number; ephemeralStorageGiB: number; architecture: Architecture; spot: boolean };
+}
+
+export interface SlimWave {
+  index: number;
+  stages: SlimStage[];
+}
+
+export interface PlanTaskOutput {
+  planKey: string;
+  /** False when the pipeline's triggers do not match the push or pull request. */
+  build: boolean;
+  reason: string;
+  failFast: boolean;
+  maxStageConcurrency: number;
+  waves: SlimWave[];
+}
+
+// ---- Schedule (one function, three tasks) ---------------------------------------------------
+
+export interface SelectStagesInput {
+  action: 'selectStages';
+  buildId: string;
+  planKey: string;
+  failFast: boolean;
+  wave: SlimWave;
+}
+
+export interface SelectStagesOutput {
+  run: SlimStage[];
+  skipped: string[];
+}
+
+/** One iteration of `Run stages`: its state as the states pass it along. */
+export interface StageIterationState {
+  buildId: string;
+  planKey: string;
+  stage: SlimStage;
+  /** Set by the Catch that escalates a Lambda stage to Fargate. */
+  escalation: CaughtError | null;
+  /** Set by `Prepare Fargate task`. */
+  fargate: FargatePrepared | null;
+  /** The `.sync` output on success. */
+  task: EcsTask | null;
+  /** The caught `States.TaskFailed` (task JSON in `Cause`). */
+  taskFailure: CaughtError | null;
+  error: CaughtError | null;
+}
+
+export interface RecordStageErrorInput {
+  action: 'recordStageError';
+  buildId: string;
+  planKey: string;
+  stage: SlimStage;
+  /** The path the stage was on when the error came: lambda, or fargate after preparing or escalating. */
+  capacityProvider: CapacityProvider | null;
+  escalation: CaughtError | null;
+  error: CaughtError;
+}
+
+export interface RecordFargateResultInput {
+  action: 'recordFargateResult';
+  buildId: string;
+  planKey: string;
+  stage: SlimStage;
+  capacityProvider: CapacityProvider;
+  escalation: CaughtError | null;
+  task: EcsTask | null;
+  taskFailure: CaughtError | null;
+}
+
+export type ScheduleTaskInput = SelectStagesInput | RecordStageErrorInput | RecordFargateResultInput;
+
+/** What an iteration of `Run stages` returns: a line, not the result record. */
+export interface StageSummary {
+  stage: string;
+  status: StageStatus;
+}
+
+// ---- Fargate --------------------------------------------------------------------------------
+
+/** What the fargate-prepare function returns (lambda:invoke Payload), ready for RunTask. */
+export interface FargatePrepared {
+  taskDefinitionArn: string;
+  /** `FARGATE_SPOT` when the stage opted in, else `FARGATE`; the Spot fallback rewrites it. */
+  capacityProvider: CapacityProvider;
+  /**
+   * RunTask `overrides`, PascalCase as the `.sync` integration takes them: `Cpu` and `Memory` as
+   * strings, `EphemeralStorage.SizeInGiB` only when above the default 20 (the API takes 21 to
+   * 200), `ContainerOverrides`. At most 8,192 characters in all.
+   */
+  overrides: EcsTaskOverride;
+}
+
+export interface EcsTaskOverride {
+  Cpu: string;
+  Memory: string;
+  EphemeralStorage?: { SizeInGiB: number };
+  ContainerOverrides: {
+    Name: string;
+    Command?: string[];
+    Environment?: { Name: string; Value: string }[];
+  }[];
+}
+
+/** The part of the `ecs:runTask.sync` output (a DescribeTasks task, timestamps in epoch ms) we read. */
+export interface EcsTask {
+  TaskArn?: string;
+  LastStatus?: string;
+  StopCode?: string;
+  StoppedReason?: string;
+  CapacityProviderName?: string;
+  PullStartedAt?: number;
+  PullStoppedAt?: number;
+  StartedAt?: number;
+  StoppedAt?: number;
+  Containers?: { Name?: string; ExitCode?: number; Reason?: string; LastStatus?: string }[];
+}
+
+// ---- Report ---------------------------------------------------------------------------------
+
+export interface ReportTaskInput {
+  buildId: string;
+  request: BuildRequest;
+  /** `$$.Execution.StartTime`. */
+  startedAt: string;
+  /** The whole execution state: `plan` once planned, `error` when a Catch routed here. */
+  state: { plan?: PlanTaskOutput; error?: CaughtError };
+}
+
+export interface ReportTaskOutput {
+  status: BuildStatus;
+  totalCostUsd: number;
+  reportKey: string;
+}
