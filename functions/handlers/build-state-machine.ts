@@ -110,8 +110,8 @@ export interface RecordStageErrorInput {
   buildId: string;
   planKey: string;
   stage: SlimStage;
-  /** The path the stage was on when the error came: lambda, or fargate after preparing or escalating. */
-  capacityProvider: CapacityProvider | null;
+  /** Set when the error came on the Fargate path after `Prepare Fargate task`. */
+  fargate: FargatePrepared | null;
   escalation: CaughtError | null;
   error: CaughtError;
 }

@@ -1,0 +1,88 @@
+/**
+ * The `Plan` task: snapshot the source into S3, read and plan `.buildfarm.yml`, store the full
+ * plan and return only its routing fields (the slim plan), so the execution's payloads stay far
+ * below 256 KiB whatever the pipeline's size. An invalid pipeline file throws `PipelineInvalid`,
+ * which the state machine catches into the report.
+ */
+import type { Readable } from 'node:stream';
+import { PipelineInvalid } from '../domain/errors.js';
+import type { Pipeline } from '../domain/pipeline/types.js';
+import type { LambdaSize, Plan, PlanContext, PlannerConfig, StageHistory } from '../domain/plan/types.js';
+import { planKey as planKeyOf, sourceKey } from '../domain/report/record-keys.js';
+import type { ArtifactStore } from '../ports/artifact-store.js';
+import type { SourceProvider } from '../ports/source-provider.js';
+import type { PlanTaskInput, PlanTaskOutput, SlimStage } from './build-state-machine.js';
+import { checkTriggers as defaultCheckTriggers, type TriggerDecision } from './plan-triggers.js';
+import { readFileFromSnapshot } from './snapshot-file.js';
+
+export const PIPELINE_FILE = '.buildfarm.yml';
+/** A pipeline file is text a person writes; anything bigger is a mistake. */
+const MAX_PIPELINE_FILE_BYTES = 1024 * 1024;
+
+export interface PlanTaskDeps {
+  store: ArtifactStore;
+  source: SourceProvider;
+  parsePipeline(text: string, file: string): Pipeline;
+  planPipeline(pipeline: Pipeline, ctx: PlanContext, config: PlannerConfig, history?: Record<string, StageHistory>): Plan;
+  config: PlannerConfig;
+  checkTriggers?(pipeline: Pipeline, request: PlanTaskInput['request']): TriggerDecision;
+  /** Recorded stage history for the repository (the report writes it). */
+  loadHistory?(repository: string): Promise<Record<string, StageHistory>>;
+  /** The runner function for a Lambda size, when memory tiers have their own functions. */
+  runnerFunctionFor?(size: LambdaSize): string | undefined;
+}
+
+export function parseConcurrency(text: string): number {
+  const value = Number.parseInt(text, 10);
+  // Map MaxConcurrency 0 means unbounded: never let a bad substitution mean that.
+  return Number.isInteger(value) && value > 0 ? value : 1;
+}
+
+export function toSlimStages(plan: Plan, defaultRunner: string, runnerFunctionFor?: (size: LambdaSize) => string | undefined): Map<string, SlimStage> {
+  const slim = new Map<string, SlimStage>();
+  for (const stage of plan.stages) {
+    slim.set(stage.name, {
+      name: stage.name,
+      runner: stage.runner,
+      lambdaFunction: (stage.lambda && runnerFunctionFor?.(stage.lambda)) ?? defaultRunner,
+      lambda: stage.lambda ? { memoryMB: stage.lambda.memoryMB, ephemeralStorageMB: stage.lambda.ephemeralStorageMB, architecture: stage.lambda.architecture } : null,
+      fargate: { ...stage.fargate },
+    });
+  }
+  return slim;
+}
+
+async function readPipelineText(store: ArtifactStore, key: string): Promise<string> {
+  const snapshot = await store.get(key);
+  if (!snapshot) throw new Error(`source snapshot ${key} is missing`);
+  const text = await readFileFromSnapshot(snapshot as Readable, PIPELINE_FILE, MAX_PIPELINE_FILE_BYTES);
+  if (text === undefined) {
+    throw new PipelineInvalid([{ file: PIPELINE_FILE, line: 1, column: 1, path: '', message: `no ${PIPELINE_FILE} at the root of the repository` }]);
+  }
+  return text;
+}
+
+export async function planTask(input: PlanTaskInput, deps: PlanTaskDeps): Promise<PlanTaskOutput> {
+  const { buildId, request } = input;
+  const snapshotKey = sourceKey(buildId);
+  await deps.store.put(snapshotKey, await deps.source.snapshot({ repository: request.repository, sha: request.sha }), 'application/gzip');
+  const pipeline = deps.parsePipeline(await readPipelineText(deps.store, snapshotKey), PIPELINE_FILE);
+  const key = planKeyOf(buildId);
+  const maxStageConcurrency = parseConcurrency(input.maxStageConcurrency);
+  const decision = (deps.checkTriggers ?? defaultCheckTriggers)(pipeline, request);
+  if (!decision.build) {
+    return { planKey: key, build: false, reason: decision.reason, failFast: pipeline.failFast, maxStageConcurrency, waves: [] };
+  }
+  const history = deps.loadHistory ? await deps.loadHistory(request.repository) : undefined;
+  const plan = deps.planPipeline(pipeline, { event: request.event, branch: request.branch }, deps.config, history);
+  await deps.store.put(key, JSON.stringify(plan), 'application/json');
+  const slim = toSlimStages(plan, input.lambdaRunnerFunctionArn, deps.runnerFunctionFor);
+  return {
+    planKey: key,
+    build: true,
+    reason: decision.reason,
+    failFast: plan.failFast,
+    maxStageConcurrency,
+    waves: plan.waves.map((names, index) => ({ index, stages: names.map((name) => slim.get(name)!) })),
+  };
+}
