@@ -1,0 +1,280 @@
+/**
+ * A small farm for the state machine scenarios: the real plan, schedule and report task code over
+ * an in-memory store, a test pipeline format and planner (until the real ones are wired in), and
+ * scripted Lambda and Fargate runners that write records the way the stage agent does.
+ */
+import { Readable } from 'node:stream';
+import { createGzip } from 'node:zlib';
+import { pack } from 'tar-stream';
+import { parse as parseYaml } from 'yaml';
+import type { BuildRequest } from '../../../functions/domain/build-request.js';
+import { PipelineInvalid } from '../../../functions/domain/errors.js';
+import type { Pipeline, StageSpec } from '../../../functions/domain/pipeline/types.js';
+import type { Plan, PlannedStage } from '../../../functions/domain/plan/types.js';
+import { rateCostModel, type CostRates } from '../../../functions/domain/report/cost-model.js';
+import { stageLogKey, stageManifestKey, stageResultKey } from '../../../functions/domain/report/record-keys.js';
+import type { ArtifactEntry, StageResult } from '../../../functions/domain/report/types.js';
+import type { EcsTask, FargatePrepared } from '../../../functions/handlers/build-state-machine.js';
+import { planTask } from '../../../functions/handlers/plan.js';
+import { reportTask } from '../../../functions/handlers/report.js';
+import { scheduleTask } from '../../../functions/handlers/schedule.js';
+import type { LocalTaskBindings, RunTaskParameters } from '../../../functions/local/state-machine-runner.js';
+import { MemoryNotifier, MemoryStore } from './memory-store.js';
+
+export const RATES: CostRates = {
+  lambdaGbSecond: { x86_64: 0.0000166667, arm64: 0.0000133334 },
+  lambdaRequest: 0.0000002,
+  lambdaStorageGbSecond: 0.0000000309,
+  fargateVcpuHour: { x86_64: 0.04048, arm64: 0.03238 },
+  fargateGbHour: { x86_64: 0.004445, arm64: 0.00356 },
+  fargateStorageGbHour: 0.000111,
+  fargateSpotMultiplier: 0.3,
+  stateTransition: 0.000025,
+  s3Put: 0.000005,
+  s3Get: 0.0000004,
+};
+
+export const REQUEST: BuildRequest = {
+  deliveryId: 'd-1',
+  event: 'push',
+  repository: 'octo/app',
+  cloneUrl: 'https://github.com/octo/app.git',
+  ref: 'refs/heads/main',
+  branch: 'main',
+  sha: 'abc123',
+  fromFork: false,
+  message: 'Add feature',
+  sender: 'octo',
+  receivedAt: '2026-11-22T10:00:00.000Z',
+};
+
+export const BUILD_ID = 'build-1';
+const NOW = new Date('2026-11-22T10:05:00.000Z');
+const TASK_START = Date.parse('2026-11-22T10:01:00.000Z');
+
+export type LambdaBehaviour =
+  | { kind: 'succeed'; durationMs: number; artifacts?: ArtifactEntry[] }
+  | { kind: 'fail'; exitCode: number; durationMs: number }
+  | { kind: 'throw'; name: string; message: string };
+
+export type FargateBehaviour =
+  | { kind: 'succeed'; billedSpanMs: number; durationMs: number }
+  | { kind: 'taskFailed'; exitCode: number; spanMs: number; stoppedReason: string }
+  /** Capacity errors on `provider` for the first `times` calls (Infinity: always). */
+  | { kind: 'noCapacity'; provider: 'FARGATE' | 'FARGATE_SPOT'; times: number; then: FargateBehaviour };
+
+export interface ScenarioStage {
+  runner: 'lambda' | 'fargate';
+  needs?: string[];
+  spot?: boolean;
+  lambda?: LambdaBehaviour;
+  fargate?: FargateBehaviour;
+}
+
+/** The test pipeline file: YAML with `failFast` and `stages: {name: {runner, needs, spot}}`. */
+export function pipelineYaml(stages: Record<string, ScenarioStage>, failFast = false): string {
+  const lines = [`failFast: ${failFast}`, 'stages:'];
+  for (const [name, s] of Object.entries(stages)) {
+    lines.push(`  ${name}:`, `    runner: ${s.runner}`, `    needs: [${(s.needs ?? []).join(', ')}]`, `    spot: ${s.spot ?? false}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+function parseTestPipeline(text: string, file: string): Pipeline {
+  let doc: { failFast?: boolean; stages?: Record<string, { runner?: string; needs?: string[]; spot?: boolean }> };
+  try {
+    doc = parseYaml(text) as typeof doc;
+  } catch (error) {
+    throw new PipelineInvalid([{ file, line: 1, column: 1, path: '', message: (error as Error).message.split('\n')[0]! }]);
+  }
+  if (!doc || typeof doc.stages !== 'object' || doc.stages === null) {
+    throw new PipelineInvalid([{ file, line: 1, column: 1, path: 'stages', message: 'stages is required' }]);
+  }
+  const stages: StageSpec[] = Object.entries(doc.stages).map(([name, s]) => ({
+    name,
+    commands: ['make'],
+    needs: s.needs ?? [],
+    runner: s.runner === 'fargate' ? 'fargate' : 'lambda',
+    resources: { cpu: 1, memoryMiB: 1024, diskMiB: 512 },
+    explicit: { cpu: false, memory: false, disk: false },
+    timeoutSeconds: 600,
+    env: {},
+    secrets: {},
+    artifacts: [],
+    spot: s.spot ?? false,
+    architecture: 'x86_64',
+    runAsRoot: false,
+  }));
+  return { version: 1, on: {}, failFast: doc.failFast ?? false, cancelSuperseded: false, stages };
+}
+
+function planTestPipeline(pipeline: Pipeline): Plan {
+  const waveOf = new Map<string, number>();
+  const resolve = (name: string): number => {
+    const known = waveOf.get(name);
+    if (known !== undefined) return known;
+    const spec = pipeline.stages.find((s) => s.name === name)!;
+    const wave = spec.needs.length === 0 ? 0 : 1 + Math.max(...spec.needs.map(resolve));
+    waveOf.set(name, wave);
+    return wave;
+  };
+  const upstreamOf = (name: string): string[] => {
+    const spec = pipeline.stages.find((s) => s.name === name)!;
+    return [...new Set(spec.needs.flatMap((n) => [n, ...upstreamOf(n)]))];
+  };
+  const stages: PlannedStage[] = pipeline.stages.map((spec) => ({
+    name: spec.name,
+    wave: resolve(spec.name),
+    runner: spec.runner === 'fargate' ? 'fargate' : 'lambda',
+    reason: 'test plan',
+    timeoutSeconds: spec.timeoutSeconds,
+    needs: spec.needs,
+    upstream: upstreamOf(spec.name),
+    commands: spec.commands,
+    env: {},
+    secrets: {},
+    artifacts: [],
+    runAsRoot: false,
+    lambda: spec.runner === 'fargate' ? undefined : { memoryMB: 1024, ephemeralStorageMB: 512, architecture: 'x86_64' },
+    fargate: { cpu: 1024, memory: 2048, ephemeralStorageGiB: 20, architecture: 'x86_64', spot: spec.spot },
+    predictedDurationSeconds: 60,
+    predictedFrom: 'timeout',
+    predictedCostUsd: 0.001,
+  }));
+  const waveCount = Math.max(0, ...stages.map((s) => s.wave + 1));
+  const waves = Array.from({ length: waveCount }, (_, w) => stages.filter((s) => s.wave === w).map((s) => s.name));
+  return { version: 1, waves, stages, skipped: [], failFast: pipeline.failFast, cancelSuperseded: false, region: 'us-east-1', predictedCostUsd: stages.length * 0.001 };
+}
+
+/** A real gzipped tarball, laid out like GitHub's (one top-level directory). */
+export async function tarball(files: Record<string, string>): Promise<Readable> {
+  const archive = pack();
+  for (const [name, content] of Object.entries(files)) archive.entry({ name: `octo-app-abc123/${name}` }, content);
+  archive.finalize();
+  return archive.pipe(createGzip());
+}
+
+export class NamedError extends Error {
+  constructor(name: string, message: string) {
+    super(message);
+    this.name = name;
+  }
+}
+
+export interface Farm {
+  store: MemoryStore;
+  notifier: MemoryNotifier;
+  bindings: LocalTaskBindings;
+  lambdaCalls: string[];
+  /** `stage@capacityProvider` per RunTask call. */
+  fargateCalls: string[];
+}
+
+export function createFarm(stages: Record<string, ScenarioStage>, options: { pipelineText?: string; failFast?: boolean } = {}): Farm {
+  const store = new MemoryStore();
+  const notifier = new MemoryNotifier();
+  const lambdaCalls: string[] = [];
+  const fargateCalls: string[] = [];
+  const fargateAttempts = new Map<string, number>();
+  const now = () => NOW;
+  const text = options.pipelineText ?? pipelineYaml(stages, options.failFast);
+
+  const writeResult = async (stage: string, fields: Partial<StageResult> & Pick<StageResult, 'status' | 'runner' | 'durationMs' | 'exitCode'>, artifacts: ArtifactEntry[] = []) => {
+    const result: StageResult = {
+      buildId: BUILD_ID,
+      stage,
+      reason: '',
+      startedAt: '2026-11-22T10:01:00.000Z',
+      finishedAt: '2026-11-22T10:02:00.000Z',
+      peakMemoryMiB: 100,
+      peakDiskMiB: 10,
+      logKey: stageLogKey(BUILD_ID, stage),
+      manifestKey: stageManifestKey(BUILD_ID, stage),
+      artifactCount: artifacts.length,
+      artifactBytes: artifacts.reduce((n, a) => n + a.size, 0),
+      ...fields,
+    };
+    await store.put(stageLogKey(BUILD_ID, stage), `$ make\n`);
+    await store.put(stageManifestKey(BUILD_ID, stage), JSON.stringify(artifacts));
+    await store.put(stageResultKey(BUILD_ID, stage), JSON.stringify(result));
+    return result;
+  };
+
+  const runFargate = async (stage: string, provider: string, behaviour: FargateBehaviour): Promise<EcsTask> => {
+    if (behaviour.kind === 'noCapacity') {
+      const attempts = (fargateAttempts.get(`${stage}@${provider}`) ?? 0) + 1;
+      fargateAttempts.set(`${stage}@${provider}`, attempts);
+      if (provider === behaviour.provider && attempts <= behaviour.times) {
+        throw new NamedError('ECS.AmazonECSException', 'Capacity is unavailable at this time. Please try again later or in a different availability zone');
+      }
+      return runFargate(stage, provider, behaviour.then);
+    }
+    const containers = (exit: number) => [
+      { Name: 'fetch', ExitCode: 0 },
+      { Name: 'build', ExitCode: exit },
+      { Name: 'publish', ExitCode: exit === 0 ? 0 : 1 },
+    ];
+    if (behaviour.kind === 'taskFailed') {
+      const task: EcsTask = {
+        TaskArn: `arn:aws:ecs:us-east-1:000000000000:task/local/${stage}`,
+        LastStatus: 'STOPPED',
+        StopCode: 'EssentialContainerExited',
+        StoppedReason: behaviour.stoppedReason,
+        PullStartedAt: TASK_START,
+        StartedAt: TASK_START + 5000,
+        StoppedAt: TASK_START + behaviour.spanMs,
+        Containers: containers(behaviour.exitCode),
+      };
+      throw new NamedError('States.TaskFailed', JSON.stringify(task));
+    }
+    await writeResult(stage, { status: 'succeeded', runner: 'fargate', durationMs: behaviour.durationMs, exitCode: 0 });
+    return {
+      TaskArn: `arn:aws:ecs:us-east-1:000000000000:task/local/${stage}`,
+      LastStatus: 'STOPPED',
+      StopCode: 'EssentialContainerExited',
+      StoppedReason: 'Essential container in task exited',
+      CapacityProviderName: provider,
+      PullStartedAt: TASK_START,
+      StartedAt: TASK_START + 5000,
+      StoppedAt: TASK_START + behaviour.billedSpanMs,
+      Containers: containers(0),
+    };
+  };
+
+  const bindings: LocalTaskBindings = {
+    plan: (input) =>
+      planTask(input, {
+        store,
+        source: { snapshot: () => tarball({ '.buildfarm.yml': text, 'README.md': '# app\n' }) },
+        parsePipeline: parseTestPipeline,
+        planPipeline: planTestPipeline,
+        config: { region: 'us-east-1', lambdaEphemeralStorageMB: 512 },
+      }),
+    schedule: (input) => scheduleTask(input, { store, now }),
+    report: (input) => reportTask(input, { store, notifier, costs: rateCostModel(RATES), now }),
+    async runLambdaStage(event) {
+      lambdaCalls.push(event.stageName);
+      const behaviour = stages[event.stageName]?.lambda ?? { kind: 'succeed', durationMs: 1000 };
+      if (behaviour.kind === 'throw') throw new NamedError(behaviour.name, behaviour.message);
+      if (behaviour.kind === 'fail') {
+        return writeResult(event.stageName, { status: 'failed', runner: 'lambda', durationMs: behaviour.durationMs, exitCode: behaviour.exitCode, errorName: 'CommandFailed', reason: `make exited with ${behaviour.exitCode}` });
+      }
+      return writeResult(event.stageName, { status: 'succeeded', runner: 'lambda', durationMs: behaviour.durationMs, exitCode: 0 }, behaviour.artifacts);
+    },
+    async prepareFargate(event): Promise<FargatePrepared> {
+      const spot = stages[event.stageName]?.spot ?? false;
+      return {
+        taskDefinitionArn: 'arn:aws:ecs:us-east-1:000000000000:task-definition/buildfarm-abc:1',
+        capacityProvider: spot ? 'FARGATE_SPOT' : 'FARGATE',
+        overrides: { Cpu: '1024', Memory: '2048', ContainerOverrides: [{ Name: 'fetch', Environment: [{ Name: 'BUILDFARM_STAGE', Value: event.stageName }] }] },
+      };
+    },
+    async runFargateTask(parameters: RunTaskParameters) {
+      const stage = parameters.Overrides.ContainerOverrides[0]!.Environment![0]!.Value;
+      const provider = parameters.CapacityProviderStrategy[0]!.CapacityProvider;
+      fargateCalls.push(`${stage}@${provider}`);
+      return runFargate(stage, provider, stages[stage]?.fargate ?? { kind: 'succeed', billedSpanMs: 70_000, durationMs: 60_000 });
+    },
+  };
+  return { store, notifier, bindings, lambdaCalls, fargateCalls };
+}
