@@ -90,14 +90,9 @@ function syntheticResult(buildId: string, stage: SlimStage, fields: Pick<StageRe
 
 // ---- Select stages ----------------------------------------------------------------------------
 
-const planCache = new Map<string, Plan>();
-
 async function loadPlan(store: ArtifactStore, key: string): Promise<Plan> {
-  const cached = planCache.get(key);
-  if (cached) return cached;
   const plan = await readJson<Plan>(store, key);
   if (!plan) throw new Error(`plan ${key} is missing`);
-  planCache.set(key, plan);
   return plan;
 }
 

@@ -44,3 +44,214 @@ describe('State machine: build.asl.json through aws-local-stepfunctions', () => 
     expect(farm.notifier.messages[0]!.attributes).toEqual({ repository: 'octo/app', branch: 'main', status: 'succeeded', costUsd: report.totalCostUsd });
   });
 });
+
+describe('State machine: routing and recovery', () => {
+  it('mixed: routes each stage by the plan and bills Fargate from PullStartedAt to StoppedAt', async () => {
+    // Prepare
+    const farm = createFarm({
+      compile: { runner: 'lambda' },
+      image: { runner: 'fargate', needs: ['compile'], fargate: { kind: 'succeed', billedSpanMs: 61_200, durationMs: 50_000 } },
+    });
+
+    // Act
+    const { result, report, stage } = await run(farm);
+
+    // Assess
+    expect(report.status).toBe('succeeded');
+    expect(farm.lambdaCalls).toEqual(['compile']);
+    expect(farm.fargateCalls).toEqual(['image@FARGATE']);
+    expect(stage('image')).toMatchObject({ runner: 'fargate', status: 'succeeded', billedDurationMs: 62_000, durationMs: 50_000 });
+    expect(stage('image').fargate).toMatchObject({ cpu: 1024, memory: 2048, spot: false });
+    expect(report.costBreakdown.stateTransitions).toBe(result.stateTransitions);
+  });
+
+  it('Lambda escalated to Fargate: a StageTimeout from the Lambda runner reruns the stage on Fargate once', async () => {
+    // Prepare
+    const farm = createFarm({
+      slow: { runner: 'lambda', lambda: { kind: 'throw', name: 'StageTimeout', message: 'stage ran out of time after 900 s' } },
+      after: { runner: 'lambda', needs: ['slow'] },
+    });
+
+    // Act
+    const { result, report, stage } = await run(farm);
+
+    // Assess
+    expect(farm.lambdaCalls).toEqual(['slow', 'after']);
+    expect(farm.fargateCalls).toEqual(['slow@FARGATE']);
+    expect(stage('slow')).toMatchObject({ status: 'succeeded', runner: 'fargate', escalated: true });
+    expect(stage('slow').reason).toContain('escalated from Lambda after StageTimeout: stage ran out of time after 900 s');
+    expect(stage('after').status).toBe('succeeded');
+    expect(report.status).toBe('succeeded');
+    expect(report.costBreakdown.stateTransitions).toBe(result.stateTransitions);
+  });
+
+  it('a failing stage: its dependents are skipped, independent stages run, and the report is still produced', async () => {
+    // Prepare
+    const farm = createFarm({
+      compile: { runner: 'lambda', lambda: { kind: 'fail', exitCode: 2, durationMs: 800 } },
+      docs: { runner: 'lambda' },
+      test: { runner: 'lambda', needs: ['compile'] },
+      package: { runner: 'fargate', needs: ['test', 'docs'] },
+      site: { runner: 'lambda', needs: ['docs'] },
+    });
+
+    // Act
+    const { result, report, stage } = await run(farm);
+
+    // Assess
+    expect(result.output.status).toBe('failed');
+    expect(report.status).toBe('failed');
+    expect(stage('compile')).toMatchObject({ status: 'failed', exitCode: 2, errorName: 'CommandFailed' });
+    expect(stage('test')).toMatchObject({ status: 'skipped', reason: 'needs compile failed', costUsd: 0 });
+    expect(stage('package')).toMatchObject({ status: 'skipped', reason: 'needs test was skipped' });
+    expect(stage('site').status).toBe('succeeded');
+    expect(farm.lambdaCalls.sort()).toEqual(['compile', 'docs', 'site']);
+    expect(farm.fargateCalls).toEqual([]);
+    expect(report.costBreakdown.stateTransitions).toBe(result.stateTransitions);
+  });
+
+  it('fail-fast: after a failure every later stage is skipped, dependent or not', async () => {
+    // Prepare
+    const farm = createFarm(
+      {
+        compile: { runner: 'lambda', lambda: { kind: 'fail', exitCode: 1, durationMs: 100 } },
+        docs: { runner: 'lambda' },
+        site: { runner: 'lambda', needs: ['docs'] },
+      },
+      { failFast: true },
+    );
+
+    // Act
+    const { stage } = await run(farm);
+
+    // Assess
+    expect(stage('docs').status).toBe('succeeded');
+    expect(stage('site')).toMatchObject({ status: 'skipped', reason: 'fail-fast: compile failed' });
+  });
+
+  it('an invalid pipeline file ends in a report with the error', async () => {
+    // Prepare
+    const farm = createFarm({}, { pipelineText: 'failFast: true\n' });
+
+    // Act
+    const { result, report } = await run(farm);
+
+    // Assess
+    expect(result.output.status).toBe('error');
+    expect(report.error).toEqual({ name: 'PipelineInvalid', message: '.buildfarm.yml:1:1 stages: stages is required' });
+    expect(report.stages).toEqual([]);
+    expect(result.statesEntered).toEqual(['Plan', 'Report']);
+    expect(report.costBreakdown.stateTransitions).toBe(result.stateTransitions);
+    expect(farm.notifier.messages[0]!.attributes.status).toBe('error');
+  });
+
+  it('a Lambda runner crash (any other error) becomes a failed stage result, not a lost build', async () => {
+    // Prepare
+    const farm = createFarm({
+      compile: { runner: 'lambda', lambda: { kind: 'throw', name: 'Runtime.ExitError', message: 'RequestId: 1 Error: Runtime exited with error: signal: killed' } },
+      test: { runner: 'lambda', needs: ['compile'] },
+    });
+
+    // Act
+    const { report, stage } = await run(farm);
+
+    // Assess
+    expect(report.status).toBe('failed');
+    expect(stage('compile')).toMatchObject({ status: 'failed', runner: 'lambda', errorName: 'Runtime.ExitError', exitCode: null });
+    expect(stage('compile').reason).toBe('Runtime.ExitError: RequestId: 1 Error: Runtime exited with error: signal: killed');
+    expect(stage('test').status).toBe('skipped');
+  });
+});
+
+describe('State machine: the Fargate path (issue 4)', () => {
+  it('Fargate capacity retry: ECS.AmazonECSException is retried and the stage then runs', async () => {
+    // Prepare
+    const farm = createFarm({
+      image: { runner: 'fargate', fargate: { kind: 'noCapacity', provider: 'FARGATE', times: 2, then: { kind: 'succeed', billedSpanMs: 30_000, durationMs: 25_000 } } },
+    });
+
+    // Act
+    const { result, report, stage } = await run(farm);
+
+    // Assess
+    expect(farm.fargateCalls).toEqual(['image@FARGATE', 'image@FARGATE', 'image@FARGATE']);
+    expect(stage('image')).toMatchObject({ status: 'succeeded', runner: 'fargate', billedDurationMs: 60_000 });
+    expect(report.status).toBe('succeeded');
+    // The two retries are transitions AWS bills; the records cannot see them.
+    expect(result.stateTransitions).toBe(report.costBreakdown.stateTransitions + 2);
+  });
+
+  it('capacity errors that outlast the retries on on-demand Fargate fail the stage with the error', async () => {
+    // Prepare
+    const farm = createFarm({
+      image: { runner: 'fargate', fargate: { kind: 'noCapacity', provider: 'FARGATE', times: Infinity, then: { kind: 'succeed', billedSpanMs: 1, durationMs: 1 } } },
+    });
+
+    // Act
+    const { stage } = await run(farm);
+
+    // Assess
+    expect(farm.fargateCalls).toHaveLength(5);
+    expect(stage('image')).toMatchObject({ status: 'failed', errorName: 'ECS.AmazonECSException', billedDurationMs: 60_000 });
+    expect(stage('image').reason).toContain('on FARGATE: Capacity is unavailable');
+  });
+
+  it('TaskFailed becomes a stage result: the build container exit code and StoppedReason are kept', async () => {
+    // Prepare
+    const farm = createFarm({
+      image: { runner: 'fargate', fargate: { kind: 'taskFailed', exitCode: 3, spanMs: 95_500, stoppedReason: 'Essential container in task exited' } },
+      deploy: { runner: 'lambda', needs: ['image'] },
+    });
+
+    // Act
+    const { result, report, stage } = await run(farm);
+
+    // Assess
+    expect(result.output.status).toBe('failed');
+    expect(stage('image')).toMatchObject({
+      status: 'failed',
+      runner: 'fargate',
+      exitCode: 3,
+      errorName: 'CommandFailed',
+      billedDurationMs: 96_000,
+      durationMs: 90_500,
+    });
+    expect(stage('image').reason).toBe('Essential container in task exited; build container exited with 3');
+    expect(stage('deploy')).toMatchObject({ status: 'skipped', reason: 'needs image failed' });
+    expect(report.costBreakdown.stateTransitions).toBe(result.stateTransitions);
+  });
+
+  it('Spot falls back to on-demand: capacity errors on FARGATE_SPOT rerun the task on FARGATE', async () => {
+    // Prepare
+    const farm = createFarm({
+      image: {
+        runner: 'fargate',
+        spot: true,
+        fargate: { kind: 'noCapacity', provider: 'FARGATE_SPOT', times: Infinity, then: { kind: 'succeed', billedSpanMs: 120_000, durationMs: 110_000 } },
+      },
+    });
+
+    // Act
+    const { result, report, stage } = await run(farm);
+
+    // Assess
+    expect(farm.fargateCalls).toEqual([...Array(5).fill('image@FARGATE_SPOT'), 'image@FARGATE']);
+    expect(stage('image')).toMatchObject({ status: 'succeeded', runner: 'fargate', billedDurationMs: 120_000 });
+    expect(stage('image').fargate?.spot).toBe(false);
+    expect(stage('image').reason).toContain('ran on on-demand Fargate');
+    expect(result.statesEntered).toContain('Fall back to on-demand');
+    expect(result.stateTransitions).toBe(report.costBreakdown.stateTransitions + 4);
+  });
+
+  it('a Spot stage with capacity runs on FARGATE_SPOT and is billed at the Spot price', async () => {
+    // Prepare
+    const farm = createFarm({ image: { runner: 'fargate', spot: true } });
+
+    // Act
+    const { stage } = await run(farm);
+
+    // Assess
+    expect(farm.fargateCalls).toEqual(['image@FARGATE_SPOT']);
+    expect(stage('image').fargate?.spot).toBe(true);
+  });
+});
