@@ -1,0 +1,53 @@
+import { parseArgs } from 'node:util';
+import { UserError } from '../../domain/errors.js';
+import { planPipeline } from '../../domain/plan/planner.js';
+import { loadPriceBook, plannerConfig } from '../farm-config.js';
+import { formatPlan } from '../format-plan.js';
+import { currentBranch } from '../git.js';
+import { loadPipelineFile } from '../load-pipeline.js';
+import type { CliIo } from '../main.js';
+
+const HELP = `Usage: buildfarm plan [FILE] [options]
+
+Shows, stage by stage, where the pipeline would run (Lambda or Fargate), at what
+size, why, and what it should cost.
+
+Options:
+  --json                       print the plan as JSON (the contract the state machine consumes)
+  --event push|pull_request    the event to plan for (default push)
+  --branch B                   the branch to plan for (default: the checked-out branch, else main)
+  --region R                   price region (default us-east-1, or $AWS_REGION)
+  --prices FILE                JSON prices merged over the built-in price book
+  --lambda-storage MB          the Lambda runner's /tmp (default 512, like the template)`;
+
+export async function planCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      json: { type: 'boolean' },
+      event: { type: 'string' },
+      branch: { type: 'string' },
+      region: { type: 'string' },
+      prices: { type: 'string' },
+      'lambda-storage': { type: 'string' },
+    },
+  });
+  if (values.help) {
+    io.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  const event = values.event ?? 'push';
+  if (event !== 'push' && event !== 'pull_request') {
+    throw new UserError(`--event: "${event}" is not an event the farm builds; allowed: push, pull_request`);
+  }
+  const { pipeline, file } = await loadPipelineFile(positionals[0], io.cwd);
+  const branch = values.branch ?? (await currentBranch(io.cwd)) ?? 'main';
+  const plan = planPipeline(pipeline, { event, branch }, plannerConfig(values, io.env), {
+    prices: await loadPriceBook(values, io.env),
+    file,
+  });
+  io.stdout.write(values.json ? `${JSON.stringify(plan, null, 2)}\n` : formatPlan(plan));
+  return 0;
+}

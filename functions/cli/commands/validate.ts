@@ -1,0 +1,32 @@
+import { parseArgs } from 'node:util';
+import { planPipeline } from '../../domain/plan/planner.js';
+import { loadPriceBook, plannerConfig } from '../farm-config.js';
+import { loadPipelineFile } from '../load-pipeline.js';
+import type { CliIo } from '../main.js';
+
+const HELP = `Usage: buildfarm validate [FILE] [--lambda-storage MB]
+
+Checks a pipeline file (default ./.buildfarm.yml): syntax, fields, needs, cycles,
+sizes, and what the farm's settings allow. Exits 0 when valid, 1 with every error
+(file:line:column field: what is wrong) otherwise.`;
+
+export async function validateCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { help: { type: 'boolean', short: 'h' }, 'lambda-storage': { type: 'string' }, region: { type: 'string' }, prices: { type: 'string' } },
+  });
+  if (values.help) {
+    io.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  const { pipeline, file } = await loadPipelineFile(positionals[0], io.cwd);
+  // Planning every stage (conditions aside) catches what only the farm's settings reject,
+  // such as runner: lambda with more disk than the Lambda runner's /tmp.
+  const config = plannerConfig(values, io.env);
+  const prices = await loadPriceBook(values, io.env);
+  const unconditional = { ...pipeline, stages: pipeline.stages.map((s) => ({ ...s, if: undefined })) };
+  const plan = planPipeline(unconditional, { event: 'push', branch: 'main' }, config, { prices, file });
+  io.stdout.write(`${file} is valid: ${pipeline.stages.length} stages in ${plan.waves.length} waves\n`);
+  return 0;
+}

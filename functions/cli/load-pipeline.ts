@@ -1,0 +1,21 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { UserError } from '../domain/errors.js';
+import { parsePipeline } from '../domain/pipeline/parse.js';
+import type { Pipeline } from '../domain/pipeline/types.js';
+
+export const DEFAULT_PIPELINE_FILE = '.buildfarm.yml';
+
+/** Reads and parses (with lint) a pipeline file; errors name the file as the user wrote it. */
+export async function loadPipelineFile(file: string | undefined, cwd: string): Promise<{ pipeline: Pipeline; file: string }> {
+  const shown = file ?? DEFAULT_PIPELINE_FILE;
+  let text: string;
+  try {
+    text = await readFile(path.resolve(cwd, shown), 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new UserError(`${shown}: no such file (write one from the README's pipeline file reference)`);
+    throw new UserError(`${shown}: cannot read it (${code ?? String(err)})`);
+  }
+  return { pipeline: parsePipeline(text, shown), file: shown };
+}

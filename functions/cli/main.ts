@@ -1,0 +1,68 @@
+/**
+ * `buildfarm`: validate and plan pipeline files, run builds locally, serve the local farm.
+ * User errors print their message only (no stack trace) and exit 1.
+ */
+import { PipelineInvalid, UserError } from '../domain/errors.js';
+import { planCommand } from './commands/plan.js';
+import { validateCommand } from './commands/validate.js';
+
+export interface CliIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+}
+
+type Command = (args: string[], io: CliIo) => Promise<number>;
+
+const USAGE = `Usage: buildfarm <command> [options]
+
+Commands:
+  validate [FILE]                 check a pipeline file (default ./.buildfarm.yml)
+  plan [FILE] [--json]            show where each stage runs, at what size, why, and what it should cost
+       [--event push|pull_request] [--branch B] [--region R] [--prices FILE] [--lambda-storage MB]
+  run [DIR] [--json]              build a local git repository's HEAD through the real state machine
+  serve [--port N] [--repo OWNER/NAME=PATH ...] [--demo]
+                                  the local farm: webhooks, builds and the dashboard
+
+Run 'buildfarm <command> --help' for a command's options.`;
+
+async function lazy(modulePath: string, exportName: string): Promise<Command> {
+  const mod = (await import(modulePath)) as Record<string, Command>;
+  return mod[exportName];
+}
+
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  validate: async () => validateCommand,
+  plan: async () => planCommand,
+  // run and serve pull in the S3 server and the interpreter: load them only when used.
+  run: () => lazy('./commands/run.js', 'runCommand'),
+  serve: () => lazy('./commands/serve.js', 'serveCommand'),
+};
+
+export async function main(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(), env: process.env }): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout.write(`${USAGE}\n`);
+    return name ? 0 : 2;
+  }
+  const load = COMMANDS[name];
+  if (!load) {
+    io.stderr.write(`buildfarm: unknown command "${name}"\n\n${USAGE}\n`);
+    return 2;
+  }
+  try {
+    const command = await load();
+    return await command(rest, io);
+  } catch (err) {
+    if (err instanceof PipelineInvalid || err instanceof UserError) {
+      io.stderr.write(`${err.message}\n`);
+      return 1;
+    }
+    if (err instanceof Error && (err as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      io.stderr.write(`buildfarm ${name}: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * Runner choice: a stage goes to Lambda only when everything about it fits
+ * Lambda; otherwise to Fargate. Each decision carries its reason in words.
+ */
+import type { StageSpec } from '../pipeline/types.js';
+import {
+  LAMBDA_MAX_MEMORY_MB,
+  LAMBDA_MAX_TIMEOUT_SECONDS,
+  LAMBDA_MAX_VCPU,
+  LAMBDA_SAFETY_MARGIN_SECONDS,
+} from '../sizing/lambda-sizes.js';
+import type { PlannerConfig, Runner, StageHistory } from './types.js';
+import { predictedDurationMs } from './predict.js';
+
+export interface RunnerDecision {
+  runner: Runner;
+  reason: string;
+}
+
+/** Headroom over the measured peak disk, since workspaces grow. */
+const DISK_HEADROOM = 1.2;
+
+/** The longest a Lambda stage may be planned for. */
+export const LAMBDA_PLANNABLE_SECONDS = LAMBDA_MAX_TIMEOUT_SECONDS - LAMBDA_SAFETY_MARGIN_SECONDS;
+
+function formatSeconds(s: number): string {
+  if (s % 3600 === 0) return `${s / 3600}h`;
+  if (s % 60 === 0) return `${s / 60}m`;
+  return `${Math.round(s)}s`;
+}
+
+/** Every reason a stage cannot run on Lambda; empty when it can. */
+export function lambdaMisfits(stage: StageSpec, config: PlannerConfig, history?: StageHistory): string[] {
+  const misfits: string[] = [];
+  const r = stage.resources;
+  if (stage.image) misfits.push(`it sets image ${stage.image} (Lambda runs in its own runtime)`);
+  if (stage.timeoutSeconds > LAMBDA_PLANNABLE_SECONDS) {
+    misfits.push(`timeout ${formatSeconds(stage.timeoutSeconds)} is over Lambda's 15m less a ${LAMBDA_SAFETY_MARGIN_SECONDS}s margin`);
+  }
+  const predicted = predictedDurationMs(history);
+  if (predicted !== undefined && predicted / 1000 > LAMBDA_PLANNABLE_SECONDS) {
+    misfits.push(`recent runs took up to ${formatSeconds(Math.ceil(predicted / 1000))}, over Lambda's 15m less a ${LAMBDA_SAFETY_MARGIN_SECONDS}s margin`);
+  }
+  if (r.diskMiB > config.lambdaEphemeralStorageMB) {
+    misfits.push(`disk ${r.diskMiB} MiB is over the Lambda runner's /tmp (${config.lambdaEphemeralStorageMB} MB)`);
+  } else if (history && history.peakDiskMiB * DISK_HEADROOM > config.lambdaEphemeralStorageMB) {
+    misfits.push(`recent runs used ${Math.round(history.peakDiskMiB)} MiB of disk, too close to the Lambda runner's /tmp (${config.lambdaEphemeralStorageMB} MB)`);
+  }
+  if (r.memoryMiB > LAMBDA_MAX_MEMORY_MB) misfits.push(`memory ${r.memoryMiB} MiB is over Lambda's ${LAMBDA_MAX_MEMORY_MB} MB`);
+  if (r.cpu > LAMBDA_MAX_VCPU) misfits.push(`cpu ${r.cpu} vCPU is over Lambda's ${LAMBDA_MAX_VCPU} vCPU`);
+  if (history?.escalated) misfits.push('it ran out of time or disk on Lambda last time');
+  return misfits;
+}
+
+export function chooseRunner(stage: StageSpec, config: PlannerConfig, history?: StageHistory): RunnerDecision {
+  if (stage.runner === 'fargate') return { runner: 'fargate', reason: 'runner: fargate is set' };
+  const misfits = lambdaMisfits(stage, config, history);
+  if (stage.runner === 'lambda') {
+    // Lint already rejected what can never fit Lambda; what depends on the farm's settings is a plan error.
+    if (misfits.length > 0) return { runner: 'lambda', reason: `runner: lambda is set, but ${misfits.join('; ')}` };
+    return { runner: 'lambda', reason: 'runner: lambda is set' };
+  }
+  if (misfits.length > 0) return { runner: 'fargate', reason: `Fargate: ${misfits.join('; ')}` };
+  const basis = predictedDurationMs(history) !== undefined ? 'recent runs' : `timeout ${formatSeconds(stage.timeoutSeconds)}`;
+  return { runner: 'lambda', reason: `Lambda: no image, ${basis} and disk ${stage.resources.diskMiB} MiB fit` };
+}

@@ -1,0 +1,122 @@
+/**
+ * The planner compiles a linted pipeline into the plan the state machine
+ * executes: waves from `needs`, a runner and a valid size for every stage,
+ * each with its reason, and a predicted cost.
+ */
+import { PipelineInvalid, type PipelineIssue, type SourceLocation } from '../errors.js';
+import { matchesCondition } from '../pipeline/triggers.js';
+import type { Pipeline, StageSpec } from '../pipeline/types.js';
+import { fargateCost, lambdaCost } from '../pricing/cost.js';
+import { regionPrices, type PriceBook } from '../pricing/price-book.js';
+import { chooseFargateSize } from '../sizing/choose-fargate-size.js';
+import { lambdaMemoryNeeded, lambdaTierFor } from '../sizing/lambda-sizes.js';
+import { chooseRunner, lambdaMisfits } from './choose-runner.js';
+import { predictedDurationMs } from './predict.js';
+import type { LambdaSize, Plan, PlanContext, PlannedStage, PlannerConfig, SkippedStage, StageHistory } from './types.js';
+import { computeWaves, upstreamOf } from './waves.js';
+
+export interface PlanOptions {
+  prices: PriceBook;
+  /** Recorded runs, by stage name. */
+  history?: Record<string, StageHistory>;
+  /** Maps a field path to where it is in the file, for errors the planner finds. */
+  locate?: (path: string) => SourceLocation | undefined;
+  file?: string;
+}
+
+/** Stages whose `if:` is false, and every stage that needs one of them. */
+function conditionSkips(pipeline: Pipeline, ctx: PlanContext): SkippedStage[] {
+  const skipped = new Map<string, string>();
+  for (const stage of pipeline.stages) {
+    if (!matchesCondition(stage.if, ctx)) skipped.set(stage.name, `if: does not match ${ctx.event} on ${ctx.branch}`);
+  }
+  // Stages are not in dependency order in the file; repeat until nothing changes.
+  let changed = true;
+  while (changed) {
+    changed = false;
+    for (const stage of pipeline.stages) {
+      if (skipped.has(stage.name)) continue;
+      const missing = stage.needs.find((n) => skipped.has(n));
+      if (missing) {
+        skipped.set(stage.name, `needs ${missing}, which is skipped`);
+        changed = true;
+      }
+    }
+  }
+  return [...skipped].map(([name, reason]) => ({ name, reason }));
+}
+
+function lambdaSizeFor(stage: StageSpec, config: PlannerConfig): LambdaSize {
+  const needed = lambdaMemoryNeeded(stage.resources.cpu, stage.resources.memoryMiB);
+  // lambdaMisfits already kept anything over 10240 MB off Lambda, so a tier exists.
+  const memoryMB = lambdaTierFor(needed)!;
+  return { memoryMB, ephemeralStorageMB: config.lambdaEphemeralStorageMB, architecture: stage.architecture };
+}
+
+function round6(n: number): number {
+  return Math.round(n * 1e6) / 1e6;
+}
+
+export function planPipeline(pipeline: Pipeline, ctx: PlanContext, config: PlannerConfig, options: PlanOptions): Plan {
+  const prices = regionPrices(options.prices, config.region);
+  const skipped = conditionSkips(pipeline, ctx);
+  const skippedNames = new Set(skipped.map((s) => s.name));
+  const active = pipeline.stages.filter((s) => !skippedNames.has(s.name));
+  const waves = computeWaves(active);
+  const waveOf = new Map(waves.flatMap((wave, i) => wave.map((name) => [name, i] as const)));
+  const needsOf = new Map(active.map((s) => [s.name, s.needs]));
+  const issues: PipelineIssue[] = [];
+
+  const stages: PlannedStage[] = active.map((stage) => {
+    const history = options.history?.[stage.name];
+    const decision = chooseRunner(stage, config, history);
+    if (stage.runner === 'lambda') {
+      const misfits = lambdaMisfits(stage, config, undefined);
+      for (const misfit of misfits) {
+        const loc = options.locate?.(`stages.${stage.name}.runner`) ?? { file: options.file ?? '.buildfarm.yml', line: 1, column: 1 };
+        issues.push({ ...loc, path: `stages.${stage.name}.runner`, message: `runner: lambda cannot be honoured: ${misfit}` });
+      }
+    }
+    const fargate = chooseFargateSize(stage.resources, { architecture: stage.architecture, spot: stage.spot }, prices);
+    const predictedMs = predictedDurationMs(history);
+    const durationMs = predictedMs ?? stage.timeoutSeconds * 1000;
+    const planned: PlannedStage = {
+      name: stage.name,
+      wave: waveOf.get(stage.name)!,
+      runner: decision.runner,
+      reason: decision.reason,
+      timeoutSeconds: stage.timeoutSeconds,
+      needs: stage.needs,
+      upstream: upstreamOf(stage.name, needsOf),
+      commands: stage.commands,
+      env: stage.env,
+      secrets: stage.secrets,
+      artifacts: stage.artifacts,
+      ...(stage.image ? { image: stage.image } : {}),
+      runAsRoot: stage.runAsRoot,
+      fargate,
+      predictedDurationSeconds: Math.ceil(durationMs / 1000),
+      predictedFrom: predictedMs === undefined ? 'timeout' : 'history',
+      predictedCostUsd: 0,
+    };
+    if (decision.runner === 'lambda') {
+      planned.lambda = lambdaSizeFor(stage, config);
+      planned.predictedCostUsd = round6(lambdaCost(planned.lambda, durationMs, prices).costUsd);
+    } else {
+      planned.predictedCostUsd = round6(fargateCost(fargate, durationMs, prices).costUsd);
+    }
+    return planned;
+  });
+  if (issues.length > 0) throw new PipelineInvalid(issues);
+
+  return {
+    version: 1,
+    waves,
+    stages,
+    skipped,
+    failFast: pipeline.failFast,
+    cancelSuperseded: pipeline.cancelSuperseded,
+    region: config.region,
+    predictedCostUsd: round6(stages.reduce((sum, s) => sum + s.predictedCostUsd, 0)),
+  };
+}

@@ -1,0 +1,95 @@
+/**
+ * Prices are data: per region and architecture, dated, with their source, and a
+ * user may override any of them with a JSON file (see mergePriceBook).
+ */
+import type { Architecture } from '../pipeline/types.js';
+
+export interface ComputePrices {
+  /** Lambda, per GB-second (billed in 1 ms steps). */
+  lambdaGbSecond: number;
+  /** Lambda, per request. */
+  lambdaRequest: number;
+  /** Lambda /tmp above 512 MB, per GB-second. */
+  lambdaStorageGbSecond: number;
+  /** Fargate, per vCPU-hour (billed per second, one-minute minimum). */
+  fargateVcpuHour: number;
+  /** Fargate, per GB-hour of memory. */
+  fargateGbHour: number;
+  /** Fargate ephemeral storage above the included 20 GB, per GB-hour. */
+  fargateStorageGbHour: number;
+}
+
+export interface RegionPrices {
+  x86_64: ComputePrices;
+  arm64: ComputePrices;
+  /** Step Functions Standard, per state transition (retries count). */
+  stateTransition: number;
+  /** S3 Standard PUT, COPY, POST and LIST requests, per request. */
+  s3WriteRequest: number;
+  /** S3 Standard GET and other reads, per request. */
+  s3ReadRequest: number;
+  /** Fraction taken off Fargate compute on Spot (variable: AWS says up to 70 %). */
+  fargateSpotDiscount: number;
+}
+
+export interface PriceBook {
+  source: string;
+  asOf: string;
+  currency: 'USD';
+  regions: Record<string, RegionPrices>;
+}
+
+/**
+ * us-east-1 list prices. Sources: aws.amazon.com/lambda/pricing, aws.amazon.com/fargate/pricing,
+ * aws.amazon.com/step-functions/pricing, aws.amazon.com/s3/pricing, as collected in
+ * shared/design/AWS-FACTS.md (2026-08). The Lambda and Fargate figures are third-party
+ * confirmed and consistent with AWS's own per-second examples. The Spot discount is the
+ * typical us-east-1 Linux/x86 figure (about 69 %) and varies: override it for your region.
+ */
+export const DEFAULT_PRICE_BOOK: PriceBook = {
+  source: 'AWS public pricing pages for Lambda, Fargate, Step Functions and S3 (us-east-1), via shared/design/AWS-FACTS.md',
+  asOf: '2026-08-01',
+  currency: 'USD',
+  regions: {
+    'us-east-1': {
+      x86_64: {
+        lambdaGbSecond: 0.0000166667,
+        lambdaRequest: 0.2 / 1_000_000,
+        lambdaStorageGbSecond: 0.0000000309,
+        fargateVcpuHour: 0.04048,
+        fargateGbHour: 0.004445,
+        fargateStorageGbHour: 0.000111,
+      },
+      arm64: {
+        lambdaGbSecond: 0.0000133334,
+        lambdaRequest: 0.2 / 1_000_000,
+        lambdaStorageGbSecond: 0.0000000309,
+        fargateVcpuHour: 0.03238,
+        fargateGbHour: 0.00356,
+        fargateStorageGbHour: 0.000111,
+      },
+      stateTransition: 0.025 / 1000,
+      s3WriteRequest: 0.005 / 1000,
+      s3ReadRequest: 0.0004 / 1000,
+      fargateSpotDiscount: 0.69,
+    },
+  },
+};
+
+export class UnknownRegion extends Error {
+  override readonly name = 'UnknownRegion';
+}
+
+export function regionPrices(book: PriceBook, region: string): RegionPrices {
+  const prices = book.regions[region];
+  if (!prices) {
+    throw new UnknownRegion(
+      `no prices for region "${region}"; known: ${Object.keys(book.regions).join(', ')}. Add it with a prices override file.`,
+    );
+  }
+  return prices;
+}
+
+export function computePrices(prices: RegionPrices, architecture: Architecture): ComputePrices {
+  return prices[architecture];
+}

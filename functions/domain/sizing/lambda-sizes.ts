@@ -1,0 +1,38 @@
+/**
+ * Lambda limits and the runner's memory tiers.
+ * Source: AWS Lambda developer guide, "Lambda quotas" and "Configure Lambda function memory"
+ * (gettingstarted-limits.html, configuration-memory.html), checked 2026-08; see AWS-FACTS.md.
+ */
+
+export const LAMBDA_MAX_TIMEOUT_SECONDS = 900;
+export const LAMBDA_MIN_MEMORY_MB = 128;
+export const LAMBDA_MAX_MEMORY_MB = 10240;
+export const LAMBDA_MIN_STORAGE_MB = 512;
+export const LAMBDA_MAX_STORAGE_MB = 10240;
+/** Lambda gives one vCPU's worth of CPU at 1769 MB, up to 6 vCPU at 10240 MB. */
+export const LAMBDA_MB_PER_VCPU = 1769;
+export const LAMBDA_MAX_VCPU = 6;
+
+/**
+ * Memory is a function setting, not an invocation parameter, so the farm deploys one
+ * runner function per tier and routes each stage to the smallest tier that covers it.
+ * Lambda bills memory linearly, so the smallest covering tier is also the cheapest.
+ * 1024 MB is the floor: a build under about 0.6 vCPU is slow enough to cost more in time.
+ */
+export const LAMBDA_RUNNER_TIERS_MB: readonly number[] = [1024, 2048, 4096, 6144, 8192, 10240];
+
+/**
+ * Time kept back under Lambda's 900 s for fetching the workspace and uploading
+ * artifacts: a stage whose timeout or predicted duration exceeds 900 - margin goes to Fargate.
+ */
+export const LAMBDA_SAFETY_MARGIN_SECONDS = 60;
+
+/** The memory a stage needs on Lambda: its memory, and enough for its CPU. */
+export function lambdaMemoryNeeded(cpu: number, memoryMiB: number): number {
+  return Math.min(LAMBDA_MAX_MEMORY_MB, Math.max(memoryMiB, Math.ceil(cpu * LAMBDA_MB_PER_VCPU), LAMBDA_MIN_MEMORY_MB));
+}
+
+/** The smallest runner tier that covers `memoryMB`, or undefined when none does. */
+export function lambdaTierFor(memoryMB: number): number | undefined {
+  return LAMBDA_RUNNER_TIERS_MB.find((tier) => tier >= memoryMB);
+}
