@@ -1,22 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { buildReport, type BuildReportInput } from '../../../functions/domain/report/build-report.js';
-import { rateCostModel, type CostRates } from '../../../functions/domain/report/cost-model.js';
+import { pricedCostModel } from '../../../functions/domain/report/cost-model.js';
+import type { RegionPrices } from '../../../functions/domain/pricing/price-book.js';
 import type { Plan, PlannedStage } from '../../../functions/domain/plan/types.js';
 import type { StageRunRecord } from '../../../functions/domain/report/run-record.js';
 import type { StageResult } from '../../../functions/domain/report/types.js';
 
 /** us-east-1 rates as in AWS-FACTS.md; the expected numbers below are worked by hand from them. */
-const RATES: CostRates = {
-  lambdaGbSecond: { x86_64: 0.0000166667, arm64: 0.0000133334 },
-  lambdaRequest: 0.0000002,
-  lambdaStorageGbSecond: 0.0000000309,
-  fargateVcpuHour: { x86_64: 0.04048, arm64: 0.03238 },
-  fargateGbHour: { x86_64: 0.004445, arm64: 0.00356 },
-  fargateStorageGbHour: 0.000111,
-  fargateSpotMultiplier: 0.3,
+const PRICES: RegionPrices = {
+  x86_64: { lambdaGbSecond: 0.0000166667, lambdaRequest: 0.0000002, lambdaStorageGbSecond: 0.0000000309, fargateVcpuHour: 0.04048, fargateGbHour: 0.004445, fargateStorageGbHour: 0.000111 },
+  arm64: { lambdaGbSecond: 0.0000133334, lambdaRequest: 0.0000002, lambdaStorageGbSecond: 0.0000000309, fargateVcpuHour: 0.03238, fargateGbHour: 0.00356, fargateStorageGbHour: 0.000111 },
   stateTransition: 0.000025,
-  s3Put: 0.000005,
-  s3Get: 0.0000004,
+  s3WriteRequest: 0.000005,
+  s3ReadRequest: 0.0000004,
+  fargateSpotDiscount: 0.7,
 };
 
 function planned(name: string, overrides: Partial<PlannedStage>): PlannedStage {
@@ -81,7 +78,7 @@ function input(): BuildReportInput {
     manifests: {},
     startedAt: '2026-11-22T10:00:00.000Z',
     finishedAt: '2026-11-22T10:03:30.000Z',
-    costs: rateCostModel(RATES),
+    costs: pricedCostModel(PRICES),
   };
 }
 

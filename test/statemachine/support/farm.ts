@@ -11,7 +11,8 @@ import type { BuildRequest } from '../../../functions/domain/build-request.js';
 import { PipelineInvalid } from '../../../functions/domain/errors.js';
 import type { Pipeline, StageSpec } from '../../../functions/domain/pipeline/types.js';
 import type { Plan, PlannedStage } from '../../../functions/domain/plan/types.js';
-import { rateCostModel, type CostRates } from '../../../functions/domain/report/cost-model.js';
+import { pricedCostModel } from '../../../functions/domain/report/cost-model.js';
+import type { RegionPrices } from '../../../functions/domain/pricing/price-book.js';
 import { stageLogKey, stageManifestKey, stageResultKey } from '../../../functions/domain/report/record-keys.js';
 import type { ArtifactEntry, StageResult } from '../../../functions/domain/report/types.js';
 import type { EcsTask, FargatePrepared } from '../../../functions/handlers/build-state-machine.js';
@@ -21,17 +22,13 @@ import { scheduleTask } from '../../../functions/handlers/schedule.js';
 import type { LocalTaskBindings, RunTaskParameters } from '../../../functions/local/state-machine-runner.js';
 import { MemoryNotifier, MemoryStore } from './memory-store.js';
 
-export const RATES: CostRates = {
-  lambdaGbSecond: { x86_64: 0.0000166667, arm64: 0.0000133334 },
-  lambdaRequest: 0.0000002,
-  lambdaStorageGbSecond: 0.0000000309,
-  fargateVcpuHour: { x86_64: 0.04048, arm64: 0.03238 },
-  fargateGbHour: { x86_64: 0.004445, arm64: 0.00356 },
-  fargateStorageGbHour: 0.000111,
-  fargateSpotMultiplier: 0.3,
+export const PRICES: RegionPrices = {
+  x86_64: { lambdaGbSecond: 0.0000166667, lambdaRequest: 0.0000002, lambdaStorageGbSecond: 0.0000000309, fargateVcpuHour: 0.04048, fargateGbHour: 0.004445, fargateStorageGbHour: 0.000111 },
+  arm64: { lambdaGbSecond: 0.0000133334, lambdaRequest: 0.0000002, lambdaStorageGbSecond: 0.0000000309, fargateVcpuHour: 0.03238, fargateGbHour: 0.00356, fargateStorageGbHour: 0.000111 },
   stateTransition: 0.000025,
-  s3Put: 0.000005,
-  s3Get: 0.0000004,
+  s3WriteRequest: 0.000005,
+  s3ReadRequest: 0.0000004,
+  fargateSpotDiscount: 0.7,
 };
 
 export const REQUEST: BuildRequest = {
@@ -251,7 +248,7 @@ export function createFarm(stages: Record<string, ScenarioStage>, options: { pip
         config: { region: 'us-east-1', lambdaEphemeralStorageMB: 512 },
       }),
     schedule: (input) => scheduleTask(input, { store, now }),
-    report: (input) => reportTask(input, { store, notifier, costs: rateCostModel(RATES), now }),
+    report: (input) => reportTask(input, { store, notifier, costs: pricedCostModel(PRICES), now }),
     async runLambdaStage(event) {
       lambdaCalls.push(event.stageName);
       const behaviour = stages[event.stageName]?.lambda ?? { kind: 'succeed', durationMs: 1000 };
