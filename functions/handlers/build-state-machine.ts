@@ -56,7 +56,11 @@ export interface SlimStage {
   /** The Lambda runner function to invoke (memory tiers), when `runner` is `lambda`. */
   lambdaFunction: string;
   lambda: { memoryMB: number; ephemeralStorageMB: number; architecture: Architecture } | null;
+  /** The Fargate size (the escalation size for a Lambda stage). */
   fargate: { cpu: number; memory: number; ephemeralStorageGiB: number; architecture: Architecture; spot: boolean };
+  /** The stage's image; null for the default image (and for Lambda stages). */
+  image: string | null;
+  runAsRoot: boolean;
 }
 
 export interface SlimWave {
@@ -121,7 +125,8 @@ export interface RecordFargateResultInput {
   buildId: string;
   planKey: string;
   stage: SlimStage;
-  capacityProvider: CapacityProvider;
+  /** The strategy the last RunTask used. */
+  capacityProviderStrategy: CapacityProviderStrategyItem[];
   escalation: CaughtError | null;
   task: EcsTask | null;
   taskFailure: CaughtError | null;
@@ -137,28 +142,53 @@ export interface StageSummary {
 
 // ---- Fargate --------------------------------------------------------------------------------
 
-/** What the fargate-prepare function returns (lambda:invoke Payload), ready for RunTask. */
+export interface CapacityProviderStrategyItem {
+  CapacityProvider: CapacityProvider;
+  Weight: number;
+}
+
+/**
+ * What `Prepare Fargate task` sends to the fargate-prepare function (handlers/fargate-prepare.ts,
+ * `FargatePrepareInput`).
+ */
+export interface FargatePrepareEvent {
+  buildId: string;
+  stageName: string;
+  planKey: string;
+  image: string | null;
+  fargate: SlimStage['fargate'];
+  runAsRoot: boolean;
+}
+
+/**
+ * The fargate-prepare function's output fields the state machine keeps (`FargatePrepareOutput`),
+ * as `Prepare Fargate task` stores them under `$.fargate`.
+ */
 export interface FargatePrepared {
   taskDefinitionArn: string;
-  /** `FARGATE_SPOT` when the stage opted in, else `FARGATE`; the Spot fallback rewrites it. */
-  capacityProvider: CapacityProvider;
-  /**
-   * RunTask `overrides`, PascalCase as the `.sync` integration takes them: `Cpu` and `Memory` as
-   * strings, `EphemeralStorage.SizeInGiB` only when above the default 20 (the API takes 21 to
-   * 200), `ContainerOverrides`. At most 8,192 characters in all.
-   */
+  /** RunTask `overrides`, PascalCase, at most 8,192 characters (the prepare function checks). */
   overrides: EcsTaskOverride;
+  /** `FARGATE_SPOT` when the stage opted in; `Fall back to on-demand` replaces it with the fallback. */
+  capacityProviderStrategy: CapacityProviderStrategyItem[];
+  fallbackCapacityProviderStrategy: CapacityProviderStrategyItem[];
+  family: string;
+}
+
+/** What the fargate-prepare function returns (lambda:invoke Payload). */
+export interface FargatePrepareOutput {
+  TaskDefinition: string;
+  Overrides: EcsTaskOverride;
+  CapacityProviderStrategy: CapacityProviderStrategyItem[];
+  FallbackCapacityProviderStrategy: CapacityProviderStrategyItem[];
+  Family: string;
+  Image: string;
 }
 
 export interface EcsTaskOverride {
   Cpu: string;
   Memory: string;
   EphemeralStorage?: { SizeInGiB: number };
-  ContainerOverrides: {
-    Name: string;
-    Command?: string[];
-    Environment?: { Name: string; Value: string }[];
-  }[];
+  ContainerOverrides: { Name: string; Environment: { Name: string; Value: string }[] }[];
 }
 
 /** The part of the `ecs:runTask.sync` output (a DescribeTasks task, timestamps in epoch ms) we read. */

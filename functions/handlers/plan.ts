@@ -47,6 +47,8 @@ export function toSlimStages(plan: Plan, defaultRunner: string, runnerFunctionFo
       lambdaFunction: (stage.lambda && runnerFunctionFor?.(stage.lambda)) ?? defaultRunner,
       lambda: stage.lambda ? { memoryMB: stage.lambda.memoryMB, ephemeralStorageMB: stage.lambda.ephemeralStorageMB, architecture: stage.lambda.architecture } : null,
       fargate: { ...stage.fargate },
+      image: stage.image ?? null,
+      runAsRoot: stage.runAsRoot,
     });
   }
   return slim;

@@ -30,8 +30,6 @@ export interface ScheduleDeps {
   now(): Date;
 }
 
-/** The stage names the agent uses for its failures: its own result record stands when it wrote one. */
-const STAGE_FAILURES = new Set(['CommandFailed', 'StageTimeout', 'OutOfDisk', 'OutOfMemory']);
 const BUILD_CONTAINER = 'build';
 
 export async function readJson<T>(store: ArtifactStore, key: string): Promise<T | undefined> {
@@ -147,7 +145,7 @@ function iso(epochMs: number | undefined): string | undefined {
 export async function recordFargateResultTask(input: RecordFargateResultInput, deps: ScheduleDeps): Promise<StageSummary> {
   const task = taskOf(input);
   const exitCode = buildExitCode(task);
-  const capacityProvider: CapacityProvider = input.capacityProvider;
+  const capacityProvider: CapacityProvider = input.capacityProviderStrategy[0]?.CapacityProvider ?? 'FARGATE';
   const run: StageRunRecord = {
     stage: input.stage.name,
     runner: 'fargate',
@@ -202,11 +200,14 @@ export async function recordStageErrorTask(input: RecordStageErrorInput, deps: S
 
   const key = stageResultKey(input.buildId, input.stage.name);
   const existing = await readJson<StageResult>(deps.store, key);
-  if (existing && existing.runner === runner && STAGE_FAILURES.has(input.error.Error)) {
+  // The agent records its own failures (CommandFailed, StageTimeout, ...) before the runner
+  // throws them: that record stands. A record from another runner (the Lambda attempt of an
+  // escalated stage) is not this run's.
+  if (existing && existing.runner === runner && existing.status !== 'succeeded') {
     return { stage: input.stage.name, status: existing.status };
   }
   const timedOut = input.error.Error === 'StageTimeout' || input.error.Error === 'States.Timeout';
-  const capacity = input.fargate?.capacityProvider;
+  const capacity = input.fargate?.capacityProviderStrategy[0]?.CapacityProvider;
   const message = causeMessage(input.error);
   const result = syntheticResult(input.buildId, input.stage, {
     status: timedOut ? 'timed_out' : 'failed',

@@ -12,8 +12,11 @@ import {
 import type { StageResult } from '../domain/report/types.js';
 import type {
   BuildExecutionInput,
+  CapacityProviderStrategyItem,
   EcsTask,
-  FargatePrepared,
+  EcsTaskOverride,
+  FargatePrepareEvent,
+  FargatePrepareOutput,
   PlanTaskInput,
   PlanTaskOutput,
   ReportTaskInput,
@@ -31,18 +34,13 @@ export interface LambdaRunnerEvent {
   planKey: string;
 }
 
-/** What `Prepare Fargate task` sends to the fargate-prepare function. */
-export interface FargatePrepareEvent extends LambdaRunnerEvent {
-  escalation: { Error: string; Cause?: string } | null;
-}
-
 /** The `ecs:runTask.sync` Parameters, after the interpreter resolved the paths. */
 export interface RunTaskParameters {
   Cluster: string;
   TaskDefinition: string;
-  CapacityProviderStrategy: { CapacityProvider: string; Weight: number }[];
+  CapacityProviderStrategy: CapacityProviderStrategyItem[];
   NetworkConfiguration: { AwsvpcConfiguration: { Subnets: string[]; SecurityGroups: string[]; AssignPublicIp: string } };
-  Overrides: FargatePrepared['overrides'];
+  Overrides: EcsTaskOverride;
   PropagateTags: string;
   StartedBy: string;
 }
@@ -53,7 +51,7 @@ export interface LocalTaskBindings {
   report(input: ReportTaskInput): Promise<ReportTaskOutput>;
   /** `functionName`: the runner function the plan chose for the stage's memory tier. */
   runLambdaStage(event: LambdaRunnerEvent, functionName: string): Promise<StageResult | StageSummary>;
-  prepareFargate(event: FargatePrepareEvent): Promise<FargatePrepared>;
+  prepareFargate(event: FargatePrepareEvent): Promise<FargatePrepareOutput>;
   /**
    * Runs a task until it stops and returns it, as `ecs:runTask.sync` does. Throws
    * `ECS.AmazonECSException` for capacity, and `States.TaskFailed` (message: the task JSON) when

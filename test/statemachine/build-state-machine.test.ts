@@ -164,6 +164,39 @@ describe('State machine: routing and recovery', () => {
 });
 
 describe('State machine: the Fargate path (issue 4)', () => {
+  it('sends fargate-prepare the stage and RunTask the exact PascalCase request', async () => {
+    // Prepare
+    const farm = createFarm({ image: { runner: 'fargate', spot: true } });
+
+    // Act
+    await runBuildLocally({ buildId: BUILD_ID, request: REQUEST }, farm.bindings, {
+      substitutions: { SubnetIds: 'subnet-a,subnet-b', SecurityGroupIds: 'sg-1', AssignPublicIp: 'ENABLED' },
+    });
+
+    // Assess
+    expect(farm.prepareCalls).toEqual([
+      {
+        buildId: BUILD_ID,
+        stageName: 'image',
+        planKey: `builds/${BUILD_ID}/plan.json`,
+        image: null,
+        fargate: { cpu: 1024, memory: 2048, ephemeralStorageGiB: 20, architecture: 'x86_64', spot: true },
+        runAsRoot: false,
+      },
+    ]);
+    expect(farm.runTaskCalls).toEqual([
+      {
+        Cluster: 'arn:aws:ecs:us-east-1:000000000000:cluster/buildfarm-local',
+        TaskDefinition: 'arn:aws:ecs:us-east-1:000000000000:task-definition/buildfarm-abc:1',
+        CapacityProviderStrategy: [{ CapacityProvider: 'FARGATE_SPOT', Weight: 1 }],
+        NetworkConfiguration: { AwsvpcConfiguration: { Subnets: ['subnet-a', 'subnet-b'], SecurityGroups: ['sg-1'], AssignPublicIp: 'ENABLED' } },
+        Overrides: { Cpu: '1024', Memory: '2048', ContainerOverrides: [{ Name: 'fetch', Environment: [{ Name: 'BUILDFARM_STAGE', Value: 'image' }] }] },
+        PropagateTags: 'TASK_DEFINITION',
+        StartedBy: `buildfarm-${BUILD_ID}`,
+      },
+    ]);
+  });
+
   it('Fargate capacity retry: ECS.AmazonECSException is retried and the stage then runs', async () => {
     // Prepare
     const farm = createFarm({

@@ -31,6 +31,21 @@ export interface BuildReportInput {
   stateTransitions?: number;
 }
 
+/** Lambda's hard limit: https://docs.aws.amazon.com/lambda/latest/dg/configuration-timeout.html */
+const LAMBDA_MAX_MS = 900_000;
+
+/**
+ * The billed time of a Lambda attempt that was escalated. The runner's error does not carry its
+ * duration through Step Functions, so a StageTimeout is taken to have used the whole deadline
+ * (the stage's timeout, at most Lambda's 15 minutes); an OutOfDisk attempt is not known and
+ * counts nothing unless the runner reported it.
+ */
+export function lambdaAttemptMs(planned: PlannedStage, escalation: NonNullable<StageRunRecord['escalation']>): number {
+  if (escalation.lambdaBilledMs > 0) return escalation.lambdaBilledMs;
+  if (escalation.errorName === 'StageTimeout') return Math.min(planned.timeoutSeconds * 1000, LAMBDA_MAX_MS);
+  return 0;
+}
+
 interface StageCost {
   billedDurationMs: number;
   costUsd: number;
@@ -50,9 +65,8 @@ function costOf(planned: PlannedStage, result: StageResult, run: StageRunRecord 
     costUsd = costs.fargateUsd(planned.fargate, billedDurationMs, spot);
   }
   // An escalated stage also paid for the Lambda attempt that ran out of time or disk.
-  if (run?.escalation && planned.lambda && run.escalation.lambdaBilledMs > 0) {
-    costUsd += costs.lambdaUsd(planned.lambda, run.escalation.lambdaBilledMs);
-  }
+  const attemptMs = run?.escalation ? lambdaAttemptMs(planned, run.escalation) : 0;
+  if (planned.lambda && attemptMs > 0) costUsd += costs.lambdaUsd(planned.lambda, attemptMs);
   return { billedDurationMs, costUsd: roundUsd(costUsd) };
 }
 

@@ -127,6 +127,25 @@ describe('Function: buildReport', () => {
     expect(buildReport(input()).allFargateCostUsd).toBeCloseTo(0.002020761111, 9);
   });
 
+  it('adds the Lambda attempt of a stage escalated after StageTimeout, at its whole deadline', () => {
+    // Prepare: "unit" timed out on Lambda (timeout 600 s) and ran on Fargate for 61.2 s.
+    const escalated = input();
+    escalated.results[0] = { ...escalated.results[0]!, runner: 'fargate', durationMs: 55_000 };
+    escalated.runs.push({
+      stage: 'unit',
+      runner: 'fargate',
+      escalation: { from: 'lambda', errorName: 'StageTimeout', reason: 'out of time', lambdaBilledMs: 0 },
+      fargate: { capacityProvider: 'FARGATE', spotFallback: false, pullStartedAt: 0, stoppedAt: 61_200, buildExitCode: 0 },
+    });
+
+    // Act
+    const unit = buildReport(escalated).stages.find((s) => s.name === 'unit')!;
+
+    // Assess: Fargate 62 s (0.000850261111) + Lambda 1 GB x 600 s x 0.0000166667 + 0.0000002 (0.01000022)
+    expect(unit).toMatchObject({ runner: 'fargate', escalated: true, billedDurationMs: 62_000 });
+    expect(unit.costUsd).toBeCloseTo(0.010850481111, 9);
+  });
+
   it('uses a counted number of state transitions when one is given', () => {
     const report = buildReport({ ...input(), stateTransitions: 40 });
     expect(report.costBreakdown.stateTransitions).toBe(40);

@@ -15,7 +15,7 @@ import { pricedCostModel } from '../../../functions/domain/report/cost-model.js'
 import type { RegionPrices } from '../../../functions/domain/pricing/price-book.js';
 import { stageLogKey, stageManifestKey, stageResultKey } from '../../../functions/domain/report/record-keys.js';
 import type { ArtifactEntry, StageResult } from '../../../functions/domain/report/types.js';
-import type { EcsTask, FargatePrepared } from '../../../functions/handlers/build-state-machine.js';
+import type { EcsTask, FargatePrepareEvent, FargatePrepareOutput } from '../../../functions/handlers/build-state-machine.js';
 import { planTask } from '../../../functions/handlers/plan.js';
 import { reportTask } from '../../../functions/handlers/report.js';
 import { scheduleTask } from '../../../functions/handlers/schedule.js';
@@ -165,6 +165,8 @@ export interface Farm {
   lambdaCalls: string[];
   /** `stage@capacityProvider` per RunTask call. */
   fargateCalls: string[];
+  prepareCalls: FargatePrepareEvent[];
+  runTaskCalls: RunTaskParameters[];
 }
 
 export function createFarm(stages: Record<string, ScenarioStage>, options: { pipelineText?: string; failFast?: boolean } = {}): Farm {
@@ -172,6 +174,8 @@ export function createFarm(stages: Record<string, ScenarioStage>, options: { pip
   const notifier = new MemoryNotifier();
   const lambdaCalls: string[] = [];
   const fargateCalls: string[] = [];
+  const prepareCalls: FargatePrepareEvent[] = [];
+  const runTaskCalls: RunTaskParameters[] = [];
   const fargateAttempts = new Map<string, number>();
   const now = () => NOW;
   const text = options.pipelineText ?? pipelineYaml(stages, options.failFast);
@@ -258,20 +262,29 @@ export function createFarm(stages: Record<string, ScenarioStage>, options: { pip
       }
       return writeResult(event.stageName, { status: 'succeeded', runner: 'lambda', durationMs: behaviour.durationMs, exitCode: 0 }, behaviour.artifacts);
     },
-    async prepareFargate(event): Promise<FargatePrepared> {
-      const spot = stages[event.stageName]?.spot ?? false;
+    async prepareFargate(event): Promise<FargatePrepareOutput> {
+      prepareCalls.push(event);
+      const strategy = (provider: 'FARGATE' | 'FARGATE_SPOT') => [{ CapacityProvider: provider, Weight: 1 }];
       return {
-        taskDefinitionArn: 'arn:aws:ecs:us-east-1:000000000000:task-definition/buildfarm-abc:1',
-        capacityProvider: spot ? 'FARGATE_SPOT' : 'FARGATE',
-        overrides: { Cpu: '1024', Memory: '2048', ContainerOverrides: [{ Name: 'fetch', Environment: [{ Name: 'BUILDFARM_STAGE', Value: event.stageName }] }] },
+        TaskDefinition: 'arn:aws:ecs:us-east-1:000000000000:task-definition/buildfarm-abc:1',
+        Overrides: {
+          Cpu: String(event.fargate.cpu),
+          Memory: String(event.fargate.memory),
+          ContainerOverrides: [{ Name: 'fetch', Environment: [{ Name: 'BUILDFARM_STAGE', Value: event.stageName }] }],
+        },
+        CapacityProviderStrategy: strategy(event.fargate.spot ? 'FARGATE_SPOT' : 'FARGATE'),
+        FallbackCapacityProviderStrategy: strategy('FARGATE'),
+        Family: 'buildfarm-abc',
+        Image: event.image ?? 'public.ecr.aws/docker/library/node:22',
       };
     },
     async runFargateTask(parameters: RunTaskParameters) {
       const stage = parameters.Overrides.ContainerOverrides[0]!.Environment![0]!.Value;
       const provider = parameters.CapacityProviderStrategy[0]!.CapacityProvider;
       fargateCalls.push(`${stage}@${provider}`);
+      runTaskCalls.push(parameters);
       return runFargate(stage, provider, stages[stage]?.fargate ?? { kind: 'succeed', billedSpanMs: 70_000, durationMs: 60_000 });
     },
   };
-  return { store, notifier, bindings, lambdaCalls, fargateCalls };
+  return { store, notifier, bindings, lambdaCalls, fargateCalls, prepareCalls, runTaskCalls };
 }
