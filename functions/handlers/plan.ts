@@ -8,7 +8,7 @@ import type { Readable } from 'node:stream';
 import { PipelineInvalid } from '../domain/errors.js';
 import type { Pipeline } from '../domain/pipeline/types.js';
 import type { LambdaSize, Plan, PlanContext, PlannerConfig, StageHistory } from '../domain/plan/types.js';
-import { planKey as planKeyOf, sourceKey } from '../domain/report/record-keys.js';
+import { historyKey, planKey as planKeyOf, sourceKey } from '../domain/report/record-keys.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
 import type { SourceProvider } from '../ports/source-provider.js';
 import type { PlanTaskInput, PlanTaskOutput, SlimStage } from './build-state-machine.js';
@@ -26,8 +26,6 @@ export interface PlanTaskDeps {
   planPipeline(pipeline: Pipeline, ctx: PlanContext, config: PlannerConfig, history?: Record<string, StageHistory>): Plan;
   config: PlannerConfig;
   checkTriggers?(pipeline: Pipeline, request: PlanTaskInput['request']): TriggerDecision;
-  /** Recorded stage history for the repository (the report writes it). */
-  loadHistory?(repository: string): Promise<Record<string, StageHistory>>;
   /** The runner function for a Lambda size, when memory tiers have their own functions. */
   runnerFunctionFor?(size: LambdaSize): string | undefined;
 }
@@ -54,6 +52,18 @@ export function toSlimStages(plan: Plan, defaultRunner: string, runnerFunctionFo
   return slim;
 }
 
+/** What the report recorded for each stage of earlier builds of the repository. */
+async function loadHistory(store: ArtifactStore, repository: string, pipeline: Pipeline): Promise<Record<string, StageHistory>> {
+  const history: Record<string, StageHistory> = {};
+  await Promise.all(
+    pipeline.stages.map(async ({ name }) => {
+      const text = await store.getText(historyKey(repository, name));
+      if (text !== undefined) history[name] = JSON.parse(text) as StageHistory;
+    }),
+  );
+  return history;
+}
+
 async function readPipelineText(store: ArtifactStore, key: string): Promise<string> {
   const snapshot = await store.get(key);
   if (!snapshot) throw new Error(`source snapshot ${key} is missing`);
@@ -75,7 +85,7 @@ export async function planTask(input: PlanTaskInput, deps: PlanTaskDeps): Promis
   if (!decision.build) {
     return { planKey: key, build: false, reason: decision.reason, failFast: pipeline.failFast, maxStageConcurrency, waves: [] };
   }
-  const history = deps.loadHistory ? await deps.loadHistory(request.repository) : undefined;
+  const history = await loadHistory(deps.store, request.repository, pipeline);
   const plan = deps.planPipeline(pipeline, { event: request.event, branch: request.branch }, deps.config, history);
   await deps.store.put(key, JSON.stringify(plan), 'application/json');
   const slim = toSlimStages(plan, input.lambdaRunnerFunctionArn, deps.runnerFunctionFor);

@@ -4,10 +4,11 @@
  * `report.json` and publishes it to the BuildReports topic with attributes a subscription can
  * filter on (`costUsd` is a Number: "cost over $1" works).
  */
-import type { Plan } from '../domain/plan/types.js';
+import type { Plan, StageHistory } from '../domain/plan/types.js';
 import { buildReport } from '../domain/report/build-report.js';
 import type { CostModel } from '../domain/report/cost-model.js';
-import { reportKey, stageManifestKey, stageResultKey, stageRunKey } from '../domain/report/record-keys.js';
+import { nextHistory } from '../domain/report/history.js';
+import { historyKey, reportKey, stageManifestKey, stageResultKey, stageRunKey } from '../domain/report/record-keys.js';
 import type { StageRunRecord } from '../domain/report/run-record.js';
 import type { ArtifactEntry, BuildReport, StageResult } from '../domain/report/types.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
@@ -58,6 +59,17 @@ export function reportMessage(report: BuildReport): string {
   return JSON.stringify({ ...summary, stages: stages.map(({ name, status, runner, costUsd }) => ({ name, status, runner, costUsd })), truncated: true });
 }
 
+/** Stage history for the planner's next prediction (one small object per stage). */
+async function recordHistory(store: ArtifactStore, repository: string, report: BuildReport): Promise<void> {
+  await Promise.all(
+    report.stages.map(async (stage) => {
+      const key = historyKey(repository, stage.name);
+      const next = nextHistory(await readJson<StageHistory>(store, key), stage);
+      if (next) await store.put(key, JSON.stringify(next), 'application/json');
+    }),
+  );
+}
+
 export async function reportTask(input: ReportTaskInput, deps: ReportDeps): Promise<ReportTaskOutput> {
   const { plan: slim, error } = input.state;
   const plan = slim?.build ? await readJson<Plan>(deps.store, slim.planKey) : undefined;
@@ -76,6 +88,7 @@ export async function reportTask(input: ReportTaskInput, deps: ReportDeps): Prom
   });
   const key = reportKey(input.buildId);
   await deps.store.put(key, JSON.stringify(report, null, 2), 'application/json');
+  await recordHistory(deps.store, input.request.repository, report);
   await deps.notifier.publish(reportMessage(report), {
     repository: report.repository,
     branch: input.request.branch,

@@ -145,6 +145,27 @@ describe('State machine: routing and recovery', () => {
     expect(farm.notifier.messages[0]!.attributes.status).toBe('error');
   });
 
+  it('stage history: the report records each stage and the next build plans with it', async () => {
+    // Prepare
+    const stages: Record<string, ScenarioStage> = {
+      slow: { runner: 'lambda', lambda: { kind: 'throw', name: 'StageTimeout', message: 'out of time' } },
+      quick: { runner: 'lambda', lambda: { kind: 'succeed', durationMs: 1500 } },
+    };
+    const first = createFarm(stages);
+    await run(first);
+    const second = createFarm(stages, { store: first.store });
+
+    // Act
+    await run(second);
+
+    // Assess
+    expect(first.planHistories).toEqual([{}]);
+    expect(second.planHistories[0]).toEqual({
+      quick: { durationsMs: [1500], peakMemoryMiB: 100, peakDiskMiB: 10, escalated: false },
+      slow: { durationsMs: [60_000], peakMemoryMiB: 100, peakDiskMiB: 10, escalated: true },
+    });
+  });
+
   it('a Lambda runner crash (any other error) becomes a failed stage result, not a lost build', async () => {
     // Prepare
     const farm = createFarm({

@@ -173,7 +173,7 @@ export function buildReport(input: BuildReportInput): BuildReport {
   }
   for (const skipped of input.plan?.skipped ?? []) stages.push(skippedByIf(skipped.name, skipped.reason));
 
-  const usage = { planned: input.plan !== undefined, waves: input.plan?.waves ?? [], stages: usageStages };
+  const usage = { planned: input.plan !== undefined, waves: input.plan?.waves ?? [], skippedByIf: input.plan?.skipped.length ?? 0, stages: usageStages };
   const stateTransitions = input.stateTransitions ?? estimateStateTransitions(usage);
   const s3 = estimateS3Requests(usage);
   const computeUsd = roundUsd(stages.reduce((sum, s) => sum + s.costUsd, 0));

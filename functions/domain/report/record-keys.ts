@@ -15,3 +15,5 @@ export const stageResultKey = (buildId: string, stage: string): string => `${sta
 export const stageLogKey = (buildId: string, stage: string): string => `${stagePrefix(buildId, stage)}log.txt`;
 export const stageManifestKey = (buildId: string, stage: string): string => `${stagePrefix(buildId, stage)}manifest.json`;
 export const stageRunKey = (buildId: string, stage: string): string => `${stagePrefix(buildId, stage)}run.json`;
+/** `repository` is `owner/repo`: what earlier builds measured for a stage. */
+export const historyKey = (repository: string, stage: string): string => `history/${repository}/${stage}.json`;

@@ -23,6 +23,8 @@ export interface UsageInput {
   planned: boolean;
   /** Stage names by wave, as the `Run waves` Map iterated over them. */
   waves: string[][];
+  /** Stages of the pipeline file that `if:` left out (the plan still read their history). */
+  skippedByIf: number;
   stages: UsageStage[];
 }
 
@@ -55,6 +57,8 @@ export function estimateStateTransitions(input: UsageInput): number {
 export function estimateS3Requests(input: UsageInput): S3RequestCount {
   const count = { put: 2, get: 1 }; // Plan: PUT source + PUT plan, GET source to read the pipeline file
   if (!input.planned) return count;
+  // Plan: GET each stage's history.
+  count.get += input.stages.length + input.skippedByIf;
   const artifactsOf = new Map(input.stages.map((s) => [s.name, s.result?.artifactCount ?? 0]));
   // Select stages: per wave, GET plan + GET the result of every stage of the earlier waves.
   let earlierStages = 0;
@@ -77,8 +81,9 @@ export function estimateS3Requests(input: UsageInput): S3RequestCount {
       count.put += 1;
     }
   }
-  // Report: GET plan, and result, run record and manifest of each stage; PUT report.
-  count.get += 1 + input.stages.length * 3;
-  count.put += 1;
+  // Report: GET plan, and result, run record, manifest and history of each stage; PUT report,
+  // and PUT the history of each stage that succeeded or escalated.
+  count.get += 1 + input.stages.length * 4;
+  count.put += 1 + input.stages.filter((s) => s.result?.status === 'succeeded' || s.run?.escalation).length;
   return count;
 }

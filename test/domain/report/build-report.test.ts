@@ -112,11 +112,11 @@ describe('Function: buildReport', () => {
     // Plan + Run waves + Select stages + Run stages + Report = 5, Lambda stage 2, Fargate stages 4 each.
     expect(report.costBreakdown.stateTransitions).toBe(15);
     expect(report.costBreakdown.stateTransitionsUsd).toBeCloseTo(0.000375, 9);
-    // 14 PUT x 0.000005 + 20 GET x 0.0000004 (see usage-estimate.ts for the tally)
-    expect(report.costBreakdown.s3Requests).toBe(34);
-    expect(report.costBreakdown.s3RequestsUsd).toBeCloseTo(0.000078, 9);
+    // 17 PUT x 0.000005 + 26 GET x 0.0000004 (see usage-estimate.ts for the tally)
+    expect(report.costBreakdown.s3Requests).toBe(43);
+    expect(report.costBreakdown.s3RequestsUsd).toBeCloseTo(0.0000954, 9);
     expect(report.costBreakdown.computeUsd).toBeCloseTo(0.000988294485611, 9);
-    expect(report.totalCostUsd).toBeCloseTo(0.001441294485611, 9);
+    expect(report.totalCostUsd).toBeCloseTo(0.001458694485611, 9);
     expect(report.predictedCostUsd).toBe(0.003);
     expect(report.durationMs).toBe(210_000);
   });

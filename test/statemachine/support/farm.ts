@@ -10,7 +10,7 @@ import { parse as parseYaml } from 'yaml';
 import type { BuildRequest } from '../../../functions/domain/build-request.js';
 import { PipelineInvalid } from '../../../functions/domain/errors.js';
 import type { Pipeline, StageSpec } from '../../../functions/domain/pipeline/types.js';
-import type { Plan, PlannedStage } from '../../../functions/domain/plan/types.js';
+import type { Plan, PlannedStage, StageHistory } from '../../../functions/domain/plan/types.js';
 import { pricedCostModel } from '../../../functions/domain/report/cost-model.js';
 import type { RegionPrices } from '../../../functions/domain/pricing/price-book.js';
 import { stageLogKey, stageManifestKey, stageResultKey } from '../../../functions/domain/report/record-keys.js';
@@ -167,15 +167,18 @@ export interface Farm {
   fargateCalls: string[];
   prepareCalls: FargatePrepareEvent[];
   runTaskCalls: RunTaskParameters[];
+  /** The history each plan was given. */
+  planHistories: Record<string, StageHistory>[];
 }
 
-export function createFarm(stages: Record<string, ScenarioStage>, options: { pipelineText?: string; failFast?: boolean } = {}): Farm {
-  const store = new MemoryStore();
+export function createFarm(stages: Record<string, ScenarioStage>, options: { pipelineText?: string; failFast?: boolean; store?: MemoryStore } = {}): Farm {
+  const store = options.store ?? new MemoryStore();
   const notifier = new MemoryNotifier();
   const lambdaCalls: string[] = [];
   const fargateCalls: string[] = [];
   const prepareCalls: FargatePrepareEvent[] = [];
   const runTaskCalls: RunTaskParameters[] = [];
+  const planHistories: Record<string, StageHistory>[] = [];
   const fargateAttempts = new Map<string, number>();
   const now = () => NOW;
   const text = options.pipelineText ?? pipelineYaml(stages, options.failFast);
@@ -248,7 +251,10 @@ export function createFarm(stages: Record<string, ScenarioStage>, options: { pip
         store,
         source: { snapshot: () => tarball({ '.buildfarm.yml': text, 'README.md': '# app\n' }) },
         parsePipeline: parseTestPipeline,
-        planPipeline: planTestPipeline,
+        planPipeline: (pipeline, _ctx, _config, history) => {
+          planHistories.push(history ?? {});
+          return planTestPipeline(pipeline);
+        },
         config: { region: 'us-east-1', lambdaEphemeralStorageMB: 512 },
       }),
     schedule: (input) => scheduleTask(input, { store, now }),
@@ -286,5 +292,5 @@ export function createFarm(stages: Record<string, ScenarioStage>, options: { pip
       return runFargate(stage, provider, stages[stage]?.fargate ?? { kind: 'succeed', billedSpanMs: 70_000, durationMs: 60_000 });
     },
   };
-  return { store, notifier, bindings, lambdaCalls, fargateCalls, prepareCalls, runTaskCalls };
+  return { store, notifier, bindings, lambdaCalls, fargateCalls, prepareCalls, runTaskCalls, planHistories };
 }
