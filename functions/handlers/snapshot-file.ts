@@ -18,27 +18,37 @@ function matches(entryName: string, fileName: string): boolean {
   return parts.length === 2 && parts[1] === fileName;
 }
 
+/** Stops the extraction once the file is read: the rest of the snapshot is not needed. */
+class FileFound extends Error {
+  override readonly name = 'FileFound';
+  constructor(readonly text: string) {
+    super('found');
+  }
+}
+
 export async function readFileFromSnapshot(snapshot: Readable, fileName: string, maxBytes: number): Promise<string | undefined> {
   const tar = extract();
-  let found: string | undefined;
   tar.on('entry', (header, stream, next) => {
-    if (found !== undefined || header.type !== 'file' || !matches(header.name, fileName)) {
+    if (header.type !== 'file' || !matches(header.name, fileName)) {
       stream.on('end', next);
       stream.resume();
       return;
     }
+    // Destroying the extraction destroys this entry with the same error: it is reported once, by pipeline().
+    stream.on('error', () => undefined);
     if ((header.size ?? 0) > maxBytes) {
-      next(new SnapshotFileTooLarge(`${fileName} is ${header.size} bytes, above the ${maxBytes}-byte limit`));
-      stream.resume();
+      tar.destroy(new SnapshotFileTooLarge(`${fileName} is ${header.size} bytes, above the ${maxBytes}-byte limit`));
       return;
     }
     const chunks: Buffer[] = [];
     stream.on('data', (chunk: unknown) => chunks.push(chunk as Buffer));
-    stream.on('end', () => {
-      found = Buffer.concat(chunks).toString('utf8');
-      next();
-    });
+    stream.on('end', () => tar.destroy(new FileFound(Buffer.concat(chunks).toString('utf8'))));
   });
-  await pipeline(snapshot, createGunzip(), tar);
-  return found;
+  try {
+    await pipeline(snapshot, createGunzip(), tar);
+  } catch (error) {
+    if (error instanceof FileFound) return error.text;
+    throw error;
+  }
+  return undefined;
 }

@@ -4,8 +4,8 @@ import type { BuildReport, StageReport } from '../../functions/domain/report/typ
 import { runBuildLocally } from '../../functions/local/state-machine-runner.js';
 import { BUILD_ID, createFarm, REQUEST, type Farm, type ScenarioStage } from './support/farm.js';
 
-async function run(farm: Farm) {
-  const result = await runBuildLocally({ buildId: BUILD_ID, request: REQUEST }, farm.bindings);
+async function run(farm: Farm, request = REQUEST) {
+  const result = await runBuildLocally({ buildId: BUILD_ID, request }, farm.bindings);
   const report = farm.store.json<BuildReport>(reportKey(BUILD_ID));
   if (!report) throw new Error('no report.json was written');
   const stage = (name: string): StageReport => {
@@ -164,6 +164,20 @@ describe('State machine: routing and recovery', () => {
       quick: { durationsMs: [1500], peakMemoryMiB: 100, peakDiskMiB: 10, escalated: false },
       slow: { durationsMs: [60_000], peakMemoryMiB: 100, peakDiskMiB: 10, escalated: true },
     });
+  });
+
+  it('a build the triggers do not want ends in a skipped report without running a stage', async () => {
+    // Prepare
+    const farm = createFarm({ compile: { runner: 'lambda' } });
+
+    // Act
+    const { result, report } = await run(farm, { ...REQUEST, message: 'Fix typo [skip ci]' });
+
+    // Assess
+    expect(result.output.status).toBe('skipped');
+    expect(farm.lambdaCalls).toEqual([]);
+    expect(result.statesEntered).toEqual(['Plan', 'Run waves', 'Report']);
+    expect(report.costBreakdown.stateTransitions).toBe(3);
   });
 
   it('a Lambda runner crash (any other error) becomes a failed stage result, not a lost build', async () => {

@@ -173,7 +173,8 @@ export function buildReport(input: BuildReportInput): BuildReport {
   }
   for (const skipped of input.plan?.skipped ?? []) stages.push(skippedByIf(skipped.name, skipped.reason));
 
-  const usage = { planned: input.plan !== undefined, waves: input.plan?.waves ?? [], skippedByIf: input.plan?.skipped.length ?? 0, stages: usageStages };
+  // A build the triggers did not want still went through Run waves (with no waves).
+  const usage = { planned: input.plan !== undefined || input.notTriggered !== undefined, waves: input.plan?.waves ?? [], skippedByIf: input.plan?.skipped.length ?? 0, stages: usageStages };
   const stateTransitions = input.stateTransitions ?? estimateStateTransitions(usage);
   const s3 = estimateS3Requests(usage);
   const computeUsd = roundUsd(stages.reduce((sum, s) => sum + s.costUsd, 0));
