@@ -43,19 +43,19 @@ export interface CaughtError {
 // ---- Plan -----------------------------------------------------------------------------------
 
 export interface PlanTaskInput extends BuildExecutionInput {
-  /** `${LambdaRunnerFunctionArn}`: the runner for stages no memory tier function is configured for. */
-  lambdaRunnerFunctionArn: string;
   /** `${MaxStageConcurrency}`, as text. */
   maxStageConcurrency: string;
 }
 
-/** The routing fields of a planned stage: all the state machine reads. */
+/**
+ * The routing fields of a planned stage: all the state machine reads. Everything else (commands,
+ * env, the Lambda size the runner function already has) stays in the plan in S3.
+ */
 export interface SlimStage {
   name: string;
   runner: Runner;
-  /** The Lambda runner function to invoke (memory tiers), when `runner` is `lambda`. */
-  lambdaFunction: string;
-  lambda: { memoryMB: number; ephemeralStorageMB: number; architecture: Architecture } | null;
+  /** The Lambda runner function to invoke (its memory tier); only for Lambda stages. */
+  lambdaFunction?: string;
   /** The Fargate size (the escalation size for a Lambda stage). */
   fargate: { cpu: number; memory: number; ephemeralStorageGiB: number; architecture: Architecture; spot: boolean };
   /** The stage's image; null for the default image (and for Lambda stages). */
@@ -63,9 +63,13 @@ export interface SlimStage {
   runAsRoot: boolean;
 }
 
-export interface SlimWave {
+/**
+ * A wave as the plan returns it: its index and size only, so the plan's output stays small
+ * whatever the pipeline's size. `Select stages` reads the wave's stages from the plan in S3.
+ */
+export interface WaveRef {
   index: number;
-  stages: SlimStage[];
+  stageCount: number;
 }
 
 export interface PlanTaskOutput {
@@ -75,7 +79,7 @@ export interface PlanTaskOutput {
   reason: string;
   failFast: boolean;
   maxStageConcurrency: number;
-  waves: SlimWave[];
+  waves: WaveRef[];
 }
 
 // ---- Schedule (one function, three tasks) ---------------------------------------------------
@@ -85,7 +89,9 @@ export interface SelectStagesInput {
   buildId: string;
   planKey: string;
   failFast: boolean;
-  wave: SlimWave;
+  wave: WaveRef;
+  /** `${LambdaRunnerFunctionArn}`: the runner for stages no memory tier function is configured for. */
+  lambdaRunnerFunctionArn: string;
 }
 
 export interface SelectStagesOutput {

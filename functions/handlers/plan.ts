@@ -1,17 +1,17 @@
 /**
  * The `Plan` task: snapshot the source into S3, read and plan `.buildfarm.yml`, store the full
- * plan and return only its routing fields (the slim plan), so the execution's payloads stay far
- * below 256 KiB whatever the pipeline's size. An invalid pipeline file throws `PipelineInvalid`,
+ * plan and return only the waves' sizes, so the execution's payloads stay far below 256 KiB
+ * whatever the pipeline's size (`Select stages` reads each wave's stages from the stored plan). An invalid pipeline file throws `PipelineInvalid`,
  * which the state machine catches into the report.
  */
 import type { Readable } from 'node:stream';
 import { PipelineInvalid } from '../domain/errors.js';
 import type { Pipeline } from '../domain/pipeline/types.js';
-import type { LambdaSize, Plan, PlanContext, PlannerConfig, StageHistory } from '../domain/plan/types.js';
+import type { Plan, PlanContext, PlannerConfig, StageHistory } from '../domain/plan/types.js';
 import { historyKey, planKey as planKeyOf, sourceKey } from '../domain/report/record-keys.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
 import type { SourceProvider } from '../ports/source-provider.js';
-import type { PlanTaskInput, PlanTaskOutput, SlimStage } from './build-state-machine.js';
+import type { PlanTaskInput, PlanTaskOutput } from './build-state-machine.js';
 import { checkTriggers as defaultCheckTriggers, type TriggerDecision } from './plan-triggers.js';
 import { readFileFromSnapshot } from './snapshot-file.js';
 
@@ -26,30 +26,12 @@ export interface PlanTaskDeps {
   planPipeline(pipeline: Pipeline, ctx: PlanContext, config: PlannerConfig, history?: Record<string, StageHistory>): Plan;
   config: PlannerConfig;
   checkTriggers?(pipeline: Pipeline, request: PlanTaskInput['request']): TriggerDecision;
-  /** The runner function for a Lambda size, when memory tiers have their own functions. */
-  runnerFunctionFor?(size: LambdaSize): string | undefined;
 }
 
 export function parseConcurrency(text: string): number {
   const value = Number.parseInt(text, 10);
   // Map MaxConcurrency 0 means unbounded: never let a bad substitution mean that.
   return Number.isInteger(value) && value > 0 ? value : 1;
-}
-
-export function toSlimStages(plan: Plan, defaultRunner: string, runnerFunctionFor?: (size: LambdaSize) => string | undefined): Map<string, SlimStage> {
-  const slim = new Map<string, SlimStage>();
-  for (const stage of plan.stages) {
-    slim.set(stage.name, {
-      name: stage.name,
-      runner: stage.runner,
-      lambdaFunction: (stage.lambda && runnerFunctionFor?.(stage.lambda)) ?? defaultRunner,
-      lambda: stage.lambda ? { memoryMB: stage.lambda.memoryMB, ephemeralStorageMB: stage.lambda.ephemeralStorageMB, architecture: stage.lambda.architecture } : null,
-      fargate: { ...stage.fargate },
-      image: stage.image ?? null,
-      runAsRoot: stage.runAsRoot,
-    });
-  }
-  return slim;
 }
 
 /** What the report recorded for each stage of earlier builds of the repository. */
@@ -88,13 +70,12 @@ export async function planTask(input: PlanTaskInput, deps: PlanTaskDeps): Promis
   const history = await loadHistory(deps.store, request.repository, pipeline);
   const plan = deps.planPipeline(pipeline, { event: request.event, branch: request.branch }, deps.config, history);
   await deps.store.put(key, JSON.stringify(plan), 'application/json');
-  const slim = toSlimStages(plan, input.lambdaRunnerFunctionArn, deps.runnerFunctionFor);
   return {
     planKey: key,
     build: true,
     reason: decision.reason,
     failFast: plan.failFast,
     maxStageConcurrency,
-    waves: plan.waves.map((names, index) => ({ index, stages: names.map((name) => slim.get(name)!) })),
+    waves: plan.waves.map((names, index) => ({ index, stageCount: names.length })),
   };
 }

@@ -6,7 +6,7 @@
  *   becomes the stage result plus a run record with the billing timestamps.
  * - `Record stage error`: an error caught around a stage becomes a failed stage result.
  */
-import type { Plan, PlannedStage } from '../domain/plan/types.js';
+import type { LambdaSize, Plan, PlannedStage } from '../domain/plan/types.js';
 import { stageLogKey, stageManifestKey, stageResultKey, stageRunKey } from '../domain/report/record-keys.js';
 import type { CapacityProvider, EscalationRecord, StageRunRecord } from '../domain/report/run-record.js';
 import { selectStages } from '../domain/report/stage-selection.js';
@@ -28,6 +28,20 @@ export interface ScheduleDeps {
   store: ArtifactStore;
   /** ISO time, for the records this function writes. */
   now(): Date;
+  /** The runner function for a Lambda size, when memory tiers have their own functions. */
+  runnerFunctionFor?(size: LambdaSize): string | undefined;
+}
+
+/** A planned stage's routing fields, as the stage iterations carry them. */
+export function toSlimStage(stage: PlannedStage, defaultRunner: string, runnerFunctionFor?: (size: LambdaSize) => string | undefined): SlimStage {
+  return {
+    name: stage.name,
+    runner: stage.runner,
+    ...(stage.runner === 'lambda' ? { lambdaFunction: (stage.lambda && runnerFunctionFor?.(stage.lambda)) ?? defaultRunner } : {}),
+    fargate: { ...stage.fargate },
+    image: stage.image ?? null,
+    runAsRoot: stage.runAsRoot,
+  };
 }
 
 const BUILD_CONTAINER = 'build';
@@ -70,16 +84,16 @@ function escalationOf(escalation: CaughtError | null): EscalationRecord | undefi
   return { from: 'lambda', errorName: escalation.Error, reason: causeMessage(escalation), lambdaBilledMs: causeNumber(escalation, 'durationMs') };
 }
 
-function syntheticResult(buildId: string, stage: SlimStage, fields: Pick<StageResult, 'status' | 'runner' | 'exitCode' | 'reason' | 'errorName'> & { startedAt?: string; finishedAt: string; durationMs?: number }): StageResult {
+function syntheticResult(buildId: string, stage: string, fields: Pick<StageResult, 'status' | 'runner' | 'exitCode' | 'reason' | 'errorName'> & { startedAt?: string; finishedAt: string; durationMs?: number }): StageResult {
   return {
     buildId,
-    stage: stage.name,
+    stage,
     startedAt: fields.startedAt ?? fields.finishedAt,
     durationMs: fields.durationMs ?? 0,
     peakMemoryMiB: 0,
     peakDiskMiB: 0,
-    logKey: stageLogKey(buildId, stage.name),
-    manifestKey: stageManifestKey(buildId, stage.name),
+    logKey: stageLogKey(buildId, stage),
+    manifestKey: stageManifestKey(buildId, stage),
     artifactCount: 0,
     artifactBytes: 0,
     ...fields,
@@ -96,6 +110,7 @@ async function loadPlan(store: ArtifactStore, key: string): Promise<Plan> {
 
 export async function selectStagesTask(input: SelectStagesInput, deps: ScheduleDeps): Promise<SelectStagesOutput> {
   const plan = await loadPlan(deps.store, input.planKey);
+  const names = plan.waves[input.wave.index] ?? [];
   const earlierNames = plan.waves.slice(0, input.wave.index).flat();
   const earlier = new Map<string, StageStatus>();
   await Promise.all(
@@ -105,18 +120,20 @@ export async function selectStagesTask(input: SelectStagesInput, deps: ScheduleD
     }),
   );
   const planned = new Map<string, PlannedStage>(plan.stages.map((s) => [s.name, s]));
-  const wave = input.wave.stages.map((s) => ({ name: s.name, needs: planned.get(s.name)?.needs ?? [] }));
+  const wave = names.map((name) => planned.get(name)!);
   const selection = selectStages({ wave, earlier, failFast: input.failFast });
   const finishedAt = deps.now().toISOString();
   await Promise.all(
     selection.skipped.map((skip) => {
-      const stage = input.wave.stages.find((s) => s.name === skip.name)!;
-      const result = syntheticResult(input.buildId, stage, { status: 'skipped', runner: stage.runner, exitCode: null, reason: skip.reason, finishedAt });
+      const stage = planned.get(skip.name)!;
+      const result = syntheticResult(input.buildId, stage.name, { status: 'skipped', runner: stage.runner, exitCode: null, reason: skip.reason, finishedAt });
       return writeJson(deps.store, stageResultKey(input.buildId, stage.name), result);
     }),
   );
-  const run = new Set(selection.run);
-  return { run: input.wave.stages.filter((s) => run.has(s.name)), skipped: selection.skipped.map((s) => s.name) };
+  return {
+    run: selection.run.map((name) => toSlimStage(planned.get(name)!, input.lambdaRunnerFunctionArn, deps.runnerFunctionFor)),
+    skipped: selection.skipped.map((s) => s.name),
+  };
 }
 
 // ---- Record Fargate result ----------------------------------------------------------------------
@@ -176,7 +193,7 @@ export async function recordFargateResultTask(input: RecordFargateResultInput, d
   const reasons = [task?.StoppedReason, exitCode !== null && exitCode !== 0 ? `build container exited with ${exitCode}` : undefined];
   if (!task && input.taskFailure) reasons.push(`${input.taskFailure.Error}: ${causeMessage(input.taskFailure)}`);
   if (exitCode === 0) reasons.push('the publish container did not record a result');
-  const result = syntheticResult(input.buildId, input.stage, {
+  const result = syntheticResult(input.buildId, input.stage.name, {
     status: 'failed',
     runner: 'fargate',
     exitCode,
@@ -209,7 +226,7 @@ export async function recordStageErrorTask(input: RecordStageErrorInput, deps: S
   const timedOut = input.error.Error === 'StageTimeout' || input.error.Error === 'States.Timeout';
   const capacity = input.fargate?.capacityProviderStrategy[0]?.CapacityProvider;
   const message = causeMessage(input.error);
-  const result = syntheticResult(input.buildId, input.stage, {
+  const result = syntheticResult(input.buildId, input.stage.name, {
     status: timedOut ? 'timed_out' : 'failed',
     runner,
     exitCode: null,

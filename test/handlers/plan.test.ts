@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { Plan, PlannedStage } from '../../functions/domain/plan/types.js';
-import { parseConcurrency, toSlimStages } from '../../functions/handlers/plan.js';
+import type { Pipeline } from '../../functions/domain/pipeline/types.js';
+import type { LambdaSize, Plan, PlannedStage } from '../../functions/domain/plan/types.js';
+import { parseConcurrency, planTask } from '../../functions/handlers/plan.js';
+import { toSlimStage } from '../../functions/handlers/schedule.js';
 import { readFileFromSnapshot, SnapshotFileTooLarge } from '../../functions/handlers/snapshot-file.js';
-import { tarball } from '../statemachine/support/farm.js';
+import { REQUEST, tarball } from '../statemachine/support/farm.js';
+import { MemoryStore } from '../statemachine/support/memory-store.js';
 
 /** Step Functions' limit on a state's input or output. */
 const MAX_STATE_PAYLOAD_BYTES = 256 * 1024;
@@ -32,22 +35,42 @@ function bigPlan(stageCount: number): Plan {
   return { version: 1, waves, stages, skipped: [], failFast: false, cancelSuperseded: false, region: 'us-east-1', predictedCostUsd: 1 };
 }
 
-describe('Function: toSlimStages', () => {
-  it('keeps the routing fields of 1,000 stages far below the 256 KiB state payload limit', () => {
+describe('Function: planTask', () => {
+  it('returns wave sizes only, so 1,000 stages plan into a payload of a few hundred bytes', async () => {
     // Prepare
     const plan = bigPlan(1000);
+    const store = new MemoryStore();
+    const deps = {
+      store,
+      source: { snapshot: () => tarball({ '.buildfarm.yml': 'stages: {}\n' }) },
+      parsePipeline: (): Pipeline => ({ version: 1, on: {}, failFast: false, cancelSuperseded: false, stages: [] }),
+      planPipeline: () => plan,
+      config: { region: 'us-east-1', lambdaEphemeralStorageMB: 512 },
+    };
 
     // Act
-    const slim = [...toSlimStages(plan, 'arn:aws:lambda:us-east-1:123456789012:function:buildfarm-runner').values()];
+    const output = await planTask({ buildId: 'b', request: REQUEST, maxStageConcurrency: '4' }, deps);
 
     // Assess
     expect(Buffer.byteLength(JSON.stringify(plan))).toBeGreaterThan(MAX_STATE_PAYLOAD_BYTES);
+    expect(Buffer.byteLength(JSON.stringify(output))).toBeLessThan(2048);
+    expect(output.waves[3]).toEqual({ index: 3, stageCount: 50 });
+    expect(output.maxStageConcurrency).toBe(4);
+    expect(store.json<Plan>(output.planKey)).toEqual(plan);
+    expect(store.objects.has('builds/b/source.tar.gz')).toBe(true);
+  });
+});
+
+describe('Function: toSlimStage', () => {
+  it('keeps a wave of 500 stages below the 256 KiB state payload limit', () => {
+    // Act
+    const slim = bigPlan(500).stages.map((stage) => toSlimStage(stage, 'arn:aws:lambda:us-east-1:123456789012:function:buildfarm-runner'));
+
+    // Assess
     expect(Buffer.byteLength(JSON.stringify(slim))).toBeLessThan(MAX_STATE_PAYLOAD_BYTES);
     expect(slim[1]).toEqual({
       name: 'stage-with-a-longish-name-1',
       runner: 'fargate',
-      lambdaFunction: 'arn:aws:lambda:us-east-1:123456789012:function:buildfarm-runner',
-      lambda: null,
       fargate: { cpu: 1024, memory: 2048, ephemeralStorageGiB: 20, architecture: 'x86_64', spot: false },
       image: 'public.ecr.aws/docker/library/node:22-bookworm',
       runAsRoot: false,
@@ -55,8 +78,9 @@ describe('Function: toSlimStages', () => {
   });
 
   it('routes a Lambda stage to the runner function of its memory tier when one is configured', () => {
-    const slim = toSlimStages(bigPlan(50), 'default-runner', (size) => `runner-${size.memoryMB}`);
-    expect(slim.get('stage-with-a-longish-name-0')?.lambdaFunction).toBe('runner-2048');
+    const stage = bigPlan(50).stages[0]!;
+    expect(toSlimStage(stage, 'default-runner', (size: LambdaSize) => `runner-${size.memoryMB}`).lambdaFunction).toBe('runner-2048');
+    expect(toSlimStage(stage, 'default-runner').lambdaFunction).toBe('default-runner');
   });
 });
 
