@@ -6,13 +6,16 @@
  */
 import type { Readable } from 'node:stream';
 import { PipelineInvalid } from '../domain/errors.js';
+import { parsePipelineWithSites } from '../domain/pipeline/parse.js';
+import { matchesTriggers } from '../domain/pipeline/triggers.js';
 import type { Pipeline } from '../domain/pipeline/types.js';
-import type { Plan, PlanContext, PlannerConfig, StageHistory } from '../domain/plan/types.js';
+import { planPipeline } from '../domain/plan/planner.js';
+import type { PlannerConfig, StageHistory } from '../domain/plan/types.js';
+import type { PriceBook } from '../domain/pricing/price-book.js';
 import { historyKey, planKey as planKeyOf, sourceKey } from '../domain/report/record-keys.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
 import type { SourceProvider } from '../ports/source-provider.js';
 import type { PlanTaskInput, PlanTaskOutput } from './build-state-machine.js';
-import { checkTriggers as defaultCheckTriggers, type TriggerDecision } from './plan-triggers.js';
 import { readFileFromSnapshot } from './snapshot-file.js';
 
 export const PIPELINE_FILE = '.buildfarm.yml';
@@ -22,10 +25,9 @@ const MAX_PIPELINE_FILE_BYTES = 1024 * 1024;
 export interface PlanTaskDeps {
   store: ArtifactStore;
   source: SourceProvider;
-  parsePipeline(text: string, file: string): Pipeline;
-  planPipeline(pipeline: Pipeline, ctx: PlanContext, config: PlannerConfig, history?: Record<string, StageHistory>): Plan;
   config: PlannerConfig;
-  checkTriggers?(pipeline: Pipeline, request: PlanTaskInput['request']): TriggerDecision;
+  /** The price book predictions use (the default, or the user's override merged in). */
+  prices: PriceBook;
 }
 
 export function parseConcurrency(text: string): number {
@@ -60,15 +62,16 @@ export async function planTask(input: PlanTaskInput, deps: PlanTaskDeps): Promis
   const { buildId, request } = input;
   const snapshotKey = sourceKey(buildId);
   await deps.store.put(snapshotKey, await deps.source.snapshot({ repository: request.repository, sha: request.sha }), 'application/gzip');
-  const pipeline = deps.parsePipeline(await readPipelineText(deps.store, snapshotKey), PIPELINE_FILE);
+  const { pipeline, sites } = parsePipelineWithSites(await readPipelineText(deps.store, snapshotKey), PIPELINE_FILE);
   const key = planKeyOf(buildId);
   const maxStageConcurrency = parseConcurrency(input.maxStageConcurrency);
-  const decision = (deps.checkTriggers ?? defaultCheckTriggers)(pipeline, request);
+  const decision = matchesTriggers(pipeline.on, request);
   if (!decision.build) {
     return { planKey: key, build: false, reason: decision.reason, failFast: pipeline.failFast, maxStageConcurrency, waves: [] };
   }
   const history = await loadHistory(deps.store, request.repository, pipeline);
-  const plan = deps.planPipeline(pipeline, { event: request.event, branch: request.branch }, deps.config, history);
+  const context = { event: request.event, branch: request.branch, ...(request.baseBranch ? { baseBranch: request.baseBranch } : {}) };
+  const plan = planPipeline(pipeline, context, deps.config, { prices: deps.prices, history, locate: (path) => sites.locate(path), file: PIPELINE_FILE });
   await deps.store.put(key, JSON.stringify(plan), 'application/json');
   return {
     planKey: key,

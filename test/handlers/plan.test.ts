@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Pipeline } from '../../functions/domain/pipeline/types.js';
+import { PipelineInvalid } from '../../functions/domain/errors.js';
+import { DEFAULT_PRICE_BOOK } from '../../functions/domain/pricing/price-book.js';
 import type { LambdaSize, Plan, PlannedStage } from '../../functions/domain/plan/types.js';
 import { parseConcurrency, planTask } from '../../functions/handlers/plan.js';
 import { toSlimStage } from '../../functions/handlers/schedule.js';
@@ -35,29 +36,67 @@ function bigPlan(stageCount: number): Plan {
   return { version: 1, waves, stages, skipped: [], failFast: false, cancelSuperseded: false, region: 'us-east-1', predictedCostUsd: 1 };
 }
 
+/** A real pipeline file: `count` stages, 50 a wave, each wave needing a stage of the one before. */
+function bigPipelineFile(count: number): string {
+  const lines = ['version: 1', 'on:', '  push: {}', 'stages:'];
+  for (let i = 0; i < count; i += 1) {
+    const wave = Math.floor(i / 50);
+    lines.push(`  stage-with-a-longish-name-${i}:`, `    commands: [npm ci, npm run build -- --project package-${i}, npm test -- --project package-${i}]`);
+    if (wave > 0) lines.push(`    needs: [stage-with-a-longish-name-${(wave - 1) * 50}]`);
+  }
+  return lines.join('\n') + '\n';
+}
+
 describe('Function: planTask', () => {
-  it('returns wave sizes only, so 1,000 stages plan into a payload of a few hundred bytes', async () => {
+  it('returns wave sizes only, so 1,000 stages plan into a payload of about a kilobyte', async () => {
     // Prepare
-    const plan = bigPlan(1000);
     const store = new MemoryStore();
     const deps = {
       store,
-      source: { snapshot: () => tarball({ '.buildfarm.yml': 'stages: {}\n' }) },
-      parsePipeline: (): Pipeline => ({ version: 1, on: {}, failFast: false, cancelSuperseded: false, stages: [] }),
-      planPipeline: () => plan,
+      source: { snapshot: () => tarball({ '.buildfarm.yml': bigPipelineFile(1000) }) },
       config: { region: 'us-east-1', lambdaEphemeralStorageMB: 512 },
+      prices: DEFAULT_PRICE_BOOK,
     };
 
     // Act
     const output = await planTask({ buildId: 'b', request: REQUEST, maxStageConcurrency: '4' }, deps);
 
     // Assess
+    const plan = store.json<Plan>(output.planKey)!;
+    expect(plan.stages).toHaveLength(1000);
     expect(Buffer.byteLength(JSON.stringify(plan))).toBeGreaterThan(MAX_STATE_PAYLOAD_BYTES);
-    expect(Buffer.byteLength(JSON.stringify(output))).toBeLessThan(2048);
+    expect(Buffer.byteLength(JSON.stringify(output))).toBeLessThan(1024);
+    expect(output.waves).toHaveLength(20);
     expect(output.waves[3]).toEqual({ index: 3, stageCount: 50 });
-    expect(output.maxStageConcurrency).toBe(4);
-    expect(store.json<Plan>(output.planKey)).toEqual(plan);
+    expect(output).toMatchObject({ build: true, failFast: false, maxStageConcurrency: 4 });
     expect(store.objects.has('builds/b/source.tar.gz')).toBe(true);
+  });
+
+  it('throws PipelineInvalid with the location when the pipeline file is wrong', async () => {
+    // Prepare
+    const deps = {
+      store: new MemoryStore(),
+      source: { snapshot: () => tarball({ '.buildfarm.yml': 'version: 1\nstages:\n  a:\n    needs: [b]\n    commands: [x]\n' }) },
+      config: { region: 'us-east-1', lambdaEphemeralStorageMB: 512 },
+      prices: DEFAULT_PRICE_BOOK,
+    };
+
+    // Act
+    const planning = planTask({ buildId: 'b', request: REQUEST, maxStageConcurrency: '4' }, deps);
+
+    // Assess
+    await expect(planning).rejects.toThrow(PipelineInvalid);
+    await expect(planTask({ buildId: 'b', request: REQUEST, maxStageConcurrency: '4' }, deps)).rejects.toThrow(/\.buildfarm\.yml:\d+:\d+/);
+  });
+
+  it('throws PipelineInvalid when the repository has no pipeline file', async () => {
+    const deps = {
+      store: new MemoryStore(),
+      source: { snapshot: () => tarball({ 'README.md': '# x\n' }) },
+      config: { region: 'us-east-1', lambdaEphemeralStorageMB: 512 },
+      prices: DEFAULT_PRICE_BOOK,
+    };
+    await expect(planTask({ buildId: 'b', request: REQUEST, maxStageConcurrency: '4' }, deps)).rejects.toThrow('no .buildfarm.yml at the root of the repository');
   });
 });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { reportKey } from '../../functions/domain/report/record-keys.js';
+import type { Plan } from '../../functions/domain/plan/types.js';
+import { historyKey, reportKey } from '../../functions/domain/report/record-keys.js';
 import type { BuildReport, StageReport } from '../../functions/domain/report/types.js';
 import { runBuildLocally } from '../../functions/local/state-machine-runner.js';
 import { BUILD_ID, createFarm, REQUEST, type Farm, type ScenarioStage } from './support/farm.js';
@@ -131,14 +132,17 @@ describe('State machine: routing and recovery', () => {
 
   it('an invalid pipeline file ends in a report with the error', async () => {
     // Prepare
-    const farm = createFarm({}, { pipelineText: 'failFast: true\n' });
+    const farm = createFarm({}, { pipelineText: 'version: 1\non:\n  push: {}\nstages:\n  test:\n    needs: [biuld]\n    commands: [make test]\n' });
 
     // Act
     const { result, report } = await run(farm);
 
     // Assess
     expect(result.output.status).toBe('error');
-    expect(report.error).toEqual({ name: 'PipelineInvalid', message: '.buildfarm.yml:1:1 stages: stages is required' });
+    expect(report.error).toEqual({
+      name: 'PipelineInvalid',
+      message: '.buildfarm.yml:6:13 stages.test.needs[0]: stage "test" needs "biuld", which is not a stage; known stages: test',
+    });
     expect(report.stages).toEqual([]);
     expect(result.statesEntered).toEqual(['Plan', 'Report']);
     expect(report.costBreakdown.stateTransitions).toBe(result.stateTransitions);
@@ -148,22 +152,28 @@ describe('State machine: routing and recovery', () => {
   it('stage history: the report records each stage and the next build plans with it', async () => {
     // Prepare
     const stages: Record<string, ScenarioStage> = {
-      slow: { runner: 'lambda', lambda: { kind: 'throw', name: 'StageTimeout', message: 'out of time' } },
-      quick: { runner: 'lambda', lambda: { kind: 'succeed', durationMs: 1500 } },
+      slow: { runner: 'auto', lambda: { kind: 'throw', name: 'StageTimeout', message: 'out of time' } },
+      quick: { runner: 'auto', lambda: { kind: 'succeed', durationMs: 1500 } },
     };
     const first = createFarm(stages);
     await run(first);
+    const firstPlan = first.store.json<Plan>(`builds/${BUILD_ID}/plan.json`)!;
+    const quickHistory = first.store.json(historyKey(REQUEST.repository, 'quick'));
+    const slowHistory = first.store.json(historyKey(REQUEST.repository, 'slow'));
     const second = createFarm(stages, { store: first.store });
 
     // Act
     await run(second);
 
     // Assess
-    expect(first.planHistories).toEqual([{}]);
-    expect(second.planHistories[0]).toEqual({
-      quick: { durationsMs: [1500], peakMemoryMiB: 100, peakDiskMiB: 10, escalated: false },
-      slow: { durationsMs: [60_000], peakMemoryMiB: 100, peakDiskMiB: 10, escalated: true },
-    });
+    const secondPlan = second.store.json<Plan>(`builds/${BUILD_ID}/plan.json`)!;
+    const planned = (plan: Plan, name: string) => plan.stages.find((s) => s.name === name)!;
+    expect(quickHistory).toEqual({ durationsMs: [1500], peakMemoryMiB: 100, peakDiskMiB: 10, escalated: false });
+    expect(slowHistory).toMatchObject({ escalated: true });
+    expect(planned(firstPlan, 'quick').predictedFrom).toBe('timeout');
+    expect(planned(secondPlan, 'quick').predictedFrom).toBe('history');
+    expect(planned(firstPlan, 'slow').runner).toBe('lambda');
+    expect(planned(secondPlan, 'slow').runner).toBe('fargate');
   });
 
   it('a build the triggers do not want ends in a skipped report without running a stage', async () => {

@@ -1,16 +1,13 @@
 /**
- * A small farm for the state machine scenarios: the real plan, schedule and report task code over
- * an in-memory store, a test pipeline format and planner (until the real ones are wired in), and
- * scripted Lambda and Fargate runners that write records the way the stage agent does.
+ * A small farm for the state machine scenarios: the real plan (parser, planner, triggers),
+ * schedule and report task code over an in-memory store, and scripted Lambda and Fargate runners
+ * that write records the way the stage agent and the publish container do.
  */
 import { Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { pack } from 'tar-stream';
-import { parse as parseYaml } from 'yaml';
 import type { BuildRequest } from '../../../functions/domain/build-request.js';
-import { PipelineInvalid } from '../../../functions/domain/errors.js';
-import type { Pipeline, StageSpec } from '../../../functions/domain/pipeline/types.js';
-import type { Plan, PlannedStage, StageHistory } from '../../../functions/domain/plan/types.js';
+import { DEFAULT_PRICE_BOOK } from '../../../functions/domain/pricing/price-book.js';
 import { pricedCostModel } from '../../../functions/domain/report/cost-model.js';
 import type { RegionPrices } from '../../../functions/domain/pricing/price-book.js';
 import { stageLogKey, stageManifestKey, stageResultKey } from '../../../functions/domain/report/record-keys.js';
@@ -61,86 +58,24 @@ export type FargateBehaviour =
   | { kind: 'noCapacity'; provider: 'FARGATE' | 'FARGATE_SPOT'; times: number; then: FargateBehaviour };
 
 export interface ScenarioStage {
-  runner: 'lambda' | 'fargate';
+  /** `auto` leaves the choice to the planner. */
+  runner: 'lambda' | 'fargate' | 'auto';
   needs?: string[];
   spot?: boolean;
   lambda?: LambdaBehaviour;
   fargate?: FargateBehaviour;
 }
 
-/** The test pipeline file: YAML with `failFast` and `stages: {name: {runner, needs, spot}}`. */
+/** A real pipeline file for the scenario's stages. */
 export function pipelineYaml(stages: Record<string, ScenarioStage>, failFast = false): string {
-  const lines = [`failFast: ${failFast}`, 'stages:'];
+  const lines = ['version: 1', 'on:', '  push: {}', `fail-fast: ${failFast}`, 'stages:'];
   for (const [name, s] of Object.entries(stages)) {
-    lines.push(`  ${name}:`, `    runner: ${s.runner}`, `    needs: [${(s.needs ?? []).join(', ')}]`, `    spot: ${s.spot ?? false}`);
+    lines.push(`  ${name}:`, `    commands: [make ${name}]`);
+    if (s.runner !== 'auto') lines.push(`    runner: ${s.runner}`);
+    if (s.needs) lines.push(`    needs: [${s.needs.join(', ')}]`);
+    if (s.spot) lines.push('    spot: true');
   }
   return lines.join('\n') + '\n';
-}
-
-function parseTestPipeline(text: string, file: string): Pipeline {
-  let doc: { failFast?: boolean; stages?: Record<string, { runner?: string; needs?: string[]; spot?: boolean }> };
-  try {
-    doc = parseYaml(text) as typeof doc;
-  } catch (error) {
-    throw new PipelineInvalid([{ file, line: 1, column: 1, path: '', message: (error as Error).message.split('\n')[0]! }]);
-  }
-  if (!doc || typeof doc.stages !== 'object' || doc.stages === null) {
-    throw new PipelineInvalid([{ file, line: 1, column: 1, path: 'stages', message: 'stages is required' }]);
-  }
-  const stages: StageSpec[] = Object.entries(doc.stages).map(([name, s]) => ({
-    name,
-    commands: ['make'],
-    needs: s.needs ?? [],
-    runner: s.runner === 'fargate' ? 'fargate' : 'lambda',
-    resources: { cpu: 1, memoryMiB: 1024, diskMiB: 512 },
-    explicit: { cpu: false, memory: false, disk: false },
-    timeoutSeconds: 600,
-    env: {},
-    secrets: {},
-    artifacts: [],
-    spot: s.spot ?? false,
-    architecture: 'x86_64',
-    runAsRoot: false,
-  }));
-  return { version: 1, on: {}, failFast: doc.failFast ?? false, cancelSuperseded: false, stages };
-}
-
-function planTestPipeline(pipeline: Pipeline): Plan {
-  const waveOf = new Map<string, number>();
-  const resolve = (name: string): number => {
-    const known = waveOf.get(name);
-    if (known !== undefined) return known;
-    const spec = pipeline.stages.find((s) => s.name === name)!;
-    const wave = spec.needs.length === 0 ? 0 : 1 + Math.max(...spec.needs.map(resolve));
-    waveOf.set(name, wave);
-    return wave;
-  };
-  const upstreamOf = (name: string): string[] => {
-    const spec = pipeline.stages.find((s) => s.name === name)!;
-    return [...new Set(spec.needs.flatMap((n) => [n, ...upstreamOf(n)]))];
-  };
-  const stages: PlannedStage[] = pipeline.stages.map((spec) => ({
-    name: spec.name,
-    wave: resolve(spec.name),
-    runner: spec.runner === 'fargate' ? 'fargate' : 'lambda',
-    reason: 'test plan',
-    timeoutSeconds: spec.timeoutSeconds,
-    needs: spec.needs,
-    upstream: upstreamOf(spec.name),
-    commands: spec.commands,
-    env: {},
-    secrets: {},
-    artifacts: [],
-    runAsRoot: false,
-    lambda: spec.runner === 'fargate' ? undefined : { memoryMB: 1024, ephemeralStorageMB: 512, architecture: 'x86_64' },
-    fargate: { cpu: 1024, memory: 2048, ephemeralStorageGiB: 20, architecture: 'x86_64', spot: spec.spot },
-    predictedDurationSeconds: 60,
-    predictedFrom: 'timeout',
-    predictedCostUsd: 0.001,
-  }));
-  const waveCount = Math.max(0, ...stages.map((s) => s.wave + 1));
-  const waves = Array.from({ length: waveCount }, (_, w) => stages.filter((s) => s.wave === w).map((s) => s.name));
-  return { version: 1, waves, stages, skipped: [], failFast: pipeline.failFast, cancelSuperseded: false, region: 'us-east-1', predictedCostUsd: stages.length * 0.001 };
 }
 
 /** A real gzipped tarball, laid out like GitHub's (one top-level directory). */
@@ -167,8 +102,6 @@ export interface Farm {
   fargateCalls: string[];
   prepareCalls: FargatePrepareEvent[];
   runTaskCalls: RunTaskParameters[];
-  /** The history each plan was given. */
-  planHistories: Record<string, StageHistory>[];
 }
 
 export function createFarm(stages: Record<string, ScenarioStage>, options: { pipelineText?: string; failFast?: boolean; store?: MemoryStore } = {}): Farm {
@@ -178,7 +111,6 @@ export function createFarm(stages: Record<string, ScenarioStage>, options: { pip
   const fargateCalls: string[] = [];
   const prepareCalls: FargatePrepareEvent[] = [];
   const runTaskCalls: RunTaskParameters[] = [];
-  const planHistories: Record<string, StageHistory>[] = [];
   const fargateAttempts = new Map<string, number>();
   const now = () => NOW;
   const text = options.pipelineText ?? pipelineYaml(stages, options.failFast);
@@ -250,12 +182,8 @@ export function createFarm(stages: Record<string, ScenarioStage>, options: { pip
       planTask(input, {
         store,
         source: { snapshot: () => tarball({ '.buildfarm.yml': text, 'README.md': '# app\n' }) },
-        parsePipeline: parseTestPipeline,
-        planPipeline: (pipeline, _ctx, _config, history) => {
-          planHistories.push(history ?? {});
-          return planTestPipeline(pipeline);
-        },
         config: { region: 'us-east-1', lambdaEphemeralStorageMB: 512 },
+        prices: DEFAULT_PRICE_BOOK,
       }),
     schedule: (input) => scheduleTask(input, { store, now }),
     report: (input) => reportTask(input, { store, notifier, costs: pricedCostModel(PRICES), now }),
@@ -292,5 +220,5 @@ export function createFarm(stages: Record<string, ScenarioStage>, options: { pip
       return runFargate(stage, provider, stages[stage]?.fargate ?? { kind: 'succeed', billedSpanMs: 70_000, durationMs: 60_000 });
     },
   };
-  return { store, notifier, bindings, lambdaCalls, fargateCalls, prepareCalls, runTaskCalls, planHistories };
+  return { store, notifier, bindings, lambdaCalls, fargateCalls, prepareCalls, runTaskCalls };
 }
