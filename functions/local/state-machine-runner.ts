@@ -68,14 +68,39 @@ export interface LocalRunOptions {
   retryDelayMs?: number;
   /** Every interpreter event, as it happens (progress display). */
   onEvent?(event: LocalEvent): void;
+  /** A state of one stage's path was entered or left (`Run on Lambda`, `Run Fargate task`, ...). */
+  onStageState?(event: StageStateEvent): void;
   startTime?: Date;
+  /** Stops the execution: running bindings should watch the same signal to end their processes. */
+  signal?: AbortSignal;
 }
 
 export interface LocalEvent {
   type: string;
-  state?: { name: string; type: string };
+  state?: { name: string; type: string; input?: unknown; output?: unknown };
   index?: number;
   Error?: string;
+  Cause?: unknown;
+}
+
+export interface StageStateEvent {
+  stage: string;
+  state: string;
+  type: 'StateEntered' | 'StateExited' | 'StateFailed' | 'StateRetried' | 'StateCaught';
+  error?: string;
+}
+
+const STAGE_EVENT_TYPES = new Set(['StateEntered', 'StateExited', 'StateFailed', 'StateRetried', 'StateCaught']);
+
+/** The stage a state belongs to: every state of a `Run stages` iteration carries `stage.name` in its input. */
+function stageOf(event: LocalEvent): string | undefined {
+  const input = event.state?.input as { stage?: { name?: unknown } } | undefined;
+  return typeof input?.stage?.name === 'string' ? input.stage.name : undefined;
+}
+
+/** The execution was stopped through `signal`. */
+export class BuildAborted extends Error {
+  override readonly name = 'BuildAborted';
 }
 
 export interface LocalRunResult {
@@ -161,13 +186,17 @@ export async function runBuildLocally(input: BuildExecutionInput, bindings: Loca
   const retryDelay = options.retryDelayMs ?? 0;
   const machine = new StateMachine(definition);
   const startTime = (options.startTime ?? new Date()).toISOString();
+  if (options.signal?.aborted) throw new BuildAborted('the build was stopped before it started');
   const execution = machine.run(input as never, {
     overrides: {
       taskResourceLocalHandlers: handlers as never,
       retryIntervalOverrides: Object.fromEntries(retrying.map((name) => [name, retryDelay])),
     },
     context: { Execution: { Id: `local:${input.buildId}`, Name: input.buildId, Input: input as never, StartTime: startTime } } as never,
+    noThrowOnAbort: true,
   });
+  const abort = () => execution.abort();
+  options.signal?.addEventListener('abort', abort, { once: true });
 
   let stateTransitions = 0;
   const statesEntered: string[] = [];
@@ -180,9 +209,16 @@ export async function runBuildLocally(input: BuildExecutionInput, bindings: Loca
       }
       if (e.type === 'StateRetried') stateTransitions += 1;
       options.onEvent?.(e);
+      const stage = options.onStageState && STAGE_EVENT_TYPES.has(e.type) ? stageOf(e) : undefined;
+      if (stage && e.state) options.onStageState!({ stage, state: e.state.name, type: e.type as StageStateEvent['type'], ...(e.Error ? { error: e.Error } : {}) });
     }
   })();
-  const output = (await execution.result) as unknown as ReportTaskOutput;
-  await consumeEvents;
-  return { output, stateTransitions, statesEntered };
+  try {
+    const output = (await execution.result) as unknown as ReportTaskOutput | null;
+    if (output === null) throw new BuildAborted('the build was stopped');
+    await consumeEvents;
+    return { output, stateTransitions, statesEntered };
+  } finally {
+    options.signal?.removeEventListener('abort', abort);
+  }
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Plan } from '../../functions/domain/plan/types.js';
 import { historyKey, reportKey } from '../../functions/domain/report/record-keys.js';
 import type { BuildReport, StageReport } from '../../functions/domain/report/types.js';
-import { runBuildLocally } from '../../functions/local/state-machine-runner.js';
+import { BuildAborted, runBuildLocally } from '../../functions/local/state-machine-runner.js';
 import { BUILD_ID, createFarm, REQUEST, type Farm, type ScenarioStage } from './support/farm.js';
 
 async function run(farm: Farm, request = REQUEST) {
@@ -331,5 +331,48 @@ describe('State machine: the Fargate path (issue 4)', () => {
     // Assess
     expect(farm.fargateCalls).toEqual(['image@FARGATE_SPOT']);
     expect(stage('image').fargate?.spot).toBe(true);
+  });
+});
+
+describe('Function: runBuildLocally', () => {
+  it('reports each stage state as it is entered and left, for progress display', async () => {
+    // Prepare
+    const farm = createFarm({ compile: { runner: 'lambda' }, image: { runner: 'fargate', needs: ['compile'] } });
+    const seen: string[] = [];
+
+    // Act
+    await runBuildLocally({ buildId: BUILD_ID, request: REQUEST }, farm.bindings, {
+      onStageState: (e) => {
+        if (e.type === 'StateEntered') seen.push(`${e.stage}: ${e.state}`);
+      },
+    });
+
+    // Assess
+    expect(seen).toEqual([
+      'compile: Choose runner',
+      'compile: Run on Lambda',
+      'image: Choose runner',
+      'image: Prepare Fargate task',
+      'image: Run Fargate task',
+      'image: Record Fargate result',
+    ]);
+  });
+
+  it('stops the execution when its signal aborts', async () => {
+    // Prepare
+    const farm = createFarm({ compile: { runner: 'lambda' }, test: { runner: 'lambda', needs: ['compile'] } });
+    const controller = new AbortController();
+    const runLambdaStage = farm.bindings.runLambdaStage;
+    farm.bindings.runLambdaStage = async (event, fn) => {
+      controller.abort();
+      return runLambdaStage(event, fn);
+    };
+
+    // Act
+    const running = runBuildLocally({ buildId: BUILD_ID, request: REQUEST }, farm.bindings, { signal: controller.signal });
+
+    // Assess
+    await expect(running).rejects.toThrow(BuildAborted);
+    expect(farm.lambdaCalls).toEqual(['compile']);
   });
 });
