@@ -8,7 +8,7 @@
  */
 import type { LambdaSize, Plan, PlannedStage } from '../domain/plan/types.js';
 import { stageLogKey, stageManifestKey, stageResultKey, stageRunKey } from '../domain/report/record-keys.js';
-import type { CapacityProvider, EscalationRecord, StageRunRecord } from '../domain/report/run-record.js';
+import type { CapacityProvider, EscalationRecord, FailurePoint, StageRunRecord } from '../domain/report/run-record.js';
 import { selectStages } from '../domain/report/stage-selection.js';
 import type { StageResult, StageStatus } from '../domain/report/types.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
@@ -212,7 +212,16 @@ export async function recordFargateResultTask(input: RecordFargateResultInput, d
 export async function recordStageErrorTask(input: RecordStageErrorInput, deps: ScheduleDeps): Promise<StageSummary> {
   const onFargate = input.fargate !== null || input.escalation !== null || input.stage.runner === 'fargate';
   const runner = onFargate ? 'fargate' : 'lambda';
-  const run: StageRunRecord = { stage: input.stage.name, runner, escalation: escalationOf(input.escalation) };
+  const at: FailurePoint = !onFargate ? 'lambda' : input.fargate === null ? 'prepare' : 'runTask';
+  const capacityProvider = input.fargate?.capacityProviderStrategy[0]?.CapacityProvider ?? 'FARGATE';
+  const run: StageRunRecord = {
+    stage: input.stage.name,
+    runner,
+    escalation: escalationOf(input.escalation),
+    error: { name: input.error.Error, at },
+    // The task was asked for but never ran: no timestamps, nothing billed.
+    ...(at === 'runTask' ? { fargate: { capacityProvider, spotFallback: input.stage.fargate.spot && capacityProvider === 'FARGATE', buildExitCode: null } } : {}),
+  };
   await writeJson(deps.store, stageRunKey(input.buildId, input.stage.name), run);
 
   const key = stageResultKey(input.buildId, input.stage.name);

@@ -3,7 +3,7 @@ import type { Plan } from '../../functions/domain/plan/types.js';
 import { historyKey, reportKey } from '../../functions/domain/report/record-keys.js';
 import type { BuildReport, StageReport } from '../../functions/domain/report/types.js';
 import { BuildAborted, runBuildLocally } from '../../functions/local/state-machine-runner.js';
-import { BUILD_ID, createFarm, REQUEST, type Farm, type ScenarioStage } from './support/farm.js';
+import { BUILD_ID, createFarm, NamedError, REQUEST, type Farm, type ScenarioStage } from './support/farm.js';
 
 async function run(farm: Farm, request = REQUEST) {
   const result = await runBuildLocally({ buildId: BUILD_ID, request }, farm.bindings);
@@ -266,12 +266,32 @@ describe('State machine: the Fargate path (issue 4)', () => {
     });
 
     // Act
-    const { stage } = await run(farm);
+    const { result, report, stage } = await run(farm);
+
+    // Assess: never started, so nothing billed for it
+    expect(farm.fargateCalls).toHaveLength(5);
+    expect(stage('image')).toMatchObject({ status: 'failed', errorName: 'ECS.AmazonECSException', billedDurationMs: 0, costUsd: 0 });
+    expect(result.stateTransitions).toBe(report.costBreakdown.stateTransitions + 4);
+    expect(stage('image').reason).toContain('on FARGATE: Capacity is unavailable');
+  });
+
+  it('a failing fargate-prepare becomes a failed stage result and the build goes on to its report', async () => {
+    // Prepare
+    const farm = createFarm({ image: { runner: 'fargate' }, docs: { runner: 'lambda' } });
+    farm.bindings.prepareFargate = async () => {
+      throw new NamedError('OverridesTooLarge', 'RunTask overrides are 9000 characters, above the 8192 limit');
+    };
+
+    // Act
+    const { result, report, stage } = await run(farm);
 
     // Assess
-    expect(farm.fargateCalls).toHaveLength(5);
-    expect(stage('image')).toMatchObject({ status: 'failed', errorName: 'ECS.AmazonECSException', billedDurationMs: 60_000 });
-    expect(stage('image').reason).toContain('on FARGATE: Capacity is unavailable');
+    expect(report.status).toBe('failed');
+    expect(stage('image')).toMatchObject({ status: 'failed', errorName: 'OverridesTooLarge', billedDurationMs: 0, costUsd: 0 });
+    expect(stage('image').reason).toBe('OverridesTooLarge: RunTask overrides are 9000 characters, above the 8192 limit');
+    expect(stage('docs').status).toBe('succeeded');
+    expect(farm.fargateCalls).toEqual([]);
+    expect(result.stateTransitions).toBe(report.costBreakdown.stateTransitions);
   });
 
   it('TaskFailed becomes a stage result: the build container exit code and StoppedReason are kept', async () => {

@@ -59,10 +59,13 @@ function costOf(planned: PlannedStage, result: StageResult, run: StageRunRecord 
     billedDurationMs = lambdaBilledMs(result.durationMs);
     costUsd = planned.lambda ? costs.lambdaUsd(planned.lambda, billedDurationMs) : 0;
   } else {
+    // With a run record the task's timestamps decide, and no task (or one that never pulled its
+    // image) cost nothing; without one (records lost), the measured duration is the best guess.
     const task = run?.fargate;
-    billedDurationMs = task ? fargateBilledMs(task.pullStartedAt, task.stoppedAt) : fargateBilledMsFromDuration(result.durationMs);
+    billedDurationMs = run ? fargateBilledMs(task?.pullStartedAt, task?.stoppedAt) : fargateBilledMsFromDuration(result.durationMs);
     const spot = task ? task.capacityProvider === 'FARGATE_SPOT' : planned.fargate.spot;
-    costUsd = costs.fargateUsd(planned.fargate, billedDurationMs, spot);
+    // The per-second model charges its one-minute minimum to any task: one that never ran is free.
+    costUsd = billedDurationMs > 0 ? costs.fargateUsd(planned.fargate, billedDurationMs, spot) : 0;
   }
   // An escalated stage also paid for the Lambda attempt that ran out of time or disk.
   const attemptMs = run?.escalation ? lambdaAttemptMs(planned, run.escalation) : 0;
@@ -74,7 +77,7 @@ function costOf(planned: PlannedStage, result: StageResult, run: StageRunRecord 
 function allFargateCostOf(planned: PlannedStage, result: StageResult, cost: StageCost, run: StageRunRecord | undefined, costs: CostModel): number {
   const ranOnFargate = (run?.runner ?? result.runner) === 'fargate';
   const billed = ranOnFargate ? cost.billedDurationMs : fargateBilledMsFromDuration(result.durationMs);
-  return costs.fargateUsd({ ...planned.fargate, spot: false }, billed, false);
+  return billed > 0 ? costs.fargateUsd({ ...planned.fargate, spot: false }, billed, false) : 0;
 }
 
 function stageReport(planned: PlannedStage, result: StageResult | undefined, run: StageRunRecord | undefined, manifests: Record<string, ArtifactEntry[]>, costs: CostModel, notRunReason: string): { report: StageReport; allFargateUsd: number } {

@@ -32,10 +32,18 @@ export interface EscalationRecord {
   lambdaBilledMs: number;
 }
 
+/** Where on the stage's path an error was caught (written by `Record stage error`). */
+export type FailurePoint = 'lambda' | 'prepare' | 'runTask';
+
 export interface StageRunRecord {
   stage: string;
   /** Where the stage finally ran. */
   runner: Runner;
   escalation?: EscalationRecord;
+  /** Set once a task was asked for; without `pullStartedAt` it never ran (and cost nothing). */
   fargate?: FargateTaskRecord;
+  error?: { name: string; at: FailurePoint };
 }
+
+/** RunTask found no capacity (retried, then the Spot fallback or the stage's end). */
+export const CAPACITY_ERRORS: readonly string[] = ['ECS.AmazonECSException', 'AmazonECS.Unknown'];

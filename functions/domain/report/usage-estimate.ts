@@ -7,7 +7,7 @@
  * counts the interpreter's real events, and the tests hold this estimate to that count.
  */
 import type { S3RequestCount } from './cost-model.js';
-import type { StageRunRecord } from './run-record.js';
+import { CAPACITY_ERRORS, type StageRunRecord } from './run-record.js';
 import type { StageResult } from './types.js';
 
 export interface UsageStage {
@@ -32,15 +32,18 @@ export interface UsageInput {
 export function stageTransitions(stage: UsageStage): number {
   if (stage.skippedBySelection || !stage.result) return 0;
   const run = stage.run;
-  // `Choose runner` + `Run on Lambda`, then `Record stage error` when the invocation failed.
-  if (!run || run.runner === 'lambda') return run ? 3 : 2;
+  if (!run) return 2; // Choose runner + Run on Lambda
+  if (run.runner === 'lambda') return 3; // ... + Record stage error
   let count = 1; // Choose runner
   if (run.escalation) count += 1; // Run on Lambda, caught into the Fargate path
   count += 1; // Prepare Fargate task
-  if (!run.fargate) return count + 1; // Record stage error (prepare or RunTask failed)
-  count += 2; // Run Fargate task + Record Fargate result
-  if (run.fargate.spotFallback) count += 3; // Spot capacity? + Fall back to on-demand + Run Fargate task again
-  return count;
+  if (run.error?.at === 'prepare' || !run.fargate) return count + 1; // Record stage error
+  count += 1; // Run Fargate task
+  // Spot capacity? + Fall back to on-demand + Run Fargate task again
+  if (run.fargate.spotFallback) count += 3;
+  // Spot capacity? once more, on the way to Record stage error
+  if (run.error && CAPACITY_ERRORS.includes(run.error.name)) count += 1;
+  return count + 1; // Record Fargate result or Record stage error
 }
 
 export function estimateStateTransitions(input: UsageInput): number {
