@@ -8,7 +8,8 @@ import type { Plan, StageHistory } from '../domain/plan/types.js';
 import { buildReport } from '../domain/report/build-report.js';
 import type { CostModel } from '../domain/report/cost-model.js';
 import { nextHistory } from '../domain/report/history.js';
-import { historyKey, reportKey, stageManifestKey, stageResultKey, stageRunKey } from '../domain/report/record-keys.js';
+import { historyKey, reportKey, reportSummaryKey, stageManifestKey, stageResultKey, stageRunKey } from '../domain/report/record-keys.js';
+import { formatReportSummary } from '../domain/report/summary.js';
 import type { StageRunRecord } from '../domain/report/run-record.js';
 import type { ArtifactEntry, BuildReport, StageResult } from '../domain/report/types.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
@@ -88,6 +89,7 @@ export async function reportTask(input: ReportTaskInput, deps: ReportDeps): Prom
   });
   const key = reportKey(input.buildId);
   await deps.store.put(key, JSON.stringify(report, null, 2), 'application/json');
+  await deps.store.put(reportSummaryKey(input.buildId), formatReportSummary(report), 'text/plain; charset=utf-8');
   await recordHistory(deps.store, input.request.repository, report);
   await deps.notifier.publish(reportMessage(report), {
     repository: report.repository,

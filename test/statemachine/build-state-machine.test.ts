@@ -107,6 +107,9 @@ describe('State machine: routing and recovery', () => {
     expect(stage('package')).toMatchObject({ status: 'skipped', reason: 'needs test was skipped' });
     expect(stage('site').status).toBe('succeeded');
     expect(farm.lambdaCalls.sort()).toEqual(['compile', 'docs', 'site']);
+    const summary = (await farm.store.getText(`builds/${BUILD_ID}/report.txt`))!;
+    expect(summary.split('\n')[0]).toBe('octo/app refs/heads/main abc123: failed');
+    expect(summary).toMatch(/^test +skipped +needs compile failed$/m);
     expect(farm.fargateCalls).toEqual([]);
     expect(report.costBreakdown.stateTransitions).toBe(result.stateTransitions);
   });

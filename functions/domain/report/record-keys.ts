@@ -10,6 +10,8 @@ export const buildPrefix = (buildId: string): string => `builds/${buildId}/`;
 export const sourceKey = (buildId: string): string => `${buildPrefix(buildId)}source.tar.gz`;
 export const planKey = (buildId: string): string => `${buildPrefix(buildId)}plan.json`;
 export const reportKey = (buildId: string): string => `${buildPrefix(buildId)}report.json`;
+/** The readable summary beside the report. */
+export const reportSummaryKey = (buildId: string): string => `${buildPrefix(buildId)}report.txt`;
 export const stagePrefix = (buildId: string, stage: string): string => `${buildPrefix(buildId)}stages/${stage}/`;
 export const stageResultKey = (buildId: string, stage: string): string => `${stagePrefix(buildId, stage)}result.json`;
 export const stageLogKey = (buildId: string, stage: string): string => `${stagePrefix(buildId, stage)}log.txt`;
