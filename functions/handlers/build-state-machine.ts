@@ -103,6 +103,8 @@ export interface SelectStagesOutput {
 export interface StageIterationState {
   buildId: string;
   planKey: string;
+  /** A pull request from a fork: its stages get no secrets (the runners enforce it). */
+  fromFork: boolean;
   stage: SlimStage;
   /** Set by the Catch that escalates a Lambda stage to Fargate. */
   escalation: CaughtError | null;
@@ -161,6 +163,8 @@ export interface FargatePrepareEvent {
   buildId: string;
   stageName: string;
   planKey: string;
+  /** A pull request from a fork: the helpers must give its stage no secrets. */
+  fromFork: boolean;
   image: string | null;
   fargate: SlimStage['fargate'];
   runAsRoot: boolean;

@@ -25,14 +25,11 @@ import type {
   SelectStagesOutput,
   StageSummary,
 } from '../handlers/build-state-machine.js';
+import type { LambdaRunnerEvent } from '../runner/lambda-run.js';
 import { localSubstitutions, readBuildDefinition, substitutePlaceholders, type Substitutions } from './asl-definition.js';
 
-/** The Lambda runner's event (functions/runner). */
-export interface LambdaRunnerEvent {
-  buildId: string;
-  stageName: string;
-  planKey: string;
-}
+export type { LambdaRunnerEvent };
+
 
 /** The `ecs:runTask.sync` Parameters, after the interpreter resolved the paths. */
 export interface RunTaskParameters {

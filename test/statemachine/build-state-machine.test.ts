@@ -179,6 +179,19 @@ describe('State machine: routing and recovery', () => {
     expect(planned(secondPlan, 'slow').runner).toBe('fargate');
   });
 
+  it('a pull request from a fork: every runner is told, so no stage gets secrets', async () => {
+    // Prepare
+    const farm = createFarm({ compile: { runner: 'lambda' }, image: { runner: 'fargate', needs: ['compile'] } });
+    const fork = { ...REQUEST, event: 'pull_request' as const, fromFork: true, pullRequest: 7, baseBranch: 'main', branch: 'feature' };
+
+    // Act
+    await run(farm, fork);
+
+    // Assess
+    expect(farm.lambdaEvents).toEqual([{ buildId: BUILD_ID, stageName: 'compile', planKey: `builds/${BUILD_ID}/plan.json`, fromFork: true }]);
+    expect(farm.prepareCalls.map((e) => e.fromFork)).toEqual([true]);
+  });
+
   it('a build the triggers do not want ends in a skipped report without running a stage', async () => {
     // Prepare
     const farm = createFarm({ compile: { runner: 'lambda' } });
@@ -227,6 +240,7 @@ describe('State machine: the Fargate path (issue 4)', () => {
         buildId: BUILD_ID,
         stageName: 'image',
         planKey: `builds/${BUILD_ID}/plan.json`,
+        fromFork: false,
         image: null,
         fargate: { cpu: 1024, memory: 2048, ephemeralStorageGiB: 20, architecture: 'x86_64', spot: true },
         runAsRoot: false,

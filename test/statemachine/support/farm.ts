@@ -16,7 +16,7 @@ import type { EcsTask, FargatePrepareEvent, FargatePrepareOutput } from '../../.
 import { planTask } from '../../../functions/handlers/plan.js';
 import { reportTask } from '../../../functions/handlers/report.js';
 import { scheduleTask } from '../../../functions/handlers/schedule.js';
-import type { LocalTaskBindings, RunTaskParameters } from '../../../functions/local/state-machine-runner.js';
+import type { LambdaRunnerEvent, LocalTaskBindings, RunTaskParameters } from '../../../functions/local/state-machine-runner.js';
 import { MemoryNotifier, MemoryStore } from './memory-store.js';
 
 export const PRICES: RegionPrices = {
@@ -68,7 +68,7 @@ export interface ScenarioStage {
 
 /** A real pipeline file for the scenario's stages. */
 export function pipelineYaml(stages: Record<string, ScenarioStage>, failFast = false): string {
-  const lines = ['version: 1', 'on:', '  push: {}', `fail-fast: ${failFast}`, 'stages:'];
+  const lines = ['version: 1', 'on:', '  push: {}', '  pull_request: {}', `fail-fast: ${failFast}`, 'stages:'];
   for (const [name, s] of Object.entries(stages)) {
     lines.push(`  ${name}:`, `    commands: [make ${name}]`);
     if (s.runner !== 'auto') lines.push(`    runner: ${s.runner}`);
@@ -98,6 +98,7 @@ export interface Farm {
   notifier: MemoryNotifier;
   bindings: LocalTaskBindings;
   lambdaCalls: string[];
+  lambdaEvents: LambdaRunnerEvent[];
   /** `stage@capacityProvider` per RunTask call. */
   fargateCalls: string[];
   prepareCalls: FargatePrepareEvent[];
@@ -108,6 +109,7 @@ export function createFarm(stages: Record<string, ScenarioStage>, options: { pip
   const store = options.store ?? new MemoryStore();
   const notifier = new MemoryNotifier();
   const lambdaCalls: string[] = [];
+  const lambdaEvents: LambdaRunnerEvent[] = [];
   const fargateCalls: string[] = [];
   const prepareCalls: FargatePrepareEvent[] = [];
   const runTaskCalls: RunTaskParameters[] = [];
@@ -189,6 +191,7 @@ export function createFarm(stages: Record<string, ScenarioStage>, options: { pip
     report: (input) => reportTask(input, { store, notifier, costs: pricedCostModel(PRICES), now }),
     async runLambdaStage(event) {
       lambdaCalls.push(event.stageName);
+      lambdaEvents.push(event);
       const behaviour = stages[event.stageName]?.lambda ?? { kind: 'succeed', durationMs: 1000 };
       if (behaviour.kind === 'throw') throw new NamedError(behaviour.name, behaviour.message);
       if (behaviour.kind === 'fail') {
@@ -220,5 +223,5 @@ export function createFarm(stages: Record<string, ScenarioStage>, options: { pip
       return runFargate(stage, provider, stages[stage]?.fargate ?? { kind: 'succeed', billedSpanMs: 70_000, durationMs: 60_000 });
     },
   };
-  return { store, notifier, bindings, lambdaCalls, fargateCalls, prepareCalls, runTaskCalls };
+  return { store, notifier, bindings, lambdaCalls, lambdaEvents, fargateCalls, prepareCalls, runTaskCalls };
 }
