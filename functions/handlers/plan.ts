@@ -12,7 +12,7 @@ import type { Pipeline } from '../domain/pipeline/types.js';
 import { planPipeline } from '../domain/plan/planner.js';
 import type { PlannerConfig, StageHistory } from '../domain/plan/types.js';
 import type { PriceBook } from '../domain/pricing/price-book.js';
-import { historyKey, planKey as planKeyOf, sourceKey } from '../domain/report/record-keys.js';
+import { historyKey, planKey as planKeyOf, sourceKey } from '../domain/storage-keys.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
 import type { SourceProvider } from '../ports/source-provider.js';
 import type { PlanTaskInput, PlanTaskOutput } from './build-state-machine.js';

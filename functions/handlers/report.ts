@@ -8,7 +8,8 @@ import type { Plan, StageHistory } from '../domain/plan/types.js';
 import { buildReport } from '../domain/report/build-report.js';
 import type { CostModel } from '../domain/report/cost-model.js';
 import { nextHistory } from '../domain/report/history.js';
-import { historyKey, reportKey, reportSummaryKey, stageManifestKey, stageResultKey, stageRunKey } from '../domain/report/record-keys.js';
+import { reportSummaryKey, stageRunKey } from '../domain/report/record-keys.js';
+import { historyKey, manifestKey, reportKey, stageResultKey } from '../domain/storage-keys.js';
 import { formatReportSummary } from '../domain/report/summary.js';
 import type { StageRunRecord } from '../domain/report/run-record.js';
 import type { ArtifactEntry, BuildReport, StageResult } from '../domain/report/types.js';
@@ -43,7 +44,7 @@ async function readRecords(store: ArtifactStore, buildId: string, plan: Plan) {
       const [result, run, manifest] = await Promise.all([
         readJson<StageResult>(store, stageResultKey(buildId, name)),
         readJson<StageRunRecord>(store, stageRunKey(buildId, name)),
-        readJson<unknown>(store, stageManifestKey(buildId, name)),
+        readJson<unknown>(store, manifestKey(buildId, name)),
       ]);
       if (result) results.push(result);
       if (run) runs.push(run);

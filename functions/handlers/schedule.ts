@@ -7,7 +7,8 @@
  * - `Record stage error`: an error caught around a stage becomes a failed stage result.
  */
 import type { LambdaSize, Plan, PlannedStage } from '../domain/plan/types.js';
-import { stageLogKey, stageManifestKey, stageResultKey, stageRunKey } from '../domain/report/record-keys.js';
+import { stageRunKey } from '../domain/report/record-keys.js';
+import { manifestKey, stageLogKey, stageResultKey } from '../domain/storage-keys.js';
 import type { CapacityProvider, EscalationRecord, FailurePoint, StageRunRecord } from '../domain/report/run-record.js';
 import { selectStages } from '../domain/report/stage-selection.js';
 import type { StageResult, StageStatus } from '../domain/report/types.js';
@@ -93,7 +94,7 @@ function syntheticResult(buildId: string, stage: string, fields: Pick<StageResul
     peakMemoryMiB: 0,
     peakDiskMiB: 0,
     logKey: stageLogKey(buildId, stage),
-    manifestKey: stageManifestKey(buildId, stage),
+    manifestKey: manifestKey(buildId, stage),
     artifactCount: 0,
     artifactBytes: 0,
     ...fields,

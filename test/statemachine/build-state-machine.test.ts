@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Plan } from '../../functions/domain/plan/types.js';
-import { historyKey, reportKey } from '../../functions/domain/report/record-keys.js';
+import { historyKey, reportKey } from '../../functions/domain/storage-keys.js';
 import type { BuildReport, StageReport } from '../../functions/domain/report/types.js';
 import { BuildAborted, runBuildLocally } from '../../functions/local/state-machine-runner.js';
 import { BUILD_ID, createFarm, NamedError, REQUEST, type Farm, type ScenarioStage } from './support/farm.js';

@@ -55,7 +55,7 @@ export function estimateStateTransitions(input: UsageInput): number {
 
 /**
  * S3 requests by the plan, schedule, stage and report tasks, per the key layout in
- * `record-keys.ts`. Multipart uploads count as one request here.
+ * `../storage-keys.ts` and `record-keys.ts`. Multipart uploads count as one request here.
  */
 export function estimateS3Requests(input: UsageInput): S3RequestCount {
   const count = { put: 2, get: 1 }; // Plan: PUT source + PUT plan, GET source to read the pipeline file

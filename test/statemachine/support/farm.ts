@@ -10,7 +10,7 @@ import type { BuildRequest } from '../../../functions/domain/build-request.js';
 import { DEFAULT_PRICE_BOOK } from '../../../functions/domain/pricing/price-book.js';
 import { pricedCostModel } from '../../../functions/domain/report/cost-model.js';
 import type { RegionPrices } from '../../../functions/domain/pricing/price-book.js';
-import { stageLogKey, stageManifestKey, stageResultKey } from '../../../functions/domain/report/record-keys.js';
+import { manifestKey, stageLogKey, stageResultKey } from '../../../functions/domain/storage-keys.js';
 import type { ArtifactEntry, StageResult } from '../../../functions/domain/report/types.js';
 import type { EcsTask, FargatePrepareEvent, FargatePrepareOutput } from '../../../functions/handlers/build-state-machine.js';
 import { planTask } from '../../../functions/handlers/plan.js';
@@ -127,13 +127,13 @@ export function createFarm(stages: Record<string, ScenarioStage>, options: { pip
       peakMemoryMiB: 100,
       peakDiskMiB: 10,
       logKey: stageLogKey(BUILD_ID, stage),
-      manifestKey: stageManifestKey(BUILD_ID, stage),
+      manifestKey: manifestKey(BUILD_ID, stage),
       artifactCount: artifacts.length,
       artifactBytes: artifacts.reduce((n, a) => n + a.size, 0),
       ...fields,
     };
     await store.put(stageLogKey(BUILD_ID, stage), `$ make\n`);
-    await store.put(stageManifestKey(BUILD_ID, stage), JSON.stringify(artifacts));
+    await store.put(manifestKey(BUILD_ID, stage), JSON.stringify(artifacts));
     await store.put(stageResultKey(BUILD_ID, stage), JSON.stringify(result));
     return result;
   };
