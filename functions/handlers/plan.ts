@@ -5,6 +5,10 @@
  * which the state machine catches into the report.
  */
 import type { Readable } from 'node:stream';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { AwsSecretsProvider } from '../adapters/aws/aws-secrets-provider.js';
+import { GitHubTarballSource } from '../adapters/aws/github-tarball-source.js';
 import { PipelineInvalid } from '../domain/errors.js';
 import { parsePipelineWithSites } from '../domain/pipeline/parse.js';
 import { matchesTriggers } from '../domain/pipeline/triggers.js';
@@ -17,6 +21,7 @@ import type { ArtifactStore } from '../ports/artifact-store.js';
 import type { SourceProvider } from '../ports/source-provider.js';
 import type { PlanTaskInput, PlanTaskOutput } from './build-state-machine.js';
 import { readFileFromSnapshot } from './snapshot-file.js';
+import { artifactStore, priceBook, region } from './task-environment.js';
 
 export const PIPELINE_FILE = '.buildfarm.yml';
 /** A pipeline file is text a person writes; anything bigger is a mistake. */
@@ -81,4 +86,31 @@ export async function planTask(input: PlanTaskInput, deps: PlanTaskDeps): Promis
     maxStageConcurrency,
     waves: plan.waves.map((names, index) => ({ index, stageCount: names.length })),
   };
+}
+
+// ---- AWS wiring ---------------------------------------------------------------------------------
+
+let awsDeps: PlanTaskDeps | undefined;
+
+/**
+ * Environment (beside task-environment.ts): `LAMBDA_EPHEMERAL_STORAGE_MB` (the runner's /tmp,
+ * default 512) and `GITHUB_TOKEN_SECRET_ARN` (optional: a token for private repositories).
+ */
+function depsFromEnvironment(): PlanTaskDeps {
+  const tokenSecret = process.env.GITHUB_TOKEN_SECRET_ARN;
+  const secrets = tokenSecret ? new AwsSecretsProvider(new SecretsManagerClient({}), new SSMClient({})) : undefined;
+  let token: Promise<string> | undefined;
+  return {
+    store: artifactStore(),
+    source: new GitHubTarballSource({
+      token: secrets && tokenSecret ? () => (token ??= secrets.resolve({ source: 'secretsmanager', id: tokenSecret, raw: tokenSecret })) : undefined,
+    }),
+    config: { region: region(), lambdaEphemeralStorageMB: Number(process.env.LAMBDA_EPHEMERAL_STORAGE_MB ?? 512) || 512 },
+    prices: priceBook(),
+  };
+}
+
+export async function handler(input: PlanTaskInput): Promise<PlanTaskOutput> {
+  awsDeps ??= depsFromEnvironment();
+  return planTask(input, awsDeps);
 }

@@ -4,9 +4,12 @@
  * `report.json` and publishes it to the BuildReports topic with attributes a subscription can
  * filter on (`costUsd` is a Number: "cost over $1" works).
  */
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SnsNotifier } from '../adapters/aws/sns-notifier.js';
 import type { Plan, StageHistory } from '../domain/plan/types.js';
+import { regionPrices, UnknownRegion } from '../domain/pricing/price-book.js';
 import { buildReport } from '../domain/report/build-report.js';
-import type { CostModel } from '../domain/report/cost-model.js';
+import { pricedCostModel, type CostModel } from '../domain/report/cost-model.js';
 import { nextHistory } from '../domain/report/history.js';
 import { reportSummaryKey, stageRunKey } from '../domain/report/record-keys.js';
 import { historyKey, manifestKey, reportKey, stageResultKey } from '../domain/storage-keys.js';
@@ -17,6 +20,7 @@ import type { ArtifactStore } from '../ports/artifact-store.js';
 import type { Notifier } from '../ports/notifier.js';
 import type { ReportTaskInput, ReportTaskOutput } from './build-state-machine.js';
 import { causeMessage, readJson } from './schedule.js';
+import { artifactStore, priceBook, region, requiredEnv } from './task-environment.js';
 
 export interface ReportDeps {
   store: ArtifactStore;
@@ -99,4 +103,37 @@ export async function reportTask(input: ReportTaskInput, deps: ReportDeps): Prom
     costUsd: report.totalCostUsd,
   });
   return { status: report.status, totalCostUsd: report.totalCostUsd, reportKey: key };
+}
+
+// ---- AWS wiring ---------------------------------------------------------------------------------
+
+let awsDeps: ReportDeps | undefined;
+
+/**
+ * The prices of the function's region, or us-east-1's when the price book has none: a report
+ * with approximate costs beats no report (the plan already failed loudly for the region).
+ */
+function costModelForRegion(): CostModel {
+  const book = priceBook();
+  try {
+    return pricedCostModel(regionPrices(book, region()));
+  } catch (error) {
+    if (!(error instanceof UnknownRegion)) throw error;
+    return pricedCostModel(regionPrices(book, 'us-east-1'));
+  }
+}
+
+/** `BUILD_REPORTS_TOPIC_ARN` (required): the BuildReports topic. */
+function depsFromEnvironment(): ReportDeps {
+  return {
+    store: artifactStore(),
+    notifier: new SnsNotifier(new SNSClient({}), requiredEnv('BUILD_REPORTS_TOPIC_ARN')),
+    costs: costModelForRegion(),
+    now: () => new Date(),
+  };
+}
+
+export async function handler(input: ReportTaskInput): Promise<ReportTaskOutput> {
+  awsDeps ??= depsFromEnvironment();
+  return reportTask(input, awsDeps);
 }

@@ -24,6 +24,7 @@ import type {
   SlimStage,
   StageSummary,
 } from './build-state-machine.js';
+import { artifactStore } from './task-environment.js';
 
 export interface ScheduleDeps {
   store: ArtifactStore;
@@ -257,4 +258,26 @@ export async function scheduleTask(input: ScheduleTaskInput, deps: ScheduleDeps)
     case 'recordStageError':
       return recordStageErrorTask(input, deps);
   }
+}
+
+// ---- AWS wiring ---------------------------------------------------------------------------------
+
+let awsDeps: ScheduleDeps | undefined;
+
+/**
+ * `RUNNER_FUNCTIONS` (optional): JSON `{"<memoryMB>": "<function ARN>"}`, one Lambda runner per
+ * memory tier; a stage whose tier has no entry runs on `${LambdaRunnerFunctionArn}`.
+ */
+function depsFromEnvironment(): ScheduleDeps {
+  const tiers = JSON.parse(process.env.RUNNER_FUNCTIONS || '{}') as Record<string, string>;
+  return {
+    store: artifactStore(),
+    now: () => new Date(),
+    runnerFunctionFor: (size) => tiers[String(size.memoryMB)],
+  };
+}
+
+export async function handler(input: ScheduleTaskInput): Promise<SelectStagesOutput | StageSummary> {
+  awsDeps ??= depsFromEnvironment();
+  return scheduleTask(input, awsDeps);
 }
