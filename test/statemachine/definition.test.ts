@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
+import { MAX_TIMEOUT_SECONDS } from '../../functions/domain/pipeline/limits.js';
+import { LAMBDA_MAX_TIMEOUT_SECONDS } from '../../functions/domain/sizing/lambda-sizes.js';
 import { BUILD_STATE_MACHINE_PLACEHOLDERS } from '../../functions/handlers/build-state-machine.js';
 import {
   definitionUrl,
@@ -54,6 +56,16 @@ describe('Definition: statemachines/build.asl.json', () => {
 
   it('is JSON before substitution (the file opens in any editor and in the Workflow Studio)', async () => {
     await expect(definitionText().then((text) => JSON.parse(text))).resolves.toHaveProperty('StartAt', 'Plan');
+  });
+
+  it('gives each runner state more time than the longest stage it may run', async () => {
+    // Prepare
+    const definition = JSON.parse(await definitionText());
+    const stageStates = definition.States['Run waves'].ItemProcessor.States['Run stages'].ItemProcessor.States;
+
+    // Assess: the runners stop a stage at its own deadline; the state must not cut them short.
+    expect(stageStates['Run on Lambda'].TimeoutSeconds).toBeGreaterThan(LAMBDA_MAX_TIMEOUT_SECONDS);
+    expect(stageStates['Run Fargate task'].TimeoutSeconds).toBeGreaterThan(MAX_TIMEOUT_SECONDS);
   });
 
   it('refuses a placeholder the list does not know', () => {
