@@ -18,7 +18,8 @@
  *
  * Environment: BUILDFARM_BUCKET, BUILDFARM_REGION, BUILDFARM_HELPER_KEY,
  * AWS_CONTAINER_CREDENTIALS_RELATIVE_URI (set by ECS) or _FULL_URI, and, for tests
- * only, BUILDFARM_S3_CONNECT (where to connect; the signed host stays the real one).
+ * only, BUILDFARM_S3_CONNECT (where to connect; the signed host stays the real one)
+ * and BUILDFARM_HELPER_FILE (where to write the helper).
  */
 import { HELPER_FILE } from './layout.js';
 
@@ -26,6 +27,7 @@ export const HELPER_BOOTSTRAP_JS = `
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const env = process.env;
+const helperFile = env.BUILDFARM_HELPER_FILE || ${JSON.stringify(HELPER_FILE)};
 const hmac = (key, text) => crypto.createHmac('sha256', key).update(text).digest();
 const sha256 = (text) => crypto.createHash('sha256').update(text).digest('hex');
 const encodeKey = (key) => key.split('/').map((s) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase())).join('/');
@@ -75,7 +77,7 @@ async function download() {
   let lastError;
   for (let attempt = 1; attempt <= 4; attempt++) {
     try {
-      fs.writeFileSync(${JSON.stringify(HELPER_FILE)}, await download());
+      fs.writeFileSync(helperFile, await download());
       lastError = undefined;
       break;
     } catch (error) {
@@ -87,6 +89,6 @@ async function download() {
     console.error('buildfarm bootstrap failed:', lastError);
     process.exit(70);
   }
-  require(${JSON.stringify(HELPER_FILE)});
+  require(helperFile);
 })();
 `;
