@@ -35,11 +35,6 @@ export interface TaskOverrides {
   ContainerOverrides: ContainerOverride[];
 }
 
-export interface CapacityProviderStrategyItem {
-  CapacityProvider: 'FARGATE' | 'FARGATE_SPOT';
-  Weight: number;
-}
-
 /** The identity of one stage run, as the helpers need it. */
 export interface StageRunRef {
   buildId: string;
@@ -98,10 +93,12 @@ export function assertOverridesFit(overrides: TaskOverrides): void {
   if (characters > MAX_OVERRIDES_CHARACTERS) throw new OverridesTooLarge(characters);
 }
 
+export type CapacityProvider = 'FARGATE' | 'FARGATE_SPOT';
+
 /**
- * Spot when the stage opted in, on-demand otherwise. The fallback is what the state
- * machine retries with when Spot has no capacity.
+ * Spot when the stage opted in, on-demand otherwise. The state machine passes it as a
+ * one-item CapacityProviderStrategy and retries with `FARGATE` when Spot has no capacity.
  */
-export function capacityProviderStrategy(spot: boolean): CapacityProviderStrategyItem[] {
-  return [{ CapacityProvider: spot ? 'FARGATE_SPOT' : 'FARGATE', Weight: 1 }];
+export function capacityProvider(spot: boolean): CapacityProvider {
+  return spot ? 'FARGATE_SPOT' : 'FARGATE';
 }
