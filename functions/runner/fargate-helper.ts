@@ -17,17 +17,9 @@
  */
 import { chown, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { commandsScript, stageScript } from '../domain/fargate/stage-script.js';
+import { commandsScript, stageScript, type ScriptPaths } from '../domain/fargate/stage-script.js';
 import { buildOutcome, type BuildOutcome } from '../domain/fargate/task-metadata.js';
-import {
-  COMMANDS_SCRIPT,
-  ENV,
-  HELPER_PATH,
-  LOG_FILE,
-  LOGS_PATH,
-  STAGE_SCRIPT,
-  WORKSPACE_PATH,
-} from '../domain/fargate/layout.js';
+import { ENV, HELPER_PATH, LOGS_PATH, WORKSPACE_PATH } from '../domain/fargate/layout.js';
 import type { Plan, PlannedStage } from '../domain/plan/types.js';
 import type { ArtifactEntry, StageResult } from '../domain/report/types.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
@@ -70,6 +62,19 @@ export interface HelperContext {
   planKey: string;
   workspace: string;
   workspaceUid: number;
+  /** The helper volume (scripts, helper code), /buildfarm in the task. */
+  helperDir: string;
+  /** The logs volume, /buildfarm-logs in the task. */
+  logsDir: string;
+}
+
+function scriptPaths(context: HelperContext): ScriptPaths {
+  return {
+    workspace: context.workspace,
+    commandsScript: join(context.helperDir, 'commands.sh'),
+    logFile: join(context.logsDir, 'log.txt'),
+    exitCodeFile: join(context.logsDir, 'exit-code'),
+  };
 }
 
 export class HelperMisconfigured extends Error {
@@ -77,8 +82,11 @@ export class HelperMisconfigured extends Error {
 }
 
 const GiB = 1024 ** 3;
+
 /** Where fetch notes its start time for publish (the result's startedAt). */
-const STARTED_FILE = `${HELPER_PATH}/started-at`;
+function startedFile(context: HelperContext): string {
+  return join(context.helperDir, 'started-at');
+}
 
 export function contextFromEnv(env: NodeJS.ProcessEnv): HelperContext {
   const missing = [ENV.buildId, ENV.stage, ENV.planKey].filter((name) => !env[name]);
@@ -89,6 +97,8 @@ export function contextFromEnv(env: NodeJS.ProcessEnv): HelperContext {
     planKey: env[ENV.planKey]!,
     workspace: env[ENV.workspace] || WORKSPACE_PATH,
     workspaceUid: Number(env[ENV.workspaceUid] ?? '65534'),
+    helperDir: HELPER_PATH,
+    logsDir: LOGS_PATH,
   };
 }
 
@@ -112,7 +122,7 @@ async function chownTree(path: string, uid: number): Promise<void> {
 
 export async function runFetch(context: HelperContext, deps: HelperDeps): Promise<void> {
   const startedAt = deps.now();
-  await writeFile(STARTED_FILE, String(startedAt)).catch(() => undefined);
+  await writeFile(startedFile(context), String(startedAt)).catch(() => undefined);
   let stage: PlannedStage | undefined;
   try {
     stage = await readStage(context, deps.store);
@@ -128,12 +138,13 @@ export async function runFetch(context: HelperContext, deps: HelperDeps): Promis
       deps.store,
       deps.log,
     );
-    await mkdir(HELPER_PATH, { recursive: true });
-    await writeFile(COMMANDS_SCRIPT, commandsScript(stage.commands), { mode: 0o755 });
-    await writeFile(STAGE_SCRIPT, stageScript(stage), { mode: 0o755 });
+    const paths = scriptPaths(context);
+    await mkdir(context.helperDir, { recursive: true });
+    await writeFile(paths.commandsScript, commandsScript(stage.commands, paths), { mode: 0o755 });
+    await writeFile(join(context.helperDir, 'stage.sh'), stageScript(stage, paths), { mode: 0o755 });
     if (context.workspaceUid !== 0) {
       await chownTree(context.workspace, context.workspaceUid);
-      await chown(LOGS_PATH, context.workspaceUid, context.workspaceUid);
+      await chown(context.logsDir, context.workspaceUid, context.workspaceUid);
     }
   } catch (error) {
     // The build container will not start (it depends on fetch's SUCCESS): record why now.
@@ -150,7 +161,7 @@ export async function runFetch(context: HelperContext, deps: HelperDeps): Promis
 export async function runPublish(context: HelperContext, deps: HelperDeps): Promise<StageResult> {
   const stage = await readStage(context, deps.store);
   const outcome = buildOutcome(await deps.taskMetadata());
-  const startedText = await readFile(STARTED_FILE, 'utf8').catch(() => undefined);
+  const startedText = await readFile(startedFile(context), 'utf8').catch(() => undefined);
   const startedAt = startedText ? Number(startedText) : deps.now();
 
   let artifacts: ArtifactEntry[] = [];
@@ -189,7 +200,7 @@ async function writeResult(
 ): Promise<StageResult> {
   const { buildId, stageName } = context;
   const finishedAt = deps.now();
-  const log = await readFile(LOG_FILE).catch(() => Buffer.from(facts.failure ? `${facts.failure.message}\n` : ''));
+  const log = await readFile(scriptPaths(context).logFile).catch(() => Buffer.from(facts.failure ? `${facts.failure.message}\n` : ''));
   await deps.store.put(deps.keys.stageLogKey(buildId, stageName), log, 'text/plain; charset=utf-8');
   await deps.store.put(deps.keys.manifestKey(buildId, stageName), JSON.stringify(facts.artifacts), 'application/json');
   const result: StageResult = {

@@ -21,9 +21,24 @@ export class InvalidEnvironmentName extends Error {
   override readonly name = 'InvalidEnvironmentName';
 }
 
+/** Where the scripts live and write; the task layout by default (tests run them elsewhere). */
+export interface ScriptPaths {
+  workspace: string;
+  commandsScript: string;
+  logFile: string;
+  exitCodeFile: string;
+}
+
+export const TASK_SCRIPT_PATHS: ScriptPaths = {
+  workspace: WORKSPACE_PATH,
+  commandsScript: COMMANDS_SCRIPT,
+  logFile: LOG_FILE,
+  exitCodeFile: EXIT_CODE_FILE,
+};
+
 /** Every command in turn, each under `sh -e`, stopping at the first failure with its exit code. */
-export function commandsScript(commands: readonly string[]): string {
-  const lines = ['#!/bin/sh', `cd ${shellQuote(WORKSPACE_PATH)} || exit 1`];
+export function commandsScript(commands: readonly string[], paths: ScriptPaths = TASK_SCRIPT_PATHS): string {
+  const lines = ['#!/bin/sh', `cd ${shellQuote(paths.workspace)} || exit 1`];
   for (const command of commands) {
     lines.push(`printf '%s\\n' ${shellQuote(`+ ${command}`)}`);
     lines.push(`sh -ec ${shellQuote(command)} || exit $?`);
@@ -32,7 +47,7 @@ export function commandsScript(commands: readonly string[]): string {
   return `${lines.join('\n')}\n`;
 }
 
-export function stageScript(stage: Pick<PlannedStage, 'env'>): string {
+export function stageScript(stage: Pick<PlannedStage, 'env'>, paths: ScriptPaths = TASK_SCRIPT_PATHS): string {
   const exports = Object.entries(stage.env).map(([name, value]) => {
     if (!ENV_NAME.test(name)) throw new InvalidEnvironmentName(`"${name}" is not a valid environment variable name`);
     return `export ${name}=${shellQuote(value)}`;
@@ -40,8 +55,10 @@ export function stageScript(stage: Pick<PlannedStage, 'env'>): string {
   return [
     '#!/bin/sh',
     ...exports,
-    `{ sh ${COMMANDS_SCRIPT}; echo $? > ${EXIT_CODE_FILE}; } 2>&1 | tee ${LOG_FILE}`,
-    `exit "$(cat ${EXIT_CODE_FILE} 2>/dev/null || echo 1)"`,
+    // The task role's credentials are served to every container; the commands do not need the pointer to them.
+    'unset AWS_CONTAINER_CREDENTIALS_RELATIVE_URI AWS_CONTAINER_CREDENTIALS_FULL_URI AWS_CONTAINER_AUTHORIZATION_TOKEN',
+    `{ sh ${shellQuote(paths.commandsScript)}; echo $? > ${shellQuote(paths.exitCodeFile)}; } 2>&1 | tee ${shellQuote(paths.logFile)}`,
+    `exit "$(cat ${shellQuote(paths.exitCodeFile)} 2>/dev/null || echo 1)"`,
     '',
   ].join('\n');
 }
