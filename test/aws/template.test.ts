@@ -361,8 +361,13 @@ describe('template.yaml', () => {
     }
   });
 
-  it('gives every function a log group with retention', () => {
-    const groups = resourcesOfType('AWS::Logs::LogGroup').map(([, g]) => g.Properties.LogGroupName?.['Fn::Sub']);
-    for (const fn of functions) expect(groups, fn.logicalId).toContain(`/aws/lambda/\${${fn.logicalId}}`);
+  it('sends every function\'s logs to a log group of its own with retention', () => {
+    const used = new Set<string>();
+    for (const fn of functions) {
+      const group = resources[fn.logicalId].Properties.LoggingConfig?.LogGroup?.Ref;
+      expect(resources[group]?.Type, fn.logicalId).toBe('AWS::Logs::LogGroup');
+      expect(used.has(group), `${group} is shared`).toBe(false);
+      used.add(group);
+    }
   });
 });

@@ -7,6 +7,8 @@ import {
   RegisterTaskDefinitionCommand,
 } from '@aws-sdk/client-ecs';
 import { HeadObjectCommand, NotFound, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -36,7 +38,7 @@ const settings: TaskSettings = {
 
 const helperCode = Buffer.from('module.exports = "helper";');
 
-const PLAN_KEY = 'builds/delivery-0b1c2d3e/plan.json';
+const PLAN_KEY = 'builds/72d4c4f0-9f5e-11ef-8c1a-8a0b1f2e3d4c/plan.json';
 const MAVEN = 'public.ecr.aws/docker/library/maven:3-eclipse-temurin-21';
 let plans: Map<string, string>;
 
@@ -80,8 +82,15 @@ function givenStage(overrides: Partial<PlannedStage> = {}): PlannedStage {
   return stage;
 }
 
+const EVENTS = resolve(import.meta.dirname, '../../events');
+
+/** The state's input as in events/ (also used by `sam local invoke -e`), cloned per test. */
+function event(name: string): FargatePrepareInput {
+  return JSON.parse(readFileSync(join(EVENTS, name), 'utf8')) as FargatePrepareInput;
+}
+
 function input(overrides: Partial<FargatePrepareInput> = {}): FargatePrepareInput {
-  return { buildId: 'delivery-0b1c2d3e', stageName: 'test', planKey: PLAN_KEY, escalation: null, ...overrides };
+  return { ...event('fargate-prepare.json'), ...overrides };
 }
 
 function deps(): FargatePrepareDeps {
@@ -353,9 +362,9 @@ describe('Function: prepareFargateTask', () => {
       const fetch = output.overrides.ContainerOverrides.find((c) => c.Name === 'fetch')!;
       const values = Object.fromEntries(fetch.Environment.map((e) => [e.Name, e.Value]));
       expect(values).toMatchObject({
-        BUILDFARM_BUILD_ID: 'delivery-0b1c2d3e',
+        BUILDFARM_BUILD_ID: '72d4c4f0-9f5e-11ef-8c1a-8a0b1f2e3d4c',
         BUILDFARM_STAGE: 'test',
-        BUILDFARM_PLAN_KEY: 'builds/delivery-0b1c2d3e/plan.json',
+        BUILDFARM_PLAN_KEY: PLAN_KEY,
       });
       expect(values.BUILDFARM_HELPER_KEY).toMatch(/^helpers\/fargate-helper-[0-9a-f]{20}\.cjs$/);
     });
@@ -470,7 +479,7 @@ describe('Function: prepareFargateTask', () => {
 
   it('runs a stage without an image (escalated from Lambda) on the Lambda Node.js 22 base image', async () => {
     // Prepare
-    givenStage({ image: undefined, runner: 'lambda' });
+    givenStage({ name: 'unit', image: undefined, runner: 'lambda' });
     describeMisses();
     ecsMock.on(RegisterTaskDefinitionCommand).callsFake((request) => ({
       taskDefinition: { taskDefinitionArn: arn(request.family, 1), family: request.family, revision: 1, status: 'ACTIVE' },
@@ -478,7 +487,7 @@ describe('Function: prepareFargateTask', () => {
     ecsMock.on(ListTaskDefinitionsCommand).resolves({ taskDefinitionArns: [] });
 
     // Act
-    const output = await prepareFargateTask(input({ escalation: { Error: 'StageTimeout' } }), deps());
+    const output = await prepareFargateTask(event('fargate-prepare-escalated.json'), deps());
 
     // Assess
     expect(output.image).toBe('public.ecr.aws/lambda/nodejs:22');
