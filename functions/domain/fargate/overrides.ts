@@ -98,6 +98,8 @@ export type CapacityProvider = 'FARGATE' | 'FARGATE_SPOT';
 /**
  * Spot when the stage opted in, on-demand otherwise. The state machine passes it as a
  * one-item CapacityProviderStrategy and retries with `FARGATE` when Spot has no capacity.
+ * Spot takes X86_64 tasks, and ARM64 tasks on platform 1.4.0 or later (the default, LATEST):
+ * https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CapacityProviderStrategyItem.html
  */
 export function capacityProvider(spot: boolean): CapacityProvider {
   return spot ? 'FARGATE_SPOT' : 'FARGATE';
