@@ -166,6 +166,40 @@ function roleActions(role: Json): string[] {
 
 // ---- The state machine ------------------------------------------------------------------
 
+/** Refs, GetAtts, Subs and Ifs that name nothing the template defines. */
+function referenceProblems(all: Record<string, Json>): string[] {
+  const names = new Set([...Object.keys(all), ...Object.keys(template.Parameters), 'AWS::Region', 'AWS::AccountId', 'AWS::Partition', 'AWS::StackName', 'AWS::URLSuffix', 'AWS::NoValue']);
+  const conditions = new Set(Object.keys(template.Conditions));
+  const problems: string[] = [];
+  const walk = (node: Json, where: string): void => {
+    if (Array.isArray(node)) return node.forEach((n, i) => walk(n, `${where}[${i}]`));
+    if (!node || typeof node !== 'object') return;
+    if (typeof node.Ref === 'string' && !names.has(node.Ref)) problems.push(`${where}: Ref ${node.Ref}`);
+    if (Array.isArray(node['Fn::GetAtt']) && !all[node['Fn::GetAtt'][0]]) problems.push(`${where}: GetAtt ${node['Fn::GetAtt'][0]}`);
+    if (typeof node['Fn::Sub'] === 'string') {
+      for (const [, ref] of node['Fn::Sub'].matchAll(/\$\{([^}!]+)\}/g)) {
+        if (!names.has(ref.split('.')[0])) problems.push(`${where}: Sub \${${ref}}`);
+      }
+    }
+    if (Array.isArray(node['Fn::If']) && !conditions.has(node['Fn::If'][0])) problems.push(`${where}: If ${node['Fn::If'][0]}`);
+    for (const [key, value] of Object.entries(node)) walk(value, `${where}.${key}`);
+  };
+  walk(all, 'Resources');
+  walk(template.Outputs, 'Outputs');
+  for (const [id, r] of Object.entries(all)) {
+    if (r.Condition && !conditions.has(r.Condition)) problems.push(`${id}: Condition ${r.Condition}`);
+  }
+  return problems;
+}
+
+/** The resources kept in docs/template-pending.yaml until their code is on main. */
+const pending: Record<string, Json> = yamlParse(
+  `Resources:\n${readFileSync(join(ROOT, 'docs/template-pending.yaml'), 'utf8')
+    .split('\n')
+    .filter((line) => !line.startsWith('#'))
+    .join('\n')}`,
+).Resources;
+
 const stateMachines = resourcesOfType('AWS::Serverless::StateMachine');
 
 describe('template.yaml', () => {
@@ -176,28 +210,7 @@ describe('template.yaml', () => {
   });
 
   it('refers only to resources, parameters and conditions it defines', () => {
-    const names = new Set([...Object.keys(resources), ...Object.keys(template.Parameters), 'AWS::Region', 'AWS::AccountId', 'AWS::Partition', 'AWS::StackName', 'AWS::URLSuffix', 'AWS::NoValue']);
-    const conditions = new Set(Object.keys(template.Conditions));
-    const problems: string[] = [];
-    const walk = (node: Json, where: string): void => {
-      if (Array.isArray(node)) return node.forEach((n, i) => walk(n, `${where}[${i}]`));
-      if (!node || typeof node !== 'object') return;
-      if (typeof node.Ref === 'string' && !names.has(node.Ref)) problems.push(`${where}: Ref ${node.Ref}`);
-      if (Array.isArray(node['Fn::GetAtt']) && !resources[node['Fn::GetAtt'][0]]) problems.push(`${where}: GetAtt ${node['Fn::GetAtt'][0]}`);
-      if (typeof node['Fn::Sub'] === 'string') {
-        for (const [, ref] of node['Fn::Sub'].matchAll(/\$\{([^}!]+)\}/g)) {
-          if (!names.has(ref.split('.')[0])) problems.push(`${where}: Sub \${${ref}}`);
-        }
-      }
-      if (Array.isArray(node['Fn::If']) && !conditions.has(node['Fn::If'][0])) problems.push(`${where}: If ${node['Fn::If'][0]}`);
-      for (const [key, value] of Object.entries(node)) walk(value, `${where}.${key}`);
-    };
-    walk(resources, 'Resources');
-    walk(template.Outputs, 'Outputs');
-    for (const [id, r] of Object.entries(resources)) {
-      if (r.Condition && !conditions.has(r.Condition)) problems.push(`${id}: Condition ${r.Condition}`);
-    }
-    expect(problems).toEqual([]);
+    expect(referenceProblems(resources)).toEqual([]);
   });
 
   describe('functions', () => {
@@ -307,7 +320,7 @@ describe('template.yaml', () => {
       expect(sm.Properties.Type).toBe('STANDARD');
     });
 
-    it.each(stateMachines)('%s: may run, watch and stop ECS tasks as ecs:runTask.sync needs', (_id, sm) => {
+    it.each([...stateMachines, ...Object.entries(pending).filter(([, r]) => r.Type === 'AWS::Serverless::StateMachine')])('%s: may run, watch and stop ECS tasks as ecs:runTask.sync needs', (_id, sm) => {
       const allowed = allowedActions(sm.Properties);
       for (const action of ['ecs:RunTask', 'ecs:StopTask', 'ecs:DescribeTasks', 'events:PutTargets', 'events:PutRule', 'events:DescribeRule', 'iam:PassRole', 'lambda:InvokeFunction']) {
         expect(allows(allowed, action), action).toBe(true);
@@ -316,6 +329,16 @@ describe('template.yaml', () => {
       expect(events.Resource).toEqual({
         'Fn::Sub': 'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/StepFunctionsGetEventsForECSTaskRule',
       });
+    });
+  });
+
+  describe('docs/template-pending.yaml', () => {
+    it('fits the template: every name it refers to is defined once merged', () => {
+      expect(referenceProblems({ ...resources, ...pending })).toEqual([]);
+    });
+
+    it('adds no resource the template already has', () => {
+      expect(Object.keys(pending).filter((id) => id in resources)).toEqual([]);
     });
   });
 
