@@ -4,6 +4,7 @@
  * and substitutions match, every AWS call in a function's code is allowed by its
  * policies, and the bucket is private, encrypted and TLS-only.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -207,6 +208,16 @@ describe('template.yaml', () => {
     expect(template.Transform).toBe('AWS::Serverless-2016-10-31');
     expect(template.Resources.ArtifactBucketPolicy.Properties.Bucket).toEqual({ Ref: 'ArtifactBucket' });
     expect(Object.keys(resources).length).toBeGreaterThan(10);
+  });
+
+  // cfn-lint is what `sam validate --lint` runs (with the SAM translator); it is a Python tool, so the
+  // check runs where it is installed (this machine has it) and says so where it is not.
+  const cfnLint = spawnSync('cfn-lint', ['--version'], { encoding: 'utf8' }).status === 0;
+  it.skipIf(!cfnLint)('passes cfn-lint (as sam validate --lint) without errors', () => {
+    const run = spawnSync('cfn-lint', ['--format', 'json', join(ROOT, 'template.yaml')], { encoding: 'utf8', timeout: 120_000 });
+    const findings: { Rule: { Id: string }; Message: string }[] = JSON.parse(run.stdout || '[]');
+    const errors = findings.filter((f) => f.Rule.Id.startsWith('E')).map((f) => `${f.Rule.Id} ${f.Message}`);
+    expect(errors).toEqual([]);
   });
 
   it('refers only to resources, parameters and conditions it defines', () => {
