@@ -354,6 +354,12 @@ describe('Function: prepareFargateTask', () => {
       expect(output.overrides.EphemeralStorage).toEqual({ SizeInGiB: 120 });
     });
 
+    it('refuses a storage size RunTask would reject, before registering anything', async () => {
+      givenStage({ fargate: { ...plannedStage().fargate, ephemeralStorageGiB: 201 } });
+      await expect(prepareFargateTask(input(), deps())).rejects.toMatchObject({ name: 'InvalidTaskSize' });
+      expect(ecsMock.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(0);
+    });
+
     it('tells the helpers where the plan and their code are', async () => {
       // Act
       const output = await prepareFargateTask(input(), deps());

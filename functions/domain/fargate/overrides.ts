@@ -58,7 +58,7 @@ export class InvalidTaskSize extends Error {
 }
 
 function ephemeralStorage(sizeGiB: number): TaskOverrides['EphemeralStorage'] {
-  if (!Number.isInteger(sizeGiB) || sizeGiB < 1 || sizeGiB > MAX_EPHEMERAL_STORAGE_GIB) {
+  if (!Number.isInteger(sizeGiB) || sizeGiB < DEFAULT_EPHEMERAL_STORAGE_GIB || sizeGiB > MAX_EPHEMERAL_STORAGE_GIB) {
     throw new InvalidTaskSize(`ephemeral storage ${sizeGiB} GiB is outside 20 to ${MAX_EPHEMERAL_STORAGE_GIB}`);
   }
   // 20 GiB is what every task gets anyway, and the override's minimum is 21.
