@@ -14,13 +14,13 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { S3Client } from '@aws-sdk/client-s3';
 import { EcsTaskDefinitions } from '../adapters/aws/ecs-task-definitions.js';
 import { HelperBundleStore } from '../adapters/aws/helper-bundle-store.js';
+import { S3ArtifactStore } from '../adapters/aws/s3-artifact-store.js';
 import { helperBundleKey } from '../domain/fargate/helper-key.js';
 import { DEFAULT_HELPER_IMAGE, DEFAULT_STAGE_IMAGE } from '../domain/fargate/layout.js';
 import { capacityProvider, taskOverrides, type CapacityProvider, type TaskOverrides } from '../domain/fargate/overrides.js';
 import { buildTaskDefinition, type TaskSettings } from '../domain/fargate/task-definition.js';
 import type { Plan, PlannedStage } from '../domain/plan/types.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
-import { S3TextReader } from '../adapters/aws/s3-text-reader.js';
 
 /** A Step Functions error as a Catch puts it in the state. */
 export interface CaughtError {
@@ -145,7 +145,7 @@ export function depsFromEnvironment(): FargatePrepareDeps {
   return {
     taskDefinitions: new EcsTaskDefinitions(new ECSClient({ region })),
     helperBundles: new HelperBundleStore(s3, bucket),
-    store: new S3TextReader(s3, bucket),
+    store: new S3ArtifactStore(s3, bucket),
     settings: {
       region,
       bucket,
