@@ -21,7 +21,8 @@ const MAX_WEBHOOK_BODY_BYTES = 25 * 1024 * 1024 + 1;
 const SSE_HEARTBEAT_MS = 15_000;
 
 export interface WebhookHttpRequest {
-  headers: Record<string, string | undefined>;
+  /** Node's header shape, as received (a repeated header is a list). */
+  headers: Record<string, string | string[] | undefined>;
   body: Buffer;
 }
 
@@ -80,7 +81,7 @@ export function createFarmServer(options: FarmServerOptions): Server {
       if (method !== 'POST') return sendJson(response, 405, { error: 'POST a GitHub delivery here' }, { allow: 'POST' });
       const body = await readBody(request, MAX_WEBHOOK_BODY_BYTES);
       if (body === undefined) return sendJson(response, 413, { error: 'the body is larger than GitHub sends' });
-      const result = await options.webhook({ headers: flattenHeaders(request), body });
+      const result = await options.webhook({ headers: request.headers, body });
       response.writeHead(result.statusCode, { 'content-type': 'application/json', ...result.headers });
       response.end(result.body);
       return;
@@ -155,12 +156,6 @@ async function readBody(request: IncomingMessage, limit: number): Promise<Buffer
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);
-}
-
-function flattenHeaders(request: IncomingMessage): Record<string, string | undefined> {
-  const headers: Record<string, string | undefined> = {};
-  for (const [name, value] of Object.entries(request.headers)) headers[name] = Array.isArray(value) ? value.join(', ') : value;
-  return headers;
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

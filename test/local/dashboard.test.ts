@@ -112,7 +112,7 @@ describe('Dashboard (headless Chromium)', () => {
     await page.goto(`${farm.url}/#/builds/${finishedId}`);
     await page.locator('.stage-node').first().waitFor();
     // Assess: nothing wider than the screen.
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
     expect(overflow).toBeLessThanOrEqual(0);
     await page.screenshot({ path: join(SCREENSHOTS, 'build-phone.png'), fullPage: true });
     await page.close();

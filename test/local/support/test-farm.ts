@@ -12,6 +12,9 @@ import type { BuildRequest } from '../../../functions/domain/build-request.js';
 import { BuildStore } from '../../../functions/local/build-store.js';
 import { LocalFarm } from '../../../functions/local/farm.js';
 import { createFarmServer, listen, type WebhookEndpoint } from '../../../functions/local/server.js';
+import { startBuildsFromBus } from '../../../functions/local/start-builds-from-bus.js';
+import { createWebhookEndpoint } from '../../../functions/local/webhook-endpoint.js';
+import { TEST_SECRET } from '../../support/signed-request.js';
 import { MemoryArtifactStore } from './memory-artifact-store.js';
 import { ScriptedRunner, type ScriptedRunnerOptions } from './scripted-runner.js';
 
@@ -28,7 +31,10 @@ export interface TestFarm {
 }
 
 export interface TestFarmOptions extends Partial<Pick<ScriptedRunnerOptions, 'hold' | 'fail'>> {
+  /** Replaces the real webhook endpoint (handleWebhook signed with TEST_SECRET, allowlist = the mapped repositories). */
   webhook?: WebhookEndpoint;
+  /** The repositories the farm maps (default octo-org/hello-farm). */
+  repositories?: string[];
   directory?: string;
 }
 
@@ -39,11 +45,13 @@ export async function startTestFarm(options: TestFarmOptions = {}): Promise<Test
   const artifacts = new MemoryArtifactStore();
   const runner = new ScriptedRunner({ artifacts, reports: bus.notifier('BuildReports'), hold: options.hold, fail: options.fail });
   const farm = new LocalFarm({ store, runner, artifacts, bus });
+  const repositories = options.repositories ?? ['octo-org/hello-farm'];
+  const unsubscribe = startBuildsFromBus(bus, farm);
   const server = createFarmServer({
     builds: farm,
-    webhook: options.webhook ?? (async () => ({ statusCode: 503, body: '{"error":"no webhook in this test"}' })),
+    webhook: options.webhook ?? createWebhookEndpoint({ secret: TEST_SECRET, notifier: bus.notifier('BuildRequests'), allowlist: repositories, now: () => new Date() }),
     messages: (topic) => bus.messages(topic),
-    info: () => ({ webhookPath: '/webhook', repositories: [{ repository: 'octo-org/hello-farm', path: '/srv/hello-farm' }], secretFromEnvironment: false, region: 'us-east-1' }),
+    info: () => ({ webhookPath: '/webhook', repositories: repositories.map((repository) => ({ repository, path: `/srv/${repository}` })), secretFromEnvironment: false, region: 'us-east-1' }),
   });
   const port = await listen(server, 0);
   return {
@@ -57,6 +65,8 @@ export async function startTestFarm(options: TestFarmOptions = {}): Promise<Test
     server,
     async close() {
       runner.release();
+      unsubscribe();
+      await bus.idle();
       await farm.shutdown();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
