@@ -10,6 +10,8 @@ import { isFinal, type BuildRecord } from './build-record.js';
 
 export class BuildStore {
   private readonly records = new Map<string, BuildRecord>();
+  /** Builds this open found cut off and marked interrupted. */
+  readonly interruptedAtOpen: string[] = [];
   /** Saves of one build happen in order; the last one wins on disk as in memory. */
   private readonly saving = new Map<string, Promise<void>>();
 
@@ -31,6 +33,7 @@ export class BuildStore {
       store.records.set(record.id, record);
       if (!isFinal(record.state)) {
         record.state = 'interrupted';
+        store.interruptedAtOpen.push(record.id);
         record.finishedAt ??= now().toISOString();
         record.error ??= { name: 'Interrupted', message: 'the farm stopped while this build ran' };
         for (const stage of record.stages) if (stage.status === 'running' || stage.status === 'pending') stage.status = 'cancelled';

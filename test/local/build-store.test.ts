@@ -58,6 +58,7 @@ describe('Class: BuildStore', () => {
     expect(cutOff.stages.map((s) => s.status)).toEqual(['succeeded', 'cancelled']);
     expect(reopened.get('waiting')!.state).toBe('interrupted');
     expect(reopened.get('done')!.state).toBe('succeeded');
+    expect(reopened.interruptedAtOpen.sort()).toEqual(['cut-off', 'waiting']);
     // ...and the change is on disk too.
     expect((await BuildStore.open(directory)).get('cut-off')!.state).toBe('interrupted');
   });
