@@ -61,10 +61,19 @@ export interface BuildSummary {
   ref: string;
   sha: string;
   status: BuildState;
+  /** When it started running (when it was queued, until then). */
   startedAt: string;
+  /** So far, while it runs; null before it starts. */
   durationMs: number | null;
+  /** Null until the report exists. */
   totalCostUsd: number | null;
+  event: 'push' | 'pull_request';
+  /** The head commit message's first line (a pull request's title). */
+  title: string;
 }
+
+/** Summary titles stay short whatever the commit message. */
+const TITLE_MAX_LENGTH = 200;
 
 export function summarise(record: BuildRecord, now: Date): BuildSummary {
   const startedAt = record.startedAt ?? record.queuedAt;
@@ -83,5 +92,7 @@ export function summarise(record: BuildRecord, now: Date): BuildSummary {
     startedAt,
     durationMs,
     totalCostUsd: record.report?.totalCostUsd ?? null,
+    event: record.request.event,
+    title: (record.request.message.split('\n')[0] ?? '').slice(0, TITLE_MAX_LENGTH),
   };
 }

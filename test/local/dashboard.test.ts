@@ -43,6 +43,7 @@ describe('Dashboard (headless Chromium)', () => {
     expect(text).toContain('octo-org/hello-farm');
     expect(text).toContain('feature/shout');
     expect(text).toContain('Running');
+    await page.evaluate('window.scrollTo(0, 0)');
     await page.screenshot({ path: join(SCREENSHOTS, 'build-list.png'), fullPage: true });
     await page.close();
   });
@@ -69,6 +70,7 @@ describe('Dashboard (headless Chromium)', () => {
     expect(await artifactLinks.count()).toBe(detail.report!.stages.reduce((n, s) => n + s.artifacts.length, 0));
     const report = await page.locator('[data-section="cost report"] pre').innerText();
     expect(JSON.parse(report).buildId).toBe(finishedId);
+    await page.evaluate('window.scrollTo(0, 0)');
     await page.screenshot({ path: join(SCREENSHOTS, 'build-finished.png'), fullPage: true });
     await page.close();
   });
@@ -98,6 +100,7 @@ describe('Dashboard (headless Chromium)', () => {
     // Act: open the running stage's log, then let the stage finish.
     await packageNode.click();
     await expect.poll(() => page.locator('#log').innerText()).toContain('$ sh scripts/package.sh');
+    await page.evaluate('window.scrollTo(0, 0)');
     await page.screenshot({ path: join(SCREENSHOTS, 'build-running.png'), fullPage: true });
     farm.runner.release();
     // Assess: the page updates by itself to the finished state.
@@ -114,6 +117,7 @@ describe('Dashboard (headless Chromium)', () => {
     // Assess: nothing wider than the screen.
     const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
     expect(overflow).toBeLessThanOrEqual(0);
+    await page.evaluate('window.scrollTo(0, 0)');
     await page.screenshot({ path: join(SCREENSHOTS, 'build-phone.png'), fullPage: true });
     await page.close();
   });

@@ -43,6 +43,8 @@ describe('Function: createFarmServer', () => {
         startedAt: record.startedAt,
         durationMs: record.report!.durationMs,
         totalCostUsd: record.report!.totalCostUsd,
+        event: 'push',
+        title: request.message,
       },
     ]);
   });

@@ -136,7 +136,8 @@ function buildTable(builds) {
   const rows = builds.map((b) =>
     h('tr', { class: 'clickable', 'data-build': b.id, onclick: () => { location.hash = `#/builds/${encodeURIComponent(b.id)}`; } },
       h('td', {}, pill(b.status)),
-      h('td', {}, h('a', { href: `#/builds/${encodeURIComponent(b.id)}`, class: 'repo' }, b.repository)),
+      h('td', { class: 'repo-cell' }, h('a', { href: `#/builds/${encodeURIComponent(b.id)}`, class: 'repo' }, b.repository),
+        b.title ? h('div', { class: 'title muted', title: b.title }, b.title) : null),
       h('td', {}, h('span', { class: 'ref' }, shortRef(b.ref))),
       h('td', {}, h('code', { class: 'sha' }, b.sha.slice(0, 7))),
       h('td', { class: 'muted', title: b.startedAt }, ago(b.startedAt)),
@@ -162,7 +163,7 @@ async function renderBuild(id) {
   }
   if (token !== renderToken) return false;
   const scrollY = window.scrollY;
-  const openLog = logState.stage;
+  const openLog = logState.stage ?? defaultLogStage(build);
   app.replaceChildren(
     buildHeader(build),
     summaryCards(build),
@@ -233,13 +234,20 @@ function stageGraph(build) {
       names.map((name) => byName.get(name)).filter(Boolean).map((stage) =>
         h('button', { class: `stage-node status-${stage.status}`, 'data-stage': stage.name, type: 'button', onclick: () => showLog(build, stage.name, true) },
           h('div', { class: 'node-top' }, h('span', { class: 'node-name' }, stage.name), statusIcon(stage.status)),
-          h('div', { class: 'node-mid' }, runnerBadge(stage.runner, stage.escalated), h('span', { class: 'muted' }, duration(stage.durationMs ?? null))),
+          h('div', { class: 'node-mid' }, runnerBadge(stage.runner, stage.escalated), h('span', { class: 'muted' }, duration(elapsed(stage)))),
           h('div', { class: 'node-size muted' }, size(stage)),
           stage.needs.length ? h('div', { class: 'node-needs muted' }, `needs ${stage.needs.join(', ')}`) : null))));
   const skipped = build.plan?.skipped ?? [];
   return h('div', {},
     h('div', { class: 'graph' }, columns.flatMap((col, i) => (i === 0 ? [col] : [h('div', { class: 'wave-arrow', 'aria-hidden': 'true' }, '→'), col]))),
     skipped.length ? h('p', { class: 'muted small' }, 'Skipped by if: ', skipped.map((sk) => `${sk.name} (${sk.reason})`).join('; ')) : null);
+}
+
+/** A finished stage's duration, or how long a running one has run so far. */
+function elapsed(stage) {
+  if (stage.durationMs !== undefined && stage.durationMs !== null) return stage.durationMs;
+  if (stage.status === 'running' && stage.startedAt) return Math.max(0, Date.now() - Date.parse(stage.startedAt));
+  return null;
 }
 
 function statusIcon(status) {
@@ -263,7 +271,7 @@ function timeline(build) {
         class: `bar bar-${stage.runner} ${stage.status === 'running' ? 'bar-running' : ''} ${stage.status === 'failed' || stage.status === 'timed_out' ? 'bar-failed' : ''}`,
         style: `left:${left.toFixed(2)}%;width:${Math.max(0.6, right - left).toFixed(2)}%`,
         title: `${stage.name}: ${duration(stage.durationMs ?? (Date.now() - Date.parse(stage.startedAt)))} on ${stage.runner}`,
-      }, h('span', { class: 'bar-label' }, duration(stage.durationMs ?? null)));
+      }, h('span', { class: 'bar-label' }, duration(elapsed(stage))));
     }
     return h('div', { class: 'gantt-row', 'data-stage': stage.name },
       h('div', { class: 'gantt-name' }, stage.name),
@@ -297,7 +305,7 @@ function stageTable(build) {
       h('td', {}, h('div', { class: 'stage-cell' }, statusIcon(stage.status), h('strong', {}, stage.name))),
       h('td', {}, runnerBadge(stage.runner, stage.escalated), h('div', { class: 'small muted' }, size(stage))),
       h('td', { class: 'reason' }, stage.reason || '—', reported?.errorName ? h('div', { class: 'small error-text' }, `${reported.errorName}${reported.exitCode !== null ? ` (exit ${reported.exitCode})` : ''}`) : null),
-      h('td', { class: 'num' }, duration(stage.durationMs ?? null), reported ? h('div', { class: 'small muted' }, `billed ${duration(reported.billedDurationMs)}`) : null),
+      h('td', { class: 'num' }, duration(elapsed(stage)), reported ? h('div', { class: 'small muted' }, `billed ${duration(reported.billedDurationMs)}`) : null),
       h('td', { class: 'num' },
         h('div', { class: 'cost' }, usd(cost)),
         h('div', { class: 'small muted' }, `predicted ${usd(stage.predictedCostUsd)}`),
@@ -343,6 +351,13 @@ function costBreakdown(report) {
 
 const logState = { stage: null, timer: null };
 
+/** The log worth seeing first: a failed stage's, else a running one's, else the last to finish. */
+function defaultLogStage(build) {
+  const pick = (status) => build.stages.find((st) => st.status === status)?.name;
+  const finished = build.stages.filter((st) => st.finishedAt).sort((a, b) => a.finishedAt.localeCompare(b.finishedAt));
+  return pick('failed') ?? pick('timed_out') ?? pick('running') ?? finished.at(-1)?.name ?? null;
+}
+
 function logPanel(build) {
   const started = build.stages.filter((st) => st.status !== 'pending');
   if (started.length === 0) return h('p', { class: 'muted' }, 'Logs appear here as stages run.');
@@ -359,7 +374,7 @@ async function showLog(build, stageName, scroll) {
   for (const tab of document.querySelectorAll('.log-tab')) tab.classList.toggle('active', tab.dataset.stage === stageName);
   const pre = document.getElementById('log');
   if (!pre) return;
-  if (scroll) pre.scrollIntoView({ behavior: 'smooth', block: 'center' });
+  if (scroll) pre.scrollIntoView({ block: 'center' });
   const stage = build.stages.find((st) => st.name === stageName);
   const follow = async () => {
     const response = await fetch(`/api/builds/${encodeURIComponent(build.id)}/stages/${encodeURIComponent(stageName)}/log`, { cache: 'no-store' });
@@ -380,9 +395,14 @@ function reportMessage(build) {
   let body = message.message;
   try { body = JSON.stringify(JSON.parse(message.message), null, 2); } catch { /* shown as sent */ }
   return h('div', {},
-    h('div', { class: 'msg-meta muted small' }, `${message.topic} · message ${message.messageId} · ${new Date(message.publishedAt).toLocaleString()}`,
-      Object.keys(message.attributes).length ? ` · attributes ${Object.entries(message.attributes).map(([k, v]) => `${k}=${v}`).join(', ')}` : ''),
-    h('pre', { class: 'json' }, body));
+    h('dl', { class: 'msg-meta' },
+      h('dt', {}, 'Topic'), h('dd', {}, message.topic),
+      h('dt', {}, 'Message ID'), h('dd', {}, h('code', {}, message.messageId)),
+      h('dt', {}, 'Published'), h('dd', {}, new Date(message.publishedAt).toLocaleString()),
+      Object.keys(message.attributes).length ? [h('dt', {}, 'Attributes'), h('dd', {}, Object.entries(message.attributes).map(([k, v]) => h('span', { class: 'attr' }, `${k}=${v}`)))] : null),
+    h('details', { class: 'json-details', open: true },
+      h('summary', {}, `Message body (${bytes(new TextEncoder().encode(message.message).length)})`),
+      h('pre', { class: 'json' }, body)));
 }
 
 // --- routing and live updates ---------------------------------------------------
