@@ -16,7 +16,10 @@ describe('Dashboard (headless Chromium)', () => {
 
   beforeAll(async () => {
     // Prepare: one finished build and one held running, as a user would find them.
-    farm = await startTestFarm({ hold: { stage: 'package', buildId: 'octo-org_hello-farm-running' } });
+    farm = await startTestFarm({
+      hold: { stage: 'package', buildId: 'octo-org_hello-farm-running' },
+      fail: { stage: 'test', buildId: 'octo-org_hello-farm-failed' },
+    });
     await mkdir(SCREENSHOTS, { recursive: true });
     finishedId = 'octo-org_hello-farm-finished';
     runningId = 'octo-org_hello-farm-running';
@@ -105,6 +108,25 @@ describe('Dashboard (headless Chromium)', () => {
     farm.runner.release();
     // Assess: the page updates by itself to the finished state.
     await expect.poll(() => page.locator('.title-row .pill').innerText(), { timeout: 15_000 }).toBe('Passed');
+    await page.close();
+  });
+
+  it('opens a failed build on the failing stage, with its error and its log', async () => {
+    // Prepare
+    const failedId = 'octo-org_hello-farm-failed';
+    await farm.farm.start(failedId, { buildId: failedId, request: pushRequest({ message: 'Break the greeting' }) });
+    await farm.farm.settled(failedId);
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    // Act
+    await page.goto(`${farm.url}/#/builds/${failedId}`);
+    await page.locator('.stage-node').first().waitFor();
+    // Assess
+    expect(await page.locator('.title-row .pill').innerText()).toBe('Failed');
+    expect(await page.locator('tr[data-stage="test"] .reason').innerText()).toContain('CommandFailed (exit 1)');
+    expect(await page.locator('.stage-node[data-stage="package"]').getAttribute('class')).toContain('status-skipped');
+    await expect.poll(() => page.locator('#log').innerText()).toContain('error: greeting.txt is empty');
+    await page.evaluate('window.scrollTo(0, 0)');
+    await page.screenshot({ path: join(SCREENSHOTS, 'build-failed.png'), fullPage: true });
     await page.close();
   });
 

@@ -7,7 +7,7 @@ import { MemoryArtifactStore } from './support/memory-artifact-store.js';
 import { ScriptedRunner } from './support/scripted-runner.js';
 import { pushRequest } from './support/test-farm.js';
 
-async function makeFarm(options: { hold?: { stage: string; buildId?: string }; fail?: string; maxConcurrentBuilds?: number; runner?: BuildRunner } = {}) {
+async function makeFarm(options: { hold?: { stage: string; buildId?: string }; fail?: { stage: string; buildId?: string }; maxConcurrentBuilds?: number; runner?: BuildRunner } = {}) {
   const bus = await LocalBus.open();
   const store = await BuildStore.open(undefined);
   const artifacts = new MemoryArtifactStore();
@@ -82,6 +82,20 @@ describe('Class: LocalFarm', () => {
       // Assess
       expect(record.state).toBe('error');
       expect(record.error).toEqual({ name: 'SourceUnavailable', message: 'git archive failed: unknown revision' });
+    });
+  });
+
+  describe('Method: get', () => {
+    it('shows a failed stage and skips its dependents', async () => {
+      // Prepare
+      const { farm } = await makeFarm({ fail: { stage: 'test' } });
+      // Act
+      await farm.start('red', { buildId: 'red', request: pushRequest() });
+      await farm.settled('red');
+      // Assess
+      const detail = farm.get('red')!;
+      expect(detail.status).toBe('failed');
+      expect(detail.stages.map((s) => [s.name, s.status])).toEqual([['build', 'succeeded'], ['lint', 'succeeded'], ['test', 'failed'], ['package', 'skipped']]);
     });
   });
 

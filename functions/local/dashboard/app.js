@@ -245,6 +245,7 @@ function stageGraph(build) {
 
 /** A finished stage's duration, or how long a running one has run so far. */
 function elapsed(stage) {
+  if (stage.status === 'skipped' || stage.status === 'pending') return null;
   if (stage.durationMs !== undefined && stage.durationMs !== null) return stage.durationMs;
   if (stage.status === 'running' && stage.startedAt) return Math.max(0, Date.now() - Date.parse(stage.startedAt));
   return null;
@@ -256,7 +257,8 @@ function statusIcon(status) {
 }
 
 function timeline(build) {
-  const stages = build.stages.filter((st) => st.startedAt);
+  const ran = (st) => st.startedAt && st.status !== 'skipped';
+  const stages = build.stages.filter(ran);
   if (stages.length === 0) return h('p', { class: 'muted' }, 'No stage has started yet.');
   const start = Math.min(...stages.map((st) => Date.parse(st.startedAt)), build.startedAt ? Date.parse(build.startedAt) : Infinity);
   const end = Math.max(...stages.map((st) => (st.finishedAt ? Date.parse(st.finishedAt) : Date.now())), start + 1);
@@ -264,7 +266,7 @@ function timeline(build) {
   const ticks = niceTicks(span);
   const rows = [...build.stages].sort((a, b) => (a.startedAt ?? '9').localeCompare(b.startedAt ?? '9')).map((stage) => {
     let bar = null;
-    if (stage.startedAt) {
+    if (ran(stage)) {
       const left = ((Date.parse(stage.startedAt) - start) / span) * 100;
       const right = ((stage.finishedAt ? Date.parse(stage.finishedAt) : Date.now()) - start) / span * 100;
       bar = h('div', {
@@ -305,7 +307,8 @@ function stageTable(build) {
       h('td', {}, h('div', { class: 'stage-cell' }, statusIcon(stage.status), h('strong', {}, stage.name))),
       h('td', {}, runnerBadge(stage.runner, stage.escalated), h('div', { class: 'small muted' }, size(stage))),
       h('td', { class: 'reason' }, stage.reason || '—', reported?.errorName ? h('div', { class: 'small error-text' }, `${reported.errorName}${reported.exitCode !== null ? ` (exit ${reported.exitCode})` : ''}`) : null),
-      h('td', { class: 'num' }, duration(elapsed(stage)), reported ? h('div', { class: 'small muted' }, `billed ${duration(reported.billedDurationMs)}`) : null),
+      h('td', { class: 'num' }, stage.status === 'skipped' ? h('span', { class: 'muted' }, 'skipped') : duration(elapsed(stage)),
+        reported && reported.status !== 'skipped' ? h('div', { class: 'small muted' }, `billed ${duration(reported.billedDurationMs)}`) : null),
       h('td', { class: 'num' },
         h('div', { class: 'cost' }, usd(cost)),
         h('div', { class: 'small muted' }, `predicted ${usd(stage.predictedCostUsd)}`),

@@ -41,8 +41,8 @@ export interface ScriptedRunnerOptions {
   reports: Notifier;
   /** A stage whose run waits until `release()` (or the abort signal); only in build `buildId` when given. */
   hold?: { stage: string; buildId?: string };
-  /** A stage that fails (exit 1), so its dependents are skipped. */
-  fail?: string;
+  /** A stage that fails (exit 1), so its dependents are skipped; only in build `buildId` when given. */
+  fail?: { stage: string; buildId?: string };
 }
 
 export class ScriptedRunner implements BuildRunner {
@@ -84,7 +84,8 @@ export class ScriptedRunner implements BuildRunner {
           await Promise.race([this.held, new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }))]);
           if (signal.aborted) throw signal.reason;
         }
-        const status = this.options.fail === name ? 'failed' : 'succeeded';
+        const fail = this.options.fail;
+        const status = fail !== undefined && fail.stage === name && (fail.buildId === undefined || fail.buildId === buildId) ? 'failed' : 'succeeded';
         if (status === 'failed') failed.add(name);
         const log = `$ sh scripts/${name}.sh\n${name}: ${status === 'failed' ? 'error: greeting.txt is empty' : 'done'}\n`;
         await this.options.artifacts.put(`builds/${buildId}/stages/${name}/log.txt`, log);
