@@ -174,6 +174,7 @@ async function renderBuild(id) {
     section('Cost report', 'The message the report step published to the BuildReports topic.', reportMessage(build)),
   );
   window.scrollTo(0, scrollY);
+  requestAnimationFrame(drawEdges);
   if (openLog) showLog(build, openLog, false);
   return build.status === 'running' || build.status === 'queued';
 }
@@ -232,14 +233,14 @@ function stageGraph(build) {
     h('div', { class: 'wave' },
       h('div', { class: 'wave-label' }, `Wave ${index + 1}`),
       names.map((name) => byName.get(name)).filter(Boolean).map((stage) =>
-        h('button', { class: `stage-node status-${stage.status}`, 'data-stage': stage.name, type: 'button', onclick: () => showLog(build, stage.name, true) },
+        h('button', { class: `stage-node status-${stage.status}`, 'data-stage': stage.name, 'data-needs': stage.needs.join(','), type: 'button', onclick: () => showLog(build, stage.name, true) },
           h('div', { class: 'node-top' }, h('span', { class: 'node-name' }, stage.name), statusIcon(stage.status)),
           h('div', { class: 'node-mid' }, runnerBadge(stage.runner, stage.escalated), h('span', { class: 'muted' }, duration(elapsed(stage)))),
           h('div', { class: 'node-size muted' }, size(stage)),
           stage.needs.length ? h('div', { class: 'node-needs muted' }, `needs ${stage.needs.join(', ')}`) : null))));
   const skipped = build.plan?.skipped ?? [];
   return h('div', {},
-    h('div', { class: 'graph' }, columns.flatMap((col, i) => (i === 0 ? [col] : [h('div', { class: 'wave-arrow', 'aria-hidden': 'true' }, '→'), col]))),
+    h('div', { class: 'graph' }, columns),
     skipped.length ? h('p', { class: 'muted small' }, 'Skipped by if: ', skipped.map((sk) => `${sk.name} (${sk.reason})`).join('; ')) : null);
 }
 
@@ -250,6 +251,62 @@ function elapsed(stage) {
   if (stage.status === 'running' && stage.startedAt) return Math.max(0, Date.now() - Date.parse(stage.startedAt));
   return null;
 }
+
+/**
+ * Draws the `needs` edges between stage nodes: an SVG over the graph, from the
+ * right edge of each need to the left edge of its dependent. Run after layout
+ * (and on resize), since it measures the nodes.
+ */
+function drawEdges() {
+  const graph = document.querySelector('.graph');
+  if (!graph) return;
+  graph.querySelector('svg.edges')?.remove();
+  graph.style.paddingBottom = '';
+  if (getComputedStyle(graph).flexDirection === 'column') return; // stacked on a phone: no room for edges
+  const box = graph.getBoundingClientRect();
+  const local = (rect) => ({ left: rect.left - box.left + graph.scrollLeft, right: rect.right - box.left + graph.scrollLeft, top: rect.top - box.top, bottom: rect.bottom - box.top });
+  const waves = [...graph.querySelectorAll('.wave')];
+  const waveOf = new Map();
+  const nodes = new Map();
+  waves.forEach((wave, index) => {
+    for (const el of wave.querySelectorAll('.stage-node')) {
+      nodes.set(el.dataset.stage, el);
+      waveOf.set(el.dataset.stage, index);
+    }
+  });
+  const paths = [];
+  let lowest = 0;
+  for (const [name, el] of nodes) {
+    for (const need of (el.dataset.needs || '').split(',').filter(Boolean)) {
+      const from = nodes.get(need);
+      if (!from) continue;
+      const a = local(from.getBoundingClientRect());
+      const b = local(el.getBoundingClientRect());
+      const x1 = a.right, y1 = (a.top + a.bottom) / 2, x2 = b.left - 2, y2 = (b.top + b.bottom) / 2;
+      const between = waves.slice(waveOf.get(need) + 1, waveOf.get(name));
+      let d;
+      if (between.length === 0) {
+        const mid = (x1 + x2) / 2;
+        d = `M${x1},${y1} C${mid},${y1} ${mid},${y2} ${x2},${y2}`;
+      } else {
+        // Skips a wave: go around below that wave's stages instead of behind them.
+        const first = local(between[0].getBoundingClientRect());
+        const last = local(between[between.length - 1].getBoundingClientRect());
+        const under = Math.max(...between.flatMap((w) => [...w.querySelectorAll('.stage-node')].map((n) => local(n.getBoundingClientRect()).bottom))) + 14;
+        lowest = Math.max(lowest, under);
+        const inA = (x1 + first.left) / 2, inB = (last.right + x2) / 2;
+        d = `M${x1},${y1} C${inA},${y1} ${inA},${under} ${first.left},${under} L${last.right},${under} C${inB},${under} ${inB},${y2} ${x2},${y2}`;
+      }
+      const state = from.className.match(/status-(\w+)/)?.[1] ?? 'pending';
+      paths.push(s('path', { d, class: `edge edge-${state}` }));
+      paths.push(s('path', { d: `M${x2 - 6},${y2 - 4} L${x2},${y2} L${x2 - 6},${y2 + 4}`, class: `edge-head edge-${state}` }));
+    }
+  }
+  const height = graph.scrollHeight;
+  if (lowest + 8 > height) graph.style.paddingBottom = `${lowest + 8 - height + 4}px`;
+  graph.prepend(s('svg', { class: 'edges', width: graph.scrollWidth, height: Math.max(height, lowest + 8), 'aria-hidden': 'true' }, paths));
+}
+window.addEventListener('resize', () => requestAnimationFrame(drawEdges));
 
 function statusIcon(status) {
   const icons = { succeeded: '✓', failed: '✕', timed_out: '⏱', cancelled: '⊘', skipped: '↷', running: '', pending: '' };
