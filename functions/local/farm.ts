@@ -34,6 +34,8 @@ export interface LocalFarmOptions {
   now?: () => Date;
   maxConcurrentBuilds?: number;
   onEvent?: (event: FarmEvent) => void;
+  /** A build record that could not be written (the build goes on; the next save tries again). */
+  onError?: (error: unknown) => void;
 }
 
 export class InvalidExecutionInput extends Error {
@@ -264,8 +266,9 @@ export class LocalFarm implements WorkflowStarter, BuildService {
     return stage;
   }
 
+  /** Saves, tells the CLI and the dashboard; never rejects (progress callbacks call it without waiting). */
   private async changed(record: BuildRecord, event: FarmEvent): Promise<void> {
-    const saved = this.options.store.save(record);
+    const saved = this.options.store.save(record).catch((error: unknown) => this.options.onError?.(error));
     this.options.onEvent?.(event);
     const summary = summarise(record, this.now());
     for (const listener of this.listeners) listener(summary);

@@ -20,8 +20,8 @@ import { createFarmServer, listen } from './server.js';
 import { startBuildsFromBus } from './start-builds-from-bus.js';
 import { createWebhookEndpoint } from './webhook-endpoint.js';
 
-export class PortInUse extends UserError {
-  override name = 'PortInUse';
+export class PortUnavailable extends UserError {
+  override name = 'PortUnavailable';
 }
 
 /** What a build runner is made from. */
@@ -29,8 +29,7 @@ export interface RunnerContext {
   artifacts: ArtifactStore;
   /** The BuildReports topic: the report step publishes here. */
   reports: Notifier;
-  /** Read at each build, so repositories mapped after start (the demo) count. */
-  repositories: () => RepositoryMapping[];
+  repositories: RepositoryMapping[];
   region: string;
   s3: EmbeddedS3;
 }
@@ -59,27 +58,23 @@ export interface RunningLocalFarm {
   bus: LocalBus;
   s3: EmbeddedS3;
   store: BuildStore;
-  /** Maps one more repository (and allows its webhooks). */
-  addRepository(mapping: RepositoryMapping): void;
-  repositories(): RepositoryMapping[];
+  repositories: RepositoryMapping[];
   /** Cancels running builds (their processes end), then stops the server, the bus and S3. */
   close(reason?: string): Promise<void>;
 }
 
 export async function startLocalFarm(options: StartLocalFarmOptions): Promise<RunningLocalFarm> {
   const now = options.now ?? (() => new Date());
-  const repositories = [...options.repositories];
+  const repositories = options.repositories.map((mapping) => ({ ...mapping }));
   const bus = await LocalBus.open({ file: join(options.dataDirectory, 'bus', 'messages.jsonl'), now, onDeliveryError: options.onError });
   const store = await BuildStore.open(join(options.dataDirectory, 'builds'), now);
   const s3 = await startEmbeddedS3(join(options.dataDirectory, 's3'));
-  const runner = options.createRunner({ artifacts: s3.store, reports: bus.notifier('BuildReports'), repositories: () => repositories, region: options.region, s3 });
-  const farm = new LocalFarm({ store, runner, artifacts: s3.store, bus, now, onEvent: options.onEvent, maxConcurrentBuilds: options.maxConcurrentBuilds });
+  const runner = options.createRunner({ artifacts: s3.store, reports: bus.notifier('BuildReports'), repositories, region: options.region, s3 });
+  const farm = new LocalFarm({ store, runner, artifacts: s3.store, bus, now, onEvent: options.onEvent, onError: options.onError, maxConcurrentBuilds: options.maxConcurrentBuilds });
   const unsubscribe = startBuildsFromBus(bus, farm);
 
-  // The allowlist is the list of mapped repositories, read at each delivery.
-  const allowlist: string[] = [];
-  const syncAllowlist = () => allowlist.splice(0, allowlist.length, ...repositories.map((r) => r.repository));
-  syncAllowlist();
+  // Only mapped repositories build: anything else is answered "skipped" by the webhook.
+  const allowlist = repositories.map((mapping) => mapping.repository);
   const server: Server = createFarmServer({
     builds: farm,
     webhook: createWebhookEndpoint({ secret: options.secret, notifier: bus.notifier('BuildRequests'), allowlist, now }),
@@ -95,10 +90,10 @@ export async function startLocalFarm(options: StartLocalFarmOptions): Promise<Ru
     unsubscribe();
     await s3.close();
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      throw new PortInUse(`port ${options.port} on 127.0.0.1 is already in use (another buildfarm serve?); choose another with --port N`);
+      throw new PortUnavailable(`port ${options.port} on 127.0.0.1 is already in use (another buildfarm serve?); choose another with --port N`);
     }
     if ((error as NodeJS.ErrnoException).code === 'EACCES') {
-      throw new PortInUse(`port ${options.port} needs privileges this user does not have; choose one above 1023 with --port N`);
+      throw new PortUnavailable(`port ${options.port} needs privileges this user does not have; choose one above 1023 with --port N`);
     }
     throw error;
   }
@@ -113,13 +108,7 @@ export async function startLocalFarm(options: StartLocalFarmOptions): Promise<Ru
     bus,
     s3,
     store,
-    addRepository(mapping) {
-      const existing = repositories.findIndex((r) => r.repository.toLowerCase() === mapping.repository.toLowerCase());
-      if (existing >= 0) repositories.splice(existing, 1, mapping);
-      else repositories.push(mapping);
-      syncAllowlist();
-    },
-    repositories: () => [...repositories],
+    repositories,
     close(reason = 'the local farm was stopped') {
       closing ??= (async () => {
         unsubscribe();

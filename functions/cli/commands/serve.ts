@@ -136,8 +136,8 @@ function banner(farm: RunningLocalFarm, secret: Awaited<ReturnType<typeof resolv
     `  secret     ${secretLine}`,
     `  S3         ${farm.s3.endpoint}  bucket ${farm.s3.bucket}`,
     `  data       ${relative(dataDirectory)}/`,
-    ...(farm.repositories().length > 0
-      ? farm.repositories().map((r, i) => `  ${i === 0 ? 'repos     ' : '          '} ${r.repository} <- ${relative(r.path)}`)
+    ...(farm.repositories.length > 0
+      ? farm.repositories.map((r, i) => `  ${i === 0 ? 'repos     ' : '          '} ${r.repository} <- ${relative(r.path)}`)
       : ['  repos      none mapped: add --repo OWNER/NAME=PATH to build a repository\'s webhooks']),
     ...(interrupted > 0 ? [`  note       ${interrupted} build${interrupted === 1 ? ' was' : 's were'} cut off when the farm last stopped: marked interrupted`] : []),
     'Press Ctrl-C to stop.',
