@@ -24,6 +24,8 @@ export function createProgressPrinter(options: ProgressPrinterOptions): (event: 
   const dim = (t: string) => paint(2, t);
   const bold = (t: string) => paint(1, t);
   const line = (text: string) => options.write(`${text}\n`);
+  const mark = (status: string) =>
+    status === 'succeeded' ? green(STAGE_MARK.succeeded) : status === 'failed' || status === 'timed_out' ? red(STAGE_MARK[status]) : (STAGE_MARK[status] ?? '?');
 
   return function printProgress(event) {
     const build = event.build;
@@ -49,9 +51,7 @@ export function createProgressPrinter(options: ProgressPrinterOptions): (event: 
         return;
       case 'stage-finished': {
         const stage = event.stage;
-        const ok = stage.status === 'succeeded';
-        const mark = ok ? green(STAGE_MARK.succeeded) : stage.status === 'failed' || stage.status === 'timed_out' ? red(STAGE_MARK[stage.status]) : STAGE_MARK[stage.status] ?? '?';
-        line(`${tag} ${mark} ${pad(stage.name)} ${stage.status.padEnd(9)} ${seconds(stage.durationMs)} on ${stage.runner}`);
+        line(`${tag} ${mark(stage.status)} ${pad(stage.name)} ${stage.status.padEnd(9)} ${seconds(stage.durationMs)} on ${stage.runner}`);
         return;
       }
       case 'finished': {
@@ -63,7 +63,8 @@ export function createProgressPrinter(options: ProgressPrinterOptions): (event: 
           parts.push(`in ${seconds(report.durationMs)}`);
           parts.push(`cost ${bold(usd(report.totalCostUsd))} (all on Fargate: ${usd(report.allFargateCostUsd)})`);
           for (const stage of report.stages) {
-            line(`${tag}   ${pad(stage.name)} ${stage.runner.padEnd(8)} ${seconds(stage.durationMs).padStart(7)}  ${usd(stage.costUsd).padStart(10)}  ${stage.artifacts.length} artifact${stage.artifacts.length === 1 ? '' : 's'}`);
+            const artifacts = `${stage.artifacts.length} artifact${stage.artifacts.length === 1 ? '' : 's'}`;
+            line(`${tag}   ${mark(stage.status)} ${pad(stage.name)} ${stage.status.padEnd(9)} ${stage.runner.padEnd(8)} ${seconds(stage.durationMs).padStart(7)}  ${usd(stage.costUsd).padStart(10)}  ${artifacts}`);
           }
         }
         if (build.error && !ok) parts.push(`${build.error.name}: ${build.error.message}`);
