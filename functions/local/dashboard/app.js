@@ -115,9 +115,24 @@ async function renderList() {
     h('div', { class: 'page-head' },
       h('h1', {}, 'Builds'),
       h('span', { class: 'muted' }, builds.length === 1 ? '1 build' : `${builds.length} builds`)),
+    builds.length > 0 ? listStats(builds) : null,
     content,
   );
   return builds.some((b) => b.status === 'running' || b.status === 'queued');
+}
+
+function listStats(builds) {
+  const finished = builds.filter((b) => b.status === 'succeeded' || b.status === 'failed');
+  const passed = finished.filter((b) => b.status === 'succeeded').length;
+  const active = builds.filter((b) => b.status === 'running' || b.status === 'queued').length;
+  const spent = builds.reduce((sum, b) => sum + (b.totalCostUsd ?? 0), 0);
+  const durations = finished.map((b) => b.durationMs).filter((d) => d !== null).sort((a, b) => a - b);
+  const median = durations.length ? durations[Math.floor(durations.length / 2)] : null;
+  return h('div', { class: 'stats' },
+    stat('Running now', String(active), active === 1 ? '1 build in progress' : `${active} builds in progress`),
+    stat('Pass rate', finished.length ? `${Math.round((passed / finished.length) * 100)}%` : '—', `${passed} of ${finished.length} finished builds`),
+    stat('Median duration', duration(median), 'of finished builds'),
+    stat('Spent', usd(spent), 'estimated AWS cost of all builds'));
 }
 
 function emptyState() {
