@@ -56,8 +56,9 @@ function lambdaSizeFor(stage: StageSpec, config: PlannerConfig): LambdaSize {
   return { memoryMB, ephemeralStorageMB: config.lambdaEphemeralStorageMB, architecture: stage.architecture };
 }
 
-function round6(n: number): number {
-  return Math.round(n * 1e6) / 1e6;
+/** Six significant digits: enough for a cost, and stable in JSON. */
+function roundUsd(n: number): number {
+  return Number(n.toPrecision(6));
 }
 
 export function planPipeline(pipeline: Pipeline, ctx: PlanContext, config: PlannerConfig, options: PlanOptions): Plan {
@@ -107,7 +108,7 @@ export function planPipeline(pipeline: Pipeline, ctx: PlanContext, config: Plann
       predictedCostUsd: 0,
     };
     if (decision.runner === 'lambda') planned.lambda = lambda;
-    planned.predictedCostUsd = round6(costOn(decision.runner, durationMs));
+    planned.predictedCostUsd = roundUsd(costOn(decision.runner, durationMs));
     return planned;
   });
   if (issues.length > 0) throw new PipelineInvalid(issues);
@@ -120,6 +121,6 @@ export function planPipeline(pipeline: Pipeline, ctx: PlanContext, config: Plann
     failFast: pipeline.failFast,
     cancelSuperseded: pipeline.cancelSuperseded,
     region: config.region,
-    predictedCostUsd: round6(stages.reduce((sum, s) => sum + s.predictedCostUsd, 0)),
+    predictedCostUsd: roundUsd(stages.reduce((sum, s) => sum + s.predictedCostUsd, 0)),
   };
 }
