@@ -8,6 +8,7 @@
 import type { Readable } from 'node:stream';
 import type { BusMessage, LocalBus } from '../adapters/local/local-bus.js';
 import type { StageResult } from '../domain/report/types.js';
+import { artifactKey, stageLogKey } from '../domain/storage-keys.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
 import type { StartedWorkflow, WorkflowStarter } from '../ports/workflow-starter.js';
 import { isFinal, summarise, type BuildExecutionInput, type BuildRecord, type BuildSummary, type StageProgress } from './build-record.js';
@@ -117,7 +118,7 @@ export class LocalFarm implements WorkflowStarter, BuildService {
     if (live !== undefined) return live;
     const record = this.options.store.get(id);
     if (record === undefined) return undefined;
-    const key = record.report?.stages.find((s) => s.name === stage)?.logKey ?? stageKey(id, stage, 'log.txt');
+    const key = record.report?.stages.find((s) => s.name === stage)?.logKey ?? stageLogKey(id, stage);
     return this.options.artifacts.getText(key);
   }
 
@@ -126,7 +127,7 @@ export class LocalFarm implements WorkflowStarter, BuildService {
     const listed = record?.report?.stages.find((s) => s.name === stage)?.artifacts.some((a) => a.path === path);
     // Only what a stage's manifest lists is served: no reading other keys through crafted paths.
     if (!listed) return undefined;
-    return this.options.artifacts.get(stageKey(id, stage, `artifacts/${path}`));
+    return this.options.artifacts.get(artifactKey(id, stage, path));
   }
 
   onChange(listener: BuildListener): () => void {
@@ -333,11 +334,6 @@ function cancelledBy(signal: AbortSignal): { name: string; message: string } {
 
 function logSlot(id: string, stage: string): string {
   return `${id}/${stage}`;
-}
-
-/** The S3 key layout's stage prefix (functions/domain/storage-keys.ts on the agent branch). */
-function stageKey(id: string, stage: string, rest: string): string {
-  return `builds/${id}/stages/${stage}/${rest}`;
 }
 
 function parseBuildId(message: string): string | undefined {
