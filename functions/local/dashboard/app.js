@@ -378,7 +378,7 @@ function stageTable(build) {
     return h('tr', { 'data-stage': stage.name },
       h('td', {}, h('div', { class: 'stage-cell' }, statusIcon(stage.status), h('strong', {}, stage.name))),
       h('td', {}, runnerBadge(stage.runner, stage.escalated), h('div', { class: 'small muted' }, size(stage))),
-      h('td', { class: 'reason' }, stage.reason || '—', reported?.errorName ? h('div', { class: 'small error-text' }, `${reported.errorName}${reported.exitCode !== null ? ` (exit ${reported.exitCode})` : ''}`) : null),
+      h('td', { class: 'reason' }, stage.reason || '—', outcomeLine(stage, reported)),
       h('td', { class: 'num' }, stage.status === 'skipped' ? h('span', { class: 'muted' }, 'skipped') : duration(elapsed(stage)),
         reported && reported.status !== 'skipped' ? h('div', { class: 'small muted' }, `billed ${duration(reported.billedDurationMs)}`) : null),
       h('td', { class: 'num' },
@@ -392,6 +392,16 @@ function stageTable(build) {
       h('th', { class: 'num' }, 'Cost'), h('th', {}, 'Artifacts'))),
     h('tbody', {}, rows)));
   return h('div', {}, table, report ? costBreakdown(report) : null);
+}
+
+/** How the stage ended, under the reason it ran where it did: errors stand out. */
+function outcomeLine(stage, reported) {
+  const errorName = reported?.errorName ?? stage.errorName;
+  if (errorName) {
+    const exit = reported && reported.exitCode !== null && reported.exitCode !== undefined ? ` (exit ${reported.exitCode})` : '';
+    return h('div', { class: 'small error-text' }, `${errorName}${exit}${stage.outcome ? `: ${stage.outcome}` : ''}`);
+  }
+  return stage.outcome ? h('div', { class: 'small muted' }, stage.outcome) : null;
 }
 
 function artifactLinks(build, reported) {
