@@ -10,6 +10,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git } from '../../functions/cli/git.js';
 import type { BuildRecord, BuildSummary } from '../../functions/local/build-record.js';
@@ -19,6 +20,8 @@ import type { BuildDetail } from '../../functions/local/build-service.js';
 import type { BusMessage } from '../../functions/adapters/local/local-bus.js';
 import { runServeToExit, startServe, type ServeProcess } from './support/serve-process.js';
 
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const SCREENSHOTS = join(process.cwd(), 'test-results', 'dashboard');
 const FINAL = ['succeeded', 'failed', 'cancelled', 'error', 'interrupted', 'skipped'];
 
 async function getJson<T>(url: string): Promise<T> {
@@ -73,6 +76,36 @@ describe('buildfarm serve --demo (end to end)', { timeout: 180_000 }, () => {
     expect(detail.reportMessage?.messageId).toBe(published!.messageId);
     // ...and the terminal showed it stage by stage.
     for (const stage of detail.report!.stages) expect(serve.output()).toContain(stage.name);
+  });
+
+  it('shows the demo build in the dashboard (headless Chromium): stages, timeline and costs', async () => {
+    // Prepare
+    const [demo] = await getJson<BuildSummary[]>(`${serve!.url}/api/builds`);
+    const detail = await getJson<BuildDetail>(`${serve!.url}/api/builds/${demo.id}`);
+    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      // Act
+      await page.goto(`${serve!.url}/`);
+      await page.locator(`tr[data-build="${demo.id}"]`).waitFor();
+      const row = await page.locator(`tr[data-build="${demo.id}"]`).innerText();
+      await page.locator(`tr[data-build="${demo.id}"] a.repo`).click();
+      await page.locator('.stage-node').first().waitFor();
+      // Assess
+      expect(row).toContain('buildfarm-demo/hello-farm');
+      expect(row).toContain('Passed');
+      for (const stage of detail.report!.stages) {
+        expect(await page.locator(`.stage-node[data-stage="${stage.name}"] .runner-${stage.runner}`).count()).toBe(1);
+        expect(await page.locator(`.gantt-row[data-stage="${stage.name}"] .bar-${stage.runner}`).count()).toBe(1);
+      }
+      const costs = await page.locator('.cost-table').innerText();
+      expect(costs).toContain('Total');
+      expect(costs).toContain('The same stages all on Fargate');
+      await mkdir(SCREENSHOTS, { recursive: true });
+      await page.screenshot({ path: join(SCREENSHOTS, 'demo-build.png'), fullPage: true });
+    } finally {
+      await browser.close();
+    }
   });
 
   it('stops cleanly on Ctrl-C and keeps the build across a restart without building the demo again', async () => {
