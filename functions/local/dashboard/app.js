@@ -351,7 +351,17 @@ function timeline(build) {
       h('div', { class: 'gantt-name' }, stage.name),
       h('div', { class: 'gantt-track' }, ticks.map((t) => h('div', { class: 'gridline', style: `left:${(t / span) * 100}%` })), bar));
   });
+  // Before the first stage: snapshot and planning, so the empty start of the axis explains itself.
+  const firstStage = Math.min(...stages.map((st) => Date.parse(st.startedAt)));
+  const planRow = firstStage - start > span * 0.02
+    ? h('div', { class: 'gantt-row gantt-plan' },
+      h('div', { class: 'gantt-name muted' }, 'plan'),
+      h('div', { class: 'gantt-track' }, ticks.map((t) => h('div', { class: 'gridline', style: `left:${(t / span) * 100}%` })),
+        h('div', { class: 'bar bar-plan', style: `left:0;width:${(((firstStage - start) / span) * 100).toFixed(2)}%`, title: 'snapshot the source and plan' },
+          h('span', { class: 'bar-label' }, duration(firstStage - start)))))
+    : null;
   return h('div', { class: 'gantt' },
+    planRow,
     rows,
     h('div', { class: 'gantt-row gantt-axis' }, h('div', { class: 'gantt-name' }),
       h('div', { class: 'gantt-track' }, ticks.map((t) => h('span', { class: 'tick', style: `left:${(t / span) * 100}%` }, duration(t))))),
