@@ -303,6 +303,12 @@ describe('template.yaml', () => {
       expect(get.Resource).toEqual([{ 'Fn::Sub': '${ArtifactBucket.Arn}/builds/*' }, { 'Fn::Sub': '${ArtifactBucket.Arn}/helpers/*' }]);
     });
 
+    it('lets the task role make every AWS call of the helper containers', () => {
+      const missing = [...callsIn('functions/runner/fargate-helper.ts')].filter((a) => !allows(roleActions(resources.TaskRole), a));
+      expect(missing).toEqual([]);
+      expect(callsIn('functions/runner/fargate-helper.ts').has('s3:GetObject')).toBe(true);
+    });
+
     it('lets the execution role pull images and write the task log group only', () => {
       expect(roleActions(resources.TaskExecutionRole).sort()).toEqual([
         'ecr:BatchCheckLayerAvailability',
