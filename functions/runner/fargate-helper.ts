@@ -29,6 +29,7 @@ import type { ArtifactEntry, StageResult } from '../domain/report/types.js';
 import { manifestKey, stageLogKey, stageResultKey } from '../domain/storage-keys.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
 import { findArtifacts, uploadArtifacts } from './artifacts.js';
+import { SecretsDeniedForFork } from './errors.js';
 import { StageLog } from './stage-log.js';
 import { prepareWorkspace } from './workspace.js';
 
@@ -70,6 +71,8 @@ export interface HelperContext {
   planKey: string;
   workspace: string;
   workspaceUid: number;
+  /** A pull request from a fork: its stage gets no secrets. */
+  fromFork: boolean;
   /** The helper volume (scripts, helper code), /buildfarm in the task. */
   helperDir: string;
   /** The logs volume, /buildfarm-logs in the task. */
@@ -113,6 +116,7 @@ export function contextFromEnv(env: NodeJS.ProcessEnv): HelperContext {
     planKey: env[ENV.planKey]!,
     workspace: env[ENV.workspace] || WORKSPACE_PATH,
     workspaceUid: Number(env[ENV.workspaceUid] ?? '65534'),
+    fromFork: env[ENV.fromFork] === 'true',
     helperDir: HELPER_PATH,
     logsDir: LOGS_PATH,
   };
@@ -144,6 +148,11 @@ export async function runFetch(context: HelperContext, deps: HelperDeps): Promis
     stage = await readStage(context, deps.store);
     deps.log.line(`== fetch ${stage.name} (build ${context.buildId})`);
     const secretNames = Object.keys(stage.secrets ?? {});
+    if (secretNames.length > 0 && context.fromFork) {
+      throw new SecretsDeniedForFork(
+        `stage "${stage.name}" needs secrets (${secretNames.join(', ')}), which are never given to pull requests from forks`,
+      );
+    }
     if (secretNames.length > 0) {
       throw new SecretsNotSupportedOnFargate(
         `stage "${stage.name}" needs secrets (${secretNames.join(', ')}), which Fargate stages do not receive yet; run it on Lambda`,

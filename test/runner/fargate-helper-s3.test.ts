@@ -63,6 +63,7 @@ describe('Function: runFetch and runPublish on S3', () => {
       planKey: planKey(BUILD),
       workspace: join(dir, 'workspace'),
       workspaceUid: 0,
+      fromFork: false,
       helperDir: join(dir, 'buildfarm'),
       logsDir: join(dir, 'logs'),
     };
@@ -103,6 +104,7 @@ describe('Function: runFetch and runPublish on S3', () => {
       planKey: `builds/${BUILD}-2/plan.json`,
       workspace: join(dir, 'ws2'),
       workspaceUid: 0,
+      fromFork: false,
       helperDir: join(dir, 'bf2'),
       logsDir: join(dir, 'logs2'),
     };

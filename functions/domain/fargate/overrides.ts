@@ -42,6 +42,8 @@ export interface StageRunRef {
   planKey: string;
   /** Where the helper bundle is in the bucket. */
   helperKey: string;
+  /** A pull request from a fork: the helpers give its stage no secrets. */
+  fromFork: boolean;
 }
 
 /** The overrides are too long for RunTask: a value that should travel through S3 was put in them. */
@@ -70,6 +72,7 @@ export function taskOverrides(size: FargateSize, run: StageRunRef): TaskOverride
     { Name: ENV.buildId, Value: run.buildId },
     { Name: ENV.stage, Value: run.stageName },
     { Name: ENV.planKey, Value: run.planKey },
+    { Name: ENV.fromFork, Value: String(run.fromFork) },
   ];
   const storage = ephemeralStorage(size.ephemeralStorageGiB);
   const overrides: TaskOverrides = {
@@ -95,12 +98,17 @@ export function assertOverridesFit(overrides: TaskOverrides): void {
 
 export type CapacityProvider = 'FARGATE' | 'FARGATE_SPOT';
 
+export interface CapacityProviderStrategyItem {
+  CapacityProvider: CapacityProvider;
+  Weight: number;
+}
+
 /**
- * Spot when the stage opted in, on-demand otherwise. The state machine passes it as a
- * one-item CapacityProviderStrategy and retries with `FARGATE` when Spot has no capacity.
+ * Spot when the stage opted in, on-demand otherwise; the state machine runs the on-demand
+ * strategy (`capacityProviderStrategy(false)`) when Spot has no capacity.
  * Spot takes X86_64 tasks, and ARM64 tasks on platform 1.4.0 or later (the default, LATEST):
  * https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CapacityProviderStrategyItem.html
  */
-export function capacityProvider(spot: boolean): CapacityProvider {
-  return spot ? 'FARGATE_SPOT' : 'FARGATE';
+export function capacityProviderStrategy(spot: boolean): CapacityProviderStrategyItem[] {
+  return [{ CapacityProvider: spot ? 'FARGATE_SPOT' : 'FARGATE', Weight: 1 }];
 }
