@@ -104,7 +104,7 @@ describe('Function: reportNotification', () => {
       stageCount: 2,
       stagesOmitted: 0,
     });
-    expect(message.savedVsAllFargateUsd).toBeCloseTo(0.0038, 10);
+    expect(message.savedVsAllFargateUsd).toBe(0.0038);
     expect(message.headline).toBe('acme/api main: failed in 5m 02s · $0.0085 (predicted $0.0105) · 1/2 stages passed — failed: test');
     expect(message.stages).toEqual([
       expect.objectContaining({ name: 'build', status: 'succeeded', runner: 'lambda', size: 'Lambda 2048 MB', durationMs: 134_000, costUsd: 0.0031, predictedCostUsd: 0.004 }),

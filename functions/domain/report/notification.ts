@@ -122,6 +122,9 @@ export function attributeUsd(usd: number): number {
   return Math.min(ATTRIBUTE_USD_MAX, Math.round(usd * factor) / factor);
 }
 
+/** Six decimals, as the planner and the report round dollars: a difference without float noise. */
+const roundUsd = (usd: number): number => Math.round(usd * 1e6) / 1e6;
+
 /** SNS rejects an empty String attribute, so an absent value says so in words. */
 function nonEmpty(value: string, fallback: string): string {
   const clipped = clipChars(value, MAX_NAME);
@@ -183,7 +186,7 @@ export function reportNotification(report: BuildReport, context: ReportMessageCo
     totalCostUsd: report.totalCostUsd,
     predictedCostUsd: report.predictedCostUsd,
     allFargateCostUsd: report.allFargateCostUsd,
-    savedVsAllFargateUsd: report.allFargateCostUsd - report.totalCostUsd,
+    savedVsAllFargateUsd: roundUsd(report.allFargateCostUsd - report.totalCostUsd),
     costBreakdown: report.costBreakdown,
     link: context.link,
     reportKey: context.reportKey,
