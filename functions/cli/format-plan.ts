@@ -1,20 +1,11 @@
 /** The readable plan table `buildfarm plan` prints. */
+import { formatMiB, formatSeconds } from '../domain/pipeline/units.js';
 import type { FargateSize, LambdaSize, Plan } from '../domain/plan/types.js';
-
-export function formatMiB(mib: number): string {
-  return mib >= 1024 && mib % 1024 === 0 ? `${mib / 1024} GiB` : `${mib} MiB`;
-}
 
 export function formatUsd(usd: number): string {
   if (usd === 0) return '$0';
   if (usd < 0.01) return `$${usd.toFixed(6)}`;
   return `$${usd.toFixed(4)}`;
-}
-
-export function formatDuration(seconds: number): string {
-  if (seconds >= 3600) return `${Math.floor(seconds / 3600)}h${seconds % 3600 ? `${Math.round((seconds % 3600) / 60)}m` : ''}`;
-  if (seconds >= 60) return `${Math.floor(seconds / 60)}m${seconds % 60 ? `${seconds % 60}s` : ''}`;
-  return `${seconds}s`;
 }
 
 export function describeLambda(size: LambdaSize): string {
@@ -35,7 +26,7 @@ export function formatPlan(plan: Plan): string {
   const rows = [['STAGE', 'WAVE', 'RUNNER', 'SIZE', 'TIMEOUT', 'PREDICTED', 'REASON']];
   for (const s of plan.stages) {
     const size = s.runner === 'lambda' && s.lambda ? describeLambda(s.lambda) : describeFargate(s.fargate);
-    rows.push([s.name, String(s.wave + 1), s.runner, size, formatDuration(s.timeoutSeconds), formatUsd(s.predictedCostUsd), s.reason]);
+    rows.push([s.name, String(s.wave + 1), s.runner, size, formatSeconds(s.timeoutSeconds), formatUsd(s.predictedCostUsd), s.reason]);
   }
   const lines = [table(rows)];
   for (const s of plan.skipped) lines.push(`skipped ${s.name}: ${s.reason}`);

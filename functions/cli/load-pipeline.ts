@@ -1,13 +1,21 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../domain/errors.js';
-import { parsePipeline } from '../domain/pipeline/parse.js';
+import { parsePipelineWithSites } from '../domain/pipeline/parse.js';
+import type { SourceLocation } from '../domain/errors.js';
 import type { Pipeline } from '../domain/pipeline/types.js';
 
 export const DEFAULT_PIPELINE_FILE = '.buildfarm.yml';
 
 /** Reads and parses (with lint) a pipeline file; errors name the file as the user wrote it. */
-export async function loadPipelineFile(file: string | undefined, cwd: string): Promise<{ pipeline: Pipeline; file: string }> {
+export interface LoadedPipeline {
+  pipeline: Pipeline;
+  file: string;
+  /** Where a field path is in the file, for errors found after parsing (the planner's). */
+  locate: (path: string) => SourceLocation | undefined;
+}
+
+export async function loadPipelineFile(file: string | undefined, cwd: string): Promise<LoadedPipeline> {
   const shown = file ?? DEFAULT_PIPELINE_FILE;
   let text: string;
   try {
@@ -17,5 +25,6 @@ export async function loadPipelineFile(file: string | undefined, cwd: string): P
     if (code === 'ENOENT') throw new UserError(`${shown}: no such file (write one from the README's pipeline file reference)`);
     throw new UserError(`${shown}: cannot read it (${code ?? String(err)})`);
   }
-  return { pipeline: parsePipeline(text, shown), file: shown };
+  const { pipeline, sites } = parsePipelineWithSites(text, shown);
+  return { pipeline, file: shown, locate: (p) => sites.locate(p) };
 }

@@ -16,6 +16,7 @@ Options:
   --json                       print the plan as JSON (the contract the state machine consumes)
   --event push|pull_request    the event to plan for (default push)
   --branch B                   the branch to plan for (default: the checked-out branch, else main)
+  --base B                     for pull_request: the base branch (default main)
   --region R                   price region (default us-east-1, or $AWS_REGION)
   --prices FILE                JSON prices merged over the built-in price book
   --lambda-storage MB          the Lambda runner's /tmp (default 512, like the template)`;
@@ -29,6 +30,7 @@ export async function planCommand(args: string[], io: CliIo): Promise<number> {
       json: { type: 'boolean' },
       event: { type: 'string' },
       branch: { type: 'string' },
+      base: { type: 'string' },
       region: { type: 'string' },
       prices: { type: 'string' },
       'lambda-storage': { type: 'string' },
@@ -42,11 +44,13 @@ export async function planCommand(args: string[], io: CliIo): Promise<number> {
   if (event !== 'push' && event !== 'pull_request') {
     throw new UserError(`--event: "${event}" is not an event the farm builds; allowed: push, pull_request`);
   }
-  const { pipeline, file } = await loadPipelineFile(positionals[0], io.cwd);
+  const { pipeline, file, locate } = await loadPipelineFile(positionals[0], io.cwd);
   const branch = values.branch ?? (await currentBranch(io.cwd)) ?? 'main';
-  const plan = planPipeline(pipeline, { event, branch }, plannerConfig(values, io.env), {
+  const baseBranch = event === 'pull_request' ? (values.base ?? 'main') : undefined;
+  const plan = planPipeline(pipeline, { event, branch, ...(baseBranch ? { baseBranch } : {}) }, plannerConfig(values, io.env), {
     prices: await loadPriceBook(values, io.env),
     file,
+    locate,
   });
   io.stdout.write(values.json ? `${JSON.stringify(plan, null, 2)}\n` : formatPlan(plan));
   return 0;

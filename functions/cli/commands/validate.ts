@@ -20,13 +20,13 @@ export async function validateCommand(args: string[], io: CliIo): Promise<number
     io.stdout.write(`${HELP}\n`);
     return 0;
   }
-  const { pipeline, file } = await loadPipelineFile(positionals[0], io.cwd);
+  const { pipeline, file, locate } = await loadPipelineFile(positionals[0], io.cwd);
   // Planning every stage (conditions aside) catches what only the farm's settings reject,
   // such as runner: lambda with more disk than the Lambda runner's /tmp.
   const config = plannerConfig(values, io.env);
   const prices = await loadPriceBook(values, io.env);
   const unconditional = { ...pipeline, stages: pipeline.stages.map((s) => ({ ...s, if: undefined })) };
-  const plan = planPipeline(unconditional, { event: 'push', branch: 'main' }, config, { prices, file });
+  const plan = planPipeline(unconditional, { event: 'push', branch: 'main' }, config, { prices, file, locate });
   io.stdout.write(`${file} is valid: ${pipeline.stages.length} stages in ${plan.waves.length} waves\n`);
   return 0;
 }

@@ -10,8 +10,8 @@
 export const MIN_CPU_VCPU = 0.25;
 export const MAX_CPU_VCPU = 16;
 
-/** 16 vCPU allows up to 120 GiB (122,880 MiB), the largest Fargate size (same page). */
-export const MAX_FARGATE_MEMORY_MIB = 122_880;
+/** 16 vCPU allows up to 120 GiB (122,880 MiB), the largest Fargate size: one source, the size table. */
+export { FARGATE_MAX_MEMORY_MIB as MAX_FARGATE_MEMORY_MIB } from '../sizing/fargate-sizes.js';
 
 /** Lambda's smallest memory setting; no runner can give a stage less.
  * https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html */
@@ -25,16 +25,14 @@ export const MAX_DISK_MIB = 200 * 1024;
  * that keeps billing; longer jobs should be split into stages. */
 export const MAX_TIMEOUT_SECONDS = 24 * 3600;
 
-/** Lambda's hard limits.
+/** Lambda's hard limits, from the sizing tables (each linked there).
  * https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html */
-export const LAMBDA_MAX_TIMEOUT_SECONDS = 900;
-export const LAMBDA_MAX_MEMORY_MB = 10_240;
-/** 10,240 MB of memory gives 6 vCPU; Lambda has no more.
- * https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html */
-export const LAMBDA_MAX_VCPU = 6;
-/** /tmp: 512 MB to 10,240 MB.
- * https://docs.aws.amazon.com/lambda/latest/dg/configuration-ephemeral-storage.html */
-export const LAMBDA_MAX_EPHEMERAL_MB = 10_240;
+export {
+  LAMBDA_MAX_TIMEOUT_SECONDS,
+  LAMBDA_MAX_MEMORY_MB,
+  LAMBDA_MAX_VCPU,
+  LAMBDA_MAX_STORAGE_MB as LAMBDA_MAX_EPHEMERAL_MB,
+} from '../sizing/lambda-sizes.js';
 
 /** What a stage gets when neither it nor `defaults` sets a field. */
 export const DEFAULT_RESOURCES = { cpu: 1, memoryMiB: 2048, diskMiB: 512 } as const;

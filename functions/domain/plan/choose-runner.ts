@@ -3,6 +3,7 @@
  * Lambda; otherwise to Fargate. Each decision carries its reason in words.
  */
 import type { StageSpec } from '../pipeline/types.js';
+import { formatMiB, formatSeconds } from '../pipeline/units.js';
 import {
   LAMBDA_MAX_MEMORY_MB,
   LAMBDA_MAX_TIMEOUT_SECONDS,
@@ -23,11 +24,6 @@ const DISK_HEADROOM = 1.2;
 /** The longest a Lambda stage may be planned for. */
 export const LAMBDA_PLANNABLE_SECONDS = LAMBDA_MAX_TIMEOUT_SECONDS - LAMBDA_SAFETY_MARGIN_SECONDS;
 
-function formatSeconds(s: number): string {
-  if (s % 3600 === 0) return `${s / 3600}h`;
-  if (s % 60 === 0) return `${s / 60}m`;
-  return `${Math.round(s)}s`;
-}
 
 /** Every reason a stage cannot run on Lambda; empty when it can. */
 export function lambdaMisfits(stage: StageSpec, config: PlannerConfig, history?: StageHistory): string[] {
@@ -42,17 +38,28 @@ export function lambdaMisfits(stage: StageSpec, config: PlannerConfig, history?:
     misfits.push(`recent runs took up to ${formatSeconds(Math.ceil(predicted / 1000))}, over Lambda's 15m less a ${LAMBDA_SAFETY_MARGIN_SECONDS}s margin`);
   }
   if (r.diskMiB > config.lambdaEphemeralStorageMB) {
-    misfits.push(`disk ${r.diskMiB} MiB is over the Lambda runner's /tmp (${config.lambdaEphemeralStorageMB} MB)`);
+    misfits.push(`disk ${formatMiB(r.diskMiB)} is over the Lambda runner's /tmp (${config.lambdaEphemeralStorageMB} MB)`);
   } else if (history && history.peakDiskMiB * DISK_HEADROOM > config.lambdaEphemeralStorageMB) {
-    misfits.push(`recent runs used ${Math.round(history.peakDiskMiB)} MiB of disk, too close to the Lambda runner's /tmp (${config.lambdaEphemeralStorageMB} MB)`);
+    misfits.push(`recent runs used ${formatMiB(Math.round(history.peakDiskMiB))} of disk, too close to the Lambda runner's /tmp (${config.lambdaEphemeralStorageMB} MB)`);
   }
-  if (r.memoryMiB > LAMBDA_MAX_MEMORY_MB) misfits.push(`memory ${r.memoryMiB} MiB is over Lambda's ${LAMBDA_MAX_MEMORY_MB} MB`);
+  if (r.memoryMiB > LAMBDA_MAX_MEMORY_MB) misfits.push(`memory ${formatMiB(r.memoryMiB)} is over Lambda's ${LAMBDA_MAX_MEMORY_MB} MB`);
   if (r.cpu > LAMBDA_MAX_VCPU) misfits.push(`cpu ${r.cpu} vCPU is over Lambda's ${LAMBDA_MAX_VCPU} vCPU`);
   if (history?.escalated) misfits.push('it ran out of time or disk on Lambda last time');
   return misfits;
 }
 
-export function chooseRunner(stage: StageSpec, config: PlannerConfig, history?: StageHistory): RunnerDecision {
+/** What the stage's measured duration would cost on each runner (only once there is history). */
+export interface MeasuredCosts {
+  durationMs: number;
+  lambdaUsd: number;
+  fargateUsd: number;
+}
+
+function usd(n: number): string {
+  return n < 0.01 ? `$${n.toFixed(6)}` : `$${n.toFixed(4)}`;
+}
+
+export function chooseRunner(stage: StageSpec, config: PlannerConfig, history?: StageHistory, measured?: MeasuredCosts): RunnerDecision {
   if (stage.runner === 'fargate') return { runner: 'fargate', reason: 'runner: fargate is set' };
   const misfits = lambdaMisfits(stage, config, history);
   if (stage.runner === 'lambda') {
@@ -61,6 +68,16 @@ export function chooseRunner(stage: StageSpec, config: PlannerConfig, history?: 
     return { runner: 'lambda', reason: 'runner: lambda is set' };
   }
   if (misfits.length > 0) return { runner: 'fargate', reason: `Fargate: ${misfits.join('; ')}` };
-  const basis = predictedDurationMs(history) !== undefined ? 'recent runs' : `timeout ${formatSeconds(stage.timeoutSeconds)}`;
-  return { runner: 'lambda', reason: `Lambda: no image, ${basis} and disk ${stage.resources.diskMiB} MiB fit` };
+  if (!measured) {
+    // No history: the timeout is only an upper bound, so it cannot say which runner is cheaper.
+    // The first run goes to Lambda (no task start-up wait) and measures the stage.
+    return { runner: 'lambda', reason: `Lambda: no image, timeout ${formatSeconds(stage.timeoutSeconds)} and disk ${formatMiB(stage.resources.diskMiB)} fit; no history yet` };
+  }
+  // Lambda costs more per second than Fargate but has no one-minute minimum and no image pull:
+  // with a measured duration, the cheaper runner wins.
+  const took = formatSeconds(Math.ceil(measured.durationMs / 1000));
+  if (measured.fargateUsd < measured.lambdaUsd) {
+    return { runner: 'fargate', reason: `Fargate: fits Lambda, but at its recent ${took} Fargate costs ${usd(measured.fargateUsd)} against Lambda's ${usd(measured.lambdaUsd)}` };
+  }
+  return { runner: 'lambda', reason: `Lambda: fits, and at its recent ${took} costs ${usd(measured.lambdaUsd)} against Fargate's ${usd(measured.fargateUsd)}` };
 }

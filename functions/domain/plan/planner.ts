@@ -6,7 +6,7 @@
 import { PipelineInvalid, type PipelineIssue, type SourceLocation } from '../errors.js';
 import { matchesCondition } from '../pipeline/triggers.js';
 import type { Pipeline, StageSpec } from '../pipeline/types.js';
-import { fargateCost, lambdaCost } from '../pricing/cost.js';
+import { FARGATE_BILLED_STARTUP_MS, fargateCost, lambdaCost } from '../pricing/cost.js';
 import { regionPrices, type PriceBook } from '../pricing/price-book.js';
 import { chooseFargateSize } from '../sizing/choose-fargate-size.js';
 import { lambdaMemoryNeeded, lambdaTierFor } from '../sizing/lambda-sizes.js';
@@ -28,7 +28,10 @@ export interface PlanOptions {
 function conditionSkips(pipeline: Pipeline, ctx: PlanContext): SkippedStage[] {
   const skipped = new Map<string, string>();
   for (const stage of pipeline.stages) {
-    if (!matchesCondition(stage.if, ctx)) skipped.set(stage.name, `if: does not match ${ctx.event} on ${ctx.branch}`);
+    if (!matchesCondition(stage.if, ctx)) {
+      const on = ctx.event === 'pull_request' && ctx.baseBranch ? `a pull request into ${ctx.baseBranch}` : `${ctx.event} on ${ctx.branch}`;
+      skipped.set(stage.name, `if: does not match ${on}`);
+    }
   }
   // Stages are not in dependency order in the file; repeat until nothing changes.
   let changed = true;
@@ -53,8 +56,9 @@ function lambdaSizeFor(stage: StageSpec, config: PlannerConfig): LambdaSize {
   return { memoryMB, ephemeralStorageMB: config.lambdaEphemeralStorageMB, architecture: stage.architecture };
 }
 
-function round6(n: number): number {
-  return Math.round(n * 1e6) / 1e6;
+/** Six significant digits: enough for a cost, and stable in JSON. */
+function roundUsd(n: number): number {
+  return Number(n.toPrecision(6));
 }
 
 export function planPipeline(pipeline: Pipeline, ctx: PlanContext, config: PlannerConfig, options: PlanOptions): Plan {
@@ -69,7 +73,13 @@ export function planPipeline(pipeline: Pipeline, ctx: PlanContext, config: Plann
 
   const stages: PlannedStage[] = active.map((stage) => {
     const history = options.history?.[stage.name];
-    const decision = chooseRunner(stage, config, history);
+    const fargate = chooseFargateSize(stage.resources, { architecture: stage.architecture, spot: stage.spot }, prices);
+    const lambda = lambdaSizeFor(stage, config);
+    const predictedMs = predictedDurationMs(history);
+    const costOn = (runner: 'lambda' | 'fargate', ms: number): number =>
+      runner === 'lambda' ? lambdaCost(lambda, ms, prices).costUsd : fargateCost(fargate, ms + FARGATE_BILLED_STARTUP_MS, prices).costUsd;
+    const measured = predictedMs === undefined ? undefined : { durationMs: predictedMs, lambdaUsd: costOn('lambda', predictedMs), fargateUsd: costOn('fargate', predictedMs) };
+    const decision = chooseRunner(stage, config, history, measured);
     if (stage.runner === 'lambda') {
       const misfits = lambdaMisfits(stage, config, undefined);
       for (const misfit of misfits) {
@@ -77,8 +87,6 @@ export function planPipeline(pipeline: Pipeline, ctx: PlanContext, config: Plann
         issues.push({ ...loc, path: `stages.${stage.name}.runner`, message: `runner: lambda cannot be honoured: ${misfit}` });
       }
     }
-    const fargate = chooseFargateSize(stage.resources, { architecture: stage.architecture, spot: stage.spot }, prices);
-    const predictedMs = predictedDurationMs(history);
     const durationMs = predictedMs ?? stage.timeoutSeconds * 1000;
     const planned: PlannedStage = {
       name: stage.name,
@@ -99,12 +107,8 @@ export function planPipeline(pipeline: Pipeline, ctx: PlanContext, config: Plann
       predictedFrom: predictedMs === undefined ? 'timeout' : 'history',
       predictedCostUsd: 0,
     };
-    if (decision.runner === 'lambda') {
-      planned.lambda = lambdaSizeFor(stage, config);
-      planned.predictedCostUsd = round6(lambdaCost(planned.lambda, durationMs, prices).costUsd);
-    } else {
-      planned.predictedCostUsd = round6(fargateCost(fargate, durationMs, prices).costUsd);
-    }
+    if (decision.runner === 'lambda') planned.lambda = lambda;
+    planned.predictedCostUsd = roundUsd(costOn(decision.runner, durationMs));
     return planned;
   });
   if (issues.length > 0) throw new PipelineInvalid(issues);
@@ -117,6 +121,6 @@ export function planPipeline(pipeline: Pipeline, ctx: PlanContext, config: Plann
     failFast: pipeline.failFast,
     cancelSuperseded: pipeline.cancelSuperseded,
     region: config.region,
-    predictedCostUsd: round6(stages.reduce((sum, s) => sum + s.predictedCostUsd, 0)),
+    predictedCostUsd: roundUsd(stages.reduce((sum, s) => sum + s.predictedCostUsd, 0)),
   };
 }

@@ -77,7 +77,10 @@ export interface Plan {
 /** What the build is for: the planner evaluates `if:` against it. */
 export interface PlanContext {
   event: 'push' | 'pull_request';
+  /** The pushed branch, or a pull request's head branch. */
   branch: string;
+  /** A pull request's base branch: `if: branch` matches it, as `on.pull_request.branches` does. */
+  baseBranch?: string;
 }
 
 /** The farm's own settings that change plans. */

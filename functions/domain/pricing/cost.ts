@@ -12,6 +12,13 @@ export interface Cost {
   costUsd: number;
 }
 
+/**
+ * Fargate bills from the start of the image pull, so a task pays for its start-up too.
+ * An estimate for predictions (a small image from ECR Public pulls in seconds, a large
+ * one in tens of seconds); actual costs use the task's own PullStartedAt timestamp.
+ */
+export const FARGATE_BILLED_STARTUP_MS = 20_000;
+
 /** One minute: Fargate's minimum charge per task. */
 export const FARGATE_MINIMUM_BILLED_MS = 60_000;
 
