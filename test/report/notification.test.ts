@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { toMessageAttributes } from '../../functions/adapters/aws/sns-notifier.js';
 import {
@@ -146,6 +147,40 @@ describe('Function: reportNotification', () => {
     // Assess
     expect(message.stages.map((s) => s.name)).toEqual(stages.map((s) => s.name));
     expect(message.stagesOmitted).toBe(0);
+  });
+});
+
+describe('Function: reportNotification (hostile reports)', () => {
+  it('always gives a parseable body under the limit and attributes SNS accepts', () => {
+    const text = fc.oneof(fc.string({ maxLength: 2000 }), fc.string({ unit: 'grapheme', maxLength: 500 }), fc.constant(''));
+    fc.assert(
+      fc.property(
+        fc.record({
+          repository: text,
+          ref: text,
+          branch: fc.option(text, { nil: undefined }),
+          totalCostUsd: fc.double(),
+          names: fc.array(text, { maxLength: 50 }),
+          reason: text,
+        }),
+        (r) => {
+          // Prepare
+          const stages = r.names.map((name) => fargateStage({ name, reason: r.reason.repeat(50), errorName: r.reason }));
+          const report = buildReport({ repository: r.repository, ref: r.ref, totalCostUsd: r.totalCostUsd, stages });
+
+          // Act
+          const { body, attributes } = reportNotification(report, { ...CONTEXT, branch: r.branch });
+
+          // Assess
+          expect(Buffer.byteLength(body)).toBeLessThanOrEqual(MAX_REPORT_MESSAGE_BYTES);
+          expect((JSON.parse(body) as ReportMessage).stageCount).toBe(stages.length);
+          expect(() => toMessageAttributes({ ...attributes })).not.toThrow();
+          expect(attributes.costUsd).toBeGreaterThanOrEqual(0);
+          expect(attributes.costUsd).toBeLessThanOrEqual(1e9);
+        },
+      ),
+      { numRuns: 100 },
+    );
   });
 });
 
