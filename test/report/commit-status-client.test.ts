@@ -166,7 +166,7 @@ describe('Class: GitHubCommitStatusClient', () => {
       const attempt = client().post('acme/api', SHA, STATUS);
 
       // Assess
-      await expect(attempt).rejects.toMatchObject({ name: 'CommitStatusFailed', status: 429 });
+      await expect(attempt).rejects.toMatchObject({ name: 'CommitStatusFailed', status: 429, message: expect.stringContaining('HTTP 429: rate limited (GitHub asked to wait 120s)') });
       expect(waits).toEqual([]);
     });
 

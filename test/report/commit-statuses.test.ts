@@ -52,6 +52,10 @@ describe('Function: describeStage', () => {
     expect(description.endsWith('…')).toBe(true);
   });
 
+  it('names neither runner nor time for a stage that never started', () => {
+    expect(describeStage(lambdaStage({ status: 'skipped', durationMs: 0, costUsd: 0, reason: 'needs test, which failed' }))).toBe('skipped · $0.0000 — needs test, which failed');
+  });
+
   it('drops a reason that is one unbreakable token rather than cutting it', () => {
     // Prepare
     const stage = lambdaStage({ status: 'failed', errorName: 'X'.repeat(200), reason: '' });

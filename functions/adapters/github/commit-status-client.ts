@@ -117,7 +117,8 @@ export class GitHubCommitStatusClient implements CommitStatusPort {
       const maxDelay = this.options.maxDelayMs ?? DEFAULT_MAX_DELAY_MS;
       if (!refusal.retryable || attempt >= attempts || wait > maxDelay) {
         const tries = attempt > 1 ? ` after ${attempt} attempts` : '';
-        throw new CommitStatusFailed(`GitHub status ${where}: HTTP ${refusal.status}${tries}: ${refusal.message}`, refusal.status);
+        const asked = refusal.retryable && wait > maxDelay ? ` (GitHub asked to wait ${Math.ceil(wait / 1000)}s)` : '';
+        throw new CommitStatusFailed(`GitHub status ${where}: HTTP ${refusal.status}${tries}: ${refusal.message}${asked}`, refusal.status);
       }
       await this.sleep(wait);
     }

@@ -125,6 +125,8 @@ export function describeStage(stage: StageReport): string {
   const head = ran ? `${word} in ${formatDuration(stage.durationMs)}` : word;
   const runner = `${describeRunner(stage)}${stage.escalated ? ', after Lambda ran out' : ''}`;
   const detail = stageDetail(stage);
+  // A stage that never started has no runner or time worth naming.
+  if (!ran) return fitDescription([{ text: `${word} · ${cost}`, detail }]);
   return fitDescription([
     { text: `${head} · ${cost} (${runner})`, detail },
     { text: `${head} · ${cost} (${describeRunner(stage)})`, detail },
