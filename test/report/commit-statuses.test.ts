@@ -226,3 +226,18 @@ describe('Function: executionConsoleUrl', () => {
     expect(new globalThis.URL(url).hostname).toBe('eu-west-1.console.aws.amazon.com');
   });
 });
+
+describe('Function: describeStage (records outside the contract)', () => {
+  it('keeps the cost when a status it does not know is long', () => {
+    // Prepare
+    const stage = lambdaStage({ status: 'exploded '.repeat(40) as never, costUsd: 12.5 });
+
+    // Act
+    const description = describeStage(stage);
+
+    // Assess
+    expect(description.length).toBeLessThanOrEqual(MAX_STATUS_DESCRIPTION);
+    expect(description).toContain('$12.50');
+    expect(stageState('exploded' as never)).toBe('error');
+  });
+});

@@ -82,6 +82,11 @@ const BUILD_WORDS: Record<BuildStatus, string> = {
   skipped: 'not triggered',
 };
 
+/** A status outside the contract (a newer writer, a corrupt record) still reads as a short word. */
+function unknownWord(status: unknown): string {
+  return clipWords(oneLine(String(status)), 32) || 'unknown';
+}
+
 /** One way to say it: `text`, optionally followed by ` — detail` (free words, shortened first). */
 interface Wording {
   text: string;
@@ -119,7 +124,7 @@ function stageDetail(stage: StageReport): string | undefined {
 
 /** e.g. `succeeded in 2m 14s · $0.0031 (Lambda 2048 MB)`; a failure adds its reason. */
 export function describeStage(stage: StageReport): string {
-  const word = STAGE_WORDS[stage.status] ?? oneLine(String(stage.status));
+  const word = STAGE_WORDS[stage.status] ?? unknownWord(stage.status);
   const cost = formatUsd(stage.costUsd);
   const ran = stage.status !== 'skipped' && stage.durationMs > 0;
   const head = ran ? `${word} in ${formatDuration(stage.durationMs)}` : word;
@@ -142,9 +147,9 @@ function buildDetail(report: BuildReport): string | undefined {
   return undefined;
 }
 
-/** e.g. `succeeded in 5m 02s · $0.0123 (predicted $0.0150) · 4/4 stages`. */
+/** e.g. `succeeded in 5m 02s · $0.0123 (predicted $0.0150) · 4/4 stages passed`. */
 export function describeBuild(report: BuildReport): string {
-  const word = BUILD_WORDS[report.status] ?? oneLine(String(report.status));
+  const word = BUILD_WORDS[report.status] ?? unknownWord(report.status);
   const cost = formatUsd(report.totalCostUsd);
   const head = report.durationMs > 0 ? `${word} in ${formatDuration(report.durationMs)}` : word;
   const ran = report.stages.filter((s) => s.status !== 'skipped' && s.status !== 'cancelled').length;
