@@ -1,0 +1,87 @@
+/**
+ * The artifact store on S3 (and, locally, on s3rver through the same code).
+ *
+ * Server-side encryption is the bucket's default encryption (set in the
+ * template), so no per-object SSE parameters are sent: S3 applies SSE-S3 to
+ * every new object anyway since January 2023
+ * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/default-encryption-faq.html).
+ */
+import { Readable } from 'node:stream';
+import { GetObjectCommand, NoSuchKey, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import type { ArtifactStore, StoredObject } from '../../ports/artifact-store.js';
+
+/**
+ * Multipart part size. 8 MiB parts keep the 10,000-part limit above 78 GiB
+ * per object (S3 multipart limits:
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html), and a
+ * body smaller than one part goes as a single PutObject.
+ */
+export const UPLOAD_PART_SIZE = 8 * 1024 * 1024;
+
+/**
+ * Parts in flight at once. lib-storage buffers at most about
+ * (queueSize + 1) x partSize bytes of a stream, so memory stays near 40 MiB
+ * whatever the object's size, which fits the smallest runner comfortably while
+ * still overlapping a few uploads.
+ */
+export const UPLOAD_QUEUE_SIZE = 4;
+
+export class S3ArtifactStore implements ArtifactStore {
+  constructor(
+    private readonly client: S3Client,
+    private readonly bucket: string,
+  ) {}
+
+  async put(key: string, body: Readable | Buffer | string, contentType?: string): Promise<void> {
+    const upload = new Upload({
+      client: this.client,
+      params: { Bucket: this.bucket, Key: key, Body: body, ContentType: contentType },
+      partSize: UPLOAD_PART_SIZE,
+      queueSize: UPLOAD_QUEUE_SIZE,
+      // A failed multipart upload is aborted, so no orphaned parts are billed.
+      leavePartsOnError: false,
+    });
+    await upload.done();
+  }
+
+  async get(key: string): Promise<Readable | undefined> {
+    try {
+      const response = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      if (response.Body === undefined) return Readable.from([]);
+      // In Node.js the SDK's body is an http.IncomingMessage, a Readable.
+      return response.Body as Readable;
+    } catch (error) {
+      if (isNoSuchKey(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async getText(key: string): Promise<string | undefined> {
+    const body = await this.get(key);
+    if (body === undefined) return undefined;
+    const chunks: Buffer[] = [];
+    for await (const chunk of body) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
+    return Buffer.concat(chunks).toString('utf8');
+  }
+
+  /**
+   * Follows continuation tokens page by page. (s3rver builds its tokens with
+   * DES, which Node 22's OpenSSL 3 only offers under `--openssl-legacy-provider`:
+   * a local listing of more than 1,000 keys needs that flag.)
+   */
+  async *list(prefix: string, pageSize?: number): AsyncIterable<StoredObject> {
+    const pages = paginateListObjectsV2({ client: this.client, pageSize }, { Bucket: this.bucket, Prefix: prefix });
+    for await (const page of pages) {
+      for (const object of page.Contents ?? []) {
+        if (object.Key !== undefined) yield { key: object.Key, size: object.Size ?? 0 };
+      }
+    }
+  }
+}
+
+function isNoSuchKey(error: unknown): boolean {
+  if (error instanceof NoSuchKey) return true;
+  const name = (error as { name?: string; Code?: string } | null)?.name;
+  return name === 'NoSuchKey' || (error as { Code?: string } | null)?.Code === 'NoSuchKey';
+}

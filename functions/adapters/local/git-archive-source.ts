@@ -1,0 +1,70 @@
+/**
+ * The local farm's source provider: `git archive` of a repository on disk.
+ *
+ * The archive gets a single top-level folder (`{name}-{sha}/`), the same
+ * shape as GitHub's tarballs, so the stage agent always strips one level
+ * whichever provider made the snapshot.
+ */
+import { spawn } from 'node:child_process';
+import { PassThrough, type Readable } from 'node:stream';
+import type { SourceProvider, SourceRequest } from '../../ports/source-provider.js';
+import { SourceUnavailable } from '../source-errors.js';
+
+export class GitArchiveSource implements SourceProvider {
+  /** `repositoryPath`: a working tree or bare repository holding the commits to build. */
+  constructor(
+    private readonly repositoryPath: string,
+    private readonly gitBinary = 'git',
+  ) {}
+
+  async snapshot(request: SourceRequest): Promise<Readable> {
+    // Resolve first, so an unknown commit is a clear error rather than a stream that dies later.
+    const commit = (await this.git(['rev-parse', '--verify', '--quiet', `${request.sha}^{commit}`], request)).trim();
+    const name = request.repository.split('/').at(-1) ?? 'source';
+    const child = spawn(this.gitBinary, ['archive', '--format=tar.gz', `--prefix=${name}-${commit}/`, commit], {
+      cwd: this.repositoryPath,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    // Read stdout at once: Node resumes (and so discards) a child's unread output when the child exits, and
+    // the caller may only start reading after git is done.
+    const archive = new PassThrough();
+    child.stdout.pipe(archive, { end: false });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+    child.on('error', (error) => archive.destroy(this.gitMissingOr(error)));
+    child.on('close', (code) => {
+      if (code === 0) archive.end();
+      else archive.destroy(new SourceUnavailable(`git archive ${commit} failed (exit ${code}): ${stderr.trim()}`));
+    });
+    return archive;
+  }
+
+  private git(args: string[], request: SourceRequest): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(this.gitBinary, args, { cwd: this.repositoryPath, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
+      child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+      child.on('error', (error) => reject(this.gitMissingOr(error)));
+      child.on('close', (code) => {
+        if (code === 0) resolve(stdout);
+        else if (stderr.includes('not a git repository'))
+          reject(new SourceUnavailable(`${this.repositoryPath} is not a git repository`));
+        else
+          reject(
+            new SourceUnavailable(
+              `commit ${request.sha} is not in ${this.repositoryPath}${stderr.trim() ? `: ${stderr.trim()}` : ''}`,
+            ),
+          );
+      });
+    });
+  }
+
+  private gitMissingOr(error: NodeJS.ErrnoException): Error {
+    if (error.code === 'ENOENT') {
+      return new SourceUnavailable(`git is not installed (or "${this.gitBinary}" is not on PATH), or ${this.repositoryPath} does not exist`, { cause: error });
+    }
+    return new SourceUnavailable(`git failed: ${error.message}`, { cause: error });
+  }
+}

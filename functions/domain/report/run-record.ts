@@ -1,0 +1,49 @@
+/**
+ * How the state machine ran a stage, beside the agent's result record: which path it took
+ * (escalation, Spot fallback) and, for Fargate, the task timestamps billing is computed from.
+ * Written by the `Record Fargate result` and `Record stage error` tasks; read by the report.
+ */
+import type { Runner } from '../plan/types.js';
+
+export type CapacityProvider = 'FARGATE' | 'FARGATE_SPOT';
+
+export interface FargateTaskRecord {
+  taskArn?: string;
+  /** The provider the task finally ran on. */
+  capacityProvider: CapacityProvider;
+  /** The stage asked for Spot and fell back to on-demand after capacity errors. */
+  spotFallback: boolean;
+  /** Epoch ms, from the `.sync` output (DescribeTasks). Billing starts here. */
+  pullStartedAt?: number;
+  /** Epoch ms. Billing ends here. */
+  stoppedAt?: number;
+  stopCode?: string;
+  stoppedReason?: string;
+  /** Exit code of the `build` container, when it ran. */
+  buildExitCode: number | null;
+}
+
+export interface EscalationRecord {
+  from: 'lambda';
+  /** `StageTimeout` or `OutOfDisk`. */
+  errorName: string;
+  reason: string;
+  /** Billed ms of the Lambda attempt when the runner reported it, else 0. */
+  lambdaBilledMs: number;
+}
+
+/** Where on the stage's path an error was caught (written by `Record stage error`). */
+export type FailurePoint = 'lambda' | 'prepare' | 'runTask';
+
+export interface StageRunRecord {
+  stage: string;
+  /** Where the stage finally ran. */
+  runner: Runner;
+  escalation?: EscalationRecord;
+  /** Set once a task was asked for; without `pullStartedAt` it never ran (and cost nothing). */
+  fargate?: FargateTaskRecord;
+  error?: { name: string; at: FailurePoint };
+}
+
+/** RunTask found no capacity (retried, then the Spot fallback or the stage's end). */
+export const CAPACITY_ERRORS: readonly string[] = ['ECS.AmazonECSException', 'AmazonECS.Unknown'];

@@ -1,0 +1,233 @@
+/**
+ * The contract between `statemachines/build.asl.json` and the task handlers: the
+ * `DefinitionSubstitutions` placeholders (the template and the tests read this list) and every
+ * task's input and output. Payloads stay tiny: the full plan, results, logs and artifacts live in
+ * S3 and only keys and routing fields travel through the execution (256 KiB per state).
+ */
+import type { BuildRequest } from '../domain/build-request.js';
+import type { Architecture } from '../domain/pipeline/types.js';
+import type { Runner } from '../domain/plan/types.js';
+import type { CapacityProvider } from '../domain/report/run-record.js';
+import type { BuildStatus, StageStatus } from '../domain/report/types.js';
+
+export const BUILD_STATE_MACHINE_FILE = 'statemachines/build.asl.json';
+
+/** Every `${Name}` in the definition, with what SAM substitutes. */
+export const BUILD_STATE_MACHINE_PLACEHOLDERS = {
+  PlanFunctionArn: 'ARN of the plan function (handlers/plan.ts)',
+  ScheduleFunctionArn: 'ARN of the schedule function (handlers/schedule.ts): Select stages, Record ... tasks',
+  ReportFunctionArn: 'ARN of the report function (handlers/report.ts)',
+  LambdaRunnerFunctionArn: 'ARN of the default Lambda runner function',
+  FargatePrepareFunctionArn: 'ARN of the fargate-prepare function',
+  ClusterArn: 'ARN of the ECS cluster with the FARGATE and FARGATE_SPOT capacity providers',
+  SubnetIds: 'Comma-separated subnet ids for the tasks',
+  SecurityGroupIds: 'Comma-separated security group ids for the tasks',
+  AssignPublicIp: 'ENABLED (public subnets without NAT) or DISABLED',
+  MaxStageConcurrency: 'Most stages of one wave running at once (a positive integer, as text)',
+} as const;
+
+export type BuildStateMachinePlaceholder = keyof typeof BUILD_STATE_MACHINE_PLACEHOLDERS;
+
+/** The execution input. */
+export interface BuildExecutionInput {
+  buildId: string;
+  request: BuildRequest;
+}
+
+/** A Step Functions error as a Catch puts it in the state (`Cause` is text: on AWS, JSON for Lambda and ECS errors). */
+export interface CaughtError {
+  Error: string;
+  Cause?: string;
+}
+
+// ---- Plan -----------------------------------------------------------------------------------
+
+export interface PlanTaskInput extends BuildExecutionInput {
+  /** `${MaxStageConcurrency}`, as text. */
+  maxStageConcurrency: string;
+}
+
+/**
+ * The routing fields of a planned stage: all the state machine reads. Everything else (commands,
+ * env, the Lambda size the runner function already has) stays in the plan in S3.
+ */
+export interface SlimStage {
+  name: string;
+  runner: Runner;
+  /** The Lambda runner function to invoke (its memory tier); only for Lambda stages. */
+  lambdaFunction?: string;
+  /** The Fargate size (the escalation size for a Lambda stage). */
+  fargate: { cpu: number; memory: number; ephemeralStorageGiB: number; architecture: Architecture; spot: boolean };
+  /** The stage's image; null for the default image (and for Lambda stages). */
+  image: string | null;
+  runAsRoot: boolean;
+}
+
+/**
+ * A wave as the plan returns it: its index and size only, so the plan's output stays small
+ * whatever the pipeline's size. `Select stages` reads the wave's stages from the plan in S3.
+ */
+export interface WaveRef {
+  index: number;
+  stageCount: number;
+}
+
+export interface PlanTaskOutput {
+  planKey: string;
+  /** False when the pipeline's triggers do not match the push or pull request. */
+  build: boolean;
+  reason: string;
+  failFast: boolean;
+  maxStageConcurrency: number;
+  waves: WaveRef[];
+}
+
+// ---- Schedule (one function, three tasks) ---------------------------------------------------
+
+export interface SelectStagesInput {
+  action: 'selectStages';
+  buildId: string;
+  planKey: string;
+  failFast: boolean;
+  wave: WaveRef;
+  /** `${LambdaRunnerFunctionArn}`: the runner for stages no memory tier function is configured for. */
+  lambdaRunnerFunctionArn: string;
+}
+
+export interface SelectStagesOutput {
+  run: SlimStage[];
+  skipped: string[];
+}
+
+/** One iteration of `Run stages`: its state as the states pass it along. */
+export interface StageIterationState {
+  buildId: string;
+  planKey: string;
+  /** A pull request from a fork: its stages get no secrets (the runners enforce it). */
+  fromFork: boolean;
+  stage: SlimStage;
+  /** Set by the Catch that escalates a Lambda stage to Fargate. */
+  escalation: CaughtError | null;
+  /** Set by `Prepare Fargate task`. */
+  fargate: FargatePrepared | null;
+  /** The `.sync` output on success. */
+  task: EcsTask | null;
+  /** The caught `States.TaskFailed` (task JSON in `Cause`). */
+  taskFailure: CaughtError | null;
+  error: CaughtError | null;
+}
+
+export interface RecordStageErrorInput {
+  action: 'recordStageError';
+  buildId: string;
+  planKey: string;
+  stage: SlimStage;
+  /** Set when the error came on the Fargate path after `Prepare Fargate task`. */
+  fargate: FargatePrepared | null;
+  escalation: CaughtError | null;
+  error: CaughtError;
+}
+
+export interface RecordFargateResultInput {
+  action: 'recordFargateResult';
+  buildId: string;
+  planKey: string;
+  stage: SlimStage;
+  /** The strategy the last RunTask used. */
+  capacityProviderStrategy: CapacityProviderStrategyItem[];
+  escalation: CaughtError | null;
+  task: EcsTask | null;
+  taskFailure: CaughtError | null;
+}
+
+export type ScheduleTaskInput = SelectStagesInput | RecordStageErrorInput | RecordFargateResultInput;
+
+/** What an iteration of `Run stages` returns: a line, not the result record. */
+export interface StageSummary {
+  stage: string;
+  status: StageStatus;
+}
+
+// ---- Fargate --------------------------------------------------------------------------------
+
+export interface CapacityProviderStrategyItem {
+  CapacityProvider: CapacityProvider;
+  Weight: number;
+}
+
+/**
+ * What `Prepare Fargate task` sends to the fargate-prepare function (handlers/fargate-prepare.ts,
+ * `FargatePrepareInput`).
+ */
+export interface FargatePrepareEvent {
+  buildId: string;
+  stageName: string;
+  planKey: string;
+  /** A pull request from a fork: the helpers must give its stage no secrets. */
+  fromFork: boolean;
+  image: string | null;
+  fargate: SlimStage['fargate'];
+  runAsRoot: boolean;
+}
+
+/**
+ * The fargate-prepare function's output fields the state machine keeps (`FargatePrepareOutput`),
+ * as `Prepare Fargate task` stores them under `$.fargate`.
+ */
+export interface FargatePrepared {
+  taskDefinitionArn: string;
+  /** RunTask `overrides`, PascalCase, at most 8,192 characters (the prepare function checks). */
+  overrides: EcsTaskOverride;
+  /** `FARGATE_SPOT` when the stage opted in; `Fall back to on-demand` replaces it with the fallback. */
+  capacityProviderStrategy: CapacityProviderStrategyItem[];
+  fallbackCapacityProviderStrategy: CapacityProviderStrategyItem[];
+  family: string;
+}
+
+/** What the fargate-prepare function returns (lambda:invoke Payload). */
+export interface FargatePrepareOutput {
+  TaskDefinition: string;
+  Overrides: EcsTaskOverride;
+  CapacityProviderStrategy: CapacityProviderStrategyItem[];
+  FallbackCapacityProviderStrategy: CapacityProviderStrategyItem[];
+  Family: string;
+  Image: string;
+}
+
+export interface EcsTaskOverride {
+  Cpu: string;
+  Memory: string;
+  EphemeralStorage?: { SizeInGiB: number };
+  ContainerOverrides: { Name: string; Environment: { Name: string; Value: string }[] }[];
+}
+
+/** The part of the `ecs:runTask.sync` output (a DescribeTasks task, timestamps in epoch ms) we read. */
+export interface EcsTask {
+  TaskArn?: string;
+  LastStatus?: string;
+  StopCode?: string;
+  StoppedReason?: string;
+  CapacityProviderName?: string;
+  PullStartedAt?: number;
+  PullStoppedAt?: number;
+  StartedAt?: number;
+  StoppedAt?: number;
+  Containers?: { Name?: string; ExitCode?: number; Reason?: string; LastStatus?: string }[];
+}
+
+// ---- Report ---------------------------------------------------------------------------------
+
+export interface ReportTaskInput {
+  buildId: string;
+  request: BuildRequest;
+  /** `$$.Execution.StartTime`. */
+  startedAt: string;
+  /** The whole execution state: `plan` once planned, `error` when a Catch routed here. */
+  state: { plan?: PlanTaskOutput; error?: CaughtError };
+}
+
+export interface ReportTaskOutput {
+  status: BuildStatus;
+  totalCostUsd: number;
+  reportKey: string;
+}

@@ -1,0 +1,116 @@
+/**
+ * The `Plan` task: snapshot the source into S3, read and plan `.buildfarm.yml`, store the full
+ * plan and return only the waves' sizes, so the execution's payloads stay far below 256 KiB
+ * whatever the pipeline's size (`Select stages` reads each wave's stages from the stored plan). An invalid pipeline file throws `PipelineInvalid`,
+ * which the state machine catches into the report.
+ */
+import type { Readable } from 'node:stream';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { AwsSecretsProvider } from '../adapters/aws/aws-secrets-provider.js';
+import { GitHubTarballSource } from '../adapters/aws/github-tarball-source.js';
+import { PipelineInvalid } from '../domain/errors.js';
+import { parsePipelineWithSites } from '../domain/pipeline/parse.js';
+import { matchesTriggers } from '../domain/pipeline/triggers.js';
+import type { Pipeline } from '../domain/pipeline/types.js';
+import { planPipeline } from '../domain/plan/planner.js';
+import type { PlannerConfig, StageHistory } from '../domain/plan/types.js';
+import type { PriceBook } from '../domain/pricing/price-book.js';
+import { historyKey, planKey as planKeyOf, sourceKey } from '../domain/storage-keys.js';
+import type { ArtifactStore } from '../ports/artifact-store.js';
+import type { SourceProvider } from '../ports/source-provider.js';
+import type { PlanTaskInput, PlanTaskOutput } from './build-state-machine.js';
+import { readFileFromSnapshot } from './snapshot-file.js';
+import { artifactStore, priceBook, region } from './task-environment.js';
+
+export const PIPELINE_FILE = '.buildfarm.yml';
+/** A pipeline file is text a person writes; anything bigger is a mistake. */
+const MAX_PIPELINE_FILE_BYTES = 1024 * 1024;
+
+export interface PlanTaskDeps {
+  store: ArtifactStore;
+  source: SourceProvider;
+  config: PlannerConfig;
+  /** The price book predictions use (the default, or the user's override merged in). */
+  prices: PriceBook;
+}
+
+export function parseConcurrency(text: string): number {
+  const value = Number.parseInt(text, 10);
+  // Map MaxConcurrency 0 means unbounded: never let a bad substitution mean that.
+  return Number.isInteger(value) && value > 0 ? value : 1;
+}
+
+/** What the report recorded for each stage of earlier builds of the repository. */
+async function loadHistory(store: ArtifactStore, repository: string, pipeline: Pipeline): Promise<Record<string, StageHistory>> {
+  const history: Record<string, StageHistory> = {};
+  await Promise.all(
+    pipeline.stages.map(async ({ name }) => {
+      const text = await store.getText(historyKey(repository, name));
+      if (text !== undefined) history[name] = JSON.parse(text) as StageHistory;
+    }),
+  );
+  return history;
+}
+
+async function readPipelineText(store: ArtifactStore, key: string): Promise<string> {
+  const snapshot = await store.get(key);
+  if (!snapshot) throw new Error(`source snapshot ${key} is missing`);
+  const text = await readFileFromSnapshot(snapshot as Readable, PIPELINE_FILE, MAX_PIPELINE_FILE_BYTES);
+  if (text === undefined) {
+    throw new PipelineInvalid([{ file: PIPELINE_FILE, line: 1, column: 1, path: '', message: `no ${PIPELINE_FILE} at the root of the repository` }]);
+  }
+  return text;
+}
+
+export async function planTask(input: PlanTaskInput, deps: PlanTaskDeps): Promise<PlanTaskOutput> {
+  const { buildId, request } = input;
+  const snapshotKey = sourceKey(buildId);
+  await deps.store.put(snapshotKey, await deps.source.snapshot({ repository: request.repository, sha: request.sha }), 'application/gzip');
+  const { pipeline, sites } = parsePipelineWithSites(await readPipelineText(deps.store, snapshotKey), PIPELINE_FILE);
+  const key = planKeyOf(buildId);
+  const maxStageConcurrency = parseConcurrency(input.maxStageConcurrency);
+  const decision = matchesTriggers(pipeline.on, request);
+  if (!decision.build) {
+    return { planKey: key, build: false, reason: decision.reason, failFast: pipeline.failFast, maxStageConcurrency, waves: [] };
+  }
+  const history = await loadHistory(deps.store, request.repository, pipeline);
+  const context = { event: request.event, branch: request.branch, ...(request.baseBranch ? { baseBranch: request.baseBranch } : {}) };
+  const plan = planPipeline(pipeline, context, deps.config, { prices: deps.prices, history, locate: (path) => sites.locate(path), file: PIPELINE_FILE });
+  await deps.store.put(key, JSON.stringify(plan), 'application/json');
+  return {
+    planKey: key,
+    build: true,
+    reason: decision.reason,
+    failFast: plan.failFast,
+    maxStageConcurrency,
+    waves: plan.waves.map((names, index) => ({ index, stageCount: names.length })),
+  };
+}
+
+// ---- AWS wiring ---------------------------------------------------------------------------------
+
+let awsDeps: PlanTaskDeps | undefined;
+
+/**
+ * Environment (beside task-environment.ts): `LAMBDA_EPHEMERAL_STORAGE_MB` (the runner's /tmp,
+ * default 512) and `GITHUB_TOKEN_SECRET_ARN` (optional: a token for private repositories).
+ */
+function depsFromEnvironment(): PlanTaskDeps {
+  const tokenSecret = process.env.GITHUB_TOKEN_SECRET_ARN;
+  const secrets = tokenSecret ? new AwsSecretsProvider(new SecretsManagerClient({}), new SSMClient({})) : undefined;
+  let token: Promise<string> | undefined;
+  return {
+    store: artifactStore(),
+    source: new GitHubTarballSource({
+      token: secrets && tokenSecret ? () => (token ??= secrets.resolve({ source: 'secretsmanager', id: tokenSecret, raw: tokenSecret })) : undefined,
+    }),
+    config: { region: region(), lambdaEphemeralStorageMB: Number(process.env.LAMBDA_EPHEMERAL_STORAGE_MB ?? 512) || 512 },
+    prices: priceBook(),
+  };
+}
+
+export async function handler(input: PlanTaskInput): Promise<PlanTaskOutput> {
+  awsDeps ??= depsFromEnvironment();
+  return planTask(input, awsDeps);
+}

@@ -1,0 +1,308 @@
+/**
+ * The stage agent: runs one planned stage from an empty directory to a
+ * stored result. The Lambda runner, the Fargate task's helpers and the local
+ * executors all call `runStage`.
+ *
+ * It RETURNS a StageResult for everything the user's stage caused (a command
+ * failing, the deadline, the disk or memory limit, hostile paths) and THROWS
+ * only InfrastructureErrors (snapshot missing, S3 writes failing, a secret
+ * that cannot be read). The log is uploaded in every case.
+ */
+import { mkdir } from 'node:fs/promises';
+import { constants } from 'node:os';
+import { join } from 'node:path';
+import type { PlannedStage, Runner } from '../domain/plan/types.js';
+import type { ArtifactEntry, StageResult } from '../domain/report/types.js';
+import { manifestKey, stageLogKey, stageResultKey } from '../domain/storage-keys.js';
+import type { ArtifactStore } from '../ports/artifact-store.js';
+import type { SecretsProvider } from '../ports/secrets.js';
+import { findArtifacts, uploadArtifacts } from './artifacts.js';
+import { diskUsageBytes } from './disk-usage.js';
+import {
+  ArtifactUploadFailed,
+  CommandFailed,
+  InfrastructureError,
+  OutOfDisk,
+  OutOfMemory,
+  ResultUploadFailed,
+  RunnerError,
+  SecretUnavailable,
+  SecretsDeniedForFork,
+  StageError,
+  StageFailure,
+  StageTimeout,
+  failureFromName,
+} from './errors.js';
+import { ResourcePeaks, runCommand, type CommandOutcome } from './run-command.js';
+import { StageLog } from './stage-log.js';
+import { prepareWorkspace } from './workspace.js';
+
+export interface StageJob {
+  buildId: string;
+  stage: PlannedStage;
+  runner: Runner;
+  /** An empty directory to build the workspace in. */
+  workRoot: string;
+  /** Epoch ms: the whole process tree is stopped then. */
+  deadline: number;
+  /** The runner's disk for this stage (Lambda's /tmp); past it the stage is OutOfDisk. */
+  diskLimitMiB?: number;
+  /** The runner's memory; past it the stage is OutOfMemory. */
+  memoryLimitMiB?: number;
+  /** The build comes from a fork's pull request: secrets are never resolved. */
+  fromFork?: boolean;
+}
+
+export interface AgentDeps {
+  store: ArtifactStore;
+  secrets: SecretsProvider;
+  now: () => number;
+  /** Where the live log goes (default process.stdout). */
+  output?: NodeJS.WritableStream;
+}
+
+/** Cap on the unpacked snapshot when no disk limit is known (Fargate's largest ephemeral storage is 200 GiB). */
+export const DEFAULT_WORKSPACE_LIMIT_BYTES = 200 * 1024 ** 3;
+
+const MiB = 1024 * 1024;
+
+/** Environment variables of the runner that commands may see; nothing else leaks (no AWS credentials). */
+const INHERITED_ENV = ['PATH', 'LANG', 'LC_ALL', 'TZ'];
+
+export async function runStage(job: StageJob, deps: AgentDeps): Promise<StageResult> {
+  const { buildId, stage } = job;
+  const startedAt = deps.now();
+  const workspace = join(job.workRoot, 'workspace');
+  const home = join(job.workRoot, 'home');
+  const tmp = join(job.workRoot, 'tmp');
+  await Promise.all([workspace, home, tmp].map((dir) => mkdir(dir, { recursive: true })));
+
+  const { values: secretValues, error: secretError } = await resolveSecrets(job, deps.secrets);
+  const log = new StageLog(join(job.workRoot, 'log.txt'), deps.output ?? process.stdout, Object.values(secretValues));
+  const peaks = new ResourcePeaks();
+  const diskLimitBytes = job.diskLimitMiB !== undefined ? job.diskLimitMiB * MiB : undefined;
+
+  let failure: StageFailure | undefined;
+  let infrastructure: InfrastructureError | undefined;
+  let artifacts: ArtifactEntry[] = [];
+
+  try {
+    log.line(`== ${stage.name} (build ${buildId}) on ${job.runner}`);
+    if (secretError) throw secretError;
+    if (job.fromFork && Object.keys(stage.secrets).length > 0) {
+      throw new SecretsDeniedForFork(
+        `stage "${stage.name}" needs secrets (${Object.keys(stage.secrets).join(', ')}), which are never given to pull requests from forks`,
+      );
+    }
+    const workspaceRequest = {
+      buildId,
+      upstream: stage.upstream,
+      workspace,
+      limitBytes: diskLimitBytes ?? DEFAULT_WORKSPACE_LIMIT_BYTES,
+      limitIsDisk: diskLimitBytes !== undefined,
+    };
+    await beforeDeadline(job, deps, 'preparing the workspace', prepareWorkspace(workspaceRequest, deps.store, log));
+    peaks.noteDisk(await diskUsageBytes(job.workRoot));
+
+    const env = commandEnv(job, { workspace, home, tmp }, secretValues);
+    for (const command of stage.commands) {
+      if (deps.now() >= job.deadline) throw new StageTimeout(`the deadline passed before "${command}" could start`);
+      log.line(`$ ${command}`);
+      log.sawNoSpace = false;
+      const outcome = await runCommand(
+        command,
+        {
+          cwd: workspace,
+          env,
+          log,
+          deadline: job.deadline,
+          now: deps.now,
+          diskRoot: job.workRoot,
+          diskLimitBytes,
+          memoryLimitBytes: job.memoryLimitMiB !== undefined ? job.memoryLimitMiB * MiB : undefined,
+        },
+        peaks,
+      );
+      const failed = failureOf(outcome, command, log, peaks, job);
+      if (failed) throw failed;
+      // A short command can finish between two disk samples: measure once more before going on.
+      const used = await diskUsageBytes(job.workRoot);
+      peaks.noteDisk(used);
+      if (diskLimitBytes !== undefined && used > diskLimitBytes) {
+        throw new OutOfDisk(`after "${command}" the stage uses more than the ${job.diskLimitMiB} MiB disk limit`);
+      }
+    }
+
+    const found = await findArtifacts(workspace, stage.artifacts);
+    for (const pattern of found.unmatched) log.line(`warning: artifact path "${pattern}" matched no file`);
+    artifacts = await beforeDeadline(
+      job,
+      deps,
+      'uploading artifacts',
+      uploadArtifacts(workspace, found.files, { buildId, stage: stage.name }, deps.store),
+    );
+    if (artifacts.length > 0) log.line(`== ${artifacts.length} artifacts stored`);
+  } catch (error) {
+    if (error instanceof StageFailure) failure = error;
+    else if (error instanceof InfrastructureError) infrastructure = error;
+    else if ((error as NodeJS.ErrnoException).code === 'ENOSPC') failure = new OutOfDisk('no space left on device');
+    else infrastructure = new RunnerError(`stage agent failed: ${(error as Error).message}`, { cause: error });
+  }
+
+  if (failure) log.line(`== ${failure.name}: ${failure.message}`);
+  if (infrastructure) log.line(`== infrastructure error ${infrastructure.name}: ${infrastructure.message}`);
+  const finishedAt = deps.now();
+  const durationMs = Math.max(0, finishedAt - startedAt);
+  if (!infrastructure) log.line(`== ${failure ? failure.status : 'succeeded'} in ${(durationMs / 1000).toFixed(1)} s`);
+  await log.close();
+
+  // Nothing is lost: the log goes up whatever happened. When something already failed, that error is the one
+  // reported (a store that refused artifacts will likely refuse the log too).
+  try {
+    await store(deps.store, stageLogKey(buildId, stage.name), log.contents(), 'text/plain; charset=utf-8');
+  } catch (error) {
+    throw infrastructure ?? error;
+  }
+  if (infrastructure) throw infrastructure;
+
+  await store(deps.store, manifestKey(buildId, stage.name), JSON.stringify(artifacts), 'application/json');
+  const result: StageResult = {
+    buildId,
+    stage: stage.name,
+    status: failure ? failure.status : 'succeeded',
+    runner: job.runner,
+    exitCode: failure ? failure.exitCode : 0,
+    ...(failure ? { errorName: failure.name } : {}),
+    reason: failure ? log.mask(failure.message) : `${stage.commands.length} commands succeeded`,
+    startedAt: new Date(startedAt).toISOString(),
+    finishedAt: new Date(finishedAt).toISOString(),
+    durationMs,
+    peakMemoryMiB: Math.ceil(peaks.memoryBytes / MiB),
+    peakDiskMiB: Math.ceil(peaks.diskBytes / MiB),
+    logKey: stageLogKey(buildId, stage.name),
+    manifestKey: manifestKey(buildId, stage.name),
+    artifactCount: artifacts.length,
+    artifactBytes: artifacts.reduce((sum, entry) => sum + entry.size, 0),
+  };
+  await store(deps.store, stageResultKey(buildId, stage.name), JSON.stringify(result), 'application/json');
+  return result;
+}
+
+/**
+ * Settles with `work`, or fails with StageTimeout once the deadline passes
+ * (a slow download or upload must not run into the runner's own hard limit,
+ * where the stage would end without a result). The abandoned work is left
+ * to finish or fail on its own; its outcome is ignored.
+ */
+async function beforeDeadline<T>(job: StageJob, deps: AgentDeps, what: string, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(
+      () => reject(new StageTimeout(`the deadline passed while ${what}`)),
+      Math.max(0, job.deadline - deps.now()),
+    );
+  });
+  work.catch(() => undefined);
+  try {
+    return await Promise.race([work, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Throws the named error for a failed result (for callers that must fail
+ * with it: the Lambda runner, so Step Functions can Catch `StageTimeout` or
+ * `OutOfDisk` and escalate to Fargate). Does nothing for a success.
+ */
+export function raiseForResult(result: StageResult): void {
+  if (result.status === 'succeeded' || result.status === 'skipped') return;
+  throw failureFromName(result.errorName ?? 'StageError', result.reason, result.exitCode);
+}
+
+/** Resolves every secret; the values read so far are kept on error so the log still masks them. */
+async function resolveSecrets(
+  job: StageJob,
+  provider: SecretsProvider,
+): Promise<{ values: Record<string, string>; error?: SecretUnavailable }> {
+  const values: Record<string, string> = {};
+  // Forks never get secrets: the stage fails (SecretsDeniedForFork) before anything runs.
+  if (job.fromFork) return { values };
+  for (const [name, ref] of Object.entries(job.stage.secrets)) {
+    try {
+      values[name] = await provider.resolve(ref);
+    } catch (error) {
+      const message = `secret ${name} (${ref.raw}) could not be read: ${(error as Error).message}`;
+      return { values, error: new SecretUnavailable(message, { cause: error }) };
+    }
+  }
+  return { values };
+}
+
+function commandEnv(
+  job: StageJob,
+  dirs: { workspace: string; home: string; tmp: string },
+  secrets: Record<string, string>,
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of INHERITED_ENV) {
+    const value = process.env[name];
+    if (value !== undefined) env[name] = value;
+  }
+  env.PATH ??= '/usr/local/bin:/usr/bin:/bin';
+  Object.assign(env, {
+    CI: 'true',
+    BUILDFARM: 'true',
+    BUILDFARM_BUILD_ID: job.buildId,
+    BUILDFARM_STAGE: job.stage.name,
+    BUILDFARM_RUNNER: job.runner,
+    BUILDFARM_WORKSPACE: dirs.workspace,
+    HOME: dirs.home,
+    TMPDIR: dirs.tmp,
+  });
+  return { ...env, ...job.stage.env, ...secrets };
+}
+
+function failureOf(
+  outcome: CommandOutcome,
+  command: string,
+  log: StageLog,
+  peaks: ResourcePeaks,
+  job: StageJob,
+): StageFailure | undefined {
+  switch (outcome.kind) {
+    case 'exited': {
+      if (outcome.exitCode === 0) return undefined;
+      if (log.sawNoSpace) return new OutOfDisk(`"${command}" failed (exit ${outcome.exitCode}): no space left on device`);
+      const nearMemoryLimit =
+        job.memoryLimitMiB !== undefined && peaks.memoryBytes >= 0.8 * job.memoryLimitMiB * MiB;
+      // 137 = 128 + SIGKILL: the shell reports a child the kernel's OOM killer took.
+      if (outcome.exitCode === 137 && nearMemoryLimit) {
+        return new OutOfMemory(`"${command}" was killed (exit 137) near the ${job.memoryLimitMiB} MiB memory limit`);
+      }
+      return new CommandFailed(`"${command}" exited with ${outcome.exitCode}`, outcome.exitCode);
+    }
+    case 'signalled':
+      if (outcome.signal === 'SIGKILL') {
+        return new OutOfMemory(`"${command}" was killed by SIGKILL, as the kernel's OOM killer does`);
+      }
+      return new CommandFailed(`"${command}" was killed by ${outcome.signal}`, 128 + (constants.signals[outcome.signal] ?? 0));
+    case 'timed_out':
+      return new StageTimeout(`"${command}" was still running at the deadline; its process tree was stopped`);
+    case 'out_of_memory':
+      return new OutOfMemory(`"${command}" went past the ${job.memoryLimitMiB} MiB memory limit; its process tree was stopped`);
+    case 'out_of_disk':
+      return new OutOfDisk(`"${command}" went past the ${job.diskLimitMiB} MiB disk limit; its process tree was stopped`);
+    case 'spawn_failed':
+      return new StageError(`"${command}" could not start: ${outcome.message}`);
+  }
+}
+
+async function store(target: ArtifactStore, key: string, body: Parameters<ArtifactStore['put']>[1], type: string) {
+  try {
+    await target.put(key, body, type);
+  } catch (error) {
+    const Failure = key.endsWith('manifest.json') ? ArtifactUploadFailed : ResultUploadFailed;
+    throw new Failure(`could not store ${key}: ${(error as Error).message}`, { cause: error });
+  }
+}

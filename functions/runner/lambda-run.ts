@@ -1,0 +1,107 @@
+/**
+ * What the Lambda runner does, with its world injected (the handler only
+ * wires AWS clients in): load the plan, clean /tmp, run the stage with a
+ * deadline that leaves room to stop and upload before Lambda's own timeout,
+ * and throw `StageTimeout`/`OutOfDisk` so the state machine escalates the
+ * stage to Fargate. Every other outcome is returned as the StageResult.
+ */
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Plan } from '../domain/plan/types.js';
+import type { StageResult } from '../domain/report/types.js';
+import type { ArtifactStore } from '../ports/artifact-store.js';
+import type { SecretsProvider } from '../ports/secrets.js';
+import { raiseForResult, runStage } from './agent.js';
+import { PlanMissing, StageNotInPlan } from './errors.js';
+
+/** The state machine's input to the Lambda runner task. */
+export interface LambdaRunnerEvent {
+  buildId: string;
+  stageName: string;
+  /** Key of the build's plan.json in the artifact bucket. */
+  planKey: string;
+  /** The build is a pull request from a fork: its stages get no secrets. */
+  fromFork?: boolean;
+}
+
+/** The part of the Lambda context the runner reads. */
+export interface RunnerContext {
+  getRemainingTimeInMillis(): number;
+  /** The function's configured memory, MB. */
+  memoryLimitInMB?: string | number;
+}
+
+export interface LambdaRunnerDeps {
+  store: ArtifactStore;
+  secrets: SecretsProvider;
+  now: () => number;
+  /** Lambda's writable disk, wiped before and after each run (`/tmp`). */
+  tmpRoot: string;
+  /** The function's /tmp size, MB (EPHEMERAL_STORAGE_MB). */
+  ephemeralStorageMB: number;
+  /** Time kept back from the invocation's remaining time to stop the tree and upload the log and result. */
+  safetyMarginMs?: number;
+  output?: NodeJS.WritableStream;
+}
+
+/** 10 s: the kill grace (2 s) plus uploading the log, manifest and result, with room to spare. */
+export const DEFAULT_SAFETY_MARGIN_MS = 10_000;
+
+/**
+ * Memory left to the agent itself (Node, the SDK, upload buffers): the stage's
+ * processes are stopped above `memory - reserve`, so the agent can still report
+ * OutOfMemory instead of Lambda killing the whole sandbox.
+ */
+export const AGENT_MEMORY_RESERVE_MB = 192;
+
+/** Errors that send a Lambda stage to Fargate: the Step Functions Catch matches these names. */
+const ESCALATING = new Set(['StageTimeout', 'OutOfDisk']);
+
+export async function runLambdaStage(
+  event: LambdaRunnerEvent,
+  context: RunnerContext,
+  deps: LambdaRunnerDeps,
+): Promise<StageResult> {
+  const margin = deps.safetyMarginMs ?? DEFAULT_SAFETY_MARGIN_MS;
+  const startedAt = deps.now();
+  const lambdaDeadline = startedAt + context.getRemainingTimeInMillis() - margin;
+
+  const planText = await deps.store.getText(event.planKey);
+  if (planText === undefined) throw new PlanMissing(`no plan at ${event.planKey}`);
+  const plan = JSON.parse(planText) as Plan;
+  const stage = plan.stages.find((candidate) => candidate.name === event.stageName);
+  if (stage === undefined) throw new StageNotInPlan(`stage "${event.stageName}" is not in ${event.planKey}`);
+  // The stage's own timeout applies on Lambda too. Only Lambda's limit escalates to Fargate:
+  // a stage that used up its own timeout would use it up on Fargate as well.
+  const stageDeadline = startedAt + stage.timeoutSeconds * 1000;
+  const deadline = Math.min(lambdaDeadline, stageDeadline);
+  const escalating = stageDeadline < lambdaDeadline ? new Set(['OutOfDisk']) : ESCALATING;
+
+  // A warm sandbox keeps /tmp: whatever an earlier invocation left (even one Lambda cut short) goes first.
+  await emptyDirectory(deps.tmpRoot);
+  const memoryMB = Number(context.memoryLimitInMB ?? 0);
+  try {
+    const result = await runStage(
+      {
+        buildId: event.buildId,
+        stage,
+        runner: 'lambda',
+        workRoot: join(deps.tmpRoot, 'work'),
+        deadline,
+        diskLimitMiB: deps.ephemeralStorageMB,
+        memoryLimitMiB: memoryMB > AGENT_MEMORY_RESERVE_MB ? memoryMB - AGENT_MEMORY_RESERVE_MB : undefined,
+        fromFork: event.fromFork,
+      },
+      { store: deps.store, secrets: deps.secrets, now: deps.now, output: deps.output },
+    );
+    if (result.errorName !== undefined && escalating.has(result.errorName)) raiseForResult(result);
+    return result;
+  } finally {
+    await emptyDirectory(deps.tmpRoot);
+  }
+}
+
+async function emptyDirectory(directory: string): Promise<void> {
+  const entries = await readdir(directory).catch(() => [] as string[]);
+  await Promise.all(entries.map((entry) => rm(join(directory, entry), { recursive: true, force: true })));
+}

@@ -1,0 +1,108 @@
+/**
+ * A command's process tree, read from /proc: the processes in its process
+ * group (it is started detached, so it leads a new group) plus any
+ * descendant that moved to a group of its own.
+ */
+import { execFileSync } from 'node:child_process';
+import { readdir, readFile } from 'node:fs/promises';
+
+export interface ProcessEntry {
+  pid: number;
+  ppid: number;
+  pgrp: number;
+  rssPages: number;
+  /** Clock ticks after boot the process started: with the pid, it names one process even after pid reuse. */
+  startTime: number;
+}
+
+let pageSize: number | undefined;
+
+/** The kernel page size (RSS in /proc/<pid>/stat is in pages). */
+function pageBytes(): number {
+  if (pageSize === undefined) {
+    try {
+      pageSize = Number(execFileSync('getconf', ['PAGESIZE'], { encoding: 'utf8' }).trim()) || 4096;
+    } catch {
+      pageSize = 4096;
+    }
+  }
+  return pageSize;
+}
+
+async function readProcessTable(): Promise<ProcessEntry[]> {
+  const names = await readdir('/proc').catch(() => [] as string[]);
+  const entries = await Promise.all(
+    names
+      .filter((name) => /^\d+$/.test(name))
+      .map(async (name) => {
+        return readProcess(Number(name));
+      }),
+  );
+  return entries.filter((entry): entry is ProcessEntry => entry !== undefined);
+}
+
+async function readProcess(pid: number): Promise<ProcessEntry | undefined> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+  if (stat === undefined) return undefined;
+  // The command name (field 2) may hold spaces and parentheses: parse after the last ')'.
+  // Fields from there on: state(3) ppid(4) pgrp(5) ... starttime(22) vsize(23) rss(24).
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return {
+    pid,
+    ppid: Number(fields[1]),
+    pgrp: Number(fields[2]),
+    startTime: Number(fields[19]),
+    rssPages: Number(fields[21]),
+  };
+}
+
+/**
+ * Signals processes seen earlier (for instance orphans reparented away from
+ * the tree when their parent died), but only those still the same process:
+ * a pid reused since by an unrelated process is left alone.
+ */
+export async function signalSeen(seen: ProcessEntry[], signal: NodeJS.Signals): Promise<void> {
+  for (const entry of seen) {
+    const now = await readProcess(entry.pid);
+    if (now !== undefined && now.startTime === entry.startTime) trySignal(entry.pid, signal);
+  }
+}
+
+/** The processes of the tree rooted at `leader` (which leads its own process group). */
+export async function treeMembers(leader: number): Promise<ProcessEntry[]> {
+  const table = await readProcessTable();
+  const members = new Map<number, ProcessEntry>();
+  for (const entry of table) if (entry.pgrp === leader) members.set(entry.pid, entry);
+  // Descendants that left the group (setsid, setpgid) are still ours.
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const entry of table) {
+      if (!members.has(entry.pid) && members.has(entry.ppid)) {
+        members.set(entry.pid, entry);
+        grew = true;
+      }
+    }
+  }
+  return [...members.values()];
+}
+
+/** Summed resident memory of processes, bytes. */
+export function rssBytes(members: ProcessEntry[]): number {
+  return members.reduce((sum, entry) => sum + entry.rssPages, 0) * pageBytes();
+}
+
+/** Signals the whole group, then any descendant outside it. */
+export async function signalTree(leader: number, signal: NodeJS.Signals): Promise<void> {
+  const members = await treeMembers(leader);
+  trySignal(-leader, signal);
+  for (const member of members) if (member.pgrp !== leader) trySignal(member.pid, signal);
+}
+
+function trySignal(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // Already gone (ESRCH) is what we want.
+  }
+}

@@ -1,0 +1,155 @@
+/**
+ * Runs one stage command with `sh -c` in a process group of its own, so the
+ * deadline (or a memory/disk limit) can stop the whole tree: SIGTERM to the
+ * group, then SIGKILL after a short grace. While it runs, the tree's memory
+ * (summed RSS from /proc) and the work directory's disk use are sampled.
+ */
+import { spawn } from 'node:child_process';
+import { diskUsageBytes } from './disk-usage.js';
+import { rssBytes, signalSeen, signalTree, treeMembers, type ProcessEntry } from './process-tree.js';
+import type { StageLog } from './stage-log.js';
+
+/** Time a stopped tree gets between SIGTERM and SIGKILL. */
+export const KILL_GRACE_MS = 2_000;
+/** How often the tree's memory is sampled. */
+export const MEMORY_SAMPLE_MS = 200;
+/** How often disk use is sampled (`du` walks the tree, so less often). */
+export const DISK_SAMPLE_MS = 1_000;
+/** How long to wait for the output pipes after the shell exits before giving up on stray holders. */
+const PIPE_DRAIN_MS = 2_000;
+
+export type CommandOutcome =
+  | { kind: 'exited'; exitCode: number }
+  | { kind: 'signalled'; signal: NodeJS.Signals }
+  | { kind: 'timed_out' }
+  | { kind: 'out_of_memory' }
+  | { kind: 'out_of_disk' }
+  | { kind: 'spawn_failed'; message: string };
+
+export interface CommandOptions {
+  cwd: string;
+  env: Record<string, string>;
+  log: StageLog;
+  /** Epoch ms. */
+  deadline: number;
+  now: () => number;
+  /** Directory whose disk use is measured against `diskLimitBytes`. */
+  diskRoot: string;
+  diskLimitBytes?: number;
+  memoryLimitBytes?: number;
+}
+
+/** Peaks observed across a stage's commands. */
+export class ResourcePeaks {
+  memoryBytes = 0;
+  diskBytes = 0;
+  noteMemory(bytes: number): void {
+    this.memoryBytes = Math.max(this.memoryBytes, bytes);
+  }
+  noteDisk(bytes: number): void {
+    this.diskBytes = Math.max(this.diskBytes, bytes);
+  }
+}
+
+export function runCommand(command: string, options: CommandOptions, peaks: ResourcePeaks): Promise<CommandOutcome> {
+  return new Promise((resolve) => {
+    const child = spawn('sh', ['-c', command], {
+      cwd: options.cwd,
+      env: options.env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const leader = child.pid;
+    let stopReason: 'timed_out' | 'out_of_memory' | 'out_of_disk' | undefined;
+    let exited = false;
+    // The tree as last sampled: its orphans are still ours to stop once their parent is gone.
+    let known: ProcessEntry[] = [];
+    const timers: NodeJS.Timeout[] = [];
+
+    for (const stream of [child.stdout, child.stderr]) {
+      const masker = options.log.masker();
+      stream.on('data', (chunk: Buffer) => options.log.raw(masker.push(chunk)));
+      stream.on('end', () => options.log.raw(masker.flush()));
+    }
+
+    const stop = (reason: NonNullable<typeof stopReason>) => {
+      if (stopReason !== undefined || leader === undefined) return;
+      stopReason = reason;
+      void killAll(leader, 'SIGTERM', () => known);
+      timers.push(setTimeout(() => void killAll(leader, 'SIGKILL', () => known), KILL_GRACE_MS));
+    };
+
+    if (leader !== undefined) {
+      timers.push(setTimeout(() => stop('timed_out'), Math.max(0, options.deadline - options.now())));
+      let sampling = false;
+      const sampleMemory = async () => {
+        if (sampling || exited) return;
+        sampling = true;
+        try {
+          const members = await treeMembers(leader);
+          if (members.length > 0) known = members;
+          const rss = rssBytes(members);
+          if (!exited) peaks.noteMemory(rss);
+          if (options.memoryLimitBytes !== undefined && rss > options.memoryLimitBytes) stop('out_of_memory');
+        } finally {
+          sampling = false;
+        }
+      };
+      let measuring = false;
+      const sampleDisk = async () => {
+        if (measuring || exited) return;
+        measuring = true;
+        try {
+          const used = await diskUsageBytes(options.diskRoot);
+          peaks.noteDisk(used);
+          if (options.diskLimitBytes !== undefined && used > options.diskLimitBytes) stop('out_of_disk');
+        } finally {
+          measuring = false;
+        }
+      };
+      void sampleMemory();
+      const memoryTimer = setInterval(() => void sampleMemory(), MEMORY_SAMPLE_MS);
+      const diskTimer = setInterval(() => void sampleDisk(), DISK_SAMPLE_MS);
+      timers.push(memoryTimer, diskTimer);
+    }
+
+    let settled = false;
+    const finish = (outcome: CommandOutcome) => {
+      if (settled) return;
+      settled = true;
+      for (const timer of timers) clearTimeout(timer);
+      resolve(outcome);
+    };
+
+    child.on('error', (error) => {
+      exited = true;
+      finish({ kind: 'spawn_failed', message: error.message });
+    });
+
+    child.on('exit', (code, signal) => {
+      exited = true;
+      // Background processes the command left behind die with it (and release the output pipes).
+      if (leader !== undefined) void killAll(leader, 'SIGKILL', () => known);
+      const outcome: CommandOutcome =
+        stopReason !== undefined
+          ? { kind: stopReason }
+          : signal !== null
+            ? { kind: 'signalled', signal }
+            : { kind: 'exited', exitCode: code ?? 1 };
+      const drained = setTimeout(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+        finish(outcome);
+      }, PIPE_DRAIN_MS);
+      child.on('close', () => {
+        clearTimeout(drained);
+        finish(outcome);
+      });
+    });
+  });
+}
+
+async function killAll(leader: number, signal: NodeJS.Signals, seen: () => ProcessEntry[]): Promise<void> {
+  await signalTree(leader, signal);
+  await signalSeen(seen(), signal);
+}

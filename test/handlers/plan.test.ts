@@ -1,0 +1,149 @@
+import { describe, expect, it } from 'vitest';
+import { PipelineInvalid } from '../../functions/domain/errors.js';
+import { DEFAULT_PRICE_BOOK } from '../../functions/domain/pricing/price-book.js';
+import type { LambdaSize, Plan, PlannedStage } from '../../functions/domain/plan/types.js';
+import { parseConcurrency, planTask } from '../../functions/handlers/plan.js';
+import { toSlimStage } from '../../functions/handlers/schedule.js';
+import { readFileFromSnapshot, SnapshotFileTooLarge } from '../../functions/handlers/snapshot-file.js';
+import { REQUEST, tarball } from '../statemachine/support/farm.js';
+import { MemoryStore } from '../statemachine/support/memory-store.js';
+
+/** Step Functions' limit on a state's input or output. */
+const MAX_STATE_PAYLOAD_BYTES = 256 * 1024;
+
+function bigPlan(stageCount: number): Plan {
+  const stages: PlannedStage[] = Array.from({ length: stageCount }, (_, i) => ({
+    name: `stage-with-a-longish-name-${i}`,
+    wave: Math.floor(i / 50),
+    runner: i % 2 === 0 ? 'lambda' : 'fargate',
+    reason: 'x'.repeat(200),
+    timeoutSeconds: 600,
+    needs: [],
+    upstream: [],
+    commands: Array.from({ length: 20 }, () => 'npm run something --with --many --flags'),
+    env: { A: 'b'.repeat(100) },
+    secrets: {},
+    artifacts: ['dist/**'],
+    image: i % 2 === 0 ? undefined : 'public.ecr.aws/docker/library/node:22-bookworm',
+    runAsRoot: false,
+    lambda: i % 2 === 0 ? { memoryMB: 2048, ephemeralStorageMB: 512, architecture: 'x86_64' } : undefined,
+    fargate: { cpu: 1024, memory: 2048, ephemeralStorageGiB: 20, architecture: 'x86_64', spot: false },
+    predictedDurationSeconds: 60,
+    predictedFrom: 'timeout',
+    predictedCostUsd: 0.001,
+  }));
+  const waves = Array.from({ length: stageCount / 50 }, (_, w) => stages.filter((s) => s.wave === w).map((s) => s.name));
+  return { version: 1, waves, stages, skipped: [], failFast: false, cancelSuperseded: false, region: 'us-east-1', predictedCostUsd: 1 };
+}
+
+/** A real pipeline file: `count` stages, 50 a wave, each wave needing a stage of the one before. */
+function bigPipelineFile(count: number): string {
+  const lines = ['version: 1', 'on:', '  push: {}', 'stages:'];
+  for (let i = 0; i < count; i += 1) {
+    const wave = Math.floor(i / 50);
+    lines.push(`  stage-with-a-longish-name-${i}:`, `    commands: [npm ci, npm run build -- --project package-${i}, npm test -- --project package-${i}]`);
+    if (wave > 0) lines.push(`    needs: [stage-with-a-longish-name-${(wave - 1) * 50}]`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+describe('Function: planTask', () => {
+  it('returns wave sizes only, so 1,000 stages plan into a payload of about a kilobyte', async () => {
+    // Prepare
+    const store = new MemoryStore();
+    const deps = {
+      store,
+      source: { snapshot: () => tarball({ '.buildfarm.yml': bigPipelineFile(1000) }) },
+      config: { region: 'us-east-1', lambdaEphemeralStorageMB: 512 },
+      prices: DEFAULT_PRICE_BOOK,
+    };
+
+    // Act
+    const output = await planTask({ buildId: 'b', request: REQUEST, maxStageConcurrency: '4' }, deps);
+
+    // Assess
+    const plan = store.json<Plan>(output.planKey)!;
+    expect(plan.stages).toHaveLength(1000);
+    expect(Buffer.byteLength(JSON.stringify(plan))).toBeGreaterThan(MAX_STATE_PAYLOAD_BYTES);
+    expect(Buffer.byteLength(JSON.stringify(output))).toBeLessThan(1024);
+    expect(output.waves).toHaveLength(20);
+    expect(output.waves[3]).toEqual({ index: 3, stageCount: 50 });
+    expect(output).toMatchObject({ build: true, failFast: false, maxStageConcurrency: 4 });
+    expect(store.objects.has('builds/b/source.tar.gz')).toBe(true);
+  });
+
+  it('throws PipelineInvalid with the location when the pipeline file is wrong', async () => {
+    // Prepare
+    const deps = {
+      store: new MemoryStore(),
+      source: { snapshot: () => tarball({ '.buildfarm.yml': 'version: 1\nstages:\n  a:\n    needs: [b]\n    commands: [x]\n' }) },
+      config: { region: 'us-east-1', lambdaEphemeralStorageMB: 512 },
+      prices: DEFAULT_PRICE_BOOK,
+    };
+
+    // Act
+    const planning = planTask({ buildId: 'b', request: REQUEST, maxStageConcurrency: '4' }, deps);
+
+    // Assess
+    await expect(planning).rejects.toThrow(PipelineInvalid);
+    await expect(planTask({ buildId: 'b', request: REQUEST, maxStageConcurrency: '4' }, deps)).rejects.toThrow(/\.buildfarm\.yml:\d+:\d+/);
+  });
+
+  it('throws PipelineInvalid when the repository has no pipeline file', async () => {
+    const deps = {
+      store: new MemoryStore(),
+      source: { snapshot: () => tarball({ 'README.md': '# x\n' }) },
+      config: { region: 'us-east-1', lambdaEphemeralStorageMB: 512 },
+      prices: DEFAULT_PRICE_BOOK,
+    };
+    await expect(planTask({ buildId: 'b', request: REQUEST, maxStageConcurrency: '4' }, deps)).rejects.toThrow('no .buildfarm.yml at the root of the repository');
+  });
+});
+
+describe('Function: toSlimStage', () => {
+  it('keeps a wave of 500 stages below the 256 KiB state payload limit', () => {
+    // Act
+    const slim = bigPlan(500).stages.map((stage) => toSlimStage(stage, 'arn:aws:lambda:us-east-1:123456789012:function:buildfarm-runner'));
+
+    // Assess
+    expect(Buffer.byteLength(JSON.stringify(slim))).toBeLessThan(MAX_STATE_PAYLOAD_BYTES);
+    expect(slim[1]).toEqual({
+      name: 'stage-with-a-longish-name-1',
+      runner: 'fargate',
+      fargate: { cpu: 1024, memory: 2048, ephemeralStorageGiB: 20, architecture: 'x86_64', spot: false },
+      image: 'public.ecr.aws/docker/library/node:22-bookworm',
+      runAsRoot: false,
+    });
+  });
+
+  it('routes a Lambda stage to the runner function of its memory tier when one is configured', () => {
+    const stage = bigPlan(50).stages[0]!;
+    expect(toSlimStage(stage, 'default-runner', (size: LambdaSize) => `runner-${size.memoryMB}`).lambdaFunction).toBe('runner-2048');
+    expect(toSlimStage(stage, 'default-runner').lambdaFunction).toBe('default-runner');
+  });
+});
+
+describe('Function: parseConcurrency', () => {
+  it('reads a positive integer and never lets a bad value mean unbounded (0)', () => {
+    expect(parseConcurrency('8')).toBe(8);
+    expect(parseConcurrency('0')).toBe(1);
+    expect(parseConcurrency('${MaxStageConcurrency}')).toBe(1);
+  });
+});
+
+describe('Function: readFileFromSnapshot', () => {
+  it('finds the pipeline file under the tarball top-level directory', async () => {
+    const snapshot = await tarball({ 'src/.buildfarm.yml': 'nested: true\n', '.buildfarm.yml': 'stages: {}\n' });
+    await expect(readFileFromSnapshot(snapshot, '.buildfarm.yml', 1024)).resolves.toBe('stages: {}\n');
+  });
+
+  it('returns undefined when the file is absent', async () => {
+    const snapshot = await tarball({ 'README.md': '# x\n' });
+    await expect(readFileFromSnapshot(snapshot, '.buildfarm.yml', 1024)).resolves.toBeUndefined();
+  });
+
+  it('refuses a pipeline file above the size limit', async () => {
+    const snapshot = await tarball({ '.buildfarm.yml': 'x'.repeat(2048) });
+    await expect(readFileFromSnapshot(snapshot, '.buildfarm.yml', 1024)).rejects.toThrow(SnapshotFileTooLarge);
+  });
+});

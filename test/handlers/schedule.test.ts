@@ -1,0 +1,145 @@
+import { describe, expect, it } from 'vitest';
+import type { StageRunRecord } from '../../functions/domain/report/run-record.js';
+import type { StageResult } from '../../functions/domain/report/types.js';
+import type { SlimStage } from '../../functions/handlers/build-state-machine.js';
+import { causeMessage, recordFargateResultTask, recordStageErrorTask, taskOf } from '../../functions/handlers/schedule.js';
+import { MemoryStore } from '../statemachine/support/memory-store.js';
+
+const STAGE: SlimStage = {
+  name: 'image',
+  runner: 'fargate',
+  fargate: { cpu: 1024, memory: 2048, ephemeralStorageGiB: 20, architecture: 'x86_64', spot: false },
+  image: null,
+  runAsRoot: false,
+};
+const deps = (store: MemoryStore) => ({ store, now: () => new Date('2026-11-22T10:00:00.000Z') });
+
+describe('Function: causeMessage', () => {
+  it('reads the message of a Lambda function error, an ECS task, or plain text', () => {
+    expect(causeMessage({ Error: 'CommandFailed', Cause: JSON.stringify({ errorType: 'CommandFailed', errorMessage: 'make exited with 2', trace: [] }) })).toBe('make exited with 2');
+    expect(causeMessage({ Error: 'States.TaskFailed', Cause: JSON.stringify({ StoppedReason: 'Essential container in task exited' }) })).toBe('Essential container in task exited');
+    expect(causeMessage({ Error: 'States.Timeout', Cause: 'timed out' })).toBe('timed out');
+    expect(causeMessage({ Error: 'X' })).toBe('');
+  });
+});
+
+describe('Function: taskOf', () => {
+  it('takes the task from the .sync output or from the Cause of States.TaskFailed', () => {
+    expect(taskOf({ task: { TaskArn: 'a' }, taskFailure: null })).toEqual({ TaskArn: 'a' });
+    expect(taskOf({ task: null, taskFailure: { Error: 'States.TaskFailed', Cause: JSON.stringify({ TaskArn: 'b', StopCode: 'EssentialContainerExited' }) } })).toEqual({ TaskArn: 'b', StopCode: 'EssentialContainerExited' });
+  });
+
+  it('finds no task in a Cause that is not one (States.TaskFailed catches every error name)', () => {
+    expect(taskOf({ task: null, taskFailure: { Error: 'ECS.AccessDeniedException', Cause: 'not authorized to perform ecs:RunTask' } })).toBeUndefined();
+  });
+});
+
+describe('Function: recordFargateResultTask', () => {
+  it('keeps the result the publish container wrote and records the billing timestamps', async () => {
+    // Prepare
+    const store = new MemoryStore();
+    const published = { buildId: 'b', stage: 'image', status: 'failed', runner: 'fargate', exitCode: 1 } as StageResult;
+    await store.put('builds/b/stages/image/result.json', JSON.stringify(published));
+
+    // Act
+    const summary = await recordFargateResultTask(
+      {
+        action: 'recordFargateResult',
+        buildId: 'b',
+        planKey: 'builds/b/plan.json',
+        stage: STAGE,
+        capacityProviderStrategy: [{ CapacityProvider: 'FARGATE', Weight: 1 }],
+        escalation: null,
+        task: null,
+        taskFailure: { Error: 'States.TaskFailed', Cause: JSON.stringify({ TaskArn: 't', PullStartedAt: 1000, StoppedAt: 71000, Containers: [{ Name: 'build', ExitCode: 1 }] }) },
+      },
+      deps(store),
+    );
+
+    // Assess
+    expect(summary).toEqual({ stage: 'image', status: 'failed' });
+    expect(store.json('builds/b/stages/image/result.json')).toEqual(published);
+    expect(store.json<StageRunRecord>('builds/b/stages/image/run.json')?.fargate).toEqual({
+      taskArn: 't',
+      capacityProvider: 'FARGATE',
+      spotFallback: false,
+      pullStartedAt: 1000,
+      stoppedAt: 71000,
+      buildExitCode: 1,
+    });
+  });
+
+  it('records an error that is not a task as a failed stage, billed nothing', async () => {
+    // Prepare
+    const store = new MemoryStore();
+
+    // Act
+    await recordFargateResultTask(
+      {
+        action: 'recordFargateResult',
+        buildId: 'b',
+        planKey: 'builds/b/plan.json',
+        stage: STAGE,
+        capacityProviderStrategy: [{ CapacityProvider: 'FARGATE', Weight: 1 }],
+        escalation: null,
+        task: null,
+        taskFailure: { Error: 'ECS.AccessDeniedException', Cause: 'not authorized to perform ecs:RunTask' },
+      },
+      deps(store),
+    );
+
+    // Assess
+    expect(store.json<StageResult>('builds/b/stages/image/result.json')).toMatchObject({
+      status: 'failed',
+      exitCode: null,
+      errorName: 'ECS.AccessDeniedException',
+      reason: 'ECS.AccessDeniedException: not authorized to perform ecs:RunTask',
+    });
+    expect(store.json<StageRunRecord>('builds/b/stages/image/run.json')?.fargate?.pullStartedAt).toBeUndefined();
+  });
+});
+
+describe('Function: recordStageErrorTask', () => {
+  it('keeps the record the agent wrote for its own failure', async () => {
+    // Prepare
+    const store = new MemoryStore();
+    const agentRecord = { buildId: 'b', stage: 'unit', status: 'failed', runner: 'lambda', exitCode: 2, errorName: 'CommandFailed' } as StageResult;
+    await store.put('builds/b/stages/unit/result.json', JSON.stringify(agentRecord));
+
+    // Act
+    const summary = await recordStageErrorTask(
+      {
+        action: 'recordStageError',
+        buildId: 'b',
+        planKey: 'builds/b/plan.json',
+        stage: { ...STAGE, name: 'unit', runner: 'lambda', lambdaFunction: 'runner' },
+        fargate: null,
+        escalation: null,
+        error: { Error: 'CommandFailed', Cause: JSON.stringify({ errorType: 'CommandFailed', errorMessage: 'npm test exited with 2' }) },
+      },
+      deps(store),
+    );
+
+    // Assess
+    expect(summary).toEqual({ stage: 'unit', status: 'failed' });
+    expect(store.json('builds/b/stages/unit/result.json')).toEqual(agentRecord);
+    expect(store.json('builds/b/stages/unit/run.json')).toEqual({ stage: 'unit', runner: 'lambda', error: { name: 'CommandFailed', at: 'lambda' } });
+  });
+
+  it('records a Step Functions timeout as timed out', async () => {
+    const store = new MemoryStore();
+    const summary = await recordStageErrorTask(
+      {
+        action: 'recordStageError',
+        buildId: 'b',
+        planKey: 'builds/b/plan.json',
+        stage: STAGE,
+        fargate: { taskDefinitionArn: 'td', overrides: { Cpu: '1024', Memory: '2048', ContainerOverrides: [] }, capacityProviderStrategy: [{ CapacityProvider: 'FARGATE', Weight: 1 }], fallbackCapacityProviderStrategy: [{ CapacityProvider: 'FARGATE', Weight: 1 }], family: 'f' },
+        escalation: null,
+        error: { Error: 'States.Timeout', Cause: 'The task timed out' },
+      },
+      deps(store),
+    );
+    expect(summary).toEqual({ stage: 'image', status: 'timed_out' });
+  });
+});

@@ -1,0 +1,81 @@
+/**
+ * A real S3 protocol server for tests: s3rver on 127.0.0.1, a free port, a
+ * temporary directory, one bucket. The client talks to it exactly as it would
+ * to S3 (path-style addressing, dummy credentials).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { S3Client } from '@aws-sdk/client-s3';
+import S3rver from 's3rver';
+
+export interface RunningS3rver {
+  client: S3Client;
+  bucket: string;
+  endpoint: string;
+  stop(): Promise<void>;
+}
+
+export interface S3rverOptions {
+  bucket?: string;
+  /** Run the server in a child process, so this process's memory is the client's alone. */
+  ownProcess?: boolean;
+}
+
+export async function startS3rver(options: S3rverOptions = {}): Promise<RunningS3rver> {
+  const bucket = options.bucket ?? 'buildfarm-test';
+  const directory = await mkdtemp(join(tmpdir(), 's3rver-'));
+  const server = options.ownProcess ? await startInChild(directory, bucket) : await startInProcess(directory, bucket);
+  const endpoint = `http://127.0.0.1:${server.port}`;
+  const client = new S3Client({
+    endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    // s3rver predates the SDK's default CRC32 checksums (aws-chunked trailers); ask for them only when required.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+  return {
+    client,
+    bucket,
+    endpoint,
+    async stop() {
+      client.destroy();
+      await server.close();
+      await rm(directory, { recursive: true, force: true });
+    },
+  };
+}
+
+interface Server {
+  port: number;
+  close(): Promise<void>;
+}
+
+async function startInProcess(directory: string, bucket: string): Promise<Server> {
+  const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory, configureBuckets: [{ name: bucket }] });
+  const { port } = await server.run();
+  return { port, close: () => server.close() };
+}
+
+async function startInChild(directory: string, bucket: string): Promise<Server> {
+  const script = fileURLToPath(new URL('./s3rver-process.mjs', import.meta.url));
+  const child = spawn(process.execPath, [script, directory, bucket], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`s3rver process exited with ${code}`)));
+    child.stdout.setEncoding('utf8').once('data', (line: string) => resolve(Number(line.trim())));
+  });
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        child.removeAllListeners('exit');
+        child.once('exit', () => resolve());
+        child.stdin.end();
+      }),
+  };
+}
