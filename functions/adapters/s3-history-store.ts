@@ -8,7 +8,7 @@
  */
 import type { StageHistory } from '../domain/plan/types.js';
 import { recordRun } from '../domain/plan/predict.js';
-import { historyKey } from '../domain/report/report-keys.js';
+import { historyKey } from '../domain/storage-keys.js';
 import { parseStageHistory } from '../domain/report/stage-history.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
 import type { HistoryStore, StageRun } from '../ports/history-store.js';

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { S3ArtifactStore } from '../../functions/adapters/aws/s3-artifact-store.js';
 import { S3HistoryStore } from '../../functions/adapters/s3-history-store.js';
 import { publishReport, type ReportLogger } from '../../functions/domain/report/publish-report.js';
 import type { CommitStatus, CommitStatusPort } from '../../functions/ports/commit-status.js';
 import { RecordingNotifier } from '../support/recording-notifier.js';
+import { startS3rver } from '../support/s3rver.js';
 import { MemoryArtifactStore } from './support/memory-store.js';
 import { buildReport, fargateStage, lambdaStage } from './support/reports.js';
 
@@ -177,5 +179,31 @@ describe('Function: publishReport', () => {
     expect(statuses.posted.map((p) => [p.status.context, p.status.state])).toEqual([['buildfarm', 'error']]);
     expect(statuses.posted[0]!.status.description).toContain('PipelineInvalid');
     expect(published.historyRecorded).toEqual([]);
+  });
+
+  it('stores the report and the history over the S3 protocol (s3rver)', async () => {
+    // Prepare
+    const s3 = await startS3rver();
+    try {
+      const store = new S3ArtifactStore(s3.client, s3.bucket);
+      const notifier = new RecordingNotifier();
+      const history = new S3HistoryStore(store);
+      const report = buildReport();
+
+      // Act
+      await publishReport(report, { store, notifier, history, executionArn: EXECUTION_ARN, region: 'us-east-1' });
+      await publishReport({ ...report, buildId: 'delivery-second', stages: [lambdaStage({ durationMs: 150_000 })] }, { store, notifier, history, executionArn: EXECUTION_ARN, region: 'us-east-1' });
+
+      // Assess
+      expect(JSON.parse((await store.getText('builds/delivery-72d3162e/report.json'))!)).toEqual(report);
+      expect(await store.getText('builds/delivery-72d3162e/report.txt')).toContain('acme/api main: succeeded');
+      expect(await history.loadHistory('acme/api', ['build', 'test'])).toEqual({
+        build: { durationsMs: [134_000, 150_000], peakMemoryMiB: 700, peakDiskMiB: 120, escalated: false },
+        test: { durationsMs: [302_000], peakMemoryMiB: 1500, peakDiskMiB: 3000, escalated: false },
+      });
+      expect(notifier.published.map((p) => p.attributes.costUsd)).toEqual([0.0085, 0.0085]);
+    } finally {
+      await s3.stop();
+    }
   });
 });

@@ -5,15 +5,20 @@ import { parsePipeline } from '../../functions/domain/pipeline/parse.js';
 import { planPipeline } from '../../functions/domain/plan/planner.js';
 import { DEFAULT_PRICE_BOOK } from '../../functions/domain/pricing/price-book.js';
 import type { ArtifactStore } from '../../functions/ports/artifact-store.js';
+import { S3ArtifactStore } from '../../functions/adapters/aws/s3-artifact-store.js';
+import { startS3rver } from '../support/s3rver.js';
 import { MemoryArtifactStore } from './support/memory-store.js';
 
-/**
- * The history store only needs the ArtifactStore port. These run against the
- * in-memory store; once the S3 adapter and test/support/s3rver.ts are on main,
- * add an s3rver-backed store to STORES so the same cases run over the S3 protocol.
- */
+/** The history store only needs the ArtifactStore port: the same cases run in memory and over the S3 protocol. */
 const STORES: [string, () => Promise<{ store: ArtifactStore; stop(): Promise<void> }>][] = [
   ['memory', async () => ({ store: new MemoryArtifactStore(), stop: async () => undefined })],
+  [
+    's3rver',
+    async () => {
+      const s3 = await startS3rver();
+      return { store: new S3ArtifactStore(s3.client, s3.bucket), stop: () => s3.stop() };
+    },
+  ],
 ];
 
 const run = (durationMs: number, overrides: Partial<{ peakMemoryMiB: number; peakDiskMiB: number; escalated: boolean }> = {}) => ({

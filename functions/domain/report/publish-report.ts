@@ -20,7 +20,8 @@ import type { Notifier } from '../../ports/notifier.js';
 import { commitStatuses, type CommitStatus } from './commit-statuses.js';
 import { executionConsoleUrl } from './console-url.js';
 import { reportNotification, type ReportNotification } from './notification.js';
-import { reportKey, reportTextKey } from './report-keys.js';
+import { reportKey } from '../storage-keys.js';
+import { reportSummaryKey } from './record-keys.js';
 import { reportSummary } from './report-summary.js';
 import type { BuildReport, StageReport } from './types.js';
 
@@ -88,7 +89,7 @@ const messageOf = (error: unknown): string => (error instanceof Error ? `${error
 
 export async function publishReport(report: BuildReport, deps: PublishReportDeps): Promise<PublishedReport> {
   const link = deps.link ?? executionConsoleUrl(deps.region, deps.executionArn);
-  const keys = { reportKey: reportKey(report.buildId), summaryKey: reportTextKey(report.buildId) };
+  const keys = { reportKey: reportKey(report.buildId), summaryKey: reportSummaryKey(report.buildId) };
   const summary = reportSummary(report, { branch: deps.branch, link });
 
   await deps.store.put(keys.reportKey, JSON.stringify(report, null, 2), 'application/json');

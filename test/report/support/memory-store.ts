@@ -3,8 +3,7 @@ import type { ArtifactStore, StoredObject } from '../../../functions/ports/artif
 
 /**
  * An ArtifactStore in memory, with the port's semantics (missing objects are
- * `undefined`, streams are read whole). Used until the S3 adapter and the
- * s3rver test support are on main; then the history tests run against s3rver too.
+ * `undefined`, streams are read whole), that keeps each object's content type.
  */
 export class MemoryArtifactStore implements ArtifactStore {
   readonly objects = new Map<string, { body: Buffer; contentType?: string }>();
