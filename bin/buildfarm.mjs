@@ -1,8 +1,20 @@
 #!/usr/bin/env node
 // The CLI is TypeScript; tsx compiles it on the fly so `npx buildfarm` works
 // in a checkout without a build step. Lambda bundles are built by esbuild instead.
-import { register } from 'tsx/esm/api';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
+// The farm targets Node 22 (Lambda's nodejs22.x). npm scripts and npx put the `node`
+// devDependency's Node 22 first on PATH; run directly on an older Node, re-run on that one.
+const major = Number(process.versions.node.split('.')[0]);
+const bundled = fileURLToPath(new URL('../node_modules/node/bin/node', import.meta.url));
+if (major < 22 && existsSync(bundled)) {
+  const child = spawnSync(bundled, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
+  process.exit(child.status ?? 1);
+}
+
+const { register } = await import('tsx/esm/api');
 register();
 const { main } = await import('../functions/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));

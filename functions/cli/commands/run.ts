@@ -1,0 +1,114 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { startEmbeddedS3 } from '../../adapters/local/embedded-s3.js';
+import { LocalBus } from '../../adapters/local/local-bus.js';
+import type { BuildRequest } from '../../domain/build-request.js';
+import { UserError } from '../../domain/errors.js';
+import { createFarmContext } from '../../local/farm-context.js';
+import { runLocalBuild } from '../../local/run-local-build.js';
+import { loadPriceBook, plannerConfig } from '../farm-config.js';
+import { git } from '../git.js';
+import type { CliIo } from '../main.js';
+import { RunProgress } from '../run-progress.js';
+
+const HELP = `Usage: buildfarm run [DIR] [options]
+
+Builds the HEAD commit of the git repository at DIR (default: .) through the real
+state machine: each stage on a local Lambda or Fargate executor, artifacts and logs
+in an embedded S3 server (data under ./.buildfarm/), and a cost report at the end.
+DIR may be a folder inside a repository: that folder is built as the root.
+
+Options:
+  --json                 print only the report JSON on stdout
+  --logs / --no-logs     show the stages' output (default: on a terminal)
+  --region R, --prices FILE, --lambda-storage MB   as for 'buildfarm plan'
+  --data DIR             where the farm keeps its data (default ./.buildfarm)
+
+Exits 0 when the build succeeded, 1 when it failed or could not run.`;
+
+export async function runCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    allowNegative: true,
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      json: { type: 'boolean' },
+      logs: { type: 'boolean' },
+      region: { type: 'string' },
+      prices: { type: 'string' },
+      'lambda-storage': { type: 'string' },
+      data: { type: 'string' },
+    },
+  });
+  if (values.help) {
+    io.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  const dir = path.resolve(io.cwd, positionals[0] ?? '.');
+  const top = await git(dir, ['rev-parse', '--show-toplevel']).catch((error: unknown) => {
+    if (error instanceof UserError && error.name === 'GitMissing') throw error;
+    throw new UserError(`${dir} is not inside a git repository: buildfarm run builds a commit (git init, git commit first)`);
+  });
+  const subdirectory = (await git(dir, ['rev-parse', '--show-prefix'])).replace(/\/$/, '');
+  const sha = await git(dir, ['rev-parse', 'HEAD']).catch(() => {
+    throw new UserError(`${top} has no commit yet: buildfarm run builds HEAD`);
+  });
+  const branch = (await git(dir, ['rev-parse', '--abbrev-ref', 'HEAD'])) || 'HEAD';
+  const message = await git(dir, ['log', '-1', '--format=%s']);
+  const name = path.basename(subdirectory || top);
+  const repository = `local/${name.replace(/[^A-Za-z0-9_.-]/g, '-')}`;
+
+  const config = plannerConfig(values, io.env);
+  const prices = await loadPriceBook(values, io.env);
+  const dataDirectory = path.resolve(io.cwd, values.data ?? '.buildfarm');
+  await mkdir(dataDirectory, { recursive: true });
+  const s3 = await startEmbeddedS3(path.join(dataDirectory, 's3'));
+  const bus = await LocalBus.open({ file: path.join(dataDirectory, 'bus.jsonl') });
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    const now = new Date();
+    const buildId = `run-${now.toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${sha.slice(0, 7)}`;
+    const request: BuildRequest = {
+      deliveryId: buildId,
+      event: 'push',
+      repository,
+      cloneUrl: top,
+      ref: `refs/heads/${branch}`,
+      branch,
+      sha,
+      fromFork: false,
+      message,
+      sender: 'local',
+      receivedAt: now.toISOString(),
+    };
+    const farm = createFarmContext({
+      dataDirectory,
+      s3,
+      reports: bus.notifier('BuildReports'),
+      repositories: [{ repository, path: top, subdirectory }],
+      region: config.region,
+      prices,
+      lambdaEphemeralStorageMB: config.lambdaEphemeralStorageMB,
+    });
+    const tty = !values.json && Boolean((io.stdout as NodeJS.WriteStream).isTTY);
+    const progress = new RunProgress({ write: (t) => (values.json ? io.stderr : io.stdout).write(t), tty, logs: values.logs ?? tty });
+    if (!values.json) io.stdout.write(`building ${repository} ${branch} ${sha.slice(0, 7)} (${subdirectory || top}) as ${buildId}\n`);
+    const { report } = await runLocalBuild({ buildId, request }, farm, { signal: controller.signal, progress });
+    if (values.json) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    else {
+      progress.finish(report);
+      io.stdout.write(`artifacts and logs: s3://${s3.bucket}/builds/${buildId}/ (embedded S3, data in ${path.relative(io.cwd, dataDirectory) || '.'})\n`);
+    }
+    return report.status === 'succeeded' ? 0 : 1;
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    await bus.idle();
+    await s3.close();
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * Builds the LocalFarmContext both `buildfarm run` and `buildfarm serve` build with:
+ * the embedded S3, a topic for reports, git-archive sources for mapped repositories,
+ * the local secrets file, prices and the Lambda /tmp setting.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { GitArchiveSource } from '../adapters/local/git-archive-source.js';
+import type { EmbeddedS3 } from '../adapters/local/embedded-s3.js';
+import { UserError } from '../domain/errors.js';
+import type { PriceBook } from '../domain/pricing/price-book.js';
+import type { Notifier } from '../ports/notifier.js';
+import { LocalSecretsFile } from './executors/local-secrets.js';
+import type { LocalFarmContext } from './run-local-build.js';
+
+export interface LocalSourceMapping {
+  repository: string;
+  /** A git working tree or bare repository. */
+  path: string;
+  /** Build only this folder of it (a project inside a monorepo). */
+  subdirectory?: string;
+}
+
+export interface FarmContextOptions {
+  dataDirectory: string;
+  s3: EmbeddedS3;
+  reports: Notifier;
+  repositories: LocalSourceMapping[];
+  region: string;
+  prices: PriceBook;
+  lambdaEphemeralStorageMB: number;
+  maxStageConcurrency?: number;
+}
+
+const HELPER_SOURCE = new URL('../runner/fargate-helper.ts', import.meta.url);
+
+export class RepositoryNotMapped extends UserError {
+  override name = 'RepositoryNotMapped';
+}
+
+export function createFarmContext(options: FarmContextOptions): LocalFarmContext {
+  return {
+    store: options.s3.store,
+    s3: options.s3.client,
+    bucket: options.s3.bucket,
+    reports: options.reports,
+    sourceFor(repository) {
+      const mapping = options.repositories.find((m) => m.repository.toLowerCase() === repository.toLowerCase());
+      if (!mapping) throw new RepositoryNotMapped(`${repository} is not mapped to a local repository (--repo ${repository}=PATH)`);
+      return new GitArchiveSource(mapping.path, 'git', mapping.subdirectory ?? '');
+    },
+    secrets: new LocalSecretsFile(join(options.dataDirectory, 'secrets.json')),
+    region: options.region,
+    prices: options.prices,
+    lambdaEphemeralStorageMB: options.lambdaEphemeralStorageMB,
+    workRoot: join(options.dataDirectory, 'work'),
+    maxStageConcurrency: options.maxStageConcurrency,
+    // On AWS the helper is an esbuild bundle; locally its source stands in (only its hash is used).
+    helperCode: () => readFile(HELPER_SOURCE),
+  };
+}

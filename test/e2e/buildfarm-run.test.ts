@@ -1,0 +1,114 @@
+/**
+ * End to end: `buildfarm run` on the example repository builds it through the real
+ * state machine, local executors and the embedded S3; artifacts flow from stage to
+ * stage, one stage takes the Fargate path, and the report's costs follow the pricing rules.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DEFAULT_PRICE_BOOK, regionPrices } from '../../functions/domain/pricing/price-book.js';
+import { fargateCost, lambdaCost } from '../../functions/domain/pricing/cost.js';
+import type { BuildReport } from '../../functions/domain/report/types.js';
+import { runCli } from '../support/cli.js';
+import { makeGitRepo } from '../support/git-repo.js';
+
+const example = path.resolve(import.meta.dirname, '../../examples/hello-farm');
+const prices = regionPrices(DEFAULT_PRICE_BOOK, 'us-east-1');
+const dirs: string[] = [];
+
+async function dataDir(): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'bf-run-'));
+  dirs.push(dir);
+  return dir;
+}
+
+afterAll(async () => {
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+});
+
+describe('CLI: buildfarm run', () => {
+  it('builds the example: artifacts flow, package runs on the Fargate path, costs follow the pricing rules', async () => {
+    // Act
+    const run = await runCli(['run', example, '--json', '--data', await dataDir()]);
+    // Assess
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.stdout) as BuildReport;
+    expect(report.status).toBe('succeeded');
+    const byName = Object.fromEntries(report.stages.map((s) => [s.name, s]));
+    expect(Object.keys(byName).sort()).toEqual(['build', 'lint', 'package', 'test']);
+    for (const name of ['build', 'lint', 'test']) expect(byName[name]).toMatchObject({ status: 'succeeded', runner: 'lambda' });
+    expect(byName.package).toMatchObject({ status: 'succeeded', runner: 'fargate', exitCode: 0 });
+
+    // test read build's dist/ (it greps it) and package tarred both upstream outputs
+    expect(byName.build.artifacts.map((a) => a.path).sort()).toEqual(['dist/SIZE', 'dist/greeting.txt']);
+    expect(byName.test.artifacts.map((a) => a.path)).toEqual(['reports/test-summary.txt']);
+    expect(byName.package.artifacts.map((a) => a.path).sort()).toEqual(['release/SHA256SUMS', 'release/hello-farm.tar.gz']);
+    for (const a of byName.package.artifacts) expect(a.sha256).toMatch(/^[0-9a-f]{64}$/);
+
+    // Lambda: billed to the ms; Fargate: to the second, one-minute minimum
+    const lambda = byName.build;
+    expect(lambda.billedDurationMs).toBe(Math.ceil(lambda.billedDurationMs));
+    expect(lambda.costUsd).toBeCloseTo(lambdaCost(lambda.lambda!, lambda.billedDurationMs, prices).costUsd, 10);
+    const fargate = byName.package;
+    expect(fargate.billedDurationMs).toBeGreaterThanOrEqual(60_000);
+    expect(fargate.billedDurationMs % 1000).toBe(0);
+    expect(fargate.costUsd).toBeCloseTo(fargateCost(fargate.fargate!, fargate.billedDurationMs, prices).costUsd, 10);
+
+    // totals: compute plus transitions plus S3 requests
+    const compute = report.stages.reduce((sum, s) => sum + s.costUsd, 0);
+    const b = report.costBreakdown;
+    expect(b.computeUsd).toBeCloseTo(compute, 10);
+    expect(b.stateTransitions).toBeGreaterThan(0);
+    expect(report.totalCostUsd).toBeCloseTo(b.computeUsd + b.stateTransitionsUsd + b.s3RequestsUsd, 10);
+  });
+
+  it('fails with exit 1, skips the dependents of a failed stage and still reports', async () => {
+    // Prepare
+    const repo = await makeGitRepo({
+      '.buildfarm.yml': [
+        'version: 1',
+        'stages:',
+        '  broken:',
+        '    commands: ["echo about to fail", "exit 3", "echo never"]',
+        '  after:',
+        '    needs: [broken]',
+        '    commands: [echo hi]',
+        '  independent:',
+        '    commands: [echo still runs]',
+        '',
+      ].join('\n'),
+    });
+    dirs.push(repo.path);
+    // Act
+    const run = await runCli(['run', repo.path, '--json', '--data', await dataDir()]);
+    // Assess
+    expect(run.code).toBe(1);
+    const report = JSON.parse(run.stdout) as BuildReport;
+    expect(report.status).toBe('failed');
+    const byName = Object.fromEntries(report.stages.map((s) => [s.name, s]));
+    expect(byName.broken).toMatchObject({ status: 'failed', exitCode: 3, errorName: 'CommandFailed' });
+    expect(byName.after.status).toBe('skipped');
+    expect(byName.independent.status).toBe('succeeded');
+  });
+
+  it('ends an invalid pipeline file in a report with the error', async () => {
+    // Prepare
+    const repo = await makeGitRepo({ '.buildfarm.yml': 'version: 1\nstages:\n  a:\n    comands: [make]\n' });
+    dirs.push(repo.path);
+    // Act
+    const run = await runCli(['run', repo.path, '--json', '--data', await dataDir()]);
+    // Assess
+    expect(run.code).toBe(1);
+    const report = JSON.parse(run.stdout) as BuildReport;
+    expect(report.status).toBe('error');
+    expect(report.error?.name).toBe('PipelineInvalid');
+    expect(report.error?.message).toMatch(/\.buildfarm\.yml:4:5 stages\.a\.comands: unknown key "comands"/);
+  });
+
+  it('says clearly when the folder is not a git repository', async () => {
+    const run = await runCli(['run', await dataDir()]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/is not inside a git repository/);
+  });
+});
