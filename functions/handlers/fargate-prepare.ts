@@ -4,9 +4,10 @@
  * It makes sure the stage's task definition exists (one per image, architecture
  * and root choice, reused across builds) and the helper bundle is in the bucket,
  * then returns exactly what the RunTask state passes on: the task definition ARN,
- * the overrides (size from the plan, identity of the run) and the capacity
- * provider strategies (Spot when the stage opted in, and the on-demand fallback). Everything big stays in S3; the overrides are checked
- * against RunTask's 8,192-character limit before they leave.
+ * the overrides (size from the plan, identity of the run) and the capacity provider
+ * strategies (Spot when the stage opted in, and the on-demand fallback). Everything
+ * big stays in S3; the overrides are checked against RunTask's 8,192-character limit
+ * before they leave.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
