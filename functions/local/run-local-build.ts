@@ -132,9 +132,8 @@ export async function runLocalBuild(
         await finished(event.stageName);
       }
     },
-    async prepareFargate(event): Promise<StateMachinePrepareOutput> {
-      return toStateMachineShape(await fargate.prepare({ buildId: event.buildId, stageName: event.stageName, planKey: event.planKey }));
-    },
+    // fargate-prepare takes the state's event and returns the state machine's shape as it is.
+    prepareFargate: (event): Promise<StateMachinePrepareOutput> => fargate.prepare(event),
     async runFargateTask(parameters) {
       const stage = parameters.Overrides.ContainerOverrides.flatMap((c) => c.Environment ?? []).find((e) => e.Name === 'BUILDFARM_STAGE')?.Value ?? '';
       progress.stageStarted?.(stage, new Date());
@@ -156,17 +155,4 @@ export async function runLocalBuild(
   const text = await farm.store.getText(run.output.reportKey);
   if (!text) throw new ReportMissing(`the build ended without a report at ${run.output.reportKey}`);
   return { report: JSON.parse(text) as BuildReport, stateTransitions: run.stateTransitions };
-}
-
-/** fargate-prepare's output in the fields the state machine reads. */
-function toStateMachineShape(prepared: Awaited<ReturnType<LocalFargateExecutor['prepare']>>): StateMachinePrepareOutput {
-  const strategy = (provider: 'FARGATE' | 'FARGATE_SPOT') => [{ CapacityProvider: provider, Weight: 1 }];
-  return {
-    TaskDefinition: prepared.taskDefinitionArn,
-    Overrides: prepared.overrides as StateMachinePrepareOutput['Overrides'],
-    CapacityProviderStrategy: strategy(prepared.capacityProvider),
-    FallbackCapacityProviderStrategy: strategy('FARGATE'),
-    Family: prepared.family,
-    Image: prepared.image,
-  };
 }
