@@ -206,6 +206,26 @@ describe('State machine: routing and recovery', () => {
     expect(report.costBreakdown.stateTransitions).toBe(3);
   });
 
+  it('an infrastructure error between stages still ends in a report, with the error and the stages not run', async () => {
+    // Prepare
+    const farm = createFarm({ compile: { runner: 'lambda' }, test: { runner: 'lambda', needs: ['compile'] } });
+    const schedule = farm.bindings.schedule;
+    farm.bindings.schedule = async (input) => {
+      if (input.action === 'selectStages' && input.wave.index === 1) throw new NamedError('S3ServiceUnavailable', 'Please reduce your request rate.');
+      return schedule(input);
+    };
+
+    // Act
+    const { result, report, stage } = await run(farm);
+
+    // Assess
+    expect(result.output.status).toBe('error');
+    expect(report.error).toEqual({ name: 'S3ServiceUnavailable', message: 'Please reduce your request rate.' });
+    expect(stage('compile').status).toBe('succeeded');
+    expect(stage('test')).toMatchObject({ status: 'skipped', reason: 'not run: S3ServiceUnavailable' });
+    expect(result.statesEntered.at(-1)).toBe('Report');
+  });
+
   it('a Lambda runner crash (any other error) becomes a failed stage result, not a lost build', async () => {
     // Prepare
     const farm = createFarm({
