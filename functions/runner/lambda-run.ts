@@ -63,13 +63,19 @@ export async function runLambdaStage(
   deps: LambdaRunnerDeps,
 ): Promise<StageResult> {
   const margin = deps.safetyMarginMs ?? DEFAULT_SAFETY_MARGIN_MS;
-  const deadline = deps.now() + context.getRemainingTimeInMillis() - margin;
+  const startedAt = deps.now();
+  const lambdaDeadline = startedAt + context.getRemainingTimeInMillis() - margin;
 
   const planText = await deps.store.getText(event.planKey);
   if (planText === undefined) throw new PlanMissing(`no plan at ${event.planKey}`);
   const plan = JSON.parse(planText) as Plan;
   const stage = plan.stages.find((candidate) => candidate.name === event.stageName);
   if (stage === undefined) throw new StageNotInPlan(`stage "${event.stageName}" is not in ${event.planKey}`);
+  // The stage's own timeout applies on Lambda too. Only Lambda's limit escalates to Fargate:
+  // a stage that used up its own timeout would use it up on Fargate as well.
+  const stageDeadline = startedAt + stage.timeoutSeconds * 1000;
+  const deadline = Math.min(lambdaDeadline, stageDeadline);
+  const escalating = stageDeadline < lambdaDeadline ? new Set(['OutOfDisk']) : ESCALATING;
 
   // A warm sandbox keeps /tmp: whatever an earlier invocation left (even one Lambda cut short) goes first.
   await emptyDirectory(deps.tmpRoot);
@@ -88,7 +94,7 @@ export async function runLambdaStage(
       },
       { store: deps.store, secrets: deps.secrets, now: deps.now, output: deps.output },
     );
-    if (result.errorName !== undefined && ESCALATING.has(result.errorName)) raiseForResult(result);
+    if (result.errorName !== undefined && escalating.has(result.errorName)) raiseForResult(result);
     return result;
   } finally {
     await emptyDirectory(deps.tmpRoot);

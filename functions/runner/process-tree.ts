@@ -11,6 +11,8 @@ export interface ProcessEntry {
   ppid: number;
   pgrp: number;
   rssPages: number;
+  /** Clock ticks after boot the process started: with the pid, it names one process even after pid reuse. */
+  startTime: number;
 }
 
 let pageSize: number | undefined;
@@ -33,26 +35,44 @@ async function readProcessTable(): Promise<ProcessEntry[]> {
     names
       .filter((name) => /^\d+$/.test(name))
       .map(async (name) => {
-        const stat = await readFile(`/proc/${name}/stat`, 'utf8').catch(() => undefined);
-        if (stat === undefined) return undefined;
-        // The command name (field 2) may hold spaces and parentheses: parse after the last ')'.
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        return {
-          pid: Number(name),
-          ppid: Number(fields[1]),
-          pgrp: Number(fields[2]),
-          rssPages: Number(fields[21]),
-        } satisfies ProcessEntry;
+        return readProcess(Number(name));
       }),
   );
   return entries.filter((entry): entry is ProcessEntry => entry !== undefined);
+}
+
+async function readProcess(pid: number): Promise<ProcessEntry | undefined> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+  if (stat === undefined) return undefined;
+  // The command name (field 2) may hold spaces and parentheses: parse after the last ')'.
+  // Fields from there on: state(3) ppid(4) pgrp(5) ... starttime(22) vsize(23) rss(24).
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return {
+    pid,
+    ppid: Number(fields[1]),
+    pgrp: Number(fields[2]),
+    startTime: Number(fields[19]),
+    rssPages: Number(fields[21]),
+  };
+}
+
+/**
+ * Signals processes seen earlier (for instance orphans reparented away from
+ * the tree when their parent died), but only those still the same process:
+ * a pid reused since by an unrelated process is left alone.
+ */
+export async function signalSeen(seen: ProcessEntry[], signal: NodeJS.Signals): Promise<void> {
+  for (const entry of seen) {
+    const now = await readProcess(entry.pid);
+    if (now !== undefined && now.startTime === entry.startTime) trySignal(entry.pid, signal);
+  }
 }
 
 /** The processes of the tree rooted at `leader` (which leads its own process group). */
 export async function treeMembers(leader: number): Promise<ProcessEntry[]> {
   const table = await readProcessTable();
   const members = new Map<number, ProcessEntry>();
-  for (const entry of table) if (entry.pgrp === leader || entry.pid === leader) members.set(entry.pid, entry);
+  for (const entry of table) if (entry.pgrp === leader) members.set(entry.pid, entry);
   // Descendants that left the group (setsid, setpgid) are still ours.
   let grew = true;
   while (grew) {

@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { diskUsageBytes } from './disk-usage.js';
-import { rssBytes, signalTree, treeMembers } from './process-tree.js';
+import { rssBytes, signalSeen, signalTree, treeMembers, type ProcessEntry } from './process-tree.js';
 import type { StageLog } from './stage-log.js';
 
 /** Time a stopped tree gets between SIGTERM and SIGKILL. */
@@ -62,7 +62,8 @@ export function runCommand(command: string, options: CommandOptions, peaks: Reso
     const leader = child.pid;
     let stopReason: 'timed_out' | 'out_of_memory' | 'out_of_disk' | undefined;
     let exited = false;
-    const known = new Set<number>();
+    // The tree as last sampled: its orphans are still ours to stop once their parent is gone.
+    let known: ProcessEntry[] = [];
     const timers: NodeJS.Timeout[] = [];
 
     for (const stream of [child.stdout, child.stderr]) {
@@ -74,8 +75,8 @@ export function runCommand(command: string, options: CommandOptions, peaks: Reso
     const stop = (reason: NonNullable<typeof stopReason>) => {
       if (stopReason !== undefined || leader === undefined) return;
       stopReason = reason;
-      void killAll(leader, 'SIGTERM', known);
-      timers.push(setTimeout(() => void killAll(leader, 'SIGKILL', known), KILL_GRACE_MS));
+      void killAll(leader, 'SIGTERM', () => known);
+      timers.push(setTimeout(() => void killAll(leader, 'SIGKILL', () => known), KILL_GRACE_MS));
     };
 
     if (leader !== undefined) {
@@ -86,7 +87,7 @@ export function runCommand(command: string, options: CommandOptions, peaks: Reso
         sampling = true;
         try {
           const members = await treeMembers(leader);
-          for (const member of members) known.add(member.pid);
+          if (members.length > 0) known = members;
           const rss = rssBytes(members);
           if (!exited) peaks.noteMemory(rss);
           if (options.memoryLimitBytes !== undefined && rss > options.memoryLimitBytes) stop('out_of_memory');
@@ -128,7 +129,7 @@ export function runCommand(command: string, options: CommandOptions, peaks: Reso
     child.on('exit', (code, signal) => {
       exited = true;
       // Background processes the command left behind die with it (and release the output pipes).
-      if (leader !== undefined) void killAll(leader, 'SIGKILL', known);
+      if (leader !== undefined) void killAll(leader, 'SIGKILL', () => known);
       const outcome: CommandOutcome =
         stopReason !== undefined
           ? { kind: stopReason }
@@ -148,14 +149,7 @@ export function runCommand(command: string, options: CommandOptions, peaks: Reso
   });
 }
 
-async function killAll(leader: number, signal: NodeJS.Signals, known: Set<number>): Promise<void> {
+async function killAll(leader: number, signal: NodeJS.Signals, seen: () => ProcessEntry[]): Promise<void> {
   await signalTree(leader, signal);
-  // Members seen earlier that were orphaned (reparented away from the tree) when their parent died.
-  for (const pid of known) {
-    try {
-      process.kill(pid, signal);
-    } catch {
-      // gone already
-    }
-  }
+  await signalSeen(seen(), signal);
 }

@@ -1,22 +1,32 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3ArtifactStore } from '../../functions/adapters/aws/s3-artifact-store.js';
 import type { Plan } from '../../functions/domain/plan/types.js';
 import { planKey, stageResultKey } from '../../functions/domain/storage-keys.js';
+import { createLambdaRunnerHandler } from '../../functions/handlers/lambda-runner.js';
 import { makeGitRepo, type TempRepo } from '../support/git-repo.js';
 import { startS3rver, type RunningS3rver } from '../support/s3rver.js';
-import { plannedStage, storeSnapshot } from '../support/stages.js';
+import { CapturedOutput, plannedStage, storeSnapshot } from '../support/stages.js';
 
-/** Only what the runner reads from the Lambda context is real here. */
-function fakeContext(remainingMs: number): Context {
+/** A Lambda context whose invocation ends `remainingMs` after it is made. */
+function fakeContext(remainingMs: number): Context & { end: number } {
   const end = Date.now() + remainingMs;
-  return { getRemainingTimeInMillis: () => end - Date.now(), memoryLimitInMB: '2048' } as unknown as Context;
+  return {
+    end,
+    functionName: 'buildfarm-lambda-runner',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:buildfarm-lambda-runner',
+    memoryLimitInMB: '2048',
+    awsRequestId: 'request-1',
+    getRemainingTimeInMillis: () => end - Date.now(),
+  } as unknown as Context & { end: number };
 }
 
-describe('Function: handler (lambda-runner)', () => {
+describe('Function: createLambdaRunnerHandler', () => {
   let s3: RunningS3rver;
   let repo: TempRepo;
   let tmpRoot: string;
@@ -29,8 +39,11 @@ describe('Function: handler (lambda-runner)', () => {
     await storeSnapshot(store, buildId, repo);
     const plan: Plan = {
       version: 1,
-      waves: [['hello']],
-      stages: [plannedStage({ name: 'hello', commands: ['cat README.md'] })],
+      waves: [['hello', 'slow']],
+      stages: [
+        plannedStage({ name: 'hello', commands: ['cat README.md'] }),
+        plannedStage({ name: 'slow', commands: ['sleep 120'] }),
+      ],
       skipped: [],
       failFast: true,
       cancelSuperseded: false,
@@ -39,35 +52,46 @@ describe('Function: handler (lambda-runner)', () => {
     };
     await store.put(planKey(buildId), JSON.stringify(plan));
     tmpRoot = await mkdtemp(join(tmpdir(), 'handler-tmp-'));
-    // The handler builds its clients from the environment, as on AWS (an IP endpoint means path-style addressing).
-    vi.stubEnv('ARTIFACT_BUCKET', s3.bucket);
-    vi.stubEnv('EPHEMERAL_STORAGE_MB', '512');
-    vi.stubEnv('RUNNER_TMP_DIR', tmpRoot);
-    vi.stubEnv('AWS_ENDPOINT_URL_S3', s3.endpoint);
-    vi.stubEnv('AWS_REGION', 'us-east-1');
-    vi.stubEnv('AWS_ACCESS_KEY_ID', 'S3RVER');
-    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'S3RVER');
-    vi.stubEnv('AWS_REQUEST_CHECKSUM_CALCULATION', 'WHEN_REQUIRED');
-    vi.stubEnv('AWS_RESPONSE_CHECKSUM_VALIDATION', 'WHEN_REQUIRED');
   });
   afterAll(async () => {
-    vi.unstubAllEnvs();
     await s3.stop();
     await rm(repo.path, { recursive: true, force: true });
     await rm(tmpRoot, { recursive: true, force: true });
   });
 
+  function handlerWith(output = new CapturedOutput()) {
+    return createLambdaRunnerHandler({
+      env: { ARTIFACT_BUCKET: s3.bucket, EPHEMERAL_STORAGE_MB: '512', RUNNER_TMP_DIR: tmpRoot },
+      s3: s3.client,
+      logger: new Logger({ serviceName: 'test', logLevel: 'SILENT' }),
+      output,
+    });
+  }
+
   it('runs the stage named in the event from the plan in S3 and returns its result', async () => {
     // Prepare
-    const { handler } = await import('../../functions/handlers/lambda-runner.js');
-    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const output = new CapturedOutput();
+    const handler = handlerWith(output);
     // Act
     const result = await handler({ buildId, stageName: 'hello', planKey: planKey(buildId) }, fakeContext(60_000));
-    vi.restoreAllMocks();
     // Assess
     expect(result).toMatchObject({ buildId, stage: 'hello', status: 'succeeded', runner: 'lambda', exitCode: 0 });
+    expect(output.text).toContain('hello\n');
     const stored = await new S3ArtifactStore(s3.client, s3.bucket).getText(stageResultKey(buildId, 'hello'));
     expect(JSON.parse(stored!)).toEqual(result);
     expect(await readdir(tmpRoot)).toEqual([]);
+  });
+
+  it('throws StageTimeout, with that name, before the invocation\'s time runs out', async () => {
+    // Prepare: 13 s left; the runner keeps 10 s back, so the stage must stop at about 3 s
+    const handler = handlerWith();
+    const context = fakeContext(13_000);
+    // Act
+    const error = await handler({ buildId, stageName: 'slow', planKey: planKey(buildId) }, context).catch(
+      (e: unknown) => e,
+    );
+    // Assess
+    expect((error as Error).name).toBe('StageTimeout');
+    expect(Date.now()).toBeLessThan(context.end);
   });
 });

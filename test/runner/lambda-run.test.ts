@@ -49,6 +49,7 @@ describe('Function: runLambdaStage', () => {
         planOf([
           plannedStage({ name: 'slow', commands: ['sleep 60'] }),
           plannedStage({ name: 'fails', commands: ['exit 4'] }),
+          plannedStage({ name: 'own-timeout', commands: ['sleep 60'], timeoutSeconds: 2 }),
           plannedStage({ name: 'fill', commands: ['head -c 20000000 /dev/zero > filler.bin; sleep 30'] }),
           // TMPDIR is {tmpRoot}/work/tmp: the leftover sits two levels up.
           plannedStage({ name: 'clean', commands: ['test ! -e "$TMPDIR/../../leftover-from-last-time"', 'cat README.md'] }),
@@ -89,6 +90,14 @@ describe('Function: runLambdaStage', () => {
     expect((error as Error).name).toBe('StageTimeout');
     expect(Date.now()).toBeLessThan(context.end);
     expect(await store.getText(stageLogKey(buildId, 'slow'))).toContain('$ sleep 60');
+  });
+
+  it('applies the stage\'s own timeout and returns timed_out without escalating (Fargate would not help)', async () => {
+    // Act: 60 s of invocation left, but the stage allows itself 2 s
+    const result = await runLambdaStage({ buildId, stageName: 'own-timeout', planKey: planKey(buildId) }, fakeContext(60_000), deps());
+    // Assess
+    expect(result).toMatchObject({ status: 'timed_out', errorName: 'StageTimeout', runner: 'lambda' });
+    expect(result.durationMs).toBeLessThan(30_000);
   });
 
   it('throws OutOfDisk when the stage outgrows the function\'s /tmp', async () => {

@@ -1,0 +1,65 @@
+/**
+ * The fixed layout of a build task: container names, shared volumes and the
+ * paths where the helpers leave things for each other. The task definition,
+ * the helper entry point and the tests all read these names from here.
+ */
+
+export const FETCH_CONTAINER = 'fetch';
+export const BUILD_CONTAINER = 'build';
+export const PUBLISH_CONTAINER = 'publish';
+
+/** The workspace every container shares (the stage's checkout and upstream artifacts). */
+export const WORKSPACE_VOLUME = 'workspace';
+export const WORKSPACE_PATH = '/workspace';
+
+/**
+ * Helper code and the generated stage script. Read-only in the build container:
+ * the user's commands can read their script but cannot alter the publish helper.
+ */
+export const HELPER_VOLUME = 'buildfarm';
+export const HELPER_PATH = '/buildfarm';
+export const HELPER_FILE = `${HELPER_PATH}/helper.cjs`;
+export const STAGE_SCRIPT = `${HELPER_PATH}/stage.sh`;
+export const COMMANDS_SCRIPT = `${HELPER_PATH}/commands.sh`;
+
+/** The build's log and exit code, written by the build container, read by publish. */
+export const LOGS_VOLUME = 'buildfarm-logs';
+export const LOGS_PATH = '/buildfarm-logs';
+export const LOG_FILE = `${LOGS_PATH}/log.txt`;
+export const EXIT_CODE_FILE = `${LOGS_PATH}/exit-code`;
+
+/** uid:gid of `nobody`: the build container's user unless the stage opts into root. */
+export const NON_ROOT_USER = '65534:65534';
+export const NON_ROOT_UID = 65534;
+
+/**
+ * The helpers' image: the official Node.js image, mirrored on ECR Public (no Docker Hub
+ * pull limits from Fargate). Node 22 matches the Lambda runtime the same agent code runs on.
+ */
+export const DEFAULT_HELPER_IMAGE = 'public.ecr.aws/docker/library/node:22-slim';
+
+/**
+ * The image for a stage that has none (a Lambda stage escalated to Fargate): the Lambda
+ * Node.js 22 base image, Amazon Linux 2023 with the same tools the Lambda runtime has,
+ * so the stage finds the environment it was planned for.
+ */
+export const DEFAULT_STAGE_IMAGE = 'public.ecr.aws/lambda/nodejs:22';
+
+/**
+ * The JVM otherwise sizes its heap from a quarter of memory; 75% of the container's
+ * limit lets Maven and Gradle use the task size they were given.
+ */
+export const JAVA_TOOL_OPTIONS = '-XX:MaxRAMPercentage=75.0';
+
+/** Environment variable names the helpers read. */
+export const ENV = {
+  mode: 'BUILDFARM_HELPER_MODE',
+  bucket: 'BUILDFARM_BUCKET',
+  region: 'BUILDFARM_REGION',
+  helperKey: 'BUILDFARM_HELPER_KEY',
+  buildId: 'BUILDFARM_BUILD_ID',
+  stage: 'BUILDFARM_STAGE',
+  planKey: 'BUILDFARM_PLAN_KEY',
+  workspace: 'BUILDFARM_WORKSPACE',
+  workspaceUid: 'BUILDFARM_WORKSPACE_UID',
+} as const;

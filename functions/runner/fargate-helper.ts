@@ -1,0 +1,252 @@
+/**
+ * The Fargate task's helper, bundled on its own (scripts/bundle.mjs and the
+ * fargate-prepare function's second entry point) and run by the stock Node.js
+ * image in two containers of every build task:
+ *
+ * - `fetch` (BUILDFARM_HELPER_MODE=fetch): reads the stage from the plan in S3,
+ *   materialises the workspace (snapshot and upstream artifacts, through the same
+ *   stage-agent code the Lambda runner uses), writes the build container's scripts,
+ *   and hands the workspace to the build user. On failure it records the stage's
+ *   result itself and exits non-zero, so the build container never starts.
+ * - `publish` (BUILDFARM_HELPER_MODE=publish): reads the build container's exit
+ *   code from the task metadata endpoint v4, uploads the log, the artifacts (after a
+ *   success) and the manifest, and writes the result record the report reads.
+ *
+ * The stage agent's pieces come in through `HelperDeps`, so this file holds only
+ * what is specific to the three-container layout.
+ */
+import { chown, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { commandsScript, stageScript, type ScriptPaths } from '../domain/fargate/stage-script.js';
+import { buildOutcome, type BuildOutcome } from '../domain/fargate/task-metadata.js';
+import { ENV, HELPER_PATH, LOGS_PATH, WORKSPACE_PATH } from '../domain/fargate/layout.js';
+import type { Plan, PlannedStage } from '../domain/plan/types.js';
+import type { ArtifactEntry, StageResult } from '../domain/report/types.js';
+import type { ArtifactStore } from '../ports/artifact-store.js';
+
+/** A line-oriented log (the stage agent's StageLog fits). */
+export interface HelperLog {
+  line(text: string): void;
+}
+
+/** The stage agent's pieces the helper reuses (functions/runner/workspace.ts, artifacts.ts, storage keys). */
+export interface HelperDeps {
+  store: ArtifactStore;
+  prepareWorkspace(
+    request: { buildId: string; upstream: string[]; workspace: string; limitBytes: number; limitIsDisk: boolean },
+    store: ArtifactStore,
+    log: HelperLog,
+  ): Promise<void>;
+  findArtifacts(workspace: string, globs: string[]): Promise<{ files: string[]; unmatched: string[] }>;
+  uploadArtifacts(
+    workspace: string,
+    files: string[],
+    target: { buildId: string; stage: string },
+    store: ArtifactStore,
+  ): Promise<ArtifactEntry[]>;
+  keys: {
+    stageLogKey(buildId: string, stage: string): string;
+    manifestKey(buildId: string, stage: string): string;
+    stageResultKey(buildId: string, stage: string): string;
+  };
+  log: HelperLog;
+  now: () => number;
+  /** GET `${ECS_CONTAINER_METADATA_URI_V4}/task` (injected so tests need no endpoint). */
+  taskMetadata: () => Promise<unknown>;
+}
+
+/** What both modes read from their environment (task definition plus RunTask overrides). */
+export interface HelperContext {
+  buildId: string;
+  stageName: string;
+  planKey: string;
+  workspace: string;
+  workspaceUid: number;
+  /** The helper volume (scripts, helper code), /buildfarm in the task. */
+  helperDir: string;
+  /** The logs volume, /buildfarm-logs in the task. */
+  logsDir: string;
+}
+
+function scriptPaths(context: HelperContext): ScriptPaths {
+  return {
+    workspace: context.workspace,
+    commandsScript: join(context.helperDir, 'commands.sh'),
+    logFile: join(context.logsDir, 'log.txt'),
+    exitCodeFile: join(context.logsDir, 'exit-code'),
+  };
+}
+
+export class HelperMisconfigured extends Error {
+  override readonly name = 'HelperMisconfigured';
+}
+
+const GiB = 1024 ** 3;
+
+/** Where fetch notes its start time for publish (the result's startedAt). */
+function startedFile(context: HelperContext): string {
+  return join(context.helperDir, 'started-at');
+}
+
+export function contextFromEnv(env: NodeJS.ProcessEnv): HelperContext {
+  const missing = [ENV.buildId, ENV.stage, ENV.planKey].filter((name) => !env[name]);
+  if (missing.length > 0) throw new HelperMisconfigured(`missing ${missing.join(', ')}`);
+  return {
+    buildId: env[ENV.buildId]!,
+    stageName: env[ENV.stage]!,
+    planKey: env[ENV.planKey]!,
+    workspace: env[ENV.workspace] || WORKSPACE_PATH,
+    workspaceUid: Number(env[ENV.workspaceUid] ?? '65534'),
+    helperDir: HELPER_PATH,
+    logsDir: LOGS_PATH,
+  };
+}
+
+async function readStage(context: HelperContext, store: ArtifactStore): Promise<PlannedStage> {
+  const text = await store.getText(context.planKey);
+  if (text === undefined) throw new HelperMisconfigured(`no plan at ${context.planKey}`);
+  const stage = (JSON.parse(text) as Plan).stages.find((s) => s.name === context.stageName);
+  if (!stage) throw new HelperMisconfigured(`stage "${context.stageName}" is not in ${context.planKey}`);
+  return stage;
+}
+
+/** Gives a tree to the build user (the volumes are created root-owned). */
+async function chownTree(path: string, uid: number): Promise<void> {
+  await chown(path, uid, uid);
+  for (const entry of await readdir(path, { withFileTypes: true })) {
+    const child = join(path, entry.name);
+    if (entry.isDirectory()) await chownTree(child, uid);
+    else await chown(child, uid, uid).catch(() => undefined); // dangling links and the like
+  }
+}
+
+export async function runFetch(context: HelperContext, deps: HelperDeps): Promise<void> {
+  const startedAt = deps.now();
+  await writeFile(startedFile(context), String(startedAt)).catch(() => undefined);
+  let stage: PlannedStage | undefined;
+  try {
+    stage = await readStage(context, deps.store);
+    deps.log.line(`== fetch ${stage.name} (build ${context.buildId})`);
+    await deps.prepareWorkspace(
+      {
+        buildId: context.buildId,
+        upstream: stage.upstream,
+        workspace: context.workspace,
+        limitBytes: stage.fargate.ephemeralStorageGiB * GiB,
+        limitIsDisk: true,
+      },
+      deps.store,
+      deps.log,
+    );
+    const paths = scriptPaths(context);
+    await mkdir(context.helperDir, { recursive: true });
+    await writeFile(paths.commandsScript, commandsScript(stage.commands, paths), { mode: 0o755 });
+    await writeFile(join(context.helperDir, 'stage.sh'), stageScript(stage, paths), { mode: 0o755 });
+    if (context.workspaceUid !== 0) {
+      await chownTree(context.workspace, context.workspaceUid);
+      await chown(context.logsDir, context.workspaceUid, context.workspaceUid);
+    }
+  } catch (error) {
+    // The build container will not start (it depends on fetch's SUCCESS): record why now.
+    await writeResult(context, deps, {
+      startedAt,
+      outcome: { exitCode: null },
+      failure: { name: (error as Error).name || 'StageError', message: (error as Error).message },
+      artifacts: [],
+    });
+    throw error;
+  }
+}
+
+export async function runPublish(context: HelperContext, deps: HelperDeps): Promise<StageResult> {
+  const stage = await readStage(context, deps.store);
+  const outcome = buildOutcome(await deps.taskMetadata());
+  const startedText = await readFile(startedFile(context), 'utf8').catch(() => undefined);
+  const startedAt = startedText ? Number(startedText) : deps.now();
+
+  let artifacts: ArtifactEntry[] = [];
+  let failure: { name: string; message: string } | undefined;
+  if (outcome.exitCode === 0) {
+    try {
+      const found = await deps.findArtifacts(context.workspace, stage.artifacts);
+      for (const pattern of found.unmatched) deps.log.line(`warning: artifact path "${pattern}" matched no file`);
+      artifacts = await deps.uploadArtifacts(
+        context.workspace,
+        found.files,
+        { buildId: context.buildId, stage: stage.name },
+        deps.store,
+      );
+    } catch (error) {
+      failure = { name: (error as Error).name, message: (error as Error).message };
+    }
+  } else {
+    failure =
+      outcome.exitCode === null
+        ? { name: 'StageError', message: 'the build container did not run to completion' }
+        : { name: 'CommandFailed', message: `a command exited with code ${outcome.exitCode}` };
+  }
+  return writeResult(context, deps, { startedAt, outcome, failure, artifacts });
+}
+
+async function writeResult(
+  context: HelperContext,
+  deps: HelperDeps,
+  facts: {
+    startedAt: number;
+    outcome: BuildOutcome;
+    failure?: { name: string; message: string };
+    artifacts: ArtifactEntry[];
+  },
+): Promise<StageResult> {
+  const { buildId, stageName } = context;
+  const finishedAt = deps.now();
+  const log = await readFile(scriptPaths(context).logFile).catch(() => Buffer.from(facts.failure ? `${facts.failure.message}\n` : ''));
+  await deps.store.put(deps.keys.stageLogKey(buildId, stageName), log, 'text/plain; charset=utf-8');
+  await deps.store.put(deps.keys.manifestKey(buildId, stageName), JSON.stringify(facts.artifacts), 'application/json');
+  const result: StageResult = {
+    buildId,
+    stage: stageName,
+    status: facts.failure ? 'failed' : 'succeeded',
+    runner: 'fargate',
+    exitCode: facts.outcome.exitCode,
+    ...(facts.failure ? { errorName: facts.failure.name } : {}),
+    reason: facts.failure ? facts.failure.message : 'all commands succeeded',
+    startedAt: new Date(facts.startedAt).toISOString(),
+    finishedAt: new Date(finishedAt).toISOString(),
+    durationMs: Math.max(0, finishedAt - facts.startedAt),
+    // Fargate bills the task size; the report takes usage from the task, not from here.
+    peakMemoryMiB: 0,
+    peakDiskMiB: 0,
+    logKey: deps.keys.stageLogKey(buildId, stageName),
+    manifestKey: deps.keys.manifestKey(buildId, stageName),
+    artifactCount: facts.artifacts.length,
+    artifactBytes: facts.artifacts.reduce((sum, entry) => sum + entry.size, 0),
+  };
+  await deps.store.put(deps.keys.stageResultKey(buildId, stageName), JSON.stringify(result), 'application/json');
+  return result;
+}
+
+/** Runs the mode named in the environment; exit code 0 means the result record is written. */
+export async function runHelper(env: NodeJS.ProcessEnv, deps: HelperDeps): Promise<number> {
+  const context = contextFromEnv(env);
+  const mode = env[ENV.mode];
+  if (mode === 'fetch') {
+    await runFetch(context, deps);
+    return 0;
+  }
+  if (mode === 'publish') {
+    const result = await runPublish(context, deps);
+    deps.log.line(`== ${result.stage}: ${result.status}${result.exitCode !== null ? ` (exit ${result.exitCode})` : ''}`);
+    return 0;
+  }
+  throw new HelperMisconfigured(`${ENV.mode} must be fetch or publish, not "${mode ?? ''}"`);
+}
+
+/** GET the task metadata endpoint v4 (set by the ECS agent in every container). */
+export async function fetchTaskMetadata(env: NodeJS.ProcessEnv = process.env): Promise<unknown> {
+  const base = env.ECS_CONTAINER_METADATA_URI_V4;
+  if (!base) throw new HelperMisconfigured('ECS_CONTAINER_METADATA_URI_V4 is not set (not running on ECS?)');
+  const response = await fetch(`${base}/task`);
+  if (!response.ok) throw new HelperMisconfigured(`task metadata: HTTP ${response.status}`);
+  return response.json();
+}
