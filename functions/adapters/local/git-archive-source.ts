@@ -11,17 +11,23 @@ import type { SourceProvider, SourceRequest } from '../../ports/source-provider.
 import { SourceUnavailable } from '../source-errors.js';
 
 export class GitArchiveSource implements SourceProvider {
-  /** `repositoryPath`: a working tree or bare repository holding the commits to build. */
+  /**
+   * `repositoryPath`: a working tree or bare repository holding the commits to build.
+   * `subdirectory`: build only this folder of the repository (a project inside a monorepo,
+   * like examples/hello-farm in this one), as if it were the repository's root.
+   */
   constructor(
     private readonly repositoryPath: string,
     private readonly gitBinary = 'git',
+    private readonly subdirectory = '',
   ) {}
 
   async snapshot(request: SourceRequest): Promise<Readable> {
     // Resolve first, so an unknown commit is a clear error rather than a stream that dies later.
     const commit = (await this.git(['rev-parse', '--verify', '--quiet', `${request.sha}^{commit}`], request)).trim();
     const name = request.repository.split('/').at(-1) ?? 'source';
-    const child = spawn(this.gitBinary, ['archive', '--format=tar.gz', `--prefix=${name}-${commit}/`, commit], {
+    const treeish = this.subdirectory ? `${commit}:${this.subdirectory.replace(/^\/+|\/+$/g, '')}` : commit;
+    const child = spawn(this.gitBinary, ['archive', '--format=tar.gz', `--prefix=${name}-${commit}/`, treeish], {
       cwd: this.repositoryPath,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

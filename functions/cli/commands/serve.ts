@@ -1,0 +1,164 @@
+/**
+ * `buildfarm serve`: the local farm. Webhooks in, builds through the real
+ * state machine, a dashboard out; `--demo` (what `npm start` passes) builds
+ * the bundled example on first start.
+ */
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { UserError } from '../../domain/errors.js';
+import { DEMO_REPOSITORY, demoPushPayload, prepareDemoRepository, sendSignedDelivery, type DemoRepository } from '../../local/demo.js';
+import { createLocalBuildRunner } from '../../local/local-build-runner.js';
+import { createProgressPrinter } from '../../local/progress-printer.js';
+import { mergeMappings, parseRepositoryFlag, type RepositoryMapping } from '../../local/repositories.js';
+import { startLocalFarm, type RunningLocalFarm } from '../../local/start-farm.js';
+import { resolveWebhookSecret } from '../../local/webhook-secret.js';
+import { DEFAULT_REGION } from '../farm-config.js';
+import { git } from '../git.js';
+import type { CliIo } from '../main.js';
+
+export const DEFAULT_PORT = 8080;
+
+const HELP = `Usage: buildfarm serve [options]
+
+The local farm: accepts signed GitHub webhooks, builds through the real state
+machine on this machine, and serves a dashboard of builds, stages, logs,
+artifacts and costs. Listens on 127.0.0.1 only.
+
+Options:
+  --port N                  port for the dashboard and POST /webhook (default ${DEFAULT_PORT}; 0 picks a free one)
+  --repo OWNER/NAME=PATH    build webhooks for OWNER/NAME from the git repository at PATH (repeatable)
+  --demo                    on first start, build the bundled example (examples/hello-farm)
+  --data-dir DIR            where builds, bus messages and S3 objects are kept (default ./.buildfarm)
+  --region R                price region (default us-east-1, or $AWS_REGION)
+
+Environment:
+  GITHUB_WEBHOOK_SECRET     the webhook secret; without it one is generated once and kept in DIR/webhook-secret`;
+
+export async function serveCommand(args: string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      port: { type: 'string' },
+      repo: { type: 'string', multiple: true },
+      demo: { type: 'boolean' },
+      'data-dir': { type: 'string' },
+      region: { type: 'string' },
+    },
+  });
+  if (values.help) {
+    io.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  const port = parsePort(values.port);
+  const dataDirectory = resolve(io.cwd, values['data-dir'] ?? '.buildfarm');
+  const region = values.region ?? io.env.BUILDFARM_REGION ?? io.env.AWS_REGION ?? DEFAULT_REGION;
+
+  // Every build starts from `git archive`: say so now rather than in the first build's log.
+  await git(io.cwd, ['--version']);
+  const repositories = mergeMappings((values.repo ?? []).map((text) => parseRepositoryFlag(text, io.cwd)));
+  for (const mapping of repositories) await checkRepository(mapping);
+  const demo = values.demo ? await prepareDemoRepository(git, join(dataDirectory, 'demo', 'hello-farm')) : undefined;
+  if (demo !== undefined) repositories.push({ repository: demo.repository, path: demo.path });
+
+  const secret = await resolveWebhookSecret(io.env, dataDirectory);
+  const write = (text: string) => io.stdout.write(text);
+  const color = (io.stdout as NodeJS.WriteStream).isTTY === true;
+  let dashboardUrl: string | undefined;
+  const printer = createProgressPrinter({ write, color, get dashboardUrl() { return dashboardUrl; } });
+
+  const farm = await startLocalFarm({
+    dataDirectory,
+    port,
+    repositories,
+    secret: secret.secret,
+    secretFromEnvironment: secret.source === 'environment',
+    region,
+    createRunner: createLocalBuildRunner,
+    onEvent: printer,
+    onError: (error) => io.stderr.write(`buildfarm serve: ${error instanceof Error ? error.message : String(error)}\n`),
+  });
+  dashboardUrl = farm.url;
+
+  write(banner(farm, secret, dataDirectory, io.cwd, farm.store.interruptedAtOpen.length));
+
+  const stopped = waitForStopSignal(io);
+  if (demo !== undefined) await startDemo(farm, demo, secret.secret, io, write);
+  const signal = await stopped;
+
+  const running = farm.farm.list().filter((build) => build.status === 'running' || build.status === 'queued').length;
+  write(`\n${signal}: stopping${running > 0 ? `, cancelling ${running} build${running === 1 ? '' : 's'}` : ''}…\n`);
+  await farm.close(`stopped by ${signal}`);
+  write('stopped.\n');
+  return 0;
+}
+
+function parsePort(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_PORT;
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UserError(`--port: "${text}" is not a port number (0 to 65535)`);
+  return port;
+}
+
+async function checkRepository(mapping: RepositoryMapping): Promise<void> {
+  try {
+    await git(mapping.path, ['rev-parse', '--git-dir']);
+  } catch (error) {
+    if ((error as Error).name === 'GitMissing') throw error;
+    throw new UserError(`--repo ${mapping.repository}=${mapping.path}: not a git repository`);
+  }
+}
+
+/** Builds the example through the farm's own webhook, unless an earlier start already did. */
+async function startDemo(farm: RunningLocalFarm, demo: DemoRepository, secret: string, io: CliIo, write: (text: string) => void): Promise<void> {
+  // A demo build that ran to its report counts; one cut short (Ctrl-C, a crash) is tried again.
+  const built = farm.farm.list().find((build) => build.repository === DEMO_REPOSITORY && (build.status === 'succeeded' || build.status === 'failed'));
+  if (built !== undefined) {
+    write(`demo: already built on an earlier start (${built.status}): ${farm.url}/#/builds/${encodeURIComponent(built.id)}\n\n`);
+    return;
+  }
+  write(`demo: building ${DEMO_REPOSITORY} (examples/hello-farm) through a signed push to ${farm.webhookUrl}\n`);
+  const delivery = await sendSignedDelivery(farm.webhookUrl, secret, 'push', demoPushPayload(demo, new Date()));
+  if (delivery.status !== 202) io.stderr.write(`demo: the webhook answered ${delivery.status}: ${delivery.body}\n`);
+}
+
+function banner(farm: RunningLocalFarm, secret: Awaited<ReturnType<typeof resolveWebhookSecret>>, dataDirectory: string, cwd: string, interrupted: number): string {
+  const relative = (path: string) => (path.startsWith(`${cwd}/`) ? path.slice(cwd.length + 1) : path);
+  const secretLine =
+    secret.source === 'environment'
+      ? 'from GITHUB_WEBHOOK_SECRET'
+      : `${secret.secret}  (${secret.source === 'generated' ? 'generated, ' : ''}kept in ${relative(secret.file!)}; set GITHUB_WEBHOOK_SECRET to choose one)`;
+  const lines = [
+    '',
+    'buildfarm local farm',
+    `  dashboard  ${farm.url}/`,
+    `  webhook    ${farm.webhookUrl}  (push and pull_request, content type application/json)`,
+    `  secret     ${secretLine}`,
+    `  S3         ${farm.s3.endpoint}  bucket ${farm.s3.bucket}`,
+    `  data       ${relative(dataDirectory)}/`,
+    ...(farm.repositories.length > 0
+      ? farm.repositories.map((r, i) => `  ${i === 0 ? 'repos     ' : '          '} ${r.repository} <- ${relative(r.path)}`)
+      : ['  repos      none mapped: add --repo OWNER/NAME=PATH to build a repository\'s webhooks']),
+    ...(interrupted > 0 ? [`  note       ${interrupted} build${interrupted === 1 ? ' was' : 's were'} cut off when the farm last stopped: marked interrupted`] : []),
+    'Press Ctrl-C to stop.',
+    '',
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+/** Resolves with the signal's name on the first SIGINT or SIGTERM; a second one exits at once. */
+function waitForStopSignal(io: CliIo): Promise<string> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      process.once('SIGINT', () => {
+        io.stderr.write('stopping at once\n');
+        process.exit(130);
+      });
+      resolve(signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}

@@ -1,0 +1,79 @@
+/**
+ * Builds on disk: one JSON file per build under `.buildfarm/builds/`, written
+ * to a temporary file and renamed, so a crash never leaves half a record.
+ * A build found queued or running when the farm starts again was cut off by
+ * the previous run stopping: it is marked `interrupted`.
+ */
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isFinal, type BuildRecord } from './build-record.js';
+
+export class BuildStore {
+  private readonly records = new Map<string, BuildRecord>();
+  /** Builds this open found cut off and marked interrupted. */
+  readonly interruptedAtOpen: string[] = [];
+  /** Saves of one build happen in order; the last one wins on disk as in memory. */
+  private readonly saving = new Map<string, Promise<void>>();
+
+  private constructor(private readonly directory: string | undefined) {}
+
+  /** Loads every build kept in `directory` (none when undefined: memory only). */
+  static async open(directory: string | undefined, now: () => Date = () => new Date()): Promise<BuildStore> {
+    const store = new BuildStore(directory);
+    if (directory === undefined) return store;
+    await mkdir(directory, { recursive: true });
+    for (const name of await readdir(directory)) {
+      if (!name.endsWith('.json')) continue;
+      let record: BuildRecord;
+      try {
+        record = JSON.parse(await readFile(join(directory, name), 'utf8')) as BuildRecord;
+      } catch {
+        continue;
+      }
+      store.records.set(record.id, record);
+      if (!isFinal(record.state)) {
+        record.state = 'interrupted';
+        store.interruptedAtOpen.push(record.id);
+        record.finishedAt ??= now().toISOString();
+        record.error ??= { name: 'Interrupted', message: 'the farm stopped while this build ran' };
+        for (const stage of record.stages) if (stage.status === 'running' || stage.status === 'pending') stage.status = 'cancelled';
+        await store.save(record);
+      }
+    }
+    return store;
+  }
+
+  has(id: string): boolean {
+    return this.records.has(id);
+  }
+
+  get(id: string): BuildRecord | undefined {
+    return this.records.get(id);
+  }
+
+  /** Newest first. */
+  all(): BuildRecord[] {
+    return [...this.records.values()].sort((a, b) => b.queuedAt.localeCompare(a.queuedAt) || b.id.localeCompare(a.id));
+  }
+
+  /** Keeps `record` (in memory at once, on disk in order). */
+  save(record: BuildRecord): Promise<void> {
+    this.records.set(record.id, record);
+    if (this.directory === undefined) return Promise.resolve();
+    const file = join(this.directory, `${record.id}.json`);
+    const text = JSON.stringify(record, null, 2);
+    const previous = this.saving.get(record.id) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(async () => {
+      const temporary = `${file}.${process.pid}.tmp`;
+      await writeFile(temporary, text, 'utf8');
+      await rename(temporary, file);
+    });
+    this.saving.set(record.id, next);
+    return next;
+  }
+
+  /** Waits for every pending save. */
+  async flush(): Promise<void> {
+    await Promise.allSettled([...this.saving.values()]);
+  }
+}

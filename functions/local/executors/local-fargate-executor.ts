@@ -1,0 +1,157 @@
+/**
+ * The local Fargate executor. `prepare` runs the real fargate-prepare code against a
+ * local task definition registry and the embedded S3; `runTask` answers what
+ * `ecs:runTask.sync` answers: the stopped task, with container exit codes and the
+ * PullStartedAt/StoppedAt timestamps the report bills from.
+ *
+ * No container engine is reachable on a machine without a Docker daemon, so the three
+ * phases (fetch the workspace, run the commands, publish artifacts and the result) run
+ * through the stage agent on the host shell, with the task's memory and ephemeral
+ * storage as limits; the farm says so in its output. On AWS the same phases run in the
+ * fetch, build and publish containers of the task.
+ */
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { HelperBundleStore } from '../../adapters/aws/helper-bundle-store.js';
+import { BUILD_CONTAINER, ENV, FETCH_CONTAINER, PUBLISH_CONTAINER } from '../../domain/fargate/layout.js';
+import type { TaskSettings } from '../../domain/fargate/task-definition.js';
+import type { Plan } from '../../domain/plan/types.js';
+import type { StageResult } from '../../domain/report/types.js';
+import { prepareFargateTask, type FargatePrepareInput, type FargatePrepareOutput } from '../../handlers/fargate-prepare.js';
+import type { EcsTask } from '../../handlers/build-state-machine.js';
+import type { ArtifactStore } from '../../ports/artifact-store.js';
+import type { SecretsProvider } from '../../ports/secrets.js';
+import { runStage } from '../../runner/agent.js';
+import type { RunTaskParameters } from '../state-machine-runner.js';
+import { LocalTaskDefinitions } from './local-task-definitions.js';
+
+export interface LocalFargateExecutorOptions {
+  store: ArtifactStore;
+  s3: S3Client;
+  bucket: string;
+  secrets: SecretsProvider;
+  region: string;
+  /** Where task workspaces are made (under .buildfarm/). */
+  workRoot: string;
+  /** The helper code fargate-prepare hashes and stores (on AWS: the bundled helper). */
+  helperCode: () => Promise<Buffer>;
+  now?: () => number;
+}
+
+/** An exit code for a build container the agent stopped (SIGKILL), as Docker reports it. */
+const KILLED_EXIT_CODE = 137;
+
+/** `ecs:runTask.sync` fails the state with this name when an essential container exits non-zero. */
+export class TaskFailed extends Error {
+  override readonly name = 'States.TaskFailed';
+}
+
+export class LocalFargateExecutor {
+  private readonly taskDefinitions: LocalTaskDefinitions;
+  private readonly settings: TaskSettings;
+  private next = 0;
+
+  constructor(private readonly options: LocalFargateExecutorOptions) {
+    this.taskDefinitions = new LocalTaskDefinitions(options.region);
+    this.settings = {
+      region: options.region,
+      bucket: options.bucket,
+      executionRoleArn: 'arn:aws:iam::000000000000:role/buildfarm-local-task-execution',
+      taskRoleArn: 'arn:aws:iam::000000000000:role/buildfarm-local-task',
+      logGroup: '/buildfarm/local/tasks',
+      helperImage: 'public.ecr.aws/docker/library/node:22-slim',
+    };
+  }
+
+  prepare(input: FargatePrepareInput): Promise<FargatePrepareOutput> {
+    return prepareFargateTask(input, {
+      taskDefinitions: this.taskDefinitions,
+      helperBundles: new HelperBundleStore(this.options.s3, this.options.bucket),
+      store: this.options.store,
+      settings: this.settings,
+      helperCode: this.options.helperCode,
+    });
+  }
+
+  /** Runs the task to its stop and returns it; throws TaskFailed when the publish container fails. */
+  async runTask(parameters: RunTaskParameters, output: NodeJS.WritableStream, fromFork = false): Promise<EcsTask> {
+    const now = this.options.now ?? Date.now;
+    const definition = this.taskDefinitions.describe(parameters.TaskDefinition);
+    if (!definition) throw new TaskFailed(JSON.stringify({ StoppedReason: `unknown task definition ${parameters.TaskDefinition}` }));
+    const env = new Map<string, string>();
+    for (const container of parameters.Overrides.ContainerOverrides) {
+      for (const variable of container.Environment ?? []) env.set(variable.Name, variable.Value);
+    }
+    const buildId = env.get(ENV.buildId);
+    const stageName = env.get(ENV.stage);
+    const planKey = env.get(ENV.planKey);
+    const taskArn = `arn:aws:ecs:${this.options.region}:000000000000:task/buildfarm-local/${process.pid}-${this.next++}`;
+    const pullStartedAt = now();
+    const base: EcsTask = { TaskArn: taskArn, CapacityProviderName: parameters.CapacityProviderStrategy[0]?.CapacityProvider, PullStartedAt: pullStartedAt };
+    if (!buildId || !stageName || !planKey) {
+      throw new TaskFailed(JSON.stringify({ ...base, LastStatus: 'STOPPED', StopCode: 'TaskFailedToStart', StoppedReason: 'the overrides name no build, stage or plan', StoppedAt: now() }));
+    }
+    const plan = JSON.parse((await this.options.store.getText(planKey)) ?? 'null') as Plan | null;
+    const stage = plan?.stages.find((s) => s.name === stageName);
+    if (!stage) {
+      throw new TaskFailed(JSON.stringify({ ...base, LastStatus: 'STOPPED', StopCode: 'TaskFailedToStart', StoppedReason: `stage ${stageName} is not in ${planKey}`, StoppedAt: now() }));
+    }
+
+    const workRoot = join(this.options.workRoot, `task-${process.pid}-${this.next++}`);
+    await mkdir(workRoot, { recursive: true });
+    const memory = Number(parameters.Overrides.Memory);
+    const storageGiB = parameters.Overrides.EphemeralStorage?.SizeInGiB ?? 20;
+    output.write(`[fargate] ${definition.family}: ${Number(parameters.Overrides.Cpu) / 1024} vCPU, ${memory} MiB, ${storageGiB} GiB; no container engine here, so the phases run on the host shell\n`);
+    let result: StageResult;
+    try {
+      result = await runStage(
+        {
+          buildId,
+          stage: { ...stage, runner: 'fargate' },
+          runner: 'fargate',
+          workRoot,
+          deadline: now() + stage.timeoutSeconds * 1000,
+          diskLimitMiB: storageGiB * 1024,
+          memoryLimitMiB: memory,
+          fromFork,
+        },
+        { store: this.options.store, secrets: this.options.secrets, now, output },
+      );
+    } catch (error) {
+      // The publish container could not record a result: the task fails as on AWS.
+      const stoppedAt = now();
+      throw new TaskFailed(
+        JSON.stringify({
+          ...base,
+          LastStatus: 'STOPPED',
+          StopCode: 'EssentialContainerExited',
+          StoppedReason: `Essential container in task exited: ${(error as Error).name}: ${(error as Error).message}`,
+          StartedAt: pullStartedAt,
+          StoppedAt: stoppedAt,
+          Containers: [
+            { Name: FETCH_CONTAINER, ExitCode: 0, LastStatus: 'STOPPED' },
+            { Name: BUILD_CONTAINER, LastStatus: 'STOPPED' },
+            { Name: PUBLISH_CONTAINER, ExitCode: 1, LastStatus: 'STOPPED', Reason: (error as Error).message },
+          ],
+        } satisfies EcsTask),
+      );
+    } finally {
+      await rm(workRoot, { recursive: true, force: true });
+    }
+    const buildExit = result.exitCode ?? (result.status === 'succeeded' ? 0 : KILLED_EXIT_CODE);
+    return {
+      ...base,
+      LastStatus: 'STOPPED',
+      StopCode: 'EssentialContainerExited',
+      StoppedReason: 'Essential container in task exited',
+      StartedAt: pullStartedAt,
+      StoppedAt: now(),
+      Containers: [
+        { Name: FETCH_CONTAINER, ExitCode: 0, LastStatus: 'STOPPED' },
+        { Name: BUILD_CONTAINER, ExitCode: buildExit, LastStatus: 'STOPPED' },
+        { Name: PUBLISH_CONTAINER, ExitCode: 0, LastStatus: 'STOPPED' },
+      ],
+    };
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * The local Lambda executor: runs the Lambda runner's own code (runLambdaStage) the way
+ * Lambda would, with the function's 15-minute limit counting down from the invocation,
+ * the function's memory tier, and its /tmp quota enforced on a sandbox directory of
+ * its own (so concurrent invocations never share a /tmp, as on AWS).
+ */
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Plan } from '../../domain/plan/types.js';
+import type { StageResult } from '../../domain/report/types.js';
+import { LAMBDA_MAX_TIMEOUT_SECONDS } from '../../domain/sizing/lambda-sizes.js';
+import type { ArtifactStore } from '../../ports/artifact-store.js';
+import type { SecretsProvider } from '../../ports/secrets.js';
+import { runLambdaStage, type LambdaRunnerEvent } from '../../runner/lambda-run.js';
+
+export interface LocalLambdaExecutorOptions {
+  store: ArtifactStore;
+  secrets: SecretsProvider;
+  /** Where sandboxes are made (under .buildfarm/). */
+  sandboxRoot: string;
+  /** The runner functions' /tmp, MB (the template's LambdaEphemeralStorage). */
+  ephemeralStorageMB: number;
+  /** The runner functions' timeout, s (the template sets 900, Lambda's maximum). */
+  functionTimeoutSeconds?: number;
+  now?: () => number;
+}
+
+export class LocalLambdaExecutor {
+  private next = 0;
+
+  constructor(private readonly options: LocalLambdaExecutorOptions) {}
+
+  /** Invokes the runner for one stage; throws StageTimeout/OutOfDisk as the function does. */
+  async invoke(event: LambdaRunnerEvent, output: NodeJS.WritableStream): Promise<StageResult> {
+    const now = this.options.now ?? Date.now;
+    const invokedAt = now();
+    const timeoutMs = (this.options.functionTimeoutSeconds ?? LAMBDA_MAX_TIMEOUT_SECONDS) * 1000;
+    const sandbox = join(this.options.sandboxRoot, `sandbox-${process.pid}-${this.next++}`);
+    await mkdir(sandbox, { recursive: true });
+    try {
+      return await runLambdaStage(
+        event,
+        {
+          getRemainingTimeInMillis: () => invokedAt + timeoutMs - now(),
+          memoryLimitInMB: await this.memoryOf(event),
+        },
+        { store: this.options.store, secrets: this.options.secrets, now, tmpRoot: sandbox, ephemeralStorageMB: this.options.ephemeralStorageMB, output },
+      );
+    } finally {
+      await rm(sandbox, { recursive: true, force: true });
+    }
+  }
+
+  /** The memory tier the plan chose: on AWS it is the invoked function's configured memory. */
+  private async memoryOf(event: LambdaRunnerEvent): Promise<number | undefined> {
+    const text = await this.options.store.getText(event.planKey);
+    const plan = text === undefined ? undefined : (JSON.parse(text) as Plan);
+    return plan?.stages.find((s) => s.name === event.stageName)?.lambda?.memoryMB;
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * One build on this machine: the real statemachines/build.asl.json through the local ASL
+ * interpreter, its Task states bound to the real plan, schedule, report and
+ * fargate-prepare code and to the local Lambda and Fargate executors. `buildfarm run`
+ * and `buildfarm serve` both build through here.
+ */
+import { Writable } from 'node:stream';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { BuildRequest } from '../domain/build-request.js';
+import type { Plan } from '../domain/plan/types.js';
+import { regionPrices, type PriceBook } from '../domain/pricing/price-book.js';
+import { pricedCostModel } from '../domain/report/cost-model.js';
+import type { BuildReport, StageResult } from '../domain/report/types.js';
+import { stageResultKey } from '../domain/storage-keys.js';
+import type { FargatePrepareOutput as StateMachinePrepareOutput, PlanTaskOutput } from '../handlers/build-state-machine.js';
+import { planTask } from '../handlers/plan.js';
+import { reportTask } from '../handlers/report.js';
+import { scheduleTask } from '../handlers/schedule.js';
+import type { ArtifactStore } from '../ports/artifact-store.js';
+import type { Notifier } from '../ports/notifier.js';
+import type { SecretsProvider } from '../ports/secrets.js';
+import type { SourceProvider } from '../ports/source-provider.js';
+import { LocalFargateExecutor } from './executors/local-fargate-executor.js';
+import { LocalLambdaExecutor } from './executors/local-lambda-executor.js';
+import { runBuildLocally, type LocalTaskBindings } from './state-machine-runner.js';
+
+/** The pieces of the local farm a build needs. */
+export interface LocalFarmContext {
+  store: ArtifactStore;
+  s3: S3Client;
+  bucket: string;
+  /** The BuildReports topic (the local bus). */
+  reports: Notifier;
+  /** The source of a repository's snapshots (git archive of its local path). */
+  sourceFor(repository: string): SourceProvider;
+  secrets: SecretsProvider;
+  region: string;
+  prices: PriceBook;
+  lambdaEphemeralStorageMB: number;
+  /** Scratch space for Lambda sandboxes and task workspaces (under .buildfarm/). */
+  workRoot: string;
+  maxStageConcurrency?: number;
+  /** The Fargate helper's code, hashed into its S3 key by fargate-prepare. */
+  helperCode(): Promise<Buffer>;
+}
+
+/** How a build is going, as it goes; every call is a notification only. */
+export interface LocalBuildProgress {
+  planned(plan: Plan): void;
+  stageStarted(stage: string, at: Date): void;
+  /** A piece of a running stage's log (secrets already masked by the agent). */
+  stageLog(stage: string, chunk: string): void;
+  stageFinished(result: StageResult): void;
+}
+
+export interface LocalBuildOptions {
+  signal?: AbortSignal;
+  progress?: Partial<LocalBuildProgress>;
+}
+
+export interface LocalBuildOutcome {
+  report: BuildReport;
+  /** Counted from the interpreter's events: what Step Functions would bill. */
+  stateTransitions: number;
+}
+
+export class ReportMissing extends Error {
+  override readonly name = 'ReportMissing';
+}
+
+/** A stage's live log, forwarded to the progress callback. */
+function logStream(stage: string, progress: Partial<LocalBuildProgress>): Writable {
+  return new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      progress.stageLog?.(stage, chunk.toString('utf8'));
+      done();
+    },
+  });
+}
+
+export async function runLocalBuild(
+  input: { buildId: string; request: BuildRequest },
+  farm: LocalFarmContext,
+  options: LocalBuildOptions = {},
+): Promise<LocalBuildOutcome> {
+  const progress = options.progress ?? {};
+  const lambda = new LocalLambdaExecutor({
+    store: farm.store,
+    secrets: farm.secrets,
+    sandboxRoot: `${farm.workRoot}/lambda`,
+    ephemeralStorageMB: farm.lambdaEphemeralStorageMB,
+  });
+  const fargate = new LocalFargateExecutor({
+    store: farm.store,
+    s3: farm.s3,
+    bucket: farm.bucket,
+    secrets: farm.secrets,
+    region: farm.region,
+    workRoot: `${farm.workRoot}/fargate`,
+    helperCode: farm.helperCode,
+  });
+  const costs = pricedCostModel(regionPrices(farm.prices, farm.region));
+  let transitions = 0;
+
+  const finished = async (stage: string): Promise<void> => {
+    const text = await farm.store.getText(stageResultKey(input.buildId, stage));
+    if (text) progress.stageFinished?.(JSON.parse(text) as StageResult);
+  };
+
+  const bindings: LocalTaskBindings = {
+    async plan(planInput) {
+      const output: PlanTaskOutput = await planTask(planInput, {
+        store: farm.store,
+        source: farm.sourceFor(planInput.request.repository),
+        config: { region: farm.region, lambdaEphemeralStorageMB: farm.lambdaEphemeralStorageMB },
+        prices: farm.prices,
+      });
+      if (output.build) {
+        const text = await farm.store.getText(output.planKey);
+        if (text) progress.planned?.(JSON.parse(text) as Plan);
+      }
+      return output;
+    },
+    schedule: (scheduleInput) => scheduleTask(scheduleInput, { store: farm.store, now: () => new Date() }),
+    report: (reportInput) =>
+      reportTask(reportInput, { store: farm.store, notifier: farm.reports, costs, now: () => new Date(), stateTransitions: () => transitions }),
+    async runLambdaStage(event) {
+      progress.stageStarted?.(event.stageName, new Date());
+      try {
+        return await lambda.invoke({ ...event, fromFork: input.request.fromFork }, logStream(event.stageName, progress));
+      } finally {
+        await finished(event.stageName);
+      }
+    },
+    async prepareFargate(event): Promise<StateMachinePrepareOutput> {
+      return toStateMachineShape(await fargate.prepare({ buildId: event.buildId, stageName: event.stageName, planKey: event.planKey }));
+    },
+    async runFargateTask(parameters) {
+      const stage = parameters.Overrides.ContainerOverrides.flatMap((c) => c.Environment ?? []).find((e) => e.Name === 'BUILDFARM_STAGE')?.Value ?? '';
+      progress.stageStarted?.(stage, new Date());
+      try {
+        return await fargate.runTask(parameters, logStream(stage, progress), input.request.fromFork);
+      } finally {
+        await finished(stage);
+      }
+    },
+  };
+
+  const run = await runBuildLocally(input, bindings, {
+    signal: options.signal,
+    substitutions: farm.maxStageConcurrency ? { MaxStageConcurrency: String(farm.maxStageConcurrency) } : undefined,
+    onEvent: (event) => {
+      if (event.type === 'StateEntered' || event.type === 'StateRetried') transitions += 1;
+    },
+  });
+  const text = await farm.store.getText(run.output.reportKey);
+  if (!text) throw new ReportMissing(`the build ended without a report at ${run.output.reportKey}`);
+  return { report: JSON.parse(text) as BuildReport, stateTransitions: run.stateTransitions };
+}
+
+/** fargate-prepare's output in the fields the state machine reads. */
+function toStateMachineShape(prepared: Awaited<ReturnType<LocalFargateExecutor['prepare']>>): StateMachinePrepareOutput {
+  const strategy = (provider: 'FARGATE' | 'FARGATE_SPOT') => [{ CapacityProvider: provider, Weight: 1 }];
+  return {
+    TaskDefinition: prepared.taskDefinitionArn,
+    Overrides: prepared.overrides as StateMachinePrepareOutput['Overrides'],
+    CapacityProviderStrategy: strategy(prepared.capacityProvider),
+    FallbackCapacityProviderStrategy: strategy('FARGATE'),
+    Family: prepared.family,
+    Image: prepared.image,
+  };
+}

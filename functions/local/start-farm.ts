@@ -1,0 +1,124 @@
+/**
+ * Puts the local farm together: the bus and the build records under the
+ * data directory, the embedded S3, the farm (the local Step Functions
+ * stand-in), the BuildRequests subscription that runs start-build, and the
+ * HTTP server with the webhook and the dashboard. `buildfarm serve` and the
+ * end-to-end tests both start it through here.
+ */
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import { startEmbeddedS3, type EmbeddedS3 } from '../adapters/local/embedded-s3.js';
+import { LocalBus } from '../adapters/local/local-bus.js';
+import { UserError } from '../domain/errors.js';
+import type { Notifier } from '../ports/notifier.js';
+import type { ArtifactStore } from '../ports/artifact-store.js';
+import type { BuildRunner } from './build-runner.js';
+import { BuildStore } from './build-store.js';
+import { LocalFarm, type FarmEvent } from './farm.js';
+import type { RepositoryMapping } from './repositories.js';
+import { createFarmServer, listen } from './server.js';
+import { startBuildsFromBus } from './start-builds-from-bus.js';
+import { createWebhookEndpoint } from './webhook-endpoint.js';
+
+export class PortUnavailable extends UserError {
+  override name = 'PortUnavailable';
+}
+
+/** What a build runner is made from. */
+export interface RunnerContext {
+  artifacts: ArtifactStore;
+  /** The BuildReports topic: the report step publishes here. */
+  reports: Notifier;
+  repositories: RepositoryMapping[];
+  region: string;
+  s3: EmbeddedS3;
+}
+
+export interface StartLocalFarmOptions {
+  /** `.buildfarm/`: builds, bus messages, S3 objects, the generated secret. */
+  dataDirectory: string;
+  /** 0 picks a free port. */
+  port: number;
+  repositories: RepositoryMapping[];
+  secret: string;
+  secretFromEnvironment: boolean;
+  region: string;
+  createRunner: (context: RunnerContext) => BuildRunner;
+  onEvent?: (event: FarmEvent) => void;
+  onError?: (error: unknown) => void;
+  maxConcurrentBuilds?: number;
+  now?: () => Date;
+}
+
+export interface RunningLocalFarm {
+  url: string;
+  webhookUrl: string;
+  port: number;
+  farm: LocalFarm;
+  bus: LocalBus;
+  s3: EmbeddedS3;
+  store: BuildStore;
+  repositories: RepositoryMapping[];
+  /** Cancels running builds (their processes end), then stops the server, the bus and S3. */
+  close(reason?: string): Promise<void>;
+}
+
+export async function startLocalFarm(options: StartLocalFarmOptions): Promise<RunningLocalFarm> {
+  const now = options.now ?? (() => new Date());
+  const repositories = options.repositories.map((mapping) => ({ ...mapping }));
+  const bus = await LocalBus.open({ file: join(options.dataDirectory, 'bus', 'messages.jsonl'), now, onDeliveryError: options.onError });
+  const store = await BuildStore.open(join(options.dataDirectory, 'builds'), now);
+  const s3 = await startEmbeddedS3(join(options.dataDirectory, 's3'));
+  const runner = options.createRunner({ artifacts: s3.store, reports: bus.notifier('BuildReports'), repositories, region: options.region, s3 });
+  const farm = new LocalFarm({ store, runner, artifacts: s3.store, bus, now, onEvent: options.onEvent, onError: options.onError, maxConcurrentBuilds: options.maxConcurrentBuilds });
+  const unsubscribe = startBuildsFromBus(bus, farm);
+
+  // Only mapped repositories build: anything else is answered "skipped" by the webhook.
+  const allowlist = repositories.map((mapping) => mapping.repository);
+  const server: Server = createFarmServer({
+    builds: farm,
+    webhook: createWebhookEndpoint({ secret: options.secret, notifier: bus.notifier('BuildRequests'), allowlist, now }),
+    messages: (topic) => bus.messages(topic),
+    info: () => ({ webhookPath: '/webhook', repositories: repositories.map((r) => ({ ...r })), secretFromEnvironment: options.secretFromEnvironment, region: options.region }),
+    onError: options.onError,
+  });
+
+  let port: number;
+  try {
+    port = await listen(server, options.port);
+  } catch (error) {
+    unsubscribe();
+    await s3.close();
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new PortUnavailable(`port ${options.port} on 127.0.0.1 is already in use (another buildfarm serve?); choose another with --port N`);
+    }
+    if ((error as NodeJS.ErrnoException).code === 'EACCES') {
+      throw new PortUnavailable(`port ${options.port} needs privileges this user does not have; choose one above 1023 with --port N`);
+    }
+    throw error;
+  }
+  const url = `http://127.0.0.1:${port}`;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    webhookUrl: `${url}/webhook`,
+    port,
+    farm,
+    bus,
+    s3,
+    store,
+    repositories,
+    close(reason = 'the local farm was stopped') {
+      closing ??= (async () => {
+        unsubscribe();
+        await farm.shutdown(reason);
+        await bus.idle();
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await s3.close();
+      })();
+      return closing;
+    },
+  };
+}
