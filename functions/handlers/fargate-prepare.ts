@@ -4,10 +4,10 @@
  * It makes sure the stage's task definition exists (one per image, architecture
  * and root choice, reused across builds) and the helper bundle is in the bucket,
  * then returns exactly what the RunTask state passes on: the task definition ARN,
- * the overrides (size from the plan, identity of the run) and the capacity provider
- * strategies (Spot when the stage opted in, and the on-demand fallback). Everything
- * big stays in S3; the overrides are checked against RunTask's 8,192-character limit
- * before they leave.
+ * the overrides (size from the plan, identity of the run) and the capacity
+ * provider. It reads the stage from the plan in S3 by key. Everything big stays in
+ * S3; the overrides are checked against RunTask's 8,192-character limit before they
+ * leave.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,26 +15,54 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { S3Client } from '@aws-sdk/client-s3';
 import { EcsTaskDefinitions } from '../adapters/aws/ecs-task-definitions.js';
 import { HelperBundleStore } from '../adapters/aws/helper-bundle-store.js';
+import { S3ArtifactStore } from '../adapters/aws/s3-artifact-store.js';
 import { helperBundleKey } from '../domain/fargate/helper-key.js';
 import { DEFAULT_HELPER_IMAGE, DEFAULT_STAGE_IMAGE } from '../domain/fargate/layout.js';
-import { capacityProviderStrategy, taskOverrides } from '../domain/fargate/overrides.js';
+import { capacityProvider, taskOverrides, type CapacityProvider, type TaskOverrides } from '../domain/fargate/overrides.js';
 import { buildTaskDefinition, type TaskSettings } from '../domain/fargate/task-definition.js';
-import type { FargatePrepareEvent, FargatePrepareOutput } from './build-state-machine.js';
+import type { Plan, PlannedStage } from '../domain/plan/types.js';
+import type { ArtifactStore } from '../ports/artifact-store.js';
+
+/** A Step Functions error as a Catch puts it in the state. */
+export interface CaughtError {
+  Error: string;
+  Cause?: string;
+}
 
 /**
- * The state's input: `Prepare Fargate task` in statemachines/build.asl.json sends the stage's
- * identity and the plan fields that shape its task (size, image, root choice); commands and
- * environment stay in the plan in S3, where the helpers read them by `planKey`.
+ * The state's input (statemachines/build.asl.json, `Prepare Fargate task`): keys only.
+ * The stage's size, image and root choice come from the plan in S3, so nothing large
+ * or user-controlled travels through the execution.
  */
-export type FargatePrepareInput = FargatePrepareEvent;
+export interface FargatePrepareInput {
+  buildId: string;
+  stageName: string;
+  /** `builds/{buildId}/plan.json`. */
+  planKey: string;
+  /** Set when a Lambda stage is escalated to Fargate (it then runs at the plan's escalation size). */
+  escalation?: CaughtError | null;
+  /** A pull request from a fork: the helpers give its stage no secrets. */
+  fromFork?: boolean;
+}
 
 /**
- * The state's output (the lambda:invoke `Payload`), named as the `ecs:runTask.sync` parameters
- * it feeds; the state keeps TaskDefinition, Overrides and both capacity provider strategies.
+ * The state's output (the lambda:invoke `Payload`), matching `FargatePrepared` in
+ * handlers/build-state-machine.ts: `Run Fargate task` passes `taskDefinitionArn`,
+ * `capacityProvider` and `overrides` to `ecs:runTask.sync`.
  */
-export type { FargatePrepareOutput };
+export interface FargatePrepareOutput {
+  taskDefinitionArn: string;
+  /** `FARGATE_SPOT` when the stage opted in, else `FARGATE`; the state machine falls back to `FARGATE`. */
+  capacityProvider: CapacityProvider;
+  /** RunTask overrides, PascalCase, at most 8,192 characters. */
+  overrides: TaskOverrides;
+  /** The hashed family, for logs. */
+  family: string;
+  /** The image the build container runs. */
+  image: string;
+}
 
-/** The input lacks what the task needs: a wiring error, not a stage failure. */
+/** The input or the plan lacks what the task needs: a wiring error, not a stage failure. */
 export class InvalidPrepareInput extends Error {
   override readonly name = 'InvalidPrepareInput';
 }
@@ -42,6 +70,7 @@ export class InvalidPrepareInput extends Error {
 export interface FargatePrepareDeps {
   taskDefinitions: Pick<EcsTaskDefinitions, 'ensure'>;
   helperBundles: Pick<HelperBundleStore, 'ensure'>;
+  store: Pick<ArtifactStore, 'getText'>;
   settings: TaskSettings;
   /** The bundled helper's code (read once per container). */
   helperCode: () => Promise<Buffer>;
@@ -52,10 +81,19 @@ function validate(input: FargatePrepareInput): void {
     (field) => typeof input?.[field] !== 'string' || input[field] === '',
   );
   if (missing.length > 0) throw new InvalidPrepareInput(`missing ${missing.join(', ')}`);
-  const size = input.fargate;
-  if (!size || !Number.isInteger(size.cpu) || !Number.isInteger(size.memory) || !Number.isInteger(size.ephemeralStorageGiB)) {
-    throw new InvalidPrepareInput(`stage "${input.stageName}" has no Fargate size (cpu, memory, ephemeralStorageGiB)`);
+}
+
+async function plannedStage(input: FargatePrepareInput, store: FargatePrepareDeps['store']): Promise<PlannedStage> {
+  const text = await store.getText(input.planKey);
+  if (text === undefined) throw new InvalidPrepareInput(`no plan at ${input.planKey}`);
+  const plan = JSON.parse(text) as Plan;
+  const stage = plan.stages?.find((s) => s.name === input.stageName);
+  if (!stage) throw new InvalidPrepareInput(`stage "${input.stageName}" is not in ${input.planKey}`);
+  const size = stage.fargate;
+  if (!size || !Number.isInteger(size.cpu) || !Number.isInteger(size.memory)) {
+    throw new InvalidPrepareInput(`stage "${input.stageName}" has no Fargate size in ${input.planKey}`);
   }
+  return stage;
 }
 
 export async function prepareFargateTask(
@@ -63,17 +101,17 @@ export async function prepareFargateTask(
   deps: FargatePrepareDeps,
 ): Promise<FargatePrepareOutput> {
   validate(input);
-  // A stage without an image is a Lambda stage escalated to Fargate.
-  const image = input.image || DEFAULT_STAGE_IMAGE;
+  const stage = await plannedStage(input, deps.store);
+  const image = stage.image ?? DEFAULT_STAGE_IMAGE;
   const code = await deps.helperCode();
   const helperKey = helperBundleKey(code);
   const request = buildTaskDefinition(deps.settings, {
     image,
-    architecture: input.fargate.architecture ?? 'x86_64',
-    runAsRoot: input.runAsRoot === true,
+    architecture: stage.fargate.architecture ?? 'x86_64',
+    runAsRoot: stage.runAsRoot === true,
   });
   // Built first: an oversized override fails before anything is registered or uploaded.
-  const overrides = taskOverrides(input.fargate, {
+  const overrides = taskOverrides(stage.fargate, {
     buildId: input.buildId,
     stageName: input.stageName,
     planKey: input.planKey,
@@ -85,12 +123,11 @@ export async function prepareFargateTask(
     deps.helperBundles.ensure(helperKey, code),
   ]);
   return {
-    TaskDefinition: ensured.taskDefinitionArn,
-    Overrides: overrides,
-    CapacityProviderStrategy: capacityProviderStrategy(input.fargate.spot === true),
-    FallbackCapacityProviderStrategy: capacityProviderStrategy(false),
-    Family: ensured.family,
-    Image: image,
+    taskDefinitionArn: ensured.taskDefinitionArn,
+    capacityProvider: capacityProvider(stage.fargate.spot === true),
+    overrides,
+    family: ensured.family,
+    image,
   };
 }
 
@@ -112,6 +149,7 @@ export function depsFromEnvironment(): FargatePrepareDeps {
   return {
     taskDefinitions: new EcsTaskDefinitions(new ECSClient({ region })),
     helperBundles: new HelperBundleStore(s3, bucket),
+    store: new S3ArtifactStore(s3, bucket),
     settings: {
       region,
       bucket,

@@ -12,7 +12,8 @@ import { regionPrices, type PriceBook } from '../domain/pricing/price-book.js';
 import { pricedCostModel } from '../domain/report/cost-model.js';
 import type { BuildReport, StageResult } from '../domain/report/types.js';
 import { stageResultKey } from '../domain/storage-keys.js';
-import type { FargatePrepareOutput as StateMachinePrepareOutput, PlanTaskOutput } from '../handlers/build-state-machine.js';
+import type { PlanTaskOutput } from '../handlers/build-state-machine.js';
+import type { FargatePrepareOutput } from '../handlers/fargate-prepare.js';
 import { planTask } from '../handlers/plan.js';
 import { reportTask } from '../handlers/report.js';
 import { scheduleTask } from '../handlers/schedule.js';
@@ -132,8 +133,9 @@ export async function runLocalBuild(
         await finished(event.stageName);
       }
     },
-    // fargate-prepare takes the state's event and returns the state machine's shape as it is.
-    prepareFargate: (event): Promise<StateMachinePrepareOutput> => fargate.prepare(event),
+    async prepareFargate(event): Promise<FargatePrepareOutput> {
+      return fargate.prepare({ buildId: event.buildId, stageName: event.stageName, planKey: event.planKey });
+    },
     async runFargateTask(parameters) {
       const stage = parameters.Overrides.ContainerOverrides.flatMap((c) => c.Environment ?? []).find((e) => e.Name === 'BUILDFARM_STAGE')?.Value ?? '';
       progress.stageStarted?.(stage, new Date());

@@ -256,7 +256,9 @@ describe('template.yaml', () => {
         'ecs:DescribeTaskDefinition',
         'ecs:ListTaskDefinitions',
         'ecs:RegisterTaskDefinition',
+        's3:AbortMultipartUpload',
         's3:GetObject',
+        's3:ListBucket',
         's3:PutObject',
       ]);
     });

@@ -17,6 +17,7 @@ import { HelperBundleStore } from '../../functions/adapters/aws/helper-bundle-st
 import { FAMILY_MAX_LENGTH, isValidFamily, taskDefinitionFamily } from '../../functions/domain/fargate/family.js';
 import { MAX_OVERRIDES_CHARACTERS } from '../../functions/domain/fargate/overrides.js';
 import { buildTaskDefinition, type TaskSettings } from '../../functions/domain/fargate/task-definition.js';
+import type { Plan, PlannedStage } from '../../functions/domain/plan/types.js';
 import {
   prepareFargateTask,
   type FargatePrepareDeps,
@@ -37,7 +38,49 @@ const settings: TaskSettings = {
 
 const helperCode = Buffer.from('module.exports = "helper";');
 
+const PLAN_KEY = 'builds/72d4c4f0-9f5e-11ef-8c1a-8a0b1f2e3d4c/plan.json';
 const MAVEN = 'public.ecr.aws/docker/library/maven:3-eclipse-temurin-21';
+let plans: Map<string, string>;
+
+function plannedStage(overrides: Partial<PlannedStage> = {}): PlannedStage {
+  return {
+    name: 'test',
+    wave: 0,
+    runner: 'fargate',
+    reason: 'Fargate: it sets an image',
+    timeoutSeconds: 1800,
+    needs: [],
+    upstream: [],
+    commands: ['mvn -B verify'],
+    env: { MAVEN_OPTS: '-Xss4m' },
+    secrets: {},
+    artifacts: ['target/*.jar'],
+    image: MAVEN,
+    runAsRoot: false,
+    fargate: { cpu: 1024, memory: 2048, ephemeralStorageGiB: 20, architecture: 'x86_64', spot: false },
+    predictedDurationSeconds: 300,
+    predictedFrom: 'timeout',
+    predictedCostUsd: 0.01,
+    ...overrides,
+  };
+}
+
+/** Stores a plan holding the stage, as the plan task does before the state machine reaches Fargate. */
+function givenStage(overrides: Partial<PlannedStage> = {}): PlannedStage {
+  const stage = plannedStage(overrides);
+  const plan: Plan = {
+    version: 1,
+    waves: [[stage.name]],
+    stages: [stage],
+    skipped: [],
+    failFast: false,
+    cancelSuperseded: false,
+    region: 'eu-west-1',
+    predictedCostUsd: stage.predictedCostUsd,
+  };
+  plans.set(PLAN_KEY, JSON.stringify(plan));
+  return stage;
+}
 
 const EVENTS = resolve(import.meta.dirname, '../../events');
 
@@ -50,9 +93,6 @@ function input(overrides: Partial<FargatePrepareInput> = {}): FargatePrepareInpu
   return { ...event('fargate-prepare.json'), ...overrides };
 }
 
-const PLAN_KEY = event('fargate-prepare.json').planKey;
-const baseSize = event('fargate-prepare.json').fargate;
-
 function deps(): FargatePrepareDeps {
   return {
     taskDefinitions: new EcsTaskDefinitions(new ECSClient({ region: 'eu-west-1' }), {
@@ -60,6 +100,7 @@ function deps(): FargatePrepareDeps {
       sleep: async () => {},
     }),
     helperBundles: new HelperBundleStore(new S3Client({ region: 'eu-west-1' }), settings.bucket),
+    store: { getText: async (key) => plans.get(key) },
     settings,
     helperCode: async () => helperCode,
   };
@@ -88,6 +129,8 @@ const expectedFamily = buildTaskDefinition(settings, {
 }).family;
 
 beforeEach(() => {
+  plans = new Map();
+  givenStage();
   ecsMock.reset();
   s3Mock.reset();
   s3Mock.on(HeadObjectCommand).resolves({});
@@ -103,7 +146,7 @@ describe('Function: prepareFargateTask', () => {
       const output = await prepareFargateTask(input(), deps());
 
       // Assess
-      expect(output.TaskDefinition).toBe(arn(expectedFamily, 3));
+      expect(output.taskDefinitionArn).toBe(arn(expectedFamily, 3));
       expect(ecsMock.commandCalls(DescribeTaskDefinitionCommand)[0].args[0].input).toEqual({
         taskDefinition: expectedFamily,
       });
@@ -122,7 +165,7 @@ describe('Function: prepareFargateTask', () => {
       const output = await prepareFargateTask(input(), deps());
 
       // Assess
-      expect(output.TaskDefinition).toBe(arn(expectedFamily, 1));
+      expect(output.taskDefinitionArn).toBe(arn(expectedFamily, 1));
       const request = ecsMock.commandCalls(RegisterTaskDefinitionCommand)[0].args[0].input;
       expect(Object.keys(request).sort()).toEqual(
         [
@@ -189,12 +232,13 @@ describe('Function: prepareFargateTask', () => {
       ecsMock.on(ListTaskDefinitionsCommand).resolves({ taskDefinitionArns: [] });
 
       // Act
-      const output = await prepareFargateTask(input({ fargate: { ...baseSize, architecture: 'arm64' } }), deps());
+      givenStage({ fargate: { ...plannedStage().fargate, architecture: 'arm64' } });
+      const output = await prepareFargateTask(input(), deps());
 
       // Assess
       const request = ecsMock.commandCalls(RegisterTaskDefinitionCommand)[0].args[0].input;
       expect(request.runtimePlatform).toEqual({ cpuArchitecture: 'ARM64', operatingSystemFamily: 'LINUX' });
-      expect(output.Family).not.toBe(expectedFamily);
+      expect(output.family).not.toBe(expectedFamily);
     });
   });
 
@@ -213,7 +257,7 @@ describe('Function: prepareFargateTask', () => {
       const output = await prepareFargateTask(input(), deps());
 
       // Assess
-      expect(output.TaskDefinition).toBe(arn(expectedFamily, 1));
+      expect(output.taskDefinitionArn).toBe(arn(expectedFamily, 1));
       expect(ecsMock.commandCalls(ListTaskDefinitionsCommand)[0].args[0].input).toEqual({
         familyPrefix: expectedFamily,
         status: 'ACTIVE',
@@ -238,7 +282,7 @@ describe('Function: prepareFargateTask', () => {
       const output = await prepareFargateTask(input(), deps());
 
       // Assess: the other build deregisters revision 2, not us.
-      expect(output.TaskDefinition).toBe(arn(expectedFamily, 1));
+      expect(output.taskDefinitionArn).toBe(arn(expectedFamily, 1));
       expect(ecsMock.commandCalls(DeregisterTaskDefinitionCommand)).toHaveLength(0);
     });
 
@@ -267,7 +311,7 @@ describe('Function: prepareFargateTask', () => {
       const output = await prepareFargateTask(input(), deps());
 
       // Assess
-      expect(output.TaskDefinition).toBe(arn(expectedFamily, 1));
+      expect(output.taskDefinitionArn).toBe(arn(expectedFamily, 1));
       expect(ecsMock.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(1);
       expect(ecsMock.commandCalls(DeregisterTaskDefinitionCommand)).toHaveLength(0);
     });
@@ -295,22 +339,24 @@ describe('Function: prepareFargateTask', () => {
       const output = await prepareFargateTask(input(), deps());
 
       // Assess
-      expect(output.Overrides.Cpu).toBe('1024');
-      expect(output.Overrides.Memory).toBe('2048');
-      expect(output.Overrides).not.toHaveProperty('EphemeralStorage');
-      expect(output.Overrides.ContainerOverrides.map((c) => c.Name)).toEqual(['fetch', 'build', 'publish']);
+      expect(output.overrides.Cpu).toBe('1024');
+      expect(output.overrides.Memory).toBe('2048');
+      expect(output.overrides).not.toHaveProperty('EphemeralStorage');
+      expect(output.overrides.ContainerOverrides.map((c) => c.Name)).toEqual(['fetch', 'build', 'publish']);
     });
 
     it('asks for ephemeral storage above 20 GiB', async () => {
       // Act
-      const output = await prepareFargateTask(input({ fargate: { ...baseSize, ephemeralStorageGiB: 120 } }), deps());
+      givenStage({ fargate: { ...plannedStage().fargate, ephemeralStorageGiB: 120 } });
+      const output = await prepareFargateTask(input(), deps());
 
       // Assess
-      expect(output.Overrides.EphemeralStorage).toEqual({ SizeInGiB: 120 });
+      expect(output.overrides.EphemeralStorage).toEqual({ SizeInGiB: 120 });
     });
 
     it('refuses a storage size RunTask would reject, before registering anything', async () => {
-      await expect(prepareFargateTask(input({ fargate: { ...baseSize, ephemeralStorageGiB: 201 } }), deps())).rejects.toMatchObject({ name: 'InvalidTaskSize' });
+      givenStage({ fargate: { ...plannedStage().fargate, ephemeralStorageGiB: 201 } });
+      await expect(prepareFargateTask(input(), deps())).rejects.toMatchObject({ name: 'InvalidTaskSize' });
       expect(ecsMock.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(0);
     });
 
@@ -319,7 +365,7 @@ describe('Function: prepareFargateTask', () => {
       const output = await prepareFargateTask(input(), deps());
 
       // Assess
-      const fetch = output.Overrides.ContainerOverrides.find((c) => c.Name === 'fetch')!;
+      const fetch = output.overrides.ContainerOverrides.find((c) => c.Name === 'fetch')!;
       const values = Object.fromEntries(fetch.Environment.map((e) => [e.Name, e.Value]));
       expect(values).toMatchObject({
         BUILDFARM_BUILD_ID: '72d4c4f0-9f5e-11ef-8c1a-8a0b1f2e3d4c',
@@ -337,10 +383,10 @@ describe('Function: prepareFargateTask', () => {
           fc.dictionary(fc.string({ minLength: 1, maxLength: 40 }), fc.string({ maxLength: 5000 }), { maxKeys: 20 }),
           fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/),
           async (commands, env, stageName) => {
-            // Commands and env stay in the plan in S3: even a caller passing them along does not grow the overrides.
-            const hostile = { ...input({ stageName }), commands, env } as FargatePrepareInput;
-            const output = await prepareFargateTask(hostile, deps());
-            const json = JSON.stringify(output.Overrides);
+            // Commands and env stay in the plan in S3: however big, they never reach the overrides.
+            givenStage({ name: stageName, commands, env });
+            const output = await prepareFargateTask(input({ stageName }), deps());
+            const json = JSON.stringify(output.overrides);
             expect(json.length).toBeLessThanOrEqual(MAX_OVERRIDES_CHARACTERS);
             for (const command of commands.filter((c) => c.length > 100)) expect(json).not.toContain(command);
           },
@@ -351,6 +397,7 @@ describe('Function: prepareFargateTask', () => {
 
     it('refuses overrides above the limit with OverridesTooLarge instead of letting RunTask fail', async () => {
       // Act
+      givenStage({ name: 's'.repeat(3000) });
       const attempt = prepareFargateTask(input({ stageName: 's'.repeat(3000) }), deps());
 
       // Assess
@@ -364,13 +411,13 @@ describe('Function: prepareFargateTask', () => {
 
     it('runs on FARGATE by default', async () => {
       const output = await prepareFargateTask(input(), deps());
-      expect(output.CapacityProviderStrategy).toEqual([{ CapacityProvider: 'FARGATE', Weight: 1 }]);
+      expect(output.capacityProvider).toBe('FARGATE');
     });
 
-    it('runs on FARGATE_SPOT when the stage opted in, with on-demand as the fallback', async () => {
-      const output = await prepareFargateTask(input({ fargate: { ...baseSize, spot: true } }), deps());
-      expect(output.CapacityProviderStrategy).toEqual([{ CapacityProvider: 'FARGATE_SPOT', Weight: 1 }]);
-      expect(output.FallbackCapacityProviderStrategy).toEqual([{ CapacityProvider: 'FARGATE', Weight: 1 }]);
+    it('runs on FARGATE_SPOT when the stage opted in', async () => {
+      givenStage({ fargate: { ...plannedStage().fargate, spot: true } });
+      const output = await prepareFargateTask(input(), deps());
+      expect(output.capacityProvider).toBe('FARGATE_SPOT');
     });
   });
 
@@ -413,7 +460,7 @@ describe('Function: prepareFargateTask', () => {
       const output = await prepareFargateTask(input(), deps());
 
       // Assess
-      const helperKey = output.Overrides.ContainerOverrides[0].Environment.find((e) => e.Name === 'BUILDFARM_HELPER_KEY')!.Value;
+      const helperKey = output.overrides.ContainerOverrides[0].Environment.find((e) => e.Name === 'BUILDFARM_HELPER_KEY')!.Value;
       const puts = s3Mock.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
       expect(puts).toEqual([
         { Bucket: settings.bucket, Key: helperKey, Body: helperCode, ContentType: 'text/javascript' },
@@ -426,19 +473,29 @@ describe('Function: prepareFargateTask', () => {
     });
   });
 
+  it('tells the helpers when the build comes from a fork', async () => {
+    describeFinds(expectedFamily, 1);
+    const output = await prepareFargateTask(input({ fromFork: true }), deps());
+    for (const name of ['fetch', 'publish']) {
+      const container = output.overrides.ContainerOverrides.find((c) => c.Name === name)!;
+      expect(container.Environment).toContainEqual({ Name: 'BUILDFARM_FROM_FORK', Value: 'true' });
+    }
+  });
+
   it('rejects an input without a build id as InvalidPrepareInput', async () => {
     const attempt = prepareFargateTask({ ...input(), buildId: '' }, deps());
     await expect(attempt).rejects.toMatchObject({ name: 'InvalidPrepareInput' });
   });
 
-  it('rejects an input without a Fargate size as InvalidPrepareInput, registering nothing', async () => {
-    const attempt = prepareFargateTask({ ...input(), fargate: undefined } as unknown as FargatePrepareInput, deps());
+  it('rejects a stage the plan does not have as InvalidPrepareInput, registering nothing', async () => {
+    const attempt = prepareFargateTask(input({ stageName: 'deploy' }), deps());
     await expect(attempt).rejects.toMatchObject({ name: 'InvalidPrepareInput' });
     expect(ecsMock.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(0);
   });
 
   it('runs a stage without an image (escalated from Lambda) on the Lambda Node.js 22 base image', async () => {
     // Prepare
+    givenStage({ name: 'unit', image: undefined, runner: 'lambda' });
     describeMisses();
     ecsMock.on(RegisterTaskDefinitionCommand).callsFake((request) => ({
       taskDefinition: { taskDefinitionArn: arn(request.family, 1), family: request.family, revision: 1, status: 'ACTIVE' },
@@ -449,7 +506,7 @@ describe('Function: prepareFargateTask', () => {
     const output = await prepareFargateTask(event('fargate-prepare-escalated.json'), deps());
 
     // Assess
-    expect(output.Image).toBe('public.ecr.aws/lambda/nodejs:22');
+    expect(output.image).toBe('public.ecr.aws/lambda/nodejs:22');
     const request = ecsMock.commandCalls(RegisterTaskDefinitionCommand)[0].args[0].input;
     expect(request.containerDefinitions![1].image).toBe('public.ecr.aws/lambda/nodejs:22');
   });

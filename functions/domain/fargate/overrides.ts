@@ -98,17 +98,12 @@ export function assertOverridesFit(overrides: TaskOverrides): void {
 
 export type CapacityProvider = 'FARGATE' | 'FARGATE_SPOT';
 
-export interface CapacityProviderStrategyItem {
-  CapacityProvider: CapacityProvider;
-  Weight: number;
-}
-
 /**
- * Spot when the stage opted in, on-demand otherwise; the state machine runs the on-demand
- * strategy (`capacityProviderStrategy(false)`) when Spot has no capacity.
+ * Spot when the stage opted in, on-demand otherwise. The state machine passes it as a
+ * one-item CapacityProviderStrategy and retries with `FARGATE` when Spot has no capacity.
  * Spot takes X86_64 tasks, and ARM64 tasks on platform 1.4.0 or later (the default, LATEST):
  * https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CapacityProviderStrategyItem.html
  */
-export function capacityProviderStrategy(spot: boolean): CapacityProviderStrategyItem[] {
-  return [{ CapacityProvider: spot ? 'FARGATE_SPOT' : 'FARGATE', Weight: 1 }];
+export function capacityProvider(spot: boolean): CapacityProvider {
+  return spot ? 'FARGATE_SPOT' : 'FARGATE';
 }

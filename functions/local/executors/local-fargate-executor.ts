@@ -68,6 +68,7 @@ export class LocalFargateExecutor {
     return prepareFargateTask(input, {
       taskDefinitions: this.taskDefinitions,
       helperBundles: new HelperBundleStore(this.options.s3, this.options.bucket),
+      store: this.options.store,
       settings: this.settings,
       helperCode: this.options.helperCode,
     });
