@@ -1,0 +1,129 @@
+/**
+ * What happens with a finished BuildReport, in the order that keeps the
+ * build's outcome safe:
+ *
+ * 1. report.json and report.txt go to the artifact store;
+ * 2. the cost report is published to the BuildReports topic;
+ * 3. commit statuses are posted (when a GitHub token is configured);
+ * 4. each stage that ran is added to its history for the planner.
+ *
+ * Steps 1 and 2 throw on failure: nothing after them has happened yet and
+ * both are safe to repeat, so the Report task's retry redoes them. Steps 3 and
+ * 4 only log a failure: GitHub being down or a history write failing must not
+ * turn a finished build into a failed Report task (and a retry would record
+ * the runs twice).
+ */
+import type { ArtifactStore } from '../../ports/artifact-store.js';
+import type { CommitStatusPort } from '../../ports/commit-status.js';
+import type { HistoryStore, StageRun } from '../../ports/history-store.js';
+import type { Notifier } from '../../ports/notifier.js';
+import { commitStatuses, type CommitStatus } from './commit-statuses.js';
+import { executionConsoleUrl } from './console-url.js';
+import { reportNotification, type ReportNotification } from './notification.js';
+import { reportKey } from '../storage-keys.js';
+import { reportSummaryKey } from './record-keys.js';
+import { reportSummary } from './report-summary.js';
+import type { BuildReport, StageReport } from './types.js';
+
+/** The part of a logger this needs; Powertools' Logger fits. */
+export interface ReportLogger {
+  info(message: string, ...extra: unknown[]): void;
+  warn(message: string, ...extra: unknown[]): void;
+}
+
+export interface PublishReportDeps {
+  store: ArtifactStore;
+  notifier: Notifier;
+  /** Absent when no GitHub token is configured: no statuses are posted. */
+  statuses?: CommitStatusPort;
+  history: HistoryStore;
+  executionArn: string;
+  region: string;
+  /** The request's branch (`BuildRequest.branch`); derived from the report's ref when absent. */
+  branch?: string;
+  /** Where statuses and the message link to; the execution's Step Functions console page when absent (the local farm passes its dashboard). */
+  link?: string;
+  logger?: ReportLogger;
+}
+
+export interface PostedStatus {
+  status: CommitStatus;
+  /** Why GitHub did not take it, when it did not. */
+  error?: string;
+}
+
+export interface PublishedReport {
+  reportKey: string;
+  summaryKey: string;
+  summary: string;
+  link: string;
+  notification: ReportNotification;
+  messageId: string;
+  /** Empty when no statuses port is configured. */
+  statuses: PostedStatus[];
+  /** Stages whose history was updated. */
+  historyRecorded: string[];
+  /** Stages whose history could not be updated, with why. */
+  historyFailed: { stage: string; error: string }[];
+}
+
+/**
+ * A stage "ran" when it finished on a runner: it succeeded, failed or timed
+ * out. Skipped and cancelled stages measured nothing the planner can use (a
+ * cancelled stage stopped early, so its duration would under-predict).
+ */
+export function ranStages(report: BuildReport): StageReport[] {
+  return report.stages.filter((s) => s.status === 'succeeded' || s.status === 'failed' || s.status === 'timed_out');
+}
+
+export function stageRun(stage: StageReport): StageRun {
+  return {
+    durationMs: stage.durationMs,
+    peakMemoryMiB: stage.peakMemoryMiB ?? 0,
+    peakDiskMiB: stage.peakDiskMiB ?? 0,
+    escalated: stage.escalated,
+  };
+}
+
+const messageOf = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+
+export async function publishReport(report: BuildReport, deps: PublishReportDeps): Promise<PublishedReport> {
+  const link = deps.link ?? executionConsoleUrl(deps.region, deps.executionArn);
+  const keys = { reportKey: reportKey(report.buildId), summaryKey: reportSummaryKey(report.buildId) };
+  const summary = reportSummary(report, { branch: deps.branch, link });
+
+  await deps.store.put(keys.reportKey, JSON.stringify(report, null, 2), 'application/json');
+  await deps.store.put(keys.summaryKey, summary, 'text/plain; charset=utf-8');
+
+  const notification = reportNotification(report, { branch: deps.branch, link, ...keys });
+  const { messageId } = await deps.notifier.publish(notification.body, { ...notification.attributes });
+  deps.logger?.info('build report published', { buildId: report.buildId, messageId, costUsd: report.totalCostUsd });
+
+  const statuses: PostedStatus[] = [];
+  if (deps.statuses) {
+    // One at a time: GitHub asks for mutating requests in series to stay clear of its secondary rate limits.
+    for (const status of commitStatuses(report, link)) {
+      try {
+        await deps.statuses.post(report.repository, report.sha, status);
+        statuses.push({ status });
+      } catch (error) {
+        deps.logger?.warn('commit status not posted', { buildId: report.buildId, context: status.context, error: messageOf(error) });
+        statuses.push({ status, error: messageOf(error) });
+      }
+    }
+  }
+
+  const historyRecorded: string[] = [];
+  const historyFailed: { stage: string; error: string }[] = [];
+  for (const stage of ranStages(report)) {
+    try {
+      await deps.history.recordRun(report.repository, stage.name, stageRun(stage));
+      historyRecorded.push(stage.name);
+    } catch (error) {
+      deps.logger?.warn('stage history not recorded', { buildId: report.buildId, stage: stage.name, error: messageOf(error) });
+      historyFailed.push({ stage: stage.name, error: messageOf(error) });
+    }
+  }
+
+  return { ...keys, summary, link, notification, messageId, statuses, historyRecorded, historyFailed };
+}
