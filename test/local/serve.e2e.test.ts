@@ -152,6 +152,20 @@ describe('buildfarm serve (clear errors)', () => {
     await rm(directory, { recursive: true, force: true });
   });
 
+  it('says which --repo path is missing or not a git repository', async () => {
+    // Prepare
+    const directory = await mkdtemp(join(tmpdir(), 'buildfarm-serve-'));
+    // Act
+    const missing = await runServeToExit(['--repo', `octo/a=${join(directory, 'nope')}`, '--port', '0', '--data-dir', join(directory, 'data')]);
+    const notGit = await runServeToExit(['--repo', `octo/b=${directory}`, '--port', '0', '--data-dir', join(directory, 'data')]);
+    // Assess
+    expect(missing.code).toBe(1);
+    expect(missing.output).toContain(`--repo octo/a=${join(directory, 'nope')}: no such directory`);
+    expect(notGit.code).toBe(1);
+    expect(notGit.output).toContain(`--repo octo/b=${directory}: not a git repository`);
+    await rm(directory, { recursive: true, force: true });
+  });
+
   it('rejects a --repo that is not OWNER/NAME=PATH', async () => {
     // Act
     const result = await runServeToExit(['--repo', 'just-a-name', '--port', '0']);

@@ -3,6 +3,7 @@
  * state machine, a dashboard out; `--demo` (what `npm start` passes) builds
  * the bundled example on first start.
  */
+import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UserError } from '../../domain/errors.js';
@@ -110,6 +111,9 @@ function parsePort(text: string | undefined): number {
 }
 
 async function checkRepository(mapping: RepositoryMapping): Promise<void> {
+  // Checked first: git run in a missing directory fails like a missing git.
+  const info = await stat(mapping.path).catch(() => undefined);
+  if (!info?.isDirectory()) throw new UserError(`--repo ${mapping.repository}=${mapping.path}: no such directory`);
   try {
     await git(mapping.path, ['rev-parse', '--git-dir']);
   } catch (error) {
