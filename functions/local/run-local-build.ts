@@ -128,7 +128,7 @@ export async function runLocalBuild(
     async runLambdaStage(event) {
       progress.stageStarted?.(event.stageName, new Date());
       try {
-        return await lambda.invoke({ ...event, fromFork: input.request.fromFork }, logStream(event.stageName, progress));
+        return await lambda.invoke({ ...event, fromFork: input.request.fromFork }, logStream(event.stageName, progress), options.signal);
       } finally {
         await finished(event.stageName);
       }
@@ -140,7 +140,7 @@ export async function runLocalBuild(
       const stage = parameters.Overrides.ContainerOverrides.flatMap((c) => c.Environment ?? []).find((e) => e.Name === 'BUILDFARM_STAGE')?.Value ?? '';
       progress.stageStarted?.(stage, new Date());
       try {
-        return await fargate.runTask(parameters, logStream(stage, progress), input.request.fromFork);
+        return await fargate.runTask(parameters, logStream(stage, progress), input.request.fromFork, options.signal);
       } finally {
         await finished(stage);
       }
