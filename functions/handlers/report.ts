@@ -146,13 +146,10 @@ export const TOKEN_CACHE_SECONDS = 300;
  * The commit status client when `GITHUB_TOKEN_SECRET_ARN` is set (the secret's value is the
  * token itself), optionally against a GitHub Enterprise Server (`GITHUB_API_URL`).
  */
-export async function commitStatusesFromEnvironment(
-  env: NodeJS.ProcessEnv = process.env,
-  readSecret: (arn: string) => Promise<unknown> = (arn) => getSecret(arn, { maxAge: TOKEN_CACHE_SECONDS }),
-): Promise<CommitStatusPort | undefined> {
+export async function commitStatusesFromEnvironment(env: NodeJS.ProcessEnv = process.env): Promise<CommitStatusPort | undefined> {
   const arn = env.GITHUB_TOKEN_SECRET_ARN;
   if (!arn) return undefined;
-  const value = await readSecret(arn);
+  const value = await getSecret(arn, { maxAge: TOKEN_CACHE_SECONDS });
   const token = typeof value === 'string' ? value.trim() : value instanceof Uint8Array ? Buffer.from(value).toString('utf8').trim() : '';
   if (!token) throw new MissingSetting(`the secret ${arn} (GITHUB_TOKEN_SECRET_ARN) holds no GitHub token`);
   return new GitHubCommitStatusClient({ token, ...(env.GITHUB_API_URL ? { baseUrl: env.GITHUB_API_URL } : {}) });
