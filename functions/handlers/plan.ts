@@ -9,15 +9,16 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { AwsSecretsProvider } from '../adapters/aws/aws-secrets-provider.js';
 import { GitHubTarballSource } from '../adapters/aws/github-tarball-source.js';
+import { S3HistoryStore } from '../adapters/s3-history-store.js';
 import { PipelineInvalid } from '../domain/errors.js';
 import { parsePipelineWithSites } from '../domain/pipeline/parse.js';
 import { matchesTriggers } from '../domain/pipeline/triggers.js';
-import type { Pipeline } from '../domain/pipeline/types.js';
 import { planPipeline } from '../domain/plan/planner.js';
-import type { PlannerConfig, StageHistory } from '../domain/plan/types.js';
+import type { PlannerConfig } from '../domain/plan/types.js';
 import type { PriceBook } from '../domain/pricing/price-book.js';
-import { historyKey, planKey as planKeyOf, sourceKey } from '../domain/storage-keys.js';
+import { planKey as planKeyOf, sourceKey } from '../domain/storage-keys.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
+import type { HistoryStore } from '../ports/history-store.js';
 import type { SourceProvider } from '../ports/source-provider.js';
 import type { PlanTaskInput, PlanTaskOutput } from './build-state-machine.js';
 import { readFileFromSnapshot } from './snapshot-file.js';
@@ -29,6 +30,11 @@ const MAX_PIPELINE_FILE_BYTES = 1024 * 1024;
 
 export interface PlanTaskDeps {
   store: ArtifactStore;
+  /**
+   * What the report recorded for each stage of earlier builds; `S3HistoryStore` over `store`
+   * when absent (it ignores a history object that is not a well-formed StageHistory).
+   */
+  history?: HistoryStore;
   source: SourceProvider;
   config: PlannerConfig;
   /** The price book predictions use (the default, or the user's override merged in). */
@@ -39,18 +45,6 @@ export function parseConcurrency(text: string): number {
   const value = Number.parseInt(text, 10);
   // Map MaxConcurrency 0 means unbounded: never let a bad substitution mean that.
   return Number.isInteger(value) && value > 0 ? value : 1;
-}
-
-/** What the report recorded for each stage of earlier builds of the repository. */
-async function loadHistory(store: ArtifactStore, repository: string, pipeline: Pipeline): Promise<Record<string, StageHistory>> {
-  const history: Record<string, StageHistory> = {};
-  await Promise.all(
-    pipeline.stages.map(async ({ name }) => {
-      const text = await store.getText(historyKey(repository, name));
-      if (text !== undefined) history[name] = JSON.parse(text) as StageHistory;
-    }),
-  );
-  return history;
 }
 
 async function readPipelineText(store: ArtifactStore, key: string): Promise<string> {
@@ -74,7 +68,7 @@ export async function planTask(input: PlanTaskInput, deps: PlanTaskDeps): Promis
   if (!decision.build) {
     return { planKey: key, build: false, reason: decision.reason, failFast: pipeline.failFast, maxStageConcurrency, waves: [] };
   }
-  const history = await loadHistory(deps.store, request.repository, pipeline);
+  const history = await (deps.history ?? new S3HistoryStore(deps.store)).loadHistory(request.repository, pipeline.stages.map((s) => s.name));
   const context = { event: request.event, branch: request.branch, ...(request.baseBranch ? { baseBranch: request.baseBranch } : {}) };
   const plan = planPipeline(pipeline, context, deps.config, { prices: deps.prices, history, locate: (path) => sites.locate(path), file: PIPELINE_FILE });
   await deps.store.put(key, JSON.stringify(plan), 'application/json');

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PipelineInvalid } from '../../functions/domain/errors.js';
 import { DEFAULT_PRICE_BOOK } from '../../functions/domain/pricing/price-book.js';
+import { historyKey } from '../../functions/domain/storage-keys.js';
 import type { LambdaSize, Plan, PlannedStage } from '../../functions/domain/plan/types.js';
 import { parseConcurrency, planTask } from '../../functions/handlers/plan.js';
 import { toSlimStage } from '../../functions/handlers/schedule.js';
@@ -97,6 +98,28 @@ describe('Function: planTask', () => {
       prices: DEFAULT_PRICE_BOOK,
     };
     await expect(planTask({ buildId: 'b', request: REQUEST, maxStageConcurrency: '4' }, deps)).rejects.toThrow('no .buildfarm.yml at the root of the repository');
+  });
+  it('plans with the stage history the report recorded, and ignores a history object that is not one', async () => {
+    // Prepare: a stage that ran 20 minutes last time, and a corrupt history object for the other
+    const store = new MemoryStore();
+    await store.put(historyKey(REQUEST.repository, 'slow'), JSON.stringify({ durationsMs: [1_200_000], peakMemoryMiB: 900, peakDiskMiB: 100, escalated: false }));
+    await store.put(historyKey(REQUEST.repository, 'quick'), '{"durationsMs": "not a list"');
+    const pipeline = 'version: 1\non:\n  push: {}\nstages:\n  slow:\n    commands: [make slow]\n  quick:\n    commands: [make quick]\n';
+    const deps = {
+      store,
+      source: { snapshot: () => tarball({ '.buildfarm.yml': pipeline }) },
+      config: { region: 'us-east-1', lambdaEphemeralStorageMB: 512 },
+      prices: DEFAULT_PRICE_BOOK,
+    };
+
+    // Act
+    const output = await planTask({ buildId: 'b', request: REQUEST, maxStageConcurrency: '4' }, deps);
+
+    // Assess
+    const plan = store.json<Plan>(output.planKey)!;
+    const stage = (name: string) => plan.stages.find((s) => s.name === name)!;
+    expect(stage('slow')).toMatchObject({ predictedFrom: 'history', runner: 'fargate' });
+    expect(stage('quick')).toMatchObject({ predictedFrom: 'timeout', runner: 'lambda' });
   });
 });
 
