@@ -46,6 +46,8 @@ export interface CaughtError {
 export interface PlanTaskInput extends BuildExecutionInput {
   /** `${MaxStageConcurrency}`, as text. */
   maxStageConcurrency: string;
+  /** `$$.Execution.Id`: the execution's ARN, the `target_url` of the pending commit status. */
+  executionArn: string;
 }
 
 /**

@@ -8,9 +8,7 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { SnsNotifier } from '../adapters/aws/sns-notifier.js';
-import { GitHubCommitStatusClient } from '../adapters/github/commit-status-client.js';
 import { S3HistoryStore } from '../adapters/s3-history-store.js';
 import type { Plan } from '../domain/plan/types.js';
 import { regionPrices, UnknownRegion } from '../domain/pricing/price-book.js';
@@ -27,7 +25,8 @@ import type { HistoryStore } from '../ports/history-store.js';
 import type { Notifier } from '../ports/notifier.js';
 import type { ReportTaskInput, ReportTaskOutput } from './build-state-machine.js';
 import { causeMessage, readJson } from './schedule.js';
-import { artifactStore, MissingSetting, priceBook, region, requiredEnv } from './task-environment.js';
+import { commitStatusesFromEnvironment } from './commit-status-environment.js';
+import { artifactStore, priceBook, region, requiredEnv } from './task-environment.js';
 
 export interface ReportDeps {
   store: ArtifactStore;
@@ -134,25 +133,6 @@ function depsFromEnvironment(): Omit<ReportDeps, 'statuses'> {
     history: new S3HistoryStore(store),
     logger: new Logger({ serviceName: 'buildfarm-report' }),
   };
-}
-
-/**
- * A token rotated in Secrets Manager is picked up within this time by warm sandboxes; in between,
- * Powertools serves it from its cache instead of calling Secrets Manager on every build.
- */
-export const TOKEN_CACHE_SECONDS = 300;
-
-/**
- * The commit status client when `GITHUB_TOKEN_SECRET_ARN` is set (the secret's value is the
- * token itself), optionally against a GitHub Enterprise Server (`GITHUB_API_URL`).
- */
-export async function commitStatusesFromEnvironment(env: NodeJS.ProcessEnv = process.env): Promise<CommitStatusPort | undefined> {
-  const arn = env.GITHUB_TOKEN_SECRET_ARN;
-  if (!arn) return undefined;
-  const value = await getSecret(arn, { maxAge: TOKEN_CACHE_SECONDS });
-  const token = typeof value === 'string' ? value.trim() : value instanceof Uint8Array ? Buffer.from(value).toString('utf8').trim() : '';
-  if (!token) throw new MissingSetting(`the secret ${arn} (GITHUB_TOKEN_SECRET_ARN) holds no GitHub token`);
-  return new GitHubCommitStatusClient({ token, ...(env.GITHUB_API_URL ? { baseUrl: env.GITHUB_API_URL } : {}) });
 }
 
 export async function handler(input: ReportTaskInput): Promise<ReportTaskOutput> {

@@ -1,24 +1,18 @@
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { clearCaches } from '@aws-lambda-powertools/parameters';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SnsNotifier } from '../../functions/adapters/aws/sns-notifier.js';
-import { GitHubCommitStatusClient } from '../../functions/adapters/github/commit-status-client.js';
 import { DEFAULT_PRICE_BOOK } from '../../functions/domain/pricing/price-book.js';
 import { pricedCostModel } from '../../functions/domain/report/cost-model.js';
 import type { BuildReport } from '../../functions/domain/report/types.js';
 import type { ReportTaskInput } from '../../functions/handlers/build-state-machine.js';
-import { commitStatusesFromEnvironment, reportTask, type ReportDeps } from '../../functions/handlers/report.js';
-import { MissingSetting } from '../../functions/handlers/task-environment.js';
+import { reportTask, type ReportDeps } from '../../functions/handlers/report.js';
 import type { CommitStatus, CommitStatusPort } from '../../functions/ports/commit-status.js';
 import { loadEvent } from '../support/events.js';
 import { MemoryStore } from '../statemachine/support/memory-store.js';
 
 const sns = mockClient(SNSClient);
-const secrets = mockClient(SecretsManagerClient);
 const TOPIC = 'arn:aws:sns:us-east-1:123456789012:BuildReports';
-const TOKEN_SECRET = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:buildfarm/github-token-AbCdEf';
 
 class RecordingStatuses implements CommitStatusPort {
   readonly posted: { repository: string; sha: string; status: CommitStatus }[] = [];
@@ -46,12 +40,7 @@ function deps(store: MemoryStore, extra: Partial<ReportDeps> = {}): ReportDeps {
 }
 
 beforeEach(() => sns.on(PublishCommand).resolves({ MessageId: 'm-1' }));
-afterEach(() => {
-  sns.reset();
-  secrets.reset();
-  clearCaches();
-  vi.unstubAllGlobals();
-});
+afterEach(() => sns.reset());
 
 describe('Function: reportTask', () => {
   it('stores the report and its summary, and publishes it with repository, branch, status and a Number costUsd', async () => {
@@ -102,47 +91,5 @@ describe('Function: reportTask', () => {
     // Assess
     expect(JSON.parse(sns.commandCalls(PublishCommand)[0]!.args[0].input.Message!).link).toBe(`http://127.0.0.1:8080/#/builds/${BUILD}`);
     expect(statuses.posted[0]!.status.targetUrl).toBe(`http://127.0.0.1:8080/#/builds/${BUILD}`);
-  });
-});
-
-describe('Function: commitStatusesFromEnvironment', () => {
-  it('posts no statuses when no GitHub token secret is configured', async () => {
-    // Act
-    const statuses = await commitStatusesFromEnvironment({});
-
-    // Assess
-    expect(statuses).toBeUndefined();
-    expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(0);
-  });
-
-  it('reads the token from Secrets Manager once and posts with it as a Bearer token', async () => {
-    // Prepare
-    secrets.on(GetSecretValueCommand, { SecretId: TOKEN_SECRET }).resolves({ SecretString: 'github_pat_123\n' });
-    const fetch = vi.fn(async (_url: string | URL | Request, _init?: RequestInit) => new Response('{}', { status: 201 }));
-    vi.stubGlobal('fetch', fetch);
-
-    // Act
-    const first = await commitStatusesFromEnvironment({ GITHUB_TOKEN_SECRET_ARN: TOKEN_SECRET });
-    const second = await commitStatusesFromEnvironment({ GITHUB_TOKEN_SECRET_ARN: TOKEN_SECRET });
-    await first!.post('octo/app', 'abc123', { state: 'pending', context: 'buildfarm', description: 'building', targetUrl: CONSOLE_URL });
-
-    // Assess: cached by Powertools between warm invocations
-    expect(first).toBeInstanceOf(GitHubCommitStatusClient);
-    expect(second).toBeInstanceOf(GitHubCommitStatusClient);
-    expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(1);
-    const [url, init] = fetch.mock.calls[0]!;
-    expect(url).toBe('https://api.github.com/repos/octo/app/statuses/abc123');
-    expect((init!.headers as Record<string, string>).Authorization).toBe('Bearer github_pat_123');
-  });
-
-  it('refuses an empty secret rather than posting unauthenticated', async () => {
-    // Prepare
-    secrets.on(GetSecretValueCommand, { SecretId: TOKEN_SECRET }).resolves({ SecretString: '  ' });
-
-    // Act
-    const attempt = commitStatusesFromEnvironment({ GITHUB_TOKEN_SECRET_ARN: TOKEN_SECRET });
-
-    // Assess
-    await expect(attempt).rejects.toBeInstanceOf(MissingSetting);
   });
 });
