@@ -136,7 +136,7 @@ export async function runLocalBuild(
         now: () => new Date(),
         region: farm.region,
         stateTransitions: () => transitions,
-        link: farm.buildLink ?? ((buildId) => `s3://${farm.bucket}/${buildPrefix(buildId)}`),
+        link: (buildId) => farm.buildLink?.(buildId) ?? `s3://${farm.bucket}/${buildPrefix(buildId)}`,
       }),
     async runLambdaStage(event) {
       progress.stageStarted?.(event.stageName, new Date());
