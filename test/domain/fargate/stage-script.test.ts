@@ -21,6 +21,7 @@ beforeEach(() => {
     commandsScript: join(dir, 'commands.sh'),
     logFile: join(dir, 'log.txt'),
     exitCodeFile: join(dir, 'exit-code'),
+    secretsDir: join(dir, 'secrets'),
   };
   mkdirSync(paths.workspace);
 });
