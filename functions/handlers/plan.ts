@@ -3,13 +3,18 @@
  * plan and return only the waves' sizes, so the execution's payloads stay far below 256 KiB
  * whatever the pipeline's size (`Select stages` reads each wave's stages from the stored plan). An invalid pipeline file throws `PipelineInvalid`,
  * which the state machine catches into the report.
+ *
+ * A pipeline file with `cancel-superseded: true` also makes the Plan task stop the older running
+ * builds of the same branch (of the same pull request): the file of the newer build decides.
  */
 import type { Readable } from 'node:stream';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { AwsSecretsProvider } from '../adapters/aws/aws-secrets-provider.js';
 import { GitHubTarballSource } from '../adapters/aws/github-tarball-source.js';
+import { SfnRunningBuilds, stateMachineArnOf } from '../adapters/aws/sfn-running-builds.js';
 import { S3HistoryStore } from '../adapters/s3-history-store.js';
 import { PipelineInvalid } from '../domain/errors.js';
 import { parsePipelineWithSites } from '../domain/pipeline/parse.js';
@@ -21,9 +26,11 @@ import { executionConsoleUrl } from '../domain/report/console-url.js';
 import { formatUsd } from '../domain/report/format.js';
 import type { PriceBook } from '../domain/pricing/price-book.js';
 import { planKey as planKeyOf, sourceKey } from '../domain/storage-keys.js';
+import { buildsToStop } from '../domain/webhook/superseded.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
 import type { CommitStatusPort } from '../ports/commit-status.js';
 import type { HistoryStore } from '../ports/history-store.js';
+import type { RunningBuilds } from '../ports/running-builds.js';
 import type { SourceProvider } from '../ports/source-provider.js';
 import type { PlanTaskInput, PlanTaskOutput } from './build-state-machine.js';
 import { commitStatusesFromEnvironment } from './commit-status-environment.js';
@@ -40,7 +47,12 @@ export interface PlanTaskDeps {
   statuses?: CommitStatusPort;
   /** The build's page for that status; the execution's Step Functions console page when absent. */
   link?(buildId: string): string;
-  logger?: { warn(message: string, ...extra: unknown[]): void };
+  logger?: { warn(message: string, ...extra: unknown[]): void; info?(message: string, ...extra: unknown[]): void };
+  /**
+   * The builds in flight (Step Functions executions on AWS, the local farm's builds locally), for
+   * a pipeline file with `cancel-superseded: true`; absent, no build is ever stopped.
+   */
+  running?: RunningBuilds;
   /**
    * What the report recorded for each stage of earlier builds; `S3HistoryStore` over `store`
    * when absent (it ignores a history object that is not a well-formed StageHistory).
@@ -80,8 +92,41 @@ async function postPending(input: PlanTaskInput, plan: Plan, deps: PlanTaskDeps)
   try {
     await deps.statuses.post(input.request.repository, input.request.sha, status);
   } catch (error) {
-    deps.logger?.warn('pending commit status not posted', { buildId: input.buildId, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+    deps.logger?.warn('pending commit status not posted', { buildId: input.buildId, error: describe(error) });
   }
+}
+
+/**
+ * Stops the older running builds this one supersedes (`buildsToStop`: same repository, event
+ * and branch, same pull request, received strictly earlier by the webhook, never this build).
+ * Comparing the webhook's receipt times, not execution start times, keeps a late redelivery of
+ * an old push from stopping a newer build. A build that cannot be stopped is logged, not
+ * thrown: this build goes on either way. Returns the stopped executions' ARNs.
+ */
+export async function stopSupersededBuilds(input: PlanTaskInput, running: RunningBuilds, logger?: PlanTaskDeps['logger']): Promise<string[]> {
+  const { buildId, request, executionArn } = input;
+  let candidates;
+  try {
+    candidates = await running.findRunning(request.repository, request.branch);
+  } catch (error) {
+    logger?.warn('running builds not listed: superseded builds not stopped', { buildId, error: describe(error) });
+    return [];
+  }
+  const stopped: string[] = [];
+  for (const build of buildsToStop({ executionArn, input: { buildId, request } }, candidates)) {
+    try {
+      await running.stop(build.executionArn, `superseded by ${buildId}`);
+      stopped.push(build.executionArn);
+      logger?.info?.('stopped superseded build', { buildId, stopped: build.input.buildId, executionArn: build.executionArn });
+    } catch (error) {
+      logger?.warn('superseded build not stopped', { buildId, executionArn: build.executionArn, error: describe(error) });
+    }
+  }
+  return stopped;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
 export async function planTask(input: PlanTaskInput, deps: PlanTaskDeps): Promise<PlanTaskOutput> {
@@ -100,6 +145,7 @@ export async function planTask(input: PlanTaskInput, deps: PlanTaskDeps): Promis
   const plan = planPipeline(pipeline, context, deps.config, { prices: deps.prices, history, locate: (path) => sites.locate(path), file: PIPELINE_FILE });
   await deps.store.put(key, JSON.stringify(plan), 'application/json');
   await postPending(input, plan, deps);
+  if (plan.cancelSuperseded && deps.running) await stopSupersededBuilds(input, deps.running, deps.logger);
   return {
     planKey: key,
     build: true,
@@ -113,6 +159,7 @@ export async function planTask(input: PlanTaskInput, deps: PlanTaskDeps): Promis
 // ---- AWS wiring ---------------------------------------------------------------------------------
 
 let awsDeps: PlanTaskDeps | undefined;
+let sfn: SFNClient | undefined;
 
 /**
  * Environment (beside task-environment.ts): `LAMBDA_EPHEMERAL_STORAGE_MB` (the runner's /tmp,
@@ -134,7 +181,22 @@ function depsFromEnvironment(): PlanTaskDeps {
   };
 }
 
+/**
+ * The running builds of this execution's own state machine, read from `$$.Execution.Id`: no
+ * environment variable, so the template has no function → state machine → function cycle.
+ */
+function runningBuildsOf(executionArn: string): RunningBuilds | undefined {
+  try {
+    const stateMachineArn = stateMachineArnOf(executionArn);
+    sfn ??= new SFNClient({});
+    return new SfnRunningBuilds(sfn, stateMachineArn);
+  } catch (error) {
+    awsDeps?.logger?.warn('no state machine to look for superseded builds in', { executionArn, error: describe(error) });
+    return undefined;
+  }
+}
+
 export async function handler(input: PlanTaskInput): Promise<PlanTaskOutput> {
   awsDeps ??= depsFromEnvironment();
-  return planTask(input, { ...awsDeps, statuses: await commitStatusesFromEnvironment() });
+  return planTask(input, { ...awsDeps, statuses: await commitStatusesFromEnvironment(), running: runningBuildsOf(input.executionArn) });
 }

@@ -18,3 +18,13 @@ export function supersededBy(newer: BuildRequest, running: readonly RunningBuild
     return Number.isFinite(olderAt) && olderAt < newerAt && buildId.length > 0;
   });
 }
+
+/**
+ * The running builds that the build `current` (itself running, in its Plan step) stops when its
+ * pipeline file opts into `cancel-superseded`: the older builds it supersedes (`supersededBy`),
+ * never itself, whether the list names it by execution ARN or by build id.
+ */
+export function buildsToStop(current: RunningBuild, running: readonly RunningBuild[]): RunningBuild[] {
+  const others = running.filter((build) => build.executionArn !== current.executionArn && build.input.buildId !== current.input.buildId);
+  return supersededBy(current.input.request, others);
+}
