@@ -10,6 +10,7 @@ import type { EmbeddedS3 } from '../adapters/local/embedded-s3.js';
 import { UserError } from '../domain/errors.js';
 import type { PriceBook } from '../domain/pricing/price-book.js';
 import type { Notifier } from '../ports/notifier.js';
+import type { RunningBuilds } from '../ports/running-builds.js';
 import { LocalSecretsFile } from './executors/local-secrets.js';
 import type { LocalFarmContext } from './run-local-build.js';
 
@@ -32,6 +33,8 @@ export interface FarmContextOptions {
   maxStageConcurrency?: number;
   /** Where a build's page is (the local dashboard), for the report's link. */
   buildLink?(buildId: string): string | undefined;
+  /** The farm's builds in flight, for `cancel-superseded` (see LocalFarmContext.running). */
+  running?: RunningBuilds;
 }
 
 const HELPER_SOURCE = new URL('../runner/fargate-helper.ts', import.meta.url);
@@ -60,5 +63,6 @@ export function createFarmContext(options: FarmContextOptions): LocalFarmContext
     buildLink: options.buildLink ? (id) => options.buildLink?.(id) ?? `s3://${options.s3.bucket}/builds/${id}/` : undefined,
     // On AWS the helper is an esbuild bundle; locally its source stands in (only its hash is used).
     helperCode: () => readFile(HELPER_SOURCE),
+    running: options.running,
   };
 }

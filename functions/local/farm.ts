@@ -10,6 +10,8 @@ import type { BusMessage, LocalBus } from '../adapters/local/local-bus.js';
 import type { StageResult } from '../domain/report/types.js';
 import { artifactKey, stageLogKey } from '../domain/storage-keys.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
+import type { RunningBuild } from '../domain/webhook/execution-input.js';
+import type { RunningBuilds } from '../ports/running-builds.js';
 import type { StartedWorkflow, WorkflowStarter } from '../ports/workflow-starter.js';
 import { isFinal, summarise, type BuildExecutionInput, type BuildRecord, type BuildSummary, type StageProgress } from './build-record.js';
 import type { BuildProgress, BuildRunner } from './build-runner.js';
@@ -43,7 +45,7 @@ export class InvalidExecutionInput extends Error {
   override readonly name = 'InvalidExecutionInput';
 }
 
-export class LocalFarm implements WorkflowStarter, BuildService {
+export class LocalFarm implements WorkflowStarter, RunningBuilds, BuildService {
   private readonly now: () => Date;
   private readonly maxConcurrent: number;
   private readonly queue: string[] = [];
@@ -89,6 +91,23 @@ export class LocalFarm implements WorkflowStarter, BuildService {
       return;
     }
     this.running.get(id)?.controller.abort(new Error(reason));
+  }
+
+  /**
+   * The queued and running builds of `repository` on `branch` (what ListExecutions RUNNING
+   * finds on AWS, where a queued build is already a running execution), for the Plan step of
+   * a build whose pipeline file sets `cancel-superseded`.
+   */
+  async findRunning(repository: string, branch: string): Promise<RunningBuild[]> {
+    const ids = [...this.queue, ...this.running.keys()];
+    const builds: RunningBuild[] = [];
+    for (const id of ids) {
+      const record = this.options.store.get(id);
+      if (record === undefined || isFinal(record.state)) continue;
+      if (record.request.repository.toLowerCase() !== repository.toLowerCase() || record.request.branch !== branch) continue;
+      builds.push({ executionArn: EXECUTION_ARN_PREFIX + id, input: { buildId: id, request: record.request } });
+    }
+    return builds;
   }
 
   // --- BuildService ------------------------------------------------------------

@@ -25,6 +25,7 @@ export function createLocalBuildRunner(context: RunnerContext, settings: LocalBu
     prices: settings.prices,
     lambdaEphemeralStorageMB: settings.lambdaEphemeralStorageMB,
     buildLink: context.buildLink,
+    running: context.running,
   });
   return {
     async run(input, { signal, progress }) {

@@ -19,6 +19,7 @@ import { reportTask } from '../handlers/report.js';
 import { scheduleTask } from '../handlers/schedule.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
 import type { Notifier } from '../ports/notifier.js';
+import type { RunningBuilds } from '../ports/running-builds.js';
 import type { SecretsProvider } from '../ports/secrets.js';
 import type { SourceProvider } from '../ports/source-provider.js';
 import { LocalFargateExecutor } from './executors/local-fargate-executor.js';
@@ -48,6 +49,12 @@ export interface LocalFarmContext {
    * links to the build's folder in the local bucket (there is no Step Functions console locally).
    */
   buildLink?(buildId: string): string;
+  /**
+   * The farm's queued and running builds (LocalFarm under `buildfarm serve`): a build whose
+   * pipeline file sets `cancel-superseded` stops the older ones of its branch through it.
+   * Absent (`buildfarm run` builds one commit alone), nothing is stopped.
+   */
+  running?: RunningBuilds;
 }
 
 /** How a build is going, as it goes; every call is a notification only. */
@@ -120,6 +127,7 @@ export async function runLocalBuild(
         source: farm.sourceFor(planInput.request.repository),
         config: { region: farm.region, lambdaEphemeralStorageMB: farm.lambdaEphemeralStorageMB },
         prices: farm.prices,
+        running: farm.running,
       });
       if (output.build) {
         const text = await farm.store.getText(output.planKey);

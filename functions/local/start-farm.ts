@@ -11,6 +11,7 @@ import { startEmbeddedS3, type EmbeddedS3 } from '../adapters/local/embedded-s3.
 import { LocalBus } from '../adapters/local/local-bus.js';
 import { UserError } from '../domain/errors.js';
 import type { Notifier } from '../ports/notifier.js';
+import type { RunningBuilds } from '../ports/running-builds.js';
 import type { BuildRunner } from './build-runner.js';
 import { BuildStore } from './build-store.js';
 import { LocalFarm, type FarmEvent } from './farm.js';
@@ -32,6 +33,8 @@ export interface RunnerContext {
   repositories: RepositoryMapping[];
   /** The dashboard page of a build, once the server listens (the report links to it). */
   buildLink?(buildId: string): string | undefined;
+  /** The farm's queued and running builds: a newer push stops older ones when its pipeline file says so. */
+  running?: RunningBuilds;
 }
 
 export interface StartLocalFarmOptions {
@@ -72,8 +75,14 @@ export async function startLocalFarm(options: StartLocalFarmOptions): Promise<Ru
   const s3 = await startEmbeddedS3(join(options.dataDirectory, 's3'));
   let dashboard: string | undefined;
   const buildLink = (buildId: string) => (dashboard ? `${dashboard}/#/builds/${encodeURIComponent(buildId)}` : undefined);
-  const runner = options.createRunner({ dataDirectory: options.dataDirectory, s3, reports: bus.notifier('BuildReports'), repositories, buildLink });
-  const farm = new LocalFarm({ store, runner, artifacts: s3.store, bus, now, onEvent: options.onEvent, onError: options.onError, maxConcurrentBuilds: options.maxConcurrentBuilds });
+  // The runner is made before the farm it runs for: it reaches the farm's builds once they exist.
+  let farm: LocalFarm | undefined;
+  const running: RunningBuilds = {
+    findRunning: async (repository, branch) => (farm ? farm.findRunning(repository, branch) : []),
+    stop: async (executionArn, reason) => farm?.stop(executionArn, reason),
+  };
+  const runner = options.createRunner({ dataDirectory: options.dataDirectory, s3, reports: bus.notifier('BuildReports'), repositories, buildLink, running });
+  farm = new LocalFarm({ store, runner, artifacts: s3.store, bus, now, onEvent: options.onEvent, onError: options.onError, maxConcurrentBuilds: options.maxConcurrentBuilds });
   const unsubscribe = startBuildsFromBus(bus, farm);
 
   // Only mapped repositories build: anything else is answered "skipped" by the webhook.

@@ -10,6 +10,9 @@ import { readFileFromSnapshot, SnapshotFileTooLarge } from '../../functions/hand
 import { REQUEST, tarball } from '../statemachine/support/farm.js';
 import { MemoryStore } from '../statemachine/support/memory-store.js';
 import type { CommitStatus, CommitStatusPort } from '../../functions/ports/commit-status.js';
+import type { RunningBuilds } from '../../functions/ports/running-builds.js';
+import type { BuildRequest } from '../../functions/domain/build-request.js';
+import type { RunningBuild } from '../../functions/domain/webhook/execution-input.js';
 
 const EXECUTION_ARN = 'arn:aws:states:us-east-1:123456789012:execution:BuildFarm:b';
 const CONSOLE_URL = `https://us-east-1.console.aws.amazon.com/states/home?region=us-east-1#/v2/executions/details/${EXECUTION_ARN}`;
@@ -240,5 +243,118 @@ describe('Function: readFileFromSnapshot', () => {
   it('refuses a pipeline file above the size limit', async () => {
     const snapshot = await tarball({ '.buildfarm.yml': 'x'.repeat(2048) });
     await expect(readFileFromSnapshot(snapshot, '.buildfarm.yml', 1024)).rejects.toThrow(SnapshotFileTooLarge);
+  });
+});
+
+describe('Function: planTask, with cancel-superseded', () => {
+  const SUPERSEDING = 'version: 1\ncancel-superseded: true\nstages:\n  build:\n    commands: [make]\n';
+  const MACHINE = 'arn:aws:states:us-east-1:123456789012:execution:BuildFarm';
+
+  /** Every build in flight, whatever its branch: the filtering is planTask's to do. */
+  class FakeRunningBuilds implements RunningBuilds {
+    readonly lookups: [string, string][] = [];
+    readonly stopped: [string, string][] = [];
+    constructor(private readonly builds: RunningBuild[]) {}
+    async findRunning(repository: string, branch: string): Promise<RunningBuild[]> {
+      this.lookups.push([repository, branch]);
+      return this.builds;
+    }
+    async stop(executionArn: string, reason: string): Promise<void> {
+      this.stopped.push([executionArn, reason]);
+    }
+  }
+
+  function inFlight(name: string, overrides: Partial<BuildRequest>): RunningBuild {
+    return { executionArn: `${MACHINE}:${name}`, input: { buildId: name, request: { ...REQUEST, deliveryId: `d-${name}`, ...overrides } } };
+  }
+
+  function depsFor(pipeline: string, running: RunningBuilds) {
+    return {
+      store: new MemoryStore(),
+      source: { snapshot: () => tarball({ '.buildfarm.yml': pipeline }) },
+      config: { region: 'us-east-1', lambdaEphemeralStorageMB: 512 },
+      prices: DEFAULT_PRICE_BOOK,
+      running,
+    };
+  }
+
+  const current = { buildId: 'current', request: { ...REQUEST, deliveryId: 'd-current', receivedAt: '2026-11-22T10:05:00.000Z' }, maxStageConcurrency: '4', executionArn: `${MACHINE}:current` };
+
+  it('stops the older running builds of the same branch only, never itself or a newer one', async () => {
+    // Prepare
+    const running = new FakeRunningBuilds([
+      inFlight('older', { receivedAt: '2026-11-22T10:01:00.000Z' }),
+      inFlight('current', { deliveryId: 'd-current', receivedAt: '2026-11-22T10:05:00.000Z' }),
+      inFlight('newer', { receivedAt: '2026-11-22T10:06:00.000Z' }),
+      inFlight('other-branch', { branch: 'dev', ref: 'refs/heads/dev', receivedAt: '2026-11-22T10:01:00.000Z' }),
+      inFlight('other-repository', { repository: 'octo/web', receivedAt: '2026-11-22T10:01:00.000Z' }),
+    ]);
+
+    // Act
+    const output = await planTask(current, depsFor(SUPERSEDING, running));
+
+    // Assess
+    expect(output.build).toBe(true);
+    expect(running.lookups).toEqual([['octo/app', 'main']]);
+    expect(running.stopped).toEqual([[`${MACHINE}:older`, 'superseded by current']]);
+  });
+
+  it('stops nothing when the pipeline file does not opt in', async () => {
+    // Prepare
+    const running = new FakeRunningBuilds([inFlight('older', { receivedAt: '2026-11-22T10:01:00.000Z' })]);
+
+    // Act
+    await planTask(current, depsFor('version: 1\nstages:\n  build:\n    commands: [make]\n', running));
+
+    // Assess
+    expect(running.lookups).toEqual([]);
+    expect(running.stopped).toEqual([]);
+  });
+
+  it('stops nothing when the build does not run (its triggers do not match)', async () => {
+    // Prepare
+    const running = new FakeRunningBuilds([inFlight('older', { receivedAt: '2026-11-22T10:01:00.000Z' })]);
+    const pipeline = 'version: 1\ncancel-superseded: true\non:\n  push:\n    branches: [release]\nstages:\n  build:\n    commands: [make]\n';
+
+    // Act
+    const output = await planTask(current, depsFor(pipeline, running));
+
+    // Assess
+    expect(output.build).toBe(false);
+    expect(running.stopped).toEqual([]);
+  });
+
+  it('stops an older build of the same pull request, not of another pull request from the same branch', async () => {
+    // Prepare
+    const pr = { event: 'pull_request' as const, baseBranch: 'main', branch: 'feature', ref: 'refs/pull/7/merge' };
+    const running = new FakeRunningBuilds([
+      inFlight('same-pr', { ...pr, pullRequest: 7, receivedAt: '2026-11-22T10:01:00.000Z' }),
+      inFlight('other-pr', { ...pr, pullRequest: 8, receivedAt: '2026-11-22T10:01:00.000Z' }),
+      inFlight('push-of-the-branch', { branch: 'feature', ref: 'refs/heads/feature', receivedAt: '2026-11-22T10:01:00.000Z' }),
+    ]);
+    const input = { ...current, request: { ...current.request, ...pr, pullRequest: 7 } };
+
+    // Act
+    await planTask(input, depsFor(SUPERSEDING, running));
+
+    // Assess
+    expect(running.lookups).toEqual([['octo/app', 'feature']]);
+    expect(running.stopped.map(([arn]) => arn)).toEqual([`${MACHINE}:same-pr`]);
+  });
+
+  it('logs a build it cannot stop and plans anyway', async () => {
+    // Prepare
+    const running = new FakeRunningBuilds([inFlight('older', { receivedAt: '2026-11-22T10:01:00.000Z' })]);
+    running.stop = async () => {
+      throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    };
+    const warnings: unknown[][] = [];
+
+    // Act
+    const output = await planTask(current, { ...depsFor(SUPERSEDING, running), logger: { warn: (...args: unknown[]) => void warnings.push(args) } });
+
+    // Assess
+    expect(output.build).toBe(true);
+    expect(warnings).toEqual([['superseded build not stopped', expect.objectContaining({ executionArn: `${MACHINE}:older`, error: 'ThrottlingException: Rate exceeded' })]]);
   });
 });

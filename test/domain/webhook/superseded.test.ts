@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RunningBuild } from '../../../functions/domain/webhook/execution-input.js';
-import { supersededBy } from '../../../functions/domain/webhook/superseded.js';
+import { buildsToStop, supersededBy } from '../../../functions/domain/webhook/superseded.js';
 import { aBuildRequest } from '../../support/build-requests.js';
 import type { BuildRequest } from '../../../functions/domain/build-request.js';
 
@@ -56,5 +56,33 @@ describe('Function: supersededBy', () => {
 
     // Act & Assess
     expect(supersededBy(pr, builds).map((b) => b.executionArn)).toEqual(['same-pr']);
+  });
+});
+
+describe('Function: buildsToStop', () => {
+  const current: RunningBuild = {
+    executionArn: 'arn:aws:states:eu-west-1:123456789012:execution:farm-build:current',
+    input: { buildId: 'current', request: aBuildRequest({ deliveryId: 'new', receivedAt: '2026-11-22T12:05:00.000Z' }) },
+  };
+
+  it('never stops the build that asks, even listed under another delivery', () => {
+    // Prepare: the current execution as ListExecutions lists it, and as a copy under another build id.
+    const olderAt = '2026-11-22T12:00:00.000Z';
+    const listed = [
+      { executionArn: current.executionArn, input: { buildId: 'current', request: aBuildRequest({ deliveryId: 'd0', receivedAt: olderAt }) } },
+      { executionArn: 'arn:other', input: { buildId: 'current', request: aBuildRequest({ deliveryId: 'd1', receivedAt: olderAt }) } },
+      running('older', { deliveryId: 'd2', receivedAt: olderAt }),
+    ];
+
+    // Act & Assess
+    expect(buildsToStop(current, listed).map((b) => b.executionArn)).toEqual(['older']);
+  });
+
+  it('stops nothing received after the build that asks', () => {
+    // Prepare
+    const listed = [running('newer', { deliveryId: 'd1', receivedAt: '2026-11-22T12:06:00.000Z' })];
+
+    // Act & Assess
+    expect(buildsToStop(current, listed)).toEqual([]);
   });
 });
