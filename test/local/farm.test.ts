@@ -115,6 +115,28 @@ describe('Class: LocalFarm', () => {
     });
   });
 
+  describe('Method: findRunning', () => {
+    it('lists the running and queued builds of the branch, not finished ones or other branches and repositories', async () => {
+      // Prepare
+      const { farm, runner } = await makeFarm({ maxConcurrentBuilds: 1, hold: { stage: 'build', buildId: 'running' } });
+      await farm.start('done', { buildId: 'done', request: pushRequest() });
+      await farm.settled('done');
+      await farm.start('running', { buildId: 'running', request: pushRequest() });
+      await farm.start('queued', { buildId: 'queued', request: pushRequest({ repository: 'Octo-Org/Hello-Farm' }) });
+      await farm.start('other-branch', { buildId: 'other-branch', request: pushRequest({ branch: 'dev', ref: 'refs/heads/dev' }) });
+      await farm.start('other-repository', { buildId: 'other-repository', request: pushRequest({ repository: 'octo-org/other' }) });
+      // Act
+      const running = await farm.findRunning('octo-org/hello-farm', 'main');
+      runner.release();
+      // Assess
+      expect(running.map((b) => [b.executionArn, b.input.buildId]).sort()).toEqual([
+        [expect.stringMatching(/:queued$/), 'queued'],
+        [expect.stringMatching(/:running$/), 'running'],
+      ]);
+      expect(running.find((b) => b.input.buildId === 'queued')!.input.request.repository).toBe('Octo-Org/Hello-Farm');
+    });
+  });
+
   describe('Method: shutdown', () => {
     it('cancels running and queued builds and refuses new ones', async () => {
       // Prepare

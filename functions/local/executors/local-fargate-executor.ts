@@ -47,10 +47,15 @@ export class TaskFailed extends Error {
   override readonly name = 'States.TaskFailed';
 }
 
+/**
+ * Counts tasks across every executor of this process: each local build makes its own executor,
+ * and two builds at once must never share a task ARN or (and clean up) a task's work folder.
+ */
+let nextTask = 0;
+
 export class LocalFargateExecutor {
   private readonly taskDefinitions: LocalTaskDefinitions;
   private readonly settings: TaskSettings;
-  private next = 0;
 
   constructor(private readonly options: LocalFargateExecutorOptions) {
     this.taskDefinitions = new LocalTaskDefinitions(options.region);
@@ -86,7 +91,8 @@ export class LocalFargateExecutor {
     const buildId = env.get(ENV.buildId);
     const stageName = env.get(ENV.stage);
     const planKey = env.get(ENV.planKey);
-    const taskArn = `arn:aws:ecs:${this.options.region}:000000000000:task/buildfarm-local/${process.pid}-${this.next++}`;
+    const task = `${process.pid}-${nextTask++}`;
+    const taskArn = `arn:aws:ecs:${this.options.region}:000000000000:task/buildfarm-local/${task}`;
     const pullStartedAt = now();
     const base: EcsTask = { TaskArn: taskArn, CapacityProviderName: parameters.CapacityProviderStrategy[0]?.CapacityProvider, PullStartedAt: pullStartedAt };
     if (!buildId || !stageName || !planKey) {
@@ -98,7 +104,7 @@ export class LocalFargateExecutor {
       throw new TaskFailed(JSON.stringify({ ...base, LastStatus: 'STOPPED', StopCode: 'TaskFailedToStart', StoppedReason: `stage ${stageName} is not in ${planKey}`, StoppedAt: now() }));
     }
 
-    const workRoot = join(this.options.workRoot, `task-${process.pid}-${this.next++}`);
+    const workRoot = join(this.options.workRoot, `task-${task}`);
     await mkdir(workRoot, { recursive: true });
     const memory = Number(parameters.Overrides.Memory);
     const storageGiB = parameters.Overrides.EphemeralStorage?.SizeInGiB ?? 20;

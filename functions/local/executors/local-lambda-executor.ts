@@ -25,8 +25,13 @@ export interface LocalLambdaExecutorOptions {
   now?: () => number;
 }
 
+/**
+ * Counts sandboxes across every executor of this process: each local build makes its own
+ * executor, and two builds at once must never share (and clean up) one sandbox.
+ */
+let nextSandbox = 0;
+
 export class LocalLambdaExecutor {
-  private next = 0;
 
   constructor(private readonly options: LocalLambdaExecutorOptions) {}
 
@@ -35,7 +40,7 @@ export class LocalLambdaExecutor {
     const now = this.options.now ?? Date.now;
     const invokedAt = now();
     const timeoutMs = (this.options.functionTimeoutSeconds ?? LAMBDA_MAX_TIMEOUT_SECONDS) * 1000;
-    const sandbox = join(this.options.sandboxRoot, `sandbox-${process.pid}-${this.next++}`);
+    const sandbox = join(this.options.sandboxRoot, `sandbox-${process.pid}-${nextSandbox++}`);
     await mkdir(sandbox, { recursive: true });
     try {
       return await runLambdaStage(
