@@ -24,9 +24,9 @@ export interface StartBuildDeps {
   findRunning?: (repository: string, branch: string) => Promise<RunningBuild[]>;
   /**
    * Stop older running builds of the same branch once this one has started.
-   * The pipeline file's `cancelSuperseded` is read only when the build plans,
-   * so start-build cannot see it: this is the farm-wide switch, and the plan
-   * step can call `stopSupersededBuilds` itself when the file opts in.
+   * The pipeline file's `cancel-superseded` is read only when the build plans,
+   * so start-build cannot see it: this is the farm-wide switch; the Plan task
+   * (handlers/plan.ts) stops superseded builds itself when the file opts in.
    */
   cancelSuperseded?: boolean;
   logger?: StartBuildLogger;

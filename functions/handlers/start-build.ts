@@ -19,7 +19,8 @@ export { startBuild, stopSupersededBuilds } from './start-build-core.js';
  *
  * Environment:
  * - STATE_MACHINE_ARN: the build state machine;
- * - CANCEL_SUPERSEDED: `true` to stop older running builds of the same branch.
+ * - CANCEL_SUPERSEDED: `true` to stop older running builds of the same branch for every
+ *   repository (the pipeline file's `cancel-superseded` does it per repository, in the Plan step).
  */
 
 export interface StartBuildHandlerOptions {
