@@ -9,6 +9,7 @@ import type { Architecture } from '../domain/pipeline/types.js';
 import type { Runner } from '../domain/plan/types.js';
 import type { CapacityProvider } from '../domain/report/run-record.js';
 import type { BuildStatus, StageStatus } from '../domain/report/types.js';
+import type { TaskOverrides } from '../domain/fargate/overrides.js';
 
 export const BUILD_STATE_MACHINE_FILE = 'statemachines/build.asl.json';
 
@@ -56,11 +57,8 @@ export interface SlimStage {
   runner: Runner;
   /** The Lambda runner function to invoke (its memory tier); only for Lambda stages. */
   lambdaFunction?: string;
-  /** The Fargate size (the escalation size for a Lambda stage). */
+  /** The Fargate size (the escalation size for a Lambda stage); `spot` tells a Spot fallback. */
   fargate: { cpu: number; memory: number; ephemeralStorageGiB: number; architecture: Architecture; spot: boolean };
-  /** The stage's image; null for the default image (and for Lambda stages). */
-  image: string | null;
-  runAsRoot: boolean;
 }
 
 /**
@@ -133,8 +131,8 @@ export interface RecordFargateResultInput {
   buildId: string;
   planKey: string;
   stage: SlimStage;
-  /** The strategy the last RunTask used. */
-  capacityProviderStrategy: CapacityProviderStrategyItem[];
+  /** The provider the last RunTask asked for. */
+  capacityProvider: CapacityProvider;
   escalation: CaughtError | null;
   task: EcsTask | null;
   taskFailure: CaughtError | null;
@@ -150,55 +148,18 @@ export interface StageSummary {
 
 // ---- Fargate --------------------------------------------------------------------------------
 
-export interface CapacityProviderStrategyItem {
-  CapacityProvider: CapacityProvider;
-  Weight: number;
-}
-
 /**
- * What `Prepare Fargate task` sends to the fargate-prepare function (handlers/fargate-prepare.ts,
- * `FargatePrepareInput`).
- */
-export interface FargatePrepareEvent {
-  buildId: string;
-  stageName: string;
-  planKey: string;
-  /** A pull request from a fork: the helpers must give its stage no secrets. */
-  fromFork: boolean;
-  image: string | null;
-  fargate: SlimStage['fargate'];
-  runAsRoot: boolean;
-}
-
-/**
- * The fargate-prepare function's output fields the state machine keeps (`FargatePrepareOutput`),
- * as `Prepare Fargate task` stores them under `$.fargate`.
+ * What `Prepare Fargate task` keeps under `$.fargate` from the fargate-prepare function's output
+ * (`FargatePrepareOutput` in handlers/fargate-prepare.ts, which takes keys only and reads the
+ * stage's size, image and root choice from the plan).
  */
 export interface FargatePrepared {
   taskDefinitionArn: string;
+  /** `FARGATE_SPOT` when the stage opted in; `Fall back to on-demand` replaces it with `FARGATE`. */
+  capacityProvider: CapacityProvider;
   /** RunTask `overrides`, PascalCase, at most 8,192 characters (the prepare function checks). */
-  overrides: EcsTaskOverride;
-  /** `FARGATE_SPOT` when the stage opted in; `Fall back to on-demand` replaces it with the fallback. */
-  capacityProviderStrategy: CapacityProviderStrategyItem[];
-  fallbackCapacityProviderStrategy: CapacityProviderStrategyItem[];
+  overrides: TaskOverrides;
   family: string;
-}
-
-/** What the fargate-prepare function returns (lambda:invoke Payload). */
-export interface FargatePrepareOutput {
-  TaskDefinition: string;
-  Overrides: EcsTaskOverride;
-  CapacityProviderStrategy: CapacityProviderStrategyItem[];
-  FallbackCapacityProviderStrategy: CapacityProviderStrategyItem[];
-  Family: string;
-  Image: string;
-}
-
-export interface EcsTaskOverride {
-  Cpu: string;
-  Memory: string;
-  EphemeralStorage?: { SizeInGiB: number };
-  ContainerOverrides: { Name: string; Environment: { Name: string; Value: string }[] }[];
 }
 
 /** The part of the `ecs:runTask.sync` output (a DescribeTasks task, timestamps in epoch ms) we read. */

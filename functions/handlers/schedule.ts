@@ -41,8 +41,6 @@ export function toSlimStage(stage: PlannedStage, defaultRunner: string, runnerFu
     runner: stage.runner,
     ...(stage.runner === 'lambda' ? { lambdaFunction: (stage.lambda && runnerFunctionFor?.(stage.lambda)) ?? defaultRunner } : {}),
     fargate: { ...stage.fargate },
-    image: stage.image ?? null,
-    runAsRoot: stage.runAsRoot,
   };
 }
 
@@ -164,7 +162,7 @@ function iso(epochMs: number | undefined): string | undefined {
 export async function recordFargateResultTask(input: RecordFargateResultInput, deps: ScheduleDeps): Promise<StageSummary> {
   const task = taskOf(input);
   const exitCode = buildExitCode(task);
-  const capacityProvider: CapacityProvider = input.capacityProviderStrategy[0]?.CapacityProvider ?? 'FARGATE';
+  const capacityProvider: CapacityProvider = input.capacityProvider;
   const run: StageRunRecord = {
     stage: input.stage.name,
     runner: 'fargate',
@@ -215,7 +213,7 @@ export async function recordStageErrorTask(input: RecordStageErrorInput, deps: S
   const onFargate = input.fargate !== null || input.escalation !== null || input.stage.runner === 'fargate';
   const runner = onFargate ? 'fargate' : 'lambda';
   const at: FailurePoint = !onFargate ? 'lambda' : input.fargate === null ? 'prepare' : 'runTask';
-  const capacityProvider = input.fargate?.capacityProviderStrategy[0]?.CapacityProvider ?? 'FARGATE';
+  const capacityProvider = input.fargate?.capacityProvider ?? 'FARGATE';
   const run: StageRunRecord = {
     stage: input.stage.name,
     runner,
@@ -235,7 +233,7 @@ export async function recordStageErrorTask(input: RecordStageErrorInput, deps: S
     return { stage: input.stage.name, status: existing.status };
   }
   const timedOut = input.error.Error === 'StageTimeout' || input.error.Error === 'States.Timeout';
-  const capacity = input.fargate?.capacityProviderStrategy[0]?.CapacityProvider;
+  const capacity = input.fargate?.capacityProvider;
   const message = causeMessage(input.error);
   const result = syntheticResult(input.buildId, input.stage.name, {
     status: timedOut ? 'timed_out' : 'failed',

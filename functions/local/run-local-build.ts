@@ -12,7 +12,8 @@ import { regionPrices, type PriceBook } from '../domain/pricing/price-book.js';
 import { pricedCostModel } from '../domain/report/cost-model.js';
 import type { BuildReport, StageResult } from '../domain/report/types.js';
 import { stageResultKey } from '../domain/storage-keys.js';
-import type { FargatePrepareOutput as StateMachinePrepareOutput, PlanTaskOutput } from '../handlers/build-state-machine.js';
+import type { PlanTaskOutput } from '../handlers/build-state-machine.js';
+import type { FargatePrepareOutput } from '../handlers/fargate-prepare.js';
 import { planTask } from '../handlers/plan.js';
 import { reportTask } from '../handlers/report.js';
 import { scheduleTask } from '../handlers/schedule.js';
@@ -132,8 +133,8 @@ export async function runLocalBuild(
         await finished(event.stageName);
       }
     },
-    async prepareFargate(event): Promise<StateMachinePrepareOutput> {
-      return toStateMachineShape(await fargate.prepare({ buildId: event.buildId, stageName: event.stageName, planKey: event.planKey }));
+    async prepareFargate(event): Promise<FargatePrepareOutput> {
+      return fargate.prepare({ buildId: event.buildId, stageName: event.stageName, planKey: event.planKey });
     },
     async runFargateTask(parameters) {
       const stage = parameters.Overrides.ContainerOverrides.flatMap((c) => c.Environment ?? []).find((e) => e.Name === 'BUILDFARM_STAGE')?.Value ?? '';
@@ -156,17 +157,4 @@ export async function runLocalBuild(
   const text = await farm.store.getText(run.output.reportKey);
   if (!text) throw new ReportMissing(`the build ended without a report at ${run.output.reportKey}`);
   return { report: JSON.parse(text) as BuildReport, stateTransitions: run.stateTransitions };
-}
-
-/** fargate-prepare's output in the fields the state machine reads. */
-function toStateMachineShape(prepared: Awaited<ReturnType<LocalFargateExecutor['prepare']>>): StateMachinePrepareOutput {
-  const strategy = (provider: 'FARGATE' | 'FARGATE_SPOT') => [{ CapacityProvider: provider, Weight: 1 }];
-  return {
-    TaskDefinition: prepared.taskDefinitionArn,
-    Overrides: prepared.overrides as StateMachinePrepareOutput['Overrides'],
-    CapacityProviderStrategy: strategy(prepared.capacityProvider),
-    FallbackCapacityProviderStrategy: strategy('FARGATE'),
-    Family: prepared.family,
-    Image: prepared.image,
-  };
 }

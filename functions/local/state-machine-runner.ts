@@ -12,11 +12,7 @@ import {
 import type { StageResult } from '../domain/report/types.js';
 import type {
   BuildExecutionInput,
-  CapacityProviderStrategyItem,
   EcsTask,
-  EcsTaskOverride,
-  FargatePrepareEvent,
-  FargatePrepareOutput,
   PlanTaskInput,
   PlanTaskOutput,
   ReportTaskInput,
@@ -25,19 +21,25 @@ import type {
   SelectStagesOutput,
   StageSummary,
 } from '../handlers/build-state-machine.js';
+import type { CapacityProvider } from '../domain/report/run-record.js';
+import type { TaskOverrides } from '../domain/fargate/overrides.js';
+import type { FargatePrepareInput, FargatePrepareOutput } from '../handlers/fargate-prepare.js';
 import type { LambdaRunnerEvent } from '../runner/lambda-run.js';
 import { localSubstitutions, readBuildDefinition, substitutePlaceholders, type Substitutions } from './asl-definition.js';
 
 export type { LambdaRunnerEvent };
+
+/** What `Prepare Fargate task` sends (it adds `fromFork`, which the Fargate helpers must honour). */
+export type FargatePrepareEvent = FargatePrepareInput & { fromFork: boolean };
 
 
 /** The `ecs:runTask.sync` Parameters, after the interpreter resolved the paths. */
 export interface RunTaskParameters {
   Cluster: string;
   TaskDefinition: string;
-  CapacityProviderStrategy: CapacityProviderStrategyItem[];
+  CapacityProviderStrategy: { CapacityProvider: CapacityProvider; Weight: number }[];
   NetworkConfiguration: { AwsvpcConfiguration: { Subnets: string[]; SecurityGroups: string[]; AssignPublicIp: string } };
-  Overrides: EcsTaskOverride;
+  Overrides: TaskOverrides;
   PropagateTags: string;
   StartedBy: string;
 }

@@ -12,17 +12,26 @@
  *   code from the task metadata endpoint v4, uploads the log, the artifacts (after a
  *   success) and the manifest, and writes the result record the report reads.
  *
- * The stage agent's pieces come in through `HelperDeps`, so this file holds only
- * what is specific to the three-container layout.
+ * The stage agent's pieces (workspace.ts, artifacts.ts, the S3 store) come in through
+ * `HelperDeps`, so this file holds only what is specific to the three-container
+ * layout; `helperDepsFromEnv` wires the real ones, and the module runs itself when
+ * BUILDFARM_HELPER_MODE is set (the bootstrap `require`s it, publish runs it with node).
  */
 import { chown, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { S3Client } from '@aws-sdk/client-s3';
+import { S3ArtifactStore } from '../adapters/aws/s3-artifact-store.js';
 import { commandsScript, stageScript, type ScriptPaths } from '../domain/fargate/stage-script.js';
 import { buildOutcome, type BuildOutcome } from '../domain/fargate/task-metadata.js';
 import { ENV, HELPER_PATH, LOGS_PATH, WORKSPACE_PATH } from '../domain/fargate/layout.js';
 import type { Plan, PlannedStage } from '../domain/plan/types.js';
 import type { ArtifactEntry, StageResult } from '../domain/report/types.js';
+import { manifestKey, stageLogKey, stageResultKey } from '../domain/storage-keys.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
+import { findArtifacts, uploadArtifacts } from './artifacts.js';
+import { SecretsDeniedForFork } from './errors.js';
+import { StageLog } from './stage-log.js';
+import { prepareWorkspace } from './workspace.js';
 
 /** A line-oriented log (the stage agent's StageLog fits). */
 export interface HelperLog {
@@ -62,6 +71,8 @@ export interface HelperContext {
   planKey: string;
   workspace: string;
   workspaceUid: number;
+  /** A pull request from a fork: its stage gets no secrets. */
+  fromFork: boolean;
   /** The helper volume (scripts, helper code), /buildfarm in the task. */
   helperDir: string;
   /** The logs volume, /buildfarm-logs in the task. */
@@ -81,6 +92,14 @@ export class HelperMisconfigured extends Error {
   override readonly name = 'HelperMisconfigured';
 }
 
+/**
+ * Stage secrets are resolved and masked by the Lambda runner's agent; the Fargate
+ * task does not resolve them yet, and running without them would fail in obscure ways.
+ */
+export class SecretsNotSupportedOnFargate extends Error {
+  override readonly name = 'SecretsNotSupportedOnFargate';
+}
+
 const GiB = 1024 ** 3;
 
 /** Where fetch notes its start time for publish (the result's startedAt). */
@@ -97,6 +116,7 @@ export function contextFromEnv(env: NodeJS.ProcessEnv): HelperContext {
     planKey: env[ENV.planKey]!,
     workspace: env[ENV.workspace] || WORKSPACE_PATH,
     workspaceUid: Number(env[ENV.workspaceUid] ?? '65534'),
+    fromFork: env[ENV.fromFork] === 'true',
     helperDir: HELPER_PATH,
     logsDir: LOGS_PATH,
   };
@@ -127,6 +147,17 @@ export async function runFetch(context: HelperContext, deps: HelperDeps): Promis
   try {
     stage = await readStage(context, deps.store);
     deps.log.line(`== fetch ${stage.name} (build ${context.buildId})`);
+    const secretNames = Object.keys(stage.secrets ?? {});
+    if (secretNames.length > 0 && context.fromFork) {
+      throw new SecretsDeniedForFork(
+        `stage "${stage.name}" needs secrets (${secretNames.join(', ')}), which are never given to pull requests from forks`,
+      );
+    }
+    if (secretNames.length > 0) {
+      throw new SecretsNotSupportedOnFargate(
+        `stage "${stage.name}" needs secrets (${secretNames.join(', ')}), which Fargate stages do not receive yet; run it on Lambda`,
+      );
+    }
     await deps.prepareWorkspace(
       {
         buildId: context.buildId,
@@ -249,4 +280,38 @@ export async function fetchTaskMetadata(env: NodeJS.ProcessEnv = process.env): P
   const response = await fetch(`${base}/task`);
   if (!response.ok) throw new HelperMisconfigured(`task metadata: HTTP ${response.status}`);
   return response.json();
+}
+
+/** The real pieces: the stage agent's workspace and artifact code on the S3 artifact store. */
+export function helperDepsFromEnv(env: NodeJS.ProcessEnv): HelperDeps {
+  const bucket = env[ENV.bucket];
+  const region = env[ENV.region];
+  if (!bucket || !region) throw new HelperMisconfigured(`${ENV.bucket} and ${ENV.region} must be set`);
+  // Lines go to stdout (the awslogs driver ships them to CloudWatch) and to a file on the logs volume.
+  const log = new StageLog(join(LOGS_PATH, `${env[ENV.mode] ?? 'helper'}.txt`), process.stdout);
+  return {
+    store: new S3ArtifactStore(new S3Client({ region }), bucket),
+    prepareWorkspace,
+    findArtifacts,
+    uploadArtifacts,
+    keys: { stageLogKey, manifestKey, stageResultKey },
+    log,
+    now: Date.now,
+    taskMetadata: () => fetchTaskMetadata(env),
+  };
+}
+
+// Runs only inside the task's helper containers; importing the module (tests, bundling) does nothing.
+if (process.env[ENV.mode]) {
+  Promise.resolve()
+    .then(() => runHelper(process.env, helperDepsFromEnv(process.env)))
+    .then(
+      (code) => {
+        process.exitCode = code;
+      },
+      (error: Error) => {
+        console.error(`buildfarm ${process.env[ENV.mode]} failed: ${error.name}: ${error.message}`);
+        process.exitCode = 1;
+      },
+    );
 }

@@ -111,8 +111,6 @@ describe('Function: toSlimStage', () => {
       name: 'stage-with-a-longish-name-1',
       runner: 'fargate',
       fargate: { cpu: 1024, memory: 2048, ephemeralStorageGiB: 20, architecture: 'x86_64', spot: false },
-      image: 'public.ecr.aws/docker/library/node:22-bookworm',
-      runAsRoot: false,
     });
   });
 

@@ -9,8 +9,6 @@ const STAGE: SlimStage = {
   name: 'image',
   runner: 'fargate',
   fargate: { cpu: 1024, memory: 2048, ephemeralStorageGiB: 20, architecture: 'x86_64', spot: false },
-  image: null,
-  runAsRoot: false,
 };
 const deps = (store: MemoryStore) => ({ store, now: () => new Date('2026-11-22T10:00:00.000Z') });
 
@@ -48,7 +46,7 @@ describe('Function: recordFargateResultTask', () => {
         buildId: 'b',
         planKey: 'builds/b/plan.json',
         stage: STAGE,
-        capacityProviderStrategy: [{ CapacityProvider: 'FARGATE', Weight: 1 }],
+        capacityProvider: 'FARGATE',
         escalation: null,
         task: null,
         taskFailure: { Error: 'States.TaskFailed', Cause: JSON.stringify({ TaskArn: 't', PullStartedAt: 1000, StoppedAt: 71000, Containers: [{ Name: 'build', ExitCode: 1 }] }) },
@@ -80,7 +78,7 @@ describe('Function: recordFargateResultTask', () => {
         buildId: 'b',
         planKey: 'builds/b/plan.json',
         stage: STAGE,
-        capacityProviderStrategy: [{ CapacityProvider: 'FARGATE', Weight: 1 }],
+        capacityProvider: 'FARGATE',
         escalation: null,
         task: null,
         taskFailure: { Error: 'ECS.AccessDeniedException', Cause: 'not authorized to perform ecs:RunTask' },
@@ -134,7 +132,7 @@ describe('Function: recordStageErrorTask', () => {
         buildId: 'b',
         planKey: 'builds/b/plan.json',
         stage: STAGE,
-        fargate: { taskDefinitionArn: 'td', overrides: { Cpu: '1024', Memory: '2048', ContainerOverrides: [] }, capacityProviderStrategy: [{ CapacityProvider: 'FARGATE', Weight: 1 }], fallbackCapacityProviderStrategy: [{ CapacityProvider: 'FARGATE', Weight: 1 }], family: 'f' },
+        fargate: { taskDefinitionArn: 'td', overrides: { Cpu: '1024', Memory: '2048', ContainerOverrides: [] }, capacityProvider: 'FARGATE', family: 'f' },
         escalation: null,
         error: { Error: 'States.Timeout', Cause: 'The task timed out' },
       },

@@ -135,6 +135,7 @@ beforeEach(() => {
     planKey: PLAN_KEY,
     workspace: join(dir, 'workspace'),
     workspaceUid: 0,
+    fromFork: false,
     helperDir: join(dir, 'buildfarm'),
     logsDir: join(dir, 'logs'),
   };
@@ -198,6 +199,19 @@ describe('Function: runFetch then runPublish', () => {
     expect(result).toMatchObject({ status: 'failed', exitCode: null, errorName: 'StageError' });
   });
 
+  it('gives a fork\'s stage no secrets: SecretsDeniedForFork, recorded in its result', async () => {
+    // Prepare
+    storePlan(stage({ secrets: { TOKEN: { source: 'secretsmanager', id: 'buildfarm/token', raw: 'secretsmanager:buildfarm/token' } } }));
+
+    // Act
+    const attempt = runFetch({ ...context, fromFork: true }, deps());
+
+    // Assess
+    await expect(attempt).rejects.toMatchObject({ name: 'SecretsDeniedForFork' });
+    expect(resultOf()).toMatchObject({ status: 'failed', errorName: 'SecretsDeniedForFork' });
+    expect(workspaceRequests).toEqual([]);
+  });
+
   it('writes the result record itself when fetch fails, then fails', async () => {
     // Prepare
     storePlan(stage());
@@ -220,13 +234,14 @@ describe('Function: runHelper', () => {
   });
 
   it('reads the run identity from the overrides’ environment', () => {
-    const env = { BUILDFARM_BUILD_ID: BUILD, BUILDFARM_STAGE: 'test', BUILDFARM_PLAN_KEY: PLAN_KEY, BUILDFARM_WORKSPACE_UID: '65534' };
+    const env = { BUILDFARM_BUILD_ID: BUILD, BUILDFARM_STAGE: 'test', BUILDFARM_PLAN_KEY: PLAN_KEY, BUILDFARM_WORKSPACE_UID: '65534', BUILDFARM_FROM_FORK: 'true' };
     expect(contextFromEnv(env)).toEqual({
       buildId: BUILD,
       stageName: 'test',
       planKey: PLAN_KEY,
       workspace: '/workspace',
       workspaceUid: 65534,
+      fromFork: true,
       helperDir: '/buildfarm',
       logsDir: '/buildfarm-logs',
     });

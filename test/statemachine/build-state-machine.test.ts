@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Plan } from '../../functions/domain/plan/types.js';
 import { historyKey, reportKey } from '../../functions/domain/storage-keys.js';
 import type { BuildReport, StageReport } from '../../functions/domain/report/types.js';
+import { prepareFargateTask } from '../../functions/handlers/fargate-prepare.js';
 import { BuildAborted, runBuildLocally } from '../../functions/local/state-machine-runner.js';
 import { BUILD_ID, createFarm, NamedError, REQUEST, type Farm, type ScenarioStage } from './support/farm.js';
 
@@ -79,6 +80,10 @@ describe('State machine: routing and recovery', () => {
     // Assess
     expect(farm.lambdaCalls).toEqual(['slow', 'after']);
     expect(farm.fargateCalls).toEqual(['slow@FARGATE']);
+    expect(farm.prepareCalls[0]!.escalation).toEqual({
+      Error: 'StageTimeout',
+      Cause: JSON.stringify({ errorType: 'StageTimeout', errorMessage: 'stage ran out of time after 900 s' }),
+    });
     expect(stage('slow')).toMatchObject({ status: 'succeeded', runner: 'fargate', escalated: true });
     expect(stage('slow').reason).toContain('escalated from Lambda after StageTimeout: stage ran out of time after 900 s');
     expect(stage('after').status).toBe('succeeded');
@@ -206,6 +211,26 @@ describe('State machine: routing and recovery', () => {
     expect(report.costBreakdown.stateTransitions).toBe(3);
   });
 
+  it('an infrastructure error between stages still ends in a report, with the error and the stages not run', async () => {
+    // Prepare
+    const farm = createFarm({ compile: { runner: 'lambda' }, test: { runner: 'lambda', needs: ['compile'] } });
+    const schedule = farm.bindings.schedule;
+    farm.bindings.schedule = async (input) => {
+      if (input.action === 'selectStages' && input.wave.index === 1) throw new NamedError('S3ServiceUnavailable', 'Please reduce your request rate.');
+      return schedule(input);
+    };
+
+    // Act
+    const { result, report, stage } = await run(farm);
+
+    // Assess
+    expect(result.output.status).toBe('error');
+    expect(report.error).toEqual({ name: 'S3ServiceUnavailable', message: 'Please reduce your request rate.' });
+    expect(stage('compile').status).toBe('succeeded');
+    expect(stage('test')).toMatchObject({ status: 'skipped', reason: 'not run: S3ServiceUnavailable' });
+    expect(result.statesEntered.at(-1)).toBe('Report');
+  });
+
   it('a Lambda runner crash (any other error) becomes a failed stage result, not a lost build', async () => {
     // Prepare
     const farm = createFarm({
@@ -240,10 +265,8 @@ describe('State machine: the Fargate path (issue 4)', () => {
         buildId: BUILD_ID,
         stageName: 'image',
         planKey: `builds/${BUILD_ID}/plan.json`,
+        escalation: null,
         fromFork: false,
-        image: null,
-        fargate: { cpu: 1024, memory: 2048, ephemeralStorageGiB: 20, architecture: 'x86_64', spot: true },
-        runAsRoot: false,
       },
     ]);
     expect(farm.runTaskCalls).toEqual([
@@ -309,6 +332,30 @@ describe('State machine: the Fargate path (issue 4)', () => {
     expect(stage('docs').status).toBe('succeeded');
     expect(farm.fargateCalls).toEqual([]);
     expect(result.stateTransitions).toBe(report.costBreakdown.stateTransitions);
+  });
+
+  it('the real fargate-prepare task: its output feeds RunTask as the integration takes it', async () => {
+    // Prepare: the prepare core with its AWS calls replaced (task definitions, helper bundle)
+    const farm = createFarm({ image: { runner: 'fargate' } });
+    farm.bindings.prepareFargate = (event) =>
+      prepareFargateTask(event, {
+        store: farm.store,
+        taskDefinitions: { ensure: async () => ({ taskDefinitionArn: 'arn:aws:ecs:us-east-1:123456789012:task-definition/buildfarm-x86-0123abcd:3', family: 'buildfarm-x86-0123abcd', revision: 3, registered: false }) },
+        helperBundles: { ensure: async () => undefined },
+        settings: { region: 'us-east-1', bucket: 'b', executionRoleArn: 'arn:aws:iam::123456789012:role/exec', taskRoleArn: 'arn:aws:iam::123456789012:role/task', logGroup: '/buildfarm/tasks', helperImage: 'node:22' },
+        helperCode: async () => Buffer.from('helper'),
+      });
+
+    // Act
+    const { stage } = await run(farm);
+
+    // Assess
+    const request = farm.runTaskCalls[0]!;
+    expect(request.TaskDefinition).toBe('arn:aws:ecs:us-east-1:123456789012:task-definition/buildfarm-x86-0123abcd:3');
+    expect(request.CapacityProviderStrategy).toEqual([{ CapacityProvider: 'FARGATE', Weight: 1 }]);
+    expect(request.Overrides).toMatchObject({ Cpu: '1024', Memory: '2048' });
+    expect(request.Overrides.ContainerOverrides.map((c) => c.Name)).toEqual(['fetch', 'build', 'publish']);
+    expect(stage('image').status).toBe('succeeded');
   });
 
   it('TaskFailed becomes a stage result: the build container exit code and StoppedReason are kept', async () => {

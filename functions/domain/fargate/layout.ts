@@ -60,6 +60,7 @@ export const ENV = {
   buildId: 'BUILDFARM_BUILD_ID',
   stage: 'BUILDFARM_STAGE',
   planKey: 'BUILDFARM_PLAN_KEY',
+  fromFork: 'BUILDFARM_FROM_FORK',
   workspace: 'BUILDFARM_WORKSPACE',
   workspaceUid: 'BUILDFARM_WORKSPACE_UID',
 } as const;

@@ -12,11 +12,14 @@ import { pricedCostModel } from '../../../functions/domain/report/cost-model.js'
 import type { RegionPrices } from '../../../functions/domain/pricing/price-book.js';
 import { manifestKey, stageLogKey, stageResultKey } from '../../../functions/domain/storage-keys.js';
 import type { ArtifactEntry, StageResult } from '../../../functions/domain/report/types.js';
-import type { EcsTask, FargatePrepareEvent, FargatePrepareOutput } from '../../../functions/handlers/build-state-machine.js';
+import { ENV } from '../../../functions/domain/fargate/layout.js';
+import type { Plan } from '../../../functions/domain/plan/types.js';
+import type { EcsTask } from '../../../functions/handlers/build-state-machine.js';
+import type { FargatePrepareOutput } from '../../../functions/handlers/fargate-prepare.js';
 import { planTask } from '../../../functions/handlers/plan.js';
 import { reportTask } from '../../../functions/handlers/report.js';
 import { scheduleTask } from '../../../functions/handlers/schedule.js';
-import type { LambdaRunnerEvent, LocalTaskBindings, RunTaskParameters } from '../../../functions/local/state-machine-runner.js';
+import type { FargatePrepareEvent, LambdaRunnerEvent, LocalTaskBindings, RunTaskParameters } from '../../../functions/local/state-machine-runner.js';
 import { MemoryNotifier, MemoryStore } from './memory-store.js';
 
 export const PRICES: RegionPrices = {
@@ -199,24 +202,25 @@ export function createFarm(stages: Record<string, ScenarioStage>, options: { pip
       }
       return writeResult(event.stageName, { status: 'succeeded', runner: 'lambda', durationMs: behaviour.durationMs, exitCode: 0 }, behaviour.artifacts);
     },
+    /** Like the real function: the size comes from the plan in S3, only keys come in. */
     async prepareFargate(event): Promise<FargatePrepareOutput> {
       prepareCalls.push(event);
-      const strategy = (provider: 'FARGATE' | 'FARGATE_SPOT') => [{ CapacityProvider: provider, Weight: 1 }];
+      const stage = store.json<Plan>(event.planKey)!.stages.find((s) => s.name === event.stageName)!;
       return {
-        TaskDefinition: 'arn:aws:ecs:us-east-1:000000000000:task-definition/buildfarm-abc:1',
-        Overrides: {
-          Cpu: String(event.fargate.cpu),
-          Memory: String(event.fargate.memory),
-          ContainerOverrides: [{ Name: 'fetch', Environment: [{ Name: 'BUILDFARM_STAGE', Value: event.stageName }] }],
+        taskDefinitionArn: 'arn:aws:ecs:us-east-1:000000000000:task-definition/buildfarm-abc:1',
+        capacityProvider: stage.fargate.spot ? 'FARGATE_SPOT' : 'FARGATE',
+        overrides: {
+          Cpu: String(stage.fargate.cpu),
+          Memory: String(stage.fargate.memory),
+          ContainerOverrides: [{ Name: 'fetch', Environment: [{ Name: ENV.stage, Value: event.stageName }] }],
         },
-        CapacityProviderStrategy: strategy(event.fargate.spot ? 'FARGATE_SPOT' : 'FARGATE'),
-        FallbackCapacityProviderStrategy: strategy('FARGATE'),
-        Family: 'buildfarm-abc',
-        Image: event.image ?? 'public.ecr.aws/docker/library/node:22',
+        family: 'buildfarm-abc',
+        image: stage.image ?? 'public.ecr.aws/docker/library/node:22',
       };
     },
     async runFargateTask(parameters: RunTaskParameters) {
-      const stage = parameters.Overrides.ContainerOverrides[0]!.Environment![0]!.Value;
+      // The stage's name travels in the containers' environment, as the Fargate helpers read it.
+      const stage = parameters.Overrides.ContainerOverrides.flatMap((c) => c.Environment).find((e) => e.Name === ENV.stage)!.Value;
       const provider = parameters.CapacityProviderStrategy[0]!.CapacityProvider;
       fargateCalls.push(`${stage}@${provider}`);
       runTaskCalls.push(parameters);
