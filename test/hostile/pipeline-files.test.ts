@@ -134,3 +134,35 @@ describe('Hostile: absurd sizes and timeouts', () => {
     expect(run.stderr).toContain(expected);
   });
 });
+
+describe('Hostile: YAML bombs, huge files and deep nesting through the CLI', () => {
+  // The parser's own tests check each limit; these check the whole command stays a clean, one-line refusal.
+  function billionLaughs(): string {
+    const levels = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+    for (let level = 1; level < 9; level++) {
+      const previous = String.fromCharCode(96 + level);
+      const name = String.fromCharCode(97 + level);
+      levels.push(`${name}: &${name} [${Array(10).fill(`*${previous}`).join(',')}]`);
+    }
+    return ['version: 1', ...levels, 'stages:', '  x: { commands: *i }', ''].join('\n');
+  }
+
+  it.each([
+    ['a billion-laughs alias bomb', billionLaughs(), 'billion laughs'],
+    ['a 2 MiB file', `version: 1\nstages:\n  a: { commands: [x] }\n# ${'x'.repeat(2 * 1024 * 1024)}\n`, '1 MiB'],
+    ['100,000 levels of flow nesting', `version: 1\nstages: ${'['.repeat(100_000)}${']'.repeat(100_000)}\n`, 'nested more than 64 levels deep'],
+  ])('defends against %s: validate and plan exit 1 with one issue line', async (_label, text, expected) => {
+    // Prepare
+    const dir = pipelineDir(text);
+
+    // Act
+    const validate = await runCli(['validate'], { cwd: dir });
+    const plan = await runCli(['plan'], { cwd: dir });
+
+    // Assess
+    expectCleanRefusal(validate);
+    expect(validate.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(validate.stderr).toContain(expected);
+    expectCleanRefusal(plan);
+  });
+});
