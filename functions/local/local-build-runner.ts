@@ -24,6 +24,7 @@ export function createLocalBuildRunner(context: RunnerContext, settings: LocalBu
     region: settings.region,
     prices: settings.prices,
     lambdaEphemeralStorageMB: settings.lambdaEphemeralStorageMB,
+    buildLink: context.buildLink,
   });
   return {
     async run(input, { signal, progress }) {

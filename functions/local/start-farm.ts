@@ -30,6 +30,8 @@ export interface RunnerContext {
   /** The BuildReports topic: the report step publishes here. */
   reports: Notifier;
   repositories: RepositoryMapping[];
+  /** The dashboard page of a build, once the server listens (the report links to it). */
+  buildLink?(buildId: string): string | undefined;
 }
 
 export interface StartLocalFarmOptions {
@@ -68,7 +70,9 @@ export async function startLocalFarm(options: StartLocalFarmOptions): Promise<Ru
   const bus = await LocalBus.open({ file: join(options.dataDirectory, 'bus', 'messages.jsonl'), now, onDeliveryError: options.onError });
   const store = await BuildStore.open(join(options.dataDirectory, 'builds'), now);
   const s3 = await startEmbeddedS3(join(options.dataDirectory, 's3'));
-  const runner = options.createRunner({ dataDirectory: options.dataDirectory, s3, reports: bus.notifier('BuildReports'), repositories });
+  let dashboard: string | undefined;
+  const buildLink = (buildId: string) => (dashboard ? `${dashboard}/#/builds/${encodeURIComponent(buildId)}` : undefined);
+  const runner = options.createRunner({ dataDirectory: options.dataDirectory, s3, reports: bus.notifier('BuildReports'), repositories, buildLink });
   const farm = new LocalFarm({ store, runner, artifacts: s3.store, bus, now, onEvent: options.onEvent, onError: options.onError, maxConcurrentBuilds: options.maxConcurrentBuilds });
   const unsubscribe = startBuildsFromBus(bus, farm);
 
@@ -97,6 +101,7 @@ export async function startLocalFarm(options: StartLocalFarmOptions): Promise<Ru
     throw error;
   }
   const url = `http://127.0.0.1:${port}`;
+  dashboard = url;
 
   let closing: Promise<void> | undefined;
   return {

@@ -28,6 +28,7 @@ import {
   RunnerError,
   SecretUnavailable,
   SecretsDeniedForFork,
+  StageCancelled,
   StageError,
   StageFailure,
   StageTimeout,
@@ -51,6 +52,8 @@ export interface StageJob {
   memoryLimitMiB?: number;
   /** The build comes from a fork's pull request: secrets are never resolved. */
   fromFork?: boolean;
+  /** The build was stopped: the running command's tree is killed and the stage ends cancelled. */
+  signal?: AbortSignal;
 }
 
 export interface AgentDeps {
@@ -107,6 +110,7 @@ export async function runStage(job: StageJob, deps: AgentDeps): Promise<StageRes
     const env = commandEnv(job, { workspace, home, tmp }, secretValues);
     for (const command of stage.commands) {
       if (deps.now() >= job.deadline) throw new StageTimeout(`the deadline passed before "${command}" could start`);
+      if (job.signal?.aborted) throw new StageCancelled(`the build was stopped before "${command}" could start`);
       log.line(`$ ${command}`);
       log.sawNoSpace = false;
       const outcome = await runCommand(
@@ -120,6 +124,7 @@ export async function runStage(job: StageJob, deps: AgentDeps): Promise<StageRes
           diskRoot: job.workRoot,
           diskLimitBytes,
           memoryLimitBytes: job.memoryLimitMiB !== undefined ? job.memoryLimitMiB * MiB : undefined,
+          signal: job.signal,
         },
         peaks,
       );
@@ -297,6 +302,8 @@ function failureOf(
       return new StageTimeout(`"${command}" was still running at the deadline; its process tree was stopped`);
     case 'out_of_memory':
       return new OutOfMemory(`"${command}" went past the ${job.memoryLimitMiB} MiB memory limit; its process tree was stopped`);
+    case 'cancelled':
+      return new StageCancelled(`the build was stopped while "${command}" ran; its process tree was stopped`);
     case 'out_of_disk':
       return new OutOfDisk(`"${command}" went past the ${job.diskLimitMiB} MiB disk limit; its process tree was stopped`);
     case 'spawn_failed':
