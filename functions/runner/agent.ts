@@ -280,7 +280,7 @@ function failureOf(
       if (outcome.exitCode === 0) return undefined;
       if (log.sawNoSpace) return new OutOfDisk(`"${command}" failed (exit ${outcome.exitCode}): no space left on device`);
       // 137 = 128 + SIGKILL: the shell reports a child the kernel's OOM killer took.
-      if (outcome.exitCode === 137 && job.memoryLimitMiB !== undefined && nearMemoryLimit(peaks, job)) {
+      if (outcome.exitCode === 137 && nearMemoryLimit(peaks, job)) {
         return new OutOfMemory(`"${command}" was killed (exit 137) near the ${job.memoryLimitMiB} MiB memory limit`);
       }
       return new CommandFailed(`"${command}" exited with ${outcome.exitCode}`, outcome.exitCode);
