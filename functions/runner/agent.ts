@@ -279,15 +279,21 @@ function failureOf(
     case 'exited': {
       if (outcome.exitCode === 0) return undefined;
       if (log.sawNoSpace) return new OutOfDisk(`"${command}" failed (exit ${outcome.exitCode}): no space left on device`);
-      const nearMemoryLimit =
-        job.memoryLimitMiB !== undefined && peaks.memoryBytes >= 0.8 * job.memoryLimitMiB * MiB;
       // 137 = 128 + SIGKILL: the shell reports a child the kernel's OOM killer took.
-      if (outcome.exitCode === 137 && nearMemoryLimit) {
+      if (outcome.exitCode === 137 && nearMemoryLimit(peaks, job)) {
         return new OutOfMemory(`"${command}" was killed (exit 137) near the ${job.memoryLimitMiB} MiB memory limit`);
       }
       return new CommandFailed(`"${command}" exited with ${outcome.exitCode}`, outcome.exitCode);
     }
     case 'signalled':
+      if (outcome.signal === 'SIGKILL' && job.memoryLimitMiB !== undefined && !nearMemoryLimit(peaks, job)) {
+        // Far below the limit the OOM killer has no reason to act: someone else killed it (kill -9, a supervisor).
+        const peak = Math.ceil(peaks.memoryBytes / MiB);
+        return new CommandFailed(
+          `"${command}" was killed by SIGKILL from outside the stage (its memory peaked at ${peak} MiB, far below the ${job.memoryLimitMiB} MiB limit)`,
+          128 + constants.signals.SIGKILL,
+        );
+      }
       if (outcome.signal === 'SIGKILL') {
         return new OutOfMemory(`"${command}" was killed by SIGKILL, as the kernel's OOM killer does`);
       }
@@ -303,6 +309,11 @@ function failureOf(
     case 'spawn_failed':
       return new StageError(`"${command}" could not start: ${outcome.message}`);
   }
+}
+
+/** The tree's sampled peak came within 80% of the memory limit: close enough for the OOM killer to act. */
+function nearMemoryLimit(peaks: ResourcePeaks, job: StageJob): boolean {
+  return job.memoryLimitMiB !== undefined && peaks.memoryBytes >= 0.8 * job.memoryLimitMiB * MiB;
 }
 
 async function store(target: ArtifactStore, key: string, body: Parameters<ArtifactStore['put']>[1], type: string) {

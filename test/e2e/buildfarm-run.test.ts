@@ -49,18 +49,18 @@ describe('CLI: buildfarm run', () => {
     // Lambda: billed to the ms; Fargate: to the second, one-minute minimum
     const lambda = byName.build;
     expect(lambda.billedDurationMs).toBe(Math.ceil(lambda.billedDurationMs));
-    expect(lambda.costUsd).toBeCloseTo(lambdaCost(lambda.lambda!, lambda.billedDurationMs, prices).costUsd, 10);
+    expect(lambda.costUsd).toBeCloseTo(lambdaCost(lambda.lambda!, lambda.billedDurationMs, prices).costUsd, 9);
     const fargate = byName.package;
     expect(fargate.billedDurationMs).toBeGreaterThanOrEqual(60_000);
     expect(fargate.billedDurationMs % 1000).toBe(0);
-    expect(fargate.costUsd).toBeCloseTo(fargateCost(fargate.fargate!, fargate.billedDurationMs, prices).costUsd, 10);
+    expect(fargate.costUsd).toBeCloseTo(fargateCost(fargate.fargate!, fargate.billedDurationMs, prices).costUsd, 9);
 
     // totals: compute plus transitions plus S3 requests
     const compute = report.stages.reduce((sum, s) => sum + s.costUsd, 0);
     const b = report.costBreakdown;
-    expect(b.computeUsd).toBeCloseTo(compute, 10);
+    expect(b.computeUsd).toBeCloseTo(compute, 9);
     expect(b.stateTransitions).toBeGreaterThan(0);
-    expect(report.totalCostUsd).toBeCloseTo(b.computeUsd + b.stateTransitionsUsd + b.s3RequestsUsd, 10);
+    expect(report.totalCostUsd).toBeCloseTo(b.computeUsd + b.stateTransitionsUsd + b.s3RequestsUsd, 9);
   });
 
   it('fails with exit 1, skips the dependents of a failed stage and still reports', async () => {
