@@ -3,11 +3,9 @@
  * file streamed to S3 (lib-storage, bounded memory) while its sha256 is
  * computed, and the manifest of what was stored.
  */
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { Transform } from 'node:stream';
 import picomatch from 'picomatch';
 import type { ArtifactEntry } from '../domain/report/types.js';
 import { artifactKey } from '../domain/storage-keys.js';
@@ -15,6 +13,7 @@ import type { ArtifactStore } from '../ports/artifact-store.js';
 import { safeSegments } from './artifact-path.js';
 import { ArtifactUploadFailed, UnsafeArtifactPath } from './errors.js';
 import { isInside } from './extract-snapshot.js';
+import { MeasuringStream } from './measuring-stream.js';
 
 export interface FoundArtifacts {
   /** Workspace-relative `/` paths, sorted. */
@@ -81,15 +80,7 @@ export async function uploadArtifacts(
 ): Promise<ArtifactEntry[]> {
   const entries: ArtifactEntry[] = [];
   for (const path of files) {
-    const hash = createHash('sha256');
-    let size = 0;
-    const measure = new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        hash.update(chunk);
-        size += chunk.length;
-        callback(null, chunk);
-      },
-    });
+    const measure = new MeasuringStream();
     const source = createReadStream(join(workspace, ...path.split('/')));
     source.on('error', (error) => measure.destroy(error));
     const key = artifactKey(target.buildId, target.stage, path);
@@ -102,7 +93,7 @@ export async function uploadArtifacts(
         cause: error,
       });
     }
-    entries.push({ path, size, sha256: hash.digest('hex') });
+    entries.push({ path, size: measure.bytes, sha256: measure.sha256() });
   }
   return entries;
 }

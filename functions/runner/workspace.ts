@@ -3,11 +3,9 @@
  * artifacts of every upstream stage at their workspace paths (as listed in
  * each upstream manifest, checked against its size and sha256).
  */
-import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ArtifactEntry } from '../domain/report/types.js';
 import { artifactKey, manifestKey, sourceKey } from '../domain/storage-keys.js';
@@ -16,6 +14,7 @@ import { safeSegments } from './artifact-path.js';
 import { ArtifactDownloadFailed, OutOfDisk, SnapshotMissing, SnapshotTooLarge } from './errors.js';
 import { extractSnapshot } from './extract-snapshot.js';
 import type { StageLog } from './stage-log.js';
+import { MeasuringStream } from './measuring-stream.js';
 
 export interface WorkspaceRequest {
   buildId: string;
@@ -68,15 +67,7 @@ async function download(request: WorkspaceRequest, stage: string, entry: Artifac
   const body = await store.get(key);
   if (body === undefined) throw new ArtifactDownloadFailed(`artifact ${key} is missing`);
   const target = join(request.workspace, ...segments);
-  const hash = createHash('sha256');
-  let size = 0;
-  const check = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      hash.update(chunk);
-      size += chunk.length;
-      callback(null, chunk);
-    },
-  });
+  const check = new MeasuringStream();
   try {
     await mkdir(dirname(target), { recursive: true });
     await pipeline(body, check, createWriteStream(target));
@@ -84,7 +75,8 @@ async function download(request: WorkspaceRequest, stage: string, entry: Artifac
     if ((error as NodeJS.ErrnoException).code === 'ENOSPC') throw new OutOfDisk(`no space left writing ${entry.path}`);
     throw new ArtifactDownloadFailed(`could not download ${key}: ${(error as Error).message}`, { cause: error });
   }
-  const sha256 = hash.digest('hex');
+  const sha256 = check.sha256();
+  const size = check.bytes;
   if (size !== entry.size || sha256 !== entry.sha256) {
     throw new ArtifactDownloadFailed(`artifact ${key} does not match its manifest (size ${size}, sha256 ${sha256})`);
   }
