@@ -1,6 +1,7 @@
 // Cold init probe, run as `node init-probe.cjs <bundle.js>` in a fresh process: plain
 // CommonJS with no loader, as the Lambda Node.js runtime loads a handler. Prints how long
-// the require took and how long after the process started it finished.
+// the require took (wall and CPU time; CPU time is less disturbed by other load on the machine)
+// and how long after the process started it finished.
 'use strict';
 const { performance } = require('node:perf_hooks');
 
