@@ -21,7 +21,7 @@ export const UPLOAD_CASES = [
   { name: '10,000 small files', files: 10_000, bytesPerFile: 4 * 1024 },
 ] as const;
 /** Per uploader run; a run that takes longer is reported as timed out rather than holding up the bench. */
-const UPLOAD_TIMEOUT_MS = 150_000;
+const UPLOAD_TIMEOUT_MS = 120_000;
 const GNU_TIME = '/usr/bin/time';
 
 interface UploadRun {
@@ -92,10 +92,13 @@ function awsCp(workspace: string, endpoint: string, bucket: string, prefix: stri
   };
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn(command, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    // A process group of its own: on a timeout, GNU time and the CLI under it stop together.
+    const child = spawn(command, args, { env, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString('utf8')).slice(-2000)));
-    const timer = setTimeout(() => child.kill('SIGKILL'), UPLOAD_TIMEOUT_MS);
+    const timer = setTimeout(() => {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    }, UPLOAD_TIMEOUT_MS);
     child.on('error', reject);
     child.on('close', async (code) => {
       clearTimeout(timer);
