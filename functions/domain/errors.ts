@@ -20,8 +20,21 @@ export interface PipelineIssue extends SourceLocation {
 
 export function formatIssue(issue: PipelineIssue): string {
   const where = `${issue.file}:${issue.line}:${issue.column}`;
-  return issue.path ? `${where} ${issue.path}: ${issue.message}` : `${where} ${issue.message}`;
+  const line = issue.path ? `${where} ${issue.path}: ${issue.message}` : `${where} ${issue.message}`;
+  return escapeControlCharacters(line);
 }
+
+/**
+ * Paths and messages quote the user's keys (stage names) as written: a key holding a newline, NUL or
+ * terminal escape would forge extra issue lines or drive the terminal showing the log. One issue is
+ * one line, with control characters written as JSON escapes.
+ */
+function escapeControlCharacters(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => SHORT_ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+const SHORT_ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
 /** A user error in the pipeline file: never shown with a stack trace. */
 export class PipelineInvalid extends Error {

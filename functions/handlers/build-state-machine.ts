@@ -46,6 +46,8 @@ export interface CaughtError {
 export interface PlanTaskInput extends BuildExecutionInput {
   /** `${MaxStageConcurrency}`, as text. */
   maxStageConcurrency: string;
+  /** `$$.Execution.Id`: the execution's ARN, the `target_url` of the pending commit status. */
+  executionArn: string;
 }
 
 /**
@@ -183,6 +185,8 @@ export interface ReportTaskInput {
   request: BuildRequest;
   /** `$$.Execution.StartTime`. */
   startedAt: string;
+  /** `$$.Execution.Id`: the execution's ARN, for its Step Functions console URL (`local:{buildId}` in the local farm). */
+  executionArn: string;
   /** The whole execution state: `plan` once planned, `error` when a Catch routed here. */
   state: { plan?: PlanTaskOutput; error?: CaughtError };
 }

@@ -5,8 +5,9 @@
  * and root choice, reused across builds) and the helper bundle is in the bucket,
  * then returns exactly what the RunTask state passes on: the task definition ARN,
  * the overrides (size from the plan, identity of the run) and the capacity
- * provider. It reads the stage from the plan in S3 by key. Everything big stays in S3; the overrides are checked
- * against RunTask's 8,192-character limit before they leave.
+ * provider. It reads the stage from the plan in S3 by key. Everything big stays in
+ * S3; the overrides are checked against RunTask's 8,192-character limit before they
+ * leave.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -40,6 +41,8 @@ export interface FargatePrepareInput {
   planKey: string;
   /** Set when a Lambda stage is escalated to Fargate (it then runs at the plan's escalation size). */
   escalation?: CaughtError | null;
+  /** A pull request from a fork: the helpers give its stage no secrets. */
+  fromFork?: boolean;
 }
 
 /**
@@ -113,6 +116,7 @@ export async function prepareFargateTask(
     stageName: input.stageName,
     planKey: input.planKey,
     helperKey,
+    fromFork: input.fromFork === true,
   });
   const [ensured] = await Promise.all([
     deps.taskDefinitions.ensure(request),

@@ -1,25 +1,31 @@
 /**
  * The `Report` task: always the last state, also after a caught error. Reads the plan and every
- * stage's records from S3, builds the report (domain/report/build-report.ts), stores it as
- * `report.json` and publishes it to the BuildReports topic with attributes a subscription can
- * filter on (`costUsd` is a Number: "cost over $1" works).
+ * stage's records from S3, builds the report (domain/report/build-report.ts) and hands it to
+ * `publishReport` (domain/report/publish-report.ts), which stores report.json and report.txt,
+ * publishes the cost report to the BuildReports topic (attributes a subscription can filter on:
+ * `costUsd` is a Number, so "cost over $1" works), posts the GitHub commit statuses when a token
+ * is configured, and records each stage that ran in its history for the planner.
  */
+import { Logger } from '@aws-lambda-powertools/logger';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SnsNotifier } from '../adapters/aws/sns-notifier.js';
-import type { Plan, StageHistory } from '../domain/plan/types.js';
+import { S3HistoryStore } from '../adapters/s3-history-store.js';
+import type { Plan } from '../domain/plan/types.js';
 import { regionPrices, UnknownRegion } from '../domain/pricing/price-book.js';
 import { buildReport } from '../domain/report/build-report.js';
 import { pricedCostModel, type CostModel } from '../domain/report/cost-model.js';
-import { nextHistory } from '../domain/report/history.js';
-import { reportSummaryKey, stageRunKey } from '../domain/report/record-keys.js';
-import { historyKey, manifestKey, reportKey, stageResultKey } from '../domain/storage-keys.js';
-import { formatReportSummary } from '../domain/report/summary.js';
+import { publishReport, type ReportLogger } from '../domain/report/publish-report.js';
+import { stageRunKey } from '../domain/report/record-keys.js';
+import { manifestKey, stageResultKey } from '../domain/storage-keys.js';
 import type { StageRunRecord } from '../domain/report/run-record.js';
-import type { ArtifactEntry, BuildReport, StageResult } from '../domain/report/types.js';
+import type { ArtifactEntry, StageResult } from '../domain/report/types.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
+import type { CommitStatusPort } from '../ports/commit-status.js';
+import type { HistoryStore } from '../ports/history-store.js';
 import type { Notifier } from '../ports/notifier.js';
 import type { ReportTaskInput, ReportTaskOutput } from './build-state-machine.js';
 import { causeMessage, readJson } from './schedule.js';
+import { commitStatusesFromEnvironment } from './commit-status-environment.js';
 import { artifactStore, priceBook, region, requiredEnv } from './task-environment.js';
 
 export interface ReportDeps {
@@ -27,12 +33,21 @@ export interface ReportDeps {
   notifier: Notifier;
   costs: CostModel;
   now(): Date;
+  /** The region the build ran in: the console URL's region. */
+  region: string;
   /** Counted transitions, when the runner can count them (local); else the report estimates. */
   stateTransitions?(): number | undefined;
+  /** Stage history for the planner; `S3HistoryStore` over `store` when absent. */
+  history?: HistoryStore;
+  /** Absent when no GitHub token is configured: no commit statuses are posted. */
+  statuses?: CommitStatusPort;
+  /**
+   * The build's page for statuses, the message and report.txt; the execution's Step Functions
+   * console page when absent (the local farm passes its dashboard).
+   */
+  link?(buildId: string): string;
+  logger?: ReportLogger;
 }
-
-/** SNS takes 256 KiB per message with its attributes; a huge report is published as its summary. */
-const MAX_MESSAGE_BYTES = 200 * 1024;
 
 function manifestEntries(manifest: unknown): ArtifactEntry[] {
   const list = Array.isArray(manifest) ? manifest : (manifest as { artifacts?: unknown } | undefined)?.artifacts;
@@ -58,24 +73,6 @@ async function readRecords(store: ArtifactStore, buildId: string, plan: Plan) {
   return { results, runs, manifests };
 }
 
-export function reportMessage(report: BuildReport): string {
-  const full = JSON.stringify(report);
-  if (Buffer.byteLength(full) <= MAX_MESSAGE_BYTES) return full;
-  const { stages, ...summary } = report;
-  return JSON.stringify({ ...summary, stages: stages.map(({ name, status, runner, costUsd }) => ({ name, status, runner, costUsd })), truncated: true });
-}
-
-/** Stage history for the planner's next prediction (one small object per stage). */
-async function recordHistory(store: ArtifactStore, repository: string, report: BuildReport): Promise<void> {
-  await Promise.all(
-    report.stages.map(async (stage) => {
-      const key = historyKey(repository, stage.name);
-      const next = nextHistory(await readJson<StageHistory>(store, key), stage);
-      if (next) await store.put(key, JSON.stringify(next), 'application/json');
-    }),
-  );
-}
-
 export async function reportTask(input: ReportTaskInput, deps: ReportDeps): Promise<ReportTaskOutput> {
   const { plan: slim, error } = input.state;
   const plan = slim?.build ? await readJson<Plan>(deps.store, slim.planKey) : undefined;
@@ -92,22 +89,23 @@ export async function reportTask(input: ReportTaskInput, deps: ReportDeps): Prom
     costs: deps.costs,
     stateTransitions: deps.stateTransitions?.(),
   });
-  const key = reportKey(input.buildId);
-  await deps.store.put(key, JSON.stringify(report, null, 2), 'application/json');
-  await deps.store.put(reportSummaryKey(input.buildId), formatReportSummary(report), 'text/plain; charset=utf-8');
-  await recordHistory(deps.store, input.request.repository, report);
-  await deps.notifier.publish(reportMessage(report), {
-    repository: report.repository,
+  const published = await publishReport(report, {
+    store: deps.store,
+    notifier: deps.notifier,
+    statuses: deps.statuses,
+    history: deps.history ?? new S3HistoryStore(deps.store),
+    executionArn: input.executionArn,
+    region: deps.region,
     branch: input.request.branch,
-    status: report.status,
-    costUsd: report.totalCostUsd,
+    link: deps.link?.(input.buildId),
+    logger: deps.logger,
   });
-  return { status: report.status, totalCostUsd: report.totalCostUsd, reportKey: key };
+  return { status: report.status, totalCostUsd: report.totalCostUsd, reportKey: published.reportKey };
 }
 
 // ---- AWS wiring ---------------------------------------------------------------------------------
 
-let awsDeps: ReportDeps | undefined;
+let awsDeps: Omit<ReportDeps, 'statuses'> | undefined;
 
 /**
  * The prices of the function's region, or us-east-1's when the price book has none: a report
@@ -124,16 +122,20 @@ function costModelForRegion(): CostModel {
 }
 
 /** `BUILD_REPORTS_TOPIC_ARN` (required): the BuildReports topic. */
-function depsFromEnvironment(): ReportDeps {
+function depsFromEnvironment(): Omit<ReportDeps, 'statuses'> {
+  const store = artifactStore();
   return {
-    store: artifactStore(),
+    store,
     notifier: new SnsNotifier(new SNSClient({}), requiredEnv('BUILD_REPORTS_TOPIC_ARN')),
     costs: costModelForRegion(),
     now: () => new Date(),
+    region: region(),
+    history: new S3HistoryStore(store),
+    logger: new Logger({ serviceName: 'buildfarm-report' }),
   };
 }
 
 export async function handler(input: ReportTaskInput): Promise<ReportTaskOutput> {
   awsDeps ??= depsFromEnvironment();
-  return reportTask(input, awsDeps);
+  return reportTask(input, { ...awsDeps, statuses: await commitStatusesFromEnvironment() });
 }

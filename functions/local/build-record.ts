@@ -22,7 +22,12 @@ export interface StageProgress {
   name: string;
   wave: number;
   runner: Runner;
+  /** Why the planner chose this runner and size. */
   reason: string;
+  /** How the run ended, in words (the stage result's reason), once it has. */
+  outcome?: string;
+  /** The error name of a failure (CommandFailed, StageTimeout, ...). */
+  errorName?: string;
   needs: string[];
   lambda?: LambdaSize;
   fargate?: FargateSize;

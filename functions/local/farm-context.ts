@@ -30,6 +30,8 @@ export interface FarmContextOptions {
   prices: PriceBook;
   lambdaEphemeralStorageMB: number;
   maxStageConcurrency?: number;
+  /** Where a build's page is (the local dashboard), for the report's link. */
+  buildLink?(buildId: string): string | undefined;
 }
 
 const HELPER_SOURCE = new URL('../runner/fargate-helper.ts', import.meta.url);
@@ -55,6 +57,7 @@ export function createFarmContext(options: FarmContextOptions): LocalFarmContext
     lambdaEphemeralStorageMB: options.lambdaEphemeralStorageMB,
     workRoot: join(options.dataDirectory, 'work'),
     maxStageConcurrency: options.maxStageConcurrency,
+    buildLink: options.buildLink ? (id) => options.buildLink?.(id) ?? `s3://${options.s3.bucket}/builds/${id}/` : undefined,
     // On AWS the helper is an esbuild bundle; locally its source stands in (only its hash is used).
     helperCode: () => readFile(HELPER_SOURCE),
   };

@@ -12,7 +12,7 @@ import { artifactKey, stageLogKey } from '../domain/storage-keys.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
 import type { StartedWorkflow, WorkflowStarter } from '../ports/workflow-starter.js';
 import { isFinal, summarise, type BuildExecutionInput, type BuildRecord, type BuildSummary, type StageProgress } from './build-record.js';
-import type { BuildRunner } from './build-runner.js';
+import type { BuildProgress, BuildRunner } from './build-runner.js';
 import type { BuildDetail, BuildListener, BuildService } from './build-service.js';
 import type { BuildStore } from './build-store.js';
 
@@ -195,7 +195,8 @@ export class LocalFarm implements WorkflowStarter, BuildService {
         { buildId: record.id, request: record.request },
         {
           signal,
-          progress: {
+          // After a stop, stages killed on the way out report as failed: the build is cancelled, so are they.
+          progress: ignoredAfter(signal, {
             planned: (plan) => {
               record.plan = plan;
               record.stages = plan.stages.map((stage) => ({
@@ -229,7 +230,7 @@ export class LocalFarm implements WorkflowStarter, BuildService {
               this.liveLogs.delete(logSlot(record.id, result.stage));
               void this.changed(record, { type: 'stage-finished', build: record, stage });
             },
-          },
+          }),
         },
       );
       record.report = report;
@@ -283,6 +284,24 @@ export class LocalFarm implements WorkflowStarter, BuildService {
   }
 }
 
+/** Progress callbacks that do nothing once `signal` is aborted. */
+function ignoredAfter(signal: AbortSignal, progress: BuildProgress): BuildProgress {
+  return {
+    planned(plan) {
+      if (!signal.aborted) progress.planned(plan);
+    },
+    stageStarted(stage, at) {
+      if (!signal.aborted) progress.stageStarted(stage, at);
+    },
+    stageLog(stage, chunk) {
+      if (!signal.aborted) progress.stageLog(stage, chunk);
+    },
+    stageFinished(result) {
+      if (!signal.aborted) progress.stageFinished(result);
+    },
+  };
+}
+
 function parseInput(input: unknown): BuildExecutionInput {
   const candidate = input as Partial<BuildExecutionInput> | null;
   if (typeof candidate?.buildId !== 'string' || typeof candidate.request?.repository !== 'string' || typeof candidate.request.sha !== 'string') {
@@ -297,6 +316,8 @@ function applyResult(stage: StageProgress, result: StageResult): void {
   stage.startedAt = result.startedAt;
   stage.finishedAt = result.finishedAt;
   stage.durationMs = result.durationMs;
+  stage.outcome = result.reason;
+  stage.errorName = result.errorName;
 }
 
 /** After the run, the report is the truth: costs, escalations, final statuses. */
@@ -307,14 +328,15 @@ function mergeReport(record: BuildRecord): void {
       name: reported.name,
       wave: 0,
       runner: reported.runner,
-      reason: reported.reason,
+      reason: '',
       needs: [],
       status: reported.status,
       predictedCostUsd: reported.predictedCostUsd,
     };
     target.status = reported.status;
     target.runner = reported.runner;
-    target.reason = reported.reason || target.reason;
+    target.outcome = reported.reason;
+    target.errorName = reported.errorName;
     target.lambda = reported.lambda ?? target.lambda;
     target.fargate = reported.fargate ?? (reported.runner === 'fargate' ? target.fargate : undefined);
     target.startedAt = reported.startedAt ?? target.startedAt;

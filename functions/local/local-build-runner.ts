@@ -1,22 +1,35 @@
 /**
- * The BuildRunner `buildfarm serve` uses: the real state machine through the
- * local ASL interpreter, as `buildfarm run` does.
- *
- * TODO(localfarm): wire runLocalBuild (functions/local, from the `run` work)
- * once it is on main. Until then a build ends in a clear error instead of a
- * made-up result.
+ * The BuildRunner `buildfarm serve` uses: runLocalBuild, the real state
+ * machine over the local Lambda and Fargate executors, exactly as
+ * `buildfarm run` builds, with sources from the mapped repositories.
  */
+import type { PriceBook } from '../domain/pricing/price-book.js';
 import type { BuildRunner } from './build-runner.js';
+import { createFarmContext } from './farm-context.js';
+import { runLocalBuild } from './run-local-build.js';
 import type { RunnerContext } from './start-farm.js';
 
-export class LocalRunnerUnavailable extends Error {
-  override readonly name = 'LocalRunnerUnavailable';
+export interface LocalBuildSettings {
+  region: string;
+  prices: PriceBook;
+  lambdaEphemeralStorageMB: number;
 }
 
-export function createLocalBuildRunner(_context: RunnerContext): BuildRunner {
+export function createLocalBuildRunner(context: RunnerContext, settings: LocalBuildSettings): BuildRunner {
+  const farm = createFarmContext({
+    dataDirectory: context.dataDirectory,
+    s3: context.s3,
+    reports: context.reports,
+    repositories: context.repositories,
+    region: settings.region,
+    prices: settings.prices,
+    lambdaEphemeralStorageMB: settings.lambdaEphemeralStorageMB,
+    buildLink: context.buildLink,
+  });
   return {
-    async run() {
-      throw new LocalRunnerUnavailable('this checkout has no local state machine runner yet (functions/local/run-local-build.ts)');
+    async run(input, { signal, progress }) {
+      const { report } = await runLocalBuild(input, farm, { signal, progress });
+      return report;
     },
   };
 }

@@ -11,7 +11,7 @@ import type { Plan } from '../domain/plan/types.js';
 import { regionPrices, type PriceBook } from '../domain/pricing/price-book.js';
 import { pricedCostModel } from '../domain/report/cost-model.js';
 import type { BuildReport, StageResult } from '../domain/report/types.js';
-import { stageResultKey } from '../domain/storage-keys.js';
+import { buildPrefix, stageResultKey } from '../domain/storage-keys.js';
 import type { PlanTaskOutput } from '../handlers/build-state-machine.js';
 import type { FargatePrepareOutput } from '../handlers/fargate-prepare.js';
 import { planTask } from '../handlers/plan.js';
@@ -43,6 +43,11 @@ export interface LocalFarmContext {
   maxStageConcurrency?: number;
   /** The Fargate helper's code, hashed into its S3 key by fargate-prepare. */
   helperCode(): Promise<Buffer>;
+  /**
+   * The build's page on the local dashboard, which the report links to; without it the report
+   * links to the build's folder in the local bucket (there is no Step Functions console locally).
+   */
+  buildLink?(buildId: string): string;
 }
 
 /** How a build is going, as it goes; every call is a notification only. */
@@ -124,11 +129,19 @@ export async function runLocalBuild(
     },
     schedule: (scheduleInput) => scheduleTask(scheduleInput, { store: farm.store, now: () => new Date() }),
     report: (reportInput) =>
-      reportTask(reportInput, { store: farm.store, notifier: farm.reports, costs, now: () => new Date(), stateTransitions: () => transitions }),
+      reportTask(reportInput, {
+        store: farm.store,
+        notifier: farm.reports,
+        costs,
+        now: () => new Date(),
+        region: farm.region,
+        stateTransitions: () => transitions,
+        link: (buildId) => farm.buildLink?.(buildId) ?? `s3://${farm.bucket}/${buildPrefix(buildId)}`,
+      }),
     async runLambdaStage(event) {
       progress.stageStarted?.(event.stageName, new Date());
       try {
-        return await lambda.invoke({ ...event, fromFork: input.request.fromFork }, logStream(event.stageName, progress));
+        return await lambda.invoke({ ...event, fromFork: input.request.fromFork }, logStream(event.stageName, progress), options.signal);
       } finally {
         await finished(event.stageName);
       }
@@ -140,7 +153,7 @@ export async function runLocalBuild(
       const stage = parameters.Overrides.ContainerOverrides.flatMap((c) => c.Environment ?? []).find((e) => e.Name === 'BUILDFARM_STAGE')?.Value ?? '';
       progress.stageStarted?.(stage, new Date());
       try {
-        return await fargate.runTask(parameters, logStream(stage, progress), input.request.fromFork);
+        return await fargate.runTask(parameters, logStream(stage, progress), input.request.fromFork, options.signal);
       } finally {
         await finished(stage);
       }

@@ -11,7 +11,6 @@ import { startEmbeddedS3, type EmbeddedS3 } from '../adapters/local/embedded-s3.
 import { LocalBus } from '../adapters/local/local-bus.js';
 import { UserError } from '../domain/errors.js';
 import type { Notifier } from '../ports/notifier.js';
-import type { ArtifactStore } from '../ports/artifact-store.js';
 import type { BuildRunner } from './build-runner.js';
 import { BuildStore } from './build-store.js';
 import { LocalFarm, type FarmEvent } from './farm.js';
@@ -26,12 +25,13 @@ export class PortUnavailable extends UserError {
 
 /** What a build runner is made from. */
 export interface RunnerContext {
-  artifacts: ArtifactStore;
+  dataDirectory: string;
+  s3: EmbeddedS3;
   /** The BuildReports topic: the report step publishes here. */
   reports: Notifier;
   repositories: RepositoryMapping[];
-  region: string;
-  s3: EmbeddedS3;
+  /** The dashboard page of a build, once the server listens (the report links to it). */
+  buildLink?(buildId: string): string | undefined;
 }
 
 export interface StartLocalFarmOptions {
@@ -42,6 +42,7 @@ export interface StartLocalFarmOptions {
   repositories: RepositoryMapping[];
   secret: string;
   secretFromEnvironment: boolean;
+  /** Shown by the dashboard; the runner prices with its own settings. */
   region: string;
   createRunner: (context: RunnerContext) => BuildRunner;
   onEvent?: (event: FarmEvent) => void;
@@ -69,7 +70,9 @@ export async function startLocalFarm(options: StartLocalFarmOptions): Promise<Ru
   const bus = await LocalBus.open({ file: join(options.dataDirectory, 'bus', 'messages.jsonl'), now, onDeliveryError: options.onError });
   const store = await BuildStore.open(join(options.dataDirectory, 'builds'), now);
   const s3 = await startEmbeddedS3(join(options.dataDirectory, 's3'));
-  const runner = options.createRunner({ artifacts: s3.store, reports: bus.notifier('BuildReports'), repositories, region: options.region, s3 });
+  let dashboard: string | undefined;
+  const buildLink = (buildId: string) => (dashboard ? `${dashboard}/#/builds/${encodeURIComponent(buildId)}` : undefined);
+  const runner = options.createRunner({ dataDirectory: options.dataDirectory, s3, reports: bus.notifier('BuildReports'), repositories, buildLink });
   const farm = new LocalFarm({ store, runner, artifacts: s3.store, bus, now, onEvent: options.onEvent, onError: options.onError, maxConcurrentBuilds: options.maxConcurrentBuilds });
   const unsubscribe = startBuildsFromBus(bus, farm);
 
@@ -98,6 +101,7 @@ export async function startLocalFarm(options: StartLocalFarmOptions): Promise<Ru
     throw error;
   }
   const url = `http://127.0.0.1:${port}`;
+  dashboard = url;
 
   let closing: Promise<void> | undefined;
   return {

@@ -28,6 +28,7 @@ import {
   RunnerError,
   SecretUnavailable,
   SecretsDeniedForFork,
+  StageCancelled,
   StageError,
   StageFailure,
   StageTimeout,
@@ -51,6 +52,8 @@ export interface StageJob {
   memoryLimitMiB?: number;
   /** The build comes from a fork's pull request: secrets are never resolved. */
   fromFork?: boolean;
+  /** The build was stopped: the running command's tree is killed and the stage ends cancelled. */
+  signal?: AbortSignal;
 }
 
 export interface AgentDeps {
@@ -107,6 +110,7 @@ export async function runStage(job: StageJob, deps: AgentDeps): Promise<StageRes
     const env = commandEnv(job, { workspace, home, tmp }, secretValues);
     for (const command of stage.commands) {
       if (deps.now() >= job.deadline) throw new StageTimeout(`the deadline passed before "${command}" could start`);
+      if (job.signal?.aborted) throw new StageCancelled(`the build was stopped before "${command}" could start`);
       log.line(`$ ${command}`);
       log.sawNoSpace = false;
       const outcome = await runCommand(
@@ -120,6 +124,7 @@ export async function runStage(job: StageJob, deps: AgentDeps): Promise<StageRes
           diskRoot: job.workRoot,
           diskLimitBytes,
           memoryLimitBytes: job.memoryLimitMiB !== undefined ? job.memoryLimitMiB * MiB : undefined,
+          signal: job.signal,
         },
         peaks,
       );
@@ -274,15 +279,21 @@ function failureOf(
     case 'exited': {
       if (outcome.exitCode === 0) return undefined;
       if (log.sawNoSpace) return new OutOfDisk(`"${command}" failed (exit ${outcome.exitCode}): no space left on device`);
-      const nearMemoryLimit =
-        job.memoryLimitMiB !== undefined && peaks.memoryBytes >= 0.8 * job.memoryLimitMiB * MiB;
       // 137 = 128 + SIGKILL: the shell reports a child the kernel's OOM killer took.
-      if (outcome.exitCode === 137 && nearMemoryLimit) {
+      if (outcome.exitCode === 137 && nearMemoryLimit(peaks, job)) {
         return new OutOfMemory(`"${command}" was killed (exit 137) near the ${job.memoryLimitMiB} MiB memory limit`);
       }
       return new CommandFailed(`"${command}" exited with ${outcome.exitCode}`, outcome.exitCode);
     }
     case 'signalled':
+      if (outcome.signal === 'SIGKILL' && job.memoryLimitMiB !== undefined && !nearMemoryLimit(peaks, job)) {
+        // Far below the limit the OOM killer has no reason to act: someone else killed it (kill -9, a supervisor).
+        const peak = Math.ceil(peaks.memoryBytes / MiB);
+        return new CommandFailed(
+          `"${command}" was killed by SIGKILL from outside the stage (its memory peaked at ${peak} MiB, far below the ${job.memoryLimitMiB} MiB limit)`,
+          128 + constants.signals.SIGKILL,
+        );
+      }
       if (outcome.signal === 'SIGKILL') {
         return new OutOfMemory(`"${command}" was killed by SIGKILL, as the kernel's OOM killer does`);
       }
@@ -291,11 +302,18 @@ function failureOf(
       return new StageTimeout(`"${command}" was still running at the deadline; its process tree was stopped`);
     case 'out_of_memory':
       return new OutOfMemory(`"${command}" went past the ${job.memoryLimitMiB} MiB memory limit; its process tree was stopped`);
+    case 'cancelled':
+      return new StageCancelled(`the build was stopped while "${command}" ran; its process tree was stopped`);
     case 'out_of_disk':
       return new OutOfDisk(`"${command}" went past the ${job.diskLimitMiB} MiB disk limit; its process tree was stopped`);
     case 'spawn_failed':
       return new StageError(`"${command}" could not start: ${outcome.message}`);
   }
+}
+
+/** The tree's sampled peak came within 80% of the memory limit: close enough for the OOM killer to act. */
+function nearMemoryLimit(peaks: ResourcePeaks, job: StageJob): boolean {
+  return job.memoryLimitMiB !== undefined && peaks.memoryBytes >= 0.8 * job.memoryLimitMiB * MiB;
 }
 
 async function store(target: ArtifactStore, key: string, body: Parameters<ArtifactStore['put']>[1], type: string) {

@@ -13,7 +13,7 @@
 export abstract class StageFailure extends Error {
   abstract override readonly name: string;
   /** Status the stage gets in its result. */
-  readonly status: 'failed' | 'timed_out' = 'failed';
+  readonly status: 'failed' | 'timed_out' | 'cancelled' = 'failed';
   readonly exitCode: number | null = null;
 }
 
@@ -31,6 +31,12 @@ export class CommandFailed extends StageFailure {
 export class StageTimeout extends StageFailure {
   override readonly name = 'StageTimeout';
   override readonly status = 'timed_out' as const;
+}
+
+/** The build was stopped while the stage ran; its whole process tree was killed. */
+export class StageCancelled extends StageFailure {
+  override readonly name = 'StageCancelled';
+  override readonly status = 'cancelled' as const;
 }
 
 /** The workspace grew past the disk limit, or a write hit ENOSPC. */
@@ -129,6 +135,7 @@ const FAILURES_BY_NAME: Record<string, (message: string, exitCode: number | null
   StageTimeout: (message) => new StageTimeout(message),
   OutOfDisk: (message) => new OutOfDisk(message),
   OutOfMemory: (message) => new OutOfMemory(message),
+  StageCancelled: (message) => new StageCancelled(message),
   SecretsDeniedForFork: (message) => new SecretsDeniedForFork(message),
   StageError: (message) => new StageError(message),
 };

@@ -6,23 +6,44 @@
  * - `fetch` (BUILDFARM_HELPER_MODE=fetch): reads the stage from the plan in S3,
  *   materialises the workspace (snapshot and upstream artifacts, through the same
  *   stage-agent code the Lambda runner uses), writes the build container's scripts,
- *   and hands the workspace to the build user. On failure it records the stage's
- *   result itself and exits non-zero, so the build container never starts.
+ *   and hands the workspace to the build user. A stage's secrets are resolved here
+ *   (never for a fork's pull request) and left for the build user alone, one file per
+ *   variable, which the build container's script loads and deletes before any command
+ *   runs (domain/fargate/stage-script.ts). On failure it records the stage's result
+ *   itself and exits non-zero, so the build container never starts.
  * - `publish` (BUILDFARM_HELPER_MODE=publish): reads the build container's exit
- *   code from the task metadata endpoint v4, uploads the log, the artifacts (after a
- *   success) and the manifest, and writes the result record the report reads.
+ *   code from the task metadata endpoint v4, uploads the log (secret values masked,
+ *   as the Lambda runner's agent masks them), the artifacts (after a success) and the
+ *   manifest, and writes the result record the report reads.
  *
- * The stage agent's pieces come in through `HelperDeps`, so this file holds only
- * what is specific to the three-container layout.
+ * The stage agent's pieces (workspace.ts, artifacts.ts, the S3 store) come in through
+ * `HelperDeps`, so this file holds only what is specific to the three-container
+ * layout; `helperDepsFromEnv` wires the real ones, and the module runs itself when
+ * BUILDFARM_HELPER_MODE is set (the bootstrap `require`s it, publish runs it with node).
  */
-import { chown, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { chmod, chown, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { commandsScript, stageScript, type ScriptPaths } from '../domain/fargate/stage-script.js';
+import { Readable, Transform } from 'node:stream';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { AwsSecretsProvider } from '../adapters/aws/aws-secrets-provider.js';
+import { S3ArtifactStore } from '../adapters/aws/s3-artifact-store.js';
+import { commandsScript, secretFile, stageScript, type ScriptPaths } from '../domain/fargate/stage-script.js';
 import { buildOutcome, type BuildOutcome } from '../domain/fargate/task-metadata.js';
 import { ENV, HELPER_PATH, LOGS_PATH, WORKSPACE_PATH } from '../domain/fargate/layout.js';
 import type { Plan, PlannedStage } from '../domain/plan/types.js';
 import type { ArtifactEntry, StageResult } from '../domain/report/types.js';
+import { manifestKey, stageLogKey, stageResultKey } from '../domain/storage-keys.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
+import type { SecretsProvider } from '../ports/secrets.js';
+import { findArtifacts, uploadArtifacts } from './artifacts.js';
+import { SecretsDeniedForFork, SecretUnavailable } from './errors.js';
+import { SecretMasker } from './secret-masker.js';
+import { StageLog } from './stage-log.js';
+import { prepareWorkspace } from './workspace.js';
 
 /** A line-oriented log (the stage agent's StageLog fits). */
 export interface HelperLog {
@@ -32,6 +53,8 @@ export interface HelperLog {
 /** The stage agent's pieces the helper reuses (functions/runner/workspace.ts, artifacts.ts, storage keys). */
 export interface HelperDeps {
   store: ArtifactStore;
+  /** Secrets Manager / SSM on AWS, as for the Lambda runner (functions/adapters/aws/aws-secrets-provider.ts). */
+  secrets: SecretsProvider;
   prepareWorkspace(
     request: { buildId: string; upstream: string[]; workspace: string; limitBytes: number; limitIsDisk: boolean },
     store: ArtifactStore,
@@ -62,6 +85,8 @@ export interface HelperContext {
   planKey: string;
   workspace: string;
   workspaceUid: number;
+  /** A pull request from a fork: its stage gets no secrets. */
+  fromFork: boolean;
   /** The helper volume (scripts, helper code), /buildfarm in the task. */
   helperDir: string;
   /** The logs volume, /buildfarm-logs in the task. */
@@ -74,7 +99,13 @@ function scriptPaths(context: HelperContext): ScriptPaths {
     commandsScript: join(context.helperDir, 'commands.sh'),
     logFile: join(context.logsDir, 'log.txt'),
     exitCodeFile: join(context.logsDir, 'exit-code'),
+    secretsDir: join(context.logsDir, 'secrets'),
   };
+}
+
+/** Where fetch leaves the secret values' hashes for publish (see layout.ts SECRET_HASHES_FILE). */
+function secretHashesFile(context: HelperContext): string {
+  return join(context.helperDir, 'secret-hashes.json');
 }
 
 export class HelperMisconfigured extends Error {
@@ -97,6 +128,7 @@ export function contextFromEnv(env: NodeJS.ProcessEnv): HelperContext {
     planKey: env[ENV.planKey]!,
     workspace: env[ENV.workspace] || WORKSPACE_PATH,
     workspaceUid: Number(env[ENV.workspaceUid] ?? '65534'),
+    fromFork: env[ENV.fromFork] === 'true',
     helperDir: HELPER_PATH,
     logsDir: LOGS_PATH,
   };
@@ -127,6 +159,14 @@ export async function runFetch(context: HelperContext, deps: HelperDeps): Promis
   try {
     stage = await readStage(context, deps.store);
     deps.log.line(`== fetch ${stage.name} (build ${context.buildId})`);
+    const secretNames = Object.keys(stage.secrets ?? {});
+    if (secretNames.length > 0 && context.fromFork) {
+      throw new SecretsDeniedForFork(
+        `stage "${stage.name}" needs secrets (${secretNames.join(', ')}), which are never given to pull requests from forks`,
+      );
+    }
+    // Read first, as the Lambda runner does: a missing secret fails the stage before any download.
+    const secretValues = await resolveSecrets(stage, deps.secrets);
     await deps.prepareWorkspace(
       {
         buildId: context.buildId,
@@ -146,7 +186,13 @@ export async function runFetch(context: HelperContext, deps: HelperDeps): Promis
       await chownTree(context.workspace, context.workspaceUid);
       await chown(context.logsDir, context.workspaceUid, context.workspaceUid);
     }
+    if (secretNames.length > 0) {
+      await handOverSecrets(secretValues, context);
+      deps.log.line(`secrets for the build user: ${secretNames.join(', ')}`);
+    }
   } catch (error) {
+    // Nothing of a secret may outlive a fetch that failed.
+    await rm(scriptPaths(context).secretsDir, { recursive: true, force: true }).catch(() => undefined);
     // The build container will not start (it depends on fetch's SUCCESS): record why now.
     await writeResult(context, deps, {
       startedAt,
@@ -158,8 +204,97 @@ export async function runFetch(context: HelperContext, deps: HelperDeps): Promis
   }
 }
 
+/** Resolves every secret of the stage (none for a fork: fetch refused it before). */
+async function resolveSecrets(stage: PlannedStage, provider: SecretsProvider): Promise<Record<string, string>> {
+  const values: Record<string, string> = {};
+  for (const [name, ref] of Object.entries(stage.secrets ?? {})) {
+    try {
+      values[name] = await provider.resolve(ref);
+    } catch (error) {
+      throw new SecretUnavailable(`secret ${name} (${ref.raw}) could not be read: ${(error as Error).message}`, { cause: error });
+    }
+  }
+  return values;
+}
+
+function sha256(value: string): string {
+  return createHash('sha256').update(value, 'utf8').digest('hex');
+}
+
+/**
+ * Writes the values for the build user: a directory only it can enter (0700), one file
+ * per variable only it can read (0400), raw bytes (the stage script assigns them without
+ * parsing). The hashes go first, readable by the helpers' user only, so publish can tell
+ * whether the values it reads again to mask the log are the ones the build saw.
+ */
+async function handOverSecrets(values: Record<string, string>, context: HelperContext): Promise<void> {
+  const paths = scriptPaths(context);
+  const hashes = Object.fromEntries(Object.entries(values).map(([name, value]) => [name, sha256(value)]));
+  await rm(secretHashesFile(context), { force: true });
+  await writeFile(secretHashesFile(context), JSON.stringify(hashes), { mode: 0o400, flag: 'wx' });
+  await rm(paths.secretsDir, { recursive: true, force: true });
+  await mkdir(paths.secretsDir, { mode: 0o700 });
+  await chmod(paths.secretsDir, 0o700); // mkdir's mode is filtered by the umask
+  for (const [name, value] of Object.entries(values)) {
+    const file = secretFile(name, paths);
+    // 'wx': never follow or reuse something already there.
+    await writeFile(file, value, { mode: 0o400, flag: 'wx' });
+    await chmod(file, 0o400);
+    await chown(file, context.workspaceUid, context.workspaceUid);
+  }
+  await chown(paths.secretsDir, context.workspaceUid, context.workspaceUid);
+}
+
+/** How publish treats the log: masked with these values, or withheld (it could not be masked safely). */
+type LogMasking = { values: string[] } | { withheld: string };
+
+/**
+ * Reads the secrets again to mask the log (no plaintext was kept after the build). If one
+ * cannot be read, or is no longer the value the build saw (rotated meanwhile), the log
+ * may hold a value nothing can mask: it is withheld rather than uploaded.
+ */
+async function logMasking(stage: PlannedStage, context: HelperContext, deps: HelperDeps): Promise<LogMasking> {
+  const names = Object.keys(stage.secrets ?? {});
+  if (names.length === 0 || context.fromFork) return { values: [] };
+  let values: Record<string, string>;
+  try {
+    values = await resolveSecrets(stage, deps.secrets);
+  } catch (error) {
+    return { withheld: `${(error as Error).message}, so the log could not be masked` };
+  }
+  const handed = await readFile(secretHashesFile(context), 'utf8').then(
+    (text) => JSON.parse(text) as Record<string, string>,
+    () => undefined, // fetch failed before handing any secret over: the build had none
+  );
+  const changed = names.filter((name) => handed?.[name] !== undefined && handed[name] !== sha256(values[name]!));
+  if (changed.length > 0) {
+    return { withheld: `secret ${changed.join(', ')} changed during the build, so the log could hold the previous value unmasked` };
+  }
+  return { values: Object.values(values) };
+}
+
+/** The log file's bytes through the agent's masker (a secret split across chunks is still caught). */
+function maskedLog(path: string, values: string[]): Readable {
+  const masker = new SecretMasker(values);
+  const masking = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      callback(null, masker.push(chunk));
+    },
+    flush(callback) {
+      callback(null, masker.flush());
+    },
+  });
+  const file = createReadStream(path);
+  file.on('error', (error) => masking.destroy(error));
+  return file.pipe(masking);
+}
+
 export async function runPublish(context: HelperContext, deps: HelperDeps): Promise<StageResult> {
   const stage = await readStage(context, deps.store);
+  // The build deletes the secret files before its commands run; if it never got that far, publish does.
+  await rm(scriptPaths(context).secretsDir, { recursive: true, force: true });
+  const masking = await logMasking(stage, context, deps);
+  if ('withheld' in masking) deps.log.line(`warning: the stage log is withheld: ${masking.withheld}`);
   const outcome = buildOutcome(await deps.taskMetadata());
   const startedText = await readFile(startedFile(context), 'utf8').catch(() => undefined);
   const startedAt = startedText ? Number(startedText) : deps.now();
@@ -185,7 +320,7 @@ export async function runPublish(context: HelperContext, deps: HelperDeps): Prom
         ? { name: 'StageError', message: 'the build container did not run to completion' }
         : { name: 'CommandFailed', message: `a command exited with code ${outcome.exitCode}` };
   }
-  return writeResult(context, deps, { startedAt, outcome, failure, artifacts });
+  return writeResult(context, deps, { startedAt, outcome, failure, artifacts, masking });
 }
 
 async function writeResult(
@@ -196,11 +331,25 @@ async function writeResult(
     outcome: BuildOutcome;
     failure?: { name: string; message: string };
     artifacts: ArtifactEntry[];
+    masking?: LogMasking;
   },
 ): Promise<StageResult> {
   const { buildId, stageName } = context;
   const finishedAt = deps.now();
-  const log = await readFile(scriptPaths(context).logFile).catch(() => Buffer.from(facts.failure ? `${facts.failure.message}\n` : ''));
+  const masking = facts.masking ?? { values: [] };
+  const mask = (text: string) => ('values' in masking ? new SecretMasker(masking.values).mask(text) : text);
+  const logFile = scriptPaths(context).logFile;
+  const hasLog = await stat(logFile).then((s) => s.isFile(), () => false);
+  const log =
+    'withheld' in masking
+      ? `buildfarm: the stage log is withheld: ${masking.withheld}.\n`
+      : hasLog
+        ? masking.values.length > 0
+          ? maskedLog(logFile, masking.values)
+          : await readFile(logFile)
+        : facts.failure
+          ? `${mask(facts.failure.message)}\n`
+          : '';
   await deps.store.put(deps.keys.stageLogKey(buildId, stageName), log, 'text/plain; charset=utf-8');
   await deps.store.put(deps.keys.manifestKey(buildId, stageName), JSON.stringify(facts.artifacts), 'application/json');
   const result: StageResult = {
@@ -210,7 +359,7 @@ async function writeResult(
     runner: 'fargate',
     exitCode: facts.outcome.exitCode,
     ...(facts.failure ? { errorName: facts.failure.name } : {}),
-    reason: facts.failure ? facts.failure.message : 'all commands succeeded',
+    reason: facts.failure ? mask(facts.failure.message) : 'all commands succeeded',
     startedAt: new Date(facts.startedAt).toISOString(),
     finishedAt: new Date(finishedAt).toISOString(),
     durationMs: Math.max(0, finishedAt - facts.startedAt),
@@ -249,4 +398,39 @@ export async function fetchTaskMetadata(env: NodeJS.ProcessEnv = process.env): P
   const response = await fetch(`${base}/task`);
   if (!response.ok) throw new HelperMisconfigured(`task metadata: HTTP ${response.status}`);
   return response.json();
+}
+
+/** The real pieces: the stage agent's workspace and artifact code on the S3 artifact store. */
+export function helperDepsFromEnv(env: NodeJS.ProcessEnv): HelperDeps {
+  const bucket = env[ENV.bucket];
+  const region = env[ENV.region];
+  if (!bucket || !region) throw new HelperMisconfigured(`${ENV.bucket} and ${ENV.region} must be set`);
+  // Lines go to stdout (the awslogs driver ships them to CloudWatch) and to a file on the logs volume.
+  const log = new StageLog(join(LOGS_PATH, `${env[ENV.mode] ?? 'helper'}.txt`), process.stdout);
+  return {
+    store: new S3ArtifactStore(new S3Client({ region }), bucket),
+    secrets: new AwsSecretsProvider(new SecretsManagerClient({ region }), new SSMClient({ region })),
+    prepareWorkspace,
+    findArtifacts,
+    uploadArtifacts,
+    keys: { stageLogKey, manifestKey, stageResultKey },
+    log,
+    now: Date.now,
+    taskMetadata: () => fetchTaskMetadata(env),
+  };
+}
+
+// Runs only inside the task's helper containers; importing the module (tests, bundling) does nothing.
+if (process.env[ENV.mode]) {
+  Promise.resolve()
+    .then(() => runHelper(process.env, helperDepsFromEnv(process.env)))
+    .then(
+      (code) => {
+        process.exitCode = code;
+      },
+      (error: Error) => {
+        console.error(`buildfarm ${process.env[ENV.mode]} failed: ${error.name}: ${error.message}`);
+        process.exitCode = 1;
+      },
+    );
 }

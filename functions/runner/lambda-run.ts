@@ -42,6 +42,8 @@ export interface LambdaRunnerDeps {
   /** Time kept back from the invocation's remaining time to stop the tree and upload the log and result. */
   safetyMarginMs?: number;
   output?: NodeJS.WritableStream;
+  /** Local farm only: the build was stopped. (On AWS, StopExecution ends the invocation's wait, not the function.) */
+  signal?: AbortSignal;
 }
 
 /** 10 s: the kill grace (2 s) plus uploading the log, manifest and result, with room to spare. */
@@ -91,6 +93,7 @@ export async function runLambdaStage(
         diskLimitMiB: deps.ephemeralStorageMB,
         memoryLimitMiB: memoryMB > AGENT_MEMORY_RESERVE_MB ? memoryMB - AGENT_MEMORY_RESERVE_MB : undefined,
         fromFork: event.fromFork,
+        signal: deps.signal,
       },
       { store: deps.store, secrets: deps.secrets, now: deps.now, output: deps.output },
     );

@@ -92,11 +92,33 @@ export function rssBytes(members: ProcessEntry[]): number {
   return members.reduce((sum, entry) => sum + entry.rssPages, 0) * pageBytes();
 }
 
-/** Signals the whole group, then any descendant outside it. */
+/** Rounds of stopping descendants outside the group before giving up on a tree still growing. */
+const FREEZE_ROUNDS = 10;
+
+/**
+ * Signals the whole group, then any descendant outside it. The tree is frozen
+ * (SIGSTOP) first: a tree still forking would grow between reading it and
+ * signalling it, and a child that left the group (setsid) whose parent died
+ * in between would be orphaned out of reach, as a fork bomb's children are.
+ */
 export async function signalTree(leader: number, signal: NodeJS.Signals): Promise<void> {
-  const members = await treeMembers(leader);
+  trySignal(-leader, 'SIGSTOP');
+  let members = await treeMembers(leader);
+  for (let round = 0; round < FREEZE_ROUNDS; round += 1) {
+    for (const member of members) if (member.pgrp !== leader) trySignal(member.pid, 'SIGSTOP');
+    const known = new Set(members.map((member) => member.pid));
+    const again = await treeMembers(leader);
+    const grew = again.some((member) => !known.has(member.pid));
+    members = again;
+    if (!grew) break;
+  }
   trySignal(-leader, signal);
   for (const member of members) if (member.pgrp !== leader) trySignal(member.pid, signal);
+  if (signal !== 'SIGKILL') {
+    // A stopped process acts on SIGTERM only once it runs again.
+    trySignal(-leader, 'SIGCONT');
+    for (const member of members) if (member.pgrp !== leader) trySignal(member.pid, 'SIGCONT');
+  }
 }
 
 function trySignal(pid: number, signal: NodeJS.Signals): void {

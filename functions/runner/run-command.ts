@@ -24,6 +24,7 @@ export type CommandOutcome =
   | { kind: 'timed_out' }
   | { kind: 'out_of_memory' }
   | { kind: 'out_of_disk' }
+  | { kind: 'cancelled' }
   | { kind: 'spawn_failed'; message: string };
 
 export interface CommandOptions {
@@ -37,6 +38,8 @@ export interface CommandOptions {
   diskRoot: string;
   diskLimitBytes?: number;
   memoryLimitBytes?: number;
+  /** The build was stopped (Ctrl-C, a superseded build): the tree is stopped as at the deadline. */
+  signal?: AbortSignal;
 }
 
 /** Peaks observed across a stage's commands. */
@@ -60,7 +63,7 @@ export function runCommand(command: string, options: CommandOptions, peaks: Reso
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const leader = child.pid;
-    let stopReason: 'timed_out' | 'out_of_memory' | 'out_of_disk' | undefined;
+    let stopReason: 'timed_out' | 'out_of_memory' | 'out_of_disk' | 'cancelled' | undefined;
     let exited = false;
     // The tree as last sampled: its orphans are still ours to stop once their parent is gone.
     let known: ProcessEntry[] = [];
@@ -81,6 +84,10 @@ export function runCommand(command: string, options: CommandOptions, peaks: Reso
 
     if (leader !== undefined) {
       timers.push(setTimeout(() => stop('timed_out'), Math.max(0, options.deadline - options.now())));
+      const cancel = () => stop('cancelled');
+      if (options.signal?.aborted) cancel();
+      options.signal?.addEventListener('abort', cancel, { once: true });
+      child.on('exit', () => options.signal?.removeEventListener('abort', cancel));
       let sampling = false;
       const sampleMemory = async () => {
         if (sampling || exited) return;

@@ -193,14 +193,6 @@ function referenceProblems(all: Record<string, Json>): string[] {
   return problems;
 }
 
-/** The resources kept in docs/template-pending.yaml until their code is on main. */
-const pending: Record<string, Json> = yamlParse(
-  `Resources:\n${readFileSync(join(ROOT, 'docs/template-pending.yaml'), 'utf8')
-    .split('\n')
-    .filter((line) => !line.startsWith('#'))
-    .join('\n')}`,
-).Resources;
-
 const stateMachines = resourcesOfType('AWS::Serverless::StateMachine');
 
 describe('template.yaml', () => {
@@ -295,12 +287,35 @@ describe('template.yaml', () => {
   });
 
   describe('Fargate task roles', () => {
-    it('lets the task role reach only the bucket: the helper bootstrap reads helpers/, the helpers read and write builds/', () => {
+    it('lets the task role reach only the bucket and the pipeline secrets: the bootstrap reads helpers/, the helpers read and write builds/ and read buildfarm/ secrets', () => {
       const actions = roleActions(resources.TaskRole);
-      expect(actions.every((a: string) => a.startsWith('s3:'))).toBe(true);
+      expect(actions.filter((a: string) => !a.startsWith('s3:')).sort()).toEqual([
+        'secretsmanager:GetSecretValue',
+        'ssm:GetParameter',
+        'ssm:GetParameters',
+      ]);
       const statements = resources.TaskRole.Properties.Policies[0].PolicyDocument.Statement;
       const get = statements.find((s: Json) => s.Action === 's3:GetObject');
       expect(get.Resource).toEqual([{ 'Fn::Sub': '${ArtifactBucket.Arn}/builds/*' }, { 'Fn::Sub': '${ArtifactBucket.Arn}/helpers/*' }]);
+      // Exactly the names the Lambda runners may read, nothing wider.
+      const runner = functions.find((f) => f.entryPoints.includes('functions/handlers/lambda-runner.ts'));
+      const secretStatements = (list: Json[]) =>
+        list.filter((s: Json) => [s.Action].flat().some((a: string) => a.startsWith('secretsmanager:') || a.startsWith('ssm:')));
+      const taskSecrets = secretStatements(statements);
+      expect(taskSecrets.map((s: Json) => s.Resource['Fn::Sub'])).toEqual([
+        'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:buildfarm/*',
+        'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/buildfarm/*',
+      ]);
+      if (runner) {
+        expect(taskSecrets).toEqual(secretStatements(resources[runner.logicalId].Properties.Policies[0].Statement));
+      }
+    });
+
+    it('lets the task role make every AWS call of the helper containers', () => {
+      const missing = [...callsIn('functions/runner/fargate-helper.ts')].filter((a) => !allows(roleActions(resources.TaskRole), a));
+      expect(missing).toEqual([]);
+      expect(callsIn('functions/runner/fargate-helper.ts').has('s3:GetObject')).toBe(true);
+      expect(callsIn('functions/runner/fargate-helper.ts').has('secretsmanager:GetSecretValue')).toBe(true);
     });
 
     it('lets the execution role pull images and write the task log group only', () => {
@@ -333,7 +348,7 @@ describe('template.yaml', () => {
       expect(sm.Properties.Type).toBe('STANDARD');
     });
 
-    it.each([...stateMachines, ...Object.entries(pending).filter(([, r]) => r.Type === 'AWS::Serverless::StateMachine')])('%s: may run, watch and stop ECS tasks as ecs:runTask.sync needs', (_id, sm) => {
+    it.each(stateMachines)('%s: may run, watch and stop ECS tasks as ecs:runTask.sync needs', (_id, sm) => {
       const allowed = allowedActions(sm.Properties);
       for (const action of ['ecs:RunTask', 'ecs:StopTask', 'ecs:DescribeTasks', 'events:PutTargets', 'events:PutRule', 'events:DescribeRule', 'iam:PassRole', 'lambda:InvokeFunction']) {
         expect(allows(allowed, action), action).toBe(true);
@@ -342,16 +357,6 @@ describe('template.yaml', () => {
       expect(events.Resource).toEqual({
         'Fn::Sub': 'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/StepFunctionsGetEventsForECSTaskRule',
       });
-    });
-  });
-
-  describe('docs/template-pending.yaml', () => {
-    it('fits the template: every name it refers to is defined once merged', () => {
-      expect(referenceProblems({ ...resources, ...pending })).toEqual([]);
-    });
-
-    it('adds no resource the template already has', () => {
-      expect(Object.keys(pending).filter((id) => id in resources)).toEqual([]);
     });
   });
 

@@ -372,6 +372,7 @@ describe('Function: prepareFargateTask', () => {
         BUILDFARM_STAGE: 'test',
         BUILDFARM_PLAN_KEY: PLAN_KEY,
       });
+      expect(values.BUILDFARM_FROM_FORK).toBe('false');
       expect(values.BUILDFARM_HELPER_KEY).toMatch(/^helpers\/fargate-helper-[0-9a-f]{20}\.cjs$/);
     });
 
@@ -470,6 +471,15 @@ describe('Function: prepareFargateTask', () => {
       await prepareFargateTask(input(), deps());
       expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(0);
     });
+  });
+
+  it('tells the helpers when the build comes from a fork', async () => {
+    describeFinds(expectedFamily, 1);
+    const output = await prepareFargateTask(input({ fromFork: true }), deps());
+    for (const name of ['fetch', 'publish']) {
+      const container = output.overrides.ContainerOverrides.find((c) => c.Name === name)!;
+      expect(container.Environment).toContainEqual({ Name: 'BUILDFARM_FROM_FORK', Value: 'true' });
+    }
   });
 
   it('rejects an input without a build id as InvalidPrepareInput', async () => {

@@ -1,12 +1,42 @@
 import { describe, expect, it } from 'vitest';
 import { PipelineInvalid } from '../../functions/domain/errors.js';
 import { DEFAULT_PRICE_BOOK } from '../../functions/domain/pricing/price-book.js';
+import { historyKey } from '../../functions/domain/storage-keys.js';
+import { formatUsd } from '../../functions/domain/report/format.js';
 import type { LambdaSize, Plan, PlannedStage } from '../../functions/domain/plan/types.js';
 import { parseConcurrency, planTask } from '../../functions/handlers/plan.js';
 import { toSlimStage } from '../../functions/handlers/schedule.js';
 import { readFileFromSnapshot, SnapshotFileTooLarge } from '../../functions/handlers/snapshot-file.js';
 import { REQUEST, tarball } from '../statemachine/support/farm.js';
 import { MemoryStore } from '../statemachine/support/memory-store.js';
+import type { CommitStatus, CommitStatusPort } from '../../functions/ports/commit-status.js';
+
+const EXECUTION_ARN = 'arn:aws:states:us-east-1:123456789012:execution:BuildFarm:b';
+const CONSOLE_URL = `https://us-east-1.console.aws.amazon.com/states/home?region=us-east-1#/v2/executions/details/${EXECUTION_ARN}`;
+
+class RecordingStatuses implements CommitStatusPort {
+  readonly posted: { repository: string; sha: string; status: CommitStatus }[] = [];
+  failWith: Error | undefined;
+  async post(repository: string, sha: string, status: CommitStatus): Promise<void> {
+    if (this.failWith) throw this.failWith;
+    this.posted.push({ repository, sha, status });
+  }
+}
+
+/** Plans a two-stage pipeline (or one whose triggers do not match), posting statuses to `statuses`. */
+function pendingSetup(pipeline = 'version: 1\non:\n  push: {}\nstages:\n  build:\n    commands: [make]\n  test:\n    needs: [build]\n    commands: [make test]\n') {
+  const statuses = new RecordingStatuses();
+  const warnings: unknown[][] = [];
+  const deps = {
+    store: new MemoryStore(),
+    source: { snapshot: () => tarball({ '.buildfarm.yml': pipeline }) },
+    config: { region: 'us-east-1', lambdaEphemeralStorageMB: 512 },
+    prices: DEFAULT_PRICE_BOOK,
+    statuses,
+    logger: { warn: (...args: unknown[]) => void warnings.push(args) },
+  };
+  return { statuses, warnings, deps };
+}
 
 /** Step Functions' limit on a state's input or output. */
 const MAX_STATE_PAYLOAD_BYTES = 256 * 1024;
@@ -59,7 +89,7 @@ describe('Function: planTask', () => {
     };
 
     // Act
-    const output = await planTask({ buildId: 'b', request: REQUEST, maxStageConcurrency: '4' }, deps);
+    const output = await planTask({ buildId: 'b', request: REQUEST, maxStageConcurrency: '4', executionArn: EXECUTION_ARN }, deps);
 
     // Assess
     const plan = store.json<Plan>(output.planKey)!;
@@ -82,11 +112,11 @@ describe('Function: planTask', () => {
     };
 
     // Act
-    const planning = planTask({ buildId: 'b', request: REQUEST, maxStageConcurrency: '4' }, deps);
+    const planning = planTask({ buildId: 'b', request: REQUEST, maxStageConcurrency: '4', executionArn: EXECUTION_ARN }, deps);
 
     // Assess
     await expect(planning).rejects.toThrow(PipelineInvalid);
-    await expect(planTask({ buildId: 'b', request: REQUEST, maxStageConcurrency: '4' }, deps)).rejects.toThrow(/\.buildfarm\.yml:\d+:\d+/);
+    await expect(planTask({ buildId: 'b', request: REQUEST, maxStageConcurrency: '4', executionArn: EXECUTION_ARN }, deps)).rejects.toThrow(/\.buildfarm\.yml:\d+:\d+/);
   });
 
   it('throws PipelineInvalid when the repository has no pipeline file', async () => {
@@ -96,7 +126,74 @@ describe('Function: planTask', () => {
       config: { region: 'us-east-1', lambdaEphemeralStorageMB: 512 },
       prices: DEFAULT_PRICE_BOOK,
     };
-    await expect(planTask({ buildId: 'b', request: REQUEST, maxStageConcurrency: '4' }, deps)).rejects.toThrow('no .buildfarm.yml at the root of the repository');
+    await expect(planTask({ buildId: 'b', request: REQUEST, maxStageConcurrency: '4', executionArn: EXECUTION_ARN }, deps)).rejects.toThrow('no .buildfarm.yml at the root of the repository');
+  });
+  it('plans with the stage history the report recorded, and ignores a history object that is not one', async () => {
+    // Prepare: a stage that ran 20 minutes last time, and a corrupt history object for the other
+    const store = new MemoryStore();
+    await store.put(historyKey(REQUEST.repository, 'slow'), JSON.stringify({ durationsMs: [1_200_000], peakMemoryMiB: 900, peakDiskMiB: 100, escalated: false }));
+    await store.put(historyKey(REQUEST.repository, 'quick'), '{"durationsMs": "not a list"');
+    const pipeline = 'version: 1\non:\n  push: {}\nstages:\n  slow:\n    commands: [make slow]\n  quick:\n    commands: [make quick]\n';
+    const deps = {
+      store,
+      source: { snapshot: () => tarball({ '.buildfarm.yml': pipeline }) },
+      config: { region: 'us-east-1', lambdaEphemeralStorageMB: 512 },
+      prices: DEFAULT_PRICE_BOOK,
+    };
+
+    // Act
+    const output = await planTask({ buildId: 'b', request: REQUEST, maxStageConcurrency: '4', executionArn: EXECUTION_ARN }, deps);
+
+    // Assess
+    const plan = store.json<Plan>(output.planKey)!;
+    const stage = (name: string) => plan.stages.find((s) => s.name === name)!;
+    expect(stage('slow')).toMatchObject({ predictedFrom: 'history', runner: 'fargate' });
+    expect(stage('quick')).toMatchObject({ predictedFrom: 'timeout', runner: 'lambda' });
+  });
+});
+
+describe('Function: planTask (pending commit status)', () => {
+  it('marks the commit pending, with the predicted cost, linking to the execution in the console', async () => {
+    // Prepare
+    const { statuses, deps } = pendingSetup();
+
+    // Act
+    const output = await planTask({ buildId: 'b', request: REQUEST, maxStageConcurrency: '4', executionArn: EXECUTION_ARN }, deps);
+
+    // Assess
+    const plan = deps.store.json<Plan>(output.planKey)!;
+    expect(statuses.posted).toEqual([
+      {
+        repository: REQUEST.repository,
+        sha: REQUEST.sha,
+        status: { context: 'buildfarm', state: 'pending', description: `building 2 stages · predicted ${formatUsd(plan.predictedCostUsd)}`, targetUrl: CONSOLE_URL },
+      },
+    ]);
+  });
+
+  it('posts nothing for a push the triggers do not build', async () => {
+    // Prepare
+    const { statuses, deps } = pendingSetup('version: 1\non:\n  push:\n    branches: [release]\nstages:\n  build:\n    commands: [make]\n');
+
+    // Act
+    const output = await planTask({ buildId: 'b', request: REQUEST, maxStageConcurrency: '4', executionArn: EXECUTION_ARN }, deps);
+
+    // Assess
+    expect(output.build).toBe(false);
+    expect(statuses.posted).toEqual([]);
+  });
+
+  it('plans the build anyway when GitHub refuses the status, and logs why', async () => {
+    // Prepare
+    const { statuses, warnings, deps } = pendingSetup();
+    statuses.failWith = Object.assign(new Error('HTTP 401: Bad credentials'), { name: 'CommitStatusFailed' });
+
+    // Act
+    const output = await planTask({ buildId: 'b', request: REQUEST, maxStageConcurrency: '4', executionArn: EXECUTION_ARN }, deps);
+
+    // Assess
+    expect(output.build).toBe(true);
+    expect(warnings).toEqual([['pending commit status not posted', { buildId: 'b', error: 'CommitStatusFailed: HTTP 401: Bad credentials' }]]);
   });
 });
 

@@ -145,6 +145,22 @@ describe('Function: runStage', () => {
     expect(isAlive(pid)).toBe(false);
   });
 
+  it('stops the whole process tree when the build is stopped, and ends the stage cancelled with its log stored', async () => {
+    // Prepare: a stage whose command waits on a grandchild; the build is stopped once it runs
+    const controller = new AbortController();
+    const stageJob = job({ name: 'stopped', commands: ['sleep 300 & echo $! > grandchild.pid; wait', 'echo never'] }, { signal: controller.signal });
+    setTimeout(() => controller.abort(), 1_000).unref();
+    // Act
+    const result = await runStage(stageJob, deps());
+    // Assess
+    expect(result).toMatchObject({ status: 'cancelled', errorName: 'StageCancelled', exitCode: null });
+    const pid = Number(readFileSync(join(workRoot, 'workspace', 'grandchild.pid'), 'utf8'));
+    expect(isAlive(pid)).toBe(false);
+    const log = await store.getText(result.logKey);
+    expect(log).toContain('StageCancelled');
+    expect(log).not.toContain('$ echo never');
+  });
+
   it('times out while the workspace is still downloading, rather than running into the runner\'s hard limit', async () => {
     // Prepare: a store that takes 30 s to start sending the snapshot
     const slow: ArtifactStore = {

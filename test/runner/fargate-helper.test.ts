@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -15,6 +15,8 @@ import {
   type HelperContext,
   type HelperDeps,
 } from '../../functions/runner/fargate-helper.js';
+import { MASK } from '../../functions/runner/secret-masker.js';
+import { MapSecrets, secretRef } from '../support/stages.js';
 
 /** An in-memory artifact store (the port's contract, nothing more). */
 class MemoryStore implements ArtifactStore {
@@ -53,6 +55,8 @@ let store: MemoryStore;
 let clock: number;
 let exitCode: number | undefined;
 let workspaceRequests: unknown[];
+let secrets: MapSecrets;
+let buildStdout: string;
 
 function stage(overrides: Partial<PlannedStage> = {}): PlannedStage {
   return {
@@ -85,6 +89,7 @@ function storePlan(s: PlannedStage): void {
 function deps(): HelperDeps {
   return {
     store,
+    secrets,
     async prepareWorkspace(request, _store, log) {
       workspaceRequests.push(request);
       log.line('workspace ready');
@@ -119,9 +124,17 @@ function deps(): HelperDeps {
 
 /** What the build container does: run stage.sh; its exit code is what the metadata endpoint reports. */
 function runBuildContainer(): number {
-  const run = spawnSync('sh', [join(context.helperDir, 'stage.sh')], { encoding: 'utf8' });
+  const user = context.workspaceUid === 0 ? {} : { uid: context.workspaceUid, gid: context.workspaceUid };
+  const run = spawnSync('sh', [join(context.helperDir, 'stage.sh')], { encoding: 'utf8', ...user });
+  buildStdout = run.stdout + run.stderr;
   return run.status ?? -1;
 }
+
+function storedLog(): string {
+  return store.objects.get(keys.stageLogKey(BUILD, 'test'))!.toString('utf8');
+}
+
+const secretsDir = () => join(context.logsDir, 'secrets');
 
 function resultOf(): StageResult {
   return JSON.parse(store.objects.get(keys.stageResultKey(BUILD, 'test'))!.toString('utf8'));
@@ -135,6 +148,7 @@ beforeEach(() => {
     planKey: PLAN_KEY,
     workspace: join(dir, 'workspace'),
     workspaceUid: 0,
+    fromFork: false,
     helperDir: join(dir, 'buildfarm'),
     logsDir: join(dir, 'logs'),
   };
@@ -143,6 +157,8 @@ beforeEach(() => {
   clock = Date.parse('2026-11-22T10:00:00Z');
   exitCode = undefined;
   workspaceRequests = [];
+  secrets = new MapSecrets({});
+  buildStdout = '';
 });
 
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
@@ -198,6 +214,21 @@ describe('Function: runFetch then runPublish', () => {
     expect(result).toMatchObject({ status: 'failed', exitCode: null, errorName: 'StageError' });
   });
 
+  it('gives a fork\'s stage no secrets: SecretsDeniedForFork, recorded in its result', async () => {
+    // Prepare
+    storePlan(stage({ secrets: { TOKEN: { source: 'secretsmanager', id: 'buildfarm/token', raw: 'secretsmanager:buildfarm/token' } } }));
+
+    // Act
+    const attempt = runFetch({ ...context, fromFork: true }, deps());
+
+    // Assess
+    await expect(attempt).rejects.toMatchObject({ name: 'SecretsDeniedForFork' });
+    expect(resultOf()).toMatchObject({ status: 'failed', errorName: 'SecretsDeniedForFork' });
+    expect(workspaceRequests).toEqual([]);
+    expect(secrets.asked).toEqual([]);
+    expect(existsSync(secretsDir())).toBe(false);
+  });
+
   it('writes the result record itself when fetch fails, then fails', async () => {
     // Prepare
     storePlan(stage());
@@ -212,6 +243,170 @@ describe('Function: runFetch then runPublish', () => {
   });
 });
 
+describe('Function: runFetch then runPublish, with secrets', () => {
+  const TOKEN = 's3cr3t-token-value';
+
+  it('hands the secret to the build user alone, which loads it and deletes it before the commands run', async () => {
+    // Prepare: a non-root build, as on Fargate by default (uid 65534 must reach the test's directories)
+    chmodSync(dir, 0o755);
+    context = { ...context, workspaceUid: 65534 };
+    secrets = new MapSecrets({ 'buildfarm/token': TOKEN });
+    storePlan(
+      stage({
+        runAsRoot: false,
+        secrets: { TOKEN: secretRef('buildfarm/token') },
+        commands: [
+          `test ! -e ${secretsDir()} && echo secrets-gone`,
+          'test "$(id -u)" = 65534 && echo as-nobody',
+          '[ "$TOKEN" = expected-below ] || echo "token is $TOKEN"',
+          `[ "$TOKEN" = '${TOKEN}' ] && echo token-ok`,
+        ],
+      }),
+    );
+
+    // Act: fetch, look at what it left, then the build container and publish
+    await runFetch(context, deps());
+    const dirStat = statSync(secretsDir());
+    const fileStat = statSync(join(secretsDir(), 'TOKEN'));
+    const hashesMode = statSync(join(context.helperDir, 'secret-hashes.json')).mode & 0o777;
+    exitCode = runBuildContainer();
+    const afterBuild = existsSync(secretsDir());
+    const result = await runPublish(context, deps());
+
+    // Assess
+    expect({ uid: dirStat.uid, mode: dirStat.mode & 0o777 }).toEqual({ uid: 65534, mode: 0o700 });
+    expect({ uid: fileStat.uid, mode: fileStat.mode & 0o777 }).toEqual({ uid: 65534, mode: 0o400 });
+    expect(hashesMode).toBe(0o400);
+    expect(readFileSync(join(context.helperDir, 'secret-hashes.json'), 'utf8')).not.toContain(TOKEN);
+    expect(afterBuild).toBe(false);
+    expect(exitCode).toBe(0);
+    expect(result).toMatchObject({ status: 'succeeded', exitCode: 0 });
+    const log = storedLog();
+    expect(log).toContain('secrets-gone');
+    expect(log).toContain('as-nobody');
+    expect(log).toContain('token-ok');
+    expect(log).toContain(`token is ${MASK}`);
+    expect(log).not.toContain(TOKEN);
+    // The container's stdout goes unmasked to CloudWatch: none of the commands' output may reach it.
+    expect(buildStdout).not.toContain('token is');
+    expect(buildStdout).toContain('only to the stage log');
+  });
+
+  it('passes hostile values through unchanged, with no shell evaluation, and masks them all', async () => {
+    // Prepare: quotes, newlines, substitutions, backticks, backslashes, a trailing newline, a glob
+    const hostile: Record<string, string> = {
+      QUOTES: `it's "quoted" '\''`,
+      LINES: 'first line\nsecond line\n\n',
+      SUBST: '$(touch pwned-subst) ${HOME} $PATH',
+      TICKS: '`touch pwned-ticks`; touch pwned-semi',
+      SLASHES: 'back\\slash\\n\\\\ and %s %x x',
+      GLOB: '* ?[a-z] ~',
+    };
+    secrets = new MapSecrets(Object.fromEntries(Object.entries(hostile).map(([name, value]) => [`buildfarm/${name}`, value])));
+    storePlan(
+      stage({
+        secrets: Object.fromEntries(Object.keys(hostile).map((name) => [name, secretRef(`buildfarm/${name}`)])),
+        commands: [...Object.keys(hostile).map((name) => `printf '%s' "$${name}" > ${name}.out`), 'echo "$SUBST / $TICKS / $LINES"'],
+        artifacts: [],
+      }),
+    );
+
+    // Act
+    await runFetch(context, deps());
+    exitCode = runBuildContainer();
+    await runPublish(context, deps());
+
+    // Assess
+    expect(exitCode).toBe(0);
+    for (const [name, value] of Object.entries(hostile)) {
+      expect(readFileSync(join(context.workspace, `${name}.out`), 'utf8')).toBe(value);
+    }
+    for (const marker of ['pwned-subst', 'pwned-ticks', 'pwned-semi']) expect(existsSync(join(context.workspace, marker))).toBe(false);
+    const log = storedLog();
+    for (const value of Object.values(hostile)) expect(log).not.toContain(value.trim());
+    expect(log).not.toContain('touch pwned');
+    expect(log).toContain(MASK);
+  });
+
+  it('lets a secret override a plain variable of the same name, as on Lambda', async () => {
+    // Prepare
+    secrets = new MapSecrets({ 'buildfarm/token': TOKEN });
+    storePlan(stage({ env: { TOKEN: 'plain' }, secrets: { TOKEN: secretRef('buildfarm/token') }, commands: [`[ "$TOKEN" = '${TOKEN}' ]`] }));
+
+    // Act
+    await runFetch(context, deps());
+    exitCode = runBuildContainer();
+
+    // Assess
+    expect(exitCode).toBe(0);
+  });
+
+  it('fails the stage with SecretUnavailable before the workspace, leaving no secret behind', async () => {
+    // Prepare: the first secret reads, the second does not
+    secrets = new MapSecrets({ 'buildfarm/first': 'first-value' });
+    storePlan(stage({ secrets: { FIRST: secretRef('buildfarm/first'), SECOND: secretRef('buildfarm/missing') } }));
+
+    // Act
+    const attempt = runFetch(context, deps());
+
+    // Assess
+    await expect(attempt).rejects.toMatchObject({ name: 'SecretUnavailable' });
+    expect(resultOf()).toMatchObject({ status: 'failed', errorName: 'SecretUnavailable' });
+    expect(resultOf().reason).toContain('SECOND (secretsmanager:buildfarm/missing)');
+    expect(workspaceRequests).toEqual([]);
+    expect(existsSync(secretsDir())).toBe(false);
+    expect(JSON.stringify([...store.objects.values()].map(String))).not.toContain('first-value');
+  });
+
+  it('deletes the secrets itself when the build container never ran', async () => {
+    // Prepare
+    secrets = new MapSecrets({ 'buildfarm/token': TOKEN });
+    storePlan(stage({ secrets: { TOKEN: secretRef('buildfarm/token') } }));
+    await runFetch(context, deps());
+
+    // Act: no build container (its image could not be pulled, say)
+    const result = await runPublish(context, deps());
+
+    // Assess
+    expect(existsSync(secretsDir())).toBe(false);
+    expect(result).toMatchObject({ status: 'failed', exitCode: null });
+  });
+
+  it('withholds the log when a secret changed during the build (its old value could not be masked)', async () => {
+    // Prepare
+    secrets = new MapSecrets({ 'buildfarm/token': 'old-value' });
+    storePlan(stage({ secrets: { TOKEN: secretRef('buildfarm/token') }, commands: ['echo "using $TOKEN"'], artifacts: [] }));
+    await runFetch(context, deps());
+    exitCode = runBuildContainer();
+
+    // Act: rotated before publish reads it again
+    secrets = new MapSecrets({ 'buildfarm/token': 'new-value' });
+    const result = await runPublish(context, deps());
+
+    // Assess
+    expect(result).toMatchObject({ status: 'succeeded', exitCode: 0 });
+    expect(storedLog()).not.toContain('old-value');
+    expect(storedLog()).toContain('withheld');
+    expect(storedLog()).toContain('TOKEN changed during the build');
+  });
+
+  it('withholds the log when publish cannot read a secret again', async () => {
+    // Prepare
+    secrets = new MapSecrets({ 'buildfarm/token': TOKEN });
+    storePlan(stage({ secrets: { TOKEN: secretRef('buildfarm/token') }, commands: ['echo "using $TOKEN"'], artifacts: [] }));
+    await runFetch(context, deps());
+    exitCode = runBuildContainer();
+
+    // Act: deleted meanwhile
+    secrets = new MapSecrets({});
+    await runPublish(context, deps());
+
+    // Assess
+    expect(storedLog()).not.toContain(TOKEN);
+    expect(storedLog()).toContain('could not be masked');
+  });
+});
+
 describe('Function: runHelper', () => {
   it('refuses an unknown mode as HelperMisconfigured', async () => {
     storePlan(stage());
@@ -220,13 +415,14 @@ describe('Function: runHelper', () => {
   });
 
   it('reads the run identity from the overrides’ environment', () => {
-    const env = { BUILDFARM_BUILD_ID: BUILD, BUILDFARM_STAGE: 'test', BUILDFARM_PLAN_KEY: PLAN_KEY, BUILDFARM_WORKSPACE_UID: '65534' };
+    const env = { BUILDFARM_BUILD_ID: BUILD, BUILDFARM_STAGE: 'test', BUILDFARM_PLAN_KEY: PLAN_KEY, BUILDFARM_WORKSPACE_UID: '65534', BUILDFARM_FROM_FORK: 'true' };
     expect(contextFromEnv(env)).toEqual({
       buildId: BUILD,
       stageName: 'test',
       planKey: PLAN_KEY,
       workspace: '/workspace',
       workspaceUid: 65534,
+      fromFork: true,
       helperDir: '/buildfarm',
       logsDir: '/buildfarm-logs',
     });

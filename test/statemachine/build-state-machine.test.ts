@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Plan } from '../../functions/domain/plan/types.js';
 import { historyKey, reportKey } from '../../functions/domain/storage-keys.js';
 import type { BuildReport, StageReport } from '../../functions/domain/report/types.js';
+import { attributeUsd } from '../../functions/domain/report/notification.js';
 import { prepareFargateTask } from '../../functions/handlers/fargate-prepare.js';
 import { BuildAborted, runBuildLocally } from '../../functions/local/state-machine-runner.js';
 import { BUILD_ID, createFarm, NamedError, REQUEST, type Farm, type ScenarioStage } from './support/farm.js';
@@ -43,7 +44,23 @@ describe('State machine: build.asl.json through aws-local-stepfunctions', () => 
     expect(stage('compile').billedDurationMs).toBe(1235);
     expect(report.costBreakdown.stateTransitions).toBe(result.stateTransitions);
     expect(farm.notifier.messages).toHaveLength(1);
-    expect(farm.notifier.messages[0]!.attributes).toEqual({ repository: 'octo/app', branch: 'main', status: 'succeeded', costUsd: report.totalCostUsd });
+    // SNS filter policies compare five decimals, so the attribute is the cost rounded to five
+    expect(farm.notifier.messages[0]!.attributes).toEqual({ repository: 'octo/app', branch: 'main', status: 'succeeded', costUsd: attributeUsd(report.totalCostUsd) });
+    expect(Math.abs((farm.notifier.messages[0]!.attributes.costUsd as number) - report.totalCostUsd)).toBeLessThanOrEqual(0.000005);
+  });
+
+  it('hands the Report task the execution id ($$.Execution.Id), which the report links to', async () => {
+    // Prepare
+    const farm = createFarm({ compile: { runner: 'lambda' } });
+
+    // Act
+    await run(farm);
+
+    // Assess: the local runner's execution id is local:{buildId}; on AWS it is the execution ARN
+    const message = JSON.parse(farm.notifier.messages[0]!.message) as { link: string; buildId: string };
+    expect(message.buildId).toBe(BUILD_ID);
+    expect(message.link).toBe(`https://us-east-1.console.aws.amazon.com/states/home?region=us-east-1#/v2/executions/details/local:${BUILD_ID}`);
+    expect(await farm.store.getText(`builds/${BUILD_ID}/report.txt`)).toContain(message.link);
   });
 });
 
@@ -113,8 +130,8 @@ describe('State machine: routing and recovery', () => {
     expect(stage('site').status).toBe('succeeded');
     expect(farm.lambdaCalls.sort()).toEqual(['compile', 'docs', 'site']);
     const summary = (await farm.store.getText(`builds/${BUILD_ID}/report.txt`))!;
-    expect(summary.split('\n')[0]).toBe('octo/app refs/heads/main abc123: failed');
-    expect(summary).toMatch(/^test +skipped +needs compile failed$/m);
+    expect(summary.split('\n')[0]).toMatch(/^octo\/app main: failed .*· 2\/5 stages passed — failed: compile$/);
+    expect(summary).toMatch(/^test: needs compile failed$/m);
     expect(farm.fargateCalls).toEqual([]);
     expect(report.costBreakdown.stateTransitions).toBe(result.stateTransitions);
   });

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { s3rverClient } from '../../functions/adapters/local/embedded-s3.js';
 import { S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 
@@ -29,15 +30,7 @@ export async function startS3rver(options: S3rverOptions = {}): Promise<RunningS
   const directory = await mkdtemp(join(tmpdir(), 's3rver-'));
   const server = options.ownProcess ? await startInChild(directory, bucket) : await startInProcess(directory, bucket);
   const endpoint = `http://127.0.0.1:${server.port}`;
-  const client = new S3Client({
-    endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-    // s3rver predates the SDK's default CRC32 checksums (aws-chunked trailers); ask for them only when required.
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  const client = s3rverClient(endpoint);
   return {
     client,
     bucket,

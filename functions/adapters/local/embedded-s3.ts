@@ -20,6 +20,20 @@ export interface EmbeddedS3 {
   close(): Promise<void>;
 }
 
+/** An S3 client for an s3rver endpoint: path-style, and checksums only where s3rver understands them. */
+export function s3rverClient(endpoint: string): S3Client {
+  return new S3Client({
+    endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    // s3rver accepts any signature; these only satisfy the SDK's signer.
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    // s3rver predates the SDK's default CRC32 checksums (aws-chunked trailers): send them only when required.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+}
+
 export async function startEmbeddedS3(directory: string, options: { bucket?: string; port?: number } = {}): Promise<EmbeddedS3> {
   const bucket = options.bucket ?? EMBEDDED_BUCKET;
   await mkdir(directory, { recursive: true });
@@ -32,16 +46,7 @@ export async function startEmbeddedS3(directory: string, options: { bucket?: str
   });
   const { port } = await server.run();
   const endpoint = `http://127.0.0.1:${port}`;
-  const client = new S3Client({
-    endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    // s3rver accepts any signature; these only satisfy the SDK's signer.
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-    // s3rver predates the SDK's default CRC32 checksums (aws-chunked trailers): send them only when required.
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  const client = s3rverClient(endpoint);
   return {
     endpoint,
     bucket,

@@ -65,7 +65,8 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   const dataDirectory = path.resolve(io.cwd, values.data ?? '.buildfarm');
   await mkdir(dataDirectory, { recursive: true });
   const s3 = await startEmbeddedS3(path.join(dataDirectory, 's3'));
-  const bus = await LocalBus.open({ file: path.join(dataDirectory, 'bus.jsonl') });
+  // The same file `buildfarm serve` keeps its bus in, so both show in the dashboard's messages.
+  const bus = await LocalBus.open({ file: path.join(dataDirectory, 'bus', 'messages.jsonl') });
   const controller = new AbortController();
   const stop = () => controller.abort();
   process.once('SIGINT', stop);

@@ -3,6 +3,7 @@
  * state machine, a dashboard out; `--demo` (what `npm start` passes) builds
  * the bundled example on first start.
  */
+import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UserError } from '../../domain/errors.js';
@@ -11,8 +12,9 @@ import { createLocalBuildRunner } from '../../local/local-build-runner.js';
 import { createProgressPrinter } from '../../local/progress-printer.js';
 import { mergeMappings, parseRepositoryFlag, type RepositoryMapping } from '../../local/repositories.js';
 import { startLocalFarm, type RunningLocalFarm } from '../../local/start-farm.js';
+import { findDescendants, stopDescendants } from '../../local/stop-descendants.js';
 import { resolveWebhookSecret } from '../../local/webhook-secret.js';
-import { DEFAULT_REGION } from '../farm-config.js';
+import { loadPriceBook, plannerConfig } from '../farm-config.js';
 import { git } from '../git.js';
 import type { CliIo } from '../main.js';
 
@@ -29,7 +31,7 @@ Options:
   --repo OWNER/NAME=PATH    build webhooks for OWNER/NAME from the git repository at PATH (repeatable)
   --demo                    on first start, build the bundled example (examples/hello-farm)
   --data-dir DIR            where builds, bus messages and S3 objects are kept (default ./.buildfarm)
-  --region R                price region (default us-east-1, or $AWS_REGION)
+  --region R, --prices FILE, --lambda-storage MB   as for 'buildfarm plan'
 
 Environment:
   GITHUB_WEBHOOK_SECRET     the webhook secret; without it one is generated once and kept in DIR/webhook-secret`;
@@ -44,6 +46,8 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
       demo: { type: 'boolean' },
       'data-dir': { type: 'string' },
       region: { type: 'string' },
+      prices: { type: 'string' },
+      'lambda-storage': { type: 'string' },
     },
   });
   if (values.help) {
@@ -52,7 +56,8 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   }
   const port = parsePort(values.port);
   const dataDirectory = resolve(io.cwd, values['data-dir'] ?? '.buildfarm');
-  const region = values.region ?? io.env.BUILDFARM_REGION ?? io.env.AWS_REGION ?? DEFAULT_REGION;
+  const config = plannerConfig(values, io.env);
+  const prices = await loadPriceBook(values, io.env);
 
   // Every build starts from `git archive`: say so now rather than in the first build's log.
   await git(io.cwd, ['--version']);
@@ -73,8 +78,8 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     repositories,
     secret: secret.secret,
     secretFromEnvironment: secret.source === 'environment',
-    region,
-    createRunner: createLocalBuildRunner,
+    region: config.region,
+    createRunner: (context) => createLocalBuildRunner(context, { region: config.region, prices, lambdaEphemeralStorageMB: config.lambdaEphemeralStorageMB }),
     onEvent: printer,
     onError: (error) => io.stderr.write(`buildfarm serve: ${error instanceof Error ? error.message : String(error)}\n`),
   });
@@ -82,12 +87,17 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
 
   write(banner(farm, secret, dataDirectory, io.cwd, farm.store.interruptedAtOpen.length));
 
-  const stopped = waitForStopSignal(io);
+  const stopSignal = waitForStopSignal(io);
+  const ownHelpers = await findDescendants(process.pid);
   if (demo !== undefined) await startDemo(farm, demo, secret.secret, io, write);
-  const signal = await stopped;
+  const signal = await stopSignal;
 
   const running = farm.farm.list().filter((build) => build.status === 'running' || build.status === 'queued').length;
   write(`\n${signal}: stopping${running > 0 ? `, cancelling ${running} build${running === 1 ? '' : 's'}` : ''}…\n`);
+  await farm.farm.shutdown(`stopped by ${signal}`);
+  // Stage processes live in sessions of their own: end them before leaving (this process started nothing else).
+  const stopped = await stopDescendants({ except: ownHelpers });
+  if (stopped > 0) write(`stopped ${stopped} stage process${stopped === 1 ? '' : 'es'}\n`);
   await farm.close(`stopped by ${signal}`);
   write('stopped.\n');
   return 0;
@@ -101,6 +111,9 @@ function parsePort(text: string | undefined): number {
 }
 
 async function checkRepository(mapping: RepositoryMapping): Promise<void> {
+  // Checked first: git run in a missing directory fails like a missing git.
+  const info = await stat(mapping.path).catch(() => undefined);
+  if (!info?.isDirectory()) throw new UserError(`--repo ${mapping.repository}=${mapping.path}: no such directory`);
   try {
     await git(mapping.path, ['rev-parse', '--git-dir']);
   } catch (error) {

@@ -28,6 +28,21 @@ export const LOGS_PATH = '/buildfarm-logs';
 export const LOG_FILE = `${LOGS_PATH}/log.txt`;
 export const EXIT_CODE_FILE = `${LOGS_PATH}/exit-code`;
 
+/**
+ * The stage's secret values, one file per variable, written by fetch for the build user
+ * alone (directory 0700, files 0400) and deleted by the build container's script before
+ * any command runs. On the logs volume because the helper volume is read-only in the
+ * build container, which must be able to delete them.
+ */
+export const SECRETS_DIR = `${LOGS_PATH}/secrets`;
+
+/**
+ * SHA-256 of each secret value fetch handed to the build, for publish: it re-reads the
+ * secrets to mask the log and must know they are still the values the build saw. Only
+ * the helpers' user can read it, and the build container cannot write the helper volume.
+ */
+export const SECRET_HASHES_FILE = `${HELPER_PATH}/secret-hashes.json`;
+
 /** uid:gid of `nobody`: the build container's user unless the stage opts into root. */
 export const NON_ROOT_USER = '65534:65534';
 export const NON_ROOT_UID = 65534;
@@ -60,6 +75,7 @@ export const ENV = {
   buildId: 'BUILDFARM_BUILD_ID',
   stage: 'BUILDFARM_STAGE',
   planKey: 'BUILDFARM_PLAN_KEY',
+  fromFork: 'BUILDFARM_FROM_FORK',
   workspace: 'BUILDFARM_WORKSPACE',
   workspaceUid: 'BUILDFARM_WORKSPACE_UID',
 } as const;

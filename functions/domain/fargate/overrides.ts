@@ -42,6 +42,8 @@ export interface StageRunRef {
   planKey: string;
   /** Where the helper bundle is in the bucket. */
   helperKey: string;
+  /** A pull request from a fork: the helpers give its stage no secrets. */
+  fromFork: boolean;
 }
 
 /** The overrides are too long for RunTask: a value that should travel through S3 was put in them. */
@@ -70,6 +72,7 @@ export function taskOverrides(size: FargateSize, run: StageRunRef): TaskOverride
     { Name: ENV.buildId, Value: run.buildId },
     { Name: ENV.stage, Value: run.stageName },
     { Name: ENV.planKey, Value: run.planKey },
+    { Name: ENV.fromFork, Value: String(run.fromFork) },
   ];
   const storage = ephemeralStorage(size.ephemeralStorageGiB);
   const overrides: TaskOverrides = {

@@ -351,7 +351,17 @@ function timeline(build) {
       h('div', { class: 'gantt-name' }, stage.name),
       h('div', { class: 'gantt-track' }, ticks.map((t) => h('div', { class: 'gridline', style: `left:${(t / span) * 100}%` })), bar));
   });
+  // Before the first stage: snapshot and planning, so the empty start of the axis explains itself.
+  const firstStage = Math.min(...stages.map((st) => Date.parse(st.startedAt)));
+  const planRow = firstStage - start > span * 0.02
+    ? h('div', { class: 'gantt-row gantt-plan' },
+      h('div', { class: 'gantt-name muted' }, 'plan'),
+      h('div', { class: 'gantt-track' }, ticks.map((t) => h('div', { class: 'gridline', style: `left:${(t / span) * 100}%` })),
+        h('div', { class: 'bar bar-plan', style: `left:0;width:${(((firstStage - start) / span) * 100).toFixed(2)}%`, title: 'snapshot the source and plan' },
+          h('span', { class: 'bar-label' }, duration(firstStage - start)))))
+    : null;
   return h('div', { class: 'gantt' },
+    planRow,
     rows,
     h('div', { class: 'gantt-row gantt-axis' }, h('div', { class: 'gantt-name' }),
       h('div', { class: 'gantt-track' }, ticks.map((t) => h('span', { class: 'tick', style: `left:${(t / span) * 100}%` }, duration(t))))),
@@ -378,7 +388,7 @@ function stageTable(build) {
     return h('tr', { 'data-stage': stage.name },
       h('td', {}, h('div', { class: 'stage-cell' }, statusIcon(stage.status), h('strong', {}, stage.name))),
       h('td', {}, runnerBadge(stage.runner, stage.escalated), h('div', { class: 'small muted' }, size(stage))),
-      h('td', { class: 'reason' }, stage.reason || '—', reported?.errorName ? h('div', { class: 'small error-text' }, `${reported.errorName}${reported.exitCode !== null ? ` (exit ${reported.exitCode})` : ''}`) : null),
+      h('td', { class: 'reason' }, stage.reason || '—', outcomeLine(stage, reported)),
       h('td', { class: 'num' }, stage.status === 'skipped' ? h('span', { class: 'muted' }, 'skipped') : duration(elapsed(stage)),
         reported && reported.status !== 'skipped' ? h('div', { class: 'small muted' }, `billed ${duration(reported.billedDurationMs)}`) : null),
       h('td', { class: 'num' },
@@ -392,6 +402,16 @@ function stageTable(build) {
       h('th', { class: 'num' }, 'Cost'), h('th', {}, 'Artifacts'))),
     h('tbody', {}, rows)));
   return h('div', {}, table, report ? costBreakdown(report) : null);
+}
+
+/** How the stage ended, under the reason it ran where it did: errors stand out. */
+function outcomeLine(stage, reported) {
+  const errorName = reported?.errorName ?? stage.errorName;
+  if (errorName) {
+    const exit = reported && reported.exitCode !== null && reported.exitCode !== undefined ? ` (exit ${reported.exitCode})` : '';
+    return h('div', { class: 'small error-text' }, `${errorName}${exit}${stage.outcome ? `: ${stage.outcome}` : ''}`);
+  }
+  return stage.outcome ? h('div', { class: 'small muted' }, stage.outcome) : null;
 }
 
 function artifactLinks(build, reported) {

@@ -75,7 +75,7 @@ export class LocalFargateExecutor {
   }
 
   /** Runs the task to its stop and returns it; throws TaskFailed when the publish container fails. */
-  async runTask(parameters: RunTaskParameters, output: NodeJS.WritableStream, fromFork = false): Promise<EcsTask> {
+  async runTask(parameters: RunTaskParameters, output: NodeJS.WritableStream, fromFork = false, signal?: AbortSignal): Promise<EcsTask> {
     const now = this.options.now ?? Date.now;
     const definition = this.taskDefinitions.describe(parameters.TaskDefinition);
     if (!definition) throw new TaskFailed(JSON.stringify({ StoppedReason: `unknown task definition ${parameters.TaskDefinition}` }));
@@ -115,6 +115,7 @@ export class LocalFargateExecutor {
           diskLimitMiB: storageGiB * 1024,
           memoryLimitMiB: memory,
           fromFork,
+          signal,
         },
         { store: this.options.store, secrets: this.options.secrets, now, output },
       );

@@ -31,7 +31,7 @@ export class LocalLambdaExecutor {
   constructor(private readonly options: LocalLambdaExecutorOptions) {}
 
   /** Invokes the runner for one stage; throws StageTimeout/OutOfDisk as the function does. */
-  async invoke(event: LambdaRunnerEvent, output: NodeJS.WritableStream): Promise<StageResult> {
+  async invoke(event: LambdaRunnerEvent, output: NodeJS.WritableStream, signal?: AbortSignal): Promise<StageResult> {
     const now = this.options.now ?? Date.now;
     const invokedAt = now();
     const timeoutMs = (this.options.functionTimeoutSeconds ?? LAMBDA_MAX_TIMEOUT_SECONDS) * 1000;
@@ -44,7 +44,7 @@ export class LocalLambdaExecutor {
           getRemainingTimeInMillis: () => invokedAt + timeoutMs - now(),
           memoryLimitInMB: await this.memoryOf(event),
         },
-        { store: this.options.store, secrets: this.options.secrets, now, tmpRoot: sandbox, ephemeralStorageMB: this.options.ephemeralStorageMB, output },
+        { store: this.options.store, secrets: this.options.secrets, now, tmpRoot: sandbox, ephemeralStorageMB: this.options.ephemeralStorageMB, output, signal },
       );
     } finally {
       await rm(sandbox, { recursive: true, force: true });

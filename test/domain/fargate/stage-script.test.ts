@@ -1,11 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   commandsScript,
+  secretFile,
   shellQuote,
   stageScript,
   type ScriptPaths,
@@ -21,6 +22,7 @@ beforeEach(() => {
     commandsScript: join(dir, 'commands.sh'),
     logFile: join(dir, 'log.txt'),
     exitCodeFile: join(dir, 'exit-code'),
+    secretsDir: join(dir, 'secrets'),
   };
   mkdirSync(paths.workspace);
 });
@@ -82,6 +84,85 @@ describe('Function: stageScript', () => {
 
   it('refuses an environment name the shell would misread', () => {
     expect(() => stageScript({ env: { 'A;rm -rf /': 'x' } }, paths)).toThrow(expect.objectContaining({ name: 'InvalidEnvironmentName' }));
+  });
+});
+
+/** Leaves the secret files as fetch does, then runs stage.sh as the build container does. */
+function runWithSecrets(commands: string[], secrets: Record<string, string>, env: Record<string, string> = {}) {
+  mkdirSync(paths.secretsDir, { recursive: true });
+  for (const [name, value] of Object.entries(secrets)) writeFileSync(secretFile(name, paths), value, { mode: 0o400 });
+  writeFileSync(paths.commandsScript, commandsScript(commands, paths));
+  const stage = join(dir, 'stage.sh');
+  writeFileSync(stage, stageScript({ env, secrets: Object.fromEntries(Object.keys(secrets).map((n) => [n, {}])) }, paths));
+  const run = spawnSync('sh', [stage], { encoding: 'utf8', env: { PATH: process.env.PATH } });
+  return { code: run.status, stdout: run.stdout + run.stderr, log: existsSync(paths.logFile) ? readFileSync(paths.logFile, 'utf8') : '' };
+}
+
+describe('Function: stageScript, for a stage with secrets', () => {
+  it('loads each secret into its variable and deletes the files before the first command', () => {
+    const result = runWithSecrets([`test ! -e ${shellQuote(paths.secretsDir)} && echo gone`, 'printf "%s" "$TOKEN" > token.txt'], { TOKEN: 'abc' });
+    expect(result.code).toBe(0);
+    expect(result.log).toContain('gone');
+    expect(readFileSync(join(paths.workspace, 'token.txt'), 'utf8')).toBe('abc');
+    expect(existsSync(paths.secretsDir)).toBe(false);
+  });
+
+  it('sends the commands’ output to the log file only, never to stdout (CloudWatch, unmasked)', () => {
+    const result = runWithSecrets(['echo "out $TOKEN"; echo "err $TOKEN" >&2'], { TOKEN: 'abc' });
+    expect(result.log).toContain('out abc');
+    expect(result.log).toContain('err abc');
+    expect(result.stdout).not.toContain('abc');
+    expect(result.stdout).toContain('only to the stage log');
+  });
+
+  it('passes any value through as data: no quote, newline, substitution or backslash is interpreted', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.string({ maxLength: 60 }),
+          fc.constantFrom("'", "'\\''", '$(touch pwned)', '`touch pwned`', '\n\n', 'a\nb\n', '\\', '"$HOME"', '%x', 'x', 'xx\n'),
+        ).filter((s) => !s.includes('\0')),
+        (value) => {
+          const result = runWithSecrets(['printf "%s" "$SECRET" > value.txt'], { SECRET: value });
+          expect(result.code).toBe(0);
+          expect(readFileSync(join(paths.workspace, 'value.txt'), 'utf8')).toBe(value);
+          expect(existsSync(join(paths.workspace, 'pwned'))).toBe(false);
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it('stops before any command when a secret file cannot be read, and says so', () => {
+    // Prepare: a name in the script without its file
+    mkdirSync(paths.secretsDir);
+    writeFileSync(paths.commandsScript, commandsScript(['touch ran.txt'], paths));
+    writeFileSync(join(dir, 'stage.sh'), stageScript({ env: {}, secrets: { MISSING: {} } }, paths));
+
+    // Act
+    const run = spawnSync('sh', [join(dir, 'stage.sh')], { encoding: 'utf8' });
+
+    // Assess
+    expect(run.status).toBe(1);
+    expect(existsSync(join(paths.workspace, 'ran.txt'))).toBe(false);
+    expect(readFileSync(paths.logFile, 'utf8')).toContain('cannot read secret MISSING');
+  });
+
+  it('lets a secret win over a plain variable of the same name', () => {
+    const result = runWithSecrets(['printf "%s" "$TOKEN" > token.txt'], { TOKEN: 'secret' }, { TOKEN: 'plain' });
+    expect(result.code).toBe(0);
+    expect(readFileSync(join(paths.workspace, 'token.txt'), 'utf8')).toBe('secret');
+  });
+
+  it('refuses a secret name that is not a plain variable name (it is also a file name)', () => {
+    expect(() => stageScript({ env: {}, secrets: { '../x': {} } }, paths)).toThrow(expect.objectContaining({ name: 'InvalidEnvironmentName' }));
+    expect(() => secretFile('A/B', paths)).toThrow(expect.objectContaining({ name: 'InvalidEnvironmentName' }));
+  });
+
+  it('keeps the values themselves out of the script', () => {
+    const script = stageScript({ env: {}, secrets: { TOKEN: { source: 'secretsmanager', id: 'buildfarm/token', raw: 'x' } } }, paths);
+    expect(script).not.toContain('buildfarm/token');
+    expect(script).toContain(secretFile('TOKEN', paths));
   });
 });
 

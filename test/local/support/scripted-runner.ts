@@ -96,7 +96,7 @@ export class ScriptedRunner implements BuildRunner {
         const end = clock + stage.durationMs;
         waveEnd = Math.max(waveEnd, end);
         const result: StageResult = {
-          buildId, stage: name, status, runner: stage.runner, exitCode: status === 'failed' ? 1 : 0, reason: stage.reason,
+          buildId, stage: name, status, runner: stage.runner, exitCode: status === 'failed' ? 1 : 0, reason: outcomeOf(name, status),
           startedAt: new Date(clock).toISOString(), finishedAt: new Date(end).toISOString(), durationMs: stage.durationMs,
           peakMemoryMiB: 80, peakDiskMiB: 12, logKey: `builds/${buildId}/stages/${name}/log.txt`,
           manifestKey: `builds/${buildId}/stages/${name}/manifest.json`, artifactCount: Object.keys(artifacts).length,
@@ -142,9 +142,16 @@ function stageReport(stage: ScriptedStage, status: StageReport['status'], start:
     durationMs: end - start, billedDurationMs: stage.runner === 'fargate' ? Math.max(60_000, end - start) : end - start,
     costUsd: status === 'skipped' ? 0 : stage.costUsd, predictedCostUsd: stage.costUsd * 1.5,
     exitCode: status === 'failed' ? 1 : status === 'skipped' ? null : 0, errorName: status === 'failed' ? 'CommandFailed' : undefined,
-    reason: stage.reason, escalated: false,
+    reason: outcomeOf(stage.name, status), escalated: false,
     artifacts: Object.entries(artifacts).map(([path, body]) => ({ path, size: body.length, sha256: createHash('sha256').update(body).digest('hex') })),
     logKey: buildId ? `builds/${buildId}/stages/${stage.name}/log.txt` : undefined,
     startedAt: new Date(start).toISOString(), finishedAt: new Date(end).toISOString(),
   };
+}
+
+/** The stage result's reason: how the run ended, as the agent words it. */
+function outcomeOf(stage: string, status: StageReport['status']): string {
+  if (status === 'failed') return `"sh scripts/${stage}.sh" exited with 1`;
+  if (status === 'skipped') return 'a stage it needs failed';
+  return '1 commands succeeded';
 }

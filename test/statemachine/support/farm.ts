@@ -191,7 +191,7 @@ export function createFarm(stages: Record<string, ScenarioStage>, options: { pip
         prices: DEFAULT_PRICE_BOOK,
       }),
     schedule: (input) => scheduleTask(input, { store, now }),
-    report: (input) => reportTask(input, { store, notifier, costs: pricedCostModel(PRICES), now }),
+    report: (input) => reportTask(input, { store, notifier, costs: pricedCostModel(PRICES), now, region: 'us-east-1' }),
     async runLambdaStage(event) {
       lambdaCalls.push(event.stageName);
       lambdaEvents.push(event);

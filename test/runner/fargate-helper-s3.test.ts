@@ -1,0 +1,199 @@
+/**
+ * The helper's fetch → build → publish cycle with the real stage-agent pieces on a
+ * real S3 protocol server (s3rver): what runs in the three containers of a task,
+ * here as three steps in one process and one `sh`.
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { S3ArtifactStore } from '../../functions/adapters/aws/s3-artifact-store.js';
+import type { Plan } from '../../functions/domain/plan/types.js';
+import type { ArtifactEntry } from '../../functions/domain/report/types.js';
+import { manifestKey, planKey, sourceKey, stageLogKey, stageResultKey } from '../../functions/domain/storage-keys.js';
+import { findArtifacts, uploadArtifacts } from '../../functions/runner/artifacts.js';
+import { runFetch, runPublish, type HelperContext, type HelperDeps } from '../../functions/runner/fargate-helper.js';
+import { MASK } from '../../functions/runner/secret-masker.js';
+import { StageLog } from '../../functions/runner/stage-log.js';
+import { prepareWorkspace } from '../../functions/runner/workspace.js';
+import { startS3rver, type RunningS3rver } from '../support/s3rver.js';
+import { CapturedOutput, MapSecrets, plannedStage, secretRef } from '../support/stages.js';
+import { file, makeTarGz } from '../support/tarballs.js';
+
+const BUILD = 'b-42';
+let s3: RunningS3rver;
+let store: S3ArtifactStore;
+let dir: string;
+
+beforeAll(async () => {
+  s3 = await startS3rver();
+  store = new S3ArtifactStore(s3.client, s3.bucket);
+  dir = mkdtempSync(join(tmpdir(), 'fargate-helper-s3-'));
+});
+
+afterAll(async () => {
+  await s3.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('Function: runFetch and runPublish on S3', () => {
+  it('brings in the snapshot and upstream artifacts, and publishes the build’s artifacts and result', async () => {
+    // Prepare: a GitHub-style tarball, an upstream stage's artifact, and the plan.
+    await store.put(sourceKey(BUILD), await makeTarGz([file('repo-abc123/greeting.txt', 'hello\n')]));
+    const upstream: ArtifactEntry[] = [{ path: 'lib/version.txt', size: 4, sha256: '' }];
+    const version = Buffer.from('1.2\n');
+    upstream[0]!.sha256 = (await import('node:crypto')).createHash('sha256').update(version).digest('hex');
+    await store.put(`builds/${BUILD}/stages/compile/artifacts/lib/version.txt`, version);
+    await store.put(manifestKey(BUILD, 'compile'), JSON.stringify(upstream));
+    const stage = plannedStage({
+      name: 'package',
+      runner: 'fargate',
+      needs: ['compile'],
+      upstream: ['compile'],
+      commands: ['cat greeting.txt lib/version.txt > dist.txt', 'echo "packaged as $NAME"'],
+      env: { NAME: 'demo' },
+      artifacts: ['dist.txt'],
+    });
+    const plan: Plan = { version: 1, waves: [['compile'], ['package']], stages: [stage], skipped: [], failFast: false, cancelSuperseded: false, region: 'us-east-1', predictedCostUsd: 0 };
+    await store.put(planKey(BUILD), JSON.stringify(plan));
+
+    const context: HelperContext = {
+      buildId: BUILD,
+      stageName: 'package',
+      planKey: planKey(BUILD),
+      workspace: join(dir, 'workspace'),
+      workspaceUid: 0,
+      fromFork: false,
+      helperDir: join(dir, 'buildfarm'),
+      logsDir: join(dir, 'logs'),
+    };
+    for (const d of [context.workspace, context.helperDir, context.logsDir]) mkdirSync(d);
+    let buildExit: number | null = null;
+    const deps: HelperDeps = {
+      store,
+      secrets: new MapSecrets({}),
+      prepareWorkspace,
+      findArtifacts,
+      uploadArtifacts,
+      keys: { stageLogKey, manifestKey, stageResultKey },
+      log: new StageLog(join(dir, 'helper.txt'), new CapturedOutput()),
+      now: Date.now,
+      taskMetadata: async () => ({ Containers: [{ Name: 'build', KnownStatus: 'STOPPED', ExitCode: buildExit }] }),
+    };
+
+    // Act: fetch, then the build container, then publish.
+    await runFetch(context, deps);
+    buildExit = spawnSync('sh', [join(context.helperDir, 'stage.sh')], { encoding: 'utf8' }).status;
+    const result = await runPublish(context, deps);
+
+    // Assess
+    expect(buildExit).toBe(0);
+    expect(result).toMatchObject({ status: 'succeeded', exitCode: 0, artifactCount: 1, runner: 'fargate' });
+    expect(await store.getText(`builds/${BUILD}/stages/package/artifacts/dist.txt`)).toBe('hello\n1.2\n');
+    expect(await store.getText(stageLogKey(BUILD, 'package'))).toContain('packaged as demo');
+    expect(JSON.parse((await store.getText(stageResultKey(BUILD, 'package')))!)).toEqual(result);
+  });
+
+  it('gives the commands the stage’s secret, keeps it off stdout, and stores the log masked', async () => {
+    // Prepare: a stage with a secret, run as the build user (uid 65534) as on Fargate
+    const buildId = `${BUILD}-secrets`;
+    const token = "tok'en-$(id)-`id`\nline two";
+    await store.put(sourceKey(buildId), await makeTarGz([file('repo-abc123/README', 'x\n')]));
+    const stage = plannedStage({
+      name: 'deploy',
+      runner: 'fargate',
+      secrets: { TOKEN: secretRef('buildfarm/deploy-token') },
+      commands: [
+        `test ! -e ${join(dir, 'logs3', 'secrets')} && echo secrets-file-gone`,
+        // The value stays out of the command line: the command compares its hash.
+        `[ "$(printf '%s' "$TOKEN" | sha256sum | cut -c1-64)" = ${createHash('sha256').update(token).digest('hex')} ] && echo token-matches`,
+        'echo "deploying with $TOKEN"',
+      ],
+    });
+    const plan: Plan = { version: 1, waves: [['deploy']], stages: [stage], skipped: [], failFast: false, cancelSuperseded: false, region: 'us-east-1', predictedCostUsd: 0 };
+    await store.put(planKey(buildId), JSON.stringify(plan));
+    const context: HelperContext = {
+      buildId,
+      stageName: 'deploy',
+      planKey: planKey(buildId),
+      workspace: join(dir, 'ws3'),
+      workspaceUid: 65534,
+      fromFork: false,
+      helperDir: join(dir, 'bf3'),
+      logsDir: join(dir, 'logs3'),
+    };
+    for (const d of [context.workspace, context.helperDir, context.logsDir]) mkdirSync(d);
+    chmodSync(dir, 0o755);
+    let buildExit: number | null = null;
+    const deps: HelperDeps = {
+      store,
+      secrets: new MapSecrets({ 'buildfarm/deploy-token': token }),
+      prepareWorkspace,
+      findArtifacts,
+      uploadArtifacts,
+      keys: { stageLogKey, manifestKey, stageResultKey },
+      log: new StageLog(join(dir, 'helper3.txt'), new CapturedOutput()),
+      now: Date.now,
+      taskMetadata: async () => ({ Containers: [{ Name: 'build', KnownStatus: 'STOPPED', ExitCode: buildExit }] }),
+    };
+
+    // Act: fetch, the build container as uid 65534, publish
+    await runFetch(context, deps);
+    const build = spawnSync('sh', [join(context.helperDir, 'stage.sh')], { encoding: 'utf8', uid: 65534, gid: 65534 });
+    buildExit = build.status;
+    const result = await runPublish(context, deps);
+
+    // Assess
+    const log = (await store.getText(stageLogKey(buildId, 'deploy')))!;
+    expect(buildExit).toBe(0);
+    expect(result).toMatchObject({ status: 'succeeded', exitCode: 0 });
+    expect(log).toContain('secrets-file-gone');
+    expect(log).toContain('token-matches');
+    expect(log).toContain(`deploying with ${MASK}`);
+    expect(log).not.toContain('tok\'en');
+    expect(log).not.toContain('line two');
+    expect(build.stdout + build.stderr).not.toContain('deploying');
+  });
+
+  it('refuses a fork’s stage its secrets before anything runs, and says so in its result', async () => {
+    // Prepare
+    const stage = plannedStage({ name: 'deploy', runner: 'fargate', secrets: { TOKEN: secretRef('buildfarm/token') } });
+    const plan: Plan = { version: 1, waves: [['deploy']], stages: [stage], skipped: [], failFast: false, cancelSuperseded: false, region: 'us-east-1', predictedCostUsd: 0 };
+    await store.put(`builds/${BUILD}-2/plan.json`, JSON.stringify(plan));
+    const context: HelperContext = {
+      buildId: `${BUILD}-2`,
+      stageName: 'deploy',
+      planKey: `builds/${BUILD}-2/plan.json`,
+      workspace: join(dir, 'ws2'),
+      workspaceUid: 0,
+      fromFork: true,
+      helperDir: join(dir, 'bf2'),
+      logsDir: join(dir, 'logs2'),
+    };
+    const secrets = new MapSecrets({ 'buildfarm/token': 'never-read' });
+    const deps = {
+      store,
+      secrets,
+      prepareWorkspace,
+      findArtifacts,
+      uploadArtifacts,
+      keys: { stageLogKey, manifestKey, stageResultKey },
+      log: new StageLog(join(dir, 'helper2.txt'), new CapturedOutput()),
+      now: Date.now,
+      taskMetadata: async () => ({}),
+    } satisfies HelperDeps;
+
+    // Act
+    const attempt = runFetch(context, deps);
+
+    // Assess
+    await expect(attempt).rejects.toMatchObject({ name: 'SecretsDeniedForFork' });
+    expect(secrets.asked).toEqual([]);
+    expect(JSON.parse((await store.getText(stageResultKey(`${BUILD}-2`, 'deploy')))!)).toMatchObject({
+      status: 'failed',
+      errorName: 'SecretsDeniedForFork',
+    });
+  });
+});
