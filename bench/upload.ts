@@ -157,7 +157,12 @@ export async function benchUpload(): Promise<SectionResult> {
         await rm(workspace, { recursive: true, force: true });
       }
       const totalBytes = testCase.files * testCase.bytesPerFile;
-      details[testCase.name] = { farm, farmObjectsStored: farmObjects, awsCli: cli, awsCliObjectsStored: cliObjects };
+      details[testCase.name] = {
+        farm: farm && { ...farm, findMs: round(farm.findMs), uploadMs: round(farm.uploadMs), rssBeforeMiB: round(farm.rssBeforeMiB), maxRssMiB: round(farm.maxRssMiB) },
+        farmObjectsStored: farmObjects,
+        awsCli: cli && { ms: round(cli.ms), ...(cli.maxRssMiB !== undefined ? { maxRssMiB: round(cli.maxRssMiB) } : {}) },
+        awsCliObjectsStored: cliObjects,
+      };
       if (farm === undefined) continue;
       if (farmObjects !== testCase.files) notes.push(`${testCase.name}: the server holds ${farmObjects} of ${testCase.files} objects after the farm's upload`);
       const throughput = mibPerSecond(totalBytes, farm.uploadMs);

@@ -5,21 +5,14 @@
  *
  *   node --import tsx bench/workers/upload.ts <endpoint> <bucket> <workspace> <buildId>
  */
-import { S3Client } from '@aws-sdk/client-s3';
+import { s3rverClient } from '../../functions/adapters/local/embedded-s3.js';
 import { S3ArtifactStore } from '../../functions/adapters/aws/s3-artifact-store.js';
 import { findArtifacts, uploadArtifacts } from '../../functions/runner/artifacts.js';
 import { msSince } from '../lib/stats.js';
 
 const [endpoint, bucket, workspace, buildId] = process.argv.slice(2);
-// The client embedded-s3.ts builds for s3rver (path-style, any credentials, no CRC trailers).
-const client = new S3Client({
-  endpoint,
-  region: 'us-east-1',
-  forcePathStyle: true,
-  credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-  requestChecksumCalculation: 'WHEN_REQUIRED',
-  responseChecksumValidation: 'WHEN_REQUIRED',
-});
+// The client the local farm uses for its embedded S3.
+const client = s3rverClient(endpoint);
 const store = new S3ArtifactStore(client, bucket);
 const rssBeforeMiB = process.memoryUsage().rss / 1048576;
 
