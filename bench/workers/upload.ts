@@ -5,14 +5,22 @@
  *
  *   node --import tsx bench/workers/upload.ts <endpoint> <bucket> <workspace> <buildId>
  */
-import { s3rverClient } from '../../functions/adapters/local/embedded-s3.js';
+import { S3Client } from '@aws-sdk/client-s3';
 import { S3ArtifactStore } from '../../functions/adapters/aws/s3-artifact-store.js';
 import { findArtifacts, uploadArtifacts } from '../../functions/runner/artifacts.js';
 import { msSince } from '../lib/stats.js';
 
 const [endpoint, bucket, workspace, buildId] = process.argv.slice(2);
-// The client the local farm uses for its embedded S3.
-const client = s3rverClient(endpoint);
+// The settings of embedded-s3.ts's s3rverClient, written out: importing that module would
+// load s3rver itself into this process and inflate the peak RSS this worker measures.
+const client = new S3Client({
+  endpoint,
+  region: 'us-east-1',
+  forcePathStyle: true,
+  credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+  requestChecksumCalculation: 'WHEN_REQUIRED',
+  responseChecksumValidation: 'WHEN_REQUIRED',
+});
 const store = new S3ArtifactStore(client, bucket);
 const rssBeforeMiB = process.memoryUsage().rss / 1048576;
 
