@@ -1,0 +1,202 @@
+/**
+ * upload: artifact upload throughput and the uploader's peak memory for 1 GiB in one file
+ * and for 10,000 small files, to the embedded S3 (s3rver, in a process of its own). The
+ * farm's uploader (findArtifacts + uploadArtifacts through the S3ArtifactStore, as the stage
+ * agent runs them) runs in a fresh child process per case, so its peak RSS is its own.
+ * Baseline: `aws s3 cp --recursive` against the same server with --endpoint-url, when the
+ * AWS CLI is installed and runs; its peak RSS from GNU time when that is installed.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runWorker, startWorker } from './lib/child.js';
+import { atLeast, below, type Figure, type SectionResult } from './lib/figure.js';
+import { msSince, ratio, round } from './lib/stats.js';
+
+export const UPLOAD_CASES = [
+  { name: '1 GiB in one file', files: 1, bytesPerFile: 1024 ** 3 },
+  { name: '10,000 small files', files: 10_000, bytesPerFile: 4 * 1024 },
+] as const;
+/** Per uploader run; a run that takes longer is reported as timed out rather than holding up the bench. */
+const UPLOAD_TIMEOUT_MS = 120_000;
+const GNU_TIME = '/usr/bin/time';
+
+interface UploadRun {
+  files: number;
+  bytes: number;
+  findMs: number;
+  uploadMs: number;
+  rssBeforeMiB: number;
+  maxRssMiB: number;
+}
+
+interface CliRun {
+  ms: number;
+  maxRssMiB?: number;
+}
+
+/** The workspace for a case: one sparse file (no disk written, reads as zeros), or many small files of random bytes. */
+async function makeWorkspace(root: string, files: number, bytesPerFile: number): Promise<void> {
+  await mkdir(root, { recursive: true });
+  if (files === 1) {
+    const handle = await open(join(root, 'big.bin'), 'w');
+    await handle.truncate(bytesPerFile);
+    await handle.close();
+    return;
+  }
+  const content = randomBytes(bytesPerFile);
+  const perDirectory = 100;
+  for (let d = 0; d * perDirectory < files; d += 1) {
+    const directory = join(root, `dir-${String(d).padStart(3, '0')}`);
+    await mkdir(directory);
+    for (let f = 0; f < perDirectory && d * perDirectory + f < files; f += 1) await writeFile(join(directory, `file-${f}.txt`), content);
+  }
+}
+
+/** Objects s3rver stored under a key prefix (it keeps each as `<key>._S3rver_object` on disk): no S3 listing needed. */
+async function storedObjects(directory: string): Promise<number> {
+  if (!existsSync(directory)) return 0;
+  let count = 0;
+  for (const entry of await readdir(directory, { recursive: true })) if (entry.endsWith('._S3rver_object')) count += 1;
+  return count;
+}
+
+/** `aws --version` runs (a pyenv shim without a real CLI behind it fails here). */
+function awsCliVersion(): string | undefined {
+  const result = spawnSync('aws', ['--version'], { encoding: 'utf8', timeout: 30_000 });
+  if (result.status !== 0) return undefined;
+  return `${result.stdout}${result.stderr}`.trim().split('\n')[0];
+}
+
+function awsCp(workspace: string, endpoint: string, bucket: string, prefix: string, scratch: string): Promise<CliRun> {
+  const measureRss = existsSync(GNU_TIME);
+  const rssFile = join(scratch, 'aws-rss.txt');
+  const cli = ['aws', 's3', 'cp', workspace, `s3://${bucket}/${prefix}/`, '--recursive', '--endpoint-url', endpoint, '--only-show-errors'];
+  const [command, ...args] = measureRss ? [GNU_TIME, '-f', '%M', '-o', rssFile, ...cli] : cli;
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    AWS_ACCESS_KEY_ID: 'S3RVER',
+    AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    AWS_DEFAULT_REGION: 'us-east-1',
+    // Nothing from the user's own AWS configuration.
+    AWS_CONFIG_FILE: join(scratch, 'no-config'),
+    AWS_SHARED_CREDENTIALS_FILE: join(scratch, 'no-credentials'),
+    AWS_PROFILE: undefined,
+    AWS_SESSION_TOKEN: undefined,
+    // s3rver predates the default CRC32 trailers, as for the farm's own client.
+    AWS_REQUEST_CHECKSUM_CALCULATION: 'when_required',
+    AWS_RESPONSE_CHECKSUM_VALIDATION: 'when_required',
+  };
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    // A process group of its own: on a timeout, GNU time and the CLI under it stop together.
+    const child = spawn(command, args, { env, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString('utf8')).slice(-2000)));
+    const timer = setTimeout(() => {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    }, UPLOAD_TIMEOUT_MS);
+    child.on('error', reject);
+    child.on('close', async (code) => {
+      clearTimeout(timer);
+      const ms = msSince(started);
+      if (code !== 0) return reject(new Error(`aws s3 cp exited with ${code}: ${stderr.trim()}`));
+      let maxRssMiB: number | undefined;
+      if (measureRss) {
+        const kib = Number((await readFile(rssFile, 'utf8')).trim().split('\n').pop());
+        if (Number.isFinite(kib)) maxRssMiB = kib / 1024;
+      }
+      resolve({ ms, maxRssMiB });
+    });
+  });
+}
+
+function mibPerSecond(bytes: number, ms: number): number {
+  return round(bytes / 1048576 / (ms / 1000));
+}
+
+export async function benchUpload(): Promise<SectionResult> {
+  const scratch = await mkdtemp(join(tmpdir(), 'bench-upload-'));
+  const awsVersion = awsCliVersion();
+  const notes: string[] = [];
+  if (awsVersion === undefined) notes.push('aws s3 cp: not installed (`aws --version` does not run), so no baseline');
+  const figures: Figure[] = [];
+  const details: Record<string, unknown> = { awsCli: awsVersion ?? 'not installed', timeoutMs: UPLOAD_TIMEOUT_MS };
+  try {
+    for (const [index, testCase] of UPLOAD_CASES.entries()) {
+      const workspace = join(scratch, `workspace-${index}`);
+      const data = join(scratch, `s3-${index}`);
+      await makeWorkspace(workspace, testCase.files, testCase.bytesPerFile);
+      const server = await startWorker<{ endpoint: string; bucket: string }>('bench/workers/s3-server.ts', [data]);
+      let farm: UploadRun | undefined;
+      let cli: CliRun | undefined;
+      let farmObjects = 0;
+      let cliObjects = 0;
+      try {
+        const buildId = `bench-${index}`;
+        try {
+          farm = await runWorker<UploadRun>('bench/workers/upload.ts', [server.ready.endpoint, server.ready.bucket, workspace, buildId], { timeoutMs: UPLOAD_TIMEOUT_MS });
+        } catch (error) {
+          notes.push(`${testCase.name}, farm uploader: ${(error as Error).message.slice(0, 300)}`);
+        }
+        farmObjects = await storedObjects(join(data, server.ready.bucket, 'builds', buildId));
+        if (awsVersion !== undefined) {
+          try {
+            cli = await awsCp(workspace, server.ready.endpoint, server.ready.bucket, `aws-cli-${index}`, scratch);
+          } catch (error) {
+            notes.push(`${testCase.name}, aws s3 cp: ${(error as Error).message.slice(0, 300)}`);
+          }
+          cliObjects = await storedObjects(join(data, server.ready.bucket, `aws-cli-${index}`));
+        }
+      } finally {
+        await server.stop();
+        await rm(data, { recursive: true, force: true });
+        await rm(workspace, { recursive: true, force: true });
+      }
+      const totalBytes = testCase.files * testCase.bytesPerFile;
+      details[testCase.name] = {
+        farm: farm && { ...farm, findMs: round(farm.findMs), uploadMs: round(farm.uploadMs), rssBeforeMiB: round(farm.rssBeforeMiB), maxRssMiB: round(farm.maxRssMiB) },
+        farmObjectsStored: farmObjects,
+        awsCli: cli && { ms: round(cli.ms), ...(cli.maxRssMiB !== undefined ? { maxRssMiB: round(cli.maxRssMiB) } : {}) },
+        awsCliObjectsStored: cliObjects,
+      };
+      if (farm === undefined) continue;
+      if (farmObjects !== testCase.files) notes.push(`${testCase.name}: the server holds ${farmObjects} of ${testCase.files} objects after the farm's upload`);
+      const throughput = mibPerSecond(totalBytes, farm.uploadMs);
+      const cliThroughput = cli === undefined ? undefined : mibPerSecond(totalBytes, cli.ms);
+      const perSecond = testCase.files > 1 ? `, ${round(testCase.files / (farm.uploadMs / 1000))} files/s` : '';
+      const cliPerSecond = cli !== undefined && testCase.files > 1 ? `, ${round(testCase.files / (cli.ms / 1000))} files/s` : '';
+      figures.push({
+        section: 'upload',
+        name: `throughput, ${testCase.name}`,
+        value: throughput,
+        unit: 'MiB/s',
+        how: `uploadArtifacts (S3ArtifactStore: lib-storage, 8 MiB parts, 4 in flight, one file at a time, sha256 on the way) to s3rver on 127.0.0.1, ${round(farm.uploadMs / 1000)} s${perSecond}; finding the files took ${round(farm.findMs)} ms more`,
+        ...(cli !== undefined && cliThroughput !== undefined
+          ? {
+              baseline: { name: `aws s3 cp --recursive (${round(cli.ms / 1000)} s${cliPerSecond})`, value: cliThroughput, unit: 'MiB/s' },
+              ratio: ratio(throughput, cliThroughput),
+              goal: atLeast(throughput, cliThroughput * 0.8, '>= 80 % of aws s3 cp'),
+            }
+          : {}),
+      });
+      figures.push({
+        section: 'upload',
+        name: `peak RSS of the uploader, ${testCase.name}`,
+        value: round(farm.maxRssMiB),
+        unit: 'MiB',
+        how: `process.resourceUsage().maxRSS of the uploading process (${round(farm.rssBeforeMiB)} MiB after loading, before the upload)`,
+        ...(cli?.maxRssMiB !== undefined
+          ? { baseline: { name: 'aws s3 cp peak RSS (GNU time)', value: round(cli.maxRssMiB), unit: 'MiB' }, ratio: ratio(farm.maxRssMiB, cli.maxRssMiB) }
+          : {}),
+        goal: below(farm.maxRssMiB, 256, '< 256 MiB (a quarter of the smallest runner, 1024 MB)'),
+      });
+    }
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+  return { figures, details, ...(notes.length > 0 ? { notes } : {}) };
+}

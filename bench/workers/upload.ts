@@ -1,0 +1,44 @@
+/**
+ * Uploads a workspace's files as a stage's artifacts, the way the stage agent does
+ * (findArtifacts, then uploadArtifacts through the S3ArtifactStore), to the S3 endpoint
+ * given, and prints the time and this process's peak RSS (process.resourceUsage().maxRSS).
+ *
+ *   node --import tsx bench/workers/upload.ts <endpoint> <bucket> <workspace> <buildId>
+ */
+import { S3Client } from '@aws-sdk/client-s3';
+import { S3ArtifactStore } from '../../functions/adapters/aws/s3-artifact-store.js';
+import { findArtifacts, uploadArtifacts } from '../../functions/runner/artifacts.js';
+import { msSince } from '../lib/stats.js';
+
+const [endpoint, bucket, workspace, buildId] = process.argv.slice(2);
+// The settings of embedded-s3.ts's s3rverClient, written out: importing that module would
+// load s3rver itself into this process and inflate the peak RSS this worker measures.
+const client = new S3Client({
+  endpoint,
+  region: 'us-east-1',
+  forcePathStyle: true,
+  credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+  requestChecksumCalculation: 'WHEN_REQUIRED',
+  responseChecksumValidation: 'WHEN_REQUIRED',
+});
+const store = new S3ArtifactStore(client, bucket);
+const rssBeforeMiB = process.memoryUsage().rss / 1048576;
+
+const findStart = process.hrtime.bigint();
+const found = await findArtifacts(workspace, ['**']);
+const findMs = msSince(findStart);
+const uploadStart = process.hrtime.bigint();
+const entries = await uploadArtifacts(workspace, found.files, { buildId, stage: 'upload' }, store);
+const uploadMs = msSince(uploadStart);
+client.destroy();
+
+console.log(
+  JSON.stringify({
+    files: entries.length,
+    bytes: entries.reduce((sum, entry) => sum + entry.size, 0),
+    findMs,
+    uploadMs,
+    rssBeforeMiB,
+    maxRssMiB: process.resourceUsage().maxRSS / 1024,
+  }),
+);
