@@ -15,11 +15,18 @@ import { MissingSetting } from './task-environment.js';
  */
 export const TOKEN_CACHE_SECONDS = 300;
 
-export async function commitStatusesFromEnvironment(env: NodeJS.ProcessEnv = process.env): Promise<CommitStatusPort | undefined> {
+/** The GitHub token named by `GITHUB_TOKEN_SECRET_ARN` (cached), or undefined when none is configured. */
+export async function githubTokenFromEnvironment(env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
   const arn = env.GITHUB_TOKEN_SECRET_ARN;
   if (!arn) return undefined;
   const value = await getSecret(arn, { maxAge: TOKEN_CACHE_SECONDS });
   const token = typeof value === 'string' ? value.trim() : value instanceof Uint8Array ? Buffer.from(value).toString('utf8').trim() : '';
   if (!token) throw new MissingSetting(`the secret ${arn} (GITHUB_TOKEN_SECRET_ARN) holds no GitHub token`);
+  return token;
+}
+
+export async function commitStatusesFromEnvironment(env: NodeJS.ProcessEnv = process.env): Promise<CommitStatusPort | undefined> {
+  const token = await githubTokenFromEnvironment(env);
+  if (!token) return undefined;
   return new GitHubCommitStatusClient({ token, ...(env.GITHUB_API_URL ? { baseUrl: env.GITHUB_API_URL } : {}) });
 }

@@ -9,10 +9,7 @@
  */
 import type { Readable } from 'node:stream';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { SSMClient } from '@aws-sdk/client-ssm';
-import { AwsSecretsProvider } from '../adapters/aws/aws-secrets-provider.js';
 import { GitHubTarballSource } from '../adapters/aws/github-tarball-source.js';
 import { SfnRunningBuilds, stateMachineArnOf } from '../adapters/aws/sfn-running-builds.js';
 import { S3HistoryStore } from '../adapters/s3-history-store.js';
@@ -33,7 +30,7 @@ import type { HistoryStore } from '../ports/history-store.js';
 import type { RunningBuilds } from '../ports/running-builds.js';
 import type { SourceProvider } from '../ports/source-provider.js';
 import type { PlanTaskInput, PlanTaskOutput } from './build-state-machine.js';
-import { commitStatusesFromEnvironment } from './commit-status-environment.js';
+import { commitStatusesFromEnvironment, githubTokenFromEnvironment } from './commit-status-environment.js';
 import { readFileFromSnapshot } from './snapshot-file.js';
 import { artifactStore, priceBook, region } from './task-environment.js';
 
@@ -167,13 +164,12 @@ let sfn: SFNClient | undefined;
  * pending commit status) and `GITHUB_API_URL` (optional, GitHub Enterprise Server).
  */
 function depsFromEnvironment(): PlanTaskDeps {
-  const tokenSecret = process.env.GITHUB_TOKEN_SECRET_ARN;
-  const secrets = tokenSecret ? new AwsSecretsProvider(new SecretsManagerClient({}), new SSMClient({})) : undefined;
-  let token: Promise<string> | undefined;
   return {
     store: artifactStore(),
+    // The same token as the commit statuses, read through Powertools Parameters (cached).
     source: new GitHubTarballSource({
-      token: secrets && tokenSecret ? () => (token ??= secrets.resolve({ source: 'secretsmanager', id: tokenSecret, raw: tokenSecret })) : undefined,
+      token: () => githubTokenFromEnvironment(),
+      ...(process.env.GITHUB_API_URL ? { baseUrl: process.env.GITHUB_API_URL } : {}),
     }),
     config: { region: region(), lambdaEphemeralStorageMB: Number(process.env.LAMBDA_EPHEMERAL_STORAGE_MB ?? 512) || 512 },
     prices: priceBook(),
