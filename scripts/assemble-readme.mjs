@@ -19,10 +19,20 @@ export const README_PAGES = [
 
 const root = new URL('../', import.meta.url);
 
-/** A page whose top heading is `#` is demoted one level, so the README has one title. */
+/**
+ * A page whose top heading is `#` is demoted one level, so the README has one title.
+ * Lines inside fenced code blocks (shell and YAML comments) are left alone.
+ */
 function demote(text) {
-  if (!/^# /m.test(text.split('\n')[0])) return text;
-  return text.replace(/^(#{1,5}) /gm, '#$1 ');
+  if (!/^# /.test(text.split('\n')[0])) return text;
+  let fenced = false;
+  return text
+    .split('\n')
+    .map((line) => {
+      if (/^\s*```/.test(line)) fenced = !fenced;
+      return !fenced && /^#{1,5} /.test(line) ? `#${line}` : line;
+    })
+    .join('\n');
 }
 
 export function assemble() {
