@@ -19,11 +19,20 @@ const USAGE = `Usage: buildfarm <command> [options]
 
 Commands:
   validate [FILE]                 check a pipeline file (default ./.buildfarm.yml)
+       [--lambda-storage MB] [--region R] [--prices FILE]
   plan [FILE] [--json]            show where each stage runs, at what size, why, and what it should cost
-       [--event push|pull_request] [--branch B] [--region R] [--prices FILE] [--lambda-storage MB]
+       [--event push|pull_request] [--branch B] [--base B] [--region R] [--prices FILE] [--lambda-storage MB]
+                                  (or "not triggered: <reason>" when the on: triggers do not match)
   run [DIR] [--json]              build a local git repository's HEAD through the real state machine
+       [--logs|--no-logs] [--data DIR] [--region R] [--prices FILE] [--lambda-storage MB]
   serve [--port N] [--repo OWNER/NAME=PATH ...] [--demo]
+       [--data-dir DIR] [--region R] [--prices FILE] [--lambda-storage MB]
                                   the local farm: webhooks, builds and the dashboard
+
+Environment (used when the flag is not given):
+  BUILDFARM_REGION                --region (wins over AWS_REGION; default us-east-1)
+  BUILDFARM_PRICES                --prices
+  BUILDFARM_LAMBDA_STORAGE_MB     --lambda-storage (default 512)
 
 Run 'buildfarm <command> --help' for a command's options.`;
 
