@@ -14,7 +14,10 @@ import type { EventName, StageCondition, TriggerFilter, Triggers } from './types
  *   when EVERY changed file is ignored. Path filters apply only when the list
  *   of changed files is known; when it is not (or is empty, as for a push
  *   that only creates a branch) the build runs.
- * - `[skip ci]` or `[ci skip]` anywhere in the head commit message skips it.
+ * - `[skip ci]`, `[ci skip]` or `[no ci]` anywhere in the head commit message
+ *   (any case) skips it. The webhook drops such a push before a build starts
+ *   (../webhook/skip-directive.ts has the list); SKIP_MARKERS below checks the
+ *   first two again when planning, and lacks `[no ci]`.
  */
 
 export interface TriggerRequest {
