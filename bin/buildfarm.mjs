@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The CLI is TypeScript; tsx compiles it on the fly so `npx buildfarm` works
 // in a checkout without a build step. Lambda bundles are built by esbuild instead.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -10,11 +10,13 @@ import { fileURLToPath } from 'node:url';
 const major = Number(process.versions.node.split('.')[0]);
 const bundled = fileURLToPath(new URL('../node_modules/node/bin/node', import.meta.url));
 if (major < 22 && existsSync(bundled)) {
-  const child = spawnSync(bundled, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
-  process.exit(child.status ?? 1);
+  const child = spawn(bundled, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
+  // `kill -INT`/`kill -TERM` of this process must stop the farm itself (it cancels builds and ends their stages).
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 1) : 1)));
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  const { main } = await import('../functions/cli/main.ts');
+  process.exitCode = await main(process.argv.slice(2));
 }
-
-const { register } = await import('tsx/esm/api');
-register();
-const { main } = await import('../functions/cli/main.ts');
-process.exitCode = await main(process.argv.slice(2));

@@ -21,7 +21,7 @@ import type { Plan, PlannerConfig } from '../domain/plan/types.js';
 import { pendingStatus } from '../domain/report/commit-statuses.js';
 import { executionConsoleUrl } from '../domain/report/console-url.js';
 import { formatUsd } from '../domain/report/format.js';
-import type { PriceBook } from '../domain/pricing/price-book.js';
+import { pricingRegion, type PriceBook } from '../domain/pricing/price-book.js';
 import { planKey as planKeyOf, sourceKey } from '../domain/storage-keys.js';
 import { buildsToStop } from '../domain/webhook/superseded.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
@@ -164,6 +164,12 @@ let sfn: SFNClient | undefined;
  * pending commit status) and `GITHUB_API_URL` (optional, GitHub Enterprise Server).
  */
 function depsFromEnvironment(): PlanTaskDeps {
+  const prices = priceBook();
+  const logger = new Logger({ serviceName: 'buildfarm-plan' });
+  const pricing = pricingRegion(prices, region());
+  if (pricing.fallback) {
+    logger.warn(`no prices for ${region()} in the price book: costs use ${pricing.region}'s; pass PricesJson to add this region's`);
+  }
   return {
     store: artifactStore(),
     // The same token as the commit statuses, read through Powertools Parameters (cached).
@@ -171,9 +177,9 @@ function depsFromEnvironment(): PlanTaskDeps {
       token: () => githubTokenFromEnvironment(),
       ...(process.env.GITHUB_API_URL ? { baseUrl: process.env.GITHUB_API_URL } : {}),
     }),
-    config: { region: region(), lambdaEphemeralStorageMB: Number(process.env.LAMBDA_EPHEMERAL_STORAGE_MB ?? 512) || 512 },
-    prices: priceBook(),
-    logger: new Logger({ serviceName: 'buildfarm-plan' }),
+    config: { region: pricing.region, lambdaEphemeralStorageMB: Number(process.env.LAMBDA_EPHEMERAL_STORAGE_MB ?? 512) || 512 },
+    prices,
+    logger,
   };
 }
 

@@ -11,7 +11,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SnsNotifier } from '../adapters/aws/sns-notifier.js';
 import { S3HistoryStore } from '../adapters/s3-history-store.js';
 import type { Plan } from '../domain/plan/types.js';
-import { regionPrices, UnknownRegion } from '../domain/pricing/price-book.js';
+import { pricingRegion, regionPrices } from '../domain/pricing/price-book.js';
 import { buildReport } from '../domain/report/build-report.js';
 import { pricedCostModel, type CostModel } from '../domain/report/cost-model.js';
 import { publishReport, type ReportLogger } from '../domain/report/publish-report.js';
@@ -107,18 +107,10 @@ export async function reportTask(input: ReportTaskInput, deps: ReportDeps): Prom
 
 let awsDeps: Omit<ReportDeps, 'statuses'> | undefined;
 
-/**
- * The prices of the function's region, or us-east-1's when the price book has none: a report
- * with approximate costs beats no report (the plan already failed loudly for the region).
- */
+/** The prices of the function's region, or us-east-1's when the price book has none (PricesJson adds regions). */
 function costModelForRegion(): CostModel {
   const book = priceBook();
-  try {
-    return pricedCostModel(regionPrices(book, region()));
-  } catch (error) {
-    if (!(error instanceof UnknownRegion)) throw error;
-    return pricedCostModel(regionPrices(book, 'us-east-1'));
-  }
+  return pricedCostModel(regionPrices(book, pricingRegion(book, region()).region));
 }
 
 /** `BUILD_REPORTS_TOPIC_ARN` (required): the BuildReports topic. */

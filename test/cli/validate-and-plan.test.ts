@@ -22,7 +22,9 @@ describe('CLI: buildfarm validate', () => {
 
   it('reads ./.buildfarm.yml by default', async () => {
     const { dir } = tempFile('version: 1\nstages:\n  a: { commands: [make] }\n');
-    expect((await runCli(['validate'], { cwd: dir })).code).toBe(0);
+    const run = await runCli(['validate'], { cwd: dir });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe('.buildfarm.yml is valid: 1 stage in 1 wave\n');
   });
 
   it('exits 1 with file:line:column, the field and what is allowed, and no stack trace', async () => {
@@ -80,6 +82,22 @@ describe('CLI: buildfarm plan', () => {
     const prices = tempFile(JSON.stringify({ regions: { 'us-east-1': { x86_64: { lambdaGbSecond: 0 } } } }), 'prices.json');
     const free = JSON.parse((await runCli(['plan', example, '--json', '--prices', prices.file])).stdout);
     expect(free.stages[0].predictedCostUsd).toBeCloseTo(0.0000002, 9);
+  });
+
+  it('says a build is not triggered instead of planning it, following on:', async () => {
+    const { dir } = tempFile('version: 1\non:\n  push:\n    branches: [release/**]\nstages:\n  a: { commands: [x] }\n');
+    const main = await runCli(['plan', '--branch', 'main'], { cwd: dir });
+    expect(main).toMatchObject({ code: 0 });
+    expect(main.stdout).toMatch(/^not triggered: /);
+    const json = JSON.parse((await runCli(['plan', '--json', '--event', 'pull_request', '--branch', 'x'], { cwd: dir })).stdout);
+    expect(json).toMatchObject({ triggered: false });
+    expect((await runCli(['plan', '--json', '--branch', 'release/1.0'], { cwd: dir })).stdout).toMatch(/"waves"/);
+  });
+
+  it('names the known regions for a region without prices, with no stack trace', async () => {
+    const run = await runCli(['plan', example, '--region', 'eu-west-1']);
+    expect(run.code).toBe(1);
+    expect(run.stderr.trim()).toBe('no prices for region "eu-west-1"; known: us-east-1. Add it with a prices override file.');
   });
 
   it('rejects an unknown event and an unknown option', async () => {

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { UserError } from '../../domain/errors.js';
+import { matchesTriggers } from '../../domain/pipeline/triggers.js';
 import { planPipeline } from '../../domain/plan/planner.js';
 import { loadPriceBook, plannerConfig } from '../farm-config.js';
 import { formatPlan } from '../format-plan.js';
@@ -47,6 +48,12 @@ export async function planCommand(args: string[], io: CliIo): Promise<number> {
   const { pipeline, file, locate } = await loadPipelineFile(positionals[0], io.cwd);
   const branch = values.branch ?? (await currentBranch(io.cwd)) ?? 'main';
   const baseBranch = event === 'pull_request' ? (values.base ?? 'main') : undefined;
+  // The farm builds only what `on:` triggers; say so rather than plan a build that would not run.
+  const trigger = matchesTriggers(pipeline.on, { event, branch, ...(baseBranch ? { baseBranch } : {}), message: '' });
+  if (!trigger.build) {
+    io.stdout.write(values.json ? `${JSON.stringify({ triggered: false, reason: trigger.reason }, null, 2)}\n` : `not triggered: ${trigger.reason}\n`);
+    return 0;
+  }
   const plan = planPipeline(pipeline, { event, branch, ...(baseBranch ? { baseBranch } : {}) }, plannerConfig(values, io.env), {
     prices: await loadPriceBook(values, io.env),
     file,

@@ -103,7 +103,9 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     if (values.json) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     else {
       progress.finish(report);
-      io.stdout.write(`artifacts and logs: s3://${s3.bucket}/builds/${buildId}/ (embedded S3, data in ${path.relative(io.cwd, dataDirectory) || '.'})\n`);
+      const relative = path.relative(io.cwd, dataDirectory);
+      const shown = relative === '' ? '.' : relative.startsWith('..') ? dataDirectory : relative;
+      io.stdout.write(`artifacts and logs: s3://${s3.bucket}/builds/${buildId}/ (embedded S3, data in ${shown})\n`);
     }
     return report.status === 'succeeded' ? 0 : 1;
   } finally {

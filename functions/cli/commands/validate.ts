@@ -27,6 +27,7 @@ export async function validateCommand(args: string[], io: CliIo): Promise<number
   const prices = await loadPriceBook(values, io.env);
   const unconditional = { ...pipeline, stages: pipeline.stages.map((s) => ({ ...s, if: undefined })) };
   const plan = planPipeline(unconditional, { event: 'push', branch: 'main' }, config, { prices, file, locate });
-  io.stdout.write(`${file} is valid: ${pipeline.stages.length} stages in ${plan.waves.length} waves\n`);
+  const count = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  io.stdout.write(`${file} is valid: ${count(pipeline.stages.length, 'stage')} in ${count(plan.waves.length, 'wave')}\n`);
   return 0;
 }

@@ -29,6 +29,8 @@ export const MAX_TIMEOUT_SECONDS = 24 * 3600;
  * https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html */
 export {
   LAMBDA_MAX_TIMEOUT_SECONDS,
+  LAMBDA_PLANNABLE_SECONDS,
+  LAMBDA_SAFETY_MARGIN_SECONDS,
   LAMBDA_MAX_MEMORY_MB,
   LAMBDA_MAX_VCPU,
   LAMBDA_MAX_STORAGE_MB as LAMBDA_MAX_EPHEMERAL_MB,

@@ -4,6 +4,8 @@ import {
   LAMBDA_MAX_EPHEMERAL_MB,
   LAMBDA_MAX_MEMORY_MB,
   LAMBDA_MAX_TIMEOUT_SECONDS,
+  LAMBDA_PLANNABLE_SECONDS,
+  LAMBDA_SAFETY_MARGIN_SECONDS,
   LAMBDA_MAX_VCPU,
   MAX_CPU_VCPU,
   MAX_DISK_MIB,
@@ -173,15 +175,16 @@ export const LINT_RULES: readonly LintRule[] = [
   },
   {
     id: 'lambda-timeout',
-    summary: 'runner: lambda needs a timeout of at most 15 minutes',
+    summary: 'runner: lambda needs a timeout of at most 14 minutes (Lambda\'s 900 s less a 60 s margin)',
     check: (pipeline, sites) =>
       lambdaStages(pipeline, (stage) =>
-        stage.timeoutSeconds <= LAMBDA_MAX_TIMEOUT_SECONDS
+        stage.timeoutSeconds <= LAMBDA_PLANNABLE_SECONDS
           ? undefined
           : sites.issue(
               `${stageKey(stage)}.runner`,
               `stage ${JSON.stringify(stage.name)} runs on Lambda but its timeout ${describe(sites, `${stageKey(stage)}.timeout`, formatSeconds(stage.timeoutSeconds))} ` +
-                `is over Lambda's hard limit of 15 minutes (900 s). Use a timeout of at most 15m or ${USE_FARGATE}`,
+                `is over the ${formatSeconds(LAMBDA_PLANNABLE_SECONDS)} a Lambda stage may run (Lambda's hard limit of ${LAMBDA_MAX_TIMEOUT_SECONDS} s less ${LAMBDA_SAFETY_MARGIN_SECONDS} s for the workspace and uploads). ` +
+                  `Use a timeout of at most ${formatSeconds(LAMBDA_PLANNABLE_SECONDS)} or ${USE_FARGATE}`,
             ),
       ),
   },

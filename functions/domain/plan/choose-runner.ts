@@ -6,7 +6,7 @@ import type { StageSpec } from '../pipeline/types.js';
 import { formatMiB, formatSeconds } from '../pipeline/units.js';
 import {
   LAMBDA_MAX_MEMORY_MB,
-  LAMBDA_MAX_TIMEOUT_SECONDS,
+  LAMBDA_PLANNABLE_SECONDS,
   LAMBDA_MAX_VCPU,
   LAMBDA_SAFETY_MARGIN_SECONDS,
 } from '../sizing/lambda-sizes.js';
@@ -21,8 +21,7 @@ export interface RunnerDecision {
 /** Headroom over the measured peak disk, since workspaces grow. */
 const DISK_HEADROOM = 1.2;
 
-/** The longest a Lambda stage may be planned for. */
-export const LAMBDA_PLANNABLE_SECONDS = LAMBDA_MAX_TIMEOUT_SECONDS - LAMBDA_SAFETY_MARGIN_SECONDS;
+export { LAMBDA_PLANNABLE_SECONDS };
 
 
 /** Every reason a stage cannot run on Lambda; empty when it can. */
@@ -31,7 +30,7 @@ export function lambdaMisfits(stage: StageSpec, config: PlannerConfig, history?:
   const r = stage.resources;
   if (stage.image) misfits.push(`it sets image ${stage.image} (Lambda runs in its own runtime)`);
   if (stage.timeoutSeconds > LAMBDA_PLANNABLE_SECONDS) {
-    misfits.push(`timeout ${formatSeconds(stage.timeoutSeconds)} is over Lambda's 15m less a ${LAMBDA_SAFETY_MARGIN_SECONDS}s margin`);
+    misfits.push(`timeout ${formatSeconds(stage.timeoutSeconds)} is over the ${formatSeconds(LAMBDA_PLANNABLE_SECONDS)} a Lambda stage may run (15m less a ${LAMBDA_SAFETY_MARGIN_SECONDS}s margin)`);
   }
   const predicted = predictedDurationMs(history);
   if (predicted !== undefined && predicted / 1000 > LAMBDA_PLANNABLE_SECONDS) {

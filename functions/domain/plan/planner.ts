@@ -9,7 +9,7 @@ import type { Pipeline, StageSpec } from '../pipeline/types.js';
 import { FARGATE_BILLED_STARTUP_MS, fargateCost, lambdaCost } from '../pricing/cost.js';
 import { regionPrices, type PriceBook } from '../pricing/price-book.js';
 import { chooseFargateSize } from '../sizing/choose-fargate-size.js';
-import { lambdaMemoryNeeded, lambdaTierFor } from '../sizing/lambda-sizes.js';
+import { LAMBDA_RUNNER_ARCHITECTURE, lambdaMemoryNeeded, lambdaTierFor } from '../sizing/lambda-sizes.js';
 import { chooseRunner, lambdaMisfits } from './choose-runner.js';
 import { predictedDurationMs } from './predict.js';
 import type { LambdaSize, Plan, PlanContext, PlannedStage, PlannerConfig, SkippedStage, StageHistory } from './types.js';
@@ -53,7 +53,8 @@ function lambdaSizeFor(stage: StageSpec, config: PlannerConfig): LambdaSize {
   const needed = lambdaMemoryNeeded(stage.resources.cpu, stage.resources.memoryMiB);
   // lambdaMisfits already kept anything over 10240 MB off Lambda, so a tier exists.
   const memoryMB = lambdaTierFor(needed)!;
-  return { memoryMB, ephemeralStorageMB: config.lambdaEphemeralStorageMB, architecture: stage.architecture };
+  // The runner functions are x86_64 (the template deploys them so): `architecture` picks Fargate's.
+  return { memoryMB, ephemeralStorageMB: config.lambdaEphemeralStorageMB, architecture: LAMBDA_RUNNER_ARCHITECTURE };
 }
 
 /** Six significant digits: enough for a cost, and stable in JSON. */

@@ -2,6 +2,7 @@
  * Prices are data: per region and architecture, dated, with their source, and a
  * user may override any of them with a JSON file (see mergePriceBook).
  */
+import { UserError } from '../errors.js';
 import type { Architecture } from '../pipeline/types.js';
 
 export interface ComputePrices {
@@ -76,8 +77,9 @@ export const DEFAULT_PRICE_BOOK: PriceBook = {
   },
 };
 
-export class UnknownRegion extends Error {
-  override readonly name = 'UnknownRegion';
+/** A user asked for a region the price book has no prices for: their input, so no stack trace. */
+export class UnknownRegion extends UserError {
+  override name = 'UnknownRegion';
 }
 
 export function regionPrices(book: PriceBook, region: string): RegionPrices {
@@ -92,4 +94,15 @@ export function regionPrices(book: PriceBook, region: string): RegionPrices {
 
 export function computePrices(prices: RegionPrices, architecture: Architecture): ComputePrices {
   return prices[architecture];
+}
+
+/** The region whose prices stand in when the book has none for the farm's region. */
+export const FALLBACK_PRICE_REGION = 'us-east-1';
+
+/**
+ * The region to price a deployed farm's builds at: its own when the book has it, else
+ * us-east-1's (approximate costs beat builds that cannot plan); `fallback` says which.
+ */
+export function pricingRegion(book: PriceBook, region: string): { region: string; fallback: boolean } {
+  return book.regions[region] ? { region, fallback: false } : { region: FALLBACK_PRICE_REGION, fallback: true };
 }

@@ -21,11 +21,17 @@ export const LAMBDA_MAX_VCPU = 6;
  */
 export const LAMBDA_RUNNER_TIERS_MB: readonly number[] = [1024, 2048, 4096, 6144, 8192, 10240];
 
+/** The architecture of the runner functions template.yaml deploys. */
+export const LAMBDA_RUNNER_ARCHITECTURE = 'x86_64' as const;
+
 /**
  * Time kept back under Lambda's 900 s for fetching the workspace and uploading
  * artifacts: a stage whose timeout or predicted duration exceeds 900 - margin goes to Fargate.
  */
 export const LAMBDA_SAFETY_MARGIN_SECONDS = 60;
+
+/** The longest a stage may be planned for on Lambda: 14 minutes. */
+export const LAMBDA_PLANNABLE_SECONDS = LAMBDA_MAX_TIMEOUT_SECONDS - LAMBDA_SAFETY_MARGIN_SECONDS;
 
 /** The memory a stage needs on Lambda: its memory, and enough for its CPU. */
 export function lambdaMemoryNeeded(cpu: number, memoryMiB: number): number {

@@ -79,7 +79,7 @@ describe('Function: lintPipeline', () => {
         'version: 1',
         'stages:',
         '  build: { commands: [make], artifacts: [dist/**] }',
-        '  test: { commands: [make test], needs: build, runner: lambda, timeout: 15m }',
+        '  test: { commands: [make test], needs: build, runner: lambda, timeout: 14m }',
         '  deploy: { commands: [make deploy], needs: [build, test], spot: true, resources: { memory: 120GiB, cpu: 16, disk: 200GiB } }',
       ].join('\n'),
     );
@@ -113,6 +113,6 @@ describe('Function: lintPipeline', () => {
     // Assess
     expect(messages).toHaveLength(2);
     expect(messages[0]).toContain('custom images need Fargate');
-    expect(messages[1]).toContain("Lambda's hard limit of 15 minutes (900 s)");
+    expect(messages[1]).toContain("Lambda's hard limit of 900 s less 60 s");
   });
 });

@@ -38,7 +38,7 @@ describe('Function: planPipeline', () => {
 
     it.each([
       ['an image', 'image: node:22', /sets image node:22/],
-      ['a timeout over 14 minutes', 'timeout: 841s', /timeout 14m1s is over Lambda's 15m less a 60s margin/],
+      ['a timeout over 14 minutes', 'timeout: 841s', /timeout 14m1s is over the 14m a Lambda stage may run \(15m less a 60s margin\)/],
       ['disk over the farm\'s /tmp', 'resources: { disk: 513MiB }', /disk 513 MiB is over the Lambda runner's \/tmp \(512 MB\)/],
       ['memory over 10240 MB', 'resources: { memory: 10241MiB }', /memory 10 GiB is over|memory 10241 MiB is over|over Lambda's 10240 MB/],
       ['cpu over 6 vCPU', 'resources: { cpu: 8 }', /cpu 8 vCPU is over Lambda's 6 vCPU/],
@@ -51,6 +51,13 @@ describe('Function: planPipeline', () => {
 
     it('keeps a 14-minute timeout on Lambda (the margin is 60 s)', () => {
       expect(planOf(stage('timeout: 14m')).stages[0].runner).toBe('lambda');
+    });
+
+    it('sizes and prices a Lambda stage on the runners\' x86_64 whatever architecture says (it picks Fargate\'s)', () => {
+      const [s] = planOf(stage('architecture: arm64')).stages;
+      expect(s.runner).toBe('lambda');
+      expect(s.lambda?.architecture).toBe('x86_64');
+      expect(s.fargate.architecture).toBe('arm64');
     });
 
     it('uses the farm\'s configured /tmp', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fargateCost, lambdaCost, orchestrationCost, s3RequestCost } from '../../../functions/domain/pricing/cost.js';
-import { DEFAULT_PRICE_BOOK, regionPrices, UnknownRegion } from '../../../functions/domain/pricing/price-book.js';
+import { DEFAULT_PRICE_BOOK, pricingRegion, regionPrices, UnknownRegion } from '../../../functions/domain/pricing/price-book.js';
 
 const prices = regionPrices(DEFAULT_PRICE_BOOK, 'us-east-1');
 
@@ -59,5 +59,12 @@ describe('Function: regionPrices', () => {
   it('names the known regions when asked for an unknown one', () => {
     expect(() => regionPrices(DEFAULT_PRICE_BOOK, 'mars-1')).toThrow(UnknownRegion);
     expect(() => regionPrices(DEFAULT_PRICE_BOOK, 'mars-1')).toThrow(/known: us-east-1/);
+  });
+});
+
+describe('Function: pricingRegion', () => {
+  it('prices a farm in a region the book lacks at us-east-1, and says it fell back', () => {
+    expect(pricingRegion(DEFAULT_PRICE_BOOK, 'us-east-1')).toEqual({ region: 'us-east-1', fallback: false });
+    expect(pricingRegion(DEFAULT_PRICE_BOOK, 'eu-west-1')).toEqual({ region: 'us-east-1', fallback: true });
   });
 });
