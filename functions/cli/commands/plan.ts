@@ -18,9 +18,9 @@ Options:
   --event push|pull_request    the event to plan for (default push)
   --branch B                   the branch to plan for (default: the checked-out branch, else main)
   --base B                     for pull_request: the base branch (default main)
-  --region R                   price region (default us-east-1, or $AWS_REGION)
-  --prices FILE                JSON prices merged over the built-in price book
-  --lambda-storage MB          the Lambda runner's /tmp (default 512, like the template)`;
+  --region R                   price region (default $BUILDFARM_REGION, else $AWS_REGION, else us-east-1)
+  --prices FILE                JSON prices merged over the built-in price book (or $BUILDFARM_PRICES)
+  --lambda-storage MB          the Lambda runner's /tmp (default 512 like the template, or $BUILDFARM_LAMBDA_STORAGE_MB)`;
 
 export async function planCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({

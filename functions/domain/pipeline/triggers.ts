@@ -1,5 +1,6 @@
 import picomatch from 'picomatch';
 import type { EventName, StageCondition, TriggerFilter, Triggers } from './types.js';
+import { findSkipDirective } from '../webhook/skip-directive.js';
 
 /**
  * Whether a push or pull request starts a build (`on:`), and whether a stage
@@ -15,9 +16,9 @@ import type { EventName, StageCondition, TriggerFilter, Triggers } from './types
  *   of changed files is known; when it is not (or is empty, as for a push
  *   that only creates a branch) the build runs.
  * - `[skip ci]`, `[ci skip]` or `[no ci]` anywhere in the head commit message
- *   (any case) skips it. The webhook drops such a push before a build starts
- *   (../webhook/skip-directive.ts has the list); SKIP_MARKERS below checks the
- *   first two again when planning, and lacks `[no ci]`.
+ *   (any case) skips it. The webhook drops such a push before a build starts;
+ *   planning checks again with the same list (../webhook/skip-directive.ts),
+ *   for builds that do not come through the webhook.
  */
 
 export interface TriggerRequest {
@@ -35,11 +36,10 @@ export interface TriggerDecision {
   reason: string;
 }
 
-const SKIP_MARKERS = ['[skip ci]', '[ci skip]'];
 const GLOB_OPTIONS = { dot: true } as const;
 
 export function matchesTriggers(on: Triggers, request: TriggerRequest): TriggerDecision {
-  const marker = SKIP_MARKERS.find((candidate) => request.message.toLowerCase().includes(candidate));
+  const marker = findSkipDirective(request.message);
   if (marker) return { build: false, reason: `the commit message contains ${marker}` };
 
   const filter: TriggerFilter | undefined = on[request.event];

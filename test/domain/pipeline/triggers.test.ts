@@ -25,13 +25,13 @@ describe('Function: matchesTriggers', () => {
     });
   });
 
-  it.each(['fix: typo [skip ci]', 'chore [ci skip]', 'Docs [SKIP CI]'])('skips a commit whose message says %j', (message) => {
+  it.each(['fix: typo [skip ci]', 'chore [ci skip]', 'Docs [SKIP CI]', 'wip [no ci]'])('skips a commit whose message says %j', (message) => {
     // Act
     const decision = matchesTriggers(ALL, push('main', { message }));
 
     // Assess
     expect(decision.build).toBe(false);
-    expect(decision.reason).toMatch(/^the commit message contains \[(skip ci|ci skip)\]$/);
+    expect(decision.reason).toMatch(/^the commit message contains \[(skip ci|ci skip|no ci)\]$/);
   });
 
   it('filters pushes on the pushed branch, where * stays inside one segment and ** crosses "/"', () => {
