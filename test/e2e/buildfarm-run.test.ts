@@ -3,7 +3,7 @@
  * state machine, local executors and the embedded S3; artifacts flow from stage to
  * stage, one stage takes the Fargate path, and the report's costs follow the pricing rules.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -13,7 +13,18 @@ import type { BuildReport } from '../../functions/domain/report/types.js';
 import { runCli } from '../support/cli.js';
 import { makeGitRepo } from '../support/git-repo.js';
 
-const example = path.resolve(import.meta.dirname, '../../examples/hello-farm');
+const exampleDir = path.resolve(import.meta.dirname, '../../examples/hello-farm');
+
+/** The example as a repository of its own, so this repository's own HEAD (its message, its state) cannot matter. */
+async function exampleRepo(): Promise<string> {
+  const files: Record<string, string> = {};
+  for (const name of ['.buildfarm.yml', 'README.md', 'src/greeting.txt', 'scripts/build.sh', 'scripts/lint.sh', 'scripts/test.sh']) {
+    files[name] = await readFile(path.join(exampleDir, name), 'utf8');
+  }
+  const repo = await makeGitRepo(files);
+  dirs.push(repo.path);
+  return repo.path;
+}
 const prices = regionPrices(DEFAULT_PRICE_BOOK, 'us-east-1');
 const dirs: string[] = [];
 
@@ -30,7 +41,7 @@ afterAll(async () => {
 describe('CLI: buildfarm run', () => {
   it('builds the example: artifacts flow, package runs on the Fargate path, costs follow the pricing rules', async () => {
     // Act
-    const run = await runCli(['run', example, '--json', '--data', await dataDir()]);
+    const run = await runCli(['run', await exampleRepo(), '--json', '--data', await dataDir()]);
     // Assess
     expect(run.code).toBe(0);
     const report = JSON.parse(run.stdout) as BuildReport;
@@ -104,6 +115,28 @@ describe('CLI: buildfarm run', () => {
     expect(report.status).toBe('error');
     expect(report.error?.name).toBe('PipelineInvalid');
     expect(report.error?.message).toMatch(/\.buildfarm\.yml:4:5 stages\.a\.comands: unknown key "comands"/);
+  });
+
+  it('builds a folder inside a repository as its root', async () => {
+    // Prepare
+    const repo = await makeGitRepo({ 'README.md': 'monorepo\n', 'app/.buildfarm.yml': 'version: 1\nstages:\n  only:\n    commands: [test -f .buildfarm.yml, test ! -f README.md]\n' });
+    dirs.push(repo.path);
+    // Act
+    const run = await runCli(['run', path.join(repo.path, 'app'), '--json', '--data', await dataDir()]);
+    // Assess
+    expect(run.code).toBe(0);
+    expect((JSON.parse(run.stdout) as BuildReport).stages.map((s) => [s.name, s.status])).toEqual([['only', 'succeeded']]);
+  });
+
+  it('exits 0 with a skipped build when on: does not trigger it', async () => {
+    // Prepare: the test repository's branch is not a release branch
+    const repo = await makeGitRepo({ '.buildfarm.yml': 'version: 1\non:\n  push:\n    branches: [release/**]\nstages:\n  a: { commands: [exit 1] }\n' });
+    dirs.push(repo.path);
+    // Act
+    const run = await runCli(['run', repo.path, '--json', '--data', await dataDir()]);
+    // Assess
+    expect(run.code).toBe(0);
+    expect((JSON.parse(run.stdout) as BuildReport).status).toBe('skipped');
   });
 
   it('says clearly when the folder is not a git repository', async () => {

@@ -25,7 +25,7 @@ Options:
   --region R, --prices FILE, --lambda-storage MB   as for 'buildfarm plan'
   --data DIR             where the farm keeps its data (default ./.buildfarm)
 
-Exits 0 when the build succeeded, 1 when it failed or could not run.`;
+Exits 0 when the build succeeded (or was not triggered: on:, [skip ci]), 1 when it failed or could not run.`;
 
 export async function runCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -107,7 +107,8 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
       const shown = relative === '' ? '.' : relative.startsWith('..') ? dataDirectory : relative;
       io.stdout.write(`artifacts and logs: s3://${s3.bucket}/builds/${buildId}/ (embedded S3, data in ${shown})\n`);
     }
-    return report.status === 'succeeded' ? 0 : 1;
+    // A build `on:` does not trigger (or a [skip ci] commit) is skipped, which is no failure.
+    return report.status === 'succeeded' || report.status === 'skipped' ? 0 : 1;
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
