@@ -5,22 +5,14 @@
  *
  *   node --import tsx bench/workers/upload.ts <endpoint> <bucket> <workspace> <buildId>
  */
-import { S3Client } from '@aws-sdk/client-s3';
+import { s3rverClient } from '../../functions/adapters/local/s3rver-client.js';
 import { S3ArtifactStore } from '../../functions/adapters/aws/s3-artifact-store.js';
 import { findArtifacts, uploadArtifacts } from '../../functions/runner/artifacts.js';
 import { msSince } from '../lib/stats.js';
 
 const [endpoint, bucket, workspace, buildId] = process.argv.slice(2);
-// The settings of embedded-s3.ts's s3rverClient, written out: importing that module would
-// load s3rver itself into this process and inflate the peak RSS this worker measures.
-const client = new S3Client({
-  endpoint,
-  region: 'us-east-1',
-  forcePathStyle: true,
-  credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-  requestChecksumCalculation: 'WHEN_REQUIRED',
-  responseChecksumValidation: 'WHEN_REQUIRED',
-});
+// s3rver-client.ts, not embedded-s3.ts: that one loads s3rver itself, which would inflate the RSS measured here.
+const client = s3rverClient(endpoint);
 const store = new S3ArtifactStore(client, bucket);
 const rssBeforeMiB = process.memoryUsage().rss / 1048576;
 

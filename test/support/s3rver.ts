@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { s3rverClient } from '../../functions/adapters/local/embedded-s3.js';
+import { s3rverClient } from '../../functions/adapters/local/s3rver-client.js';
 import { S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 

@@ -4,10 +4,13 @@
  * functions use on AWS, pointed at it with path-style addressing.
  */
 import { mkdir } from 'node:fs/promises';
-import { S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 import type { ArtifactStore } from '../../ports/artifact-store.js';
 import { S3ArtifactStore } from '../aws/s3-artifact-store.js';
+import { s3rverClient } from './s3rver-client.js';
+
+export { s3rverClient };
 
 export const EMBEDDED_BUCKET = 'buildfarm-local';
 
@@ -18,20 +21,6 @@ export interface EmbeddedS3 {
   client: S3Client;
   store: ArtifactStore;
   close(): Promise<void>;
-}
-
-/** An S3 client for an s3rver endpoint: path-style, and checksums only where s3rver understands them. */
-export function s3rverClient(endpoint: string): S3Client {
-  return new S3Client({
-    endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    // s3rver accepts any signature; these only satisfy the SDK's signer.
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-    // s3rver predates the SDK's default CRC32 checksums (aws-chunked trailers): send them only when required.
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
 }
 
 export async function startEmbeddedS3(directory: string, options: { bucket?: string; port?: number } = {}): Promise<EmbeddedS3> {

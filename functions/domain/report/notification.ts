@@ -63,26 +63,19 @@ export interface ReportMessageStage {
   reason?: string;
 }
 
-export interface ReportMessage {
+/** The report's own summary fields, as the message carries them. */
+type ReportSummaryFields = Pick<
+  BuildReport,
+  'buildId' | 'repository' | 'ref' | 'sha' | 'status' | 'error' | 'startedAt' | 'finishedAt' | 'durationMs' | 'totalCostUsd' | 'predictedCostUsd' | 'allFargateCostUsd' | 'costBreakdown'
+>;
+
+export interface ReportMessage extends ReportSummaryFields {
   version: typeof REPORT_MESSAGE_VERSION;
   /** One line a person reads first (an email subscription shows the body as is). */
   headline: string;
-  buildId: string;
-  repository: string;
   branch: string;
-  ref: string;
-  sha: string;
-  status: BuildStatus;
-  error?: { name: string; message: string };
-  startedAt: string;
-  finishedAt: string;
-  durationMs: number;
-  totalCostUsd: number;
-  predictedCostUsd: number;
-  allFargateCostUsd: number;
   /** What running every stage on Fargate would have cost more (negative: it would have been cheaper). */
   savedVsAllFargateUsd: number;
-  costBreakdown: BuildReport['costBreakdown'];
   /** The execution's page (Step Functions console, or the local dashboard). */
   link: string;
   /** Artifact store keys of the full report and the readable summary. */
