@@ -15,6 +15,13 @@ export interface FarmFlags {
   'lambda-storage'?: string;
 }
 
+/** The parseArgs options every command that plans takes (see plannerConfig and loadPriceBook). */
+export const FARM_OPTIONS = {
+  region: { type: 'string' },
+  prices: { type: 'string' },
+  'lambda-storage': { type: 'string' },
+} as const;
+
 export const DEFAULT_REGION = 'us-east-1';
 export const DEFAULT_LAMBDA_STORAGE_MB = 512;
 

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { UserError } from '../../domain/errors.js';
 import { matchesTriggers } from '../../domain/pipeline/triggers.js';
 import { planPipeline } from '../../domain/plan/planner.js';
-import { loadPriceBook, plannerConfig } from '../farm-config.js';
+import { FARM_OPTIONS, loadPriceBook, plannerConfig } from '../farm-config.js';
 import { formatPlan } from '../format-plan.js';
 import { currentBranch } from '../git.js';
 import { loadPipelineFile } from '../load-pipeline.js';
@@ -32,9 +32,7 @@ export async function planCommand(args: string[], io: CliIo): Promise<number> {
       event: { type: 'string' },
       branch: { type: 'string' },
       base: { type: 'string' },
-      region: { type: 'string' },
-      prices: { type: 'string' },
-      'lambda-storage': { type: 'string' },
+      ...FARM_OPTIONS,
     },
   });
   if (values.help) {

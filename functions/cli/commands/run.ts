@@ -7,7 +7,7 @@ import type { BuildRequest } from '../../domain/build-request.js';
 import { UserError } from '../../domain/errors.js';
 import { createFarmContext } from '../../local/farm-context.js';
 import { runLocalBuild } from '../../local/run-local-build.js';
-import { loadPriceBook, plannerConfig } from '../farm-config.js';
+import { FARM_OPTIONS, loadPriceBook, plannerConfig } from '../farm-config.js';
 import { git } from '../git.js';
 import type { CliIo } from '../main.js';
 import { RunProgress } from '../run-progress.js';
@@ -36,9 +36,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
       help: { type: 'boolean', short: 'h' },
       json: { type: 'boolean' },
       logs: { type: 'boolean' },
-      region: { type: 'string' },
-      prices: { type: 'string' },
-      'lambda-storage': { type: 'string' },
+      ...FARM_OPTIONS,
       data: { type: 'string' },
     },
   });

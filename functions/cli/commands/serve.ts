@@ -14,7 +14,7 @@ import { mergeMappings, parseRepositoryFlag, type RepositoryMapping } from '../.
 import { startLocalFarm, type RunningLocalFarm } from '../../local/start-farm.js';
 import { findDescendants, stopDescendants } from '../../local/stop-descendants.js';
 import { resolveWebhookSecret } from '../../local/webhook-secret.js';
-import { loadPriceBook, plannerConfig } from '../farm-config.js';
+import { FARM_OPTIONS, loadPriceBook, plannerConfig } from '../farm-config.js';
 import { git } from '../git.js';
 import type { CliIo } from '../main.js';
 
@@ -45,9 +45,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
       repo: { type: 'string', multiple: true },
       demo: { type: 'boolean' },
       'data-dir': { type: 'string' },
-      region: { type: 'string' },
-      prices: { type: 'string' },
-      'lambda-storage': { type: 'string' },
+      ...FARM_OPTIONS,
     },
   });
   if (values.help) {

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { planPipeline } from '../../domain/plan/planner.js';
-import { loadPriceBook, plannerConfig } from '../farm-config.js';
+import { FARM_OPTIONS, loadPriceBook, plannerConfig } from '../farm-config.js';
 import { loadPipelineFile } from '../load-pipeline.js';
 import type { CliIo } from '../main.js';
 
@@ -14,7 +14,7 @@ export async function validateCommand(args: string[], io: CliIo): Promise<number
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { help: { type: 'boolean', short: 'h' }, 'lambda-storage': { type: 'string' }, region: { type: 'string' }, prices: { type: 'string' } },
+    options: { help: { type: 'boolean', short: 'h' }, ...FARM_OPTIONS },
   });
   if (values.help) {
     io.stdout.write(`${HELP}\n`);

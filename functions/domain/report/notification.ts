@@ -8,11 +8,10 @@
  * https://docs.aws.amazon.com/sns/latest/dg/sns-message-attributes.html
  * https://docs.aws.amazon.com/sns/latest/dg/numeric-value-matching.html
  */
-import type { FargateSize, LambdaSize, Runner } from '../plan/types.js';
 import { describeBuild } from './commit-statuses.js';
 import { describeRunner } from './format.js';
 import { clipChars } from './text.js';
-import type { BuildReport, BuildStatus, StageStatus } from './types.js';
+import type { BuildReport, StageReport } from './types.js';
 
 /** Bumped when a field changes meaning or goes away (subscribers may parse the body). */
 export const REPORT_MESSAGE_VERSION = 1;
@@ -45,21 +44,14 @@ export interface ReportAttributes {
   costUsd: number;
 }
 
-export interface ReportMessageStage {
-  name: string;
-  status: StageStatus;
-  runner: Runner;
+/** A stage as the message carries it: the report's fields, a readable size, the reason optional (clipped). */
+export interface ReportMessageStage
+  extends Pick<
+    StageReport,
+    'name' | 'status' | 'runner' | 'lambda' | 'fargate' | 'durationMs' | 'billedDurationMs' | 'costUsd' | 'predictedCostUsd' | 'escalated' | 'exitCode' | 'errorName'
+  > {
   /** e.g. `Lambda 2048 MB`, `Fargate 1 vCPU 2 GB`. */
   size: string;
-  lambda?: LambdaSize;
-  fargate?: FargateSize;
-  durationMs: number;
-  billedDurationMs: number;
-  costUsd: number;
-  predictedCostUsd: number;
-  escalated: boolean;
-  exitCode: number | null;
-  errorName?: string;
   reason?: string;
 }
 
