@@ -90,6 +90,7 @@ export async function startLocalFarm(options: StartLocalFarmOptions): Promise<Ru
   const server: Server = createFarmServer({
     builds: farm,
     webhook: createWebhookEndpoint({ secret: options.secret, notifier: bus.notifier('BuildRequests'), allowlist, now }),
+    webhookSecret: options.secret,
     messages: (topic) => bus.messages(topic),
     info: () => ({ webhookPath: '/webhook', repositories: repositories.map((r) => ({ ...r })), secretFromEnvironment: options.secretFromEnvironment, region: options.region }),
     onError: options.onError,

@@ -36,6 +36,8 @@ export interface TestFarmOptions extends Partial<Pick<ScriptedRunnerOptions, 'ho
   /** The repositories the farm maps (default octo-org/hello-farm). */
   repositories?: string[];
   directory?: string;
+  /** The server's ceiling on in-flight webhook bytes (default 64 MiB). */
+  maxInFlightWebhookBytes?: number;
 }
 
 export async function startTestFarm(options: TestFarmOptions = {}): Promise<TestFarm> {
@@ -50,6 +52,9 @@ export async function startTestFarm(options: TestFarmOptions = {}): Promise<Test
   const server = createFarmServer({
     builds: farm,
     webhook: options.webhook ?? createWebhookEndpoint({ secret: TEST_SECRET, notifier: bus.notifier('BuildRequests'), allowlist: repositories, now: () => new Date() }),
+    // The real endpoint gets the streaming intake, as `buildfarm serve` wires it.
+    webhookSecret: options.webhook === undefined ? TEST_SECRET : undefined,
+    maxInFlightWebhookBytes: options.maxInFlightWebhookBytes,
     messages: (topic) => bus.messages(topic),
     info: () => ({ webhookPath: '/webhook', repositories: repositories.map((repository) => ({ repository, path: `/srv/${repository}` })), secretFromEnvironment: false, region: 'us-east-1' }),
   });
