@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { BusMessage, TopicName } from '../adapters/local/local-bus.js';
 import { TOPICS } from '../adapters/local/local-bus.js';
 import type { BuildService } from './build-service.js';
+import { parseRangeHeader } from './byte-range.js';
 import { isLocalHost } from './local-host.js';
 import { DEFAULT_MAX_IN_FLIGHT_BYTES, InFlightBudget, readSignedBody } from './webhook-intake.js';
 
@@ -123,10 +124,23 @@ export function createFarmServer(options: FarmServerOptions): Server {
     }
     const log = /^\/api\/builds\/([^/]+)\/stages\/([^/]+)\/log$/.exec(path);
     if (log) {
-      const text = await options.builds.log(decodeURIComponent(log[1]), decodeURIComponent(log[2]));
-      if (text === undefined) return sendJson(response, 404, { error: 'no log for this stage (yet)' });
-      response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
-      response.end(text);
+      const read = await options.builds.log(decodeURIComponent(log[1]), decodeURIComponent(log[2]), parseRangeHeader(request.headers.range));
+      if (read === undefined) return sendJson(response, 404, { error: 'no log for this stage (yet)' });
+      if (read === 'unsatisfiable') return sendJson(response, 416, { error: 'the range starts past the end of the log' });
+      const headers: Record<string, string> = {
+        'content-type': 'text/plain; charset=utf-8',
+        'cache-control': 'no-store',
+        'accept-ranges': 'bytes',
+        'content-length': String(read.length),
+      };
+      if (read.range !== undefined) headers['content-range'] = `bytes ${read.range.start}-${read.range.end}/${read.total}`;
+      response.writeHead(read.range === undefined ? 200 : 206, headers);
+      if (method === 'HEAD') {
+        read.body.destroy();
+        response.end();
+        return;
+      }
+      await pipeline(read.body, response);
       return;
     }
     const artifact = /^\/api\/builds\/([^/]+)\/stages\/([^/]+)\/artifacts\/(.+)$/.exec(path);
