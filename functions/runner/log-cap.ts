@@ -6,6 +6,7 @@
  * half; at the end a marker line saying how much was left out, then that tail,
  * are written. So the log keeps how a stage started and how it ended.
  */
+import { Transform } from 'node:stream';
 
 /** Default cap on one stage's log: 64 MiB. */
 export const DEFAULT_LOG_CAP_BYTES = 64 * 1024 * 1024;
@@ -88,4 +89,19 @@ export class HeadTailCap {
 function formatMiB(bytes: number): string {
   const mib = bytes / (1024 * 1024);
   return Number.isInteger(mib) ? `${mib} MiB` : `${Math.round(bytes / 1024)} KiB`;
+}
+
+/** The same cap as a stream stage: for a log file written by someone else (the Fargate build container). */
+export function capStream(capBytes: number = DEFAULT_LOG_CAP_BYTES): Transform {
+  const cap = new HeadTailCap(capBytes);
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      const { now } = cap.take(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
+      callback(null, now.length > 0 ? now : undefined);
+    },
+    flush(callback) {
+      const end = cap.finish();
+      callback(null, end.length > 0 ? end : undefined);
+    },
+  });
 }
