@@ -17,6 +17,7 @@ import { BuildStore } from './build-store.js';
 import { LocalFarm, type FarmEvent } from './farm.js';
 import type { RepositoryMapping } from './repositories.js';
 import { createFarmServer, listen } from './server.js';
+import { recoverAcceptedBuilds, type RecoveryOutcome } from './recover-accepted-builds.js';
 import { startBuildsFromBus } from './start-builds-from-bus.js';
 import { createWebhookEndpoint } from './webhook-endpoint.js';
 
@@ -63,6 +64,8 @@ export interface RunningLocalFarm {
   s3: EmbeddedS3;
   store: BuildStore;
   repositories: RepositoryMapping[];
+  /** What the start recovered: builds replayed from the bus, interrupted builds re-run. */
+  recovery: RecoveryOutcome;
   /** Cancels running builds (their processes end), then stops the server, the bus and S3. */
   close(reason?: string): Promise<void>;
 }
@@ -84,12 +87,16 @@ export async function startLocalFarm(options: StartLocalFarmOptions): Promise<Ru
   const runner = options.createRunner({ dataDirectory: options.dataDirectory, s3, reports: bus.notifier('BuildReports'), repositories, buildLink, running });
   farm = new LocalFarm({ store, runner, artifacts: s3.store, bus, now, onEvent: options.onEvent, onError: options.onError, maxConcurrentBuilds: options.maxConcurrentBuilds });
   const unsubscribe = startBuildsFromBus(bus, farm);
+  // Before the server listens: deliveries accepted by an earlier run that have no build, and
+  // builds it left unfinished (re-run once), start now.
+  const recovery = await recoverAcceptedBuilds({ bus, farm, store });
 
   // Only mapped repositories build: anything else is answered "skipped" by the webhook.
   const allowlist = repositories.map((mapping) => mapping.repository);
   const server: Server = createFarmServer({
     builds: farm,
     webhook: createWebhookEndpoint({ secret: options.secret, notifier: bus.notifier('BuildRequests'), allowlist, now }),
+    webhookSecret: options.secret,
     messages: (topic) => bus.messages(topic),
     info: () => ({ webhookPath: '/webhook', repositories: repositories.map((r) => ({ ...r })), secretFromEnvironment: options.secretFromEnvironment, region: options.region }),
     onError: options.onError,
@@ -122,6 +129,7 @@ export async function startLocalFarm(options: StartLocalFarmOptions): Promise<Ru
     s3,
     store,
     repositories,
+    recovery,
     close(reason = 'the local farm was stopped') {
       closing ??= (async () => {
         unsubscribe();

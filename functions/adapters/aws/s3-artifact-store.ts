@@ -9,7 +9,7 @@
 import { Readable } from 'node:stream';
 import { GetObjectCommand, NoSuchKey, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import type { ArtifactStore, StoredObject } from '../../ports/artifact-store.js';
+import type { ArtifactStore, ObjectRead, RangeRequest, StoredObject } from '../../ports/artifact-store.js';
 
 /**
  * Multipart part size. 8 MiB parts keep the 10,000-part limit above 78 GiB
@@ -53,6 +53,23 @@ export class S3ArtifactStore implements ArtifactStore {
       return response.Body as Readable;
     } catch (error) {
       if (isNoSuchKey(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** GetObject with an HTTP Range (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html#API_GetObject_RequestSyntax). */
+  async read(key: string, range?: RangeRequest): Promise<ObjectRead | 'unsatisfiable' | undefined> {
+    const header = range === undefined ? undefined : 'suffix' in range ? `bytes=-${range.suffix}` : `bytes=${range.start}-${range.end ?? ''}`;
+    try {
+      const response = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: header }));
+      const body = response.Body === undefined ? Readable.from([]) : (response.Body as Readable);
+      const length = response.ContentLength ?? 0;
+      const contentRange = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(response.ContentRange ?? '');
+      if (contentRange === null) return { body, length, total: length };
+      return { body, length, total: Number(contentRange[3]), range: { start: Number(contentRange[1]), end: Number(contentRange[2]) } };
+    } catch (error) {
+      if (isNoSuchKey(error)) return undefined;
+      if ((error as { name?: string } | null)?.name === 'InvalidRange' || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 416) return 'unsatisfiable';
       throw error;
     }
   }

@@ -4,14 +4,15 @@
  * acknowledges the publish, then delivers it to every subscriber
  * asynchronously, so a slow subscriber never holds up a webhook reply.
  * Unlike SNS it keeps every message it carried (appended to a JSON Lines file
- * under .buildfarm/), which is what the dashboard's "as published" view and
- * the tests read back.
+ * under .buildfarm/, flushed to disk before the publish resolves), which is what
+ * the dashboard's "as published" view, the tests and the farm's recovery at
+ * start (recover-accepted-builds.ts) read back.
  *
  * SNS delivery to Lambda is asynchronous with retries:
  * https://docs.aws.amazon.com/lambda/latest/dg/with-sns.html
  */
 import { randomUUID } from 'node:crypto';
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { mkdir, open, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { MessageAttributes, Notifier } from '../../ports/notifier.js';
 
@@ -108,10 +109,24 @@ export class LocalBus {
   private persist(message: BusMessage): Promise<void> {
     const file = this.options.file;
     if (file === undefined) return Promise.resolve();
-    const write = this.writes.then(() => appendFile(file, `${JSON.stringify(message)}\n`, 'utf8'));
+    const write = this.writes.then(() => appendDurably(file, `${JSON.stringify(message)}\n`));
     // Keep the chain alive after a failed write; the failing publish still rejects.
     this.writes = write.catch(() => undefined);
     return write;
+  }
+}
+
+/**
+ * Appends and flushes to the disk before resolving: a publish that resolved (and the
+ * 202 the webhook answered after it) survives a kill -9 or a power cut right after.
+ */
+async function appendDurably(file: string, line: string): Promise<void> {
+  const handle = await open(file, 'a');
+  try {
+    await handle.writeFile(line, 'utf8');
+    await handle.datasync();
+  } finally {
+    await handle.close();
   }
 }
 

@@ -150,7 +150,8 @@ function banner(farm: RunningLocalFarm, secret: Awaited<ReturnType<typeof resolv
     ...(farm.repositories.length > 0
       ? farm.repositories.map((r, i) => `  ${i === 0 ? 'repos     ' : '          '} ${r.repository} <- ${relative(r.path)}`)
       : ['  repos      none mapped: add --repo OWNER/NAME=PATH to build a repository\'s webhooks']),
-    ...(interrupted > 0 ? [`  note       ${interrupted} build${interrupted === 1 ? ' was' : 's were'} cut off when the farm last stopped: marked interrupted`] : []),
+    ...(interrupted > 0 ? [`  note       ${interrupted} build${interrupted === 1 ? ' was' : 's were'} cut off when the farm last stopped: marked interrupted, re-run once`] : []),
+    ...(farm.recovery.replayed.length > 0 ? [`  note       ${farm.recovery.replayed.length} accepted deliver${farm.recovery.replayed.length === 1 ? 'y' : 'ies'} had no build yet: started now`] : []),
     'Press Ctrl-C to stop.',
     '',
   ];
