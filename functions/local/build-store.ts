@@ -85,6 +85,14 @@ export class BuildStore {
     return next;
   }
 
+  /** Forgets a build and deletes its record (retention: `buildfarm gc`). */
+  async remove(id: string): Promise<void> {
+    await this.saving.get(id)?.catch(() => undefined);
+    this.records.delete(id);
+    this.saving.delete(id);
+    if (this.directory !== undefined) await unlink(join(this.directory, `${id}.json`)).catch(() => undefined);
+  }
+
   /** Waits for every pending save. */
   async flush(): Promise<void> {
     await Promise.allSettled([...this.saving.values()]);

@@ -12,7 +12,7 @@
  * https://docs.aws.amazon.com/lambda/latest/dg/with-sns.html
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, readFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { MessageAttributes, Notifier } from '../../ports/notifier.js';
 
@@ -90,6 +90,32 @@ export class LocalBus {
   /** Every message carried (this run and earlier ones), oldest first. */
   messages(topic?: TopicName): BusMessage[] {
     return topic === undefined ? [...this.log] : this.log.filter((m) => m.topic === topic);
+  }
+
+  /**
+   * Keeps only the messages `keep` accepts (retention: `buildfarm gc`), in memory and on
+   * disk; the file is rewritten to a temporary and renamed, so a crash keeps the old one.
+   * Returns how many were dropped.
+   */
+  async retain(keep: (message: BusMessage) => boolean): Promise<number> {
+    await this.idle();
+    const kept = this.log.filter(keep);
+    const dropped = this.log.length - kept.length;
+    if (dropped === 0) return 0;
+    const file = this.options.file;
+    if (file !== undefined) {
+      const temporary = `${file}.${process.pid}.tmp`;
+      const handle = await open(temporary, 'w');
+      try {
+        await handle.writeFile(kept.map((message) => `${JSON.stringify(message)}\n`).join(''), 'utf8');
+        await handle.datasync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temporary, file);
+    }
+    this.log.splice(0, this.log.length, ...kept);
+    return dropped;
   }
 
   /** Resolves once every delivery started so far has finished (and every message is on disk). */
