@@ -69,10 +69,19 @@ export class StackResolver {
     return Object.fromEntries(Object.entries(this.template.Resources).filter(([, r]) => !r.Condition || this.condition(r.Condition)));
   }
 
+  /** A resource this stack creates; a reference to one its condition leaves out fails, as in CloudFormation. */
+  private deployed(logicalId: string, reference: string): Json {
+    const resource = this.template.Resources[logicalId];
+    if (!resource) throw new Error(`${reference}: no such resource`);
+    if (resource.Condition && !this.condition(resource.Condition)) {
+      throw new Error(`${reference}: ${logicalId} is not created (condition ${resource.Condition} is false)`);
+    }
+    return resource;
+  }
+
   /** What `Ref` of a resource returns. */
   refOf(logicalId: string): string {
-    const resource = this.template.Resources[logicalId];
-    if (!resource) throw new Error(`Ref ${logicalId}: no such resource or parameter`);
+    const resource = this.deployed(logicalId, `Ref ${logicalId}`);
     const { accountId: account, region, partition, stackName } = this.stack;
     const name = this.physicalName(logicalId);
     switch (resource.Type) {
@@ -101,8 +110,7 @@ export class StackResolver {
   }
 
   getAtt(logicalId: string, attribute: string): string {
-    const resource = this.template.Resources[logicalId];
-    if (!resource) throw new Error(`GetAtt ${logicalId}.${attribute}: no such resource`);
+    const resource = this.deployed(logicalId, `GetAtt ${logicalId}.${attribute}`);
     const { accountId: account, region, partition } = this.stack;
     const name = this.physicalName(logicalId);
     const key = `${resource.Type}.${attribute}`;
