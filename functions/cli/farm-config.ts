@@ -7,12 +7,18 @@ import { UserError } from '../domain/errors.js';
 import type { PlannerConfig } from '../domain/plan/types.js';
 import { mergePriceBook } from '../domain/pricing/override.js';
 import { DEFAULT_PRICE_BOOK, type PriceBook } from '../domain/pricing/price-book.js';
-import { LAMBDA_MAX_STORAGE_MB, LAMBDA_MIN_STORAGE_MB } from '../domain/sizing/lambda-sizes.js';
+import {
+  DEFAULT_DEPLOYED_LAMBDA_TIERS_MB,
+  LAMBDA_MAX_STORAGE_MB,
+  LAMBDA_MIN_STORAGE_MB,
+  parseLambdaRunnerTiers,
+} from '../domain/sizing/lambda-sizes.js';
 
 export interface FarmFlags {
   region?: string;
   prices?: string;
   'lambda-storage'?: string;
+  'lambda-tiers'?: string;
 }
 
 /** The parseArgs options every command that plans takes (see plannerConfig and loadPriceBook). */
@@ -20,6 +26,7 @@ export const FARM_OPTIONS = {
   region: { type: 'string' },
   prices: { type: 'string' },
   'lambda-storage': { type: 'string' },
+  'lambda-tiers': { type: 'string' },
 } as const;
 
 export const DEFAULT_REGION = 'us-east-1';
@@ -33,7 +40,14 @@ export function plannerConfig(flags: FarmFlags, env: NodeJS.ProcessEnv): Planner
       `--lambda-storage: "${rawStorage}" is not a Lambda /tmp size; allowed: a whole number of MB from ${LAMBDA_MIN_STORAGE_MB} to ${LAMBDA_MAX_STORAGE_MB}`,
     );
   }
-  return { region: flags.region ?? env.BUILDFARM_REGION ?? env.AWS_REGION ?? DEFAULT_REGION, lambdaEphemeralStorageMB: storage };
+  // The runner tiers a default deployment has (LambdaRunnerMaxMemoryMB), unless told otherwise.
+  const rawTiers = flags['lambda-tiers'] ?? env.BUILDFARM_LAMBDA_TIERS_MB;
+  const tiers = rawTiers === undefined ? DEFAULT_DEPLOYED_LAMBDA_TIERS_MB : parseLambdaRunnerTiers(rawTiers, '--lambda-tiers');
+  return {
+    region: flags.region ?? env.BUILDFARM_REGION ?? env.AWS_REGION ?? DEFAULT_REGION,
+    lambdaEphemeralStorageMB: storage,
+    lambdaRunnerTiersMB: tiers,
+  };
 }
 
 /** The default price book, with the user's override file merged over it when one is named. */

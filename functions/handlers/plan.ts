@@ -18,6 +18,7 @@ import { parsePipelineWithSites } from '../domain/pipeline/parse.js';
 import { matchesTriggers } from '../domain/pipeline/triggers.js';
 import { planPipeline } from '../domain/plan/planner.js';
 import type { Plan, PlannerConfig } from '../domain/plan/types.js';
+import { parseLambdaRunnerTiers } from '../domain/sizing/lambda-sizes.js';
 import { pendingStatus } from '../domain/report/commit-statuses.js';
 import { executionConsoleUrl } from '../domain/report/console-url.js';
 import { formatUsd } from '../domain/report/format.js';
@@ -159,8 +160,21 @@ let awsDeps: PlanTaskDeps | undefined;
 let sfn: SFNClient | undefined;
 
 /**
- * Environment (beside task-environment.ts): `LAMBDA_EPHEMERAL_STORAGE_MB` (the runner's /tmp,
- * default 512), `GITHUB_TOKEN_SECRET_ARN` (optional: a token for private repositories and the
+ * The planner's farm settings from the function's environment: `LAMBDA_EPHEMERAL_STORAGE_MB`
+ * (the runners' /tmp, default 512) and `LAMBDA_RUNNER_TIERS_MB` (the runner tiers the stack
+ * deploys, comma-separated; template.yaml sets it from LambdaRunnerMaxMemoryMB; absent: every tier).
+ */
+export function plannerConfigFromEnvironment(env: NodeJS.ProcessEnv, pricingRegion: string): PlannerConfig {
+  const tiers = env.LAMBDA_RUNNER_TIERS_MB;
+  return {
+    region: pricingRegion,
+    lambdaEphemeralStorageMB: Number(env.LAMBDA_EPHEMERAL_STORAGE_MB ?? 512) || 512,
+    ...(tiers ? { lambdaRunnerTiersMB: parseLambdaRunnerTiers(tiers, 'LAMBDA_RUNNER_TIERS_MB') } : {}),
+  };
+}
+
+/**
+ * Environment (beside task-environment.ts): see plannerConfigFromEnvironment, `GITHUB_TOKEN_SECRET_ARN` (optional: a token for private repositories and the
  * pending commit status) and `GITHUB_API_URL` (optional, GitHub Enterprise Server).
  */
 function depsFromEnvironment(): PlanTaskDeps {
@@ -177,7 +191,7 @@ function depsFromEnvironment(): PlanTaskDeps {
       token: () => githubTokenFromEnvironment(),
       ...(process.env.GITHUB_API_URL ? { baseUrl: process.env.GITHUB_API_URL } : {}),
     }),
-    config: { region: pricing.region, lambdaEphemeralStorageMB: Number(process.env.LAMBDA_EPHEMERAL_STORAGE_MB ?? 512) || 512 },
+    config: plannerConfigFromEnvironment(process.env, pricing.region),
     prices,
     logger,
   };

@@ -30,6 +30,8 @@ export interface FarmContextOptions {
   region: string;
   prices: PriceBook;
   lambdaEphemeralStorageMB: number;
+  /** The Lambda runner tiers to plan with, as the template's LambdaRunnerMaxMemoryMB deploys them (absent: every tier). */
+  lambdaRunnerTiersMB?: readonly number[];
   maxStageConcurrency?: number;
   /** Where a build's page is (the local dashboard), for the report's link. */
   buildLink?(buildId: string): string | undefined;
@@ -58,6 +60,7 @@ export function createFarmContext(options: FarmContextOptions): LocalFarmContext
     region: options.region,
     prices: options.prices,
     lambdaEphemeralStorageMB: options.lambdaEphemeralStorageMB,
+    lambdaRunnerTiersMB: options.lambdaRunnerTiersMB,
     workRoot: join(options.dataDirectory, 'work'),
     maxStageConcurrency: options.maxStageConcurrency,
     buildLink: options.buildLink ? (id) => options.buildLink?.(id) ?? `s3://${options.s3.bucket}/builds/${id}/` : undefined,

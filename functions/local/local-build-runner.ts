@@ -13,6 +13,7 @@ export interface LocalBuildSettings {
   region: string;
   prices: PriceBook;
   lambdaEphemeralStorageMB: number;
+  lambdaRunnerTiersMB?: readonly number[];
 }
 
 export function createLocalBuildRunner(context: RunnerContext, settings: LocalBuildSettings): BuildRunner {
@@ -24,6 +25,7 @@ export function createLocalBuildRunner(context: RunnerContext, settings: LocalBu
     region: settings.region,
     prices: settings.prices,
     lambdaEphemeralStorageMB: settings.lambdaEphemeralStorageMB,
+    lambdaRunnerTiersMB: settings.lambdaRunnerTiersMB,
     buildLink: context.buildLink,
     running: context.running,
   });

@@ -39,6 +39,8 @@ export interface LocalFarmContext {
   region: string;
   prices: PriceBook;
   lambdaEphemeralStorageMB: number;
+  /** The Lambda runner tiers the plan may use (absent: every tier). */
+  lambdaRunnerTiersMB?: readonly number[];
   /** Scratch space for Lambda sandboxes and task workspaces (under .buildfarm/). */
   workRoot: string;
   maxStageConcurrency?: number;
@@ -125,7 +127,11 @@ export async function runLocalBuild(
       const output: PlanTaskOutput = await planTask(planInput, {
         store: farm.store,
         source: farm.sourceFor(planInput.request.repository),
-        config: { region: farm.region, lambdaEphemeralStorageMB: farm.lambdaEphemeralStorageMB },
+        config: {
+          region: farm.region,
+          lambdaEphemeralStorageMB: farm.lambdaEphemeralStorageMB,
+          ...(farm.lambdaRunnerTiersMB ? { lambdaRunnerTiersMB: farm.lambdaRunnerTiersMB } : {}),
+        },
         prices: farm.prices,
         running: farm.running,
       });

@@ -43,6 +43,17 @@ describe('CLI: buildfarm validate', () => {
     expect((await runCli(['validate', '--lambda-storage', '4096'], { cwd: dir })).code).toBe(0);
   });
 
+  it('plans with the runner tiers a default deployment has (up to 2048 MB), and with --lambda-tiers after a quota increase', async () => {
+    const { dir } = tempFile('version: 1\nstages:\n  a:\n    runner: lambda\n    commands: [make]\n    resources: { memory: 4GiB }\n');
+    const fresh = await runCli(['validate'], { cwd: dir });
+    expect(fresh.code).toBe(1);
+    expect(fresh.stderr).toMatch(/stages\.a\.runner: runner: lambda cannot be honoured: it needs 4096 MB .*largest Lambda runner this farm deploys \(2048 MB; raise LambdaRunnerMaxMemoryMB/);
+    expect((await runCli(['validate', '--lambda-tiers', '1024,2048,4096'], { cwd: dir })).code).toBe(0);
+    const bad = await runCli(['validate', '--lambda-tiers', '1024,5000'], { cwd: dir });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/--lambda-tiers: "1024,5000" is not a list of Lambda runner tiers \(5000 unknown\)/);
+  });
+
   it('says clearly when the file is missing', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'bf-cli-'));
     const run = await runCli(['validate'], { cwd: dir });

@@ -20,7 +20,9 @@ Options:
   --base B                     for pull_request: the base branch (default main)
   --region R                   price region (default $BUILDFARM_REGION, else $AWS_REGION, else us-east-1)
   --prices FILE                JSON prices merged over the built-in price book (or $BUILDFARM_PRICES)
-  --lambda-storage MB          the Lambda runner's /tmp (default 512 like the template, or $BUILDFARM_LAMBDA_STORAGE_MB)`;
+  --lambda-storage MB          the Lambda runner's /tmp (default 512 like the template, or $BUILDFARM_LAMBDA_STORAGE_MB)
+  --lambda-tiers LIST          the Lambda runner tiers the farm deploys, e.g. 1024,2048,4096 (default 1024,2048
+                               like the template's LambdaRunnerMaxMemoryMB, or $BUILDFARM_LAMBDA_TIERS_MB)`;
 
 export async function planCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({

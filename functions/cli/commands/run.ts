@@ -22,7 +22,7 @@ DIR may be a folder inside a repository: that folder is built as the root.
 Options:
   --json                 print only the report JSON on stdout
   --logs / --no-logs     show the stages' output (default: on a terminal)
-  --region R, --prices FILE, --lambda-storage MB   as for 'buildfarm plan'
+  --region R, --prices FILE, --lambda-storage MB, --lambda-tiers LIST   as for 'buildfarm plan'
   --data DIR             where the farm keeps its data (default ./.buildfarm)
 
 Exits 0 when the build succeeded (or was not triggered: on:, [skip ci]), 1 when it failed or could not run.`;
@@ -93,6 +93,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
       region: config.region,
       prices,
       lambdaEphemeralStorageMB: config.lambdaEphemeralStorageMB,
+      lambdaRunnerTiersMB: config.lambdaRunnerTiersMB,
     });
     const tty = !values.json && Boolean((io.stdout as NodeJS.WriteStream).isTTY);
     const progress = new RunProgress({ write: (t) => (values.json ? io.stderr : io.stdout).write(t), tty, logs: values.logs ?? tty });

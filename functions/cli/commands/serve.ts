@@ -33,7 +33,7 @@ Options:
   --demo                    on first start, build the bundled example (examples/hello-farm)
   --data-dir DIR            where builds, bus messages and S3 objects are kept (default ./.buildfarm)
   --keep-days N, --keep-builds N   retention, applied at start (as 'buildfarm gc'; defaults 30 and 50)
-  --region R, --prices FILE, --lambda-storage MB   as for 'buildfarm plan'
+  --region R, --prices FILE, --lambda-storage MB, --lambda-tiers LIST   as for 'buildfarm plan'
 
 Environment:
   GITHUB_WEBHOOK_SECRET     the webhook secret; without it one is generated once and kept in DIR/webhook-secret`;
@@ -82,7 +82,12 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     secret: secret.secret,
     secretFromEnvironment: secret.source === 'environment',
     region: config.region,
-    createRunner: (context) => createLocalBuildRunner(context, { region: config.region, prices, lambdaEphemeralStorageMB: config.lambdaEphemeralStorageMB }),
+    createRunner: (context) => createLocalBuildRunner(context, {
+        region: config.region,
+        prices,
+        lambdaEphemeralStorageMB: config.lambdaEphemeralStorageMB,
+        lambdaRunnerTiersMB: config.lambdaRunnerTiersMB,
+      }),
     onEvent: printer,
     retention,
     onError: (error) => io.stderr.write(`buildfarm serve: ${error instanceof Error ? error.message : String(error)}\n`),

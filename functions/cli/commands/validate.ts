@@ -4,7 +4,7 @@ import { FARM_OPTIONS, loadPriceBook, plannerConfig } from '../farm-config.js';
 import { loadPipelineFile } from '../load-pipeline.js';
 import type { CliIo } from '../main.js';
 
-const HELP = `Usage: buildfarm validate [FILE] [--lambda-storage MB] [--region R] [--prices FILE]
+const HELP = `Usage: buildfarm validate [FILE] [--lambda-storage MB] [--lambda-tiers LIST] [--region R] [--prices FILE]
 
 Checks a pipeline file (default ./.buildfarm.yml): syntax, fields, needs, cycles,
 sizes, and what the farm's settings allow. Exits 0 when valid, 1 with every error

@@ -8,7 +8,9 @@ import {
   LAMBDA_MAX_MEMORY_MB,
   LAMBDA_PLANNABLE_SECONDS,
   LAMBDA_MAX_VCPU,
+  LAMBDA_RUNNER_TIERS_MB,
   LAMBDA_SAFETY_MARGIN_SECONDS,
+  lambdaMemoryNeeded,
 } from '../sizing/lambda-sizes.js';
 import type { PlannerConfig, Runner, StageHistory } from './types.js';
 import { predictedDurationMs } from './predict.js';
@@ -43,6 +45,13 @@ export function lambdaMisfits(stage: StageSpec, config: PlannerConfig, history?:
   }
   if (r.memoryMiB > LAMBDA_MAX_MEMORY_MB) misfits.push(`memory ${formatMiB(r.memoryMiB)} is over Lambda's ${LAMBDA_MAX_MEMORY_MB} MB`);
   if (r.cpu > LAMBDA_MAX_VCPU) misfits.push(`cpu ${r.cpu} vCPU is over Lambda's ${LAMBDA_MAX_VCPU} vCPU`);
+  // Within Lambda's limits, but over the largest runner tier this farm deploys (LambdaRunnerMaxMemoryMB).
+  const needed = lambdaMemoryNeeded(r.cpu, r.memoryMiB);
+  const tiers = config.lambdaRunnerTiersMB ?? LAMBDA_RUNNER_TIERS_MB;
+  const largest = Math.max(...tiers);
+  if (r.memoryMiB <= LAMBDA_MAX_MEMORY_MB && r.cpu <= LAMBDA_MAX_VCPU && needed > largest) {
+    misfits.push(`it needs ${needed} MB of Lambda memory (cpu ${r.cpu}, memory ${formatMiB(r.memoryMiB)}), over the largest Lambda runner this farm deploys (${largest} MB; raise LambdaRunnerMaxMemoryMB after a Lambda memory quota increase)`);
+  }
   if (history?.escalated) misfits.push('it ran out of time or disk on Lambda last time');
   return misfits;
 }

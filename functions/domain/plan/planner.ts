@@ -51,8 +51,9 @@ function conditionSkips(pipeline: Pipeline, ctx: PlanContext): SkippedStage[] {
 
 function lambdaSizeFor(stage: StageSpec, config: PlannerConfig): LambdaSize {
   const needed = lambdaMemoryNeeded(stage.resources.cpu, stage.resources.memoryMiB);
-  // lambdaMisfits already kept anything over 10240 MB off Lambda, so a tier exists.
-  const memoryMB = lambdaTierFor(needed)!;
+  // A stage over the largest deployed tier goes to Fargate (lambdaMisfits); its Lambda size
+  // still prices the road not taken, on the tier Lambda would offer (lambdaMemoryNeeded caps at 10240).
+  const memoryMB = lambdaTierFor(needed, config.lambdaRunnerTiersMB) ?? lambdaTierFor(needed)!;
   // The runner functions are x86_64 (the template deploys them so): `architecture` picks Fargate's.
   return { memoryMB, ephemeralStorageMB: config.lambdaEphemeralStorageMB, architecture: LAMBDA_RUNNER_ARCHITECTURE };
 }

@@ -88,6 +88,11 @@ export interface PlannerConfig {
   region: string;
   /** The Lambda runner's /tmp, MB (template parameter; default 512). */
   lambdaEphemeralStorageMB: number;
+  /**
+   * The Lambda runner tiers the farm deploys (MB; template parameter LambdaRunnerMaxMemoryMB).
+   * A stage needing more memory than the largest goes to Fargate. Absent: every tier.
+   */
+  lambdaRunnerTiersMB?: readonly number[];
 }
 
 /** What earlier builds measured for a stage; the report records it, the planner reads it. */

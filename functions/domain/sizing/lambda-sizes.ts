@@ -3,6 +3,7 @@
  * Source: AWS Lambda developer guide, "Lambda quotas" and "Configure Lambda function memory"
  * (gettingstarted-limits.html, configuration-memory.html), checked 2026-08; see AWS-FACTS.md.
  */
+import { UserError } from '../errors.js';
 
 export const LAMBDA_MAX_TIMEOUT_SECONDS = 900;
 export const LAMBDA_MIN_MEMORY_MB = 128;
@@ -38,7 +39,35 @@ export function lambdaMemoryNeeded(cpu: number, memoryMiB: number): number {
   return Math.min(LAMBDA_MAX_MEMORY_MB, Math.max(memoryMiB, Math.ceil(cpu * LAMBDA_MB_PER_VCPU), LAMBDA_MIN_MEMORY_MB));
 }
 
-/** The smallest runner tier that covers `memoryMB`, or undefined when none does. */
-export function lambdaTierFor(memoryMB: number): number | undefined {
-  return LAMBDA_RUNNER_TIERS_MB.find((tier) => tier >= memoryMB);
+/**
+ * New AWS accounts may be held at 3008 MB of Lambda function memory until a quota increase:
+ * creating a bigger function fails ("'MemorySize' value failed to satisfy constraint ... less
+ * than or equal to 3008"), which would fail the whole stack. template.yaml therefore deploys
+ * only the tiers up to its `LambdaRunnerMaxMemoryMB` parameter, by default these.
+ * https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
+ */
+export const NEW_ACCOUNT_LAMBDA_MEMORY_QUOTA_MB = 3008;
+export const DEFAULT_DEPLOYED_LAMBDA_TIERS_MB: readonly number[] = LAMBDA_RUNNER_TIERS_MB.filter(
+  (tier) => tier <= NEW_ACCOUNT_LAMBDA_MEMORY_QUOTA_MB,
+);
+
+/** The smallest of `tiers` that covers `memoryMB`, or undefined when none does. */
+export function lambdaTierFor(memoryMB: number, tiers: readonly number[] = LAMBDA_RUNNER_TIERS_MB): number | undefined {
+  return [...tiers].sort((a, b) => a - b).find((tier) => tier >= memoryMB);
+}
+
+/**
+ * The deployed runner tiers from their comma-separated form (`1024,2048`: the Plan function's
+ * LAMBDA_RUNNER_TIERS_MB, the CLI's --lambda-tiers). Throws naming `where` and the allowed values.
+ */
+export function parseLambdaRunnerTiers(text: string, where: string): number[] {
+  const items = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const tiers = items.map(Number);
+  const unknown = items.filter((item, i) => !LAMBDA_RUNNER_TIERS_MB.includes(tiers[i]!));
+  if (items.length === 0 || unknown.length > 0) {
+    throw new UserError(
+      `${where}: "${text}" is not a list of Lambda runner tiers${unknown.length > 0 ? ` (${unknown.join(', ')} unknown)` : ''}; allowed: comma-separated values of ${LAMBDA_RUNNER_TIERS_MB.join(', ')}`,
+    );
+  }
+  return [...new Set(tiers)].sort((a, b) => a - b);
 }
