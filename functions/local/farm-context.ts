@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { GitArchiveSource } from '../adapters/local/git-archive-source.js';
 import type { EmbeddedS3 } from '../adapters/local/embedded-s3.js';
 import { UserError } from '../domain/errors.js';
+import type { FarmPolicy } from '../domain/plan/farm-policy.js';
 import type { PriceBook } from '../domain/pricing/price-book.js';
 import type { Notifier } from '../ports/notifier.js';
 import type { RunningBuilds } from '../ports/running-builds.js';
@@ -30,6 +31,8 @@ export interface FarmContextOptions {
   region: string;
   prices: PriceBook;
   lambdaEphemeralStorageMB: number;
+  /** Fork policy and cost limits; the defaults when absent. */
+  policy?: FarmPolicy;
   maxStageConcurrency?: number;
   /** Where a build's page is (the local dashboard), for the report's link. */
   buildLink?(buildId: string): string | undefined;
@@ -58,6 +61,7 @@ export function createFarmContext(options: FarmContextOptions): LocalFarmContext
     region: options.region,
     prices: options.prices,
     lambdaEphemeralStorageMB: options.lambdaEphemeralStorageMB,
+    policy: options.policy,
     workRoot: join(options.dataDirectory, 'work'),
     maxStageConcurrency: options.maxStageConcurrency,
     buildLink: options.buildLink ? (id) => options.buildLink?.(id) ?? `s3://${options.s3.bucket}/builds/${id}/` : undefined,

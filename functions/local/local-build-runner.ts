@@ -3,6 +3,7 @@
  * machine over the local Lambda and Fargate executors, exactly as
  * `buildfarm run` builds, with sources from the mapped repositories.
  */
+import type { FarmPolicy } from '../domain/plan/farm-policy.js';
 import type { PriceBook } from '../domain/pricing/price-book.js';
 import type { BuildRunner } from './build-runner.js';
 import { createFarmContext } from './farm-context.js';
@@ -13,6 +14,7 @@ export interface LocalBuildSettings {
   region: string;
   prices: PriceBook;
   lambdaEphemeralStorageMB: number;
+  policy?: FarmPolicy;
 }
 
 export function createLocalBuildRunner(context: RunnerContext, settings: LocalBuildSettings): BuildRunner {
@@ -24,6 +26,7 @@ export function createLocalBuildRunner(context: RunnerContext, settings: LocalBu
     region: settings.region,
     prices: settings.prices,
     lambdaEphemeralStorageMB: settings.lambdaEphemeralStorageMB,
+    policy: settings.policy,
     buildLink: context.buildLink,
     running: context.running,
   });

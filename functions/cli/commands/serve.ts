@@ -14,7 +14,7 @@ import { mergeMappings, parseRepositoryFlag, type RepositoryMapping } from '../.
 import { startLocalFarm, type RunningLocalFarm } from '../../local/start-farm.js';
 import { findDescendants, stopDescendants } from '../../local/stop-descendants.js';
 import { resolveWebhookSecret } from '../../local/webhook-secret.js';
-import { FARM_OPTIONS, loadPriceBook, plannerConfig } from '../farm-config.js';
+import { FARM_OPTIONS, FARM_POLICY_HELP, farmPolicy, loadPriceBook, plannerConfig } from '../farm-config.js';
 import { git } from '../git.js';
 import type { CliIo } from '../main.js';
 
@@ -32,6 +32,7 @@ Options:
   --demo                    on first start, build the bundled example (examples/hello-farm)
   --data-dir DIR            where builds, bus messages and S3 objects are kept (default ./.buildfarm)
   --region R, --prices FILE, --lambda-storage MB   as for 'buildfarm plan'
+${FARM_POLICY_HELP}
 
 Environment:
   GITHUB_WEBHOOK_SECRET     the webhook secret; without it one is generated once and kept in DIR/webhook-secret`;
@@ -55,6 +56,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   const port = parsePort(values.port);
   const dataDirectory = resolve(io.cwd, values['data-dir'] ?? '.buildfarm');
   const config = plannerConfig(values, io.env);
+  const policy = farmPolicy(values, io.env);
   const prices = await loadPriceBook(values, io.env);
 
   // Every build starts from `git archive`: say so now rather than in the first build's log.
@@ -77,7 +79,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     secret: secret.secret,
     secretFromEnvironment: secret.source === 'environment',
     region: config.region,
-    createRunner: (context) => createLocalBuildRunner(context, { region: config.region, prices, lambdaEphemeralStorageMB: config.lambdaEphemeralStorageMB }),
+    createRunner: (context) => createLocalBuildRunner(context, { region: config.region, prices, lambdaEphemeralStorageMB: config.lambdaEphemeralStorageMB, policy }),
     onEvent: printer,
     onError: (error) => io.stderr.write(`buildfarm serve: ${error instanceof Error ? error.message : String(error)}\n`),
   });
