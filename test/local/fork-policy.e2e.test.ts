@@ -12,6 +12,7 @@
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BuildSummary } from '../../functions/local/build-record.js';
 import type { BuildDetail } from '../../functions/local/build-service.js';
@@ -20,6 +21,7 @@ import { githubExample } from '../support/github-examples.js';
 import { makeGitRepo } from '../support/git-repo.js';
 import { startServe, type ServeProcess } from './support/serve-process.js';
 
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const SECRET = 'fork-e2e-webhook-secret';
 const TOKEN = 'npm-token-4711-never-for-forks';
 const FINAL = ['succeeded', 'failed', 'cancelled', 'error', 'interrupted', 'skipped', 'refused'];
@@ -133,6 +135,17 @@ describe('buildfarm serve: fork pull requests (end to end)', { timeout: 180_000 
     expect(serve.output()).toContain('refused');
     const message = JSON.parse(build.reportMessage!.message) as { status: string; reason: string };
     expect(message).toMatchObject({ status: 'refused', reason: build.report!.reason });
+    // The dashboard shows the refusal and why (headless Chromium).
+    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${serve.url}/#/builds/${encodeURIComponent(build.id)}`);
+      await page.locator('.refused-box').waitFor();
+      expect(await page.locator('.build-head .pill-refused').innerText()).toContain('Refused');
+      expect(await page.locator('.refused-box').innerText()).toContain('forks: off; BUILDFARM_FORKS / ForkPolicy');
+    } finally {
+      await browser.close();
+    }
   });
 
   it('default policy: a fork over the $0.50 fork limit is refused with the figures; a cheap fork builds without secrets', async () => {
