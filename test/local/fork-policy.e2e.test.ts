@@ -132,6 +132,7 @@ describe('buildfarm serve: fork pull requests (end to end)', { timeout: 180_000 
     expect(build.report!.reason).toBe('pull requests from forks are not built on this farm (forks: off; BUILDFARM_FORKS / ForkPolicy)');
     expect(build.stages).toEqual([]);
     expect(await readdir(join(data, 'work')).catch(() => [])).toEqual([]);
+    expect(serve.output()).toContain('policy     forks: off · fork builds at most $0.50 · builds no limit');
     expect(serve.output()).toContain('refused');
     const message = JSON.parse(build.reportMessage!.message) as { status: string; reason: string };
     expect(message).toMatchObject({ status: 'refused', reason: build.report!.reason });
@@ -182,6 +183,7 @@ describe('buildfarm serve: fork pull requests (end to end)', { timeout: 180_000 
     const build = await buildFork(serve, 'octo-org/app', app.sha);
 
     // Assess
+    expect(serve.output()).toContain('forks: build (WARNING: fork pull requests get the secrets their stages declare)');
     expect(build.status, serve.output()).toBe('succeeded');
     expect(build.plan!.secretsWithheld).toBe(false);
     const log = await stageLog(serve, build, 'publish');

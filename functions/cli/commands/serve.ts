@@ -14,6 +14,8 @@ import { mergeMappings, parseRepositoryFlag, type RepositoryMapping } from '../.
 import { startLocalFarm, type RunningLocalFarm } from '../../local/start-farm.js';
 import { findDescendants, stopDescendants } from '../../local/stop-descendants.js';
 import { resolveWebhookSecret } from '../../local/webhook-secret.js';
+import { formatLimitUsd } from '../../domain/plan/admission.js';
+import type { FarmPolicy } from '../../domain/plan/farm-policy.js';
 import { FARM_OPTIONS, FARM_POLICY_HELP, farmPolicy, loadPriceBook, plannerConfig } from '../farm-config.js';
 import { git } from '../git.js';
 import type { CliIo } from '../main.js';
@@ -85,7 +87,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   });
   dashboardUrl = farm.url;
 
-  write(banner(farm, secret, dataDirectory, io.cwd, farm.store.interruptedAtOpen.length));
+  write(banner(farm, secret, dataDirectory, io.cwd, farm.store.interruptedAtOpen.length, describePolicy(policy)));
 
   const stopSignal = waitForStopSignal(io);
   const ownHelpers = await findDescendants(process.pid);
@@ -135,7 +137,14 @@ async function startDemo(farm: RunningLocalFarm, demo: DemoRepository, secret: s
   if (delivery.status !== 202) io.stderr.write(`demo: the webhook answered ${delivery.status}: ${delivery.body}\n`);
 }
 
-function banner(farm: RunningLocalFarm, secret: Awaited<ReturnType<typeof resolveWebhookSecret>>, dataDirectory: string, cwd: string, interrupted: number): string {
+/** One line for the banner; `forks: build` is said loudly, since it hands secrets to strangers. */
+function describePolicy(policy: FarmPolicy): string {
+  const limit = (usd: number | undefined) => (usd === undefined ? 'no limit' : `at most ${formatLimitUsd(usd)}`);
+  const forks = policy.forks === 'build' ? 'forks: build (WARNING: fork pull requests get the secrets their stages declare)' : `forks: ${policy.forks}`;
+  return `${forks} · fork builds ${limit(policy.maxForkBuildCostUsd)} · builds ${limit(policy.maxBuildCostUsd)}`;
+}
+
+function banner(farm: RunningLocalFarm, secret: Awaited<ReturnType<typeof resolveWebhookSecret>>, dataDirectory: string, cwd: string, interrupted: number, policy: string): string {
   const relative = (path: string) => (path.startsWith(`${cwd}/`) ? path.slice(cwd.length + 1) : path);
   const secretLine =
     secret.source === 'environment'
@@ -149,6 +158,7 @@ function banner(farm: RunningLocalFarm, secret: Awaited<ReturnType<typeof resolv
     `  secret     ${secretLine}`,
     `  S3         ${farm.s3.endpoint}  bucket ${farm.s3.bucket}`,
     `  data       ${relative(dataDirectory)}/`,
+    `  policy     ${policy}`,
     ...(farm.repositories.length > 0
       ? farm.repositories.map((r, i) => `  ${i === 0 ? 'repos     ' : '          '} ${r.repository} <- ${relative(r.path)}`)
       : ['  repos      none mapped: add --repo OWNER/NAME=PATH to build a repository\'s webhooks']),
