@@ -98,6 +98,8 @@ export async function reportTask(input: ReportTaskInput, deps: ReportDeps): Prom
     notifier: deps.notifier,
     statuses: deps.statuses,
     history: deps.history ?? new S3HistoryStore(deps.store),
+    // A fork's runs never teach the planner: it could make the next builds of main look costly enough to refuse.
+    recordHistory: !input.request.fromFork,
     executionArn: input.executionArn,
     region: deps.region,
     branch: input.request.branch,

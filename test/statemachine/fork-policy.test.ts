@@ -8,7 +8,7 @@ import type { BuildRequest } from '../../functions/domain/build-request.js';
 import type { FarmPolicy } from '../../functions/domain/plan/farm-policy.js';
 import type { Plan } from '../../functions/domain/plan/types.js';
 import type { BuildReport } from '../../functions/domain/report/types.js';
-import { planKey, reportKey } from '../../functions/domain/storage-keys.js';
+import { historyKey, planKey, reportKey } from '../../functions/domain/storage-keys.js';
 import { runBuildLocally } from '../../functions/local/state-machine-runner.js';
 import { BUILD_ID, createFarm, REQUEST, type ScenarioStage } from './support/farm.js';
 
@@ -80,5 +80,16 @@ describe('State machine: fork policy and cost limits', () => {
     expect(farm.lambdaEvents.map((e) => e.fromFork)).toEqual([true]);
     expect(farm.prepareCalls.map((e) => e.fromFork)).toEqual([true]);
     expect(farm.store.json<Plan>(planKey(BUILD_ID))!.secretsWithheld).toBe(true);
+  });
+
+  it('a fork\'s runs are not added to the stage history, so a fork cannot make the next builds of main look costly', async () => {
+    // Act
+    const fork = await build({ forks: 'no-secrets' });
+    const own = await build({ forks: 'no-secrets' }, REQUEST);
+
+    // Assess
+    expect(fork.report.stages.map((s) => s.status)).toEqual(['succeeded', 'succeeded']);
+    expect(fork.farm.store.objects.has(historyKey(REQUEST.repository, 'compile'))).toBe(false);
+    expect(own.farm.store.objects.has(historyKey(REQUEST.repository, 'compile'))).toBe(true);
   });
 });
