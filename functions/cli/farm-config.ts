@@ -4,6 +4,14 @@
  */
 import { readFile } from 'node:fs/promises';
 import { UserError } from '../domain/errors.js';
+import {
+  FORKS_SETTING,
+  MAX_BUILD_COST_SETTING,
+  MAX_FORK_BUILD_COST_SETTING,
+  farmPolicyFrom,
+  type FarmPolicy,
+  type SettingNames,
+} from '../domain/plan/farm-policy.js';
 import type { PlannerConfig } from '../domain/plan/types.js';
 import { mergePriceBook } from '../domain/pricing/override.js';
 import { DEFAULT_PRICE_BOOK, type PriceBook } from '../domain/pricing/price-book.js';
@@ -19,6 +27,9 @@ export interface FarmFlags {
   prices?: string;
   'lambda-storage'?: string;
   'lambda-tiers'?: string;
+  forks?: string;
+  'max-build-cost'?: string;
+  'max-fork-build-cost'?: string;
 }
 
 /** The parseArgs options every command that plans takes (see plannerConfig and loadPriceBook). */
@@ -27,7 +38,15 @@ export const FARM_OPTIONS = {
   prices: { type: 'string' },
   'lambda-storage': { type: 'string' },
   'lambda-tiers': { type: 'string' },
+  forks: { type: 'string' },
+  'max-build-cost': { type: 'string' },
+  'max-fork-build-cost': { type: 'string' },
 } as const;
+
+/** The flags' help lines, shared by the commands that take them. */
+export const FARM_POLICY_HELP = `  --forks build|no-secrets|off  fork pull requests: build with secrets, build without (default), or refuse ($BUILDFARM_FORKS)
+  --max-build-cost USD         refuse any build predicted to cost more (default: no limit; $BUILDFARM_MAX_BUILD_COST_USD)
+  --max-fork-build-cost USD    refuse a fork pull request predicted to cost more (default 0.50; $BUILDFARM_MAX_FORK_BUILD_COST_USD)`;
 
 export const DEFAULT_REGION = 'us-east-1';
 export const DEFAULT_LAMBDA_STORAGE_MB = 512;
@@ -67,4 +86,23 @@ export async function loadPriceBook(flags: FarmFlags, env: NodeJS.ProcessEnv): P
     throw new UserError(`${file}: not valid JSON (${(err as Error).message})`);
   }
   return mergePriceBook(DEFAULT_PRICE_BOOK, json, file);
+}
+
+/**
+ * Fork policy and cost limits: each flag first, then its environment variable, then the default
+ * (the template's: `no-secrets`, no build limit, forks at most $0.50). An error names the flag or
+ * the variable the bad value came from, and what is allowed.
+ */
+export function farmPolicy(flags: FarmFlags, env: NodeJS.ProcessEnv): FarmPolicy {
+  const pick = (flag: string | undefined, names: SettingNames): { text?: string; where: string } =>
+    flag !== undefined ? { text: flag, where: names.flag } : { text: env[names.env], where: names.env };
+  const forks = pick(flags.forks, FORKS_SETTING);
+  const build = pick(flags['max-build-cost'], MAX_BUILD_COST_SETTING);
+  const fork = pick(flags['max-fork-build-cost'], MAX_FORK_BUILD_COST_SETTING);
+  const where = new Map([
+    [FORKS_SETTING, forks.where],
+    [MAX_BUILD_COST_SETTING, build.where],
+    [MAX_FORK_BUILD_COST_SETTING, fork.where],
+  ]);
+  return farmPolicyFrom({ forks: forks.text, maxBuildCostUsd: build.text, maxForkBuildCostUsd: fork.text }, (names) => where.get(names) ?? names.flag);
 }

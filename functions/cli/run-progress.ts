@@ -107,5 +107,6 @@ export class RunProgress implements LocalBuildProgress {
         `all on Fargate ${formatUsd(report.allFargateCostUsd)}\n`,
     );
     if (report.error) this.options.write(`${report.error.name}: ${report.error.message}\n`);
+    if (report.status === 'refused' && report.reason) this.options.write(`refused: ${report.reason}\n`);
   }
 }

@@ -74,8 +74,20 @@ export interface WaveRef {
 
 export interface PlanTaskOutput {
   planKey: string;
-  /** False when the pipeline's triggers do not match the push or pull request. */
+  /** False when the pipeline's triggers do not match the push or pull request, or when the farm refused the build. */
   build: boolean;
+  /**
+   * True when the farm would not run the build (fork policy `off`, or a predicted cost over a
+   * limit): `waves` is empty, so no stage starts, and the report is `refused` with `reason`.
+   */
+  refused: boolean;
+  /**
+   * The plan's `secretsWithheld`: `Run waves` passes it to every stage's runner (as `fromFork`,
+   * the name the runners read), so the farm's fork policy, not the request alone, decides.
+   */
+  secretsWithheld: boolean;
+  /** The plan's predicted cost (0 when no plan was made): a refused build's report quotes it. */
+  predictedCostUsd: number;
   reason: string;
   failFast: boolean;
   maxStageConcurrency: number;
@@ -103,7 +115,10 @@ export interface SelectStagesOutput {
 export interface StageIterationState {
   buildId: string;
   planKey: string;
-  /** A pull request from a fork: its stages get no secrets (the runners enforce it). */
+  /**
+   * The plan's `secretsWithheld` (a fork pull request, unless the farm runs with `forks: build`):
+   * its stages get no secrets (the runners enforce it). Named `fromFork` where the runners read it.
+   */
   fromFork: boolean;
   stage: SlimStage;
   /** Set by the Catch that escalates a Lambda stage to Fargate. */

@@ -6,6 +6,11 @@
  *
  * A pipeline file with `cancel-superseded: true` also makes the Plan task stop the older running
  * builds of the same branch (of the same pull request): the file of the newer build decides.
+ *
+ * The farm's policy (domain/plan/admission.ts) is applied here, so a refused build starts no
+ * stage: a fork pull request under `forks: off` is refused before its source is fetched, and a
+ * build whose plan predicts more than a cost limit is refused once planned. Either returns no
+ * waves with `refused: true`, the path a build the triggers do not want already takes to Report.
  */
 import type { Readable } from 'node:stream';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -16,6 +21,8 @@ import { S3HistoryStore } from '../adapters/s3-history-store.js';
 import { PipelineInvalid } from '../domain/errors.js';
 import { parsePipelineWithSites } from '../domain/pipeline/parse.js';
 import { matchesTriggers } from '../domain/pipeline/triggers.js';
+import { admitByCost, admitByForkPolicy, secretsWithheld } from '../domain/plan/admission.js';
+import { DEFAULT_FARM_POLICY, type FarmPolicy } from '../domain/plan/farm-policy.js';
 import { planPipeline } from '../domain/plan/planner.js';
 import type { Plan, PlannerConfig } from '../domain/plan/types.js';
 import { parseLambdaRunnerTiers } from '../domain/sizing/lambda-sizes.js';
@@ -32,6 +39,7 @@ import type { RunningBuilds } from '../ports/running-builds.js';
 import type { SourceProvider } from '../ports/source-provider.js';
 import type { PlanTaskInput, PlanTaskOutput } from './build-state-machine.js';
 import { commitStatusesFromEnvironment, githubTokenFromEnvironment } from './commit-status-environment.js';
+import { farmPolicyFromEnvironment } from './farm-policy-environment.js';
 import { readFileFromSnapshot } from './snapshot-file.js';
 import { artifactStore, priceBook, region } from './task-environment.js';
 
@@ -60,6 +68,8 @@ export interface PlanTaskDeps {
   config: PlannerConfig;
   /** The price book predictions use (the default, or the user's override merged in). */
   prices: PriceBook;
+  /** Fork policy and cost limits; the defaults (`no-secrets`, forks at most $0.50) when absent. */
+  policy?: FarmPolicy;
 }
 
 export function parseConcurrency(text: string): number {
@@ -129,24 +139,41 @@ function describe(error: unknown): string {
 
 export async function planTask(input: PlanTaskInput, deps: PlanTaskDeps): Promise<PlanTaskOutput> {
   const { buildId, request } = input;
+  const policy = deps.policy ?? DEFAULT_FARM_POLICY;
+  const key = planKeyOf(buildId);
+  const maxStageConcurrency = parseConcurrency(input.maxStageConcurrency);
+  const withheld = secretsWithheld(request, policy);
+  const notRun = (reason: string, refused: boolean, failFast = false, predictedCostUsd = 0): PlanTaskOutput => ({
+    planKey: key, build: false, refused, secretsWithheld: withheld, predictedCostUsd, reason, failFast, maxStageConcurrency, waves: [],
+  });
+  const forks = admitByForkPolicy(request, policy);
+  if (!forks.run) {
+    deps.logger?.info?.('build refused', { buildId, reason: forks.reason });
+    return notRun(forks.reason, true);
+  }
   const snapshotKey = sourceKey(buildId);
   await deps.store.put(snapshotKey, await deps.source.snapshot({ repository: request.repository, sha: request.sha }), 'application/gzip');
   const { pipeline, sites } = parsePipelineWithSites(await readPipelineText(deps.store, snapshotKey), PIPELINE_FILE);
-  const key = planKeyOf(buildId);
-  const maxStageConcurrency = parseConcurrency(input.maxStageConcurrency);
   const decision = matchesTriggers(pipeline.on, request);
-  if (!decision.build) {
-    return { planKey: key, build: false, reason: decision.reason, failFast: pipeline.failFast, maxStageConcurrency, waves: [] };
-  }
+  if (!decision.build) return notRun(decision.reason, false, pipeline.failFast);
   const history = await (deps.history ?? new S3HistoryStore(deps.store)).loadHistory(request.repository, pipeline.stages.map((s) => s.name));
-  const context = { event: request.event, branch: request.branch, ...(request.baseBranch ? { baseBranch: request.baseBranch } : {}) };
+  const context = { event: request.event, branch: request.branch, ...(request.baseBranch ? { baseBranch: request.baseBranch } : {}), secretsWithheld: withheld };
   const plan = planPipeline(pipeline, context, deps.config, { prices: deps.prices, history, locate: (path) => sites.locate(path), file: PIPELINE_FILE });
+  // Stored even when refused: the report quotes its prediction, and a person can see what was asked for.
   await deps.store.put(key, JSON.stringify(plan), 'application/json');
+  const cost = admitByCost(request, plan.predictedCostUsd, policy);
+  if (!cost.run) {
+    deps.logger?.info?.('build refused', { buildId, reason: cost.reason });
+    return notRun(cost.reason, true, plan.failFast, plan.predictedCostUsd);
+  }
   await postPending(input, plan, deps);
   if (plan.cancelSuperseded && deps.running) await stopSupersededBuilds(input, deps.running, deps.logger);
   return {
     planKey: key,
     build: true,
+    refused: false,
+    secretsWithheld: plan.secretsWithheld,
+    predictedCostUsd: plan.predictedCostUsd,
     reason: decision.reason,
     failFast: plan.failFast,
     maxStageConcurrency,
@@ -175,7 +202,8 @@ export function plannerConfigFromEnvironment(env: NodeJS.ProcessEnv, pricingRegi
 
 /**
  * Environment (beside task-environment.ts): see plannerConfigFromEnvironment, `GITHUB_TOKEN_SECRET_ARN` (optional: a token for private repositories and the
- * pending commit status) and `GITHUB_API_URL` (optional, GitHub Enterprise Server).
+ * pending commit status), `GITHUB_API_URL` (optional, GitHub Enterprise Server), and the farm's
+ * policy: `BUILDFARM_FORKS`, `BUILDFARM_MAX_BUILD_COST_USD`, `BUILDFARM_MAX_FORK_BUILD_COST_USD`.
  */
 function depsFromEnvironment(): PlanTaskDeps {
   const prices = priceBook();
@@ -193,6 +221,7 @@ function depsFromEnvironment(): PlanTaskDeps {
     }),
     config: plannerConfigFromEnvironment(process.env, pricing.region),
     prices,
+    policy: farmPolicyFromEnvironment(process.env),
     logger,
   };
 }

@@ -75,6 +75,9 @@ async function readRecords(store: ArtifactStore, buildId: string, plan: Plan) {
 
 export async function reportTask(input: ReportTaskInput, deps: ReportDeps): Promise<ReportTaskOutput> {
   const { plan: slim, error } = input.state;
+  // A refused build ran nothing, and may have no plan object: its prediction comes with the
+  // Plan output instead (reading a missing key without s3:ListBucket is a 403, not a miss).
+  const refused = slim?.refused === true;
   const plan = slim?.build ? await readJson<Plan>(deps.store, slim.planKey) : undefined;
   const records = plan ? await readRecords(deps.store, input.buildId, plan) : { results: [], runs: [], manifests: {} };
   const report = buildReport({
@@ -83,7 +86,8 @@ export async function reportTask(input: ReportTaskInput, deps: ReportDeps): Prom
     plan,
     ...records,
     error: error ? { name: error.Error, message: causeMessage(error) } : undefined,
-    notTriggered: slim && !slim.build ? { reason: slim.reason } : undefined,
+    notTriggered: slim && !slim.build && !refused ? { reason: slim.reason } : undefined,
+    refused: refused ? { reason: slim!.reason, predictedCostUsd: slim!.predictedCostUsd ?? 0 } : undefined,
     startedAt: input.startedAt,
     finishedAt: deps.now().toISOString(),
     costs: deps.costs,
@@ -94,6 +98,8 @@ export async function reportTask(input: ReportTaskInput, deps: ReportDeps): Prom
     notifier: deps.notifier,
     statuses: deps.statuses,
     history: deps.history ?? new S3HistoryStore(deps.store),
+    // A fork's runs never teach the planner: it could make the next builds of main look costly enough to refuse.
+    recordHistory: !input.request.fromFork,
     executionArn: input.executionArn,
     region: deps.region,
     branch: input.request.branch,

@@ -11,7 +11,7 @@ import type { BuildReport, BuildStatus, StageStatus } from '../domain/report/typ
 export type BuildState = 'queued' | 'running' | BuildStatus;
 export type StageState = 'pending' | 'running' | StageStatus;
 
-export const FINAL_STATES: readonly BuildState[] = ['succeeded', 'failed', 'cancelled', 'error', 'interrupted', 'skipped'];
+export const FINAL_STATES: readonly BuildState[] = ['succeeded', 'failed', 'cancelled', 'error', 'interrupted', 'skipped', 'refused'];
 
 export function isFinal(state: BuildState): boolean {
   return FINAL_STATES.includes(state);

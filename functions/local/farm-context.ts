@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { GitArchiveSource } from '../adapters/local/git-archive-source.js';
 import type { EmbeddedS3 } from '../adapters/local/embedded-s3.js';
 import { UserError } from '../domain/errors.js';
+import type { FarmPolicy } from '../domain/plan/farm-policy.js';
 import type { PriceBook } from '../domain/pricing/price-book.js';
 import type { Notifier } from '../ports/notifier.js';
 import type { RunningBuilds } from '../ports/running-builds.js';
@@ -32,6 +33,8 @@ export interface FarmContextOptions {
   lambdaEphemeralStorageMB: number;
   /** The Lambda runner tiers to plan with, as the template's LambdaRunnerMaxMemoryMB deploys them (absent: every tier). */
   lambdaRunnerTiersMB?: readonly number[];
+  /** Fork policy and cost limits; the defaults when absent. */
+  policy?: FarmPolicy;
   maxStageConcurrency?: number;
   /** Where a build's page is (the local dashboard), for the report's link. */
   buildLink?(buildId: string): string | undefined;
@@ -61,6 +64,7 @@ export function createFarmContext(options: FarmContextOptions): LocalFarmContext
     prices: options.prices,
     lambdaEphemeralStorageMB: options.lambdaEphemeralStorageMB,
     lambdaRunnerTiersMB: options.lambdaRunnerTiersMB,
+    policy: options.policy,
     workRoot: join(options.dataDirectory, 'work'),
     maxStageConcurrency: options.maxStageConcurrency,
     buildLink: options.buildLink ? (id) => options.buildLink?.(id) ?? `s3://${options.s3.bucket}/builds/${id}/` : undefined,

@@ -3,6 +3,7 @@
  * machine over the local Lambda and Fargate executors, exactly as
  * `buildfarm run` builds, with sources from the mapped repositories.
  */
+import type { FarmPolicy } from '../domain/plan/farm-policy.js';
 import type { PriceBook } from '../domain/pricing/price-book.js';
 import type { BuildRunner } from './build-runner.js';
 import { createFarmContext } from './farm-context.js';
@@ -14,6 +15,7 @@ export interface LocalBuildSettings {
   prices: PriceBook;
   lambdaEphemeralStorageMB: number;
   lambdaRunnerTiersMB?: readonly number[];
+  policy?: FarmPolicy;
 }
 
 export function createLocalBuildRunner(context: RunnerContext, settings: LocalBuildSettings): BuildRunner {
@@ -26,6 +28,7 @@ export function createLocalBuildRunner(context: RunnerContext, settings: LocalBu
     prices: settings.prices,
     lambdaEphemeralStorageMB: settings.lambdaEphemeralStorageMB,
     lambdaRunnerTiersMB: settings.lambdaRunnerTiersMB,
+    policy: settings.policy,
     buildLink: context.buildLink,
     running: context.running,
   });

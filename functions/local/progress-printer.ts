@@ -57,7 +57,7 @@ export function createProgressPrinter(options: ProgressPrinterOptions): (event: 
       case 'finished': {
         const report = build.report;
         const ok = build.state === 'succeeded';
-        const status = ok ? green(bold(build.state)) : build.state === 'failed' || build.state === 'error' ? red(bold(build.state)) : bold(build.state);
+        const status = ok ? green(bold(build.state)) : build.state === 'failed' || build.state === 'error' || build.state === 'refused' ? red(bold(build.state)) : bold(build.state);
         const parts = [`${tag} ${status}`];
         if (report) {
           parts.push(`in ${seconds(report.durationMs)}`);
@@ -68,6 +68,7 @@ export function createProgressPrinter(options: ProgressPrinterOptions): (event: 
           }
         }
         if (build.error && !ok) parts.push(`${build.error.name}: ${build.error.message}`);
+        if (report?.status === 'refused' && report.reason) parts.push(red(report.reason));
         line(parts.join(' · '));
         if (options.dashboardUrl) line(`${tag} ${dim(`${options.dashboardUrl}/#/builds/${encodeURIComponent(build.id)}`)}`);
         return;

@@ -7,7 +7,9 @@
 import { Writable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { BuildRequest } from '../domain/build-request.js';
+import type { FarmPolicy } from '../domain/plan/farm-policy.js';
 import type { Plan } from '../domain/plan/types.js';
+import { ENV } from '../domain/fargate/layout.js';
 import { regionPrices, type PriceBook } from '../domain/pricing/price-book.js';
 import { pricedCostModel } from '../domain/report/cost-model.js';
 import type { BuildReport, StageResult } from '../domain/report/types.js';
@@ -41,6 +43,8 @@ export interface LocalFarmContext {
   lambdaEphemeralStorageMB: number;
   /** The Lambda runner tiers the plan may use (absent: every tier). */
   lambdaRunnerTiersMB?: readonly number[];
+  /** Fork policy and cost limits (`--forks`, `--max-build-cost`, `--max-fork-build-cost`); the defaults when absent. */
+  policy?: FarmPolicy;
   /** Scratch space for Lambda sandboxes and task workspaces (under .buildfarm/). */
   workRoot: string;
   maxStageConcurrency?: number;
@@ -134,6 +138,7 @@ export async function runLocalBuild(
         },
         prices: farm.prices,
         running: farm.running,
+        policy: farm.policy,
       });
       if (output.build) {
         const text = await farm.store.getText(output.planKey);
@@ -155,19 +160,23 @@ export async function runLocalBuild(
     async runLambdaStage(event) {
       progress.stageStarted?.(event.stageName, new Date());
       try {
-        return await lambda.invoke({ ...event, fromFork: input.request.fromFork }, logStream(event.stageName, progress), options.signal);
+        // `fromFork` as the state machine passes it (the plan's secretsWithheld), as on AWS.
+        return await lambda.invoke(event, logStream(event.stageName, progress), options.signal);
       } finally {
         await finished(event.stageName);
       }
     },
     async prepareFargate(event): Promise<FargatePrepareOutput> {
-      return fargate.prepare({ buildId: event.buildId, stageName: event.stageName, planKey: event.planKey });
+      return fargate.prepare({ buildId: event.buildId, stageName: event.stageName, planKey: event.planKey, fromFork: event.fromFork });
     },
     async runFargateTask(parameters) {
-      const stage = parameters.Overrides.ContainerOverrides.flatMap((c) => c.Environment ?? []).find((e) => e.Name === 'BUILDFARM_STAGE')?.Value ?? '';
+      const environment = parameters.Overrides.ContainerOverrides.flatMap((c) => c.Environment ?? []);
+      const stage = environment.find((e) => e.Name === ENV.stage)?.Value ?? '';
+      // What fargate-prepare put in the overrides from the state machine's `fromFork`, as the helpers read it on AWS.
+      const withheld = environment.find((e) => e.Name === ENV.fromFork)?.Value === 'true';
       progress.stageStarted?.(stage, new Date());
       try {
-        return await fargate.runTask(parameters, logStream(stage, progress), input.request.fromFork, options.signal);
+        return await fargate.runTask(parameters, logStream(stage, progress), withheld, options.signal);
       } finally {
         await finished(stage);
       }

@@ -77,6 +77,7 @@ function givenStage(overrides: Partial<PlannedStage> = {}): PlannedStage {
     cancelSuperseded: false,
     region: 'eu-west-1',
     predictedCostUsd: stage.predictedCostUsd,
+    secretsWithheld: false,
   };
   plans.set(PLAN_KEY, JSON.stringify(plan));
   return stage;

@@ -49,6 +49,7 @@ describe('Function: createLambdaRunnerHandler', () => {
       cancelSuperseded: false,
       region: 'us-east-1',
       predictedCostUsd: 0,
+      secretsWithheld: false,
     };
     await store.put(planKey(buildId), JSON.stringify(plan));
     tmpRoot = await mkdtemp(join(tmpdir(), 'handler-tmp-'));

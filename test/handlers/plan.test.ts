@@ -66,7 +66,7 @@ function bigPlan(stageCount: number): Plan {
     predictedCostUsd: 0.001,
   }));
   const waves = Array.from({ length: stageCount / 50 }, (_, w) => stages.filter((s) => s.wave === w).map((s) => s.name));
-  return { version: 1, waves, stages, skipped: [], failFast: false, cancelSuperseded: false, region: 'us-east-1', predictedCostUsd: 1 };
+  return { version: 1, waves, stages, skipped: [], failFast: false, cancelSuperseded: false, region: 'us-east-1', predictedCostUsd: 1, secretsWithheld: false };
 }
 
 /** A real pipeline file: `count` stages, 50 a wave, each wave needing a stage of the one before. */

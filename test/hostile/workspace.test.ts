@@ -249,7 +249,7 @@ describe('Hostile: the local Lambda executor under a fork bomb and a disk filler
       lambdaStage('fill', ['i=0; while [ $i -lt 300 ]; do head -c 1000000 /dev/zero >> fill.bin; i=$((i+1)); sleep 0.01; done; sleep 4717']),
       lambdaStage('after', ['echo alive']),
     ];
-    const plan: Plan = { version: 1, waves: [stages.map((s) => s.name)], stages, skipped: [], failFast: false, cancelSuperseded: false, region: 'us-east-1', predictedCostUsd: 0 };
+    const plan: Plan = { version: 1, waves: [stages.map((s) => s.name)], stages, skipped: [], failFast: false, cancelSuperseded: false, region: 'us-east-1', predictedCostUsd: 0, secretsWithheld: false };
     await store.put(planKey(buildId), JSON.stringify(plan));
   });
   afterAll(async () => {

@@ -56,7 +56,7 @@ describe('Function: runFetch and runPublish on S3', () => {
       env: { NAME: 'demo' },
       artifacts: ['dist.txt'],
     });
-    const plan: Plan = { version: 1, waves: [['compile'], ['package']], stages: [stage], skipped: [], failFast: false, cancelSuperseded: false, region: 'us-east-1', predictedCostUsd: 0 };
+    const plan: Plan = { version: 1, waves: [['compile'], ['package']], stages: [stage], skipped: [], failFast: false, cancelSuperseded: false, region: 'us-east-1', predictedCostUsd: 0, secretsWithheld: false };
     await store.put(planKey(BUILD), JSON.stringify(plan));
 
     const context: HelperContext = {
@@ -112,7 +112,7 @@ describe('Function: runFetch and runPublish on S3', () => {
         'echo "deploying with $TOKEN"',
       ],
     });
-    const plan: Plan = { version: 1, waves: [['deploy']], stages: [stage], skipped: [], failFast: false, cancelSuperseded: false, region: 'us-east-1', predictedCostUsd: 0 };
+    const plan: Plan = { version: 1, waves: [['deploy']], stages: [stage], skipped: [], failFast: false, cancelSuperseded: false, region: 'us-east-1', predictedCostUsd: 0, secretsWithheld: false };
     await store.put(planKey(buildId), JSON.stringify(plan));
     const context: HelperContext = {
       buildId,
@@ -160,7 +160,7 @@ describe('Function: runFetch and runPublish on S3', () => {
   it('refuses a fork’s stage its secrets before anything runs, and says so in its result', async () => {
     // Prepare
     const stage = plannedStage({ name: 'deploy', runner: 'fargate', secrets: { TOKEN: secretRef('buildfarm/token') } });
-    const plan: Plan = { version: 1, waves: [['deploy']], stages: [stage], skipped: [], failFast: false, cancelSuperseded: false, region: 'us-east-1', predictedCostUsd: 0 };
+    const plan: Plan = { version: 1, waves: [['deploy']], stages: [stage], skipped: [], failFast: false, cancelSuperseded: false, region: 'us-east-1', predictedCostUsd: 0, secretsWithheld: false };
     await store.put(`builds/${BUILD}-2/plan.json`, JSON.stringify(plan));
     const context: HelperContext = {
       buildId: `${BUILD}-2`,

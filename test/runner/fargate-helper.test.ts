@@ -82,7 +82,7 @@ function stage(overrides: Partial<PlannedStage> = {}): PlannedStage {
 }
 
 function storePlan(s: PlannedStage): void {
-  const plan: Plan = { version: 1, waves: [[s.name]], stages: [s], skipped: [], failFast: false, cancelSuperseded: false, region: 'eu-west-1', predictedCostUsd: 0 };
+  const plan: Plan = { version: 1, waves: [[s.name]], stages: [s], skipped: [], failFast: false, cancelSuperseded: false, region: 'eu-west-1', predictedCostUsd: 0, secretsWithheld: false };
   store.objects.set(PLAN_KEY, Buffer.from(JSON.stringify(plan)));
 }
 

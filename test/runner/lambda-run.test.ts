@@ -22,6 +22,7 @@ function planOf(stages: PlannedStage[]): Plan {
     cancelSuperseded: false,
     region: 'us-east-1',
     predictedCostUsd: 0,
+    secretsWithheld: false,
   };
 }
 

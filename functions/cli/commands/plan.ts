@@ -1,8 +1,10 @@
 import { parseArgs } from 'node:util';
 import { UserError } from '../../domain/errors.js';
 import { matchesTriggers } from '../../domain/pipeline/triggers.js';
+import { admitByCost, admitByForkPolicy, secretsWithheld } from '../../domain/plan/admission.js';
 import { planPipeline } from '../../domain/plan/planner.js';
-import { FARM_OPTIONS, loadPriceBook, plannerConfig } from '../farm-config.js';
+import type { PlanContext } from '../../domain/plan/types.js';
+import { FARM_OPTIONS, FARM_POLICY_HELP, farmPolicy, loadPriceBook, plannerConfig } from '../farm-config.js';
 import { formatPlan } from '../format-plan.js';
 import { currentBranch } from '../git.js';
 import { loadPipelineFile } from '../load-pipeline.js';
@@ -18,11 +20,16 @@ Options:
   --event push|pull_request    the event to plan for (default push)
   --branch B                   the branch to plan for (default: the checked-out branch, else main)
   --base B                     for pull_request: the base branch (default main)
+  --fork                       for pull_request: plan it as coming from a fork (the farm's fork policy applies)
   --region R                   price region (default $BUILDFARM_REGION, else $AWS_REGION, else us-east-1)
   --prices FILE                JSON prices merged over the built-in price book (or $BUILDFARM_PRICES)
   --lambda-storage MB          the Lambda runner's /tmp (default 512 like the template, or $BUILDFARM_LAMBDA_STORAGE_MB)
   --lambda-tiers LIST          the Lambda runner tiers the farm deploys, e.g. 1024,2048,4096 (default 1024,2048
-                               like the template's LambdaRunnerMaxMemoryMB, or $BUILDFARM_LAMBDA_TIERS_MB)`;
+                               like the template's LambdaRunnerMaxMemoryMB, or $BUILDFARM_LAMBDA_TIERS_MB)
+${FARM_POLICY_HELP}
+
+A build the farm would refuse (fork policy off, or predicted over a cost limit) is said so
+after the plan, and the command exits 1.`;
 
 export async function planCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -34,6 +41,7 @@ export async function planCommand(args: string[], io: CliIo): Promise<number> {
       event: { type: 'string' },
       branch: { type: 'string' },
       base: { type: 'string' },
+      fork: { type: 'boolean' },
       ...FARM_OPTIONS,
     },
   });
@@ -45,6 +53,14 @@ export async function planCommand(args: string[], io: CliIo): Promise<number> {
   if (event !== 'push' && event !== 'pull_request') {
     throw new UserError(`--event: "${event}" is not an event the farm builds; allowed: push, pull_request`);
   }
+  if (values.fork && event !== 'pull_request') throw new UserError('--fork: only a pull request comes from a fork; add --event pull_request');
+  const policy = farmPolicy(values, io.env);
+  const request = { fromFork: values.fork === true };
+  const forks = admitByForkPolicy(request, policy);
+  if (!forks.run) {
+    io.stdout.write(values.json ? `${JSON.stringify({ refused: true, reason: forks.reason }, null, 2)}\n` : `refused: ${forks.reason}\n`);
+    return 1;
+  }
   const { pipeline, file, locate } = await loadPipelineFile(positionals[0], io.cwd);
   const branch = values.branch ?? (await currentBranch(io.cwd)) ?? 'main';
   const baseBranch = event === 'pull_request' ? (values.base ?? 'main') : undefined;
@@ -54,11 +70,18 @@ export async function planCommand(args: string[], io: CliIo): Promise<number> {
     io.stdout.write(values.json ? `${JSON.stringify({ triggered: false, reason: trigger.reason }, null, 2)}\n` : `not triggered: ${trigger.reason}\n`);
     return 0;
   }
-  const plan = planPipeline(pipeline, { event, branch, ...(baseBranch ? { baseBranch } : {}) }, plannerConfig(values, io.env), {
+  const context: PlanContext = { event, branch, ...(baseBranch ? { baseBranch } : {}), secretsWithheld: secretsWithheld(request, policy) };
+  const plan = planPipeline(pipeline, context, plannerConfig(values, io.env), {
     prices: await loadPriceBook(values, io.env),
     file,
     locate,
   });
   io.stdout.write(values.json ? `${JSON.stringify(plan, null, 2)}\n` : formatPlan(plan));
+  const cost = admitByCost(request, plan.predictedCostUsd, policy);
+  if (!cost.run) {
+    // On stderr with --json, so stdout stays the plan a program reads.
+    (values.json ? io.stderr : io.stdout).write(`refused: ${cost.reason}\n`);
+    return 1;
+  }
   return 0;
 }

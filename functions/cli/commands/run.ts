@@ -7,7 +7,7 @@ import type { BuildRequest } from '../../domain/build-request.js';
 import { UserError } from '../../domain/errors.js';
 import { createFarmContext } from '../../local/farm-context.js';
 import { runLocalBuild } from '../../local/run-local-build.js';
-import { FARM_OPTIONS, loadPriceBook, plannerConfig } from '../farm-config.js';
+import { FARM_OPTIONS, FARM_POLICY_HELP, farmPolicy, loadPriceBook, plannerConfig } from '../farm-config.js';
 import { git } from '../git.js';
 import type { CliIo } from '../main.js';
 import { RunProgress } from '../run-progress.js';
@@ -24,8 +24,10 @@ Options:
   --logs / --no-logs     show the stages' output (default: on a terminal)
   --region R, --prices FILE, --lambda-storage MB, --lambda-tiers LIST   as for 'buildfarm plan'
   --data DIR             where the farm keeps its data (default ./.buildfarm)
+${FARM_POLICY_HELP}
 
-Exits 0 when the build succeeded (or was not triggered: on:, [skip ci]), 1 when it failed or could not run.`;
+Exits 0 when the build succeeded (or was not triggered: on:, [skip ci]), 1 when it failed, was
+refused (predicted over --max-build-cost) or could not run.`;
 
 export async function runCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -59,6 +61,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   const repository = `local/${name.replace(/[^A-Za-z0-9_.-]/g, '-')}`;
 
   const config = plannerConfig(values, io.env);
+  const policy = farmPolicy(values, io.env);
   const prices = await loadPriceBook(values, io.env);
   const dataDirectory = path.resolve(io.cwd, values.data ?? '.buildfarm');
   await mkdir(dataDirectory, { recursive: true });
@@ -94,6 +97,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
       prices,
       lambdaEphemeralStorageMB: config.lambdaEphemeralStorageMB,
       lambdaRunnerTiersMB: config.lambdaRunnerTiersMB,
+      policy,
     });
     const tty = !values.json && Boolean((io.stdout as NodeJS.WriteStream).isTTY);
     const progress = new RunProgress({ write: (t) => (values.json ? io.stderr : io.stdout).write(t), tty, logs: values.logs ?? tty });

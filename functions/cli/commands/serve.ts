@@ -15,7 +15,9 @@ import { retentionFrom } from '../../local/retention.js';
 import { startLocalFarm, type RunningLocalFarm } from '../../local/start-farm.js';
 import { findDescendants, stopDescendants } from '../../local/stop-descendants.js';
 import { resolveWebhookSecret } from '../../local/webhook-secret.js';
-import { FARM_OPTIONS, loadPriceBook, plannerConfig } from '../farm-config.js';
+import { formatLimitUsd } from '../../domain/plan/admission.js';
+import type { FarmPolicy } from '../../domain/plan/farm-policy.js';
+import { FARM_OPTIONS, FARM_POLICY_HELP, farmPolicy, loadPriceBook, plannerConfig } from '../farm-config.js';
 import { git } from '../git.js';
 import type { CliIo } from '../main.js';
 
@@ -34,6 +36,7 @@ Options:
   --data-dir DIR            where builds, bus messages and S3 objects are kept (default ./.buildfarm)
   --keep-days N, --keep-builds N   retention, applied at start (as 'buildfarm gc'; defaults 30 and 50)
   --region R, --prices FILE, --lambda-storage MB, --lambda-tiers LIST   as for 'buildfarm plan'
+${FARM_POLICY_HELP}
 
 Environment:
   GITHUB_WEBHOOK_SECRET     the webhook secret; without it one is generated once and kept in DIR/webhook-secret`;
@@ -60,6 +63,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   const dataDirectory = resolve(io.cwd, values['data-dir'] ?? '.buildfarm');
   const config = plannerConfig(values, io.env);
   const retention = retentionFrom(values, io.env);
+  const policy = farmPolicy(values, io.env);
   const prices = await loadPriceBook(values, io.env);
 
   // Every build starts from `git archive`: say so now rather than in the first build's log.
@@ -87,6 +91,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
         prices,
         lambdaEphemeralStorageMB: config.lambdaEphemeralStorageMB,
         lambdaRunnerTiersMB: config.lambdaRunnerTiersMB,
+        policy,
       }),
     onEvent: printer,
     retention,
@@ -94,7 +99,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   });
   dashboardUrl = farm.url;
 
-  write(banner(farm, secret, dataDirectory, io.cwd, farm.store.interruptedAtOpen.length));
+  write(banner(farm, secret, dataDirectory, io.cwd, farm.store.interruptedAtOpen.length, describePolicy(policy)));
 
   const stopSignal = waitForStopSignal(io);
   const ownHelpers = await findDescendants(process.pid);
@@ -144,7 +149,14 @@ async function startDemo(farm: RunningLocalFarm, demo: DemoRepository, secret: s
   if (delivery.status !== 202) io.stderr.write(`demo: the webhook answered ${delivery.status}: ${delivery.body}\n`);
 }
 
-function banner(farm: RunningLocalFarm, secret: Awaited<ReturnType<typeof resolveWebhookSecret>>, dataDirectory: string, cwd: string, interrupted: number): string {
+/** One line for the banner; `forks: build` is said loudly, since it hands secrets to strangers. */
+function describePolicy(policy: FarmPolicy): string {
+  const limit = (usd: number | undefined) => (usd === undefined ? 'no limit' : `at most ${formatLimitUsd(usd)}`);
+  const forks = policy.forks === 'build' ? 'forks: build (WARNING: fork pull requests get the secrets their stages declare)' : `forks: ${policy.forks}`;
+  return `${forks} · fork builds ${limit(policy.maxForkBuildCostUsd)} · builds ${limit(policy.maxBuildCostUsd)}`;
+}
+
+function banner(farm: RunningLocalFarm, secret: Awaited<ReturnType<typeof resolveWebhookSecret>>, dataDirectory: string, cwd: string, interrupted: number, policy: string): string {
   const relative = (path: string) => (path.startsWith(`${cwd}/`) ? path.slice(cwd.length + 1) : path);
   const secretLine =
     secret.source === 'environment'
@@ -158,6 +170,7 @@ function banner(farm: RunningLocalFarm, secret: Awaited<ReturnType<typeof resolv
     `  secret     ${secretLine}`,
     `  S3         ${farm.s3.endpoint}  bucket ${farm.s3.bucket}`,
     `  data       ${relative(dataDirectory)}/`,
+    `  policy     ${policy}`,
     ...(farm.repositories.length > 0
       ? farm.repositories.map((r, i) => `  ${i === 0 ? 'repos     ' : '          '} ${r.repository} <- ${relative(r.path)}`)
       : ['  repos      none mapped: add --repo OWNER/NAME=PATH to build a repository\'s webhooks']),

@@ -124,5 +124,6 @@ export function planPipeline(pipeline: Pipeline, ctx: PlanContext, config: Plann
     cancelSuperseded: pipeline.cancelSuperseded,
     region: config.region,
     predictedCostUsd: roundUsd(stages.reduce((sum, s) => sum + s.predictedCostUsd, 0)),
+    secretsWithheld: ctx.secretsWithheld === true,
   };
 }

@@ -72,6 +72,12 @@ export interface Plan {
   cancelSuperseded: boolean;
   region: string;
   predictedCostUsd: number;
+  /**
+   * No stage of this build gets a secret: a pull request from a fork, unless the farm runs with
+   * `forks: build` (domain/plan/admission.ts). The runners and the credentials minted for a
+   * stage follow it.
+   */
+  secretsWithheld: boolean;
 }
 
 /** What the build is for: the planner evaluates `if:` against it. */
@@ -81,6 +87,8 @@ export interface PlanContext {
   branch: string;
   /** A pull request's base branch: `if: branch` matches it, as `on.pull_request.branches` does. */
   baseBranch?: string;
+  /** The plan's `secretsWithheld` (false when absent: `buildfarm plan` plans a build of your own). */
+  secretsWithheld?: boolean;
 }
 
 /** The farm's own settings that change plans. */

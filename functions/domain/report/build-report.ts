@@ -24,6 +24,12 @@ export interface BuildReportInput {
   error?: { name: string; message: string };
   /** The pipeline's triggers did not match: nothing was meant to run. */
   notTriggered?: { reason: string };
+  /**
+   * The farm would not run the build (fork policy, cost limit), with the plan's prediction (0
+   * when it was refused before planning). No stage is listed: a skipped stage would post a green
+   * commit status for code nothing ran.
+   */
+  refused?: { reason: string; predictedCostUsd: number };
   startedAt: string;
   finishedAt: string;
   costs: CostModel;
@@ -150,10 +156,16 @@ function skippedByIf(name: string, reason: string): StageReport {
 
 function buildStatus(input: BuildReportInput, stages: StageReport[]): BuildStatus {
   if (input.error) return 'error';
+  if (input.refused) return 'refused';
   if (input.notTriggered) return 'skipped';
   if (stages.some((s) => s.status === 'failed' || s.status === 'timed_out')) return 'failed';
   if (stages.some((s) => s.status === 'cancelled')) return 'cancelled';
   return 'succeeded';
+}
+
+function reasonNotRun(input: BuildReportInput): string | undefined {
+  if (input.error) return undefined;
+  return input.refused?.reason ?? input.notTriggered?.reason;
 }
 
 export function buildReport(input: BuildReportInput): BuildReport {
@@ -163,9 +175,11 @@ export function buildReport(input: BuildReportInput): BuildReport {
   const stages: StageReport[] = [];
   let allFargateUsd = 0;
   const usageStages: UsageStage[] = [];
-  const planned = input.plan?.stages ?? [];
+  // A refused build ran nothing, whatever plan is passed.
+  const ran = input.refused ? undefined : input.plan;
+  const planned = ran?.stages ?? [];
   const byName = new Map(planned.map((s) => [s.name, s]));
-  const inWaveOrder = (input.plan?.waves ?? []).flat().map((name) => byName.get(name)).filter((s): s is PlannedStage => s !== undefined);
+  const inWaveOrder = (ran?.waves ?? []).flat().map((name) => byName.get(name)).filter((s): s is PlannedStage => s !== undefined);
   for (const stage of inWaveOrder) {
     const result = results.get(stage.name);
     const run = runs.get(stage.name);
@@ -174,10 +188,15 @@ export function buildReport(input: BuildReportInput): BuildReport {
     allFargateUsd += stageAllFargate;
     usageStages.push({ name: stage.name, upstream: stage.upstream, result, run, skippedBySelection: result?.status === 'skipped' });
   }
-  for (const skipped of input.plan?.skipped ?? []) stages.push(skippedByIf(skipped.name, skipped.reason));
+  for (const skipped of ran?.skipped ?? []) stages.push(skippedByIf(skipped.name, skipped.reason));
 
-  // A build the triggers did not want still went through Run waves (with no waves).
-  const usage = { planned: input.plan !== undefined || input.notTriggered !== undefined, waves: input.plan?.waves ?? [], skippedByIf: input.plan?.skipped.length ?? 0, stages: usageStages };
+  // A build the triggers did not want (or the farm refused) still went through Run waves (with no waves).
+  const usage = {
+    planned: input.plan !== undefined || input.notTriggered !== undefined || input.refused !== undefined,
+    waves: ran?.waves ?? [],
+    skippedByIf: ran?.skipped.length ?? 0,
+    stages: usageStages,
+  };
   const stateTransitions = input.stateTransitions ?? estimateStateTransitions(usage);
   const s3 = estimateS3Requests(usage);
   const computeUsd = roundUsd(stages.reduce((sum, s) => sum + s.costUsd, 0));
@@ -192,6 +211,7 @@ export function buildReport(input: BuildReportInput): BuildReport {
     sha: input.request.sha,
     status: buildStatus(input, stages),
     ...(input.error ? { error: input.error } : {}),
+    ...(reasonNotRun(input) !== undefined ? { reason: reasonNotRun(input) } : {}),
     startedAt: input.startedAt,
     finishedAt: input.finishedAt,
     durationMs: Number.isFinite(finished - started) ? Math.max(0, finished - started) : 0,
@@ -204,7 +224,7 @@ export function buildReport(input: BuildReportInput): BuildReport {
       s3Requests: s3.put + s3.get,
       s3RequestsUsd,
     },
-    predictedCostUsd: input.plan?.predictedCostUsd ?? 0,
+    predictedCostUsd: input.refused?.predictedCostUsd ?? input.plan?.predictedCostUsd ?? 0,
     allFargateCostUsd: roundUsd(allFargateUsd),
   };
 }

@@ -49,7 +49,12 @@ export function stageState(status: StageStatus): CommitState {
   }
 }
 
-/** `error` for everything the code under test did not cause (infrastructure, cancellation, interruption). */
+/**
+ * `error` for everything the code under test did not cause (infrastructure, cancellation,
+ * interruption), and for a build the farm refused (fork policy, cost limit): nothing ran, so
+ * nothing passed, and a branch protection rule that requires `buildfarm` keeps the pull request
+ * from merging untested. `failure` would say the code failed, which no one has seen.
+ */
 export function buildState(status: BuildStatus): CommitState {
   switch (status) {
     case 'succeeded':
@@ -60,6 +65,7 @@ export function buildState(status: BuildStatus): CommitState {
     case 'cancelled':
     case 'error':
     case 'interrupted':
+    case 'refused':
     default:
       return 'error';
   }
@@ -80,6 +86,7 @@ const BUILD_WORDS: Record<BuildStatus, string> = {
   error: 'errored',
   interrupted: 'interrupted',
   skipped: 'not triggered',
+  refused: 'refused',
 };
 
 /** A status outside the contract (a newer writer, a corrupt record) still reads as a short word. */
@@ -142,6 +149,8 @@ export function describeStage(stage: StageReport): string {
 
 function buildDetail(report: BuildReport): string | undefined {
   if (report.error) return oneLine(`${report.error.name}: ${report.error.message}`);
+  // The refusal's reason is the whole point of the status: the setting and the figures.
+  if (report.status === 'refused' && report.reason) return oneLine(report.reason);
   const failing = report.stages.filter((s) => s.status === 'failed' || s.status === 'timed_out').map((s) => oneLine(s.name));
   if (failing.length > 0) return `failed: ${failing.join(', ')}`;
   return undefined;

@@ -58,7 +58,7 @@ export interface ReportMessageStage
 /** The report's own summary fields, as the message carries them. */
 type ReportSummaryFields = Pick<
   BuildReport,
-  'buildId' | 'repository' | 'ref' | 'sha' | 'status' | 'error' | 'startedAt' | 'finishedAt' | 'durationMs' | 'totalCostUsd' | 'predictedCostUsd' | 'allFargateCostUsd' | 'costBreakdown'
+  'buildId' | 'repository' | 'ref' | 'sha' | 'status' | 'error' | 'reason' | 'startedAt' | 'finishedAt' | 'durationMs' | 'totalCostUsd' | 'predictedCostUsd' | 'allFargateCostUsd' | 'costBreakdown'
 >;
 
 export interface ReportMessage extends ReportSummaryFields {
@@ -165,6 +165,7 @@ export function reportNotification(report: BuildReport, context: ReportMessageCo
     sha: clipChars(report.sha, MAX_NAME),
     status: report.status,
     ...(report.error ? { error: { name: clipChars(report.error.name, MAX_NAME), message: clipChars(report.error.message, MAX_FREE_TEXT) } } : {}),
+    ...(report.reason ? { reason: clipChars(report.reason, MAX_FREE_TEXT) } : {}),
     startedAt: report.startedAt,
     finishedAt: report.finishedAt,
     durationMs: report.durationMs,

@@ -37,6 +37,11 @@ export interface PublishReportDeps {
   /** Absent when no GitHub token is configured: no statuses are posted. */
   statuses?: CommitStatusPort;
   history: HistoryStore;
+  /**
+   * False for a pull request from a fork: its author chose what its stages did, and the history
+   * sets the predictions (and so the cost limits' verdicts) of the repository's own builds.
+   */
+  recordHistory?: boolean;
   executionArn: string;
   region: string;
   /** The request's branch (`BuildRequest.branch`); derived from the report's ref when absent. */
@@ -115,7 +120,7 @@ export async function publishReport(report: BuildReport, deps: PublishReportDeps
 
   const historyRecorded: string[] = [];
   const historyFailed: { stage: string; error: string }[] = [];
-  for (const stage of ranStages(report)) {
+  for (const stage of deps.recordHistory === false ? [] : ranStages(report)) {
     try {
       await deps.history.recordRun(report.repository, stage.name, stageRun(stage));
       historyRecorded.push(stage.name);

@@ -62,6 +62,7 @@ export function reportSummary(report: BuildReport, context: SummaryContext): str
     `execution   ${context.link}`,
   ];
   if (report.error) lines.push(`error       ${oneLine(report.error.name)}: ${oneLine(report.error.message)}`);
+  if (report.reason) lines.push(`${report.status === 'refused' ? 'refused    ' : 'not run    '} ${oneLine(report.reason)}`);
   if (report.stages.length > 0) {
     lines.push('', ...table([['stage', 'status', 'runner', 'duration', 'cost', 'predicted'], ...report.stages.map(stageRow)]));
     const notes = report.stages.filter((s) => s.status !== 'succeeded' && s.reason);

@@ -4,7 +4,11 @@
 import type { FargateSize, LambdaSize, Runner } from '../plan/types.js';
 
 export type StageStatus = 'succeeded' | 'failed' | 'timed_out' | 'skipped' | 'cancelled';
-export type BuildStatus = 'succeeded' | 'failed' | 'cancelled' | 'error' | 'interrupted' | 'skipped';
+/**
+ * `skipped`: the pipeline's triggers (or `[skip ci]`) did not want the build. `refused`: the farm
+ * would not run it (fork policy `off`, or a predicted cost over a limit); no stage started.
+ */
+export type BuildStatus = 'succeeded' | 'failed' | 'cancelled' | 'error' | 'interrupted' | 'skipped' | 'refused';
 
 export interface ArtifactEntry {
   /** Path relative to the workspace. */
@@ -70,6 +74,8 @@ export interface BuildReport {
   status: BuildStatus;
   /** Set when the build could not be planned or run (invalid pipeline file, infrastructure). */
   error?: { name: string; message: string };
+  /** Why no stage ran: set when the build was `skipped` (not triggered) or `refused` (names the setting and the figures). */
+  reason?: string;
   startedAt: string;
   finishedAt: string;
   durationMs: number;

@@ -90,7 +90,7 @@ function size(stage) {
 
 const STATUS_LABEL = {
   queued: 'Queued', running: 'Running', pending: 'Pending', succeeded: 'Passed', failed: 'Failed', timed_out: 'Timed out',
-  skipped: 'Skipped', cancelled: 'Cancelled', error: 'Error', interrupted: 'Interrupted',
+  skipped: 'Skipped', cancelled: 'Cancelled', error: 'Error', interrupted: 'Interrupted', refused: 'Refused',
 };
 
 function pill(status) {
@@ -212,7 +212,9 @@ function buildHeader(build) {
       h('code', { class: 'sha', title: build.sha }, build.sha.slice(0, 12)),
       message ? h('span', { class: 'message' }, message) : null,
       h('span', { class: 'muted' }, `${build.request.event === 'pull_request' ? 'pull request' : 'push'} by ${build.request.sender || 'unknown'} · ${ago(build.startedAt)}`)),
-    build.error ? h('div', { class: 'error-box' }, h('strong', {}, build.error.name), ': ', build.error.message) : null);
+    build.error ? h('div', { class: 'error-box' }, h('strong', {}, build.error.name), ': ', build.error.message) : null,
+    // Why nothing ran: the farm's refusal (fork policy, cost limit) names the setting and the figures.
+    build.status === 'refused' && build.report?.reason ? h('div', { class: 'error-box refused-box' }, h('strong', {}, 'Refused'), ': ', build.report.reason) : null);
 }
 
 function summaryCards(build) {
@@ -242,7 +244,10 @@ function waves(build) {
 }
 
 function stageGraph(build) {
-  if (build.stages.length === 0) return h('p', { class: 'muted' }, build.status === 'queued' ? 'Waiting to start.' : 'Planning…');
+  if (build.stages.length === 0) {
+    if (build.report) return h('p', { class: 'muted' }, `No stage ran${build.report.reason ? `: ${build.report.reason}` : '.'}`);
+    return h('p', { class: 'muted' }, build.status === 'queued' ? 'Waiting to start.' : 'Planning…');
+  }
   const byName = new Map(build.stages.map((st) => [st.name, st]));
   const columns = waves(build).map((names, index) =>
     h('div', { class: 'wave' },

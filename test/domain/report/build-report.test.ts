@@ -64,7 +64,7 @@ function input(): BuildReportInput {
     planned('image', { runner: 'fargate' }),
     planned('arm', { runner: 'fargate', fargate: { cpu: 512, memory: 1024, ephemeralStorageGiB: 30, architecture: 'arm64', spot: true } }),
   ];
-  const plan: Plan = { version: 1, waves: [['unit', 'image', 'arm']], stages, skipped: [], failFast: false, cancelSuperseded: false, region: 'us-east-1', predictedCostUsd: 0.003 };
+  const plan: Plan = { version: 1, waves: [['unit', 'image', 'arm']], stages, skipped: [], failFast: false, cancelSuperseded: false, region: 'us-east-1', predictedCostUsd: 0.003, secretsWithheld: false };
   const runs: StageRunRecord[] = [
     { stage: 'image', runner: 'fargate', fargate: { capacityProvider: 'FARGATE', spotFallback: false, pullStartedAt: 1_000, stoppedAt: 62_200, buildExitCode: 0 } },
     { stage: 'arm', runner: 'fargate', fargate: { capacityProvider: 'FARGATE_SPOT', spotFallback: false, pullStartedAt: 5_000, stoppedAt: 35_000, buildExitCode: 0 } },

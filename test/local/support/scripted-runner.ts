@@ -131,7 +131,7 @@ function planOf(): Plan {
   }));
   return {
     version: 1, waves: [['build', 'lint'], ['test'], ['package']], stages, skipped: [], failFast: true, cancelSuperseded: false,
-    region: 'us-east-1', predictedCostUsd: stages.reduce((sum, s) => sum + s.predictedCostUsd, 0),
+    region: 'us-east-1', predictedCostUsd: stages.reduce((sum, s) => sum + s.predictedCostUsd, 0), secretsWithheld: false,
   };
 }
 

@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { pack } from 'tar-stream';
 import type { BuildRequest } from '../../../functions/domain/build-request.js';
+import type { FarmPolicy } from '../../../functions/domain/plan/farm-policy.js';
 import { DEFAULT_PRICE_BOOK } from '../../../functions/domain/pricing/price-book.js';
 import { pricedCostModel } from '../../../functions/domain/report/cost-model.js';
 import type { RegionPrices } from '../../../functions/domain/pricing/price-book.js';
@@ -108,7 +109,7 @@ export interface Farm {
   runTaskCalls: RunTaskParameters[];
 }
 
-export function createFarm(stages: Record<string, ScenarioStage>, options: { pipelineText?: string; failFast?: boolean; store?: MemoryStore } = {}): Farm {
+export function createFarm(stages: Record<string, ScenarioStage>, options: { pipelineText?: string; failFast?: boolean; store?: MemoryStore; policy?: FarmPolicy } = {}): Farm {
   const store = options.store ?? new MemoryStore();
   const notifier = new MemoryNotifier();
   const lambdaCalls: string[] = [];
@@ -189,6 +190,7 @@ export function createFarm(stages: Record<string, ScenarioStage>, options: { pip
         source: { snapshot: () => tarball({ '.buildfarm.yml': text, 'README.md': '# app\n' }) },
         config: { region: 'us-east-1', lambdaEphemeralStorageMB: 512 },
         prices: DEFAULT_PRICE_BOOK,
+        policy: options.policy,
       }),
     schedule: (input) => scheduleTask(input, { store, now }),
     report: (input) => reportTask(input, { store, notifier, costs: pricedCostModel(PRICES), now, region: 'us-east-1' }),
