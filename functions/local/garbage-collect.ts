@@ -13,14 +13,14 @@ import type { BusMessage, LocalBus } from '../adapters/local/local-bus.js';
 import { buildPrefix } from '../domain/storage-keys.js';
 import { executionName } from '../domain/webhook/execution-name.js';
 import { parseBuildRequest } from '../domain/webhook/parse-build-request.js';
-import type { ArtifactStore } from '../ports/artifact-store.js';
 import type { BuildStore } from './build-store.js';
 import { buildsToRemove, type RetentionPolicy } from './retention.js';
 
 export interface GarbageCollectDeps {
   store: BuildStore;
   bus: LocalBus;
-  artifacts: ArtifactStore;
+  /** Deletes every object under a prefix of the embedded S3; returns how many (adapters/local/delete-prefix.ts). */
+  deleteObjects: (prefix: string) => Promise<number>;
   /** `DIR/work`: the local executors' scratch space. */
   workRoot: string;
   now: Date;
@@ -42,7 +42,7 @@ export async function collectGarbage(deps: GarbageCollectDeps): Promise<GarbageC
   if (deps.dryRun) return { builds, objects: 0, messages: 0, workDirectories };
   let objects = 0;
   for (const id of builds) {
-    if (deps.artifacts.deletePrefix !== undefined) objects += await deps.artifacts.deletePrefix(buildPrefix(id));
+    objects += await deps.deleteObjects(buildPrefix(id));
     await deps.store.remove(id);
   }
   const removed = new Set(builds);

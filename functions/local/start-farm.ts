@@ -5,6 +5,7 @@
  * HTTP server with the webhook and the dashboard. `buildfarm serve` and the
  * end-to-end tests both start it through here.
  */
+import { deletePrefix } from '../adapters/local/delete-prefix.js';
 import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
@@ -90,7 +91,7 @@ export async function startLocalFarm(options: StartLocalFarmOptions): Promise<Ru
   const collected = await collectGarbage({
     store,
     bus,
-    artifacts: s3.store,
+    deleteObjects: (prefix) => deletePrefix(s3.client, s3.bucket, prefix),
     workRoot: join(options.dataDirectory, 'work'),
     now: now(),
     policy: options.retention ?? DEFAULT_RETENTION,

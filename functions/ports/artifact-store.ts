@@ -36,8 +36,6 @@ export interface ArtifactStore {
    * range starts past the end. Optional: stores that only feed the agent need not.
    */
   read?(key: string, range?: RangeRequest): Promise<ObjectRead | 'unsatisfiable' | undefined>;
-  /** Deletes every object under `prefix`; returns how many. Optional: only retention needs it. */
-  deletePrefix?(prefix: string): Promise<number>;
   /** Every object under `prefix`. */
   list(prefix: string): AsyncIterable<StoredObject>;
 }

@@ -1,3 +1,4 @@
+import { deletePrefix } from '../../functions/adapters/local/delete-prefix.js';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -64,7 +65,7 @@ describe('Function: collectGarbage (a real data directory: embedded S3, records,
     mkdirSync(join(directory, 'work', 'lambda', `sandbox-${deadPid}-0`, 'work'), { recursive: true });
     mkdirSync(join(directory, 'work', 'lambda', `sandbox-${process.pid}-0`), { recursive: true });
     // Act
-    const outcome = await collectGarbage({ store, bus, artifacts: s3.store, workRoot: join(directory, 'work'), now: NOW, policy: { keepDays: 30, keepBuilds: 1 } });
+    const outcome = await collectGarbage({ store, bus, deleteObjects: (prefix) => deletePrefix(s3.client, s3.bucket, prefix), workRoot: join(directory, 'work'), now: NOW, policy: { keepDays: 30, keepBuilds: 1 } });
     const left: string[] = [];
     for await (const object of s3.store.list('')) left.push(object.key);
     await s3.close();

@@ -7,7 +7,7 @@
  * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/default-encryption-faq.html).
  */
 import { Readable } from 'node:stream';
-import { DeleteObjectsCommand, GetObjectCommand, NoSuchKey, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, NoSuchKey, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { ArtifactStore, ObjectRead, RangeRequest, StoredObject } from '../../ports/artifact-store.js';
 
@@ -80,30 +80,6 @@ export class S3ArtifactStore implements ArtifactStore {
     const chunks: Buffer[] = [];
     for await (const chunk of body) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
     return Buffer.concat(chunks).toString('utf8');
-  }
-
-  /**
-   * DeleteObjects in batches of 1,000 keys, S3's most per request
-   * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html); a key
-   * S3 could not delete fails the call with its reason.
-   */
-  async deletePrefix(prefix: string): Promise<number> {
-    let deleted = 0;
-    let batch: string[] = [];
-    const flush = async () => {
-      if (batch.length === 0) return;
-      const response = await this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }));
-      const failed = response.Errors ?? [];
-      if (failed.length > 0) throw new Error(`could not delete ${failed.length} object(s) under ${prefix}: ${failed[0].Key}: ${failed[0].Code} ${failed[0].Message ?? ''}`.trim());
-      deleted += batch.length;
-      batch = [];
-    };
-    for await (const object of this.list(prefix)) {
-      batch.push(object.key);
-      if (batch.length === 1000) await flush();
-    }
-    await flush();
-    return deleted;
   }
 
   /**

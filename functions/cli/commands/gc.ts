@@ -2,6 +2,7 @@
  * `buildfarm gc`: applies the local farm's retention policy now (serve applies it
  * at every start). See functions/local/retention.ts for what is kept.
  */
+import { deletePrefix } from '../../adapters/local/delete-prefix.js';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startEmbeddedS3 } from '../../adapters/local/embedded-s3.js';
@@ -53,7 +54,7 @@ export async function gcCommand(args: string[], io: CliIo): Promise<number> {
   const bus = await LocalBus.open({ file: join(directory, 'bus', 'messages.jsonl') });
   const s3 = await startEmbeddedS3(join(directory, 's3'));
   try {
-    const outcome = await collectGarbage({ store, bus, artifacts: s3.store, workRoot: join(directory, 'work'), now: new Date(), policy, dryRun: values['dry-run'] });
+    const outcome = await collectGarbage({ store, bus, deleteObjects: (prefix) => deletePrefix(s3.client, s3.bucket, prefix), workRoot: join(directory, 'work'), now: new Date(), policy, dryRun: values['dry-run'] });
     const verb = values['dry-run'] ? 'would remove' : 'removed';
     io.stdout.write(
       `${verb} ${outcome.builds.length} build${outcome.builds.length === 1 ? '' : 's'}` +
