@@ -15,15 +15,22 @@ Two more differences from AWS, in the ECS integration only:
   https://github.com/aws/aws-cdk/pull/35465, https://github.com/aws/aws-cdk/issues/20013);
 - it returns the task's timestamps as ISO text (botocore datetimes through its JSON encoder),
   where the integration's output carries epoch milliseconds, the numbers the report bills from.
+And one defect outside the engine: StartExecution deep-copies the state machine, which refers to
+its backend, so the copy reaches every earlier execution's live worker and fails ("TypeError:
+cannot pickle '_thread.RLock' object"): after one execution, no other can start. The state
+machine is copied here without its backend and its list of executions, which the copy only needs
+to share (StartExecution appends the new execution to the original's list).
 Nothing else of moto changes; see test/support/twin/README.md.
 """
 
+import copy
 import datetime
 import sys
 
 from botocore import xform_name
 from botocore.session import Session
 
+from moto.stepfunctions.models import StateMachine
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
     state_task_service_ecs,
 )
@@ -72,6 +79,18 @@ def _normalise_response(self, response, boto_service_name=None, service_action_n
         response.update(_epoch_millis(response))
 
 
+_SHARED_BY_CLONES = {"backend", "executions"}
+
+
+def _state_machine_deepcopy(self, memo):
+    clone = StateMachine.__new__(StateMachine)
+    memo[id(self)] = clone
+    for key, value in vars(self).items():
+        setattr(clone, key, value if key in _SHARED_BY_CLONES else copy.deepcopy(value, memo))
+    return clone
+
+
+StateMachine.__deepcopy__ = _state_machine_deepcopy
 StateTaskService._normalise_parameters = _normalise_parameters
 StateTaskService._normalise_response = _normalise_response
 state_task_service_ecs._SUPPORTED_API_PARAM_BINDINGS["runtask"].add("CapacityProviderStrategy")

@@ -9,7 +9,6 @@
  *   (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html);
  * - answers the ECS actions bound with `bindEcs` (JSON 1.1, `X-Amz-Target:
  *   AmazonEC2ContainerServiceV20141113.{Action}`), errors as `{__type, message}`;
- * - keeps what SNS posts to a `subscriber` endpoint (an HTTP subscription of a topic);
  * - forwards everything else to moto, byte for byte.
  *
  * Binding one more Lambda function or ECS action is one line: `router.bindFunction(name, fn)`,
@@ -39,16 +38,6 @@ export interface RoutedCall {
   target: string;
 }
 
-/** What SNS posts to an HTTP subscriber for each message. */
-export interface SnsNotification {
-  Type: string;
-  MessageId: string;
-  TopicArn: string;
-  Message: string;
-  MessageAttributes?: Record<string, { Type: string; Value: string }>;
-}
-
-const SUBSCRIBER_PATH = '/twin/subscribers/';
 const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
 const ECS_TARGET_PREFIX = 'AmazonEC2ContainerServiceV20141113.';
 
@@ -77,7 +66,6 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
 export class TwinRouter {
   private readonly functions = new Map<string, TwinFunction>();
   private readonly ecsActions = new Map<string, EcsAction>();
-  private readonly subscribers = new Map<string, SnsNotification[]>();
   private server: Server | undefined;
   private motoEndpoint: URL | undefined;
   /** Every call the router saw, in order. */
@@ -93,18 +81,6 @@ export class TwinRouter {
   bindEcs(action: string, fn: EcsAction): this {
     this.ecsActions.set(action, fn);
     return this;
-  }
-
-  /**
-   * An HTTP(S) subscription endpoint for an SNS topic: its URL, and the notifications posted to it
-   * (SNS's JSON envelope: Type, MessageId, TopicArn, Message, MessageAttributes).
-   */
-  subscriber(name: string): { url: string; received: SnsNotification[] } {
-    if (!this.server) throw new Error('listen() first');
-    const received = this.subscribers.get(name) ?? [];
-    this.subscribers.set(name, received);
-    const { port } = this.server.address() as { port: number };
-    return { url: `http://127.0.0.1:${port}${SUBSCRIBER_PATH}${encodeURIComponent(name)}`, received };
   }
 
   /** Where everything unbound goes (moto starts after the router: it needs the router's port). */
@@ -139,14 +115,6 @@ export class TwinRouter {
     const path = (req.url ?? '/').split('?')[0]!;
     const invoke = req.method === 'POST' ? INVOKE_PATH.exec(path) : null;
     if (invoke) return this.invoke(decodeURIComponent(invoke[1]!), req, res);
-    if (req.method === 'POST' && path.startsWith(SUBSCRIBER_PATH)) {
-      const received = this.subscribers.get(decodeURIComponent(path.slice(SUBSCRIBER_PATH.length)));
-      if (received) {
-        received.push(JSON.parse((await readBody(req)).toString('utf8')) as SnsNotification);
-        res.writeHead(200).end();
-        return;
-      }
-    }
     const target = String(req.headers['x-amz-target'] ?? '');
     if (target.startsWith(ECS_TARGET_PREFIX)) {
       const action = this.ecsActions.get(target.slice(ECS_TARGET_PREFIX.length));

@@ -1,7 +1,7 @@
 /**
  * The twin's AWS side: SDK clients for the one endpoint (the router), and the stack's resources
  * created in moto the way template.yaml creates them: the artifact bucket, the BuildReports topic
- * (with an HTTP subscription on the router, to read what was published as a subscriber would), the ECS
+ * (with an SQS queue subscribed, to read what was published as a subscriber would), the ECS
  * cluster with FARGATE and FARGATE_SPOT, and the state machine from statemachines/build.asl.json
  * with the template's DefinitionSubstitutions applied (asl-definition.ts refuses unknown or
  * missing placeholders, so the twin runs exactly the file that ships).
@@ -14,6 +14,7 @@ import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { readBuildDefinition, substitutePlaceholders, type Substitutions } from '../../../functions/local/asl-definition.js';
 import { runnerFunctionName, twinFunctionArn, TWIN_ACCOUNT } from './twin-functions.js';
+import { SubscribedQueue } from './sqs-queue.js';
 import { LAMBDA_MAX_MEMORY_MB } from '../../../functions/domain/sizing/lambda-sizes.js';
 
 export interface TwinClients {
@@ -43,8 +44,12 @@ export function twinClients(endpoint: string, region: string): TwinClients {
 export interface TwinStack {
   bucket: string;
   reportsTopicArn: string;
+  /** Subscribed to BuildReports. */
+  reports: SubscribedQueue;
   clusterArn: string;
   stateMachineArn: string;
+  /** build.asl.json with the substitutions applied: what CreateStateMachine received. */
+  definition: string;
   substitutions: Substitutions;
 }
 
@@ -52,8 +57,8 @@ export interface TwinStackOptions {
   maxStageConcurrency?: number;
   /** The definition text (default: statemachines/build.asl.json as it ships). */
   definitionText?: string;
-  /** An HTTP endpoint subscribed to BuildReports (moto posts each notification to it, unconfirmed). */
-  reportsSubscriber: string;
+  /** The endpoint the SQS queue is created at (the router's). */
+  endpoint: string;
 }
 
 export async function createTwinStack(clients: TwinClients, region: string, options: TwinStackOptions): Promise<TwinStack> {
@@ -61,7 +66,8 @@ export async function createTwinStack(clients: TwinClients, region: string, opti
   await clients.s3.send(new CreateBucketCommand({ Bucket: bucket }));
 
   const { TopicArn: reportsTopicArn } = await clients.sns.send(new CreateTopicCommand({ Name: 'buildfarm-twin-BuildReports' }));
-  await clients.sns.send(new SubscribeCommand({ TopicArn: reportsTopicArn, Protocol: 'http', Endpoint: options.reportsSubscriber }));
+  const reports = await SubscribedQueue.create(options.endpoint, 'buildfarm-twin-reports');
+  await clients.sns.send(new SubscribeCommand({ TopicArn: reportsTopicArn, Protocol: 'sqs', Endpoint: reports.arn }));
 
   const { cluster } = await clients.ecs.send(
     new CreateClusterCommand({
@@ -93,5 +99,5 @@ export async function createTwinStack(clients: TwinClients, region: string, opti
       type: 'STANDARD',
     }),
   );
-  return { bucket, reportsTopicArn: reportsTopicArn!, clusterArn: cluster!.clusterArn!, stateMachineArn: stateMachineArn!, substitutions };
+  return { bucket, reportsTopicArn: reportsTopicArn!, reports, clusterArn: cluster!.clusterArn!, stateMachineArn: stateMachineArn!, definition, substitutions };
 }

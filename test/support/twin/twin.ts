@@ -21,7 +21,8 @@ import type { BuildReport } from '../../../functions/domain/report/types.js';
 import type { BuildExecutionInput } from '../../../functions/handlers/build-state-machine.js';
 import { LocalFargateExecutor } from '../../../functions/local/executors/local-fargate-executor.js';
 import { startMotoServer, type MotoServer } from './moto-server.js';
-import { TwinRouter, type SnsNotification } from './router.js';
+import { TwinRouter } from './router.js';
+import type { SnsEnvelope } from './sqs-queue.js';
 import { createTwinStack, twinClients, type TwinClients, type TwinStack, type TwinStackOptions } from './twin-aws.js';
 import { TwinFargate } from './twin-fargate.js';
 import { bindTwinFunctions, readHelperCode, twinSecrets } from './twin-functions.js';
@@ -34,8 +35,8 @@ export interface Twin {
   clients: TwinClients;
   stack: TwinStack;
   fargate: TwinFargate;
-  /** What the BuildReports topic delivered to its HTTP subscriber. */
-  reports: SnsNotification[];
+  /** What the BuildReports topic delivered to its SQS subscriber so far. */
+  reports(): Promise<SnsEnvelope[]>;
   runBuild(input: BuildExecutionInput, options?: { timeoutMs?: number }): Promise<TwinBuild>;
   stop(): Promise<void>;
 }
@@ -48,7 +49,7 @@ export interface TwinBuild {
   report?: BuildReport;
 }
 
-export interface TwinOptions extends Omit<TwinStackOptions, 'reportsSubscriber'> {
+export interface TwinOptions extends Omit<TwinStackOptions, 'endpoint'> {
   /** The git repository every build's source comes from. */
   repositoryPath: string;
 }
@@ -68,8 +69,8 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
     cleanups.push(() => rm(workRoot, { recursive: true, force: true }));
     const clients = twinClients(`http://127.0.0.1:${routerPort}`, TWIN_REGION);
     cleanups.push(async () => clients.destroy());
-    const subscriber = router.subscriber('BuildReports');
-    const stack = await createTwinStack(clients, TWIN_REGION, { ...options, reportsSubscriber: subscriber.url });
+    const endpoint = `http://127.0.0.1:${routerPort}`;
+    const stack = await createTwinStack(clients, TWIN_REGION, { ...options, endpoint });
 
     bindTwinFunctions(router, {
       clients,
@@ -111,7 +112,13 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
       clients,
       stack,
       fargate,
-      reports: subscriber.received,
+      reports: (() => {
+        const received: SnsEnvelope[] = [];
+        return async () => {
+          received.push(...(await stack.reports.receiveAll()));
+          return received;
+        };
+      })(),
       runBuild: (input, runOptions) => runBuild(clients, stack, input, runOptions?.timeoutMs ?? 60_000),
       stop,
     };

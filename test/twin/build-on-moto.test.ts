@@ -1,0 +1,101 @@
+/**
+ * The twin tier: statemachines/build.asl.json as it ships, executed by a second Step Functions
+ * engine (moto's, derived from LocalStack's) with the real handler code behind lambda:invoke, the
+ * local Fargate executor behind ecs:runTask.sync, and moto's S3, SNS, ECS and Step Functions behind
+ * the real adapters. One moto_server for the file; see test/support/twin/README.md.
+ */
+import { execFileSync } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { aBuildRequest } from '../support/build-requests.js';
+import { exampleRepo } from '../support/twin/example-repo.js';
+import { buildOnLocalFarm, stageOutcomes } from '../support/twin/local-farm-build.js';
+import { motoUnavailableReason } from '../support/twin/moto-server.js';
+import { startTwin, TWIN_REGION, type Twin, type TwinBuild } from '../support/twin/twin.js';
+import { largestStatePayload, STATE_PAYLOAD_LIMIT_BYTES } from '../support/twin/history-payloads.js';
+
+const unavailable = motoUnavailableReason();
+if (unavailable) {
+  console.warn(`\n*** TWIN TIER SKIPPED: ${unavailable}.\n*** The state machine was NOT run on moto's Step Functions engine. Install python3 and 'moto[server]==5.2.1' (.ci/run does).\n`);
+}
+
+const REPOSITORY = 'octo-org/hello-farm';
+
+describe.skipIf(unavailable !== undefined)('the build state machine on moto\'s Step Functions engine', () => {
+  let twin: Twin;
+  let repoPath: string;
+  let passing: { sha: string; build: TwinBuild; local: Awaited<ReturnType<typeof buildOnLocalFarm>> };
+
+  beforeAll(async () => {
+    const repo = await exampleRepo();
+    repoPath = repo.path;
+    twin = await startTwin({ repositoryPath: repo.path });
+    const input = { buildId: 'twin-hello-1', request: aBuildRequest({ repository: REPOSITORY, sha: repo.sha }) };
+    // The two engines build the same commit at the same time: the twin in moto, the local farm in its embedded S3.
+    const [build, local] = await Promise.all([twin.runBuild(input, { timeoutMs: 120_000 }), buildOnLocalFarm(input, repo.path, TWIN_REGION)]);
+    passing = { sha: repo.sha, build, local };
+  }, 180_000);
+
+  afterAll(async () => {
+    await twin?.stop();
+  });
+
+  it('runs hello-farm to a succeeded execution and report, through Lambda and Fargate stages', () => {
+    const { build } = passing;
+    expect(build.execution.status, `${build.execution.error}: ${build.execution.cause}`).toBe('SUCCEEDED');
+    expect(JSON.parse(build.execution.output!)).toMatchObject({ status: 'succeeded', reportKey: 'builds/twin-hello-1/report.json' });
+    expect(build.report?.status).toBe('succeeded');
+    expect(Object.fromEntries(build.report!.stages.map((s) => [s.name, `${s.status} on ${s.runner}`])), JSON.stringify(build.report!.stages.map((s) => [s.name, s.errorName, s.reason]))).toEqual({
+      build: 'succeeded on lambda',
+      lint: 'succeeded on lambda',
+      test: 'succeeded on lambda',
+      package: 'succeeded on fargate',
+    });
+    // The Fargate stage went through ecs:runTask.sync: one RunTask, with the plan's capacity provider.
+    expect(twin.fargate.runTaskRequests).toHaveLength(1);
+    expect(twin.fargate.runTaskRequests[0]).toMatchObject({ capacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1 }] });
+  });
+
+  it('writes the same stage statuses, runners and artifacts to moto\'s S3 as the local farm writes', () => {
+    expect(passing.local.report.status).toBe('succeeded');
+    expect(stageOutcomes(passing.build.report!)).toEqual(stageOutcomes(passing.local.report));
+    expect(passing.build.report!.predictedCostUsd).toBe(passing.local.report.predictedCostUsd);
+  });
+
+  it('publishes the report to the BuildReports topic, which delivers it to a subscriber', async () => {
+    const delivered = (await twin.reports()).filter((n) => JSON.parse(n.Message).buildId === 'twin-hello-1');
+    expect(delivered).toHaveLength(1);
+    expect(delivered[0]!.TopicArn).toBe(twin.stack.reportsTopicArn);
+    expect(JSON.parse(delivered[0]!.Message)).toMatchObject({ buildId: 'twin-hello-1', status: 'succeeded' });
+    expect(delivered[0]!.MessageAttributes?.status).toEqual({ Type: 'String', Value: 'succeeded' });
+    // A Number, so filter policies can match cost ranges.
+    expect(delivered[0]!.MessageAttributes?.costUsd?.Type).toBe('Number');
+    // The local farm published its own, with the same attributes.
+    expect(Object.keys(delivered[0]!.MessageAttributes ?? {}).sort()).toEqual(Object.keys(passing.local.published[0]!.attributes).sort());
+  });
+
+  it(`keeps every state's input and output under ${STATE_PAYLOAD_LIMIT_BYTES} bytes in moto's execution history`, () => {
+    const largest = largestStatePayload(passing.build.history);
+    console.info(`twin: largest state payload ${largest.bytes} bytes (${largest.where}), ${passing.build.history.length} history events`);
+    expect(largest.bytes).toBeGreaterThan(0);
+    expect(largest.bytes).toBeLessThan(STATE_PAYLOAD_LIMIT_BYTES);
+  });
+
+  it('fails a stage whose command fails, skips its dependents and still ends with a report', async () => {
+    await writeFile(join(repoPath, 'scripts', 'test.sh'), '#!/bin/sh\nset -eu\necho "a check failed"\nexit 3\n');
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: repoPath, encoding: 'utf8' }).trim();
+    git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qam', 'break the test');
+    const input = { buildId: 'twin-hello-2', request: aBuildRequest({ repository: REPOSITORY, sha: git('rev-parse', 'HEAD') }) };
+
+    const build = await twin.runBuild(input, { timeoutMs: 120_000 });
+
+    expect(build.execution.status).toBe('SUCCEEDED');
+    expect(build.report?.status).toBe('failed');
+    const byName = Object.fromEntries(build.report!.stages.map((s) => [s.name, s]));
+    expect(byName.test).toMatchObject({ status: 'failed', runner: 'lambda', exitCode: 3 });
+    expect(byName.package?.status).toBe('skipped');
+    expect(byName.build?.status).toBe('succeeded');
+    expect((await twin.reports()).some((n) => JSON.parse(n.Message).buildId === 'twin-hello-2')).toBe(true);
+  }, 120_000);
+});
