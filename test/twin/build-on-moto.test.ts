@@ -13,6 +13,8 @@ import { exampleRepo } from '../support/twin/example-repo.js';
 import { buildOnLocalFarm, stageOutcomes } from '../support/twin/local-farm-build.js';
 import { motoUnavailableReason } from '../support/twin/moto-server.js';
 import { startTwin, TWIN_REGION, type Twin, type TwinBuild } from '../support/twin/twin.js';
+import type { CaughtError } from '../../functions/handlers/build-state-machine.js';
+import { causeMessage } from '../../functions/handlers/schedule.js';
 import { largestStatePayload, STATE_PAYLOAD_LIMIT_BYTES } from '../support/twin/history-payloads.js';
 
 const unavailable = motoUnavailableReason();
@@ -46,6 +48,8 @@ describe.skipIf(unavailable !== undefined)('the build state machine on moto\'s S
     expect(build.execution.status, `${build.execution.error}: ${build.execution.cause}`).toBe('SUCCEEDED');
     expect(JSON.parse(build.execution.output!)).toMatchObject({ status: 'succeeded', reportKey: 'builds/twin-hello-1/report.json' });
     expect(build.report?.status).toBe('succeeded');
+    // `$$.Execution.StartTime`, as Step Functions gives it.
+    expect(build.report?.startedAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     expect(Object.fromEntries(build.report!.stages.map((s) => [s.name, `${s.status} on ${s.runner}`])), JSON.stringify(build.report!.stages.map((s) => [s.name, s.errorName, s.reason]))).toEqual({
       build: 'succeeded on lambda',
       lint: 'succeeded on lambda',
@@ -98,4 +102,37 @@ describe.skipIf(unavailable !== undefined)('the build state machine on moto\'s S
     expect(byName.build?.status).toBe('succeeded');
     expect((await twin.reports()).some((n) => JSON.parse(n.Message).buildId === 'twin-hello-2')).toBe(true);
   }, 120_000);
+
+  it("routes a Catch on a Lambda function error's name and hands the handlers a Cause they read", async () => {
+    // What `Run on Lambda` relies on to escalate: the runner throws StageTimeout, the Catch matches the name.
+    twin.router.bindFunction('buildfarm-twin-throws', async () => {
+      throw Object.assign(new Error('the stage ran out of time'), { name: 'StageTimeout' });
+    });
+    const invoke = (functionName: string, next: string) => ({
+      Type: 'Task',
+      Resource: 'arn:aws:states:::lambda:invoke',
+      Parameters: { FunctionName: functionName, Payload: {} },
+      Catch: [{ ErrorEquals: ['StageTimeout'], ResultPath: '$.escalation', Next: next }, { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: next }],
+      End: true,
+    });
+    const run = await twin.runDefinition(
+      'twin-error-names',
+      {
+        StartAt: 'Throws',
+        States: {
+          Throws: invoke('arn:aws:lambda:us-east-1:123456789012:function:buildfarm-twin-throws', 'Missing'),
+          Missing: invoke('arn:aws:lambda:us-east-1:123456789012:function:buildfarm-twin-nobody', 'Done'),
+          Done: { Type: 'Pass', End: true },
+        },
+      },
+      {},
+    );
+
+    expect(run.execution.status, `${run.execution.error}: ${run.execution.cause}`).toBe('SUCCEEDED');
+    const output = JSON.parse(run.execution.output!) as { escalation: CaughtError; error: CaughtError };
+    expect(output.escalation.Error).toBe('StageTimeout');
+    expect(causeMessage(output.escalation)).toBe('the stage ran out of time');
+    // Not among any Retry's ErrorEquals: a missing function fails at once, into the Catch.
+    expect(output.error.Error).toBe('Lambda.ResourceNotFoundException');
+  });
 });

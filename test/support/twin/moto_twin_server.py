@@ -15,6 +15,10 @@ Two more differences from AWS, in the ECS integration only:
   https://github.com/aws/aws-cdk/pull/35465, https://github.com/aws/aws-cdk/issues/20013);
 - it returns the task's timestamps as ISO text (botocore datetimes through its JSON encoder),
   where the integration's output carries epoch milliseconds, the numbers the report bills from.
+The context object's `$$.Execution.StartTime` is Python's isoformat ("...T20:07:14.627774+00:00");
+AWS gives ISO 8601 in UTC with milliseconds ("2019-03-26T20:14:13.192Z"):
+https://docs.aws.amazon.com/step-functions/latest/dg/input-output-contextobject.html
+
 And one defect outside the engine: StartExecution deep-copies the state machine, which refers to
 its backend, so the copy reaches every earlier execution's live worker and fails ("TypeError:
 cannot pickle '_thread.RLock' object"): after one execution, no other can start. The state
@@ -31,6 +35,7 @@ from botocore import xform_name
 from botocore.session import Session
 
 from moto.stepfunctions.models import StateMachine
+from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
     state_task_service_ecs,
 )
@@ -91,6 +96,21 @@ def _state_machine_deepcopy(self, memo):
 
 
 StateMachine.__deepcopy__ = _state_machine_deepcopy
+
+_engine_environment = ExecutionWorker._get_evaluation_environment
+
+
+def _environment_with_aws_start_time(self):
+    env = _engine_environment(self)
+    execution = env.states.context_object.context_object_data["Execution"]
+    start = execution["StartTime"]
+    if isinstance(start, datetime.datetime):
+        utc = start.astimezone(datetime.timezone.utc)
+        execution["StartTime"] = utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    return env
+
+
+ExecutionWorker._get_evaluation_environment = _environment_with_aws_start_time
 StateTaskService._normalise_parameters = _normalise_parameters
 StateTaskService._normalise_response = _normalise_response
 state_task_service_ecs._SUPPORTED_API_PARAM_BINDINGS["runtask"].add("CapacityProviderStrategy")

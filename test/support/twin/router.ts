@@ -57,9 +57,10 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
+/** Every AWS answer carries a request id (botocore reads it into error causes). */
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body ?? null);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'x-amzn-requestid': crypto.randomUUID(), ...headers });
   res.end(text);
 }
 

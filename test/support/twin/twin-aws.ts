@@ -48,6 +48,8 @@ export interface TwinStack {
   reports: SubscribedQueue;
   clusterArn: string;
   stateMachineArn: string;
+  /** The role every state machine is created with (moto does not evaluate it). */
+  roleArn: string;
   /** build.asl.json with the substitutions applied: what CreateStateMachine received. */
   definition: string;
   substitutions: Substitutions;
@@ -90,14 +92,15 @@ export async function createTwinStack(clients: TwinClients, region: string, opti
     AssignPublicIp: 'ENABLED',
     MaxStageConcurrency: String(options.maxStageConcurrency ?? 2),
   };
+  const roleArn = `arn:aws:iam::${TWIN_ACCOUNT}:role/buildfarm-twin-state-machine`;
   const definition = substitutePlaceholders(options.definitionText ?? (await readBuildDefinition()), substitutions);
   const { stateMachineArn } = await clients.sfn.send(
     new CreateStateMachineCommand({
       name: 'buildfarm-twin-build',
       definition,
-      roleArn: `arn:aws:iam::${TWIN_ACCOUNT}:role/buildfarm-twin-state-machine`,
+      roleArn,
       type: 'STANDARD',
     }),
   );
-  return { bucket, reportsTopicArn: reportsTopicArn!, reports, clusterArn: cluster!.clusterArn!, stateMachineArn: stateMachineArn!, definition, substitutions };
+  return { bucket, reportsTopicArn: reportsTopicArn!, reports, clusterArn: cluster!.clusterArn!, stateMachineArn: stateMachineArn!, roleArn, definition, substitutions };
 }

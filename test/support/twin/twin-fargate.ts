@@ -92,7 +92,9 @@ export class TwinFargate {
     const parameters = convertKeys(request, upperFirst) as RunTaskParameters & { Overrides?: TaskOverrides };
     if (!parameters.TaskDefinition) throw new EcsError('InvalidParameterException', 'taskDefinition is required');
     if (!parameters.Overrides?.ContainerOverrides) throw new EcsError('InvalidParameterException', 'the build farm always passes overrides');
-    const strategy = parameters.CapacityProviderStrategy?.[0]?.CapacityProvider;
+    // No strategy and no launch type: ECS uses the cluster's default strategy (the template's is FARGATE).
+    parameters.CapacityProviderStrategy ??= [{ CapacityProvider: 'FARGATE', Weight: 1 }];
+    const strategy = parameters.CapacityProviderStrategy[0]?.CapacityProvider;
     const env = new Map(parameters.Overrides.ContainerOverrides.flatMap((c) => c.Environment ?? []).map((e) => [e.Name, e.Value]));
     const task: TwinTask = {
       arn: `${this.options.clusterArn.replace(':cluster/', ':task/')}/${crypto.randomUUID().replaceAll('-', '')}`,

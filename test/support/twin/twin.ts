@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { ClientException, DescribeTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import {
+  CreateStateMachineCommand,
   DescribeExecutionCommand,
   GetExecutionHistoryCommand,
   StartExecutionCommand,
@@ -38,13 +39,18 @@ export interface Twin {
   /** What the BuildReports topic delivered to its SQS subscriber so far. */
   reports(): Promise<SnsEnvelope[]>;
   runBuild(input: BuildExecutionInput, options?: { timeoutMs?: number }): Promise<TwinBuild>;
+  /** Creates a state machine from `definition` and runs one execution of it to its end. */
+  runDefinition(name: string, definition: object, input: unknown): Promise<TwinExecution>;
   stop(): Promise<void>;
 }
 
-export interface TwinBuild {
+export interface TwinExecution {
   executionArn: string;
   execution: DescribeExecutionCommandOutput;
   history: HistoryEvent[];
+}
+
+export interface TwinBuild extends TwinExecution {
   /** report.json from moto's S3, when the execution wrote one. */
   report?: BuildReport;
 }
@@ -120,6 +126,12 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
         };
       })(),
       runBuild: (input, runOptions) => runBuild(clients, stack, input, runOptions?.timeoutMs ?? 60_000),
+      async runDefinition(name, definition, input) {
+        const { stateMachineArn } = await clients.sfn.send(
+          new CreateStateMachineCommand({ name, definition: JSON.stringify(definition), roleArn: stack.roleArn, type: 'STANDARD' }),
+        );
+        return runExecution(clients, stateMachineArn!, `${name}-1`, input, 60_000);
+      },
       stop,
     };
   } catch (error) {
@@ -128,10 +140,9 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
   }
 }
 
-async function runBuild(clients: TwinClients, stack: TwinStack, input: BuildExecutionInput, timeoutMs: number): Promise<TwinBuild> {
-  const { executionArn } = await clients.sfn.send(
-    new StartExecutionCommand({ stateMachineArn: stack.stateMachineArn, name: input.buildId, input: JSON.stringify(input) }),
-  );
+/** Starts an execution and waits for it to end; its whole history comes back with it. */
+export async function runExecution(clients: TwinClients, stateMachineArn: string, name: string, input: unknown, timeoutMs: number): Promise<TwinExecution> {
+  const { executionArn } = await clients.sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
   const deadline = Date.now() + timeoutMs;
   let execution: DescribeExecutionCommandOutput;
   for (;;) {
@@ -147,11 +158,16 @@ async function runBuild(clients: TwinClients, stack: TwinStack, input: BuildExec
     history.push(...(page.events ?? []));
     nextToken = page.nextToken;
   } while (nextToken);
-  const output = execution.output ? (JSON.parse(execution.output) as { reportKey?: string }) : {};
+  return { executionArn: executionArn!, execution, history };
+}
+
+async function runBuild(clients: TwinClients, stack: TwinStack, input: BuildExecutionInput, timeoutMs: number): Promise<TwinBuild> {
+  const run = await runExecution(clients, stack.stateMachineArn, input.buildId, input, timeoutMs);
+  const output = run.execution.output ? (JSON.parse(run.execution.output) as { reportKey?: string }) : {};
   let report: BuildReport | undefined;
   if (output.reportKey) {
     const object = await clients.s3.send(new GetObjectCommand({ Bucket: stack.bucket, Key: output.reportKey }));
     report = JSON.parse(await object.Body!.transformToString()) as BuildReport;
   }
-  return { executionArn: executionArn!, execution, history, report };
+  return { ...run, report };
 }
