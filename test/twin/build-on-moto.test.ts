@@ -26,18 +26,30 @@ const REPOSITORY = 'octo-org/hello-farm';
 
 describe.skipIf(unavailable !== undefined)('the build state machine on moto\'s Step Functions engine', () => {
   let twin: Twin;
-  let repoPath: string;
-  let passing: { sha: string; build: TwinBuild; local: Awaited<ReturnType<typeof buildOnLocalFarm>> };
+  let passing: { build: TwinBuild; local: Awaited<ReturnType<typeof buildOnLocalFarm>> };
+  let failing: TwinBuild;
 
   beforeAll(async () => {
     const repo = await exampleRepo();
-    repoPath = repo.path;
+    // A second commit whose test script fails, built as a repository of its own (its own stage history).
+    await writeFile(join(repo.path, 'scripts', 'test.sh'), '#!/bin/sh\nset -eu\necho "a check failed"\nexit 3\n');
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: repo.path, encoding: 'utf8' }).trim();
+    git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qam', 'break the test');
+    const brokenSha = git('rev-parse', 'HEAD');
+
     twin = await startTwin({ repositoryPath: repo.path });
     const input = { buildId: 'twin-hello-1', request: aBuildRequest({ repository: REPOSITORY, sha: repo.sha }) };
-    // The two engines build the same commit at the same time: the twin in moto, the local farm in its embedded S3.
-    const [build, local] = await Promise.all([twin.runBuild(input, { timeoutMs: 120_000 }), buildOnLocalFarm(input, repo.path, TWIN_REGION)]);
-    passing = { sha: repo.sha, build, local };
-  }, 180_000);
+    const broken = { buildId: 'twin-hello-2', request: aBuildRequest({ repository: `${REPOSITORY}-broken`, sha: brokenSha }) };
+    // All at once: the two engines build the same commit (the twin in moto, the local farm in its
+    // embedded S3) while moto runs a second execution of the same state machine.
+    const [build, local, broke] = await Promise.all([
+      twin.runBuild(input, { timeoutMs: 150_000 }),
+      buildOnLocalFarm(input, repo.path, TWIN_REGION),
+      twin.runBuild(broken, { timeoutMs: 150_000 }),
+    ]);
+    passing = { build, local };
+    failing = broke;
+  }, 200_000);
 
   afterAll(async () => {
     await twin?.stop();
@@ -87,21 +99,14 @@ describe.skipIf(unavailable !== undefined)('the build state machine on moto\'s S
   });
 
   it('fails a stage whose command fails, skips its dependents and still ends with a report', async () => {
-    await writeFile(join(repoPath, 'scripts', 'test.sh'), '#!/bin/sh\nset -eu\necho "a check failed"\nexit 3\n');
-    const git = (...args: string[]) => execFileSync('git', args, { cwd: repoPath, encoding: 'utf8' }).trim();
-    git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qam', 'break the test');
-    const input = { buildId: 'twin-hello-2', request: aBuildRequest({ repository: REPOSITORY, sha: git('rev-parse', 'HEAD') }) };
-
-    const build = await twin.runBuild(input, { timeoutMs: 120_000 });
-
-    expect(build.execution.status).toBe('SUCCEEDED');
-    expect(build.report?.status).toBe('failed');
-    const byName = Object.fromEntries(build.report!.stages.map((s) => [s.name, s]));
+    expect(failing.execution.status).toBe('SUCCEEDED');
+    expect(failing.report?.status).toBe('failed');
+    const byName = Object.fromEntries(failing.report!.stages.map((s) => [s.name, s]));
     expect(byName.test).toMatchObject({ status: 'failed', runner: 'lambda', exitCode: 3 });
     expect(byName.package?.status).toBe('skipped');
     expect(byName.build?.status).toBe('succeeded');
     expect((await twin.reports()).some((n) => JSON.parse(n.Message).buildId === 'twin-hello-2')).toBe(true);
-  }, 120_000);
+  });
 
   it("routes a Catch on a Lambda function error's name and hands the handlers a Cause they read", async () => {
     // What `Run on Lambda` relies on to escalate: the runner throws StageTimeout, the Catch matches the name.
