@@ -37,11 +37,11 @@ export interface MotoStartOptions {
   readyTimeoutMs?: number;
 }
 
-/** Why the tier cannot run here; undefined when python3 with moto is available. */
-export function motoUnavailableReason(): string | undefined {
-  const probe = spawnSync('python3', ['-c', 'import moto, moto.server; print(moto.__version__)'], { encoding: 'utf8', timeout: 30_000 });
-  if (probe.error) return `python3 is not runnable (${probe.error.message})`;
-  if (probe.status !== 0) return `python3 cannot import moto.server: ${probe.stderr.trim().split('\n').at(-1) ?? ''} (pip install 'moto[server]==5.2.1')`;
+/** Why the tier cannot run here; undefined when `python` can import moto's server. */
+export function motoUnavailableReason(python = 'python3', module = 'moto.server'): string | undefined {
+  const probe = spawnSync(python, ['-c', `import ${module}`], { encoding: 'utf8', timeout: 30_000 });
+  if (probe.error) return `${python} is not runnable (${probe.error.message})`;
+  if (probe.status !== 0) return `${python} cannot import ${module}: ${probe.stderr.trim().split('\n').at(-1) ?? ''} (pip install 'moto[server]==5.2.1')`;
   return undefined;
 }
 
