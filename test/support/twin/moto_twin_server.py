@@ -34,6 +34,7 @@ import sys
 from botocore import xform_name
 from botocore.session import Session
 
+import moto
 from moto.stepfunctions.models import StateMachine
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
@@ -43,6 +44,11 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service impor
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (
     StateTaskService,
 )
+
+# Written against moto 5.2.1's internals (.ci/run pins it). Another version may have fixed or moved
+# them: an import error stops the server, and the tier then fails loudly rather than pass untested.
+if moto.__version__ != "5.2.1":
+    print(f"moto_twin_server: written for moto 5.2.1, running {moto.__version__}", file=sys.stderr)
 
 _session = Session()
 _service_models = {}
