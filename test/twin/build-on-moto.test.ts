@@ -23,11 +23,22 @@ if (unavailable) {
 }
 
 const REPOSITORY = 'octo-org/hello-farm';
+const ESCALATING_PIPELINE = `version: 1
+on:
+  push: {}
+stages:
+  slow:
+    resources: { cpu: 0.5, memory: 512MB }
+    commands:
+      - sleep 3
+      - echo finished
+`;
 
 describe.skipIf(unavailable !== undefined)('the build state machine on moto\'s Step Functions engine', () => {
   let twin: Twin;
   let passing: { build: TwinBuild; local: Awaited<ReturnType<typeof buildOnLocalFarm>> };
   let failing: TwinBuild;
+  let escalating: TwinBuild;
 
   beforeAll(async () => {
     const repo = await exampleRepo();
@@ -36,19 +47,27 @@ describe.skipIf(unavailable !== undefined)('the build state machine on moto\'s S
     const git = (...args: string[]) => execFileSync('git', args, { cwd: repo.path, encoding: 'utf8' }).trim();
     git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qam', 'break the test');
     const brokenSha = git('rev-parse', 'HEAD');
+    // A third: one small stage on the 1024 MB runner, which the twin gives 11 s, 1 s past the
+    // runner's safety margin: the stage runs out of Lambda time and escalates to Fargate.
+    await writeFile(join(repo.path, '.buildfarm.yml'), ESCALATING_PIPELINE);
+    git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qam', 'a stage too slow for its Lambda');
+    const escalatingSha = git('rev-parse', 'HEAD');
 
-    twin = await startTwin({ repositoryPath: repo.path });
+    twin = await startTwin({ repositoryPath: repo.path, runnerTimeoutSeconds: { 1024: 11 } });
     const input = { buildId: 'twin-hello-1', request: aBuildRequest({ repository: REPOSITORY, sha: repo.sha }) };
     const broken = { buildId: 'twin-hello-2', request: aBuildRequest({ repository: `${REPOSITORY}-broken`, sha: brokenSha }) };
     // All at once: the two engines build the same commit (the twin in moto, the local farm in its
     // embedded S3) while moto runs a second execution of the same state machine.
-    const [build, local, broke] = await Promise.all([
+    const slow = { buildId: 'twin-hello-3', request: aBuildRequest({ repository: `${REPOSITORY}-slow`, sha: escalatingSha }) };
+    const [build, local, broke, escalated] = await Promise.all([
       twin.runBuild(input, { timeoutMs: 150_000 }),
       buildOnLocalFarm(input, repo.path, TWIN_REGION),
       twin.runBuild(broken, { timeoutMs: 150_000 }),
+      twin.runBuild(slow, { timeoutMs: 150_000 }),
     ]);
     passing = { build, local };
     failing = broke;
+    escalating = escalated;
   }, 200_000);
 
   afterAll(async () => {
@@ -68,9 +87,9 @@ describe.skipIf(unavailable !== undefined)('the build state machine on moto\'s S
       test: 'succeeded on lambda',
       package: 'succeeded on fargate',
     });
-    // The Fargate stage went through ecs:runTask.sync: one RunTask, with the plan's capacity provider.
-    expect(twin.fargate.runTaskRequests).toHaveLength(1);
-    expect(twin.fargate.runTaskRequests[0]).toMatchObject({ capacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1 }] });
+    // The Fargate stage went through ecs:runTask.sync with the plan's capacity provider.
+    const packageTask = twin.fargate.runTaskRequests.find((r) => JSON.stringify(r).includes('"value":"twin-hello-1"'));
+    expect(packageTask).toMatchObject({ capacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1 }] });
   });
 
   it('writes the same stage statuses, runners and artifacts to moto\'s S3 as the local farm writes', () => {
@@ -106,6 +125,16 @@ describe.skipIf(unavailable !== undefined)('the build state machine on moto\'s S
     expect(byName.package?.status).toBe('skipped');
     expect(byName.build?.status).toBe('succeeded');
     expect((await twin.reports()).some((n) => JSON.parse(n.Message).buildId === 'twin-hello-2')).toBe(true);
+  });
+
+  it('escalates a stage that runs out of Lambda time to Fargate, where it succeeds', () => {
+    expect(escalating.execution.status, `${escalating.execution.error}: ${escalating.execution.cause}`).toBe('SUCCEEDED');
+    const [stage] = escalating.report!.stages;
+    expect(stage, JSON.stringify(stage)).toMatchObject({ name: 'slow', status: 'succeeded', runner: 'fargate', escalated: true });
+    const entered = escalating.history.flatMap((e) => (e.stateEnteredEventDetails ? [e.stateEnteredEventDetails.name] : []));
+    expect(entered).toEqual(expect.arrayContaining(['Run on Lambda', 'Prepare Fargate task', 'Run Fargate task', 'Record Fargate result']));
+    const caught = escalating.history.find((e) => e.type === 'TaskFailed' && e.taskFailedEventDetails?.error === 'StageTimeout');
+    expect(caught, 'the runner failed the task with StageTimeout').toBeDefined();
   });
 
   it("routes a Catch on a Lambda function error's name and hands the handlers a Cause they read", async () => {

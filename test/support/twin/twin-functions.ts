@@ -51,13 +51,15 @@ export interface TwinFunctionsOptions {
   workRoot: string;
   /** The Fargate helper's code, hashed into its S3 key by fargate-prepare. */
   helperCode(): Promise<Buffer>;
+  /** A runner tier's function timeout, s, where it is not the template's 900 (to make a stage escalate). */
+  runnerTimeoutSeconds?: Partial<Record<number, number>>;
 }
 
 const quietLogger = (serviceName: string) => new Logger({ serviceName, logLevel: 'SILENT' });
 
 /** The part of the Lambda context the runner and Powertools read. */
-function lambdaContext(region: string, name: string, memoryMB: number): Context {
-  const deadline = Date.now() + LAMBDA_MAX_TIMEOUT_SECONDS * 1000;
+function lambdaContext(region: string, name: string, memoryMB: number, timeoutSeconds: number): Context {
+  const deadline = Date.now() + timeoutSeconds * 1000;
   return {
     callbackWaitsForEmptyEventLoop: true,
     functionName: twinFunctionName(name),
@@ -144,7 +146,8 @@ export function bindTwinFunctions(router: TwinRouter, options: TwinFunctionsOpti
           logger: quietLogger('buildfarm-lambda-runner'),
           output: { write: () => true } as unknown as NodeJS.WritableStream,
         });
-        return await handler(event as LambdaRunnerEvent, lambdaContext(region, name, memoryMB));
+        const timeoutSeconds = options.runnerTimeoutSeconds?.[memoryMB] ?? LAMBDA_MAX_TIMEOUT_SECONDS;
+        return await handler(event as LambdaRunnerEvent, lambdaContext(region, name, memoryMB, timeoutSeconds));
       } finally {
         await rm(tmp, { recursive: true, force: true });
       }

@@ -58,6 +58,8 @@ export interface TwinBuild extends TwinExecution {
 export interface TwinOptions extends Omit<TwinStackOptions, 'endpoint'> {
   /** The git repository every build's source comes from. */
   repositoryPath: string;
+  /** A runner tier's function timeout, s (default the template's 900). */
+  runnerTimeoutSeconds?: Partial<Record<number, number>>;
 }
 
 export async function startTwin(options: TwinOptions): Promise<Twin> {
@@ -86,6 +88,7 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
       repositoryPath: options.repositoryPath,
       workRoot,
       helperCode: readHelperCode,
+      runnerTimeoutSeconds: options.runnerTimeoutSeconds,
     });
     const fargate = new TwinFargate({
       clusterArn: stack.clusterArn,
