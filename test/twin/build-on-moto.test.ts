@@ -87,6 +87,8 @@ describe.skipIf(unavailable !== undefined)('the build state machine on moto\'s S
       test: 'succeeded on lambda',
       package: 'succeeded on fargate',
     });
+    // Every routed call was answered (a bound function's thrown error is an answer, not a failure).
+    expect(twin.router.failures).toEqual([]);
     // The Fargate stage went through ecs:runTask.sync with the plan's capacity provider.
     const packageTask = twin.fargate.runTaskRequests.find((r) => JSON.stringify(r).includes('"value":"twin-hello-1"'));
     expect(packageTask).toMatchObject({ capacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1 }] });
