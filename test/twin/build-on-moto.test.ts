@@ -68,7 +68,7 @@ describe.skipIf(unavailable !== undefined)('the build state machine on moto\'s S
     passing = { build, local };
     failing = broke;
     escalating = escalated;
-  }, 200_000);
+  }, 300_000);
 
   afterAll(async () => {
     await twin?.stop();

@@ -33,7 +33,7 @@ export interface MotoServer {
 export interface MotoStartOptions {
   /** The port moto's Step Functions engine sends its service calls to (the router's). */
   servicePort: number;
-  /** Default 30 s: moto imports slowly on a busy machine. */
+  /** Default 120 s: moto imports slowly on a busy machine (over 30 s at a load of 100 on two cores). */
   readyTimeoutMs?: number;
 }
 
@@ -114,7 +114,7 @@ export async function startMotoServer(options: MotoStartOptions): Promise<MotoSe
     live.delete(child);
   };
   try {
-    await waitUntilReady(endpoint, child, options.readyTimeoutMs ?? 30_000, () => output);
+    await waitUntilReady(endpoint, child, options.readyTimeoutMs ?? 120_000, () => output);
     const config = await fetch(`${endpoint}/moto-api/config`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
