@@ -13,6 +13,7 @@ export const README_PAGES = [
   'reports.md',
   'deploy.md',
   'aws-account.md',
+  'aws-twin.md',
   'performance.md',
   'hostile.md',
   'development.md',

@@ -37,6 +37,11 @@ export interface LocalFargateExecutorOptions {
   /** The helper code fargate-prepare hashes and stores (on AWS: the bundled helper). */
   helperCode: () => Promise<Buffer>;
   now?: () => number;
+  /**
+   * Where RunTask looks its task definition up; default: the local registry `prepare` fills. The
+   * twin test tier registers task definitions in moto's ECS and looks them up there.
+   */
+  describeTaskDefinition?(arn: string): Promise<{ family: string } | undefined>;
 }
 
 /** An exit code for a build container the agent stopped (SIGKILL), as Docker reports it. */
@@ -82,7 +87,9 @@ export class LocalFargateExecutor {
   /** Runs the task to its stop and returns it; throws TaskFailed when the publish container fails. */
   async runTask(parameters: RunTaskParameters, output: NodeJS.WritableStream, fromFork = false, signal?: AbortSignal): Promise<EcsTask> {
     const now = this.options.now ?? Date.now;
-    const definition = this.taskDefinitions.describe(parameters.TaskDefinition);
+    const definition = this.options.describeTaskDefinition
+      ? await this.options.describeTaskDefinition(parameters.TaskDefinition)
+      : this.taskDefinitions.describe(parameters.TaskDefinition);
     if (!definition) throw new TaskFailed(JSON.stringify({ StoppedReason: `unknown task definition ${parameters.TaskDefinition}` }));
     const env = new Map<string, string>();
     for (const container of parameters.Overrides.ContainerOverrides) {
