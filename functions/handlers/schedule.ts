@@ -21,9 +21,12 @@ import type {
   ScheduleTaskInput,
   SelectStagesInput,
   SelectStagesOutput,
+  FargateResultSummary,
+  OnDemandRerun,
   SlimStage,
   StageSummary,
 } from './build-state-machine.js';
+import { SPOT_INTERRUPTION } from '../domain/fargate/run-task-errors.js';
 import { artifactStore } from './task-environment.js';
 
 export interface ScheduleDeps {
@@ -55,14 +58,19 @@ async function writeJson(store: ArtifactStore, key: string, value: unknown): Pro
   await store.put(key, JSON.stringify(value), 'application/json');
 }
 
-/** A Catch's `Cause`: JSON from Lambda (`errorMessage`) and ECS (the task), plain text locally. */
+/** A Catch's `Cause`: JSON from Lambda (`errorMessage`) and ECS (the task, or RunTask's failures), plain text locally. */
 export function causeMessage(error: CaughtError | null | undefined): string {
   if (!error) return '';
   const cause = error.Cause ?? '';
   try {
-    const parsed = JSON.parse(cause) as { errorMessage?: unknown; StoppedReason?: unknown };
+    const parsed = JSON.parse(cause) as { errorMessage?: unknown; StoppedReason?: unknown; Failures?: unknown };
     if (typeof parsed.errorMessage === 'string') return parsed.errorMessage;
     if (typeof parsed.StoppedReason === 'string') return parsed.StoppedReason;
+    // AmazonECS.Unknown: the RunTask response's `Failures` (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Failure.html).
+    if (Array.isArray(parsed.Failures)) {
+      const reasons = parsed.Failures.map((f: { Reason?: unknown; Detail?: unknown }) => [f.Reason, f.Detail].filter((t) => typeof t === 'string').join(': '));
+      if (reasons.some((r) => r.length > 0)) return reasons.join('; ');
+    }
   } catch {
     // Not JSON: the text is the message.
   }
@@ -159,8 +167,32 @@ function iso(epochMs: number | undefined): string | undefined {
   return epochMs === undefined ? undefined : new Date(epochMs).toISOString();
 }
 
-export async function recordFargateResultTask(input: RecordFargateResultInput, deps: ScheduleDeps): Promise<StageSummary> {
+/**
+ * A Spot task Fargate interrupted (StopCode SpotInterruption) runs once more on on-demand
+ * Fargate: the interruption says nothing about the stage. On-demand tasks are never interrupted,
+ * so this happens at most once per stage.
+ */
+function onDemandRerun(input: RecordFargateResultInput, task: EcsTask | undefined): OnDemandRerun | null {
+  if (input.capacityProvider !== 'FARGATE_SPOT' || task?.StopCode !== SPOT_INTERRUPTION) return null;
+  return {
+    task: null,
+    taskFailure: null,
+    spotInterruption: { taskArn: task.TaskArn, pullStartedAt: task.PullStartedAt, stoppedAt: task.StoppedAt, stoppedReason: task.StoppedReason },
+  };
+}
+
+export async function recordFargateResultTask(input: RecordFargateResultInput, deps: ScheduleDeps): Promise<FargateResultSummary> {
   const task = taskOf(input);
+  const rerun = onDemandRerun(input, task);
+  if (rerun) {
+    // Nothing is recorded: the on-demand run's Record Fargate result writes the stage's records.
+    return { stage: input.stage.name, status: 'failed', rerun };
+  }
+  const summary = await recordFargateTask(input, task, deps);
+  return { ...summary, rerun: null };
+}
+
+async function recordFargateTask(input: RecordFargateResultInput, task: EcsTask | undefined, deps: ScheduleDeps): Promise<StageSummary> {
   const exitCode = buildExitCode(task);
   const capacityProvider: CapacityProvider = input.capacityProvider;
   const run: StageRunRecord = {
@@ -176,6 +208,7 @@ export async function recordFargateResultTask(input: RecordFargateResultInput, d
       stopCode: task?.StopCode,
       stoppedReason: task?.StoppedReason,
       buildExitCode: exitCode,
+      ...(input.spotInterruption ? { spotInterruption: input.spotInterruption } : {}),
     },
   };
   await writeJson(deps.store, stageRunKey(input.buildId, input.stage.name), run);
@@ -184,7 +217,10 @@ export async function recordFargateResultTask(input: RecordFargateResultInput, d
   // from the Lambda attempt of an escalated stage (runner lambda) is not this run's.
   const key = stageResultKey(input.buildId, input.stage.name);
   const published = await readJson<StageResult>(deps.store, key);
-  if (published && published.runner === 'fargate') {
+  // A record the interrupted Spot task published is not this run's: it finished before this task started.
+  const since = task?.PullStartedAt ?? input.spotInterruption?.stoppedAt ?? 0;
+  const fromThisTask = !input.spotInterruption || (published !== undefined && Date.parse(published.finishedAt) >= since);
+  if (published && published.runner === 'fargate' && fromThisTask) {
     return { stage: input.stage.name, status: published.status };
   }
   // No record: the task stopped before publishing one, so the stage failed whatever the exit code.
@@ -209,6 +245,14 @@ export async function recordFargateResultTask(input: RecordFargateResultInput, d
 
 // ---- Record stage error -------------------------------------------------------------------------
 
+/**
+ * Errors that mean the stage ran out of time: the agent's own `StageTimeout`, a state's
+ * `States.Timeout` (`Run on Lambda`, or `Run Fargate task` at the stage's timeout plus overhead),
+ * and `Sandbox.Timedout`, which Lambda reports when it stopped the function at its configured
+ * timeout (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html).
+ */
+const TIMEOUT_ERRORS = new Set(['StageTimeout', 'States.Timeout', 'Sandbox.Timedout']);
+
 export async function recordStageErrorTask(input: RecordStageErrorInput, deps: ScheduleDeps): Promise<StageSummary> {
   const onFargate = input.fargate !== null || input.escalation !== null || input.stage.runner === 'fargate';
   const runner = onFargate ? 'fargate' : 'lambda';
@@ -232,7 +276,7 @@ export async function recordStageErrorTask(input: RecordStageErrorInput, deps: S
   if (existing && existing.runner === runner && existing.status !== 'succeeded') {
     return { stage: input.stage.name, status: existing.status };
   }
-  const timedOut = input.error.Error === 'StageTimeout' || input.error.Error === 'States.Timeout';
+  const timedOut = TIMEOUT_ERRORS.has(input.error.Error);
   const capacity = input.fargate?.capacityProvider;
   const message = causeMessage(input.error);
   const result = syntheticResult(input.buildId, input.stage.name, {
