@@ -203,13 +203,16 @@ export interface EcsTask {
 
 export interface ReportTaskInput {
   buildId: string;
-  request: BuildRequest;
   /** `$$.Execution.StartTime`. */
   startedAt: string;
   /** `$$.Execution.Id`: the execution's ARN, for its Step Functions console URL (`local:{buildId}` in the local farm). */
   executionArn: string;
-  /** The whole execution state: `plan` once planned, `error` when a Catch routed here. */
-  state: { plan?: PlanTaskOutput; error?: CaughtError };
+  /**
+   * The whole execution state (`state.$: $`): the build request, `plan` once planned, `error`
+   * when a Catch routed here. The request travels only here: a second copy beside it would double
+   * the largest state input (256 KiB limit).
+   */
+  state: { request: BuildRequest; plan?: PlanTaskOutput; error?: CaughtError };
 }
 
 export interface ReportTaskOutput {

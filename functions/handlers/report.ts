@@ -74,12 +74,12 @@ async function readRecords(store: ArtifactStore, buildId: string, plan: Plan) {
 }
 
 export async function reportTask(input: ReportTaskInput, deps: ReportDeps): Promise<ReportTaskOutput> {
-  const { plan: slim, error } = input.state;
+  const { plan: slim, error, request } = input.state;
   const plan = slim?.build ? await readJson<Plan>(deps.store, slim.planKey) : undefined;
   const records = plan ? await readRecords(deps.store, input.buildId, plan) : { results: [], runs: [], manifests: {} };
   const report = buildReport({
     buildId: input.buildId,
-    request: input.request,
+    request,
     plan,
     ...records,
     error: error ? { name: error.Error, message: causeMessage(error) } : undefined,
@@ -96,7 +96,7 @@ export async function reportTask(input: ReportTaskInput, deps: ReportDeps): Prom
     history: deps.history ?? new S3HistoryStore(deps.store),
     executionArn: input.executionArn,
     region: deps.region,
-    branch: input.request.branch,
+    branch: request.branch,
     link: deps.link?.(input.buildId),
     logger: deps.logger,
   });
