@@ -23,7 +23,9 @@ import type { ArtifactStore } from '../ports/artifact-store.js';
 import type { CommitStatusPort } from '../ports/commit-status.js';
 import type { HistoryStore } from '../ports/history-store.js';
 import type { Notifier } from '../ports/notifier.js';
+import { isExecutionStatusChange, type ExecutionStatusChangeEvent } from '../domain/report/execution-end.js';
 import type { ReportTaskInput, ReportTaskOutput } from './build-state-machine.js';
+import { reportExecutionEnd } from './report-execution-end.js';
 import { causeMessage, readJson } from './schedule.js';
 import { commitStatusesFromEnvironment } from './commit-status-environment.js';
 import { artifactStore, priceBook, region, requiredEnv } from './task-environment.js';
@@ -127,7 +129,15 @@ function depsFromEnvironment(): Omit<ReportDeps, 'statuses'> {
   };
 }
 
-export async function handler(input: ReportTaskInput): Promise<ReportTaskOutput> {
+/**
+ * Two callers: the Report state (a ReportTaskInput) and the EventBridge rule on executions that
+ * ended without it (an "Step Functions Execution Status Change" event).
+ */
+export async function handler(input: ReportTaskInput | ExecutionStatusChangeEvent): Promise<ReportTaskOutput> {
   awsDeps ??= depsFromEnvironment();
-  return reportTask(input, { ...awsDeps, statuses: await commitStatusesFromEnvironment() });
+  const deps = { ...awsDeps, statuses: await commitStatusesFromEnvironment() };
+  if (isExecutionStatusChange(input)) {
+    return reportExecutionEnd(input, deps);
+  }
+  return reportTask(input, deps);
 }

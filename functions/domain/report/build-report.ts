@@ -3,6 +3,7 @@
  * storage requests, and the comparison with the plan's prediction and with running everything
  * on Fargate. Pure: records, prices and times come in as arguments.
  */
+import { statusForError } from './execution-end.js';
 import type { BuildRequest } from '../build-request.js';
 import type { Plan, PlannedStage } from '../plan/types.js';
 import { fargateBilledMs, fargateBilledMsFromDuration, lambdaBilledMs, roundUsd } from './billing.js';
@@ -157,7 +158,7 @@ function skippedByIf(name: string, reason: string): StageReport {
 }
 
 function buildStatus(input: BuildReportInput, stages: StageReport[]): BuildStatus {
-  if (input.error) return 'error';
+  if (input.error) return statusForError(input.error.name);
   if (input.notTriggered) return 'skipped';
   if (stages.some((s) => s.status === 'failed' || s.status === 'timed_out')) return 'failed';
   if (stages.some((s) => s.status === 'cancelled')) return 'cancelled';
