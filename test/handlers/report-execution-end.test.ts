@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planKey, reportKey, stageResultKey } from '../../functions/domain/storage-keys.js';
+import { reportKey, stageResultKey } from '../../functions/domain/storage-keys.js';
 import type { ExecutionStatusChangeEvent } from '../../functions/domain/report/execution-end.js';
 import type { BuildReport } from '../../functions/domain/report/types.js';
 import { reportExecutionEnd, UnreportableExecution } from '../../functions/handlers/report-execution-end.js';
