@@ -7,7 +7,7 @@
 import type { BuildRequest } from '../domain/build-request.js';
 import type { Architecture } from '../domain/pipeline/types.js';
 import type { Runner } from '../domain/plan/types.js';
-import type { CapacityProvider } from '../domain/report/run-record.js';
+import type { CapacityProvider, SpotInterruptionRecord } from '../domain/report/run-record.js';
 import type { BuildStatus, StageStatus } from '../domain/report/types.js';
 import type { TaskOverrides } from '../domain/fargate/overrides.js';
 
@@ -130,6 +130,8 @@ export interface StageIterationState {
   /** The caught `States.TaskFailed` (task JSON in `Cause`). */
   taskFailure: CaughtError | null;
   error: CaughtError | null;
+  /** The Spot task Fargate interrupted, once `Clear the interrupted task` sent the stage to on-demand. */
+  spotInterruption: SpotInterruptionRecord | null;
 }
 
 export interface RecordStageErrorInput {
@@ -153,6 +155,23 @@ export interface RecordFargateResultInput {
   escalation: CaughtError | null;
   task: EcsTask | null;
   taskFailure: CaughtError | null;
+  /** Set on the on-demand run after a Spot interruption. */
+  spotInterruption: SpotInterruptionRecord | null;
+}
+
+/**
+ * What `Clear the interrupted task` merges into the iteration's state (States.JsonMerge) before
+ * the on-demand run: the interrupted task's results cleared, the task itself kept for billing.
+ */
+export interface OnDemandRerun {
+  task: null;
+  taskFailure: null;
+  spotInterruption: SpotInterruptionRecord;
+}
+
+/** `Record Fargate result`'s output: the stage's line, and the rerun when Spot interrupted the task. */
+export interface FargateResultSummary extends StageSummary {
+  rerun: OnDemandRerun | null;
 }
 
 export type ScheduleTaskInput = SelectStagesInput | RecordStageErrorInput | RecordFargateResultInput;
@@ -177,6 +196,8 @@ export interface FargatePrepared {
   /** RunTask `overrides`, PascalCase, at most 8,192 characters (the prepare function checks). */
   overrides: TaskOverrides;
   family: string;
+  /** `TimeoutSecondsPath` of `Run Fargate task`: the stage's timeout plus the task's overhead. */
+  timeoutSeconds: number;
 }
 
 /** The part of the `ecs:runTask.sync` output (a DescribeTasks task, timestamps in epoch ms) we read. */
@@ -197,13 +218,16 @@ export interface EcsTask {
 
 export interface ReportTaskInput {
   buildId: string;
-  request: BuildRequest;
   /** `$$.Execution.StartTime`. */
   startedAt: string;
   /** `$$.Execution.Id`: the execution's ARN, for its Step Functions console URL (`local:{buildId}` in the local farm). */
   executionArn: string;
-  /** The whole execution state: `plan` once planned, `error` when a Catch routed here. */
-  state: { plan?: PlanTaskOutput; error?: CaughtError };
+  /**
+   * The whole execution state (`state.$: $`): the build request, `plan` once planned, `error`
+   * when a Catch routed here. The request travels only here: a second copy beside it would double
+   * the largest state input (256 KiB limit).
+   */
+  state: { request: BuildRequest; plan?: PlanTaskOutput; error?: CaughtError };
 }
 
 export interface ReportTaskOutput {

@@ -18,6 +18,7 @@ import { HelperBundleStore } from '../adapters/aws/helper-bundle-store.js';
 import { S3ArtifactStore } from '../adapters/aws/s3-artifact-store.js';
 import { helperBundleKey } from '../domain/fargate/helper-key.js';
 import { DEFAULT_HELPER_IMAGE, DEFAULT_STAGE_IMAGE } from '../domain/fargate/layout.js';
+import { fargateStateTimeoutSeconds } from '../domain/fargate/task-timeout.js';
 import { capacityProvider, taskOverrides, type CapacityProvider, type TaskOverrides } from '../domain/fargate/overrides.js';
 import { buildTaskDefinition, type TaskSettings } from '../domain/fargate/task-definition.js';
 import type { Plan, PlannedStage } from '../domain/plan/types.js';
@@ -60,6 +61,8 @@ export interface FargatePrepareOutput {
   family: string;
   /** The image the build container runs. */
   image: string;
+  /** How long `Run Fargate task` waits (TimeoutSecondsPath): the stage's timeout plus the task's overhead. */
+  timeoutSeconds: number;
 }
 
 /** The input or the plan lacks what the task needs: a wiring error, not a stage failure. */
@@ -128,6 +131,7 @@ export async function prepareFargateTask(
     overrides,
     family: ensured.family,
     image,
+    timeoutSeconds: fargateStateTimeoutSeconds(stage.timeoutSeconds),
   };
 }
 

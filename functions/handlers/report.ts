@@ -23,7 +23,9 @@ import type { ArtifactStore } from '../ports/artifact-store.js';
 import type { CommitStatusPort } from '../ports/commit-status.js';
 import type { HistoryStore } from '../ports/history-store.js';
 import type { Notifier } from '../ports/notifier.js';
+import { isExecutionStatusChange, type ExecutionStatusChangeEvent } from '../domain/report/execution-end.js';
 import type { ReportTaskInput, ReportTaskOutput } from './build-state-machine.js';
+import { reportExecutionEnd } from './report-execution-end.js';
 import { causeMessage, readJson } from './schedule.js';
 import { commitStatusesFromEnvironment } from './commit-status-environment.js';
 import { artifactStore, priceBook, region, requiredEnv } from './task-environment.js';
@@ -74,7 +76,7 @@ async function readRecords(store: ArtifactStore, buildId: string, plan: Plan) {
 }
 
 export async function reportTask(input: ReportTaskInput, deps: ReportDeps): Promise<ReportTaskOutput> {
-  const { plan: slim, error } = input.state;
+  const { plan: slim, error, request } = input.state;
   // A refused build ran nothing, and may have no plan object: its prediction comes with the
   // Plan output instead (reading a missing key without s3:ListBucket is a 403, not a miss).
   const refused = slim?.refused === true;
@@ -82,7 +84,7 @@ export async function reportTask(input: ReportTaskInput, deps: ReportDeps): Prom
   const records = plan ? await readRecords(deps.store, input.buildId, plan) : { results: [], runs: [], manifests: {} };
   const report = buildReport({
     buildId: input.buildId,
-    request: input.request,
+    request,
     plan,
     ...records,
     error: error ? { name: error.Error, message: causeMessage(error) } : undefined,
@@ -99,10 +101,10 @@ export async function reportTask(input: ReportTaskInput, deps: ReportDeps): Prom
     statuses: deps.statuses,
     history: deps.history ?? new S3HistoryStore(deps.store),
     // A fork's runs never teach the planner: it could make the next builds of main look costly enough to refuse.
-    recordHistory: !input.request.fromFork,
+    recordHistory: !request.fromFork,
     executionArn: input.executionArn,
     region: deps.region,
-    branch: input.request.branch,
+    branch: request.branch,
     link: deps.link?.(input.buildId),
     logger: deps.logger,
   });
@@ -133,7 +135,15 @@ function depsFromEnvironment(): Omit<ReportDeps, 'statuses'> {
   };
 }
 
-export async function handler(input: ReportTaskInput): Promise<ReportTaskOutput> {
+/**
+ * Two callers: the Report state (a ReportTaskInput) and the EventBridge rule on executions that
+ * ended without it (an "Step Functions Execution Status Change" event).
+ */
+export async function handler(input: ReportTaskInput | ExecutionStatusChangeEvent): Promise<ReportTaskOutput> {
   awsDeps ??= depsFromEnvironment();
-  return reportTask(input, { ...awsDeps, statuses: await commitStatusesFromEnvironment() });
+  const deps = { ...awsDeps, statuses: await commitStatusesFromEnvironment() };
+  if (isExecutionStatusChange(input)) {
+    return reportExecutionEnd(input, deps);
+  }
+  return reportTask(input, deps);
 }

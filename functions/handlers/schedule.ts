@@ -2,21 +2,19 @@
  * The schedule function: three small tasks of the state machine that read and write the
  * records in S3, dispatched on `action`.
  * - `Select stages`: which of a wave's stages run; records the skipped ones.
- * - `Record Fargate result`: the stopped task (or the task JSON of `States.TaskFailed`)
- *   becomes the stage result plus a run record with the billing timestamps.
+ * - `Record Fargate result` (fargate-result.ts): the stopped task (or the task JSON of
+ *   `States.TaskFailed`) becomes the stage result plus a run record with the billing
+ *   timestamps, or an on-demand rerun after a Spot interruption.
  * - `Record stage error`: an error caught around a stage becomes a failed stage result.
  */
 import type { LambdaSize, Plan, PlannedStage } from '../domain/plan/types.js';
 import { stageRunKey } from '../domain/report/record-keys.js';
-import { manifestKey, stageLogKey, stageResultKey } from '../domain/storage-keys.js';
-import type { CapacityProvider, EscalationRecord, FailurePoint, StageRunRecord } from '../domain/report/run-record.js';
+import type { FailurePoint, StageRunRecord } from '../domain/report/run-record.js';
 import { selectStages } from '../domain/report/stage-selection.js';
 import type { StageResult, StageStatus } from '../domain/report/types.js';
+import { stageResultKey } from '../domain/storage-keys.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
 import type {
-  CaughtError,
-  EcsTask,
-  RecordFargateResultInput,
   RecordStageErrorInput,
   ScheduleTaskInput,
   SelectStagesInput,
@@ -24,7 +22,13 @@ import type {
   SlimStage,
   StageSummary,
 } from './build-state-machine.js';
+import { recordFargateResultTask } from './fargate-result.js';
+import { causeMessage, escalationOf, readJson, syntheticResult, writeJson } from './stage-records.js';
 import { artifactStore } from './task-environment.js';
+
+// Importers of the record helpers and the Fargate result task reach them here too.
+export { causeMessage, readJson } from './stage-records.js';
+export { recordFargateResultTask, taskOf } from './fargate-result.js';
 
 export interface ScheduleDeps {
   store: ArtifactStore;
@@ -41,62 +45,6 @@ export function toSlimStage(stage: PlannedStage, defaultRunner: string, runnerFu
     runner: stage.runner,
     ...(stage.runner === 'lambda' ? { lambdaFunction: (stage.lambda && runnerFunctionFor?.(stage.lambda)) ?? defaultRunner } : {}),
     fargate: { ...stage.fargate },
-  };
-}
-
-const BUILD_CONTAINER = 'build';
-
-export async function readJson<T>(store: ArtifactStore, key: string): Promise<T | undefined> {
-  const text = await store.getText(key);
-  return text === undefined ? undefined : (JSON.parse(text) as T);
-}
-
-async function writeJson(store: ArtifactStore, key: string, value: unknown): Promise<void> {
-  await store.put(key, JSON.stringify(value), 'application/json');
-}
-
-/** A Catch's `Cause`: JSON from Lambda (`errorMessage`) and ECS (the task), plain text locally. */
-export function causeMessage(error: CaughtError | null | undefined): string {
-  if (!error) return '';
-  const cause = error.Cause ?? '';
-  try {
-    const parsed = JSON.parse(cause) as { errorMessage?: unknown; StoppedReason?: unknown };
-    if (typeof parsed.errorMessage === 'string') return parsed.errorMessage;
-    if (typeof parsed.StoppedReason === 'string') return parsed.StoppedReason;
-  } catch {
-    // Not JSON: the text is the message.
-  }
-  return cause;
-}
-
-function causeNumber(error: CaughtError, field: string): number {
-  try {
-    const parsed = JSON.parse(error.Cause ?? '') as Record<string, unknown>;
-    const value = parsed[field] ?? (parsed.errorInfo as Record<string, unknown> | undefined)?.[field];
-    return typeof value === 'number' && value > 0 ? value : 0;
-  } catch {
-    return 0;
-  }
-}
-
-function escalationOf(escalation: CaughtError | null): EscalationRecord | undefined {
-  if (!escalation) return undefined;
-  return { from: 'lambda', errorName: escalation.Error, reason: causeMessage(escalation), lambdaBilledMs: causeNumber(escalation, 'durationMs') };
-}
-
-function syntheticResult(buildId: string, stage: string, fields: Pick<StageResult, 'status' | 'runner' | 'exitCode' | 'reason' | 'errorName'> & { startedAt?: string; finishedAt: string; durationMs?: number }): StageResult {
-  return {
-    buildId,
-    stage,
-    startedAt: fields.startedAt ?? fields.finishedAt,
-    durationMs: fields.durationMs ?? 0,
-    peakMemoryMiB: 0,
-    peakDiskMiB: 0,
-    logKey: stageLogKey(buildId, stage),
-    manifestKey: manifestKey(buildId, stage),
-    artifactCount: 0,
-    artifactBytes: 0,
-    ...fields,
   };
 }
 
@@ -136,78 +84,15 @@ export async function selectStagesTask(input: SelectStagesInput, deps: ScheduleD
   };
 }
 
-// ---- Record Fargate result ----------------------------------------------------------------------
-
-/** The task JSON: the `.sync` output, or the `Cause` of `States.TaskFailed`. */
-export function taskOf(input: Pick<RecordFargateResultInput, 'task' | 'taskFailure'>): EcsTask | undefined {
-  if (input.task) return input.task;
-  if (!input.taskFailure?.Cause) return undefined;
-  try {
-    const parsed = JSON.parse(input.taskFailure.Cause) as EcsTask;
-    return typeof parsed === 'object' && parsed !== null && ('TaskArn' in parsed || 'Containers' in parsed) ? parsed : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function buildExitCode(task: EcsTask | undefined): number | null {
-  const exit = task?.Containers?.find((c) => c.Name === BUILD_CONTAINER)?.ExitCode;
-  return typeof exit === 'number' ? exit : null;
-}
-
-function iso(epochMs: number | undefined): string | undefined {
-  return epochMs === undefined ? undefined : new Date(epochMs).toISOString();
-}
-
-export async function recordFargateResultTask(input: RecordFargateResultInput, deps: ScheduleDeps): Promise<StageSummary> {
-  const task = taskOf(input);
-  const exitCode = buildExitCode(task);
-  const capacityProvider: CapacityProvider = input.capacityProvider;
-  const run: StageRunRecord = {
-    stage: input.stage.name,
-    runner: 'fargate',
-    escalation: escalationOf(input.escalation),
-    fargate: {
-      taskArn: task?.TaskArn,
-      capacityProvider,
-      spotFallback: input.stage.fargate.spot && capacityProvider === 'FARGATE',
-      pullStartedAt: task?.PullStartedAt,
-      stoppedAt: task?.StoppedAt,
-      stopCode: task?.StopCode,
-      stoppedReason: task?.StoppedReason,
-      buildExitCode: exitCode,
-    },
-  };
-  await writeJson(deps.store, stageRunKey(input.buildId, input.stage.name), run);
-
-  // The publish container writes the result record, success or failure: it stands. A record
-  // from the Lambda attempt of an escalated stage (runner lambda) is not this run's.
-  const key = stageResultKey(input.buildId, input.stage.name);
-  const published = await readJson<StageResult>(deps.store, key);
-  if (published && published.runner === 'fargate') {
-    return { stage: input.stage.name, status: published.status };
-  }
-  // No record: the task stopped before publishing one, so the stage failed whatever the exit code.
-  const startedAt = iso(task?.StartedAt ?? task?.PullStartedAt);
-  const finishedAt = iso(task?.StoppedAt) ?? deps.now().toISOString();
-  const reasons = [task?.StoppedReason, exitCode !== null && exitCode !== 0 ? `build container exited with ${exitCode}` : undefined];
-  if (!task && input.taskFailure) reasons.push(`${input.taskFailure.Error}: ${causeMessage(input.taskFailure)}`);
-  if (exitCode === 0) reasons.push('the publish container did not record a result');
-  const result = syntheticResult(input.buildId, input.stage.name, {
-    status: 'failed',
-    runner: 'fargate',
-    exitCode,
-    errorName: exitCode !== null && exitCode !== 0 ? 'CommandFailed' : (task?.StopCode ?? input.taskFailure?.Error ?? 'TaskFailed'),
-    reason: reasons.filter((r): r is string => Boolean(r)).join('; '),
-    startedAt,
-    finishedAt,
-    durationMs: startedAt ? Math.max(0, Date.parse(finishedAt) - Date.parse(startedAt)) : 0,
-  });
-  await writeJson(deps.store, key, result);
-  return { stage: input.stage.name, status: result.status };
-}
-
 // ---- Record stage error -------------------------------------------------------------------------
+
+/**
+ * Errors that mean the stage ran out of time: the agent's own `StageTimeout`, a state's
+ * `States.Timeout` (`Run on Lambda`, or `Run Fargate task` at the stage's timeout plus overhead),
+ * and `Sandbox.Timedout`, which Lambda reports when it stopped the function at its configured
+ * timeout (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html).
+ */
+const TIMEOUT_ERRORS = new Set(['StageTimeout', 'States.Timeout', 'Sandbox.Timedout']);
 
 export async function recordStageErrorTask(input: RecordStageErrorInput, deps: ScheduleDeps): Promise<StageSummary> {
   const onFargate = input.fargate !== null || input.escalation !== null || input.stage.runner === 'fargate';
@@ -232,7 +117,7 @@ export async function recordStageErrorTask(input: RecordStageErrorInput, deps: S
   if (existing && existing.runner === runner && existing.status !== 'succeeded') {
     return { stage: input.stage.name, status: existing.status };
   }
-  const timedOut = input.error.Error === 'StageTimeout' || input.error.Error === 'States.Timeout';
+  const timedOut = TIMEOUT_ERRORS.has(input.error.Error);
   const capacity = input.fargate?.capacityProvider;
   const message = causeMessage(input.error);
   const result = syntheticResult(input.buildId, input.stage.name, {

@@ -118,7 +118,7 @@ interface TaskStateInfo {
   resource: string;
 }
 
-type AnyState = { Type: string; Resource?: string; Retry?: unknown[]; ItemProcessor?: { States: Record<string, AnyState> }; Iterator?: { States: Record<string, AnyState> }; Branches?: { States: Record<string, AnyState> }[] };
+type AnyState = { Type: string; Resource?: string; Retry?: unknown[]; TimeoutSecondsPath?: string; Parameters?: Record<string, unknown>; ItemProcessor?: { States: Record<string, AnyState> }; Iterator?: { States: Record<string, AnyState> }; Branches?: { States: Record<string, AnyState> }[] };
 
 function walkStates(states: Record<string, AnyState>, visit: (name: string, state: AnyState) => void): void {
   for (const [name, state] of Object.entries(states)) {
@@ -144,10 +144,36 @@ function lambdaResponse(payload: unknown) {
   return { StatusCode: 200, ExecutedVersion: '$LATEST', Payload: payload };
 }
 
+/** Where `resolveTimeoutPathsOnStateInput` carries a resolved `TimeoutSecondsPath` in a task's Parameters. */
+const LOCAL_TIMEOUT_FIELD = 'localTimeoutSeconds';
+
+/**
+ * Step Functions resolves `TimeoutSecondsPath` against the state's input, before `Parameters`
+ * (https://docs.aws.amazon.com/step-functions/latest/dg/state-task.html: "from the state input";
+ * moto's engine, derived from LocalStack's snapshot-tested one, does the same), while
+ * aws-local-stepfunctions resolves it against the effective input, after `Parameters`. So the
+ * path is copied into the Parameters under a field of our own, read from there, and taken out
+ * again before the task's binding sees the request.
+ */
+function resolveTimeoutPathsOnStateInput(states: Record<string, AnyState>): void {
+  walkStates(states, (_name, state) => {
+    if (state.Type !== 'Task' || !state.TimeoutSecondsPath || !state.Parameters) return;
+    state.Parameters = { ...state.Parameters, [`${LOCAL_TIMEOUT_FIELD}.$`]: state.TimeoutSecondsPath };
+    state.TimeoutSecondsPath = `$.${LOCAL_TIMEOUT_FIELD}`;
+  });
+}
+
+function withoutLocalTimeout(raw: unknown): unknown {
+  if (typeof raw !== 'object' || raw === null || !(LOCAL_TIMEOUT_FIELD in raw)) return raw;
+  const { [LOCAL_TIMEOUT_FIELD]: _timeout, ...request } = raw as Record<string, unknown>;
+  return request;
+}
+
 export async function runBuildLocally(input: BuildExecutionInput, bindings: LocalTaskBindings, options: LocalRunOptions = {}): Promise<LocalRunResult> {
   const substitutions = { ...localSubstitutions(), ...options.substitutions };
   const text = substitutePlaceholders(options.definitionText ?? (await readBuildDefinition()), substitutions);
   const definition = JSON.parse(text) as StateMachineDefinition & { States: Record<string, AnyState> };
+  resolveTimeoutPathsOnStateInput(definition.States);
 
   const byFunction = new Map<string, (payload: unknown) => Promise<unknown>>([
     [substitutions.PlanFunctionArn, (p) => bindings.plan(p as PlanTaskInput)],
@@ -167,7 +193,7 @@ export async function runBuildLocally(input: BuildExecutionInput, bindings: Loca
   for (const task of tasks) {
     if (task.resource === LAMBDA_INVOKE) {
       handlers[task.name] = async (raw) => {
-        const { FunctionName, Payload } = raw as { FunctionName: string; Payload: unknown };
+        const { FunctionName, Payload } = withoutLocalTimeout(raw) as { FunctionName: string; Payload: unknown };
         const bound = byFunction.get(FunctionName) ?? ((p: unknown) => bindings.runLambdaStage(p as LambdaRunnerEvent, FunctionName));
         try {
           return lambdaResponse(await bound(Payload));
@@ -176,7 +202,7 @@ export async function runBuildLocally(input: BuildExecutionInput, bindings: Loca
         }
       };
     } else if (task.resource === ECS_RUN_TASK_SYNC) {
-      handlers[task.name] = (raw) => bindings.runFargateTask(raw as RunTaskParameters);
+      handlers[task.name] = (raw) => bindings.runFargateTask(withoutLocalTimeout(raw) as RunTaskParameters);
     } else {
       throw new Error(`Task state "${task.name}" uses ${task.resource}, which the local farm cannot run`);
     }

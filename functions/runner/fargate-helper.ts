@@ -31,7 +31,8 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { AwsSecretsProvider } from '../adapters/aws/aws-secrets-provider.js';
 import { S3ArtifactStore } from '../adapters/aws/s3-artifact-store.js';
-import { commandsScript, secretFile, stageScript, type ScriptPaths } from '../domain/fargate/stage-script.js';
+import { commandsScript, secretFile, stageScript, timedOutMarker, type ScriptPaths } from '../domain/fargate/stage-script.js';
+import { STAGE_TIMEOUT_EXIT_CODE } from '../domain/fargate/task-timeout.js';
 import { buildOutcome, type BuildOutcome } from '../domain/fargate/task-metadata.js';
 import { ENV, HELPER_PATH, LOGS_PATH, WORKSPACE_PATH } from '../domain/fargate/layout.js';
 import type { Plan, PlannedStage } from '../domain/plan/types.js';
@@ -320,6 +321,9 @@ export async function runPublish(context: HelperContext, deps: HelperDeps): Prom
     } catch (error) {
       failure = { name: (error as Error).name, message: (error as Error).message };
     }
+  } else if (outcome.exitCode === STAGE_TIMEOUT_EXIT_CODE && (await stat(timedOutMarker(scriptPaths(context))).then(() => true, () => false))) {
+    // The build container's watchdog stopped the commands at the stage's timeout (stage-script.ts).
+    failure = { name: 'StageTimeout', message: `the stage ran longer than its timeout of ${stage.timeoutSeconds} s` };
   } else {
     failure =
       outcome.exitCode === null
@@ -360,7 +364,7 @@ async function writeResult(
   const result: StageResult = {
     buildId,
     stage: stageName,
-    status: facts.failure ? 'failed' : 'succeeded',
+    status: facts.failure ? (facts.failure.name === 'StageTimeout' ? 'timed_out' : 'failed') : 'succeeded',
     runner: 'fargate',
     exitCode: facts.outcome.exitCode,
     ...(facts.failure ? { errorName: facts.failure.name } : {}),

@@ -181,12 +181,12 @@ describe('events/', () => {
     // Assess: each event's keys and values line up with what the one before produced
     expect(planned).toEqual(report.state.plan);
     expect(selected).toMatchObject({ run: [{ name: 'test', runner: 'lambda', lambdaFunction: select.lambdaRunnerFunctionArn }], skipped: [] });
-    expect(recorded).toEqual({ stage: 'test', status: 'succeeded' });
+    expect(recorded).toEqual({ stage: 'test', status: 'succeeded', rerun: null });
     expect(store.json<StageResult>(stageResultKey(record.buildId, 'test'))).toMatchObject({ runner: 'fargate', status: 'succeeded' });
     expect(reported.status).toBe('succeeded');
     const built = store.json<BuildReport>(reported.reportKey)!;
     expect(built.stages.map((s) => [s.name, s.status, s.runner, s.escalated])).toEqual([['test', 'succeeded', 'fargate', true]]);
-    expect(store.json(historyKey(report.request.repository, 'test'))).toEqual({ durationsMs: [1_001_400], peakMemoryMiB: 900, peakDiskMiB: 1400, escalated: true });
+    expect(store.json(historyKey(report.state.request.repository, 'test'))).toEqual({ durationsMs: [1_001_400], peakMemoryMiB: 900, peakDiskMiB: 1400, escalated: true });
     expect(JSON.parse(notifier.published[0]!.message).link).toContain(report.executionArn);
   });
 });

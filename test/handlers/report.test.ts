@@ -76,7 +76,7 @@ describe('Function: reportTask', () => {
 
     // Assess
     expect(statuses.posted).toHaveLength(1);
-    expect(statuses.posted[0]).toMatchObject({ repository: 'Codertocat/Hello-World', sha: INVALID_PIPELINE.request.sha, status: { context: 'buildfarm', state: 'error', targetUrl: CONSOLE_URL } });
+    expect(statuses.posted[0]).toMatchObject({ repository: 'Codertocat/Hello-World', sha: INVALID_PIPELINE.state.request.sha, status: { context: 'buildfarm', state: 'error', targetUrl: CONSOLE_URL } });
     expect(statuses.posted[0]!.status.description.length).toBeLessThanOrEqual(140);
   });
 

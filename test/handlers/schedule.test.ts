@@ -50,12 +50,13 @@ describe('Function: recordFargateResultTask', () => {
         escalation: null,
         task: null,
         taskFailure: { Error: 'States.TaskFailed', Cause: JSON.stringify({ TaskArn: 't', PullStartedAt: 1000, StoppedAt: 71000, Containers: [{ Name: 'build', ExitCode: 1 }] }) },
+        spotInterruption: null,
       },
       deps(store),
     );
 
     // Assess
-    expect(summary).toEqual({ stage: 'image', status: 'failed' });
+    expect(summary).toEqual({ stage: 'image', status: 'failed', rerun: null });
     expect(store.json('builds/b/stages/image/result.json')).toEqual(published);
     expect(store.json<StageRunRecord>('builds/b/stages/image/run.json')?.fargate).toEqual({
       taskArn: 't',
@@ -82,6 +83,7 @@ describe('Function: recordFargateResultTask', () => {
         escalation: null,
         task: null,
         taskFailure: { Error: 'ECS.AccessDeniedException', Cause: 'not authorized to perform ecs:RunTask' },
+        spotInterruption: null,
       },
       deps(store),
     );
@@ -132,12 +134,99 @@ describe('Function: recordStageErrorTask', () => {
         buildId: 'b',
         planKey: 'builds/b/plan.json',
         stage: STAGE,
-        fargate: { taskDefinitionArn: 'td', overrides: { Cpu: '1024', Memory: '2048', ContainerOverrides: [] }, capacityProvider: 'FARGATE', family: 'f' },
+        fargate: { taskDefinitionArn: 'td', overrides: { Cpu: '1024', Memory: '2048', ContainerOverrides: [] }, capacityProvider: 'FARGATE', family: 'f', timeoutSeconds: 4200 },
         escalation: null,
         error: { Error: 'States.Timeout', Cause: 'The task timed out' },
       },
       deps(store),
     );
     expect(summary).toEqual({ stage: 'image', status: 'timed_out' });
+  });
+
+  it('records a Lambda hard timeout (Sandbox.Timedout) as timed out, not failed', async () => {
+    // Prepare: Lambda stopped the runner at its configured timeout before the agent could record anything
+    const store = new MemoryStore();
+
+    // Act
+    const summary = await recordStageErrorTask(
+      {
+        action: 'recordStageError',
+        buildId: 'b',
+        planKey: 'builds/b/plan.json',
+        stage: { ...STAGE, name: 'unit', runner: 'lambda', lambdaFunction: 'runner' },
+        fargate: null,
+        escalation: null,
+        error: { Error: 'Sandbox.Timedout', Cause: JSON.stringify({ errorMessage: 'RequestId: 1 Error: Task timed out after 900.00 seconds' }) },
+      },
+      deps(store),
+    );
+
+    // Assess
+    expect(summary).toEqual({ stage: 'unit', status: 'timed_out' });
+    expect(store.json<StageResult>('builds/b/stages/unit/result.json')).toMatchObject({ status: 'timed_out', runner: 'lambda', errorName: 'Sandbox.Timedout' });
+  });
+});
+
+describe('Function: recordFargateResultTask after a Spot interruption', () => {
+  const interrupted = {
+    TaskArn: 'spot-task',
+    LastStatus: 'STOPPED',
+    StopCode: 'SpotInterruption',
+    StoppedReason: 'Your Spot Task was interrupted.',
+    PullStartedAt: 1000,
+    StoppedAt: 301_000,
+    Containers: [{ Name: 'build', ExitCode: 143 }],
+  };
+  const input = (overrides: Partial<Parameters<typeof recordFargateResultTask>[0]>) => ({
+    action: 'recordFargateResult' as const,
+    buildId: 'b',
+    planKey: 'builds/b/plan.json',
+    stage: { ...STAGE, fargate: { ...STAGE.fargate, spot: true } },
+    capacityProvider: 'FARGATE_SPOT' as const,
+    escalation: null,
+    task: null,
+    taskFailure: null,
+    spotInterruption: null,
+    ...overrides,
+  });
+
+  it('asks for an on-demand rerun, keeping the interrupted task for billing and recording nothing yet', async () => {
+    // Prepare: the publish container recorded the killed build before the task stopped
+    const store = new MemoryStore();
+    await store.put('builds/b/stages/image/result.json', JSON.stringify({ status: 'failed', runner: 'fargate', finishedAt: new Date(300_000).toISOString() }));
+
+    // Act
+    const summary = await recordFargateResultTask(input({ taskFailure: { Error: 'States.TaskFailed', Cause: JSON.stringify(interrupted) } }), deps(store));
+
+    // Assess
+    expect(summary.rerun).toEqual({ task: null, taskFailure: null, spotInterruption: { taskArn: 'spot-task', pullStartedAt: 1000, stoppedAt: 301_000, stoppedReason: 'Your Spot Task was interrupted.' } });
+    expect(store.json('builds/b/stages/image/run.json')).toBeUndefined();
+  });
+
+  it('does not rerun an on-demand task, whatever its stop code', async () => {
+    const summary = await recordFargateResultTask(input({ capacityProvider: 'FARGATE', task: interrupted }), deps(new MemoryStore()));
+    expect(summary.rerun).toBeNull();
+  });
+
+  it('records the on-demand run with the interrupted task, ignoring the result the interrupted task published', async () => {
+    // Prepare: only the interrupted task published; the on-demand task stopped before publishing
+    const store = new MemoryStore();
+    await store.put('builds/b/stages/image/result.json', JSON.stringify({ status: 'failed', runner: 'fargate', finishedAt: new Date(300_000).toISOString() }));
+    const spotInterruption = { taskArn: 'spot-task', pullStartedAt: 1000, stoppedAt: 301_000 };
+
+    // Act
+    const summary = await recordFargateResultTask(
+      input({
+        capacityProvider: 'FARGATE',
+        spotInterruption,
+        taskFailure: { Error: 'States.TaskFailed', Cause: JSON.stringify({ TaskArn: 'od', StopCode: 'TaskFailedToStart', StoppedReason: 'CannotPullContainerError', PullStartedAt: 400_000, StoppedAt: 420_000 }) },
+      }),
+      deps(store),
+    );
+
+    // Assess
+    expect(summary).toEqual({ stage: 'image', status: 'failed', rerun: null });
+    expect(store.json<StageResult>('builds/b/stages/image/result.json')).toMatchObject({ errorName: 'TaskFailedToStart', reason: 'CannotPullContainerError' });
+    expect(store.json<StageRunRecord>('builds/b/stages/image/run.json')?.fargate).toMatchObject({ taskArn: 'od', capacityProvider: 'FARGATE', spotInterruption });
   });
 });

@@ -1,4 +1,5 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -220,6 +221,35 @@ describe('Function: runFetch then runPublish', () => {
     expect(exitCode).toBe(7);
     expect(result).toMatchObject({ status: 'failed', exitCode: 7, errorName: 'CommandFailed', artifactCount: 0 });
     expect([...store.objects.keys()].some((k) => k.includes('/artifacts/'))).toBe(false);
+  });
+
+  it('records a stage the build container stopped at its timeout as timed_out (StageTimeout), not failed', async () => {
+    // Prepare
+    storePlan(stage({ commands: ['echo working', 'sleep 30'], timeoutSeconds: 1 }));
+    await runFetch(context, deps());
+
+    // Act: the build container's script is PID 1 of its own namespace there; here it gets its own process group
+    const child = spawn('sh', [join(context.helperDir, 'stage.sh')], { detached: true, stdio: 'ignore' });
+    await once(child, 'close');
+    exitCode = 124; // what the metadata endpoint reports for the container (PID 1 survives the group kill and exits 124)
+    const result = await runPublish(context, deps());
+
+    // Assess
+    expect(result).toMatchObject({ status: 'timed_out', exitCode: 124, errorName: 'StageTimeout' });
+    expect(storedLog()).toContain('ran longer than its timeout of 1 s');
+  });
+
+  it('treats exit code 124 without the watchdog\'s marker as the command\'s own exit code', async () => {
+    // Prepare: a command may exit 124 itself (GNU timeout does)
+    storePlan(stage({ commands: ['exit 124'] }));
+    await runFetch(context, deps());
+
+    // Act
+    exitCode = runBuildContainer();
+    const result = await runPublish(context, deps());
+
+    // Assess
+    expect(result).toMatchObject({ status: 'failed', exitCode: 124, errorName: 'CommandFailed' });
   });
 
   it('records a build container that never ran as a failure without exit code', async () => {

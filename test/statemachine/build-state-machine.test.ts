@@ -299,7 +299,7 @@ describe('State machine: the Fargate path (issue 4)', () => {
     ]);
   });
 
-  it('Fargate capacity retry: ECS.AmazonECSException is retried and the stage then runs', async () => {
+  it('Fargate capacity retry: RunTask Failures (AmazonECS.Unknown) are retried and the stage then runs', async () => {
     // Prepare
     const farm = createFarm({
       image: { runner: 'fargate', fargate: { kind: 'noCapacity', provider: 'FARGATE', times: 2, then: { kind: 'succeed', billedSpanMs: 30_000, durationMs: 25_000 } } },
@@ -327,7 +327,7 @@ describe('State machine: the Fargate path (issue 4)', () => {
 
     // Assess: never started, so nothing billed for it
     expect(farm.fargateCalls).toHaveLength(5);
-    expect(stage('image')).toMatchObject({ status: 'failed', errorName: 'ECS.AmazonECSException', billedDurationMs: 0, costUsd: 0 });
+    expect(stage('image')).toMatchObject({ status: 'failed', errorName: 'AmazonECS.Unknown', billedDurationMs: 0, costUsd: 0 });
     expect(result.stateTransitions).toBe(report.costBreakdown.stateTransitions + 4);
     expect(stage('image').reason).toContain('on FARGATE: Capacity is unavailable');
   });
@@ -456,6 +456,8 @@ describe('Function: runBuildLocally', () => {
       'image: Prepare Fargate task',
       'image: Run Fargate task',
       'image: Record Fargate result',
+      'image: Interrupted on Spot?',
+      'image: Stage recorded',
     ]);
   });
 

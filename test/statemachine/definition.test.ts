@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
+import { RUN_TASK_RETRYABLE } from '../../functions/domain/fargate/run-task-errors.js';
+import { fargateStateTimeoutSeconds } from '../../functions/domain/fargate/task-timeout.js';
 import { MAX_TIMEOUT_SECONDS } from '../../functions/domain/pipeline/limits.js';
 import { LAMBDA_MAX_TIMEOUT_SECONDS } from '../../functions/domain/sizing/lambda-sizes.js';
 import { BUILD_STATE_MACHINE_PLACEHOLDERS } from '../../functions/handlers/build-state-machine.js';
@@ -28,6 +30,13 @@ const DEPLOYED = {
   SecurityGroupIds: 'sg-0123456789abcdef0',
   AssignPublicIp: 'ENABLED',
 };
+
+/**
+ * What a lambda:invoke task is retried on: Lambda's own service errors and throttling, and the
+ * client-side timeout of the invoke (https://docs.aws.amazon.com/step-functions/latest/dg/connect-lambda.html,
+ * https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html).
+ */
+const LAMBDA_RETRYABLE = ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException', 'Lambda.ClientExecutionTimeoutException'];
 
 async function definitionText(): Promise<string> {
   return readFile(definitionUrl(), 'utf8');
@@ -65,7 +74,47 @@ describe('Definition: statemachines/build.asl.json', () => {
 
     // Assess: the runners stop a stage at its own deadline; the state must not cut them short.
     expect(stageStates['Run on Lambda'].TimeoutSeconds).toBeGreaterThan(LAMBDA_MAX_TIMEOUT_SECONDS);
-    expect(stageStates['Run Fargate task'].TimeoutSeconds).toBeGreaterThan(MAX_TIMEOUT_SECONDS);
+    // Fargate: the stage's own timeout (plus the task's overhead), from fargate-prepare's output.
+    expect(stageStates['Run Fargate task'].TimeoutSeconds).toBeUndefined();
+    expect(stageStates['Run Fargate task'].TimeoutSecondsPath).toBe('$.fargate.timeoutSeconds');
+    expect(stageStates['Prepare Fargate task'].ResultSelector['timeoutSeconds.$']).toBe('$.Payload.timeoutSeconds');
+    expect(fargateStateTimeoutSeconds(60)).toBeGreaterThan(60);
+    // The longest stage still fits under the state machine's own limits: a Standard execution runs a year.
+    expect(fargateStateTimeoutSeconds(MAX_TIMEOUT_SECONDS)).toBeLessThan(365 * 24 * 3600);
+  });
+
+  it('retries every Lambda task on the errors Lambda and the integration raise for a failed invoke, ClientExecutionTimeoutException included', async () => {
+    // Prepare
+    type State = { Type: string; Resource?: string; Retry?: { ErrorEquals: string[] }[]; ItemProcessor?: { States: Record<string, State> } };
+    const definition = JSON.parse(await definitionText()) as { States: Record<string, State> };
+    const missing: string[] = [];
+    const visit = (states: Record<string, State>) => {
+      for (const [name, state] of Object.entries(states)) {
+        if (state.Resource === 'arn:aws:states:::lambda:invoke') {
+          const retried = new Set((state.Retry ?? []).flatMap((r) => r.ErrorEquals));
+          for (const error of LAMBDA_RETRYABLE) if (!retried.has(error)) missing.push(`${name}: ${error}`);
+        }
+        if (state.ItemProcessor) visit(state.ItemProcessor.States);
+      }
+    };
+
+    // Act
+    visit(definition.States);
+
+    // Assess
+    expect(missing).toEqual([]);
+  });
+
+  it('retries RunTask on every name the .sync integration gives capacity, throttling and server errors, and catches them into the Spot fallback', async () => {
+    // Prepare
+    const definition = JSON.parse(await definitionText());
+    const runTask = definition.States['Run waves'].ItemProcessor.States['Run stages'].ItemProcessor.States['Run Fargate task'];
+
+    // Assess
+    expect(runTask.Retry[0].ErrorEquals).toEqual([...RUN_TASK_RETRYABLE]);
+    expect(runTask.Retry[0].JitterStrategy).toBe('FULL');
+    expect(runTask.Catch[0]).toMatchObject({ ErrorEquals: [...RUN_TASK_RETRYABLE], Next: 'Spot capacity?' });
+    expect(RUN_TASK_RETRYABLE).toContain('AmazonECS.Unknown');
   });
 
   it('refuses a placeholder the list does not know', () => {

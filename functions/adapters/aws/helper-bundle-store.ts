@@ -3,7 +3,8 @@
  * content hash, so the fetch container of every task can download the exact code
  * that is deployed. HeadObject first: the upload happens once per deployed version.
  */
-import { HeadObjectCommand, NotFound, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { isAbsent } from './s3-absence.js';
 
 export class HelperBundleStore {
   private readonly uploaded = new Set<string>();
@@ -19,7 +20,7 @@ export class HelperBundleStore {
     try {
       await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
     } catch (error) {
-      if (!(error instanceof NotFound) && (error as { name?: string }).name !== 'NotFound') throw error;
+      if (!(await isAbsent(this.s3, this.bucket, key, error))) throw error;
       await this.s3.send(
         new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: code, ContentType: 'text/javascript' }),
       );

@@ -7,9 +7,10 @@
  * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/default-encryption-faq.html).
  */
 import { Readable } from 'node:stream';
-import { GetObjectCommand, NoSuchKey, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { ArtifactStore, ObjectRead, RangeRequest, StoredObject } from '../../ports/artifact-store.js';
+import { isAbsent } from './s3-absence.js';
 
 /**
  * Multipart part size. 8 MiB parts keep the 10,000-part limit above 78 GiB
@@ -52,7 +53,7 @@ export class S3ArtifactStore implements ArtifactStore {
       // In Node.js the SDK's body is an http.IncomingMessage, a Readable.
       return response.Body as Readable;
     } catch (error) {
-      if (isNoSuchKey(error)) return undefined;
+      if (await isAbsent(this.client, this.bucket, key, error)) return undefined;
       throw error;
     }
   }
@@ -68,8 +69,8 @@ export class S3ArtifactStore implements ArtifactStore {
       if (contentRange === null) return { body, length, total: length };
       return { body, length, total: Number(contentRange[3]), range: { start: Number(contentRange[1]), end: Number(contentRange[2]) } };
     } catch (error) {
-      if (isNoSuchKey(error)) return undefined;
       if ((error as { name?: string } | null)?.name === 'InvalidRange' || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 416) return 'unsatisfiable';
+      if (await isAbsent(this.client, this.bucket, key, error)) return undefined;
       throw error;
     }
   }
@@ -95,10 +96,4 @@ export class S3ArtifactStore implements ArtifactStore {
       }
     }
   }
-}
-
-function isNoSuchKey(error: unknown): boolean {
-  if (error instanceof NoSuchKey) return true;
-  const name = (error as { name?: string; Code?: string } | null)?.name;
-  return name === 'NoSuchKey' || (error as { Code?: string } | null)?.Code === 'NoSuchKey';
 }

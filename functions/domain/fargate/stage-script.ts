@@ -16,6 +16,7 @@
  * Only POSIX `sh`, `cat`, `rm` and `tee` are assumed in the user's image.
  */
 import type { PlannedStage } from '../plan/types.js';
+import { STAGE_TIMEOUT_EXIT_CODE } from './task-timeout.js';
 import { COMMANDS_SCRIPT, EXIT_CODE_FILE, LOG_FILE, SECRETS_DIR, WORKSPACE_PATH } from './layout.js';
 
 /** Single-quotes a value for POSIX sh: the only character needing care inside '' is ' itself. */
@@ -92,9 +93,45 @@ export function commandsScript(commands: readonly string[], paths: ScriptPaths =
   return `${lines.join('\n')}\n`;
 }
 
+/** The file the build container's watchdog creates when the stage's timeout stopped the commands. */
+export function timedOutMarker(paths: ScriptPaths = TASK_SCRIPT_PATHS): string {
+  return `${paths.exitCodeFile}.timed-out`;
+}
+
+/**
+ * The stage's timeout, enforced inside the build container (Fargate has no task timeout of its
+ * own). A watchdog sends TERM to the script after the timeout; the script traps it, records the
+ * timeout (exit code 124 and a marker publish reads), kills its process group and exits 124. As
+ * the container's PID 1 the script survives the group kill, and its exit stops the container,
+ * which ends every process left in it. The commands run in the background because a shell runs
+ * a trap only after a foreground command ends, but at once while it `wait`s
+ * (https://pubs.opengroup.org/onlinepubs/9799919799/utilities/V3_chap02.html#tag_19_11).
+ * `sleep 1 || exit 0`: an image without `sleep` gets no watchdog rather than an instant
+ * timeout; the state machine's own timeout (task-timeout.ts) still bounds the task.
+ */
+function watchdog(timeoutSeconds: number, paths: ScriptPaths, toStdout: boolean): string[] {
+  const seconds = Math.max(1, Math.ceil(timeoutSeconds));
+  const message = shellQuote(`buildfarm: the stage ran longer than its timeout of ${seconds} s and was stopped`);
+  const log = shellQuote(paths.logFile);
+  return [
+    'buildfarm_timed_out() {',
+    `  echo ${STAGE_TIMEOUT_EXIT_CODE} > ${shellQuote(paths.exitCodeFile)}`,
+    `  : > ${shellQuote(timedOutMarker(paths))}`,
+    toStdout ? `  printf '%s\\n' ${message} | tee -a ${log}` : `  printf '%s\\n' ${message} >> ${log}`,
+    '  trap - TERM',
+    '  kill -s KILL 0',
+    `  exit ${STAGE_TIMEOUT_EXIT_CODE}`,
+    '}',
+    'trap buildfarm_timed_out TERM',
+    // One-second steps, so a watchdog whose script already ended lingers at most a second.
+    `(n=0; while [ "$n" -lt ${seconds} ]; do sleep 1 || exit 0; n=$((n + 1)); done; kill -s TERM $$) &`,
+    'watchdog=$!',
+  ];
+}
+
 /** `secrets` only needs the names: the values never enter the script. Secrets win over `env`, as on Lambda. */
 export function stageScript(
-  stage: Pick<PlannedStage, 'env'> & { secrets?: Readonly<Record<string, unknown>> },
+  stage: Pick<PlannedStage, 'env'> & { secrets?: Readonly<Record<string, unknown>>; timeoutSeconds?: number },
   paths: ScriptPaths = TASK_SCRIPT_PATHS,
 ): string {
   const exports = Object.entries(stage.env).map(([name, value]) => `export ${checkEnvironmentName(name)}=${shellQuote(value)}`);
@@ -107,13 +144,14 @@ export function stageScript(
           `printf '%s\\n' ${shellQuote('buildfarm: this stage has secrets, so its output goes only to the stage log, which publish masks and uploads')}`,
           `${run} >> ${shellQuote(paths.logFile)} 2>&1`,
         ];
+  const limited = stage.timeoutSeconds !== undefined;
   return [
     '#!/bin/sh',
     ...exports,
     ...secretLoading(secretNames, paths),
     // The task role's credentials are served to every container; the commands do not need the pointer to them.
     'unset AWS_CONTAINER_CREDENTIALS_RELATIVE_URI AWS_CONTAINER_CREDENTIALS_FULL_URI AWS_CONTAINER_AUTHORIZATION_TOKEN',
-    ...output,
+    ...(limited ? [...watchdog(stage.timeoutSeconds!, paths, secretNames.length === 0), ...output.map((line) => `${line} &`), 'wait $!', 'kill $watchdog 2>/dev/null'] : output),
     `exit "$(cat ${shellQuote(paths.exitCodeFile)} 2>/dev/null || echo 1)"`,
     '',
   ].join('\n');

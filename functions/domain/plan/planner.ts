@@ -13,6 +13,7 @@ import { LAMBDA_RUNNER_ARCHITECTURE, lambdaMemoryNeeded, lambdaTierFor } from '.
 import { chooseRunner, lambdaMisfits } from './choose-runner.js';
 import { predictedDurationMs } from './predict.js';
 import type { LambdaSize, Plan, PlanContext, PlannedStage, PlannerConfig, SkippedStage, StageHistory } from './types.js';
+import { historyBudgetIssue } from './history-budget.js';
 import { computeWaves, upstreamOf } from './waves.js';
 
 export interface PlanOptions {
@@ -113,6 +114,8 @@ export function planPipeline(pipeline: Pipeline, ctx: PlanContext, config: Plann
     planned.predictedCostUsd = roundUsd(costOn(decision.runner, durationMs));
     return planned;
   });
+  const history = historyBudgetIssue({ waves, stages });
+  if (history) issues.push({ ...(options.locate?.('stages') ?? { file: options.file ?? '.buildfarm.yml', line: 1, column: 1 }), path: 'stages', message: history });
   if (issues.length > 0) throw new PipelineInvalid(issues);
 
   return {

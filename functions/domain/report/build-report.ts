@@ -3,6 +3,7 @@
  * storage requests, and the comparison with the plan's prediction and with running everything
  * on Fargate. Pure: records, prices and times come in as arguments.
  */
+import { statusForError } from './execution-end.js';
 import type { BuildRequest } from '../build-request.js';
 import type { Plan, PlannedStage } from '../plan/types.js';
 import { fargateBilledMs, fargateBilledMsFromDuration, lambdaBilledMs, roundUsd } from './billing.js';
@@ -72,6 +73,13 @@ function costOf(planned: PlannedStage, result: StageResult, run: StageRunRecord 
     const spot = task ? task.capacityProvider === 'FARGATE_SPOT' : planned.fargate.spot;
     // The per-second model charges its one-minute minimum to any task: one that never ran is free.
     costUsd = billedDurationMs > 0 ? costs.fargateUsd(planned.fargate, billedDurationMs, spot) : 0;
+    // A Spot task Fargate interrupted before the on-demand rerun was billed too, at the Spot rate.
+    const interrupted = task?.spotInterruption;
+    const interruptedMs = interrupted ? fargateBilledMs(interrupted.pullStartedAt, interrupted.stoppedAt) : 0;
+    if (interruptedMs > 0) {
+      billedDurationMs += interruptedMs;
+      costUsd += costs.fargateUsd(planned.fargate, interruptedMs, true);
+    }
   }
   // An escalated stage also paid for the Lambda attempt that ran out of time or disk.
   const attemptMs = run?.escalation ? lambdaAttemptMs(planned, run.escalation) : 0;
@@ -111,7 +119,8 @@ function stageReport(planned: PlannedStage, result: StageResult | undefined, run
   const runner = run?.runner ?? result.runner;
   const notes: string[] = [result.reason];
   if (run?.escalation) notes.push(`escalated from Lambda after ${run.escalation.errorName}: ${run.escalation.reason}`);
-  if (run?.fargate?.spotFallback) notes.push('Fargate Spot had no capacity: ran on on-demand Fargate');
+  if (run?.fargate?.spotInterruption) notes.push('Fargate Spot interrupted the task: ran again on on-demand Fargate');
+  else if (run?.fargate?.spotFallback) notes.push('Fargate Spot had no capacity: ran on on-demand Fargate');
   return {
     report: {
       name: planned.name,
@@ -155,7 +164,7 @@ function skippedByIf(name: string, reason: string): StageReport {
 }
 
 function buildStatus(input: BuildReportInput, stages: StageReport[]): BuildStatus {
-  if (input.error) return 'error';
+  if (input.error) return statusForError(input.error.name);
   if (input.refused) return 'refused';
   if (input.notTriggered) return 'skipped';
   if (stages.some((s) => s.status === 'failed' || s.status === 'timed_out')) return 'failed';

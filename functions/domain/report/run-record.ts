@@ -3,6 +3,7 @@
  * (escalation, Spot fallback) and, for Fargate, the task timestamps billing is computed from.
  * Written by the `Record Fargate result` and `Record stage error` tasks; read by the report.
  */
+import { RUN_TASK_RETRYABLE } from '../fargate/run-task-errors.js';
 import type { Runner } from '../plan/types.js';
 
 export type CapacityProvider = 'FARGATE' | 'FARGATE_SPOT';
@@ -21,6 +22,16 @@ export interface FargateTaskRecord {
   stoppedReason?: string;
   /** Exit code of the `build` container, when it ran. */
   buildExitCode: number | null;
+  /** The Spot task Fargate interrupted before this on-demand run (billed too). */
+  spotInterruption?: SpotInterruptionRecord;
+}
+
+/** A Spot task stopped with StopCode `SpotInterruption`: what it cost, for the report. */
+export interface SpotInterruptionRecord {
+  taskArn?: string;
+  pullStartedAt?: number;
+  stoppedAt?: number;
+  stoppedReason?: string;
 }
 
 export interface EscalationRecord {
@@ -46,4 +57,4 @@ export interface StageRunRecord {
 }
 
 /** RunTask found no capacity (retried, then the Spot fallback or the stage's end). */
-export const CAPACITY_ERRORS: readonly string[] = ['ECS.AmazonECSException', 'AmazonECS.Unknown'];
+export const CAPACITY_ERRORS: readonly string[] = RUN_TASK_RETRYABLE;

@@ -39,11 +39,17 @@ export function stageTransitions(stage: UsageStage): number {
   count += 1; // Prepare Fargate task
   if (run.error?.at === 'prepare' || !run.fargate) return count + 1; // Record stage error
   count += 1; // Run Fargate task
-  // Spot capacity? + Fall back to on-demand + Run Fargate task again
-  if (run.fargate.spotFallback) count += 3;
+  if (run.fargate.spotInterruption) {
+    // Record Fargate result + Interrupted on Spot? + Clear the interrupted task + Fall back to on-demand + Run Fargate task again
+    count += 5;
+  } else if (run.fargate.spotFallback) {
+    // Spot capacity? + Fall back to on-demand + Run Fargate task again
+    count += 3;
+  }
   // Spot capacity? once more, on the way to Record stage error
   if (run.error && CAPACITY_ERRORS.includes(run.error.name)) count += 1;
-  return count + 1; // Record Fargate result or Record stage error
+  if (run.error) return count + 1; // Record stage error
+  return count + 3; // Record Fargate result + Interrupted on Spot? + Stage recorded
 }
 
 export function estimateStateTransitions(input: UsageInput): number {

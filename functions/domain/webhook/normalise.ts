@@ -1,6 +1,7 @@
 import type { BuildRequest } from '../build-request.js';
 import { isAllowed, type Allowlist } from './allowlist.js';
 import { MalformedPayload } from './errors.js';
+import { boundBuildRequest } from './request-size.js';
 import { findSkipDirective } from './skip-directive.js';
 
 /**
@@ -35,14 +36,8 @@ export interface NormaliseInput {
 /** Pull request actions that change the code under test. */
 export const BUILT_PULL_REQUEST_ACTIONS = ['opened', 'synchronize', 'reopened'] as const;
 
-/** The head commit message travels for `[skip ci]` and display; bounded so the SNS message stays small. */
+/** The head commit message travels for `[skip ci]` and display; request-size.ts bounds it in bytes too. */
 export const MAX_MESSAGE_LENGTH = 4096;
-/**
- * SNS messages are at most 256 KiB. A push of many commits can list more
- * files than that; past this budget (in JSON characters) the list is dropped
- * and treated as unknown, so `paths` filters build rather than skip.
- */
-export const MAX_CHANGED_FILES_JSON = 128 * 1024;
 
 const ZERO_SHA = /^0{40}$/;
 
@@ -91,7 +86,7 @@ function normalisePush(input: NormaliseInput, body: Rec, repository: Rec): Build
   };
   const changedFiles = changedFilesOf(body.commits);
   if (changedFiles !== undefined) request.changedFiles = changedFiles;
-  return { build: true, request };
+  return { build: true, request: boundBuildRequest(request) };
 }
 
 function normalisePullRequest(input: NormaliseInput, body: Rec, repository: Rec): BuildDecision {
@@ -120,7 +115,7 @@ function normalisePullRequest(input: NormaliseInput, body: Rec, repository: Rec)
     // A pull_request payload carries no commit message; the title stands in for display.
     message: text(pullRequest.title, 'pull_request.title', true).slice(0, MAX_MESSAGE_LENGTH),
   };
-  return { build: true, request };
+  return { build: true, request: boundBuildRequest(request) };
 }
 
 function common(input: NormaliseInput, repository: Rec, body: Rec) {
@@ -136,8 +131,8 @@ function common(input: NormaliseInput, repository: Rec, body: Rec) {
 
 /**
  * Files added, modified or removed by the pushed commits, each once, in
- * first-seen order; undefined when GitHub listed no commits or the list is
- * too big to carry.
+ * first-seen order; undefined when GitHub listed no commits (boundBuildRequest
+ * drops a list too big to carry).
  */
 function changedFilesOf(commits: unknown): string[] | undefined {
   if (!Array.isArray(commits) || commits.length === 0) return undefined;
@@ -151,8 +146,7 @@ function changedFilesOf(commits: unknown): string[] | undefined {
       for (const file of list) files.add(text(file, `commits[].${key}[]`));
     }
   }
-  const result = [...files];
-  return JSON.stringify(result).length > MAX_CHANGED_FILES_JSON ? undefined : result;
+  return [...files];
 }
 
 type Rec = Record<string, unknown>;

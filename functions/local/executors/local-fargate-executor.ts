@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { HelperBundleStore } from '../../adapters/aws/helper-bundle-store.js';
 import { BUILD_CONTAINER, ENV, FETCH_CONTAINER, PUBLISH_CONTAINER } from '../../domain/fargate/layout.js';
+import { CAPACITY_UNAVAILABLE, RUN_TASK_FAILURES, runTaskFailuresCause, SPOT_INTERRUPTION } from '../../domain/fargate/run-task-errors.js';
 import type { TaskSettings } from '../../domain/fargate/task-definition.js';
 import type { Plan } from '../../domain/plan/types.js';
 import type { StageResult } from '../../domain/report/types.js';
@@ -42,6 +43,12 @@ export interface LocalFargateExecutorOptions {
    * twin test tier registers task definitions in moto's ECS and looks them up there.
    */
   describeTaskDefinition?(arn: string): Promise<{ family: string } | undefined>;
+  /**
+   * Fargate conditions this machine never has, for tests and demos: `noCapacity` fails RunTask as
+   * the `.sync` integration does when RunTask answers with `Failures` (AmazonECS.Unknown),
+   * `spotInterruption` stops a FARGATE_SPOT task with StopCode SpotInterruption before it runs.
+   */
+  simulate?: (parameters: RunTaskParameters) => 'noCapacity' | 'spotInterruption' | undefined;
 }
 
 /** An exit code for a build container the agent stopped (SIGKILL), as Docker reports it. */
@@ -50,6 +57,11 @@ const KILLED_EXIT_CODE = 137;
 /** `ecs:runTask.sync` fails the state with this name when an essential container exits non-zero. */
 export class TaskFailed extends Error {
   override readonly name = 'States.TaskFailed';
+}
+
+/** `ecs:runTask.sync` fails the state with this name when RunTask answers with `Failures` (run-task-errors.ts). */
+export class RunTaskFailures extends Error {
+  override readonly name = RUN_TASK_FAILURES;
 }
 
 /**
@@ -87,10 +99,6 @@ export class LocalFargateExecutor {
   /** Runs the task to its stop and returns it; throws TaskFailed when the publish container fails. */
   async runTask(parameters: RunTaskParameters, output: NodeJS.WritableStream, fromFork = false, signal?: AbortSignal): Promise<EcsTask> {
     const now = this.options.now ?? Date.now;
-    const definition = this.options.describeTaskDefinition
-      ? await this.options.describeTaskDefinition(parameters.TaskDefinition)
-      : this.taskDefinitions.describe(parameters.TaskDefinition);
-    if (!definition) throw new TaskFailed(JSON.stringify({ StoppedReason: `unknown task definition ${parameters.TaskDefinition}` }));
     const env = new Map<string, string>();
     for (const container of parameters.Overrides.ContainerOverrides) {
       for (const variable of container.Environment ?? []) env.set(variable.Name, variable.Value);
@@ -101,7 +109,18 @@ export class LocalFargateExecutor {
     const task = `${process.pid}-${nextTask++}`;
     const taskArn = `arn:aws:ecs:${this.options.region}:000000000000:task/buildfarm-local/${task}`;
     const pullStartedAt = now();
-    const base: EcsTask = { TaskArn: taskArn, CapacityProviderName: parameters.CapacityProviderStrategy[0]?.CapacityProvider, PullStartedAt: pullStartedAt };
+    const provider = parameters.CapacityProviderStrategy[0]?.CapacityProvider;
+    const base: EcsTask = { TaskArn: taskArn, CapacityProviderName: provider, PullStartedAt: pullStartedAt };
+    // Capacity is decided before the task exists (RunTask's answer); an interruption stops it.
+    const simulated = this.options.simulate?.(parameters);
+    if (simulated === 'noCapacity') throw new RunTaskFailures(runTaskFailuresCause(CAPACITY_UNAVAILABLE));
+    if (simulated === 'spotInterruption' && provider === 'FARGATE_SPOT') {
+      throw new TaskFailed(JSON.stringify({ ...base, LastStatus: 'STOPPED', StopCode: SPOT_INTERRUPTION, StoppedReason: 'Your Spot Task was interrupted.', StoppedAt: now() } satisfies EcsTask));
+    }
+    const definition = this.options.describeTaskDefinition
+      ? await this.options.describeTaskDefinition(parameters.TaskDefinition)
+      : this.taskDefinitions.describe(parameters.TaskDefinition);
+    if (!definition) throw new TaskFailed(JSON.stringify({ StoppedReason: `unknown task definition ${parameters.TaskDefinition}` }));
     if (!buildId || !stageName || !planKey) {
       throw new TaskFailed(JSON.stringify({ ...base, LastStatus: 'STOPPED', StopCode: 'TaskFailedToStart', StoppedReason: 'the overrides name no build, stage or plan', StoppedAt: now() }));
     }

@@ -1,4 +1,5 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,8 +10,10 @@ import {
   secretFile,
   shellQuote,
   stageScript,
+  timedOutMarker,
   type ScriptPaths,
 } from '../../../functions/domain/fargate/stage-script.js';
+import { STAGE_TIMEOUT_EXIT_CODE } from '../../../functions/domain/fargate/task-timeout.js';
 
 let dir: string;
 let paths: ScriptPaths;
@@ -175,5 +178,44 @@ describe('Function: shellQuote', () => {
       }),
       { numRuns: 50 },
     );
+  });
+});
+
+describe('Function: stageScript, with the stage timeout (the build container enforces it on Fargate)', () => {
+  /** Runs stage.sh in its own process group, as the container's PID 1 has its own. */
+  async function runLimited(commands: string[], timeoutSeconds: number) {
+    writeFileSync(paths.commandsScript, commandsScript(commands, paths));
+    const stage = join(dir, 'stage.sh');
+    writeFileSync(stage, stageScript({ env: {}, timeoutSeconds }, paths));
+    const started = Date.now();
+    const child = spawn('sh', [stage], { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH } });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const [code, signal] = (await once(child, 'close')) as [number | null, string | null];
+    return { code, signal, stdout, elapsedMs: Date.now() - started, log: readFileSync(paths.logFile, 'utf8') };
+  }
+
+  it('stops commands that outlast the timeout and records it: exit code 124 and the timed-out marker', async () => {
+    // Act
+    const run = await runLimited(['echo started', 'sleep 30', 'echo never'], 1);
+
+    // Assess: the group kill ends this test's script too (in the container, PID 1 survives it and exits 124)
+    expect(run.elapsedMs).toBeLessThan(10_000);
+    expect(readFileSync(paths.exitCodeFile, 'utf8').trim()).toBe(String(STAGE_TIMEOUT_EXIT_CODE));
+    expect(existsSync(timedOutMarker(paths))).toBe(true);
+    expect(run.log).toContain('started');
+    expect(run.log).not.toContain('never');
+    expect(run.log).toContain('ran longer than its timeout of 1 s');
+  });
+
+  it('leaves commands that finish in time alone: their exit code, no marker', async () => {
+    // Act
+    const run = await runLimited(['echo quick', 'exit 3'], 30);
+
+    // Assess
+    expect(run.code).toBe(3);
+    expect(run.elapsedMs).toBeLessThan(10_000);
+    expect(existsSync(timedOutMarker(paths))).toBe(false);
+    expect(run.stdout).toContain('quick');
   });
 });

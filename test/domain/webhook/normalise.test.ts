@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_CHANGED_FILES_JSON, normaliseDelivery } from '../../../functions/domain/webhook/normalise.js';
+import { normaliseDelivery } from '../../../functions/domain/webhook/normalise.js';
+import { jsonBytes, MAX_BUILD_REQUEST_BYTES, MAX_CHANGED_FILES_BYTES } from '../../../functions/domain/webhook/request-size.js';
 import { githubExample } from '../../support/github-examples.js';
 
 const RECEIVED_AT = new Date('2026-11-22T12:00:00.000Z');
@@ -137,8 +138,25 @@ describe('Function: normaliseDelivery', () => {
       const decision = normalise('push', payload);
 
       // Assess
-      expect(JSON.stringify(files).length).toBeGreaterThan(MAX_CHANGED_FILES_JSON);
+      expect(jsonBytes(files)).toBeGreaterThan(MAX_CHANGED_FILES_BYTES);
       expect(decision.build && decision.request.changedFiles).toBeUndefined();
+    });
+
+    it('keeps the request within its byte budget whatever the message holds (multi-byte and escaped characters count as bytes)', () => {
+      // Prepare: 4096 characters of 4-byte emoji and of control characters JSON escapes to six bytes each
+      const payload = branchPush();
+      payload.head_commit.message = '\u0001'.repeat(2048) + '😀'.repeat(50_000);
+      const files = Array.from({ length: 700 }, (_, i) => `src/${'é'.repeat(30)}/${i}.ts`);
+      payload.commits = [{ ...payload.commits[0], added: files }];
+
+      // Act
+      const decision = normalise('push', payload);
+
+      // Assess
+      expect(decision.build).toBe(true);
+      if (!decision.build) return;
+      expect(jsonBytes(decision.request.message) - 2).toBeLessThanOrEqual(4 * 1024);
+      expect(jsonBytes(decision.request)).toBeLessThanOrEqual(MAX_BUILD_REQUEST_BYTES);
     });
 
     it('bounds the message it carries', () => {

@@ -14,6 +14,8 @@ import type { RegionPrices } from '../../../functions/domain/pricing/price-book.
 import { manifestKey, stageLogKey, stageResultKey } from '../../../functions/domain/storage-keys.js';
 import type { ArtifactEntry, StageResult } from '../../../functions/domain/report/types.js';
 import { ENV } from '../../../functions/domain/fargate/layout.js';
+import { CAPACITY_UNAVAILABLE, RUN_TASK_FAILURES, runTaskFailuresCause, SPOT_INTERRUPTION } from '../../../functions/domain/fargate/run-task-errors.js';
+import { fargateStateTimeoutSeconds } from '../../../functions/domain/fargate/task-timeout.js';
 import type { Plan } from '../../../functions/domain/plan/types.js';
 import type { EcsTask } from '../../../functions/handlers/build-state-machine.js';
 import type { FargatePrepareOutput } from '../../../functions/handlers/fargate-prepare.js';
@@ -58,8 +60,13 @@ export type LambdaBehaviour =
 export type FargateBehaviour =
   | { kind: 'succeed'; billedSpanMs: number; durationMs: number }
   | { kind: 'taskFailed'; exitCode: number; spanMs: number; stoppedReason: string }
-  /** Capacity errors on `provider` for the first `times` calls (Infinity: always). */
-  | { kind: 'noCapacity'; provider: 'FARGATE' | 'FARGATE_SPOT'; times: number; then: FargateBehaviour };
+  /**
+   * Capacity errors on `provider` for the first `times` calls (Infinity: always), under the name
+   * the `.sync` integration gives them (`AmazonECS.Unknown` for RunTask `Failures` by default).
+   */
+  | { kind: 'noCapacity'; provider: 'FARGATE' | 'FARGATE_SPOT'; times: number; then: FargateBehaviour; errorName?: string }
+  /** Fargate Spot takes the capacity back: the task stops with StopCode SpotInterruption, as `States.TaskFailed`. */
+  | { kind: 'spotInterrupted'; spanMs: number; then: FargateBehaviour };
 
 export interface ScenarioStage {
   /** `auto` leaves the choice to the planner. */
@@ -147,9 +154,25 @@ export function createFarm(stages: Record<string, ScenarioStage>, options: { pip
       const attempts = (fargateAttempts.get(`${stage}@${provider}`) ?? 0) + 1;
       fargateAttempts.set(`${stage}@${provider}`, attempts);
       if (provider === behaviour.provider && attempts <= behaviour.times) {
-        throw new NamedError('ECS.AmazonECSException', 'Capacity is unavailable at this time. Please try again later or in a different availability zone');
+        const name = behaviour.errorName ?? RUN_TASK_FAILURES;
+        throw new NamedError(name, name === RUN_TASK_FAILURES ? runTaskFailuresCause(CAPACITY_UNAVAILABLE) : CAPACITY_UNAVAILABLE);
       }
       return runFargate(stage, provider, behaviour.then);
+    }
+    if (behaviour.kind === 'spotInterrupted') {
+      if (provider !== 'FARGATE_SPOT') return runFargate(stage, provider, behaviour.then);
+      const task: EcsTask = {
+        TaskArn: `arn:aws:ecs:us-east-1:000000000000:task/local/${stage}-spot`,
+        LastStatus: 'STOPPED',
+        StopCode: SPOT_INTERRUPTION,
+        StoppedReason: 'Your Spot Task was interrupted.',
+        CapacityProviderName: provider,
+        PullStartedAt: TASK_START,
+        StartedAt: TASK_START + 5000,
+        StoppedAt: TASK_START + behaviour.spanMs,
+        Containers: [{ Name: 'fetch', ExitCode: 0 }, { Name: 'build', ExitCode: 143 }, { Name: 'publish' }],
+      };
+      throw new NamedError('States.TaskFailed', JSON.stringify(task));
     }
     const containers = (exit: number) => [
       { Name: 'fetch', ExitCode: 0 },
@@ -218,6 +241,7 @@ export function createFarm(stages: Record<string, ScenarioStage>, options: { pip
         },
         family: 'buildfarm-abc',
         image: stage.image ?? 'public.ecr.aws/docker/library/node:22',
+        timeoutSeconds: fargateStateTimeoutSeconds(stage.timeoutSeconds),
       };
     },
     async runFargateTask(parameters: RunTaskParameters) {
