@@ -359,7 +359,7 @@ describe('State machine: the Fargate path (issue 4)', () => {
         store: farm.store,
         taskDefinitions: { ensure: async () => ({ taskDefinitionArn: 'arn:aws:ecs:us-east-1:123456789012:task-definition/buildfarm-x86-0123abcd:3', family: 'buildfarm-x86-0123abcd', revision: 3, registered: false }) },
         helperBundles: { ensure: async () => undefined },
-        settings: { region: 'us-east-1', bucket: 'b', executionRoleArn: 'arn:aws:iam::123456789012:role/exec', taskRoleArn: 'arn:aws:iam::123456789012:role/task', logGroup: '/buildfarm/tasks', helperImage: 'node:22' },
+        settings: { region: 'us-east-1', bucket: 'b', executionRoleArn: 'arn:aws:iam::123456789012:role/exec', taskRoleArn: 'arn:aws:iam::123456789012:role/task', logGroup: '/buildfarm/tasks', helperImage: 'node:22', stageCredentialsFunction: 'stage-credentials' },
         helperCode: async () => Buffer.from('helper'),
       });
 
