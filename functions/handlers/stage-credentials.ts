@@ -12,12 +12,11 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
 import { AwsSecretsProvider } from '../adapters/aws/aws-secrets-provider.js';
-import { S3ArtifactStore } from '../adapters/aws/s3-artifact-store.js';
+import { S3TextReader } from '../adapters/aws/s3-text-reader.js';
 import { StsStageSessionMinter } from '../adapters/aws/sts-stage-session-minter.js';
 import { isSystemSecretArn } from '../domain/credentials/system-secrets.js';
 import type { StageAccess } from '../ports/stage-access.js';
 import { issueStageAccess, type StageCredentialsDeps, type StageCredentialsInput } from './stage-credentials-core.js';
-import { requiredEnv } from './task-environment.js';
 
 const logger = new Logger({ serviceName: 'buildfarm-stage-credentials' });
 
@@ -26,12 +25,19 @@ function partitionOf(arn: string): string {
   return arn.split(':')[1] || 'aws';
 }
 
+/** (Not task-environment.ts's: that module brings the uploading S3 store, which this function has no use for.) */
+function required(env: NodeJS.ProcessEnv, name: string): string {
+  const value = env[name];
+  if (!value) throw new Error(`environment variable ${name} is not set`);
+  return value;
+}
+
 export function depsFromEnvironment(env: NodeJS.ProcessEnv = process.env): StageCredentialsDeps {
-  const bucket = requiredEnv('ARTIFACT_BUCKET');
-  const roleArn = requiredEnv('STAGE_ACCESS_ROLE_ARN');
+  const bucket = required(env, 'ARTIFACT_BUCKET');
+  const roleArn = required(env, 'STAGE_ACCESS_ROLE_ARN');
   const systemSecretArns = [env.WEBHOOK_SECRET_ARN ?? '', env.GITHUB_TOKEN_SECRET_ARN ?? ''].filter((arn) => arn !== '');
   return {
-    store: new S3ArtifactStore(new S3Client({}), bucket),
+    store: new S3TextReader(new S3Client({}), bucket),
     minter: new StsStageSessionMinter(new STSClient({}), roleArn),
     secrets: new AwsSecretsProvider(new SecretsManagerClient({}), new SSMClient({}), (arn) => isSystemSecretArn(arn, systemSecretArns)),
     bucketArn: `arn:${partitionOf(roleArn)}:s3:::${bucket}`,
