@@ -28,11 +28,16 @@ Commands:
   serve [--port N] [--repo OWNER/NAME=PATH ...] [--demo]
        [--data-dir DIR] [--region R] [--prices FILE] [--lambda-storage MB]
                                   the local farm: webhooks, builds and the dashboard
+       [--keep-days N] [--keep-builds N]
+  gc [--data-dir DIR] [--keep-days N] [--keep-builds N] [--dry-run]
+                                  remove old finished builds of the local farm (serve does it at start)
 
 Environment (used when the flag is not given):
   BUILDFARM_REGION                --region (wins over AWS_REGION; default us-east-1)
   BUILDFARM_PRICES                --prices
   BUILDFARM_LAMBDA_STORAGE_MB     --lambda-storage (default 512)
+  BUILDFARM_KEEP_DAYS             --keep-days (default 30)
+  BUILDFARM_KEEP_BUILDS           --keep-builds (default 50)
 
 Run 'buildfarm <command> --help' for a command's options.`;
 
@@ -47,6 +52,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   // run and serve pull in the S3 server and the interpreter: load them only when used.
   run: () => lazy('./commands/run.js', 'runCommand'),
   serve: () => lazy('./commands/serve.js', 'serveCommand'),
+  gc: () => lazy('./commands/gc.js', 'gcCommand'),
 };
 
 export async function main(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(), env: process.env }): Promise<number> {

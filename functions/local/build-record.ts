@@ -57,6 +57,8 @@ export interface BuildRecord {
   stages: StageProgress[];
   report?: BuildReport;
   error?: { name: string; message: string };
+  /** Interrupted by a stop of the farm: the build that re-ran it (see recover-accepted-builds.ts). */
+  rerunId?: string;
 }
 
 /** A row of `GET /api/builds`. */

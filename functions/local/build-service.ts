@@ -3,6 +3,7 @@
  * LocalFarm implements it; the server depends on this interface only.
  */
 import type { Readable } from 'node:stream';
+import type { ObjectRead, RangeRequest } from '../ports/artifact-store.js';
 import type { BusMessage } from '../adapters/local/local-bus.js';
 import type { BuildRequest } from '../domain/build-request.js';
 import type { Plan } from '../domain/plan/types.js';
@@ -29,8 +30,11 @@ export type BuildListener = (summary: BuildSummary) => void;
 export interface BuildService {
   list(): BuildSummary[];
   get(id: string): BuildDetail | undefined;
-  /** A stage's log so far (live while it runs), or undefined when there is none. */
-  log(id: string, stage: string): Promise<string | undefined>;
+  /**
+   * A stage's log so far (live while it runs), or the requested range of it, streamed;
+   * undefined when there is none, 'unsatisfiable' when the range starts past its end.
+   */
+  log(id: string, stage: string, range?: RangeRequest): Promise<ObjectRead | 'unsatisfiable' | undefined>;
   /** An artifact a stage published, by its workspace path. */
   artifact(id: string, stage: string, path: string): Promise<Readable | undefined>;
   onChange(listener: BuildListener): () => void;

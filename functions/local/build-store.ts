@@ -4,7 +4,7 @@
  * A build found queued or running when the farm starts again was cut off by
  * the previous run stopping: it is marked `interrupted`.
  */
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isFinal, type BuildRecord } from './build-record.js';
 
@@ -12,6 +12,8 @@ export class BuildStore {
   private readonly records = new Map<string, BuildRecord>();
   /** Builds this open found cut off and marked interrupted. */
   readonly interruptedAtOpen: string[] = [];
+  /** Records this open could not rewrite (a full disk): they stay marked in memory, and the next save tries again. */
+  readonly unsavedAtOpen: Array<{ id: string; error: string }> = [];
   /** Saves of one build happen in order; the last one wins on disk as in memory. */
   private readonly saving = new Map<string, Promise<void>>();
 
@@ -23,6 +25,11 @@ export class BuildStore {
     if (directory === undefined) return store;
     await mkdir(directory, { recursive: true });
     for (const name of await readdir(directory)) {
+      // A temporary file is a save that never finished (a crash, a full disk): the record before it stands.
+      if (name.endsWith('.tmp')) {
+        await unlink(join(directory, name)).catch(() => undefined);
+        continue;
+      }
       if (!name.endsWith('.json')) continue;
       let record: BuildRecord;
       try {
@@ -37,7 +44,8 @@ export class BuildStore {
         record.finishedAt ??= now().toISOString();
         record.error ??= { name: 'Interrupted', message: 'the farm stopped while this build ran' };
         for (const stage of record.stages) if (stage.status === 'running' || stage.status === 'pending') stage.status = 'cancelled';
-        await store.save(record);
+        // A restart must work on a full disk: the mark is kept in memory and written by the next save.
+        await store.save(record).catch((error: unknown) => store.unsavedAtOpen.push({ id: record.id, error: (error as Error).message }));
       }
     }
     return store;
@@ -65,11 +73,24 @@ export class BuildStore {
     const previous = this.saving.get(record.id) ?? Promise.resolve();
     const next = previous.catch(() => undefined).then(async () => {
       const temporary = `${file}.${process.pid}.tmp`;
-      await writeFile(temporary, text, 'utf8');
-      await rename(temporary, file);
+      try {
+        await writeFile(temporary, text, 'utf8');
+        await rename(temporary, file);
+      } catch (error) {
+        await unlink(temporary).catch(() => undefined);
+        throw error;
+      }
     });
     this.saving.set(record.id, next);
     return next;
+  }
+
+  /** Forgets a build and deletes its record (retention: `buildfarm gc`). */
+  async remove(id: string): Promise<void> {
+    await this.saving.get(id)?.catch(() => undefined);
+    this.records.delete(id);
+    this.saving.delete(id);
+    if (this.directory !== undefined) await unlink(join(this.directory, `${id}.json`)).catch(() => undefined);
   }
 
   /** Waits for every pending save. */

@@ -5,11 +5,11 @@
  * It also answers the dashboard (BuildService), keeps records on disk, and
  * stops running builds on Ctrl-C.
  */
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { BusMessage, LocalBus } from '../adapters/local/local-bus.js';
 import type { StageResult } from '../domain/report/types.js';
 import { artifactKey, stageLogKey } from '../domain/storage-keys.js';
-import type { ArtifactStore } from '../ports/artifact-store.js';
+import type { ArtifactStore, ObjectRead, RangeRequest } from '../ports/artifact-store.js';
 import type { RunningBuild } from '../domain/webhook/execution-input.js';
 import type { RunningBuilds } from '../ports/running-builds.js';
 import type { StartedWorkflow, WorkflowStarter } from '../ports/workflow-starter.js';
@@ -17,6 +17,7 @@ import { isFinal, summarise, type BuildExecutionInput, type BuildRecord, type Bu
 import type { BuildProgress, BuildRunner } from './build-runner.js';
 import type { BuildDetail, BuildListener, BuildService } from './build-service.js';
 import type { BuildStore } from './build-store.js';
+import { resolveRange } from './byte-range.js';
 
 /** Builds run at once; more wait their turn (the machine, not the farm, is the limit locally). */
 export const DEFAULT_MAX_CONCURRENT_BUILDS = 2;
@@ -132,13 +133,16 @@ export class LocalFarm implements WorkflowStarter, RunningBuilds, BuildService {
     };
   }
 
-  async log(id: string, stage: string): Promise<string | undefined> {
+  async log(id: string, stage: string, range?: RangeRequest): Promise<ObjectRead | 'unsatisfiable' | undefined> {
     const live = this.liveLogs.get(logSlot(id, stage));
-    if (live !== undefined) return live;
+    if (live !== undefined) return readBuffer(Buffer.from(live), range);
     const record = this.options.store.get(id);
     if (record === undefined) return undefined;
     const key = record.report?.stages.find((s) => s.name === stage)?.logKey ?? stageLogKey(id, stage);
-    return this.options.artifacts.getText(key);
+    // Streamed from the store: a stored log is capped (64 MiB by default) but never read whole here.
+    if (this.options.artifacts.read !== undefined) return this.options.artifacts.read(key, range);
+    const text = await this.options.artifacts.getText(key);
+    return text === undefined ? undefined : readBuffer(Buffer.from(text), range);
   }
 
   async artifact(id: string, stage: string, path: string): Promise<Readable | undefined> {
@@ -371,6 +375,15 @@ function mergeReport(record: BuildRecord): void {
 function cancelledBy(signal: AbortSignal): { name: string; message: string } {
   const reason = signal.reason as unknown;
   return { name: 'Cancelled', message: reason instanceof Error ? reason.message : String(reason ?? 'cancelled') };
+}
+
+/** A log held in memory (the live view), as the store would serve it. */
+function readBuffer(bytes: Buffer, range: RangeRequest | undefined): ObjectRead | 'unsatisfiable' {
+  if (range === undefined) return { body: Readable.from([bytes]), length: bytes.length, total: bytes.length };
+  const resolved = resolveRange(range, bytes.length);
+  if (resolved === undefined) return 'unsatisfiable';
+  const part = bytes.subarray(resolved.start, resolved.end + 1);
+  return { body: Readable.from([part]), length: part.length, total: bytes.length, range: resolved };
 }
 
 function logSlot(id: string, stage: string): string {

@@ -12,6 +12,9 @@ import { fileURLToPath } from 'node:url';
 import type { BusMessage, TopicName } from '../adapters/local/local-bus.js';
 import { TOPICS } from '../adapters/local/local-bus.js';
 import type { BuildService } from './build-service.js';
+import { parseRangeHeader } from './byte-range.js';
+import { isLocalHost } from './local-host.js';
+import { DEFAULT_MAX_IN_FLIGHT_BYTES, InFlightBudget, readSignedBody } from './webhook-intake.js';
 
 /** The dashboard's files, served as they are (no build step). */
 export const DASHBOARD_DIRECTORY = fileURLToPath(new URL('./dashboard/', import.meta.url));
@@ -51,7 +54,21 @@ export interface FarmServerOptions {
   info: () => FarmInfo;
   dashboardDirectory?: string;
   onError?: (error: unknown) => void;
+  /**
+   * The webhook secret: with it, a delivery's signature is checked while its body streams in,
+   * and bodies share one in-flight ceiling (see webhook-intake.ts). Without it (tests of the
+   * routing only), bodies are read whole up to GitHub's cap.
+   */
+  webhookSecret?: string;
+  /** Ceiling on webhook body bytes held at once, across all requests (default 64 MiB). */
+  maxInFlightWebhookBytes?: number;
 }
+
+/** Open connections at most; more wait in the kernel's backlog instead of costing memory here. */
+export const MAX_CONNECTIONS = 256;
+/** A client gets this long to send its headers, and the whole request, before the socket is closed (slow-loris). */
+const HEADERS_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 60_000;
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -64,13 +81,16 @@ const CONTENT_TYPES: Record<string, string> = {
 
 export function createFarmServer(options: FarmServerOptions): Server {
   const dashboard = options.dashboardDirectory ?? DASHBOARD_DIRECTORY;
-  const server = createServer((request, response) => {
+  const budget = new InFlightBudget(options.maxInFlightWebhookBytes ?? DEFAULT_MAX_IN_FLIGHT_BYTES);
+  const server = createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS }, (request, response) => {
     route(request, response).catch((error: unknown) => {
       options.onError?.(error);
       if (!response.headersSent) sendJson(response, 500, { error: 'internal error' });
       else response.destroy();
     });
   });
+
+  server.maxConnections = MAX_CONNECTIONS;
 
   async function route(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://localhost');
@@ -79,13 +99,12 @@ export function createFarmServer(options: FarmServerOptions): Server {
 
     if (path === '/webhook') {
       if (method !== 'POST') return sendJson(response, 405, { error: 'POST a GitHub delivery here' }, { allow: 'POST' });
-      const body = await readBody(request, MAX_WEBHOOK_BODY_BYTES);
-      if (body === undefined) return sendJson(response, 413, { error: 'the body is larger than GitHub sends' });
-      const result = await options.webhook({ headers: request.headers, body });
-      response.writeHead(result.statusCode, { 'content-type': 'application/json', ...result.headers });
-      response.end(result.body);
-      return;
+      return receiveWebhook(request, response);
     }
+    // The dashboard and its API answer only to names of this machine: a web page elsewhere that
+    // rebinds its own DNS name to 127.0.0.1 (DNS rebinding) gets 421, not the builds' logs.
+    // The webhook above needs no such check: its signature is the authentication.
+    if (!isLocalHost(request.headers.host)) return sendJson(response, 421, { error: 'the dashboard answers only to localhost, 127.0.0.1 or [::1]' });
     if (method !== 'GET' && method !== 'HEAD') return sendJson(response, 405, { error: 'method not allowed' }, { allow: 'GET' });
 
     if (path === '/api/builds') return sendJson(response, 200, options.builds.list());
@@ -105,10 +124,23 @@ export function createFarmServer(options: FarmServerOptions): Server {
     }
     const log = /^\/api\/builds\/([^/]+)\/stages\/([^/]+)\/log$/.exec(path);
     if (log) {
-      const text = await options.builds.log(decodeURIComponent(log[1]), decodeURIComponent(log[2]));
-      if (text === undefined) return sendJson(response, 404, { error: 'no log for this stage (yet)' });
-      response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
-      response.end(text);
+      const read = await options.builds.log(decodeURIComponent(log[1]), decodeURIComponent(log[2]), parseRangeHeader(request.headers.range));
+      if (read === undefined) return sendJson(response, 404, { error: 'no log for this stage (yet)' });
+      if (read === 'unsatisfiable') return sendJson(response, 416, { error: 'the range starts past the end of the log' });
+      const headers: Record<string, string> = {
+        'content-type': 'text/plain; charset=utf-8',
+        'cache-control': 'no-store',
+        'accept-ranges': 'bytes',
+        'content-length': String(read.length),
+      };
+      if (read.range !== undefined) headers['content-range'] = `bytes ${read.range.start}-${read.range.end}/${read.total}`;
+      response.writeHead(read.range === undefined ? 200 : 206, headers);
+      if (method === 'HEAD') {
+        read.body.destroy();
+        response.end();
+        return;
+      }
+      await pipeline(read.body, response);
       return;
     }
     const artifact = /^\/api\/builds\/([^/]+)\/stages\/([^/]+)\/artifacts\/(.+)$/.exec(path);
@@ -128,7 +160,27 @@ export function createFarmServer(options: FarmServerOptions): Server {
     return serveStatic(response, dashboard, path);
   }
 
+  async function receiveWebhook(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    if (options.webhookSecret === undefined) {
+      const body = await readBody(request, MAX_WEBHOOK_BODY_BYTES);
+      if (body === undefined) return sendJson(response, 413, { error: 'the body is larger than GitHub sends' });
+      return answerWebhook(response, await options.webhook({ headers: request.headers, body }));
+    }
+    const intake = await readSignedBody(request, { secret: options.webhookSecret, budget, maxBodyBytes: MAX_WEBHOOK_BODY_BYTES - 1 });
+    if (intake.kind === 'refused') return sendJson(response, intake.statusCode, { error: intake.error }, intake.headers);
+    try {
+      answerWebhook(response, await options.webhook({ headers: request.headers, body: intake.body }));
+    } finally {
+      intake.release();
+    }
+  }
+
   return server;
+}
+
+function answerWebhook(response: ServerResponse, result: WebhookHttpResponse): void {
+  response.writeHead(result.statusCode, { 'content-type': 'application/json', ...result.headers });
+  response.end(result.body);
 }
 
 /** Listens on 127.0.0.1; resolves with the port (useful with port 0). */

@@ -5,6 +5,7 @@
  * HTTP server with the webhook and the dashboard. `buildfarm serve` and the
  * end-to-end tests both start it through here.
  */
+import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { startEmbeddedS3, type EmbeddedS3 } from '../adapters/local/embedded-s3.js';
@@ -17,6 +18,10 @@ import { BuildStore } from './build-store.js';
 import { LocalFarm, type FarmEvent } from './farm.js';
 import type { RepositoryMapping } from './repositories.js';
 import { createFarmServer, listen } from './server.js';
+import { claimDataDirectory } from './data-directory-lock.js';
+import { collectGarbage, type GarbageCollectOutcome } from './garbage-collect.js';
+import { recoverAcceptedBuilds, type RecoveryOutcome } from './recover-accepted-builds.js';
+import { DEFAULT_RETENTION, type RetentionPolicy } from './retention.js';
 import { startBuildsFromBus } from './start-builds-from-bus.js';
 import { createWebhookEndpoint } from './webhook-endpoint.js';
 
@@ -52,6 +57,8 @@ export interface StartLocalFarmOptions {
   onError?: (error: unknown) => void;
   maxConcurrentBuilds?: number;
   now?: () => Date;
+  /** What is kept of finished builds (applied at start; `buildfarm gc` applies it on demand). */
+  retention?: RetentionPolicy;
 }
 
 export interface RunningLocalFarm {
@@ -63,6 +70,10 @@ export interface RunningLocalFarm {
   s3: EmbeddedS3;
   store: BuildStore;
   repositories: RepositoryMapping[];
+  /** What the start recovered: builds replayed from the bus, interrupted builds re-run. */
+  recovery: RecoveryOutcome;
+  /** What the retention policy removed at start. */
+  collected: GarbageCollectOutcome;
   /** Cancels running builds (their processes end), then stops the server, the bus and S3. */
   close(reason?: string): Promise<void>;
 }
@@ -70,9 +81,20 @@ export interface RunningLocalFarm {
 export async function startLocalFarm(options: StartLocalFarmOptions): Promise<RunningLocalFarm> {
   const now = options.now ?? (() => new Date());
   const repositories = options.repositories.map((mapping) => ({ ...mapping }));
+  await mkdir(options.dataDirectory, { recursive: true });
+  const lock = await claimDataDirectory(options.dataDirectory);
   const bus = await LocalBus.open({ file: join(options.dataDirectory, 'bus', 'messages.jsonl'), now, onDeliveryError: options.onError });
   const store = await BuildStore.open(join(options.dataDirectory, 'builds'), now);
   const s3 = await startEmbeddedS3(join(options.dataDirectory, 's3'));
+  // Retention first, so the recovery below never re-runs a build it lets go.
+  const collected = await collectGarbage({
+    store,
+    bus,
+    artifacts: s3.store,
+    workRoot: join(options.dataDirectory, 'work'),
+    now: now(),
+    policy: options.retention ?? DEFAULT_RETENTION,
+  });
   let dashboard: string | undefined;
   const buildLink = (buildId: string) => (dashboard ? `${dashboard}/#/builds/${encodeURIComponent(buildId)}` : undefined);
   // The runner is made before the farm it runs for: it reaches the farm's builds once they exist.
@@ -84,12 +106,16 @@ export async function startLocalFarm(options: StartLocalFarmOptions): Promise<Ru
   const runner = options.createRunner({ dataDirectory: options.dataDirectory, s3, reports: bus.notifier('BuildReports'), repositories, buildLink, running });
   farm = new LocalFarm({ store, runner, artifacts: s3.store, bus, now, onEvent: options.onEvent, onError: options.onError, maxConcurrentBuilds: options.maxConcurrentBuilds });
   const unsubscribe = startBuildsFromBus(bus, farm);
+  // Before the server listens: deliveries accepted by an earlier run that have no build, and
+  // builds it left unfinished (re-run once), start now.
+  const recovery = await recoverAcceptedBuilds({ bus, farm, store });
 
   // Only mapped repositories build: anything else is answered "skipped" by the webhook.
   const allowlist = repositories.map((mapping) => mapping.repository);
   const server: Server = createFarmServer({
     builds: farm,
     webhook: createWebhookEndpoint({ secret: options.secret, notifier: bus.notifier('BuildRequests'), allowlist, now }),
+    webhookSecret: options.secret,
     messages: (topic) => bus.messages(topic),
     info: () => ({ webhookPath: '/webhook', repositories: repositories.map((r) => ({ ...r })), secretFromEnvironment: options.secretFromEnvironment, region: options.region }),
     onError: options.onError,
@@ -101,6 +127,7 @@ export async function startLocalFarm(options: StartLocalFarmOptions): Promise<Ru
   } catch (error) {
     unsubscribe();
     await s3.close();
+    await lock.release();
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new PortUnavailable(`port ${options.port} on 127.0.0.1 is already in use (another buildfarm serve?); choose another with --port N`);
     }
@@ -122,6 +149,8 @@ export async function startLocalFarm(options: StartLocalFarmOptions): Promise<Ru
     s3,
     store,
     repositories,
+    recovery,
+    collected,
     close(reason = 'the local farm was stopped') {
       closing ??= (async () => {
         unsubscribe();
@@ -130,6 +159,7 @@ export async function startLocalFarm(options: StartLocalFarmOptions): Promise<Ru
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await s3.close();
+        await lock.release();
       })();
       return closing;
     },

@@ -5,6 +5,20 @@ export interface StoredObject {
   size: number;
 }
 
+/** A byte range as HTTP and S3 take it: `start-end`, `start-` or the last `suffix` bytes. */
+export type RangeRequest = { start: number; end?: number } | { suffix: number };
+
+/** An object, or the requested part of it. */
+export interface ObjectRead {
+  body: Readable;
+  /** Bytes in `body`. */
+  length: number;
+  /** The object's whole size. */
+  total: number;
+  /** The first and last byte (inclusive) of `body`, when a range was asked for. */
+  range?: { start: number; end: number };
+}
+
 /**
  * Object storage for snapshots, logs, artifacts, results and reports.
  * On AWS and locally the same S3 adapter implements it (locally against s3rver).
@@ -16,6 +30,14 @@ export interface ArtifactStore {
   get(key: string): Promise<Readable | undefined>;
   /** The object as UTF-8 text, or `undefined` when there is none. */
   getText(key: string): Promise<string | undefined>;
+  /**
+   * The object (or a range of it) streamed, with its sizes: for serving large logs
+   * without holding them. `undefined` when there is none; `'unsatisfiable'` when the
+   * range starts past the end. Optional: stores that only feed the agent need not.
+   */
+  read?(key: string, range?: RangeRequest): Promise<ObjectRead | 'unsatisfiable' | undefined>;
+  /** Deletes every object under `prefix`; returns how many. Optional: only retention needs it. */
+  deletePrefix?(prefix: string): Promise<number>;
   /** Every object under `prefix`. */
   list(prefix: string): AsyncIterable<StoredObject>;
 }

@@ -54,6 +54,8 @@ export interface StageJob {
   fromFork?: boolean;
   /** The build was stopped: the running command's tree is killed and the stage ends cancelled. */
   signal?: AbortSignal;
+  /** Cap on the stage's log, bytes (default 64 MiB, see log-cap.ts). */
+  logCapBytes?: number;
 }
 
 export interface AgentDeps {
@@ -81,7 +83,7 @@ export async function runStage(job: StageJob, deps: AgentDeps): Promise<StageRes
   await Promise.all([workspace, home, tmp].map((dir) => mkdir(dir, { recursive: true })));
 
   const { values: secretValues, error: secretError } = await resolveSecrets(job, deps.secrets);
-  const log = new StageLog(join(job.workRoot, 'log.txt'), deps.output ?? process.stdout, Object.values(secretValues));
+  const log = new StageLog(join(job.workRoot, 'log.txt'), deps.output ?? process.stdout, Object.values(secretValues), { capBytes: job.logCapBytes });
   const peaks = new ResourcePeaks();
   const diskLimitBytes = job.diskLimitMiB !== undefined ? job.diskLimitMiB * MiB : undefined;
 

@@ -25,7 +25,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { chmod, chown, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { pipeline, Readable, Transform } from 'node:stream';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { LambdaStageAccessSource } from '../adapters/aws/lambda-stage-access-source.js';
@@ -40,6 +40,7 @@ import type { ArtifactStore } from '../ports/artifact-store.js';
 import type { SecretsProvider } from '../ports/secrets.js';
 import { findArtifacts, uploadArtifacts } from './artifacts.js';
 import { SecretsDeniedForFork, SecretUnavailable } from './errors.js';
+import { capStream } from './log-cap.js';
 import { SecretMasker } from './secret-masker.js';
 import { StageSession } from './stage-session.js';
 import { StageLog } from './stage-log.js';
@@ -289,6 +290,11 @@ function maskedLog(path: string, values: string[]): Readable {
   return file.pipe(masking);
 }
 
+/** The log through the stage-log cap; a read error fails the upload instead of truncating silently. */
+function cappedLog(source: Readable): Readable {
+  return pipeline(source, capStream(), () => undefined);
+}
+
 export async function runPublish(context: HelperContext, deps: HelperDeps): Promise<StageResult> {
   const stage = await readStage(context, deps.store);
   // The build deletes the secret files before its commands run; if it never got that far, publish does.
@@ -344,9 +350,8 @@ async function writeResult(
     'withheld' in masking
       ? `buildfarm: the stage log is withheld: ${masking.withheld}.\n`
       : hasLog
-        ? masking.values.length > 0
-          ? maskedLog(logFile, masking.values)
-          : await readFile(logFile)
+        ? // Masked first (a secret must not be cut in two by the cap), then capped like any stage log.
+          cappedLog(masking.values.length > 0 ? maskedLog(logFile, masking.values) : createReadStream(logFile))
         : facts.failure
           ? `${mask(facts.failure.message)}\n`
           : '';

@@ -1,10 +1,13 @@
 /**
  * The stage's log: every line goes, masked, both live to an output stream
  * (stdout: CloudWatch Logs on AWS, the terminal locally) and to a file that
- * is uploaded to S3 at the end, whatever the outcome.
+ * is uploaded to S3 at the end, whatever the outcome. Both are capped (see
+ * log-cap.ts): past half the cap, output is held back and only its last half
+ * cap is written at the end, after a marker saying how much was left out.
  */
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import type { Readable } from 'node:stream';
+import { DEFAULT_LOG_CAP_BYTES, HeadTailCap } from './log-cap.js';
 import { SecretMasker } from './secret-masker.js';
 
 /** The kernel's ENOSPC message as tools print it. */
@@ -14,6 +17,7 @@ export class StageLog {
   private readonly file: WriteStream;
   private readonly secrets: string[];
   private closed = false;
+  private readonly cap: HeadTailCap;
   /** Set when any output mentioned ENOSPC: a failing command then counts as OutOfDisk. */
   sawNoSpace = false;
 
@@ -21,7 +25,9 @@ export class StageLog {
     readonly path: string,
     private readonly output: NodeJS.WritableStream,
     secrets: Iterable<string> = [],
+    options: { capBytes?: number } = {},
   ) {
+    this.cap = new HeadTailCap(options.capBytes ?? DEFAULT_LOG_CAP_BYTES);
     this.file = createWriteStream(path);
     // An unwritable log file must not crash the process; the upload reports it.
     this.file.on('error', () => undefined);
@@ -47,14 +53,29 @@ export class StageLog {
   raw(masked: string): void {
     if (masked.length === 0 || this.closed) return;
     if (masked.includes(NO_SPACE)) this.sawNoSpace = true;
-    this.file.write(masked);
-    this.output.write(masked);
+    const { now, justOverflowed } = this.cap.take(Buffer.from(masked));
+    if (now.length > 0) this.write(now);
+    if (justOverflowed) {
+      this.output.write(`\n[buildfarm: the log reached half its ${this.cap.capBytes}-byte cap; further output is held back and its end is written when the stage ends]\n`);
+    }
+  }
+
+  /** Bytes of output left out of the log by the cap. */
+  get droppedBytes(): number {
+    return this.cap.droppedBytes;
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    const end = this.cap.finish();
+    if (end.length > 0) this.write(end);
     await new Promise<void>((resolve) => this.file.end(() => resolve()));
+  }
+
+  private write(bytes: Buffer): void {
+    this.file.write(bytes);
+    this.output.write(bytes);
   }
 
   contents(): Readable {

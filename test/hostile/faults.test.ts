@@ -277,6 +277,12 @@ describe('Fault: the farm killed mid-build and restarted', () => {
       expect(record.error).toEqual({ name: 'Interrupted', message: 'the farm stopped while this build ran' });
       expect(record.stages.map((s) => [s.name, s.status])).toEqual([['build', 'succeeded'], ['lint', 'succeeded'], ['test', 'succeeded'], ['package', 'cancelled']]);
       expect(restarted.store.interruptedAtOpen).toEqual(['cut-off']);
+      // Re-run once, under its own id, with the same request: nothing accepted is left without a final status.
+      expect(restarted.store.get('cut-off')!.rerunId).toBe('cut-off-rerun');
+      expect(restarted.recovery.rerun).toEqual(['cut-off-rerun']);
+      const rerun = await restarted.farm.settled('cut-off-rerun');
+      expect(rerun.state).toBe('succeeded');
+      expect(rerun.request).toEqual(restarted.store.get('cut-off')!.request);
       // The API shows it interrupted too, and the change is on disk.
       const listed = (await (await fetch(`${restarted.url}/api/builds`)).json()) as Array<{ id: string; status: string }>;
       expect(listed.find((b) => b.id === 'cut-off')?.status).toBe('interrupted');

@@ -125,7 +125,8 @@ function deps(): HelperDeps {
 /** What the build container does: run stage.sh; its exit code is what the metadata endpoint reports. */
 function runBuildContainer(): number {
   const user = context.workspaceUid === 0 ? {} : { uid: context.workspaceUid, gid: context.workspaceUid };
-  const run = spawnSync('sh', [join(context.helperDir, 'stage.sh')], { encoding: 'utf8', ...user });
+  // The container's stdout can be large (the log-cap test prints 70 MiB): spawnSync's default 1 MiB would kill it.
+  const run = spawnSync('sh', [join(context.helperDir, 'stage.sh')], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, ...user });
   buildStdout = run.stdout + run.stderr;
   return run.status ?? -1;
 }
@@ -186,6 +187,24 @@ describe('Function: runFetch then runPublish', () => {
       { path: 'out.txt', size: 14, sha256: 'x' },
     ]);
     expect(resultOf()).toEqual(result);
+  });
+
+  it('uploads a capped log (64 MiB: head, marker, tail) when the build container printed 70 MiB', async () => {
+    // Prepare: 70 MiB of output, its first and last lines marked
+    storePlan(stage({ commands: ['echo FIRST; head -c 73400320 /dev/zero | tr "\\000" "a"; echo; echo LAST'], artifacts: [] }));
+
+    // Act
+    await runFetch(context, deps());
+    exitCode = runBuildContainer();
+    const result = await runPublish(context, deps());
+
+    // Assess
+    expect(result).toMatchObject({ status: 'succeeded' });
+    const log = store.objects.get(keys.stageLogKey(BUILD, 'test'))!;
+    expect(log.length).toBeLessThan(64 * 1024 * 1024 + 300);
+    expect(log.subarray(0, 200).toString()).toContain('FIRST');
+    expect(log.subarray(-20).toString()).toContain('LAST');
+    expect(log.toString('latin1')).toMatch(/\[buildfarm: \d+ bytes of output left out here: the stage log is capped at 64 MiB/);
   });
 
   it('records a failed command with its exit code and uploads no artifacts', async () => {

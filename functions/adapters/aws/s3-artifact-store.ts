@@ -7,9 +7,9 @@
  * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/default-encryption-faq.html).
  */
 import { Readable } from 'node:stream';
-import { GetObjectCommand, NoSuchKey, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, GetObjectCommand, NoSuchKey, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import type { ArtifactStore, StoredObject } from '../../ports/artifact-store.js';
+import type { ArtifactStore, ObjectRead, RangeRequest, StoredObject } from '../../ports/artifact-store.js';
 
 /**
  * Multipart part size. 8 MiB parts keep the 10,000-part limit above 78 GiB
@@ -57,12 +57,53 @@ export class S3ArtifactStore implements ArtifactStore {
     }
   }
 
+  /** GetObject with an HTTP Range (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html#API_GetObject_RequestSyntax). */
+  async read(key: string, range?: RangeRequest): Promise<ObjectRead | 'unsatisfiable' | undefined> {
+    const header = range === undefined ? undefined : 'suffix' in range ? `bytes=-${range.suffix}` : `bytes=${range.start}-${range.end ?? ''}`;
+    try {
+      const response = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: header }));
+      const body = response.Body === undefined ? Readable.from([]) : (response.Body as Readable);
+      const length = response.ContentLength ?? 0;
+      const contentRange = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(response.ContentRange ?? '');
+      if (contentRange === null) return { body, length, total: length };
+      return { body, length, total: Number(contentRange[3]), range: { start: Number(contentRange[1]), end: Number(contentRange[2]) } };
+    } catch (error) {
+      if (isNoSuchKey(error)) return undefined;
+      if ((error as { name?: string } | null)?.name === 'InvalidRange' || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 416) return 'unsatisfiable';
+      throw error;
+    }
+  }
+
   async getText(key: string): Promise<string | undefined> {
     const body = await this.get(key);
     if (body === undefined) return undefined;
     const chunks: Buffer[] = [];
     for await (const chunk of body) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
     return Buffer.concat(chunks).toString('utf8');
+  }
+
+  /**
+   * DeleteObjects in batches of 1,000 keys, S3's most per request
+   * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html); a key
+   * S3 could not delete fails the call with its reason.
+   */
+  async deletePrefix(prefix: string): Promise<number> {
+    let deleted = 0;
+    let batch: string[] = [];
+    const flush = async () => {
+      if (batch.length === 0) return;
+      const response = await this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }));
+      const failed = response.Errors ?? [];
+      if (failed.length > 0) throw new Error(`could not delete ${failed.length} object(s) under ${prefix}: ${failed[0].Key}: ${failed[0].Code} ${failed[0].Message ?? ''}`.trim());
+      deleted += batch.length;
+      batch = [];
+    };
+    for await (const object of this.list(prefix)) {
+      batch.push(object.key);
+      if (batch.length === 1000) await flush();
+    }
+    await flush();
+    return deleted;
   }
 
   /**

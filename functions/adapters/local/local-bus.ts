@@ -4,14 +4,15 @@
  * acknowledges the publish, then delivers it to every subscriber
  * asynchronously, so a slow subscriber never holds up a webhook reply.
  * Unlike SNS it keeps every message it carried (appended to a JSON Lines file
- * under .buildfarm/), which is what the dashboard's "as published" view and
- * the tests read back.
+ * under .buildfarm/, flushed to disk before the publish resolves), which is what
+ * the dashboard's "as published" view, the tests and the farm's recovery at
+ * start (recover-accepted-builds.ts) read back.
  *
  * SNS delivery to Lambda is asynchronous with retries:
  * https://docs.aws.amazon.com/lambda/latest/dg/with-sns.html
  */
 import { randomUUID } from 'node:crypto';
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { MessageAttributes, Notifier } from '../../ports/notifier.js';
 
@@ -91,6 +92,32 @@ export class LocalBus {
     return topic === undefined ? [...this.log] : this.log.filter((m) => m.topic === topic);
   }
 
+  /**
+   * Keeps only the messages `keep` accepts (retention: `buildfarm gc`), in memory and on
+   * disk; the file is rewritten to a temporary and renamed, so a crash keeps the old one.
+   * Returns how many were dropped.
+   */
+  async retain(keep: (message: BusMessage) => boolean): Promise<number> {
+    await this.idle();
+    const kept = this.log.filter(keep);
+    const dropped = this.log.length - kept.length;
+    if (dropped === 0) return 0;
+    const file = this.options.file;
+    if (file !== undefined) {
+      const temporary = `${file}.${process.pid}.tmp`;
+      const handle = await open(temporary, 'w');
+      try {
+        await handle.writeFile(kept.map((message) => `${JSON.stringify(message)}\n`).join(''), 'utf8');
+        await handle.datasync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temporary, file);
+    }
+    this.log.splice(0, this.log.length, ...kept);
+    return dropped;
+  }
+
   /** Resolves once every delivery started so far has finished (and every message is on disk). */
   async idle(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
@@ -108,10 +135,24 @@ export class LocalBus {
   private persist(message: BusMessage): Promise<void> {
     const file = this.options.file;
     if (file === undefined) return Promise.resolve();
-    const write = this.writes.then(() => appendFile(file, `${JSON.stringify(message)}\n`, 'utf8'));
+    const write = this.writes.then(() => appendDurably(file, `${JSON.stringify(message)}\n`));
     // Keep the chain alive after a failed write; the failing publish still rejects.
     this.writes = write.catch(() => undefined);
     return write;
+  }
+}
+
+/**
+ * Appends and flushes to the disk before resolving: a publish that resolved (and the
+ * 202 the webhook answered after it) survives a kill -9 or a power cut right after.
+ */
+async function appendDurably(file: string, line: string): Promise<void> {
+  const handle = await open(file, 'a');
+  try {
+    await handle.writeFile(line, 'utf8');
+    await handle.datasync();
+  } finally {
+    await handle.close();
   }
 }
 

@@ -11,6 +11,7 @@ import { DEMO_REPOSITORY, demoPushPayload, prepareDemoRepository, sendSignedDeli
 import { createLocalBuildRunner } from '../../local/local-build-runner.js';
 import { createProgressPrinter } from '../../local/progress-printer.js';
 import { mergeMappings, parseRepositoryFlag, type RepositoryMapping } from '../../local/repositories.js';
+import { retentionFrom } from '../../local/retention.js';
 import { startLocalFarm, type RunningLocalFarm } from '../../local/start-farm.js';
 import { findDescendants, stopDescendants } from '../../local/stop-descendants.js';
 import { resolveWebhookSecret } from '../../local/webhook-secret.js';
@@ -31,6 +32,7 @@ Options:
   --repo OWNER/NAME=PATH    build webhooks for OWNER/NAME from the git repository at PATH (repeatable)
   --demo                    on first start, build the bundled example (examples/hello-farm)
   --data-dir DIR            where builds, bus messages and S3 objects are kept (default ./.buildfarm)
+  --keep-days N, --keep-builds N   retention, applied at start (as 'buildfarm gc'; defaults 30 and 50)
   --region R, --prices FILE, --lambda-storage MB   as for 'buildfarm plan'
 
 Environment:
@@ -45,6 +47,8 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
       repo: { type: 'string', multiple: true },
       demo: { type: 'boolean' },
       'data-dir': { type: 'string' },
+      'keep-days': { type: 'string' },
+      'keep-builds': { type: 'string' },
       ...FARM_OPTIONS,
     },
   });
@@ -55,6 +59,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   const port = parsePort(values.port);
   const dataDirectory = resolve(io.cwd, values['data-dir'] ?? '.buildfarm');
   const config = plannerConfig(values, io.env);
+  const retention = retentionFrom(values, io.env);
   const prices = await loadPriceBook(values, io.env);
 
   // Every build starts from `git archive`: say so now rather than in the first build's log.
@@ -79,6 +84,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     region: config.region,
     createRunner: (context) => createLocalBuildRunner(context, { region: config.region, prices, lambdaEphemeralStorageMB: config.lambdaEphemeralStorageMB }),
     onEvent: printer,
+    retention,
     onError: (error) => io.stderr.write(`buildfarm serve: ${error instanceof Error ? error.message : String(error)}\n`),
   });
   dashboardUrl = farm.url;
@@ -150,7 +156,9 @@ function banner(farm: RunningLocalFarm, secret: Awaited<ReturnType<typeof resolv
     ...(farm.repositories.length > 0
       ? farm.repositories.map((r, i) => `  ${i === 0 ? 'repos     ' : '          '} ${r.repository} <- ${relative(r.path)}`)
       : ['  repos      none mapped: add --repo OWNER/NAME=PATH to build a repository\'s webhooks']),
-    ...(interrupted > 0 ? [`  note       ${interrupted} build${interrupted === 1 ? ' was' : 's were'} cut off when the farm last stopped: marked interrupted`] : []),
+    ...(interrupted > 0 ? [`  note       ${interrupted} build${interrupted === 1 ? ' was' : 's were'} cut off when the farm last stopped: marked interrupted, re-run once`] : []),
+    ...(farm.collected.builds.length > 0 ? [`  retention  removed ${farm.collected.builds.length} old finished build${farm.collected.builds.length === 1 ? '' : 's'} (--keep-days, --keep-builds)`] : []),
+    ...(farm.recovery.replayed.length > 0 ? [`  note       ${farm.recovery.replayed.length} accepted deliver${farm.recovery.replayed.length === 1 ? 'y' : 'ies'} had no build yet: started now`] : []),
     'Press Ctrl-C to stop.',
     '',
   ];

@@ -472,8 +472,12 @@ async function showLog(build, stageName, scroll) {
   if (scroll) pre.scrollIntoView({ block: 'center' });
   const stage = build.stages.find((st) => st.name === stageName);
   const follow = async () => {
-    const response = await fetch(`/api/builds/${encodeURIComponent(build.id)}/stages/${encodeURIComponent(stageName)}/log`, { cache: 'no-store' });
-    const text = response.ok ? await response.text() : stage?.status === 'running' ? '(waiting for output…)' : '(no log for this stage)';
+    // Only the last MiB is shown: a log may be up to its cap (64 MiB by default); the rest is a download away.
+    const logUrl = `/api/builds/${encodeURIComponent(build.id)}/stages/${encodeURIComponent(stageName)}/log`;
+    const response = await fetch(logUrl, { cache: 'no-store', headers: { range: `bytes=-${LOG_VIEW_BYTES}` } });
+    let text = response.ok ? await response.text() : stage?.status === 'running' ? '(waiting for output…)' : '(no log for this stage)';
+    const shown = /^bytes (\d+)-\d+\/(\d+)$/.exec(response.headers.get('content-range') || '');
+    if (response.status === 206 && shown && Number(shown[1]) > 0) text = `(the first ${shown[1]} of ${shown[2]} bytes are not shown here; the whole log is at ${logUrl})\n` + text;
     const target = document.getElementById('log');
     if (!target || logState.stage !== stageName) return;
     const atBottom = target.scrollTop + target.clientHeight >= target.scrollHeight - 8;
@@ -483,6 +487,9 @@ async function showLog(build, stageName, scroll) {
   };
   await follow();
 }
+
+/** Bytes of a stage log the page shows (the end of it). */
+const LOG_VIEW_BYTES = 1024 * 1024;
 
 function reportMessage(build) {
   const message = build.reportMessage;

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
-import type { ArtifactStore, StoredObject } from '../../../functions/ports/artifact-store.js';
+import type { ArtifactStore, ObjectRead, RangeRequest, StoredObject } from '../../../functions/ports/artifact-store.js';
+import { resolveRange } from '../../../functions/local/byte-range.js';
 
 /** An ArtifactStore in memory: for tests of the farm that do not need the S3 protocol. */
 export class MemoryArtifactStore implements ArtifactStore {
@@ -18,6 +19,16 @@ export class MemoryArtifactStore implements ArtifactStore {
   async get(key: string): Promise<Readable | undefined> {
     const body = this.objects.get(key);
     return body === undefined ? undefined : Readable.from([body]);
+  }
+
+  async read(key: string, range?: RangeRequest): Promise<ObjectRead | 'unsatisfiable' | undefined> {
+    const body = this.objects.get(key);
+    if (body === undefined) return undefined;
+    if (range === undefined) return { body: Readable.from([body]), length: body.length, total: body.length };
+    const resolved = resolveRange(range, body.length);
+    if (resolved === undefined) return 'unsatisfiable';
+    const part = body.subarray(resolved.start, resolved.end + 1);
+    return { body: Readable.from([part]), length: part.length, total: body.length, range: resolved };
   }
 
   async getText(key: string): Promise<string | undefined> {

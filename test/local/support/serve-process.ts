@@ -18,8 +18,9 @@ export interface ServeProcess {
   exited: Promise<number | null>;
 }
 
-export async function startServe(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [BIN, 'serve', ...args], {
+/** `node` runs bin/buildfarm.mjs (default: this Node; an older one exercises the wrapper that re-runs on Node 22). */
+export async function startServe(args: string[], env: NodeJS.ProcessEnv = {}, node = process.execPath): Promise<ServeProcess> {
+  const child = spawn(node, [BIN, 'serve', ...args], {
     cwd: ROOT,
     env: { ...process.env, GITHUB_WEBHOOK_SECRET: '', ...env, NO_COLOR: '1' },
     stdio: ['pipe', 'pipe', 'pipe'],

@@ -12,6 +12,7 @@ import type { BuildRequest } from '../../../functions/domain/build-request.js';
 import { BuildStore } from '../../../functions/local/build-store.js';
 import { LocalFarm } from '../../../functions/local/farm.js';
 import { createFarmServer, listen, type WebhookEndpoint } from '../../../functions/local/server.js';
+import { recoverAcceptedBuilds, type RecoveryOutcome } from '../../../functions/local/recover-accepted-builds.js';
 import { startBuildsFromBus } from '../../../functions/local/start-builds-from-bus.js';
 import { createWebhookEndpoint } from '../../../functions/local/webhook-endpoint.js';
 import { TEST_SECRET } from '../../support/signed-request.js';
@@ -27,6 +28,7 @@ export interface TestFarm {
   artifacts: MemoryArtifactStore;
   runner: ScriptedRunner;
   server: Server;
+  recovery: RecoveryOutcome;
   close(): Promise<void>;
 }
 
@@ -36,6 +38,8 @@ export interface TestFarmOptions extends Partial<Pick<ScriptedRunnerOptions, 'ho
   /** The repositories the farm maps (default octo-org/hello-farm). */
   repositories?: string[];
   directory?: string;
+  /** The server's ceiling on in-flight webhook bytes (default 64 MiB). */
+  maxInFlightWebhookBytes?: number;
 }
 
 export async function startTestFarm(options: TestFarmOptions = {}): Promise<TestFarm> {
@@ -47,9 +51,14 @@ export async function startTestFarm(options: TestFarmOptions = {}): Promise<Test
   const farm = new LocalFarm({ store, runner, artifacts, bus });
   const repositories = options.repositories ?? ['octo-org/hello-farm'];
   const unsubscribe = startBuildsFromBus(bus, farm);
+  // As `buildfarm serve` does on start: accepted deliveries without a build, and interrupted builds.
+  const recovery = await recoverAcceptedBuilds({ bus, farm, store });
   const server = createFarmServer({
     builds: farm,
     webhook: options.webhook ?? createWebhookEndpoint({ secret: TEST_SECRET, notifier: bus.notifier('BuildRequests'), allowlist: repositories, now: () => new Date() }),
+    // The real endpoint gets the streaming intake, as `buildfarm serve` wires it.
+    webhookSecret: options.webhook === undefined ? TEST_SECRET : undefined,
+    maxInFlightWebhookBytes: options.maxInFlightWebhookBytes,
     messages: (topic) => bus.messages(topic),
     info: () => ({ webhookPath: '/webhook', repositories: repositories.map((repository) => ({ repository, path: `/srv/${repository}` })), secretFromEnvironment: false, region: 'us-east-1' }),
   });
@@ -63,6 +72,7 @@ export async function startTestFarm(options: TestFarmOptions = {}): Promise<Test
     artifacts,
     runner,
     server,
+    recovery,
     async close() {
       runner.release();
       unsubscribe();

@@ -1,0 +1,88 @@
+/**
+ * s3rver 3.7 writes an object or a part through a write stream that has no error
+ * listener, and answers success when its own transform finishes, before the file
+ * is written. On a full disk the write stream's ENOSPC is an unhandled 'error'
+ * event, which kills the whole farm; and a short write could be acknowledged as a
+ * whole object. This replaces the two writing methods of its filesystem store
+ * (same file layout: the object or part file, then its `.md5` and metadata as
+ * s3rver writes them) with writes that:
+ * - acknowledge only once the file is flushed;
+ * - on any write error remove the partial file and answer S3 `InternalError`
+ *   with a message naming the farm's disk, so the upload fails (the SDK retries,
+ *   then the stage's upload fails with that reason) and nothing partial remains.
+ * Checked against s3rver 3.7.1 (package-lock.json pins it): the methods are
+ * `FilesystemStore.putObject(object)` and `putPart(bucket, uploadId, partNumber, content)`.
+ */
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, unlink, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+const require = createRequire(import.meta.url);
+// s3rver's own error type, so its error middleware renders our message as S3 XML.
+const S3Error = require('s3rver/lib/models/error.js') as new (code: string, message: string) => Error;
+
+interface S3rverObject {
+  bucket: string;
+  key: string;
+  content: Buffer | Readable;
+  metadata: Record<string, string>;
+}
+
+interface FilesystemStore {
+  getResourcePath(bucket: string, key: string | undefined, resource: string): string;
+  putMetadata(bucket: string, key: string, metadata: Record<string, string>, md5: string): Promise<void>;
+  putObject(object: S3rverObject): Promise<{ size: number; md5: string }>;
+  putPart(bucket: string, uploadId: string, partNumber: number, content: Readable): Promise<{ size: number; md5: string }>;
+}
+
+/** Makes `store` (an s3rver's `server.store`) write safely; see the file comment. */
+export function makeS3rverWritesSafe(store: unknown): void {
+  const fsStore = store as FilesystemStore;
+  if (typeof fsStore.putObject !== 'function' || typeof fsStore.putPart !== 'function' || typeof fsStore.getResourcePath !== 'function') {
+    throw new Error('s3rver changed: its filesystem store no longer has putObject/putPart/getResourcePath (see s3rver-safe-writes.ts)');
+  }
+  fsStore.putObject = async function putObject(object) {
+    const path = fsStore.getResourcePath(object.bucket, object.key, 'object');
+    const written = await writeFully(object.content, path, `object ${object.key}`);
+    await fsStore.putMetadata(object.bucket, object.key, object.metadata, written.md5);
+    return written;
+  };
+  fsStore.putPart = async function putPart(bucket, uploadId, partNumber, content) {
+    const path = join(fsStore.getResourcePath(bucket, undefined, 'uploads'), uploadId, String(partNumber));
+    const written = await writeFully(content, path, `part ${partNumber} of upload ${uploadId}`);
+    await writeFile(`${path}.md5`, written.md5).catch((error: unknown) => failed(error, path, `part ${partNumber}`));
+    return written;
+  };
+}
+
+async function writeFully(content: Buffer | Readable, path: string, what: string): Promise<{ size: number; md5: string }> {
+  await mkdir(dirname(path), { recursive: true }).catch((error: unknown) => failed(error, path, what));
+  const md5 = createHash('md5');
+  let size = 0;
+  const count = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      md5.update(chunk);
+      size += chunk.length;
+      callback(null, chunk);
+    },
+  });
+  try {
+    await pipeline(Buffer.isBuffer(content) ? Readable.from([content]) : content, count, createWriteStream(path));
+  } catch (error) {
+    await unlink(path).catch(() => undefined);
+    return failed(error, path, what);
+  }
+  return { size, md5: md5.digest('hex') };
+}
+
+function failed(error: unknown, path: string, what: string): never {
+  const code = (error as NodeJS.ErrnoException).code;
+  const reason = code === 'ENOSPC' || code === 'EDQUOT'
+    ? `the local farm's disk is full (${code}) at ${dirname(path)}: free space or run \`buildfarm gc\``
+    : `the local farm could not write to its disk at ${dirname(path)} (${code ?? (error as Error).message})`;
+  throw new S3Error('InternalError', `${what}: ${reason}`);
+}

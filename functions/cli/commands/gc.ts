@@ -1,0 +1,70 @@
+/**
+ * `buildfarm gc`: applies the local farm's retention policy now (serve applies it
+ * at every start). See functions/local/retention.ts for what is kept.
+ */
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startEmbeddedS3 } from '../../adapters/local/embedded-s3.js';
+import { LocalBus } from '../../adapters/local/local-bus.js';
+import { BuildStore } from '../../local/build-store.js';
+import { DataDirectoryInUse, servingProcess } from '../../local/data-directory-lock.js';
+import { collectGarbage } from '../../local/garbage-collect.js';
+import { DEFAULT_RETENTION, retentionFrom } from '../../local/retention.js';
+import type { CliIo } from '../main.js';
+
+const HELP = `Usage: buildfarm gc [options]
+
+Removes finished builds of the local farm older than --keep-days that are not
+among the newest --keep-builds: their S3 objects (snapshot, logs, artifacts,
+report), their records and their bus messages; and the scratch directories of
+stages whose farm process is gone. Keeps running builds, the planner's stage
+history, the webhook secret, secrets.json and the demo repository.
+'buildfarm serve' applies the same policy at every start.
+
+Options:
+  --data-dir DIR        the farm's data directory (default ./.buildfarm)
+  --keep-days N         keep finished builds younger than N days (default ${DEFAULT_RETENTION.keepDays})
+  --keep-builds N       keep the newest N builds whatever their age (default ${DEFAULT_RETENTION.keepBuilds})
+  --dry-run             say what would be removed, remove nothing
+
+Environment: BUILDFARM_KEEP_DAYS, BUILDFARM_KEEP_BUILDS (used when the flag is not given).`;
+
+export async function gcCommand(args: string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      'data-dir': { type: 'string' },
+      'keep-days': { type: 'string' },
+      'keep-builds': { type: 'string' },
+      'dry-run': { type: 'boolean' },
+    },
+  });
+  if (values.help) {
+    io.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  const policy = retentionFrom(values, io.env);
+  const directory = resolve(io.cwd, values['data-dir'] ?? '.buildfarm');
+  const serving = await servingProcess(directory);
+  if (serving !== undefined) throw new DataDirectoryInUse(`${directory} is served by buildfarm serve (pid ${serving}): it applies the retention policy at start; stop it to collect now`);
+
+  const store = await BuildStore.open(join(directory, 'builds'));
+  const bus = await LocalBus.open({ file: join(directory, 'bus', 'messages.jsonl') });
+  const s3 = await startEmbeddedS3(join(directory, 's3'));
+  try {
+    const outcome = await collectGarbage({ store, bus, artifacts: s3.store, workRoot: join(directory, 'work'), now: new Date(), policy, dryRun: values['dry-run'] });
+    const verb = values['dry-run'] ? 'would remove' : 'removed';
+    io.stdout.write(
+      `${verb} ${outcome.builds.length} build${outcome.builds.length === 1 ? '' : 's'}` +
+        (values['dry-run'] ? '' : ` (${outcome.objects} objects, ${outcome.messages} bus messages)`) +
+        ` and ${outcome.workDirectories.length} orphaned work director${outcome.workDirectories.length === 1 ? 'y' : 'ies'}` +
+        ` (kept: finished builds younger than ${policy.keepDays} days and the newest ${policy.keepBuilds})\n`,
+    );
+    for (const id of outcome.builds) io.stdout.write(`  ${id}\n`);
+    return 0;
+  } finally {
+    await store.flush();
+    await s3.close();
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * `buildfarm gc`, and `serve` at every start: applies the retention policy
+ * (retention.ts) to the data directory. For each build let go it deletes its
+ * objects in the embedded S3 (`builds/{id}/`: snapshot, plan, logs, artifacts,
+ * results, report), its record, and its bus messages (both topics), so the
+ * recovery at start never re-runs a build that was collected. It also removes
+ * the scratch directories of stages whose farm process is gone (a crash or
+ * `kill -9` leaves them: `work/lambda/sandbox-PID-N`, `work/fargate/task-PID-N`).
+ */
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { BusMessage, LocalBus } from '../adapters/local/local-bus.js';
+import { buildPrefix } from '../domain/storage-keys.js';
+import { executionName } from '../domain/webhook/execution-name.js';
+import { parseBuildRequest } from '../domain/webhook/parse-build-request.js';
+import type { ArtifactStore } from '../ports/artifact-store.js';
+import type { BuildStore } from './build-store.js';
+import { buildsToRemove, type RetentionPolicy } from './retention.js';
+
+export interface GarbageCollectDeps {
+  store: BuildStore;
+  bus: LocalBus;
+  artifacts: ArtifactStore;
+  /** `DIR/work`: the local executors' scratch space. */
+  workRoot: string;
+  now: Date;
+  policy: RetentionPolicy;
+  /** Say what would go, remove nothing. */
+  dryRun?: boolean;
+}
+
+export interface GarbageCollectOutcome {
+  builds: string[];
+  objects: number;
+  messages: number;
+  workDirectories: string[];
+}
+
+export async function collectGarbage(deps: GarbageCollectDeps): Promise<GarbageCollectOutcome> {
+  const builds = buildsToRemove(deps.store.all(), deps.now, deps.policy);
+  const workDirectories = await orphanedWorkDirectories(deps.workRoot);
+  if (deps.dryRun) return { builds, objects: 0, messages: 0, workDirectories };
+  let objects = 0;
+  for (const id of builds) {
+    if (deps.artifacts.deletePrefix !== undefined) objects += await deps.artifacts.deletePrefix(buildPrefix(id));
+    await deps.store.remove(id);
+  }
+  const removed = new Set(builds);
+  const messages = await deps.bus.retain((message) => !removed.has(buildIdOf(message) ?? ''));
+  for (const directory of workDirectories) await rm(directory, { recursive: true, force: true });
+  return { builds, objects, messages, workDirectories };
+}
+
+/** The build a bus message belongs to; undefined when it cannot be told (such messages are kept). */
+function buildIdOf(message: BusMessage): string | undefined {
+  try {
+    if (message.topic === 'BuildRequests') {
+      const request = parseBuildRequest(message.message);
+      return executionName(request.deliveryId, request.repository);
+    }
+    const report = JSON.parse(message.message) as { buildId?: unknown };
+    return typeof report.buildId === 'string' ? report.buildId : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Scratch directories named after a process that no longer runs. */
+async function orphanedWorkDirectories(workRoot: string): Promise<string[]> {
+  const orphans: string[] = [];
+  for (const kind of ['lambda', 'fargate']) {
+    const directory = join(workRoot, kind);
+    for (const name of await readdir(directory).catch(() => [] as string[])) {
+      const pid = Number(/^(?:sandbox|task)-(\d+)-\d+$/.exec(name)?.[1]);
+      if (pid > 0 && !alive(pid)) orphans.push(join(directory, name));
+    }
+  }
+  return orphans;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
