@@ -12,6 +12,7 @@ export const README_PAGES = [
   'webhook.md',
   'reports.md',
   'deploy.md',
+  'security.md',
   'aws-account.md',
   'aws-twin.md',
   'performance.md',

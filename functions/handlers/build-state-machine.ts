@@ -61,6 +61,12 @@ export interface SlimStage {
   lambdaFunction?: string;
   /** The Fargate size (the escalation size for a Lambda stage); `spot` tells a Spot fallback. */
   fargate: { cpu: number; memory: number; ephemeralStorageGiB: number; architecture: Architecture; spot: boolean };
+  /**
+   * The stage's grant token (64 hex digits), minted by `Select stages`: the runner trades
+   * it with StageCredentials for this stage's S3 session and declared secrets
+   * (domain/credentials/grant.ts).
+   */
+  grant?: string;
 }
 
 /**
@@ -104,6 +110,8 @@ export interface SelectStagesInput {
   wave: WaveRef;
   /** `${LambdaRunnerFunctionArn}`: the runner for stages no memory tier function is configured for. */
   lambdaRunnerFunctionArn: string;
+  /** A pull request from a fork: its grants name no secret unless the plan says otherwise (`secretsWithheld`). */
+  fromFork?: boolean;
 }
 
 export interface SelectStagesOutput {

@@ -44,6 +44,8 @@ export interface FargatePrepareInput {
   escalation?: CaughtError | null;
   /** A pull request from a fork: the helpers give its stage no secrets. */
   fromFork?: boolean;
+  /** The stage's grant token (`$.stage.grant`), passed to the fetch and publish containers only. */
+  grant?: string;
 }
 
 /**
@@ -80,7 +82,7 @@ export interface FargatePrepareDeps {
 }
 
 function validate(input: FargatePrepareInput): void {
-  const missing = (['buildId', 'stageName', 'planKey'] as const).filter(
+  const missing = (['buildId', 'stageName', 'planKey', 'grant'] as const).filter(
     (field) => typeof input?.[field] !== 'string' || input[field] === '',
   );
   if (missing.length > 0) throw new InvalidPrepareInput(`missing ${missing.join(', ')}`);
@@ -120,6 +122,7 @@ export async function prepareFargateTask(
     planKey: input.planKey,
     helperKey,
     fromFork: input.fromFork === true,
+    grant: input.grant!,
   });
   const [ensured] = await Promise.all([
     deps.taskDefinitions.ensure(request),
@@ -161,6 +164,7 @@ export function depsFromEnvironment(): FargatePrepareDeps {
       taskRoleArn: requiredEnv('TASK_ROLE_ARN'),
       logGroup: requiredEnv('TASK_LOG_GROUP'),
       helperImage: process.env.HELPER_IMAGE || DEFAULT_HELPER_IMAGE,
+      stageCredentialsFunction: requiredEnv('STAGE_CREDENTIALS_FUNCTION'),
     },
     helperCode: () => (code ??= readFile(helperPath)),
   };

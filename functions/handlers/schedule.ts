@@ -7,6 +7,8 @@
  *   timestamps, or an on-demand rerun after a Spot interruption.
  * - `Record stage error`: an error caught around a stage becomes a failed stage result.
  */
+import { randomBytes } from 'node:crypto';
+import { GRANT_TOKEN_BYTES, grantRecordKey, stageGrant, waveGrantSeconds } from '../domain/credentials/grant.js';
 import type { LambdaSize, Plan, PlannedStage } from '../domain/plan/types.js';
 import { stageRunKey } from '../domain/report/record-keys.js';
 import type { FailurePoint, StageRunRecord } from '../domain/report/run-record.js';
@@ -24,6 +26,7 @@ import type {
 } from './build-state-machine.js';
 import { recordFargateResultTask } from './fargate-result.js';
 import { causeMessage, escalationOf, readJson, syntheticResult, writeJson } from './stage-records.js';
+import { grantTokenHash } from './stage-credentials-core.js';
 import { artifactStore } from './task-environment.js';
 
 // Importers of the record helpers and the Fargate result task reach them here too.
@@ -36,6 +39,13 @@ export interface ScheduleDeps {
   now(): Date;
   /** The runner function for a Lambda size, when memory tiers have their own functions. */
   runnerFunctionFor?(size: LambdaSize): string | undefined;
+  /** A fresh grant token; default 32 bytes from crypto.randomBytes, hex (tests replace it). */
+  newGrantToken?(): string;
+}
+
+/** A grant token: unguessable, made here (a step that runs no user code), never by the domain. */
+export function randomGrantToken(): string {
+  return randomBytes(GRANT_TOKEN_BYTES).toString('hex');
 }
 
 /** A planned stage's routing fields, as the stage iterations carry them. */
@@ -78,10 +88,31 @@ export async function selectStagesTask(input: SelectStagesInput, deps: ScheduleD
       return writeJson(deps.store, stageResultKey(input.buildId, stage.name), result);
     }),
   );
+  const run = selection.run.map((name) => planned.get(name)!);
   return {
-    run: selection.run.map((name) => toSlimStage(planned.get(name)!, input.lambdaRunnerFunctionArn, deps.runnerFunctionFor)),
+    run: await grantStages(input, plan, run, deps),
     skipped: selection.skipped.map((s) => s.name),
   };
+}
+
+/**
+ * One grant per stage that runs: the record goes to `grants/{sha256(token)}.json`, the token
+ * into the stage's item (the runner's only key to its S3 session and secrets). A fork's build
+ * gets grants without secrets: the plan's `secretsWithheld` (the farm's fork policy) decides,
+ * else `fromFork`; with neither known the secrets are withheld.
+ */
+async function grantStages(input: SelectStagesInput, plan: Plan, run: PlannedStage[], deps: ScheduleDeps): Promise<SlimStage[]> {
+  const secretsWithheld = (plan as Plan & { secretsWithheld?: boolean }).secretsWithheld ?? input.fromFork ?? true;
+  const lifetimeSeconds = waveGrantSeconds(run);
+  const now = deps.now().getTime();
+  return Promise.all(
+    run.map(async (stage) => {
+      const token = (deps.newGrantToken ?? randomGrantToken)();
+      const grant = stageGrant({ buildId: input.buildId, stage, secretsWithheld, now, lifetimeSeconds });
+      await writeJson(deps.store, grantRecordKey(grantTokenHash(token)), grant);
+      return { ...toSlimStage(stage, input.lambdaRunnerFunctionArn, deps.runnerFunctionFor), grant: token };
+    }),
+  );
 }
 
 // ---- Record stage error -------------------------------------------------------------------------

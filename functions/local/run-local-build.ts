@@ -25,6 +25,7 @@ import type { RunningBuilds } from '../ports/running-builds.js';
 import type { SecretsProvider } from '../ports/secrets.js';
 import type { SourceProvider } from '../ports/source-provider.js';
 import { LocalFargateExecutor } from './executors/local-fargate-executor.js';
+import { LocalStageAccessSource } from './local-stage-access.js';
 import { LocalLambdaExecutor } from './executors/local-lambda-executor.js';
 import { runBuildLocally, type LocalTaskBindings } from './state-machine-runner.js';
 
@@ -103,9 +104,12 @@ export async function runLocalBuild(
   options: LocalBuildOptions = {},
 ): Promise<LocalBuildOutcome> {
   const progress = options.progress ?? {};
+  // The same grant checks as StageCredentials on AWS, in-process (local/local-stage-access.ts).
+  const stageAccess = new LocalStageAccessSource({ store: farm.store, secrets: farm.secrets, bucket: farm.bucket });
   const lambda = new LocalLambdaExecutor({
     store: farm.store,
     secrets: farm.secrets,
+    stageAccess,
     sandboxRoot: `${farm.workRoot}/lambda`,
     ephemeralStorageMB: farm.lambdaEphemeralStorageMB,
   });
@@ -114,6 +118,7 @@ export async function runLocalBuild(
     s3: farm.s3,
     bucket: farm.bucket,
     secrets: farm.secrets,
+    stageAccess,
     region: farm.region,
     workRoot: `${farm.workRoot}/fargate`,
     helperCode: farm.helperCode,
@@ -167,7 +172,7 @@ export async function runLocalBuild(
       }
     },
     async prepareFargate(event): Promise<FargatePrepareOutput> {
-      return fargate.prepare({ buildId: event.buildId, stageName: event.stageName, planKey: event.planKey, fromFork: event.fromFork });
+      return fargate.prepare({ buildId: event.buildId, stageName: event.stageName, planKey: event.planKey, fromFork: event.fromFork, grant: event.grant });
     },
     async runFargateTask(parameters) {
       const environment = parameters.Overrides.ContainerOverrides.flatMap((c) => c.Environment ?? []);

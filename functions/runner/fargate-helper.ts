@@ -26,10 +26,9 @@ import { createReadStream } from 'node:fs';
 import { chmod, chown, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline, Readable, Transform } from 'node:stream';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SSMClient } from '@aws-sdk/client-ssm';
-import { AwsSecretsProvider } from '../adapters/aws/aws-secrets-provider.js';
+import { LambdaStageAccessSource } from '../adapters/aws/lambda-stage-access-source.js';
 import { S3ArtifactStore } from '../adapters/aws/s3-artifact-store.js';
 import { commandsScript, secretFile, stageScript, timedOutMarker, type ScriptPaths } from '../domain/fargate/stage-script.js';
 import { STAGE_TIMEOUT_EXIT_CODE } from '../domain/fargate/task-timeout.js';
@@ -44,6 +43,7 @@ import { findArtifacts, uploadArtifacts } from './artifacts.js';
 import { SecretsDeniedForFork, SecretUnavailable } from './errors.js';
 import { capStream } from './log-cap.js';
 import { SecretMasker } from './secret-masker.js';
+import { StageSession } from './stage-session.js';
 import { StageLog } from './stage-log.js';
 import { prepareWorkspace } from './workspace.js';
 
@@ -55,7 +55,7 @@ export interface HelperLog {
 /** The stage agent's pieces the helper reuses (functions/runner/workspace.ts, artifacts.ts, storage keys). */
 export interface HelperDeps {
   store: ArtifactStore;
-  /** Secrets Manager / SSM on AWS, as for the Lambda runner (functions/adapters/aws/aws-secrets-provider.ts). */
+  /** The stage's declared secrets, as StageCredentials resolved them for this helper's grant. */
   secrets: SecretsProvider;
   prepareWorkspace(
     request: { buildId: string; upstream: string[]; workspace: string; limitBytes: number; limitIsDisk: boolean },
@@ -409,16 +409,28 @@ export async function fetchTaskMetadata(env: NodeJS.ProcessEnv = process.env): P
   return response.json();
 }
 
-/** The real pieces: the stage agent's workspace and artifact code on the S3 artifact store. */
-export function helperDepsFromEnv(env: NodeJS.ProcessEnv): HelperDeps {
+/**
+ * The real pieces: the stage agent's workspace and artifact code on the S3 artifact store,
+ * through the stage's own session. The task role can do nothing but invoke StageCredentials
+ * (and read the helper bundle), because every container of the task, the build container
+ * included, can fetch its credentials; the helpers trade the stage's grant (in their own
+ * overrides, never the build container's) for an S3 session scoped to the stage and for
+ * its declared secrets. Publish asks afresh when it starts, so a stage longer than a
+ * session (at most an hour) still publishes.
+ */
+export async function helperDepsFromEnv(env: NodeJS.ProcessEnv): Promise<HelperDeps> {
   const bucket = env[ENV.bucket];
   const region = env[ENV.region];
+  const grant = env[ENV.grant];
+  const functionName = env[ENV.stageCredentialsFunction];
   if (!bucket || !region) throw new HelperMisconfigured(`${ENV.bucket} and ${ENV.region} must be set`);
+  if (!grant || !functionName) throw new HelperMisconfigured(`${ENV.grant} and ${ENV.stageCredentialsFunction} must be set`);
   // Lines go to stdout (the awslogs driver ships them to CloudWatch) and to a file on the logs volume.
   const log = new StageLog(join(LOGS_PATH, `${env[ENV.mode] ?? 'helper'}.txt`), process.stdout);
+  const session = await StageSession.open(new LambdaStageAccessSource(new LambdaClient({ region }), functionName), grant);
   return {
-    store: new S3ArtifactStore(new S3Client({ region }), bucket),
-    secrets: new AwsSecretsProvider(new SecretsManagerClient({ region }), new SSMClient({ region })),
+    store: new S3ArtifactStore(new S3Client({ region, credentials: session.credentialProvider }), bucket),
+    secrets: session.secretsProvider(),
     prepareWorkspace,
     findArtifacts,
     uploadArtifacts,
@@ -432,7 +444,7 @@ export function helperDepsFromEnv(env: NodeJS.ProcessEnv): HelperDeps {
 // Runs only inside the task's helper containers; importing the module (tests, bundling) does nothing.
 if (process.env[ENV.mode]) {
   Promise.resolve()
-    .then(() => runHelper(process.env, helperDepsFromEnv(process.env)))
+    .then(async () => runHelper(process.env, await helperDepsFromEnv(process.env)))
     .then(
       (code) => {
         process.exitCode = code;

@@ -22,6 +22,12 @@ export interface LambdaRunnerEvent {
   planKey: string;
   /** The build is a pull request from a fork: its stages get no secrets. */
   fromFork?: boolean;
+  /**
+   * The stage's grant token (Select stages mints it): the runner trades it with
+   * StageCredentials for this stage's S3 session and declared secrets. Its own role
+   * can do nothing else.
+   */
+  grant?: string;
 }
 
 /** The part of the Lambda context the runner reads. */
@@ -44,6 +50,12 @@ export interface LambdaRunnerDeps {
   output?: NodeJS.WritableStream;
   /** Local farm only: the build was stopped. (On AWS, StopExecution ends the invocation's wait, not the function.) */
   signal?: AbortSignal;
+  /**
+   * On Lambda: kills every process of the sandbox's user but the runtime, and throws if one
+   * survives (runner/stray-processes.ts). Called here after the stage, before /tmp is
+   * emptied; the handler calls it with 'start' before it even opens the stage's session.
+   */
+  sweepProcesses?: (when: 'start' | 'end') => Promise<void>;
 }
 
 /** 10 s: the kill grace (2 s) plus uploading the log, manifest and result, with room to spare. */
@@ -100,7 +112,12 @@ export async function runLambdaStage(
     if (result.errorName !== undefined && escalating.has(result.errorName)) raiseForResult(result);
     return result;
   } finally {
-    await emptyDirectory(deps.tmpRoot);
+    // Processes first: a survivor could otherwise write into /tmp again after it is emptied.
+    try {
+      await deps.sweepProcesses?.('end');
+    } finally {
+      await emptyDirectory(deps.tmpRoot);
+    }
   }
 }
 

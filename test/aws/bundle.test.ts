@@ -52,6 +52,7 @@ describe('Module: scripts/bundle.mjs', () => {
       TASK_EXECUTION_ROLE_ARN: 'arn:aws:iam::123456789012:role/exec',
       TASK_ROLE_ARN: 'arn:aws:iam::123456789012:role/task',
       TASK_LOG_GROUP: 'tasks',
+      STAGE_CREDENTIALS_FUNCTION: 'arn:aws:lambda:eu-west-1:123456789012:function:stage-credentials',
     });
     try {
       const error: Error = await handler({ buildId: '', stageName: 's', planKey: 'k' }).catch((e: Error) => e);

@@ -54,6 +54,7 @@ const SERVICE_OF_CLIENT: Record<string, string> = {
   '@aws-sdk/client-secrets-manager': 'secretsmanager',
   '@aws-sdk/client-ssm': 'ssm',
   '@aws-sdk/client-lambda': 'lambda',
+  '@aws-sdk/client-sts': 'sts',
   '@aws-sdk/client-sqs': 'sqs',
 };
 
@@ -118,7 +119,8 @@ function callsIn(entry: string): Set<string> {
       if (!client) throw new Error(`${file}: ${match[1]}Command is not imported from an @aws-sdk client`);
       const service = SERVICE_OF_CLIENT[client];
       if (!service) throw new Error(`${file}: map ${client} to its IAM service prefix in this test`);
-      const action = service === 's3' ? (S3_ACTION_OF_COMMAND[match[1]!] ?? match[1]) : match[1];
+      const action =
+        service === 's3' ? (S3_ACTION_OF_COMMAND[match[1]!] ?? match[1]) : service === 'lambda' && match[1] === 'Invoke' ? 'InvokeFunction' : match[1];
       calls.add(`${service}:${action}`);
     }
     for (const { pattern, actions } of LIBRARY_CALLS) if (pattern.test(text)) actions.forEach((a) => calls.add(a));
@@ -153,6 +155,22 @@ function allowedActions(properties: Json): string[] {
   }
   return actions;
 }
+
+/** A function with its own `Role`: that role's policies, plus any AWS::IAM::Policy attached to it. */
+function explicitRoleActions(properties: Json): string[] | undefined {
+  const roleId = properties.Role?.['Fn::GetAtt']?.[0];
+  if (!roleId) return undefined;
+  const attached = Object.values(resources)
+    .filter((r: Json) => r.Type === 'AWS::IAM::Policy' && r.Properties.Roles.some((ref: Json) => ref.Ref === roleId))
+    .flatMap((r: Json) => r.Properties.PolicyDocument.Statement.filter((st: Json) => st.Effect === 'Allow').flatMap((st: Json) => [st.Action].flat()));
+  return [...roleActions(resources[roleId]), ...attached];
+}
+
+/**
+ * Code whose S3 calls go through a stage session (StageAccessRole narrowed by a session
+ * policy), not through its own role: the Lambda runner and the Fargate helpers.
+ */
+const STAGE_SESSION_CODE = new Set(['functions/handlers/lambda-runner.ts', 'functions/runner/fargate-helper.ts']);
 
 function allows(allowed: string[], action: string): boolean {
   return allowed.some((pattern) => new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`).test(action));
@@ -236,7 +254,9 @@ describe('template.yaml', () => {
       '%s: every AWS call in its code is allowed by its policies',
       (_id, fn) => {
         const { entry } = handlerSource(fn);
-        const allowed = allowedActions(resources[fn.logicalId].Properties);
+        const properties = resources[fn.logicalId].Properties;
+        const own = explicitRoleActions(properties) ?? allowedActions(properties);
+        const allowed = STAGE_SESSION_CODE.has(entry) ? [...own, ...roleActions(resources.StageAccessRole)] : own;
         const missing = [...callsIn(entry)].filter((action) => !allows(allowed, action));
         expect(missing).toEqual([]);
       },
@@ -279,35 +299,29 @@ describe('template.yaml', () => {
   });
 
   describe('Fargate task roles', () => {
-    it('lets the task role reach only the bucket and the pipeline secrets: the bootstrap reads helpers/, the helpers read and write builds/ and read buildfarm/ secrets', () => {
-      const actions = roleActions(resources.TaskRole);
-      expect(actions.filter((a: string) => !a.startsWith('s3:')).sort()).toEqual([
-        'secretsmanager:GetSecretValue',
-        'ssm:GetParameter',
-        'ssm:GetParameters',
+    it('lets the task role (which the build container can fetch too) only read the helper bundle and invoke StageCredentials', () => {
+      const statements = resources.TaskRole.Properties.Policies.flatMap((p: Json) => p.PolicyDocument.Statement);
+      expect(statements).toEqual([
+        { Effect: 'Allow', Action: 's3:GetObject', Resource: { 'Fn::Sub': '${ArtifactBucket.Arn}/helpers/*' } },
+        { Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: { 'Fn::GetAtt': ['StageCredentialsFunction', 'Arn'] } },
       ]);
-      const statements = resources.TaskRole.Properties.Policies[0].PolicyDocument.Statement;
-      const get = statements.find((s: Json) => s.Action === 's3:GetObject');
-      expect(get.Resource).toEqual([{ 'Fn::Sub': '${ArtifactBucket.Arn}/builds/*' }, { 'Fn::Sub': '${ArtifactBucket.Arn}/helpers/*' }]);
-      // Exactly the names the Lambda runners may read, nothing wider.
-      const runner = functions.find((f) => f.entryPoints.includes('functions/handlers/lambda-runner.ts'));
-      const secretStatements = (list: Json[]) =>
-        list.filter((s: Json) => [s.Action].flat().some((a: string) => a.startsWith('secretsmanager:') || a.startsWith('ssm:')));
-      const taskSecrets = secretStatements(statements);
-      expect(taskSecrets.map((s: Json) => s.Resource['Fn::Sub'])).toEqual([
-        'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:buildfarm/*',
-        'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/buildfarm/*',
-      ]);
-      if (runner) {
-        expect(taskSecrets).toEqual(secretStatements(resources[runner.logicalId].Properties.Policies[0].Statement));
+    });
+
+    it('lets every Lambda runner only invoke StageCredentials (its credentials are within reach of the stage)', () => {
+      const runners = functions.filter((f) => f.entryPoints.includes('functions/handlers/lambda-runner.ts'));
+      expect(runners.length).toBeGreaterThan(0);
+      for (const runner of runners) {
+        expect(allowedActions(resources[runner.logicalId].Properties)).toEqual(['lambda:InvokeFunction']);
       }
     });
 
-    it('lets the task role make every AWS call of the helper containers', () => {
-      const missing = [...callsIn('functions/runner/fargate-helper.ts')].filter((a) => !allows(roleActions(resources.TaskRole), a));
+    it('makes every AWS call of the helper containers with the task role or the stage session, none with Secrets Manager or SSM', () => {
+      const calls = [...callsIn('functions/runner/fargate-helper.ts')];
+      const missing = calls.filter((a) => !allows([...roleActions(resources.TaskRole), ...roleActions(resources.StageAccessRole)], a));
       expect(missing).toEqual([]);
-      expect(callsIn('functions/runner/fargate-helper.ts').has('s3:GetObject')).toBe(true);
-      expect(callsIn('functions/runner/fargate-helper.ts').has('secretsmanager:GetSecretValue')).toBe(true);
+      expect(calls).toContain('lambda:InvokeFunction');
+      expect(calls).toContain('s3:GetObject');
+      expect(calls.filter((a) => a.startsWith('secretsmanager:') || a.startsWith('ssm:'))).toEqual([]);
     });
 
     it('lets the execution role pull images and write the task log group only', () => {

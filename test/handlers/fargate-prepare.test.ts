@@ -33,6 +33,7 @@ const settings: TaskSettings = {
   executionRoleArn: 'arn:aws:iam::123456789012:role/buildfarm-TaskExecutionRole',
   taskRoleArn: 'arn:aws:iam::123456789012:role/buildfarm-TaskRole',
   logGroup: '/buildfarm/tasks',
+  stageCredentialsFunction: 'arn:aws:lambda:eu-west-1:123456789012:function:buildfarm-StageCredentials',
   helperImage: 'public.ecr.aws/docker/library/node:22-slim',
 };
 
@@ -481,6 +482,25 @@ describe('Function: prepareFargateTask', () => {
       const container = output.overrides.ContainerOverrides.find((c) => c.Name === name)!;
       expect(container.Environment).toContainEqual({ Name: 'BUILDFARM_FROM_FORK', Value: 'true' });
     }
+  });
+
+  it('gives the grant token to the fetch and publish helpers only, never to the build container', async () => {
+    // Prepare
+    describeFinds(expectedFamily, 1);
+    const grant = 'ab'.repeat(32);
+    // Act
+    const output = await prepareFargateTask(input({ grant }), deps());
+    // Assess
+    const grantOf = (name: string) => output.overrides.ContainerOverrides.find((c) => c.Name === name)!.Environment.find((e) => e.Name === 'BUILDFARM_GRANT')?.Value;
+    expect(grantOf('fetch')).toBe(grant);
+    expect(grantOf('publish')).toBe(grant);
+    expect(grantOf('build')).toBeUndefined();
+    expect(JSON.stringify(output.overrides.ContainerOverrides.find((c) => c.Name === 'build'))).not.toContain(grant);
+  });
+
+  it('rejects an input without a grant as InvalidPrepareInput (the helpers would have no way to S3)', async () => {
+    const attempt = prepareFargateTask({ ...input(), grant: undefined }, deps());
+    await expect(attempt).rejects.toMatchObject({ name: 'InvalidPrepareInput', message: expect.stringContaining('grant') });
   });
 
   it('rejects an input without a build id as InvalidPrepareInput', async () => {

@@ -7,7 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3ArtifactStore } from '../../functions/adapters/aws/s3-artifact-store.js';
 import type { Plan } from '../../functions/domain/plan/types.js';
 import { planKey, stageResultKey } from '../../functions/domain/storage-keys.js';
+import { s3rverClientConfig } from '../../functions/adapters/local/s3rver-client.js';
 import { createLambdaRunnerHandler } from '../../functions/handlers/lambda-runner.js';
+import { LocalSessionMinter, LocalStageAccessSource } from '../../functions/local/local-stage-access.js';
+import type { StageAccessSource } from '../../functions/ports/stage-access.js';
+import { writeGrant } from '../support/stage-grants.js';
 import { makeGitRepo, type TempRepo } from '../support/git-repo.js';
 import { startS3rver, type RunningS3rver } from '../support/s3rver.js';
 import { CapturedOutput, plannedStage, storeSnapshot } from '../support/stages.js';
@@ -60,13 +64,25 @@ describe('Function: createLambdaRunnerHandler', () => {
     await rm(tmpRoot, { recursive: true, force: true });
   });
 
-  function handlerWith(output = new CapturedOutput()) {
+  const minter = new LocalSessionMinter();
+  const sweeps: string[] = [];
+
+  function handlerWith(output = new CapturedOutput(), stageAccess?: StageAccessSource) {
     return createLambdaRunnerHandler({
       env: { ARTIFACT_BUCKET: s3.bucket, EPHEMERAL_STORAGE_MB: '512', RUNNER_TMP_DIR: tmpRoot },
-      s3: s3.client,
+      // The runner's only way to the bucket: the stage session StageCredentials mints (in-process here).
+      stageAccess: stageAccess ?? new LocalStageAccessSource({ store: new S3ArtifactStore(s3.client, s3.bucket), secrets: { resolve: async () => 'unused' }, bucket: s3.bucket, minter }),
+      s3Config: s3rverClientConfig(s3.endpoint),
       logger: new Logger({ serviceName: 'test', logLevel: 'SILENT' }),
       output,
+      sweepProcesses: async (when) => {
+        sweeps.push(when);
+      },
     });
+  }
+
+  async function grantFor(stage: string): Promise<string> {
+    return writeGrant(new S3ArtifactStore(s3.client, s3.bucket), buildId, { name: stage, secrets: {} });
   }
 
   it('runs the stage named in the event from the plan in S3 and returns its result', async () => {
@@ -74,13 +90,37 @@ describe('Function: createLambdaRunnerHandler', () => {
     const output = new CapturedOutput();
     const handler = handlerWith(output);
     // Act
-    const result = await handler({ buildId, stageName: 'hello', planKey: planKey(buildId) }, fakeContext(60_000));
+    const grant = await grantFor('hello');
+    const result = await handler({ buildId, stageName: 'hello', planKey: planKey(buildId), grant }, fakeContext(60_000));
     // Assess
     expect(result).toMatchObject({ buildId, stage: 'hello', status: 'succeeded', runner: 'lambda', exitCode: 0 });
     expect(output.text).toContain('hello\n');
     const stored = await new S3ArtifactStore(s3.client, s3.bucket).getText(stageResultKey(buildId, 'hello'));
     expect(JSON.parse(stored!)).toEqual(result);
     expect(await readdir(tmpRoot)).toEqual([]);
+    expect(sweeps.slice(-2)).toEqual(['start', 'end']);
+    expect(JSON.parse(minter.requests.at(-1)!.policy).Statement[1].Resource).toBe(`arn:aws:s3:::${s3.bucket}/builds/${buildId}/stages/hello/*`);
+  });
+
+  it('refuses to run a stage whose grant is revoked (the stage already has its result)', async () => {
+    // Prepare: the grant of 'hello', whose result the test above stored
+    const handler = handlerWith();
+    const grant = await grantFor('hello');
+    // Act
+    const error = await handler({ buildId, stageName: 'hello', planKey: planKey(buildId), grant }, fakeContext(60_000)).catch((e: unknown) => e);
+    // Assess
+    expect((error as Error).name).toBe('GrantRevoked');
+  });
+
+  it('refuses an event without a grant (MissingGrant) before reaching StageCredentials', async () => {
+    // Prepare
+    let asked = false;
+    const handler = handlerWith(undefined, { open: async () => ((asked = true), Promise.reject(new Error('not reached'))) });
+    // Act
+    const error = await handler({ buildId, stageName: 'hello', planKey: planKey(buildId) }, fakeContext(60_000)).catch((e: unknown) => e);
+    // Assess
+    expect((error as Error).name).toBe('MissingGrant');
+    expect(asked).toBe(false);
   });
 
   it('throws StageTimeout, with that name, before the invocation\'s time runs out', async () => {
@@ -88,7 +128,8 @@ describe('Function: createLambdaRunnerHandler', () => {
     const handler = handlerWith();
     const context = fakeContext(13_000);
     // Act
-    const error = await handler({ buildId, stageName: 'slow', planKey: planKey(buildId) }, context).catch(
+    const grant = await grantFor('slow');
+    const error = await handler({ buildId, stageName: 'slow', planKey: planKey(buildId), grant }, context).catch(
       (e: unknown) => e,
     );
     // Assess

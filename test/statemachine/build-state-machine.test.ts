@@ -1,3 +1,5 @@
+import { grantRecordKey } from '../../functions/domain/credentials/grant.js';
+import { grantTokenHash } from '../../functions/handlers/stage-credentials-core.js';
 import { describe, expect, it } from 'vitest';
 import type { Plan } from '../../functions/domain/plan/types.js';
 import { historyKey, reportKey } from '../../functions/domain/storage-keys.js';
@@ -210,8 +212,11 @@ describe('State machine: routing and recovery', () => {
     await run(farm, fork);
 
     // Assess
-    expect(farm.lambdaEvents).toEqual([{ buildId: BUILD_ID, stageName: 'compile', planKey: `builds/${BUILD_ID}/plan.json`, fromFork: true }]);
+    expect(farm.lambdaEvents).toEqual([{ buildId: BUILD_ID, stageName: 'compile', planKey: `builds/${BUILD_ID}/plan.json`, fromFork: true, grant: expect.stringMatching(/^[0-9a-f]{64}$/) }]);
     expect(farm.prepareCalls.map((e) => e.fromFork)).toEqual([true]);
+    // Select stages wrote each stage's grant without a single secret (fromFork, no secretsWithheld in the plan).
+    const grant = farm.store.json<{ stage: string; secrets: object }>(grantRecordKey(grantTokenHash(farm.lambdaEvents[0]!.grant!)));
+    expect(grant).toMatchObject({ stage: 'compile', secrets: {} });
   });
 
   it('a build the triggers do not want ends in a skipped report without running a stage', async () => {
@@ -284,6 +289,7 @@ describe('State machine: the Fargate path (issue 4)', () => {
         planKey: `builds/${BUILD_ID}/plan.json`,
         escalation: null,
         fromFork: false,
+        grant: expect.stringMatching(/^[0-9a-f]{64}$/),
       },
     ]);
     expect(farm.runTaskCalls).toEqual([
@@ -359,7 +365,7 @@ describe('State machine: the Fargate path (issue 4)', () => {
         store: farm.store,
         taskDefinitions: { ensure: async () => ({ taskDefinitionArn: 'arn:aws:ecs:us-east-1:123456789012:task-definition/buildfarm-x86-0123abcd:3', family: 'buildfarm-x86-0123abcd', revision: 3, registered: false }) },
         helperBundles: { ensure: async () => undefined },
-        settings: { region: 'us-east-1', bucket: 'b', executionRoleArn: 'arn:aws:iam::123456789012:role/exec', taskRoleArn: 'arn:aws:iam::123456789012:role/task', logGroup: '/buildfarm/tasks', helperImage: 'node:22' },
+        settings: { region: 'us-east-1', bucket: 'b', executionRoleArn: 'arn:aws:iam::123456789012:role/exec', taskRoleArn: 'arn:aws:iam::123456789012:role/task', logGroup: '/buildfarm/tasks', helperImage: 'node:22', stageCredentialsFunction: 'stage-credentials' },
         helperCode: async () => Buffer.from('helper'),
       });
 

@@ -6,6 +6,7 @@
  */
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import { SystemSecretRefused } from '../../domain/credentials/errors.js';
 import type { SecretRef } from '../../domain/pipeline/types.js';
 import type { SecretsProvider } from '../../ports/secrets.js';
 
@@ -13,6 +14,8 @@ export class AwsSecretsProvider implements SecretsProvider {
   constructor(
     private readonly secretsManager: SecretsManagerClient,
     private readonly ssm: SSMClient,
+    /** StageCredentials: the ARNs a stage must never read (the secret's real ARN is checked after the read). */
+    private readonly refuseArn: (arn: string) => boolean = () => false,
   ) {}
 
   async resolve(ref: SecretRef): Promise<string> {
@@ -23,6 +26,9 @@ export class AwsSecretsProvider implements SecretsProvider {
       return value;
     }
     const response = await this.secretsManager.send(new GetSecretValueCommand({ SecretId: ref.id }));
+    if (response.ARN !== undefined && this.refuseArn(response.ARN)) {
+      throw new SystemSecretRefused(`${ref.raw} is one of the farm's own secrets: never given to a stage`);
+    }
     const text = response.SecretString ?? (response.SecretBinary ? Buffer.from(response.SecretBinary).toString('utf8') : undefined);
     if (text === undefined) throw new Error(`secret ${ref.id} has no value`);
     if (ref.jsonKey === undefined) return text;

@@ -76,6 +76,10 @@ export const ENV = {
   stage: 'BUILDFARM_STAGE',
   planKey: 'BUILDFARM_PLAN_KEY',
   fromFork: 'BUILDFARM_FROM_FORK',
+  /** The stage's grant token: in the fetch and publish containers' overrides only, never the build container's. */
+  grant: 'BUILDFARM_GRANT',
+  /** The StageCredentials function the helpers invoke with the grant. */
+  stageCredentialsFunction: 'BUILDFARM_STAGE_CREDENTIALS_FUNCTION',
   workspace: 'BUILDFARM_WORKSPACE',
   workspaceUid: 'BUILDFARM_WORKSPACE_UID',
 } as const;

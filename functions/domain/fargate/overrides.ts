@@ -44,6 +44,8 @@ export interface StageRunRef {
   helperKey: string;
   /** A pull request from a fork: the helpers give its stage no secrets. */
   fromFork: boolean;
+  /** The stage's grant token, for the fetch and publish helpers to trade with StageCredentials. */
+  grant: string;
 }
 
 /** The overrides are too long for RunTask: a value that should travel through S3 was put in them. */
@@ -74,16 +76,19 @@ export function taskOverrides(size: FargateSize, run: StageRunRef): TaskOverride
     { Name: ENV.planKey, Value: run.planKey },
     { Name: ENV.fromFork, Value: String(run.fromFork) },
   ];
+  const grant: EnvironmentOverride = { Name: ENV.grant, Value: run.grant };
   const storage = ephemeralStorage(size.ephemeralStorageGiB);
   const overrides: TaskOverrides = {
     Cpu: String(size.cpu),
     Memory: String(size.memory),
     ...(storage ? { EphemeralStorage: storage } : {}),
     ContainerOverrides: [
-      { Name: FETCH_CONTAINER, Environment: [...identity, { Name: ENV.helperKey, Value: run.helperKey }] },
-      // The build's commands and environment come from the plan (by key), never from here.
+      { Name: FETCH_CONTAINER, Environment: [...identity, grant, { Name: ENV.helperKey, Value: run.helperKey }] },
+      // The build's commands and environment come from the plan (by key), never from here; nor
+      // does the grant: containers of a task do not share a PID namespace, and the task metadata
+      // endpoint does not show environments, so the user's commands never see the token.
       { Name: BUILD_CONTAINER, Environment: [{ Name: ENV.stage, Value: run.stageName }] },
-      { Name: PUBLISH_CONTAINER, Environment: identity },
+      { Name: PUBLISH_CONTAINER, Environment: [...identity, grant] },
     ],
   };
   assertOverridesFit(overrides);

@@ -149,7 +149,8 @@ export function stageScript(
     '#!/bin/sh',
     ...exports,
     ...secretLoading(secretNames, paths),
-    // The task role's credentials are served to every container; the commands do not need the pointer to them.
+    // Every container can fetch the task role's credentials; that role can only invoke StageCredentials (which
+    // needs a grant the build container never sees) and read the helper bundle. The pointer is dropped anyway.
     'unset AWS_CONTAINER_CREDENTIALS_RELATIVE_URI AWS_CONTAINER_CREDENTIALS_FULL_URI AWS_CONTAINER_AUTHORIZATION_TOKEN',
     ...(limited ? [...watchdog(stage.timeoutSeconds!, paths, secretNames.length === 0), ...output.map((line) => `${line} &`), 'wait $!', 'kill $watchdog 2>/dev/null'] : output),
     `exit "$(cat ${shellQuote(paths.exitCodeFile)} 2>/dev/null || echo 1)"`,

@@ -43,6 +43,8 @@ export interface TaskSettings {
   taskRoleArn: string;
   logGroup: string;
   helperImage: string;
+  /** The StageCredentials function (name or ARN) the helpers trade the stage's grant with. */
+  stageCredentialsFunction: string;
 }
 
 /** What distinguishes one build task definition from another. */
@@ -113,6 +115,7 @@ function helperEnvironment(settings: TaskSettings, mode: 'fetch' | 'publish', wo
     { name: ENV.mode, value: mode },
     { name: ENV.bucket, value: settings.bucket },
     { name: ENV.region, value: settings.region },
+    { name: ENV.stageCredentialsFunction, value: settings.stageCredentialsFunction },
     { name: ENV.workspace, value: WORKSPACE_PATH },
     { name: ENV.workspaceUid, value: String(workspaceUid) },
   ];

@@ -23,7 +23,9 @@ import { prepareFargateTask, type FargatePrepareInput, type FargatePrepareOutput
 import type { EcsTask } from '../../handlers/build-state-machine.js';
 import type { ArtifactStore } from '../../ports/artifact-store.js';
 import type { SecretsProvider } from '../../ports/secrets.js';
+import type { StageAccessSource } from '../../ports/stage-access.js';
 import { runStage } from '../../runner/agent.js';
+import { StageSession } from '../../runner/stage-session.js';
 import type { RunTaskParameters } from '../state-machine-runner.js';
 import { LocalTaskDefinitions } from './local-task-definitions.js';
 
@@ -32,6 +34,8 @@ export interface LocalFargateExecutorOptions {
   s3: S3Client;
   bucket: string;
   secrets: SecretsProvider;
+  /** StageCredentials in-process: the helpers' grant (overrides) decides the secrets, as on AWS. */
+  stageAccess?: StageAccessSource;
   region: string;
   /** Where task workspaces are made (under .buildfarm/). */
   workRoot: string;
@@ -83,6 +87,7 @@ export class LocalFargateExecutor {
       taskRoleArn: 'arn:aws:iam::000000000000:role/buildfarm-local-task',
       logGroup: '/buildfarm/local/tasks',
       helperImage: 'public.ecr.aws/docker/library/node:22-slim',
+      stageCredentialsFunction: 'buildfarm-local-stage-credentials',
     };
   }
 
@@ -137,6 +142,9 @@ export class LocalFargateExecutor {
     output.write(`[fargate] ${definition.family}: ${Number(parameters.Overrides.Cpu) / 1024} vCPU, ${memory} MiB, ${storageGiB} GiB; no container engine here, so the phases run on the host shell\n`);
     let result: StageResult;
     try {
+      const grant = env.get(ENV.grant);
+      const secrets =
+        grant && this.options.stageAccess ? (await StageSession.open(this.options.stageAccess, grant, now)).secretsProvider() : this.options.secrets;
       result = await runStage(
         {
           buildId,
@@ -149,7 +157,7 @@ export class LocalFargateExecutor {
           fromFork,
           signal,
         },
-        { store: this.options.store, secrets: this.options.secrets, now, output },
+        { store: this.options.store, secrets, now, output },
       );
     } catch (error) {
       // The publish container could not record a result: the task fails as on AWS.

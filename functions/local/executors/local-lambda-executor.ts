@@ -11,11 +11,19 @@ import type { StageResult } from '../../domain/report/types.js';
 import { LAMBDA_MAX_TIMEOUT_SECONDS } from '../../domain/sizing/lambda-sizes.js';
 import type { ArtifactStore } from '../../ports/artifact-store.js';
 import type { SecretsProvider } from '../../ports/secrets.js';
+import type { StageAccessSource } from '../../ports/stage-access.js';
 import { runLambdaStage, type LambdaRunnerEvent } from '../../runner/lambda-run.js';
+import { StageSession } from '../../runner/stage-session.js';
 
 export interface LocalLambdaExecutorOptions {
   store: ArtifactStore;
   secrets: SecretsProvider;
+  /**
+   * StageCredentials in-process: with it, a stage with a grant gets exactly the secrets its
+   * grant names (none for a fork's build), and a revoked or expired grant fails the
+   * invocation, as on AWS. Without it (or without a grant) `secrets` answers directly.
+   */
+  stageAccess?: StageAccessSource;
   /** Where sandboxes are made (under .buildfarm/). */
   sandboxRoot: string;
   /** The runner functions' /tmp, MB (the template's LambdaEphemeralStorage). */
@@ -40,6 +48,10 @@ export class LocalLambdaExecutor {
     const now = this.options.now ?? Date.now;
     const invokedAt = now();
     const timeoutMs = (this.options.functionTimeoutSeconds ?? LAMBDA_MAX_TIMEOUT_SECONDS) * 1000;
+    const secrets =
+      event.grant && this.options.stageAccess
+        ? (await StageSession.open(this.options.stageAccess, event.grant, now)).secretsProvider()
+        : this.options.secrets;
     const sandbox = join(this.options.sandboxRoot, `sandbox-${process.pid}-${nextSandbox++}`);
     await mkdir(sandbox, { recursive: true });
     try {
@@ -49,7 +61,7 @@ export class LocalLambdaExecutor {
           getRemainingTimeInMillis: () => invokedAt + timeoutMs - now(),
           memoryLimitInMB: await this.memoryOf(event),
         },
-        { store: this.options.store, secrets: this.options.secrets, now, tmpRoot: sandbox, ephemeralStorageMB: this.options.ephemeralStorageMB, output, signal },
+        { store: this.options.store, secrets, now, tmpRoot: sandbox, ephemeralStorageMB: this.options.ephemeralStorageMB, output, signal },
       );
     } finally {
       await rm(sandbox, { recursive: true, force: true });

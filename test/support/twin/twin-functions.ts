@@ -11,10 +11,15 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { STSClient } from '@aws-sdk/client-sts';
 import type { Context } from 'aws-lambda';
 import { AwsSecretsProvider } from '../../../functions/adapters/aws/aws-secrets-provider.js';
 import { EcsTaskDefinitions } from '../../../functions/adapters/aws/ecs-task-definitions.js';
 import { HelperBundleStore } from '../../../functions/adapters/aws/helper-bundle-store.js';
+import { LambdaStageAccessSource } from '../../../functions/adapters/aws/lambda-stage-access-source.js';
+import { S3TextReader } from '../../../functions/adapters/aws/s3-text-reader.js';
+import { StsStageSessionMinter } from '../../../functions/adapters/aws/sts-stage-session-minter.js';
 import { S3ArtifactStore } from '../../../functions/adapters/aws/s3-artifact-store.js';
 import { SfnRunningBuilds, stateMachineArnOf } from '../../../functions/adapters/aws/sfn-running-builds.js';
 import { SnsNotifier } from '../../../functions/adapters/aws/sns-notifier.js';
@@ -29,6 +34,7 @@ import { createLambdaRunnerHandler, type LambdaRunnerEvent } from '../../../func
 import { planTask } from '../../../functions/handlers/plan.js';
 import { reportTask } from '../../../functions/handlers/report.js';
 import { scheduleTask } from '../../../functions/handlers/schedule.js';
+import { issueStageAccess, type StageCredentialsInput } from '../../../functions/handlers/stage-credentials-core.js';
 import type { TwinClients } from './twin-aws.js';
 import type { TwinRouter } from './router.js';
 
@@ -53,7 +59,12 @@ export interface TwinFunctionsOptions {
   helperCode(): Promise<Buffer>;
   /** A runner tier's function timeout, s, where it is not the template's 900 (to make a stage escalate). */
   runnerTimeoutSeconds?: Partial<Record<number, number>>;
+  /** The router's endpoint: the runners' Lambda client (to StageCredentials) and their stage-session S3 clients go there. */
+  endpoint: string;
 }
+
+/** The StageAccessRole the template creates; moto's STS issues sessions for it (it checks no trust policy). */
+export const twinStageAccessRoleArn = `arn:aws:iam::${TWIN_ACCOUNT}:role/buildfarm-twin-stage-access`;
 
 const quietLogger = (serviceName: string) => new Logger({ serviceName, logLevel: 'SILENT' });
 
@@ -115,6 +126,21 @@ export function bindTwinFunctions(router: TwinRouter, options: TwinFunctionsOpti
     }),
   );
 
+  // StageCredentials, as the template deploys it: reads the grant, AssumeRole with the stage's session
+  // policy (moto's STS), resolves the declared secrets (moto's Secrets Manager and SSM).
+  const sts = new STSClient({ endpoint: options.endpoint, region, credentials: { accessKeyId: 'twin', secretAccessKey: 'twin' }, maxAttempts: 1 });
+  router.bindFunction(fn('stage-credentials'), (event) =>
+    issueStageAccess(event as StageCredentialsInput, {
+      store: new S3TextReader(clients.s3, bucket),
+      minter: new StsStageSessionMinter(sts, twinStageAccessRoleArn),
+      secrets: new AwsSecretsProvider(clients.secretsManager, clients.ssm),
+      bucketArn: `arn:aws:s3:::${bucket}`,
+      systemSecretArns: [],
+      now: Date.now,
+    }),
+  );
+  const stageAccess = twinStageAccess(options.endpoint, region);
+
   router.bindFunction(fn('fargate-prepare'), (event) =>
     prepareFargateTask(event as FargatePrepareInput, {
       taskDefinitions: new EcsTaskDefinitions(clients.ecs),
@@ -127,6 +153,7 @@ export function bindTwinFunctions(router: TwinRouter, options: TwinFunctionsOpti
         taskRoleArn: `arn:aws:iam::${TWIN_ACCOUNT}:role/buildfarm-twin-task`,
         logGroup: '/buildfarm/twin/tasks',
         helperImage: 'public.ecr.aws/docker/library/node:22-slim',
+        stageCredentialsFunction: twinFunctionArn(region, 'stage-credentials'),
       },
       helperCode: options.helperCode,
     }),
@@ -140,9 +167,10 @@ export function bindTwinFunctions(router: TwinRouter, options: TwinFunctionsOpti
       try {
         const handler = createLambdaRunnerHandler({
           env: { ARTIFACT_BUCKET: bucket, RUNNER_TMP_DIR: tmp, EPHEMERAL_STORAGE_MB: String(TWIN_EPHEMERAL_STORAGE_MB) },
-          s3: clients.s3,
-          secretsManager: clients.secretsManager,
-          ssm: clients.ssm,
+          // The runner reaches S3 only with the stage session StageCredentials returns (over the router).
+          stageAccess,
+          s3Config: { endpoint: options.endpoint, region, forcePathStyle: true, maxAttempts: 1 },
+          sweepProcesses: async () => undefined,
           logger: quietLogger('buildfarm-lambda-runner'),
           output: { write: () => true } as unknown as NodeJS.WritableStream,
         });
@@ -153,6 +181,12 @@ export function bindTwinFunctions(router: TwinRouter, options: TwinFunctionsOpti
       }
     });
   }
+}
+
+/** How a runner (or a Fargate helper) reaches StageCredentials: Lambda Invoke through the router, as on AWS. */
+export function twinStageAccess(endpoint: string, region: string): LambdaStageAccessSource {
+  const lambda = new LambdaClient({ endpoint, region, credentials: { accessKeyId: 'twin', secretAccessKey: 'twin' }, maxAttempts: 1 });
+  return new LambdaStageAccessSource(lambda, twinFunctionArn(region, 'stage-credentials'));
 }
 
 /** The secrets provider the Fargate helpers use on AWS, over moto. */

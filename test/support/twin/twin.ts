@@ -26,7 +26,7 @@ import { TwinRouter } from './router.js';
 import type { SnsEnvelope } from './sqs-queue.js';
 import { createTwinStack, twinClients, type TwinClients, type TwinStack, type TwinStackOptions } from './twin-aws.js';
 import { TwinFargate } from './twin-fargate.js';
-import { bindTwinFunctions, readHelperCode, twinSecrets } from './twin-functions.js';
+import { bindTwinFunctions, readHelperCode, twinSecrets, twinStageAccess } from './twin-functions.js';
 
 export const TWIN_REGION = 'us-east-1';
 
@@ -89,6 +89,7 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
       workRoot,
       helperCode: readHelperCode,
       runnerTimeoutSeconds: options.runnerTimeoutSeconds,
+      endpoint,
     });
     const fargate = new TwinFargate({
       clusterArn: stack.clusterArn,
@@ -97,6 +98,8 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
         s3: clients.s3,
         bucket: stack.bucket,
         secrets: twinSecrets(clients),
+        // The helpers take their secrets from StageCredentials with the task's grant, as on AWS.
+        stageAccess: twinStageAccess(endpoint, TWIN_REGION),
         region: TWIN_REGION,
         workRoot: join(workRoot, 'fargate'),
         helperCode: readHelperCode,

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { stageBudgetSeconds } from '../../../functions/domain/credentials/grant.js';
+import { MAX_SESSION_POLICY_CHARACTERS, roleSessionName, sessionDurationSeconds, stageSessionPolicy } from '../../../functions/domain/credentials/session-policy.js';
+import { isSystemSecretArn } from '../../../functions/domain/credentials/system-secrets.js';
+
+const BUCKET = 'arn:aws:s3:::buildfarm-artifactbucket-0123456789ab';
+
+describe('Function: stageSessionPolicy', () => {
+  it('stays under STS\'s 2,048 characters for the longest build id and stage name the farm makes', () => {
+    // Execution names are at most 80 characters; stage names at most 64 (lint.ts STAGE_NAME_PATTERN).
+    const policy = stageSessionPolicy(BUCKET, { readPrefix: `builds/${'b'.repeat(80)}/`, writePrefix: `builds/${'b'.repeat(80)}/stages/${'s'.repeat(64)}/` });
+    expect(JSON.stringify(policy).length).toBeLessThan(MAX_SESSION_POLICY_CHARACTERS / 2);
+  });
+
+  it('refuses a prefix with an IAM wildcard, a parent step or no trailing slash (UnsafeGrantPrefix)', () => {
+    for (const writePrefix of ['builds/b/stages/*/', 'builds/b/stages/a?/', 'builds/b/../c/', 'builds/b/stages/x']) {
+      expect(() => stageSessionPolicy(BUCKET, { readPrefix: 'builds/b/', writePrefix })).toThrow(expect.objectContaining({ name: 'UnsafeGrantPrefix' }));
+    }
+  });
+});
+
+describe('Function: roleSessionName', () => {
+  it('keeps to 64 characters of [\\w+=,.@-]', () => {
+    const name = roleSessionName(`owner_repo-${'x'.repeat(80)}`, 'build:all');
+    expect(name).toMatch(/^[\w+=,.@-]{2,64}$/);
+    expect(roleSessionName('b1', 'a b')).toBe('bf.b1.a-b');
+  });
+});
+
+describe('Function: sessionDurationSeconds', () => {
+  it('asks for what the grant has left, within 900..3,600 s (the role-chaining cap)', () => {
+    expect(sessionDurationSeconds(10_000_000, 0)).toBe(3600);
+    expect(sessionDurationSeconds(1_000_000, 0)).toBe(1000);
+    expect(sessionDurationSeconds(60_000, 0)).toBe(900);
+  });
+});
+
+describe('Function: stageBudgetSeconds', () => {
+  it('gives a Lambda stage the whole function timeout before its Fargate escalation', () => {
+    expect(stageBudgetSeconds({ runner: 'lambda', timeoutSeconds: 600 })).toBe(1500);
+    expect(stageBudgetSeconds({ runner: 'fargate', timeoutSeconds: 7200 })).toBe(7200);
+  });
+});
+
+describe('Function: isSystemSecretArn', () => {
+  const full = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:buildfarm-system/github-token-Xy12Z9';
+  it('matches the full ARN, and a partial parameter ARN against the full one Secrets Manager answers with', () => {
+    expect(isSystemSecretArn(full, [full])).toBe(true);
+    expect(isSystemSecretArn(full, [full.slice(0, -7)])).toBe(true);
+    expect(isSystemSecretArn(full.replace('github-token', 'github-token-2'), [full.slice(0, -7)])).toBe(false);
+    expect(isSystemSecretArn(full, [''])).toBe(false);
+  });
+});
