@@ -138,6 +138,9 @@ export class StackResolver {
         return `arn:${partition}:states:${region}:${account}:stateMachine:${name}`;
       case 'AWS::StepFunctions::StateMachine.Name':
         return name;
+      // AWS::Events::Rule, Return values: Arn is arn:...:events:region:account:rule/name (default event bus).
+      case 'AWS::Events::Rule.Arn':
+        return `arn:${partition}:events:${region}:${account}:rule/${name}`;
       case 'AWS::ApiGatewayV2::Api.ApiEndpoint':
         return `https://${this.refOf(logicalId)}.execute-api.${region}.amazonaws.com`;
       default:
