@@ -95,6 +95,7 @@ describe.skipIf(unavailable !== undefined)('control-plane roles (IAM, evaluated)
       absentKey('a stage that has not recorded a result'),
       put('builds/b1/stages/test/result.json', 'handlers/schedule.ts: skipped stage, stage error'),
       put('builds/b1/stages/test/run.json', 'handlers/schedule.ts: Fargate run record'),
+      put(`grants/${'a'.repeat(64)}.json`, 'handlers/schedule.ts: Select stages writes each stage grant (grants/{sha256(token)}.json)'),
       ...runtimeLogs('ScheduleFunction'),
     ],
   }));
