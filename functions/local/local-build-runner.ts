@@ -4,6 +4,7 @@
  * `buildfarm run` builds, with sources from the mapped repositories.
  */
 import type { PriceBook } from '../domain/pricing/price-book.js';
+import type { StageSandbox } from '../runner/sandbox.js';
 import type { BuildRunner } from './build-runner.js';
 import { createFarmContext } from './farm-context.js';
 import { runLocalBuild } from './run-local-build.js';
@@ -13,6 +14,8 @@ export interface LocalBuildSettings {
   region: string;
   prices: PriceBook;
   lambdaEphemeralStorageMB: number;
+  /** Where stage commands run (probeStageSandbox). */
+  sandbox?: StageSandbox;
 }
 
 export function createLocalBuildRunner(context: RunnerContext, settings: LocalBuildSettings): BuildRunner {
@@ -26,6 +29,7 @@ export function createLocalBuildRunner(context: RunnerContext, settings: LocalBu
     lambdaEphemeralStorageMB: settings.lambdaEphemeralStorageMB,
     buildLink: context.buildLink,
     running: context.running,
+    sandbox: settings.sandbox,
   });
   return {
     async run(input, { signal, progress }) {

@@ -13,6 +13,7 @@ import type { ArtifactStore } from '../ports/artifact-store.js';
 import type { SecretsProvider } from '../ports/secrets.js';
 import { raiseForResult, runStage } from './agent.js';
 import { PlanMissing, StageNotInPlan } from './errors.js';
+import type { StageSandbox } from './sandbox.js';
 
 /** The state machine's input to the Lambda runner task. */
 export interface LambdaRunnerEvent {
@@ -44,6 +45,8 @@ export interface LambdaRunnerDeps {
   output?: NodeJS.WritableStream;
   /** Local farm only: the build was stopped. (On AWS, StopExecution ends the invocation's wait, not the function.) */
   signal?: AbortSignal;
+  /** Local farm only: the bubblewrap sandbox for the commands (Lambda has no namespaces to give). */
+  sandbox?: StageSandbox;
 }
 
 /** 10 s: the kill grace (2 s) plus uploading the log, manifest and result, with room to spare. */
@@ -94,6 +97,7 @@ export async function runLambdaStage(
         memoryLimitMiB: memoryMB > AGENT_MEMORY_RESERVE_MB ? memoryMB - AGENT_MEMORY_RESERVE_MB : undefined,
         fromFork: event.fromFork,
         signal: deps.signal,
+        sandbox: deps.sandbox,
       },
       { store: deps.store, secrets: deps.secrets, now: deps.now, output: deps.output },
     );

@@ -23,6 +23,7 @@ import type { EcsTask } from '../../handlers/build-state-machine.js';
 import type { ArtifactStore } from '../../ports/artifact-store.js';
 import type { SecretsProvider } from '../../ports/secrets.js';
 import { runStage } from '../../runner/agent.js';
+import type { StageSandbox } from '../../runner/sandbox.js';
 import type { RunTaskParameters } from '../state-machine-runner.js';
 import { LocalTaskDefinitions } from './local-task-definitions.js';
 
@@ -37,6 +38,8 @@ export interface LocalFargateExecutorOptions {
   /** The helper code fargate-prepare hashes and stores (on AWS: the bundled helper). */
   helperCode: () => Promise<Buffer>;
   now?: () => number;
+  /** The stage commands' sandbox (functions/local/sandbox-probe.ts); without it they run on the host shell. */
+  sandbox?: StageSandbox;
 }
 
 /** An exit code for a build container the agent stopped (SIGKILL), as Docker reports it. */
@@ -108,7 +111,7 @@ export class LocalFargateExecutor {
     await mkdir(workRoot, { recursive: true });
     const memory = Number(parameters.Overrides.Memory);
     const storageGiB = parameters.Overrides.EphemeralStorage?.SizeInGiB ?? 20;
-    output.write(`[fargate] ${definition.family}: ${Number(parameters.Overrides.Cpu) / 1024} vCPU, ${memory} MiB, ${storageGiB} GiB; no container engine here, so the phases run on the host shell\n`);
+    output.write(`[fargate] ${definition.family}: ${Number(parameters.Overrides.Cpu) / 1024} vCPU, ${memory} MiB, ${storageGiB} GiB; no container engine here, so the phases run ${this.options.sandbox?.kind === 'bubblewrap' ? 'in the bubblewrap sandbox' : 'on the host shell'}\n`);
     let result: StageResult;
     try {
       result = await runStage(
@@ -122,6 +125,7 @@ export class LocalFargateExecutor {
           memoryLimitMiB: memory,
           fromFork,
           signal,
+          sandbox: this.options.sandbox,
         },
         { store: this.options.store, secrets: this.options.secrets, now, output },
       );

@@ -12,6 +12,7 @@ import { LAMBDA_MAX_TIMEOUT_SECONDS } from '../../domain/sizing/lambda-sizes.js'
 import type { ArtifactStore } from '../../ports/artifact-store.js';
 import type { SecretsProvider } from '../../ports/secrets.js';
 import { runLambdaStage, type LambdaRunnerEvent } from '../../runner/lambda-run.js';
+import type { StageSandbox } from '../../runner/sandbox.js';
 
 export interface LocalLambdaExecutorOptions {
   store: ArtifactStore;
@@ -23,6 +24,8 @@ export interface LocalLambdaExecutorOptions {
   /** The runner functions' timeout, s (the template sets 900, Lambda's maximum). */
   functionTimeoutSeconds?: number;
   now?: () => number;
+  /** The stage commands' sandbox (functions/local/sandbox-probe.ts); without it they run on the host shell. */
+  sandbox?: StageSandbox;
 }
 
 /**
@@ -49,7 +52,7 @@ export class LocalLambdaExecutor {
           getRemainingTimeInMillis: () => invokedAt + timeoutMs - now(),
           memoryLimitInMB: await this.memoryOf(event),
         },
-        { store: this.options.store, secrets: this.options.secrets, now, tmpRoot: sandbox, ephemeralStorageMB: this.options.ephemeralStorageMB, output, signal },
+        { store: this.options.store, secrets: this.options.secrets, now, tmpRoot: sandbox, ephemeralStorageMB: this.options.ephemeralStorageMB, output, signal, sandbox: this.options.sandbox },
       );
     } finally {
       await rm(sandbox, { recursive: true, force: true });
