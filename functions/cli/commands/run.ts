@@ -7,6 +7,7 @@ import type { BuildRequest } from '../../domain/build-request.js';
 import { UserError } from '../../domain/errors.js';
 import { createFarmContext } from '../../local/farm-context.js';
 import { runLocalBuild } from '../../local/run-local-build.js';
+import { describeSandbox, probeStageSandbox } from '../../local/sandbox-probe.js';
 import { FARM_OPTIONS, loadPriceBook, plannerConfig } from '../farm-config.js';
 import { git } from '../git.js';
 import type { CliIo } from '../main.js';
@@ -24,6 +25,8 @@ Options:
   --logs / --no-logs     show the stages' output (default: on a terminal)
   --region R, --prices FILE, --lambda-storage MB   as for 'buildfarm plan'
   --data DIR             where the farm keeps its data (default ./.buildfarm)
+
+Stage commands run in a bubblewrap sandbox when bwrap is installed (BUILDFARM_SANDBOX=off turns it off).
 
 Exits 0 when the build succeeded (or was not triggered: on:, [skip ci]), 1 when it failed or could not run.`;
 
@@ -85,6 +88,9 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
       sender: 'local',
       receivedAt: now.toISOString(),
     };
+    const sandbox = probeStageSandbox({ dataDirectory, setting: io.env.BUILDFARM_SANDBOX, searchPath: io.env.PATH });
+    const loud = sandbox.kind === 'none' || sandbox.network.kind === 'none';
+    (values.json || loud ? io.stderr : io.stdout).write(describeSandbox(sandbox));
     const farm = createFarmContext({
       dataDirectory,
       s3,
@@ -93,6 +99,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
       region: config.region,
       prices,
       lambdaEphemeralStorageMB: config.lambdaEphemeralStorageMB,
+      sandbox,
     });
     const tty = !values.json && Boolean((io.stdout as NodeJS.WriteStream).isTTY);
     const progress = new RunProgress({ write: (t) => (values.json ? io.stderr : io.stdout).write(t), tty, logs: values.logs ?? tty });

@@ -10,6 +10,7 @@ import { UserError } from '../../domain/errors.js';
 import { DEMO_REPOSITORY, demoPushPayload, prepareDemoRepository, sendSignedDelivery, type DemoRepository } from '../../local/demo.js';
 import { createLocalBuildRunner } from '../../local/local-build-runner.js';
 import { createProgressPrinter } from '../../local/progress-printer.js';
+import { describeSandbox, probeStageSandbox } from '../../local/sandbox-probe.js';
 import { mergeMappings, parseRepositoryFlag, type RepositoryMapping } from '../../local/repositories.js';
 import { startLocalFarm, type RunningLocalFarm } from '../../local/start-farm.js';
 import { findDescendants, stopDescendants } from '../../local/stop-descendants.js';
@@ -34,7 +35,8 @@ Options:
   --region R, --prices FILE, --lambda-storage MB   as for 'buildfarm plan'
 
 Environment:
-  GITHUB_WEBHOOK_SECRET     the webhook secret; without it one is generated once and kept in DIR/webhook-secret`;
+  GITHUB_WEBHOOK_SECRET     the webhook secret; without it one is generated once and kept in DIR/webhook-secret
+  BUILDFARM_SANDBOX=off     run stage commands without the bubblewrap sandbox (said loudly; never for untrusted code)`;
 
 export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({
@@ -65,6 +67,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   if (demo !== undefined) repositories.push({ repository: demo.repository, path: demo.path });
 
   const secret = await resolveWebhookSecret(io.env, dataDirectory);
+  const sandbox = probeStageSandbox({ dataDirectory, setting: io.env.BUILDFARM_SANDBOX, searchPath: io.env.PATH });
   const write = (text: string) => io.stdout.write(text);
   const color = (io.stdout as NodeJS.WriteStream).isTTY === true;
   let dashboardUrl: string | undefined;
@@ -77,13 +80,15 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     secret: secret.secret,
     secretFromEnvironment: secret.source === 'environment',
     region: config.region,
-    createRunner: (context) => createLocalBuildRunner(context, { region: config.region, prices, lambdaEphemeralStorageMB: config.lambdaEphemeralStorageMB }),
+    createRunner: (context) => createLocalBuildRunner(context, { region: config.region, prices, lambdaEphemeralStorageMB: config.lambdaEphemeralStorageMB, sandbox }),
     onEvent: printer,
     onError: (error) => io.stderr.write(`buildfarm serve: ${error instanceof Error ? error.message : String(error)}\n`),
   });
   dashboardUrl = farm.url;
 
   write(banner(farm, secret, dataDirectory, io.cwd, farm.store.interruptedAtOpen.length));
+  write(describeSandbox(sandbox));
+  if (sandbox.kind === 'none' || sandbox.network.kind === 'none') io.stderr.write(describeSandbox(sandbox));
 
   const stopSignal = waitForStopSignal(io);
   const ownHelpers = await findDescendants(process.pid);
