@@ -12,6 +12,7 @@ export const README_PAGES = [
   'webhook.md',
   'reports.md',
   'deploy.md',
+  'security.md',
   'performance.md',
   'hostile.md',
   'development.md',
