@@ -35,6 +35,7 @@ export function probeStageSandbox(options: ProbeOptions): StageSandbox {
   const bwrap = findExecutable('bwrap', searchPath);
   if (bwrap === undefined) return { kind: 'none', reason: 'bubblewrap (bwrap) is not installed (Debian/Ubuntu: apt-get install bubblewrap)' };
   const slirp = findExecutable('slirp4netns', searchPath);
+  const hidden = [...new Set([resolve(options.dataDirectory), FARM_ROOT, homedir()])];
   const sandbox: BubblewrapSandbox = {
     kind: 'bubblewrap',
     bwrap,
@@ -43,8 +44,8 @@ export function probeStageSandbox(options: ProbeOptions): StageSandbox {
       : { kind: 'none', reason: 'slirp4netns is not installed (apt-get install slirp4netns), so stages have no network' },
     system: systemPaths(),
     etc: ETC_ENTRIES,
-    toolchain: [dirname(realpathSync(process.execPath))],
-    hidden: [...new Set([resolve(options.dataDirectory), FARM_ROOT, homedir()])],
+    ...toolchainFor(realpathSync(process.execPath), hidden),
+    hidden,
   };
   // A trial run with the same namespaces: bwrap present but refused (no user namespaces) is no sandbox.
   const trial = spawnSync(bwrap, ['--die-with-parent', '--unshare-pid', '--unshare-net', '--unshare-ipc', '--unshare-uts', '--cap-drop', 'ALL', '--proc', '/proc', '--dev', '/dev', ...systemArgs(sandbox.system), '--', 'true'], {
@@ -72,6 +73,18 @@ export function describeSandbox(sandbox: StageSandbox): string {
       ? 'outbound network through slirp4netns, no host loopback'
       : `WARNING: NO NETWORK for stages (${sandbox.network.reason})`;
   return `sandbox: stage commands run in bubblewrap (own PID, mount and network namespaces; only the workspace writable); ${network}\n`;
+}
+
+/**
+ * The node the farm runs, for the stage's PATH: its install prefix (bin/node with lib/node_modules/npm, as
+ * nvm and the official tarballs lay it out) when that holds nothing hidden, else its bin directory alone
+ * (a node at ~/bin/node must not show the whole home).
+ */
+export function toolchainFor(node: string, hidden: string[]): { toolchain: string[]; toolchainPath: string[] } {
+  const bin = dirname(node);
+  const prefix = dirname(bin);
+  const holdsHidden = prefix === '/' || hidden.some((path) => path === prefix || path.startsWith(`${prefix}/`));
+  return { toolchain: [holdsHidden ? bin : prefix], toolchainPath: [bin] };
 }
 
 function systemPaths(): SystemPath[] {

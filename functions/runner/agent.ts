@@ -99,6 +99,9 @@ export async function runStage(job: StageJob, deps: AgentDeps): Promise<StageRes
   try {
     log.line(`== ${stage.name} (build ${buildId}) on ${job.runner}`);
     if (job.sandbox?.kind === 'none') log.line(`== WARNING: no sandbox for this stage's commands: ${job.sandbox.reason}`);
+    if (job.sandbox?.kind === 'bubblewrap' && job.sandbox.network.kind === 'none') {
+      log.line(`== WARNING: this stage's sandbox has no network: ${job.sandbox.network.reason}`);
+    }
     if (secretError) throw secretError;
     if (job.fromFork && Object.keys(stage.secrets).length > 0) {
       throw new SecretsDeniedForFork(

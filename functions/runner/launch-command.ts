@@ -102,7 +102,7 @@ async function launchSandboxed(
   return {
     child,
     async release() {
-      if (network !== undefined && network.exitCode === null) {
+      if (network !== undefined && network.exitCode === null && network.signalCode === null) {
         const exited = new Promise((resolve) => network!.once('exit', resolve));
         (network.stdio[4] as Writable | null)?.destroy();
         network.kill('SIGKILL');

@@ -40,8 +40,10 @@ export interface BubblewrapSandbox {
   system: SystemPath[];
   /** Read-only files and directories of /etc a build needs (users, certificates, the linker cache...). */
   etc: string[];
-  /** Read-only directories that hold the toolchain the stage's PATH uses (the farm's own node). */
+  /** Read-only directories that hold the toolchain the stage's PATH uses (the farm's own node and its npm). */
   toolchain: string[];
+  /** PATH entries of the toolchain, put first on the stage's PATH (the directory of the node binary). */
+  toolchainPath: string[];
   /** Paths that must never be visible, even where they sit under a system path (the data directory, the checkout, home). */
   hidden: string[];
 }
@@ -159,8 +161,8 @@ export function bubblewrapArgs(sandbox: BubblewrapSandbox, run: SandboxCommand):
  * directories, and keeping them would say where the farm lives.
  */
 export function sandboxPath(sandbox: BubblewrapSandbox, hostPath: string | undefined, stageDirectories: string[] = []): string {
-  const roots = [...sandbox.system.map((entry) => entry.path), ...stageDirectories];
-  const kept: string[] = [...sandbox.toolchain];
+  const roots = [...sandbox.system.map((entry) => entry.path), ...sandbox.toolchain, ...stageDirectories];
+  const kept: string[] = [...sandbox.toolchainPath];
   for (const entry of (hostPath ?? '').split(':')) {
     if (entry === '' || kept.includes(entry)) continue;
     const shown = roots.some((root) => isInside(entry, root));

@@ -13,7 +13,8 @@ function sandbox(overrides: Partial<BubblewrapSandbox> = {}): BubblewrapSandbox 
     network: { kind: 'slirp4netns', executable: '/usr/bin/slirp4netns' },
     system: [{ path: '/usr' }, { path: '/bin', symlink: 'usr/bin' }, { path: '/lib64' }],
     etc: ['passwd', 'ssl'],
-    toolchain: ['/opt/node/bin'],
+    toolchain: ['/opt/node'],
+    toolchainPath: ['/opt/node/bin'],
     hidden: ['/srv/farm/.buildfarm', '/srv/farm', '/home/alice'],
     ...overrides,
   };
@@ -48,7 +49,7 @@ describe('Function: bubblewrapArgs', () => {
     // Act
     const args = bubblewrapArgs(sandbox(), run);
     // Assess
-    expect(after(args, '--ro-bind', 2)).toEqual(expect.arrayContaining([['/usr', '/usr'], ['/lib64', '/lib64'], ['/opt/node/bin', '/opt/node/bin']]));
+    expect(after(args, '--ro-bind', 2)).toEqual(expect.arrayContaining([['/usr', '/usr'], ['/lib64', '/lib64'], ['/opt/node', '/opt/node']]));
     expect(after(args, '--symlink', 2)).toEqual([['usr/bin', '/bin']]);
     expect(after(args, '--ro-bind-try', 2)).toEqual([['/etc/passwd', '/etc/passwd'], ['/etc/ssl', '/etc/ssl']]);
     expect(args).not.toContain('/etc');
@@ -79,7 +80,7 @@ describe('Function: bubblewrapArgs', () => {
 
   it('covers a hidden path that lies under a system path (a farm installed under /usr/local) with an empty tmpfs, before the toolchain', () => {
     // Prepare
-    const installed = sandbox({ hidden: ['/usr/local/lib/node_modules/buildfarm'], toolchain: ['/usr/local/lib/node_modules/buildfarm/node_modules/node/bin'] });
+    const installed = sandbox({ hidden: ['/usr/local/lib/node_modules/buildfarm'], toolchain: ['/usr/local/lib/node_modules/buildfarm/node_modules/node'] });
     // Act
     const args = bubblewrapArgs(installed, run);
     // Assess
