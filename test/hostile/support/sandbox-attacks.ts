@@ -13,10 +13,6 @@
  * writes what it finds to).
  */
 
-/** `sleep` arguments the daemonising patterns use: the test finds survivors by them. */
-export const DAEMON_MARKERS = ['300', '301', '302', '303', '304', '305', '306'];
-/** The planted process's $0: the test finds it by its command line. */
-export const PLANTED = 'planted-307';
 /** Leaves of the self-daemonising fork tree (2^9). */
 export const TREE_LEAVES = 512;
 
@@ -52,32 +48,51 @@ ${fetchLine('host-loopback', 'http://10.0.2.2:${S3##*:}/buildfarm-local/$OTHER_K
 echo READS-DONE
 `;
 
-export const DAEMONS_SCRIPT = `#!/bin/sh
+/**
+ * The daemonising attacks. Each suite gives its own `base`, so suites running at once never see (or kill)
+ * each other's processes: the sleeps take arguments base..base+6, the planted process is named planted-<base+7>.
+ */
+export interface Daemons {
+  script: string;
+  /** `sleep` arguments of the patterns; the tree's leaves sleep `markers[6]`. */
+  markers: string[];
+  /** The planted process's $0, found by its command line. */
+  planted: string;
+}
+
+export function daemons(base: number): Daemons {
+  const m = Array.from({ length: 7 }, (_, i) => String(base + i));
+  const planted = `planted-${base + 7}`;
+  // A pattern that matches the leaves' argument but not grep's own (`40[6]` is not `406`).
+  const leafPattern = `${m[6]!.slice(0, -1)}[${m[6]!.slice(-1)}]`;
+  const script = `#!/bin/sh
 echo "marker=$BUILDFARM_STAGE_MARKER"
-sleep 300 &
-setsid sleep 301 &
-(setsid sh -c 'sleep 302' &)
-nohup sleep 303 >/dev/null 2>&1 &
-( (sleep 304 &) & )
-env -i setsid sleep 305 &
+sleep ${m[0]} &
+setsid sleep ${m[1]} &
+(setsid sh -c 'sleep ${m[2]}' &)
+nohup sleep ${m[3]} >/dev/null 2>&1 &
+( (sleep ${m[4]} &) & )
+env -i setsid sleep ${m[5]} &
 tree() {
-  if [ "$1" -eq 0 ]; then setsid sleep 306 & return; fi
+  if [ "$1" -eq 0 ]; then setsid sleep ${m[6]} & return; fi
   (tree $(($1 - 1)) &)
   (tree $(($1 - 1)) &)
 }
 tree 9
 # Planted: reads the environment of whatever runs later (another build's stage) and keeps it.
-setsid sh -c 'i=0; while [ $i -lt 150 ]; do cat /proc/[0-9]*/environ 2>/dev/null | tr "\\0" "\\n" | grep -a canary >> "$LOOT" 2>/dev/null; i=$((i+1)); sleep 0.2; done' ${PLANTED} &
+setsid sh -c 'i=0; while [ $i -lt 150 ]; do cat /proc/[0-9]*/environ 2>/dev/null | tr "\\0" "\\n" | grep -a canary >> "$LOOT" 2>/dev/null; i=$((i+1)); sleep 0.2; done' ${planted} &
 # Wait until the tree stands, so the leaves are there to escape.
 i=0
 while [ $i -lt 120 ]; do
-  leaves=$(cat /proc/[0-9]*/cmdline 2>/dev/null | tr '\\0' '\\n' | grep -c -x '30[6]')
+  leaves=$(cat /proc/[0-9]*/cmdline 2>/dev/null | tr '\\0' '\\n' | grep -c -x '${leafPattern}')
   [ "$leaves" -ge ${TREE_LEAVES} ] && break
   i=$((i+1)); sleep 0.5
 done
 echo "leaves=$leaves"
 echo DAEMONS-STARTED
 `;
+  return { script, markers: m, planted };
+}
 
 /** The attacking pull request's pipeline file: the reads on both runners, the daemons on Lambda. */
 export function attackPipeline(env: Record<string, string>): string {
