@@ -27,7 +27,7 @@ import {
 
 const probed = probeStageSandbox({ dataDirectory: tmpdir() });
 
-const attack = daemons(300);
+const attack = daemons(73_100);
 
 describe('Hostile: a fork pull request attacks the local farm through its sandbox', { timeout: 120_000 }, () => {
   let scene: Scene;

@@ -13,7 +13,7 @@ import { liveSleeps } from './support/processes.js';
 import { daemons, laterPipeline, TREE_LEAVES } from './support/sandbox-attacks.js';
 import { attackEnv, CANARY, commit, deliver, GONE, log, push, SETUP_MS, startScene, stopScene, survivors, type Scene } from './support/sandbox-scene.js';
 
-const attack = daemons(400);
+const attack = daemons(73_200);
 
 describe('Hostile: the same farm on a machine without bubblewrap (BUILDFARM_SANDBOX=off)', { timeout: 120_000 }, () => {
   let scene: Scene;

@@ -49,7 +49,8 @@ echo READS-DONE
 `;
 
 /**
- * The daemonising attacks. Each suite gives its own `base`, so suites running at once never see (or kill)
+ * The daemonising attacks. Each suite gives its own `base` (unusual numbers: other projects on the machine
+ * use `sleep 300` too), so suites running at once never see (or kill)
  * each other's processes: the sleeps take arguments base..base+6, the planted process is named planted-<base+7>.
  */
 export interface Daemons {
