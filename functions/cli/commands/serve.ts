@@ -87,8 +87,9 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   dashboardUrl = farm.url;
 
   write(banner(farm, secret, dataDirectory, io.cwd, farm.store.interruptedAtOpen.length));
-  write(describeSandbox(sandbox));
-  if (sandbox.kind === 'none' || sandbox.network.kind === 'none') io.stderr.write(describeSandbox(sandbox));
+  // A warning goes to stderr (once), where it is not lost among the build lines.
+  const loud = sandbox.kind === 'none' || sandbox.network.kind === 'none';
+  (loud ? io.stderr : io.stdout).write(describeSandbox(sandbox));
 
   const stopSignal = waitForStopSignal(io);
   const ownHelpers = await findDescendants(process.pid);
