@@ -109,7 +109,11 @@ export async function deliver(scene: Scene, event: string, payload: unknown, del
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(`buildfarm serve ended (exit ${child.exitCode}, signal ${child.signalCode}):\n${scene.serve.output()}`);
     }
-    build = (await getJson<BuildSummary[]>(`${scene.serve.url}/api/builds`)).find((b) => b.id.includes(deliveryId.slice(-12)));
+    const builds = await getJson<BuildSummary[]>(`${scene.serve.url}/api/builds`).catch(async (error: unknown) => {
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      throw new Error(`the farm stopped answering (${(error as Error).message}; exit ${child.exitCode}, signal ${child.signalCode}):\n${scene.serve.output()}`);
+    });
+    build = builds.find((b) => b.id.includes(deliveryId.slice(-12)));
     if (build !== undefined && FINAL.includes(build.status)) break;
   }
   expect(build, `no build for delivery ${deliveryId}:\n${scene.serve.output()}`).toBeDefined();
