@@ -89,8 +89,19 @@ export async function commit(repo: string, files: Record<string, string>, messag
   return git(repo, ['rev-parse', 'HEAD']);
 }
 
+/**
+ * GET and parse, tried three times: fetch reuses keep-alive connections, and a farm busy with a fork tree
+ * can close an idle one just as the next request goes out on it (ECONNRESET), which says nothing of the farm.
+ */
 export async function getJson<T>(url: string): Promise<T> {
-  return (await (await fetch(url)).json()) as T;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return (await (await fetch(url)).json()) as T;
+    } catch (error) {
+      if (attempt >= 3) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
 }
 
 /** Sends a signed delivery to the farm's own webhook and waits for its build to end; resolves with the build's id. */
