@@ -94,9 +94,13 @@ export async function commit(repo: string, files: Record<string, string>, messag
  * can close an idle one just as the next request goes out on it (ECONNRESET), which says nothing of the farm.
  */
 export async function getJson<T>(url: string): Promise<T> {
+  return JSON.parse(await getText(url)) as T;
+}
+
+export async function getText(url: string): Promise<string> {
   for (let attempt = 1; ; attempt += 1) {
     try {
-      return (await (await fetch(url)).json()) as T;
+      return await (await fetch(url)).text();
     } catch (error) {
       if (attempt >= 3) throw error;
       await new Promise((resolve) => setTimeout(resolve, 500));
@@ -189,7 +193,7 @@ export function expectNoCanary(text: string): void {
 }
 
 export async function log(scene: Scene, buildId: string, stage: string): Promise<string> {
-  return (await fetch(`${scene.serve.url}/api/builds/${encodeURIComponent(buildId)}/stages/${stage}/log`)).text();
+  return getText(`${scene.serve.url}/api/builds/${encodeURIComponent(buildId)}/stages/${stage}/log`);
 }
 
 export async function stopScene(scene: Scene | undefined, attack: Daemons): Promise<void> {
