@@ -133,7 +133,7 @@ stages:
     secrets:
       TOKEN: ssm:/ci/token
     commands:
-      - sleep 3
+      - sleep 2
       - echo later-done
 `;
 }

@@ -36,8 +36,8 @@ export const CANARY = {
 export const GONE = { timeout: 10_000, interval: 200 };
 const FINAL = ['succeeded', 'failed', 'cancelled', 'error', 'interrupted', 'skipped'];
 /**
- * A build of the attack: about 10 s on an idle machine (the fork tree is some 1,500 forks and execs). On a
- * loaded one (2 cores, load 100: a fork and exec took 37 ms) it takes minutes, hence the long bound.
+ * A build of the attack: some 20 s on an idle 2-core VM (the fork tree is about 1,500 forks and execs). On a
+ * loaded one (load 100: a fork and exec took 37 ms) it takes minutes, hence the long bound.
  */
 export const SETUP_MS = 240_000;
 
