@@ -108,7 +108,12 @@ export class CommandCgroup {
       }
       await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
     }
-    await rmdir(this.path).catch(() => undefined);
+    // A killed process leaves the cgroup only once reaped: until then rmdir says EBUSY.
+    for (let attempt = 0; attempt < SWEEP_ROUNDS; attempt += 1) {
+      const removed = await rmdir(this.path).then(() => true, (error: NodeJS.ErrnoException) => error.code === 'ENOENT');
+      if (removed) break;
+      await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+    }
     return seen.size;
   }
 
