@@ -12,6 +12,7 @@ import type { FarmPolicy } from '../domain/plan/farm-policy.js';
 import type { PriceBook } from '../domain/pricing/price-book.js';
 import type { Notifier } from '../ports/notifier.js';
 import type { RunningBuilds } from '../ports/running-builds.js';
+import type { StageSandbox } from '../runner/sandbox.js';
 import { LocalSecretsFile } from './executors/local-secrets.js';
 import type { LocalFarmContext } from './run-local-build.js';
 
@@ -40,6 +41,8 @@ export interface FarmContextOptions {
   buildLink?(buildId: string): string | undefined;
   /** The farm's builds in flight, for `cancel-superseded` (see LocalFarmContext.running). */
   running?: RunningBuilds;
+  /** Where stage commands run (probeStageSandbox); the CLI probes once and says what it found. */
+  sandbox?: StageSandbox;
 }
 
 const HELPER_SOURCE = new URL('../runner/fargate-helper.ts', import.meta.url);
@@ -71,5 +74,6 @@ export function createFarmContext(options: FarmContextOptions): LocalFarmContext
     // On AWS the helper is an esbuild bundle; locally its source stands in (only its hash is used).
     helperCode: () => readFile(HELPER_SOURCE),
     running: options.running,
+    sandbox: options.sandbox,
   };
 }

@@ -5,6 +5,7 @@
  */
 import type { FarmPolicy } from '../domain/plan/farm-policy.js';
 import type { PriceBook } from '../domain/pricing/price-book.js';
+import type { StageSandbox } from '../runner/sandbox.js';
 import type { BuildRunner } from './build-runner.js';
 import { createFarmContext } from './farm-context.js';
 import { runLocalBuild } from './run-local-build.js';
@@ -16,6 +17,8 @@ export interface LocalBuildSettings {
   lambdaEphemeralStorageMB: number;
   lambdaRunnerTiersMB?: readonly number[];
   policy?: FarmPolicy;
+  /** Where stage commands run (probeStageSandbox). */
+  sandbox?: StageSandbox;
 }
 
 export function createLocalBuildRunner(context: RunnerContext, settings: LocalBuildSettings): BuildRunner {
@@ -31,6 +34,7 @@ export function createLocalBuildRunner(context: RunnerContext, settings: LocalBu
     policy: settings.policy,
     buildLink: context.buildLink,
     running: context.running,
+    sandbox: settings.sandbox,
   });
   return {
     async run(input, { signal, progress }) {

@@ -24,6 +24,7 @@ import type { Notifier } from '../ports/notifier.js';
 import type { RunningBuilds } from '../ports/running-builds.js';
 import type { SecretsProvider } from '../ports/secrets.js';
 import type { SourceProvider } from '../ports/source-provider.js';
+import type { StageSandbox } from '../runner/sandbox.js';
 import { LocalFargateExecutor } from './executors/local-fargate-executor.js';
 import { LocalStageAccessSource } from './local-stage-access.js';
 import { LocalLambdaExecutor } from './executors/local-lambda-executor.js';
@@ -62,6 +63,11 @@ export interface LocalFarmContext {
    * Absent (`buildfarm run` builds one commit alone), nothing is stopped.
    */
   running?: RunningBuilds;
+  /**
+   * Where stage commands run: the bubblewrap sandbox, or (said loudly) the host shell. Absent: the host
+   * shell with no warning, as unit tests of the state machine want.
+   */
+  sandbox?: StageSandbox;
 }
 
 /** How a build is going, as it goes; every call is a notification only. */
@@ -112,6 +118,7 @@ export async function runLocalBuild(
     stageAccess,
     sandboxRoot: `${farm.workRoot}/lambda`,
     ephemeralStorageMB: farm.lambdaEphemeralStorageMB,
+    sandbox: farm.sandbox,
   });
   const fargate = new LocalFargateExecutor({
     store: farm.store,
@@ -122,6 +129,7 @@ export async function runLocalBuild(
     region: farm.region,
     workRoot: `${farm.workRoot}/fargate`,
     helperCode: farm.helperCode,
+    sandbox: farm.sandbox,
   });
   const costs = pricedCostModel(regionPrices(farm.prices, farm.region));
   let transitions = 0;

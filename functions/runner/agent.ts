@@ -35,6 +35,8 @@ import {
   failureFromName,
 } from './errors.js';
 import { ResourcePeaks, runCommand, type CommandOutcome } from './run-command.js';
+import type { StageSandbox } from './sandbox.js';
+import { newStageMarker, STAGE_MARKER_VARIABLE } from './stage-containment.js';
 import { StageLog } from './stage-log.js';
 import { prepareWorkspace } from './workspace.js';
 
@@ -56,6 +58,11 @@ export interface StageJob {
   signal?: AbortSignal;
   /** Cap on the stage's log, bytes (default 64 MiB, see log-cap.ts). */
   logCapBytes?: number;
+  /**
+   * The local farm's sandbox for the commands (bubblewrap, or none with the reason, said in the log).
+   * Absent on AWS: a Lambda sandbox or a Fargate task is the boundary there.
+   */
+  sandbox?: StageSandbox;
 }
 
 export interface AgentDeps {
@@ -93,6 +100,10 @@ export async function runStage(job: StageJob, deps: AgentDeps): Promise<StageRes
 
   try {
     log.line(`== ${stage.name} (build ${buildId}) on ${job.runner}`);
+    if (job.sandbox?.kind === 'none') log.line(`== WARNING: no sandbox for this stage's commands: ${job.sandbox.reason}`);
+    if (job.sandbox?.kind === 'bubblewrap' && job.sandbox.network.kind === 'none') {
+      log.line(`== WARNING: this stage's sandbox has no network: ${job.sandbox.network.reason}`);
+    }
     if (secretError) throw secretError;
     if (job.fromFork && Object.keys(stage.secrets).length > 0) {
       throw new SecretsDeniedForFork(
@@ -109,7 +120,10 @@ export async function runStage(job: StageJob, deps: AgentDeps): Promise<StageRes
     await beforeDeadline(job, deps, 'preparing the workspace', prepareWorkspace(workspaceRequest, deps.store, log));
     peaks.noteDisk(await diskUsageBytes(job.workRoot));
 
-    const env = commandEnv(job, { workspace, home, tmp }, secretValues);
+    // Every process the commands start inherits the marker, unless it clears its environment: leftovers are found by it.
+    const marker = newStageMarker();
+    const env = { ...commandEnv(job, { workspace, home, tmp }, secretValues), [STAGE_MARKER_VARIABLE]: marker };
+    const sandbox = job.sandbox !== undefined ? { settings: job.sandbox, directories: { workspace, home, tmp } } : undefined;
     for (const command of stage.commands) {
       if (deps.now() >= job.deadline) throw new StageTimeout(`the deadline passed before "${command}" could start`);
       if (job.signal?.aborted) throw new StageCancelled(`the build was stopped before "${command}" could start`);
@@ -127,6 +141,8 @@ export async function runStage(job: StageJob, deps: AgentDeps): Promise<StageRes
           diskLimitBytes,
           memoryLimitBytes: job.memoryLimitMiB !== undefined ? job.memoryLimitMiB * MiB : undefined,
           signal: job.signal,
+          marker,
+          sandbox,
         },
         peaks,
       );

@@ -13,6 +13,7 @@ import type { ArtifactStore } from '../ports/artifact-store.js';
 import type { SecretsProvider } from '../ports/secrets.js';
 import { raiseForResult, runStage } from './agent.js';
 import { PlanMissing, StageNotInPlan } from './errors.js';
+import type { StageSandbox } from './sandbox.js';
 
 /** The state machine's input to the Lambda runner task. */
 export interface LambdaRunnerEvent {
@@ -56,6 +57,8 @@ export interface LambdaRunnerDeps {
    * emptied; the handler calls it with 'start' before it even opens the stage's session.
    */
   sweepProcesses?: (when: 'start' | 'end') => Promise<void>;
+  /** Local farm only: the bubblewrap sandbox for the commands (Lambda has no namespaces to give). */
+  sandbox?: StageSandbox;
 }
 
 /** 10 s: the kill grace (2 s) plus uploading the log, manifest and result, with room to spare. */
@@ -106,6 +109,7 @@ export async function runLambdaStage(
         memoryLimitMiB: memoryMB > AGENT_MEMORY_RESERVE_MB ? memoryMB - AGENT_MEMORY_RESERVE_MB : undefined,
         fromFork: event.fromFork,
         signal: deps.signal,
+        sandbox: deps.sandbox,
       },
       { store: deps.store, secrets: deps.secrets, now: deps.now, output: deps.output },
     );

@@ -1,12 +1,17 @@
 /**
- * Runs one stage command with `sh -c` in a process group of its own, so the
+ * Runs one stage command with `sh -c` in a process group of its own (on the
+ * local farm: inside the bubblewrap sandbox, see launch-command.ts), so the
  * deadline (or a memory/disk limit) can stop the whole tree: SIGTERM to the
  * group, then SIGKILL after a short grace. While it runs, the tree's memory
  * (summed RSS from /proc) and the work directory's disk use are sampled.
+ * When the command ends, whatever it left running is killed: its tree, its
+ * cgroup or sandbox, and every process still carrying the stage's marker.
  */
-import { spawn } from 'node:child_process';
+import { launchCommand, type LaunchedCommand } from './launch-command.js';
 import { diskUsageBytes } from './disk-usage.js';
 import { rssBytes, signalSeen, signalTree, treeMembers, type ProcessEntry } from './process-tree.js';
+import type { StageDirectories, StageSandbox } from './sandbox.js';
+import { killMarked } from './stage-containment.js';
 import type { StageLog } from './stage-log.js';
 
 /** Time a stopped tree gets between SIGTERM and SIGKILL. */
@@ -40,6 +45,10 @@ export interface CommandOptions {
   memoryLimitBytes?: number;
   /** The build was stopped (Ctrl-C, a superseded build): the tree is stopped as at the deadline. */
   signal?: AbortSignal;
+  /** The stage's marker (in `env` as BUILDFARM_STAGE_MARKER): processes carrying it are killed when the command ends. */
+  marker?: string;
+  /** The local farm's sandbox and the stage's writable directories; absent on AWS. */
+  sandbox?: { settings: StageSandbox; directories: StageDirectories };
 }
 
 /** Peaks observed across a stage's commands. */
@@ -54,14 +63,25 @@ export class ResourcePeaks {
   }
 }
 
-export function runCommand(command: string, options: CommandOptions, peaks: ResourcePeaks): Promise<CommandOutcome> {
-  return new Promise((resolve) => {
-    const child = spawn('sh', ['-c', command], {
+export async function runCommand(command: string, options: CommandOptions, peaks: ResourcePeaks): Promise<CommandOutcome> {
+  let launched: LaunchedCommand;
+  try {
+    launched = await launchCommand(command, {
       cwd: options.cwd,
       env: options.env,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      sandbox: options.sandbox,
+      marker: options.marker ?? '',
+      warn: (text) => options.log.raw(text),
     });
+  } catch (error) {
+    return { kind: 'spawn_failed', message: (error as Error).message };
+  }
+  return supervise(launched, options, peaks);
+}
+
+function supervise(launched: LaunchedCommand, options: CommandOptions, peaks: ResourcePeaks): Promise<CommandOutcome> {
+  return new Promise((resolve) => {
+    const { child } = launched;
     const leader = child.pid;
     let stopReason: 'timed_out' | 'out_of_memory' | 'out_of_disk' | 'cancelled' | undefined;
     let exited = false;
@@ -69,7 +89,7 @@ export function runCommand(command: string, options: CommandOptions, peaks: Reso
     let known: ProcessEntry[] = [];
     const timers: NodeJS.Timeout[] = [];
 
-    for (const stream of [child.stdout, child.stderr]) {
+    for (const stream of [child.stdout!, child.stderr!]) {
       const masker = options.log.masker();
       stream.on('data', (chunk: Buffer) => options.log.raw(masker.push(chunk)));
       stream.on('end', () => options.log.raw(masker.flush()));
@@ -133,25 +153,40 @@ export function runCommand(command: string, options: CommandOptions, peaks: Reso
       finish({ kind: 'spawn_failed', message: error.message });
     });
 
+    let closed = false;
+    const onClose: Array<() => void> = [];
+    child.on('close', () => {
+      closed = true;
+      for (const listener of onClose) listener();
+    });
+
     child.on('exit', (code, signal) => {
       exited = true;
-      // Background processes the command left behind die with it (and release the output pipes).
-      if (leader !== undefined) void killAll(leader, 'SIGKILL', () => known);
       const outcome: CommandOutcome =
         stopReason !== undefined
           ? { kind: stopReason }
           : signal !== null
             ? { kind: 'signalled', signal }
             : { kind: 'exited', exitCode: code ?? 1 };
-      const drained = setTimeout(() => {
-        child.stdout.destroy();
-        child.stderr.destroy();
-        finish(outcome);
-      }, PIPE_DRAIN_MS);
-      child.on('close', () => {
-        clearTimeout(drained);
-        finish(outcome);
-      });
+      void (async () => {
+        // Background processes the command left behind die with it (and release the output pipes).
+        if (leader !== undefined) await killAll(leader, 'SIGKILL', () => known);
+        // Then whatever escaped the tree (setsid and a parent that exited): its cgroup, and the marker.
+        const escaped = (await launched.release().catch(() => 0)) + (options.marker ? await killMarked(options.marker) : 0);
+        if (escaped > 0) {
+          options.log.line(`== killed ${escaped} process${escaped === 1 ? '' : 'es'} the command left running outside its process tree (daemonised)`);
+        }
+        if (closed) return finish(outcome);
+        const drained = setTimeout(() => {
+          child.stdout?.destroy();
+          child.stderr?.destroy();
+          finish(outcome);
+        }, PIPE_DRAIN_MS);
+        onClose.push(() => {
+          clearTimeout(drained);
+          finish(outcome);
+        });
+      })();
     });
   });
 }

@@ -7,6 +7,7 @@ import type { BuildRequest } from '../../domain/build-request.js';
 import { UserError } from '../../domain/errors.js';
 import { createFarmContext } from '../../local/farm-context.js';
 import { runLocalBuild } from '../../local/run-local-build.js';
+import { describeSandbox, probeStageSandbox } from '../../local/sandbox-probe.js';
 import { FARM_OPTIONS, FARM_POLICY_HELP, farmPolicy, loadPriceBook, plannerConfig } from '../farm-config.js';
 import { git } from '../git.js';
 import type { CliIo } from '../main.js';
@@ -25,6 +26,8 @@ Options:
   --region R, --prices FILE, --lambda-storage MB, --lambda-tiers LIST   as for 'buildfarm plan'
   --data DIR             where the farm keeps its data (default ./.buildfarm)
 ${FARM_POLICY_HELP}
+
+Stage commands run in a bubblewrap sandbox when bwrap is installed (BUILDFARM_SANDBOX=off turns it off).
 
 Exits 0 when the build succeeded (or was not triggered: on:, [skip ci]), 1 when it failed, was
 refused (predicted over --max-build-cost) or could not run.`;
@@ -88,6 +91,9 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
       sender: 'local',
       receivedAt: now.toISOString(),
     };
+    const sandbox = probeStageSandbox({ dataDirectory, setting: io.env.BUILDFARM_SANDBOX, searchPath: io.env.PATH });
+    const loud = sandbox.kind === 'none' || sandbox.network.kind === 'none';
+    (values.json || loud ? io.stderr : io.stdout).write(describeSandbox(sandbox));
     const farm = createFarmContext({
       dataDirectory,
       s3,
@@ -98,6 +104,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
       lambdaEphemeralStorageMB: config.lambdaEphemeralStorageMB,
       lambdaRunnerTiersMB: config.lambdaRunnerTiersMB,
       policy,
+      sandbox,
     });
     const tty = !values.json && Boolean((io.stdout as NodeJS.WriteStream).isTTY);
     const progress = new RunProgress({ write: (t) => (values.json ? io.stderr : io.stdout).write(t), tty, logs: values.logs ?? tty });

@@ -10,6 +10,7 @@ import { UserError } from '../../domain/errors.js';
 import { DEMO_REPOSITORY, demoPushPayload, prepareDemoRepository, sendSignedDelivery, type DemoRepository } from '../../local/demo.js';
 import { createLocalBuildRunner } from '../../local/local-build-runner.js';
 import { createProgressPrinter } from '../../local/progress-printer.js';
+import { describeSandbox, probeStageSandbox } from '../../local/sandbox-probe.js';
 import { mergeMappings, parseRepositoryFlag, type RepositoryMapping } from '../../local/repositories.js';
 import { retentionFrom } from '../../local/retention.js';
 import { startLocalFarm, type RunningLocalFarm } from '../../local/start-farm.js';
@@ -39,7 +40,8 @@ Options:
 ${FARM_POLICY_HELP}
 
 Environment:
-  GITHUB_WEBHOOK_SECRET     the webhook secret; without it one is generated once and kept in DIR/webhook-secret`;
+  GITHUB_WEBHOOK_SECRET     the webhook secret; without it one is generated once and kept in DIR/webhook-secret
+  BUILDFARM_SANDBOX=off     run stage commands without the bubblewrap sandbox (said loudly; never for untrusted code)`;
 
 export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({
@@ -74,6 +76,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   if (demo !== undefined) repositories.push({ repository: demo.repository, path: demo.path });
 
   const secret = await resolveWebhookSecret(io.env, dataDirectory);
+  const sandbox = probeStageSandbox({ dataDirectory, setting: io.env.BUILDFARM_SANDBOX, searchPath: io.env.PATH });
   const write = (text: string) => io.stdout.write(text);
   const color = (io.stdout as NodeJS.WriteStream).isTTY === true;
   let dashboardUrl: string | undefined;
@@ -92,6 +95,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
         lambdaEphemeralStorageMB: config.lambdaEphemeralStorageMB,
         lambdaRunnerTiersMB: config.lambdaRunnerTiersMB,
         policy,
+        sandbox,
       }),
     onEvent: printer,
     retention,
@@ -100,6 +104,9 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   dashboardUrl = farm.url;
 
   write(banner(farm, secret, dataDirectory, io.cwd, farm.store.interruptedAtOpen.length, describePolicy(policy)));
+  // A warning goes to stderr (once), where it is not lost among the build lines.
+  const loud = sandbox.kind === 'none' || sandbox.network.kind === 'none';
+  (loud ? io.stderr : io.stdout).write(describeSandbox(sandbox));
 
   const stopSignal = waitForStopSignal(io);
   const ownHelpers = await findDescendants(process.pid);

@@ -26,6 +26,7 @@ import type { SecretsProvider } from '../../ports/secrets.js';
 import type { StageAccessSource } from '../../ports/stage-access.js';
 import { runStage } from '../../runner/agent.js';
 import { StageSession } from '../../runner/stage-session.js';
+import type { StageSandbox } from '../../runner/sandbox.js';
 import type { RunTaskParameters } from '../state-machine-runner.js';
 import { LocalTaskDefinitions } from './local-task-definitions.js';
 
@@ -53,6 +54,8 @@ export interface LocalFargateExecutorOptions {
    * `spotInterruption` stops a FARGATE_SPOT task with StopCode SpotInterruption before it runs.
    */
   simulate?: (parameters: RunTaskParameters) => 'noCapacity' | 'spotInterruption' | undefined;
+  /** The stage commands' sandbox (functions/local/sandbox-probe.ts); without it they run on the host shell. */
+  sandbox?: StageSandbox;
 }
 
 /** An exit code for a build container the agent stopped (SIGKILL), as Docker reports it. */
@@ -139,7 +142,7 @@ export class LocalFargateExecutor {
     await mkdir(workRoot, { recursive: true });
     const memory = Number(parameters.Overrides.Memory);
     const storageGiB = parameters.Overrides.EphemeralStorage?.SizeInGiB ?? 20;
-    output.write(`[fargate] ${definition.family}: ${Number(parameters.Overrides.Cpu) / 1024} vCPU, ${memory} MiB, ${storageGiB} GiB; no container engine here, so the phases run on the host shell\n`);
+    output.write(`[fargate] ${definition.family}: ${Number(parameters.Overrides.Cpu) / 1024} vCPU, ${memory} MiB, ${storageGiB} GiB; no container engine here, so the phases run ${this.options.sandbox?.kind === 'bubblewrap' ? 'in the bubblewrap sandbox' : 'on the host shell'}\n`);
     let result: StageResult;
     try {
       const grant = env.get(ENV.grant);
@@ -156,6 +159,7 @@ export class LocalFargateExecutor {
           memoryLimitMiB: memory,
           fromFork,
           signal,
+          sandbox: this.options.sandbox,
         },
         { store: this.options.store, secrets, now, output },
       );

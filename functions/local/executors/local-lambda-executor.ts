@@ -14,6 +14,7 @@ import type { SecretsProvider } from '../../ports/secrets.js';
 import type { StageAccessSource } from '../../ports/stage-access.js';
 import { runLambdaStage, type LambdaRunnerEvent } from '../../runner/lambda-run.js';
 import { StageSession } from '../../runner/stage-session.js';
+import type { StageSandbox } from '../../runner/sandbox.js';
 
 export interface LocalLambdaExecutorOptions {
   store: ArtifactStore;
@@ -31,6 +32,8 @@ export interface LocalLambdaExecutorOptions {
   /** The runner functions' timeout, s (the template sets 900, Lambda's maximum). */
   functionTimeoutSeconds?: number;
   now?: () => number;
+  /** The stage commands' sandbox (functions/local/sandbox-probe.ts); without it they run on the host shell. */
+  sandbox?: StageSandbox;
 }
 
 /**
@@ -61,7 +64,7 @@ export class LocalLambdaExecutor {
           getRemainingTimeInMillis: () => invokedAt + timeoutMs - now(),
           memoryLimitInMB: await this.memoryOf(event),
         },
-        { store: this.options.store, secrets, now, tmpRoot: sandbox, ephemeralStorageMB: this.options.ephemeralStorageMB, output, signal },
+        { store: this.options.store, secrets, now, tmpRoot: sandbox, ephemeralStorageMB: this.options.ephemeralStorageMB, output, signal, sandbox: this.options.sandbox },
       );
     } finally {
       await rm(sandbox, { recursive: true, force: true });
