@@ -5,8 +5,6 @@
  * secret refused by the ARN Secrets Manager answers with. moto checks request shapes,
  * not IAM (the policies are proven in test/aws/stage-credentials-iam.test.ts).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
@@ -18,21 +16,13 @@ import { StsStageSessionMinter } from '../../functions/adapters/aws/sts-stage-se
 import { grantRecordKey, stageGrant } from '../../functions/domain/credentials/grant.js';
 import { isSystemSecretArn } from '../../functions/domain/credentials/system-secrets.js';
 import { grantTokenHash, issueStageAccess, type StageCredentialsDeps } from '../../functions/handlers/stage-credentials-core.js';
+import { motoUnavailableReason, startMotoServer, type MotoServer } from '../support/twin/moto-server.js';
 
-const hasMoto = spawnSync('sh', ['-c', 'command -v moto_server']).status === 0;
+const unavailable = motoUnavailableReason();
+if (unavailable) console.warn(`SKIPPED: StageCredentials on moto_server: ${unavailable}`);
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-describe.skipIf(!hasMoto)('StageCredentials on moto_server', () => {
-  let moto: ChildProcess;
+describe.skipIf(unavailable !== undefined)('StageCredentials on moto_server', () => {
+  let moto: MotoServer | undefined;
   let endpoint: string;
   const config = () => ({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
   const bucket = 'farm-bucket';
@@ -41,15 +31,8 @@ describe.skipIf(!hasMoto)('StageCredentials on moto_server', () => {
   let deps: StageCredentialsDeps;
 
   beforeAll(async () => {
-    const port = await freePort();
-    endpoint = `http://127.0.0.1:${port}`;
-    moto = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
-    let up = false;
-    for (let i = 0; i < 300 && !up; i++) {
-      up = await fetch(`${endpoint}/moto-api/`).then((r) => r.ok, () => false);
-      if (!up) await new Promise((r) => setTimeout(r, 200));
-    }
-    if (!up) throw new Error(`moto_server did not answer on ${endpoint} within 60 s`);
+    moto = await startMotoServer();
+    endpoint = moto.endpoint;
     const s3 = new S3Client({ ...config(), forcePathStyle: true });
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
     const sm = new SecretsManagerClient(config());
@@ -66,8 +49,8 @@ describe.skipIf(!hasMoto)('StageCredentials on moto_server', () => {
     };
   }, 90_000);
 
-  afterAll(() => {
-    moto?.kill();
+  afterAll(async () => {
+    await moto?.stop();
   });
 
   async function grantNaming(secrets: Record<string, { source: 'secretsmanager'; id: string; raw: string }>): Promise<void> {

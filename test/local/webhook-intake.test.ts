@@ -29,6 +29,20 @@ function post(port: number, body: Buffer, headers: Record<string, string>, host 
   });
 }
 
+/** A POST whose body the test writes piece by piece (to hold bytes in flight on purpose). */
+function openBody(port: number, length: number, signature: string): { request: ReturnType<typeof httpRequest>; reply: Promise<Reply> } {
+  let request!: ReturnType<typeof httpRequest>;
+  const reply = new Promise<Reply>((resolve, reject) => {
+    request = httpRequest({ port, host: '127.0.0.1', method: 'POST', path: '/webhook', headers: { 'content-length': String(length), 'x-hub-signature-256': signature } }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (c: Buffer) => chunks.push(c));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString() }));
+    });
+    request.on('error', reject);
+  });
+  return { request, reply };
+}
+
 describe('Function: readSignedBody (webhook intake)', () => {
   let server: Server | undefined;
   afterEach(async () => {
@@ -105,18 +119,27 @@ describe('Function: readSignedBody (webhook intake)', () => {
     expect(budget.inFlightBytes).toBe(0);
   });
 
-  it('never holds more than the ceiling under a flood: past it, 503 with Retry-After, and every byte is given back', async () => {
-    // Prepare: 12 concurrent 3 MiB bodies with well-formed (forged) signatures against a 8 MiB ceiling.
+  it('never holds more than the ceiling: a body past it gets 503 with Retry-After, and every byte is given back', async () => {
+    // Prepare: two 3 MiB bodies held open (sent, not ended) against an 8 MiB ceiling.
     const budget = new InFlightBudget(8 * MiB);
     const { port } = await intakeServer(budget);
-    const body = Buffer.alloc(3 * MiB, 3);
-    const forged = signBody('guess', body);
-    // Act
-    const replies = await Promise.all(Array.from({ length: 12 }, () => post(port, body, { 'x-hub-signature-256': forged })));
+    const chunk = Buffer.alloc(3 * MiB, 3);
+    const forged = signBody('guess', Buffer.concat([chunk, chunk]));
+    const open = [0, 1].map(() => openBody(port, 2 * chunk.length, forged));
+    for (const body of open) body.request.write(chunk);
+    await expect.poll(() => budget.inFlightBytes, { timeout: 10_000 }).toBe(6 * MiB);
+    // Act: a third body that does not fit
+    const third = await post(port, chunk, { 'x-hub-signature-256': forged });
+    for (const body of open) body.request.end(chunk);
+    const held = await Promise.all(open.map((body) => body.reply));
     // Assess
-    const statuses = replies.map((reply) => reply.status);
-    expect(statuses.some((status) => status === 503 || status === -1)).toBe(true);
-    expect(replies.filter((reply) => reply.status === 503).every((reply) => reply.headers['retry-after'] === '5')).toBe(true);
+    // The third cannot fit while the two are held; whichever body then finds the budget full gets 503,
+    // and the rest are forged (401). Nothing is ever accepted past the ceiling.
+    expect(third.status === 503 || third.status === -1).toBe(true);
+    for (const reply of [third, ...held]) {
+      expect([401, 503, -1]).toContain(reply.status);
+      if (reply.status === 503) expect(reply.headers['retry-after']).toBe('5');
+    }
     expect(budget.highWater).toBeLessThanOrEqual(8 * MiB);
     expect(budget.inFlightBytes).toBe(0);
   });

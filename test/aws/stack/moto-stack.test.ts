@@ -15,11 +15,11 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_STACK, StackResolver } from '../../support/iam/resolve-intrinsics.js';
 import { samTranslatorUnavailable, translatedTemplate } from '../../support/iam/sam-template.js';
-import { motoUnavailable, startMoto, type MotoServer } from '../../support/twin/moto-cfn.js';
+import { motoUnavailableReason, startMotoServer, type MotoServer } from '../../support/twin/moto-server.js';
 import { deployToMoto, motoClientConfig, type MotoStack } from '../../support/twin/moto-deploy.js';
 import { motoStackTemplate } from '../../support/twin/moto-stack-template.js';
 
-const unavailable = samTranslatorUnavailable() ?? motoUnavailable();
+const unavailable = samTranslatorUnavailable() ?? motoUnavailableReason();
 if (unavailable) console.warn(`SKIPPED the stack in moto's CloudFormation: ${unavailable}`);
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -42,7 +42,7 @@ describe.skipIf(unavailable !== undefined)("the stack in moto's CloudFormation",
   const physical = (stack: string, logicalId: string) => stacks[stack]!.resources.find((r) => r.logicalId === logicalId)?.physicalId;
 
   beforeAll(async () => {
-    moto = await startMoto();
+    moto = await startMotoServer();
     const filtered = motoStackTemplate(translated);
     stacks.fresh = deployToMoto(moto.endpoint, 'fresh', filtered, PARAMETERS);
     stacks.big = deployToMoto(moto.endpoint, 'big', filtered, { ...PARAMETERS, LambdaRunnerMaxMemoryMB: '10240' });

@@ -31,8 +31,8 @@ export interface MotoServer {
 }
 
 export interface MotoStartOptions {
-  /** The port moto's Step Functions engine sends its service calls to (the router's). */
-  servicePort: number;
+  /** The port moto's Step Functions engine sends its service calls to (the router's); default moto's own. */
+  servicePort?: number;
   /** Default 120 s: moto imports slowly on a busy machine (over 30 s at a load of 100 on two cores). */
   readyTimeoutMs?: number;
 }
@@ -86,12 +86,12 @@ async function waitUntilReady(endpoint: string, child: ChildProcess, timeoutMs: 
   throw new Error(`moto_server was not ready within ${timeoutMs} ms:\n${log()}`);
 }
 
-export async function startMotoServer(options: MotoStartOptions): Promise<MotoServer> {
+export async function startMotoServer(options: MotoStartOptions = {}): Promise<MotoServer> {
   installExitHook();
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
   const child = spawn('python3', [LAUNCHER, '-H', '127.0.0.1', '-p', String(port)], {
-    env: { ...process.env, MOTO_PORT: String(options.servicePort), PYTHONUNBUFFERED: '1' },
+    env: { ...process.env, MOTO_PORT: String(options.servicePort ?? port), AWS_DEFAULT_REGION: 'us-east-1', PYTHONUNBUFFERED: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   live.add(child);
