@@ -42,7 +42,7 @@ describe.skipIf(unavailable !== undefined)("the stack in moto's CloudFormation",
   const physical = (stack: string, logicalId: string) => stacks[stack]!.resources.find((r) => r.logicalId === logicalId)?.physicalId;
 
   beforeAll(async () => {
-    moto = await startMotoServer();
+    moto = await startMotoServer({ flavour: 'plain' });
     const filtered = motoStackTemplate(translated);
     stacks.fresh = deployToMoto(moto.endpoint, 'fresh', filtered, PARAMETERS);
     stacks.big = deployToMoto(moto.endpoint, 'big', filtered, { ...PARAMETERS, LambdaRunnerMaxMemoryMB: '10240' });

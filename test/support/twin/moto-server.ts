@@ -33,6 +33,11 @@ export interface MotoServer {
 export interface MotoStartOptions {
   /** The port moto's Step Functions engine sends its service calls to (the router's); default moto's own. */
   servicePort?: number;
+  /**
+   * `twin` (default): moto with the twin's fixes to its Step Functions engine (moto_twin_server.py);
+   * `plain`: moto as released, executions off (the CloudFormation tier).
+   */
+  flavour?: 'twin' | 'plain';
   /** Default 120 s: moto imports slowly on a busy machine (over 30 s at a load of 100 on two cores). */
   readyTimeoutMs?: number;
 }
@@ -90,7 +95,8 @@ export async function startMotoServer(options: MotoStartOptions = {}): Promise<M
   installExitHook();
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
-  const child = spawn('python3', [LAUNCHER, '-H', '127.0.0.1', '-p', String(port)], {
+  const program = options.flavour === 'plain' ? ['-m', 'moto.server'] : [LAUNCHER];
+  const child = spawn('python3', [...program, '-H', '127.0.0.1', '-p', String(port)], {
     env: { ...process.env, MOTO_PORT: String(options.servicePort ?? port), AWS_DEFAULT_REGION: 'us-east-1', PYTHONUNBUFFERED: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -115,15 +121,21 @@ export async function startMotoServer(options: MotoStartOptions = {}): Promise<M
   };
   try {
     await waitUntilReady(endpoint, child, options.readyTimeoutMs ?? 120_000, () => output);
-    const config = await fetch(`${endpoint}/moto-api/config`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ stepfunctions: { execute_state_machine: true } }),
-    });
-    if (!config.ok) throw new Error(`moto refused the Step Functions execution setting: ${config.status} ${await config.text()}`);
+    // Only the twin runs executions: with this setting on, moto keeps state machines in its
+    // execution engine's backend, where the ones its CloudFormation creates are not found.
+    if (options.flavour !== 'plain') await enableExecutions(endpoint);
   } catch (error) {
     await stop();
     throw error;
   }
   return { endpoint, port, log: () => output, stop };
+}
+
+async function enableExecutions(endpoint: string): Promise<void> {
+  const config = await fetch(`${endpoint}/moto-api/config`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ stepfunctions: { execute_state_machine: true } }),
+  });
+  if (!config.ok) throw new Error(`moto refused the Step Functions execution setting: ${config.status} ${await config.text()}`);
 }
