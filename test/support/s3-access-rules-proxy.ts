@@ -18,7 +18,8 @@
  */
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { s3rverClient } from '../../functions/adapters/local/s3rver-client.js';
 
 export interface CallerPolicy {
   /** Key patterns GetObject/HeadObject/PutObject are allowed on (`*` matches anything, as StringLike). */
@@ -74,14 +75,7 @@ export async function startS3AccessRulesProxy(upstream: string, bucket: string, 
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  const client = new S3Client({
-    endpoint: `http://127.0.0.1:${port}`,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  const client = s3rverClient(`http://127.0.0.1:${port}`);
   return {
     client,
     async close() {
