@@ -3,6 +3,7 @@
  * state machine, local executors and the embedded S3; artifacts flow from stage to
  * stage, one stage takes the Fargate path, and the report's costs follow the pricing rules.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -38,12 +39,22 @@ afterAll(async () => {
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
 });
 
+/** Every stage log the embedded S3 kept under `data` (for failure messages). */
+function stageLogs(data: string): string {
+  try {
+    return execFileSync('sh', ['-c', `find "${data}" -path '*log.txt*' -type f | head -20 | while read f; do echo "== $f"; head -c 1500 "$f"; done`], { encoding: 'utf8' });
+  } catch (error) {
+    return String(error);
+  }
+}
+
 describe('CLI: buildfarm run', () => {
   it('builds the example: artifacts flow, package runs on the Fargate path, costs follow the pricing rules', async () => {
     // Act
-    const run = await runCli(['run', await exampleRepo(), '--json', '--data', await dataDir()]);
+    const data = await dataDir();
+    const run = await runCli(['run', await exampleRepo(), '--json', '--data', data]);
     // Assess
-    expect(run.code).toBe(0);
+    expect(run.code, `${run.stdout.slice(0, 3000)}\n${run.stderr.slice(0, 2000)}\n${stageLogs(data)}`).toBe(0);
     const report = JSON.parse(run.stdout) as BuildReport;
     expect(report.status).toBe('succeeded');
     const byName = Object.fromEntries(report.stages.map((s) => [s.name, s]));
@@ -92,7 +103,8 @@ describe('CLI: buildfarm run', () => {
     });
     dirs.push(repo.path);
     // Act
-    const run = await runCli(['run', repo.path, '--json', '--data', await dataDir()]);
+    const dataPath = await dataDir();
+    const run = await runCli(['run', repo.path, '--json', '--data', dataPath]);
     // Assess
     expect(run.code).toBe(1);
     const report = JSON.parse(run.stdout) as BuildReport;
@@ -100,7 +112,7 @@ describe('CLI: buildfarm run', () => {
     const byName = Object.fromEntries(report.stages.map((s) => [s.name, s]));
     expect(byName.broken).toMatchObject({ status: 'failed', exitCode: 3, errorName: 'CommandFailed' });
     expect(byName.after.status).toBe('skipped');
-    expect(byName.independent.status).toBe('succeeded');
+    expect(byName.independent.status, `${JSON.stringify(byName.independent)}\n${stageLogs(dataPath)}`).toBe('succeeded');
   });
 
   it('ends an invalid pipeline file in a report with the error', async () => {
@@ -108,7 +120,8 @@ describe('CLI: buildfarm run', () => {
     const repo = await makeGitRepo({ '.buildfarm.yml': 'version: 1\nstages:\n  a:\n    comands: [make]\n' });
     dirs.push(repo.path);
     // Act
-    const run = await runCli(['run', repo.path, '--json', '--data', await dataDir()]);
+    const dataPath = await dataDir();
+    const run = await runCli(['run', repo.path, '--json', '--data', dataPath]);
     // Assess
     expect(run.code).toBe(1);
     const report = JSON.parse(run.stdout) as BuildReport;
@@ -133,7 +146,8 @@ describe('CLI: buildfarm run', () => {
     const repo = await makeGitRepo({ '.buildfarm.yml': 'version: 1\non:\n  push:\n    branches: [release/**]\nstages:\n  a: { commands: [exit 1] }\n' });
     dirs.push(repo.path);
     // Act
-    const run = await runCli(['run', repo.path, '--json', '--data', await dataDir()]);
+    const dataPath = await dataDir();
+    const run = await runCli(['run', repo.path, '--json', '--data', dataPath]);
     // Assess
     expect(run.code).toBe(0);
     expect((JSON.parse(run.stdout) as BuildReport).status).toBe('skipped');
