@@ -48,7 +48,10 @@ function stageLogs(data: string): string {
   }
 }
 
-describe('CLI: buildfarm run', () => {
+// One retry: twice in about ten full runs on this 2-core machine a stage of these builds failed
+// while the whole suite (sandboxes, twin, moto) ran beside it; the stage logs in the message say why
+// when it happens again. A build that is really broken fails both attempts.
+describe('CLI: buildfarm run', { retry: 1 }, () => {
   it('builds the example: artifacts flow, package runs on the Fargate path, costs follow the pricing rules', async () => {
     // Act
     const data = await dataDir();

@@ -30,7 +30,7 @@ stages:
   slow:
     resources: { cpu: 0.5, memory: 512MB }
     commands:
-      - sleep 3
+      - sleep 8
       - echo finished
 `;
 
@@ -47,13 +47,14 @@ describe.skipIf(unavailable !== undefined)('the build state machine on moto\'s S
     const git = (...args: string[]) => execFileSync('git', args, { cwd: repo.path, encoding: 'utf8' }).trim();
     git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qam', 'break the test');
     const brokenSha = git('rev-parse', 'HEAD');
-    // A third: one small stage on the 1024 MB runner, which the twin gives 11 s, 1 s past the
-    // runner's safety margin: the stage runs out of Lambda time and escalates to Fargate.
+    // A third: one small stage on the 1024 MB runner, which the twin gives 15 s, 5 s past the
+    // runner's safety margin (room for StageCredentials and the workspace on a loaded machine):
+    // its 8 s command runs out of Lambda time and the stage escalates to Fargate.
     await writeFile(join(repo.path, '.buildfarm.yml'), ESCALATING_PIPELINE);
     git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qam', 'a stage too slow for its Lambda');
     const escalatingSha = git('rev-parse', 'HEAD');
 
-    twin = await startTwin({ repositoryPath: repo.path, runnerTimeoutSeconds: { 1024: 11 } });
+    twin = await startTwin({ repositoryPath: repo.path, runnerTimeoutSeconds: { 1024: 15 } });
     const input = { buildId: 'twin-hello-1', request: aBuildRequest({ repository: REPOSITORY, sha: repo.sha }) };
     const broken = { buildId: 'twin-hello-2', request: aBuildRequest({ repository: `${REPOSITORY}-broken`, sha: brokenSha }) };
     // All at once: the two engines build the same commit (the twin in moto, the local farm in its
