@@ -8,6 +8,7 @@
 import { readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserError } from '../domain/errors.js';
+import { processAlive } from './process-alive.js';
 
 export class DataDirectoryInUse extends UserError {
   override name = 'DataDirectoryInUse';
@@ -19,12 +20,7 @@ const PID_FILE = 'serve.pid';
 export async function servingProcess(directory: string): Promise<number | undefined> {
   const pid = Number((await readFile(join(directory, PID_FILE), 'utf8').catch(() => '')).trim());
   if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return undefined;
-  try {
-    process.kill(pid, 0);
-    return pid;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM' ? pid : undefined;
-  }
+  return processAlive(pid) ? pid : undefined;
 }
 
 export async function claimDataDirectory(directory: string): Promise<{ release(): Promise<void> }> {

@@ -14,6 +14,7 @@ import { buildPrefix } from '../domain/storage-keys.js';
 import { executionName } from '../domain/webhook/execution-name.js';
 import { parseBuildRequest } from '../domain/webhook/parse-build-request.js';
 import type { BuildStore } from './build-store.js';
+import { processAlive } from './process-alive.js';
 import { buildsToRemove, type RetentionPolicy } from './retention.js';
 
 export interface GarbageCollectDeps {
@@ -72,18 +73,8 @@ async function orphanedWorkDirectories(workRoot: string): Promise<string[]> {
     const directory = join(workRoot, kind);
     for (const name of await readdir(directory).catch(() => [] as string[])) {
       const pid = Number(/^(?:sandbox|task)-(\d+)-\d+$/.exec(name)?.[1]);
-      if (pid > 0 && !alive(pid)) orphans.push(join(directory, name));
+      if (pid > 0 && !processAlive(pid)) orphans.push(join(directory, name));
     }
   }
   return orphans;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

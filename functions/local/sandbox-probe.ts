@@ -59,6 +59,11 @@ export function probeStageSandbox(options: ProbeOptions): StageSandbox {
   return sandbox;
 }
 
+/** True when the sandbox line is a warning (no sandbox, or no network): it then goes to stderr. */
+export function sandboxIsDegraded(sandbox: StageSandbox): boolean {
+  return sandbox.kind === 'none' || sandbox.network.kind === 'none';
+}
+
 /** One line for the farm's output: loud when stages are not sandboxed or have no network. */
 export function describeSandbox(sandbox: StageSandbox): string {
   if (sandbox.kind === 'none') {

@@ -7,7 +7,7 @@ import type { BuildRequest } from '../../domain/build-request.js';
 import { UserError } from '../../domain/errors.js';
 import { createFarmContext } from '../../local/farm-context.js';
 import { runLocalBuild } from '../../local/run-local-build.js';
-import { describeSandbox, probeStageSandbox } from '../../local/sandbox-probe.js';
+import { describeSandbox, probeStageSandbox, sandboxIsDegraded } from '../../local/sandbox-probe.js';
 import { FARM_OPTIONS, FARM_POLICY_HELP, farmPolicy, loadPriceBook, plannerConfig } from '../farm-config.js';
 import { git } from '../git.js';
 import type { CliIo } from '../main.js';
@@ -92,8 +92,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
       receivedAt: now.toISOString(),
     };
     const sandbox = probeStageSandbox({ dataDirectory, setting: io.env.BUILDFARM_SANDBOX, searchPath: io.env.PATH });
-    const loud = sandbox.kind === 'none' || sandbox.network.kind === 'none';
-    (values.json || loud ? io.stderr : io.stdout).write(describeSandbox(sandbox));
+    (values.json || sandboxIsDegraded(sandbox) ? io.stderr : io.stdout).write(describeSandbox(sandbox));
     const farm = createFarmContext({
       dataDirectory,
       s3,

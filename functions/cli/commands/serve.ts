@@ -10,7 +10,7 @@ import { UserError } from '../../domain/errors.js';
 import { DEMO_REPOSITORY, demoPushPayload, prepareDemoRepository, sendSignedDelivery, type DemoRepository } from '../../local/demo.js';
 import { createLocalBuildRunner } from '../../local/local-build-runner.js';
 import { createProgressPrinter } from '../../local/progress-printer.js';
-import { describeSandbox, probeStageSandbox } from '../../local/sandbox-probe.js';
+import { describeSandbox, probeStageSandbox, sandboxIsDegraded } from '../../local/sandbox-probe.js';
 import { mergeMappings, parseRepositoryFlag, type RepositoryMapping } from '../../local/repositories.js';
 import { retentionFrom } from '../../local/retention.js';
 import { startLocalFarm, type RunningLocalFarm } from '../../local/start-farm.js';
@@ -89,7 +89,8 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     secret: secret.secret,
     secretFromEnvironment: secret.source === 'environment',
     region: config.region,
-    createRunner: (context) => createLocalBuildRunner(context, {
+    createRunner: (context) =>
+      createLocalBuildRunner(context, {
         region: config.region,
         prices,
         lambdaEphemeralStorageMB: config.lambdaEphemeralStorageMB,
@@ -105,8 +106,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
 
   write(banner(farm, secret, dataDirectory, io.cwd, farm.store.interruptedAtOpen.length, describePolicy(policy)));
   // A warning goes to stderr (once), where it is not lost among the build lines.
-  const loud = sandbox.kind === 'none' || sandbox.network.kind === 'none';
-  (loud ? io.stderr : io.stdout).write(describeSandbox(sandbox));
+  (sandboxIsDegraded(sandbox) ? io.stderr : io.stdout).write(describeSandbox(sandbox));
 
   const stopSignal = waitForStopSignal(io);
   const ownHelpers = await findDescendants(process.pid);
