@@ -12,7 +12,7 @@ import { executionEndError, type ExecutionStatusChangeEvent } from '../domain/re
 import { planKey, reportKey } from '../domain/storage-keys.js';
 import type { BuildExecutionInput, ReportTaskInput, ReportTaskOutput } from './build-state-machine.js';
 import { reportTask, type ReportDeps } from './report.js';
-import { readJson } from './schedule.js';
+import { readJson } from './stage-records.js';
 
 /** The event cannot be reported: its input is missing (over EventBridge's size) or not a build's. */
 export class UnreportableExecution extends Error {

@@ -26,7 +26,7 @@ import type { Notifier } from '../ports/notifier.js';
 import { isExecutionStatusChange, type ExecutionStatusChangeEvent } from '../domain/report/execution-end.js';
 import type { ReportTaskInput, ReportTaskOutput } from './build-state-machine.js';
 import { reportExecutionEnd } from './report-execution-end.js';
-import { causeMessage, readJson } from './schedule.js';
+import { causeMessage, readJson } from './stage-records.js';
 import { commitStatusesFromEnvironment } from './commit-status-environment.js';
 import { artifactStore, priceBook, region, requiredEnv } from './task-environment.js';
 

@@ -29,9 +29,6 @@ import { causeMessage, escalationOf, readJson, syntheticResult, writeJson } from
 import { grantTokenHash } from './stage-credentials-core.js';
 import { artifactStore } from './task-environment.js';
 
-// Importers of the record helpers and the Fargate result task reach them here too.
-export { causeMessage, readJson } from './stage-records.js';
-export { recordFargateResultTask, taskOf } from './fargate-result.js';
 
 export interface ScheduleDeps {
   store: ArtifactStore;

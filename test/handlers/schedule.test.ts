@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { StageRunRecord } from '../../functions/domain/report/run-record.js';
 import type { StageResult } from '../../functions/domain/report/types.js';
 import type { SlimStage } from '../../functions/handlers/build-state-machine.js';
-import { causeMessage, recordFargateResultTask, recordStageErrorTask, taskOf } from '../../functions/handlers/schedule.js';
+import { recordFargateResultTask, taskOf } from '../../functions/handlers/fargate-result.js';
+import { recordStageErrorTask } from '../../functions/handlers/schedule.js';
+import { causeMessage } from '../../functions/handlers/stage-records.js';
 import { MemoryStore } from '../statemachine/support/memory-store.js';
 
 const STAGE: SlimStage = {

@@ -14,7 +14,7 @@ import { buildOnLocalFarm, stageOutcomes } from '../support/twin/local-farm-buil
 import { motoUnavailableReason } from '../support/twin/moto-server.js';
 import { startTwin, TWIN_REGION, type Twin, type TwinBuild } from '../support/twin/twin.js';
 import type { CaughtError } from '../../functions/handlers/build-state-machine.js';
-import { causeMessage } from '../../functions/handlers/schedule.js';
+import { causeMessage } from '../../functions/handlers/stage-records.js';
 import { largestStatePayload, STATE_PAYLOAD_LIMIT_BYTES } from '../support/twin/history-payloads.js';
 
 const unavailable = motoUnavailableReason();

@@ -4,8 +4,9 @@
  * function's code holds no upload path its role could be asked to allow.
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html
  */
-import { GetObjectCommand, NoSuchKey, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { ArtifactStore } from '../../ports/artifact-store.js';
+import { isNotFound } from './s3-absence.js';
 
 export class S3TextReader implements Pick<ArtifactStore, 'getText'> {
   constructor(
@@ -19,7 +20,7 @@ export class S3TextReader implements Pick<ArtifactStore, 'getText'> {
       return (await response.Body?.transformToString('utf-8')) ?? '';
     } catch (error) {
       // With s3:ListBucket on the bucket a missing key is NoSuchKey (404), not AccessDenied.
-      if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey') return undefined;
+      if (isNotFound(error)) return undefined;
       throw error;
     }
   }

@@ -1,7 +1,8 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { RUN_TASK_FAILURES, SPOT_INTERRUPTION } from '../../../functions/domain/fargate/run-task-errors.js';
-import { causeMessage, taskOf } from '../../../functions/handlers/schedule.js';
+import { taskOf } from '../../../functions/handlers/fargate-result.js';
+import { causeMessage } from '../../../functions/handlers/stage-records.js';
 import { LocalFargateExecutor } from '../../../functions/local/executors/local-fargate-executor.js';
 import type { RunTaskParameters } from '../../../functions/local/state-machine-runner.js';
 import { MemoryStore } from '../../statemachine/support/memory-store.js';
