@@ -47,6 +47,8 @@ export interface LambdaRunnerHandlerOptions {
   output?: NodeJS.WritableStream;
   /** Replaces the sweep of leftover processes (default: the real sweep, on Lambda only). */
   sweepProcesses?: (when: 'start' | 'end') => Promise<void>;
+  /** Ends the runtime process (default `process.exit(1)` once the error is reported); tests replace it. */
+  exitRuntime?: () => void;
 }
 
 /** The event has no grant: the state machine must pass `$.stage.grant`. */
@@ -108,6 +110,14 @@ export function createLambdaRunnerHandler(options: LambdaRunnerHandlerOptions = 
     } catch (error) {
       // StageTimeout/OutOfDisk escalate to Fargate; anything else is an infrastructure error.
       logger.warn('stage ended with an error', { errorName: (error as Error).name, message: (error as Error).message });
+      if ((error as Error).name === 'StrayProcessesSurvived') {
+        // A process of the stage outlived the sweep: this sandbox must not serve another build (a
+        // survivor could wait on the runtime API for the next event and its grant). Ending the
+        // runtime makes Lambda discard the execution environment instead of reusing it
+        // (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html, Runtime.ExitError).
+        logger.error('leftover processes survived the sweep: ending this execution environment');
+        (options.exitRuntime ?? (() => setTimeout(() => process.exit(1), 100).unref()))();
+      }
       throw error;
     } finally {
       logger.removeKeys(['buildId', 'stage']);

@@ -8,6 +8,7 @@ import { S3ArtifactStore } from '../../functions/adapters/aws/s3-artifact-store.
 import type { Plan } from '../../functions/domain/plan/types.js';
 import { planKey, stageResultKey } from '../../functions/domain/storage-keys.js';
 import { s3rverClientConfig } from '../../functions/adapters/local/s3rver-client.js';
+import { StrayProcessesSurvived } from '../../functions/runner/stray-processes.js';
 import { createLambdaRunnerHandler } from '../../functions/handlers/lambda-runner.js';
 import { LocalSessionMinter, LocalStageAccessSource } from '../../functions/local/local-stage-access.js';
 import type { StageAccessSource } from '../../functions/ports/stage-access.js';
@@ -43,9 +44,10 @@ describe('Function: createLambdaRunnerHandler', () => {
     await storeSnapshot(store, buildId, repo);
     const plan: Plan = {
       version: 1,
-      waves: [['hello', 'slow']],
+      waves: [['hello', 'slow', 'hello-again']],
       stages: [
         plannedStage({ name: 'hello', commands: ['cat README.md'] }),
+        plannedStage({ name: 'hello-again', commands: ['true'] }),
         plannedStage({ name: 'slow', commands: ['sleep 120'] }),
       ],
       skipped: [],
@@ -100,6 +102,28 @@ describe('Function: createLambdaRunnerHandler', () => {
     expect(await readdir(tmpRoot)).toEqual([]);
     expect(sweeps.slice(-2)).toEqual(['start', 'end']);
     expect(JSON.parse(minter.requests.at(-1)!.policy).Statement[1].Resource).toBe(`arn:aws:s3:::${s3.bucket}/builds/${buildId}/stages/hello/*`);
+  });
+
+  it('ends the runtime when a process survives the sweep, so Lambda never reuses that sandbox for another build', async () => {
+    // Prepare: a sweep that reports a survivor at the end of the stage
+    const exits: number[] = [];
+    const handler = createLambdaRunnerHandler({
+      env: { ARTIFACT_BUCKET: s3.bucket, EPHEMERAL_STORAGE_MB: '512', RUNNER_TMP_DIR: tmpRoot },
+      stageAccess: new LocalStageAccessSource({ store: new S3ArtifactStore(s3.client, s3.bucket), secrets: { resolve: async () => 'unused' }, bucket: s3.bucket, minter }),
+      s3Config: s3rverClientConfig(s3.endpoint),
+      logger: new Logger({ serviceName: 'test', logLevel: 'SILENT' }),
+      output: new CapturedOutput(),
+      sweepProcesses: async (when) => {
+        if (when === 'end') throw new StrayProcessesSurvived('1 process survived the sweep');
+      },
+      exitRuntime: () => exits.push(1),
+    });
+    const grant = await grantFor('hello-again');
+    // Act
+    const error = await handler({ buildId, stageName: 'hello-again', planKey: planKey(buildId), grant }, fakeContext(60_000)).catch((e: unknown) => e);
+    // Assess
+    expect((error as Error).name).toBe('StrayProcessesSurvived');
+    expect(exits).toEqual([1]);
   });
 
   it('refuses to run a stage whose grant is revoked (the stage already has its result)', async () => {
