@@ -66,10 +66,12 @@ export function checkGrantToken(token: unknown): string {
 
 /**
  * Longest time a stage can take from selection to its result, in seconds: a Lambda stage
- * may use the whole function timeout and then escalate to Fargate for its own timeout.
+ * may use the whole function timeout and then escalate to Fargate for its own timeout; a
+ * Spot stage interrupted late runs its whole timeout again on on-demand Fargate.
  */
-export function stageBudgetSeconds(stage: Pick<PlannedStage, 'runner' | 'timeoutSeconds'>): number {
-  return (stage.runner === 'lambda' ? LAMBDA_MAX_TIMEOUT_SECONDS : 0) + stage.timeoutSeconds;
+export function stageBudgetSeconds(stage: Pick<PlannedStage, 'runner' | 'timeoutSeconds'> & { fargate?: { spot?: boolean } }): number {
+  const rerun = stage.fargate?.spot === true ? stage.timeoutSeconds : 0;
+  return (stage.runner === 'lambda' ? LAMBDA_MAX_TIMEOUT_SECONDS : 0) + stage.timeoutSeconds + rerun;
 }
 
 /**
@@ -77,7 +79,7 @@ export function stageBudgetSeconds(stage: Pick<PlannedStage, 'runner' | 'timeout
  * (MaxStageConcurrency can be 1), so the last one may start after all the others'
  * budgets: the sum bounds every stage's end.
  */
-export function waveGrantSeconds(stages: readonly Pick<PlannedStage, 'runner' | 'timeoutSeconds'>[]): number {
+export function waveGrantSeconds(stages: readonly Parameters<typeof stageBudgetSeconds>[0][]): number {
   return stages.reduce((sum, stage) => sum + stageBudgetSeconds(stage), 0) + GRANT_MARGIN_SECONDS;
 }
 

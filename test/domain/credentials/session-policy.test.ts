@@ -39,6 +39,8 @@ describe('Function: stageBudgetSeconds', () => {
   it('gives a Lambda stage the whole function timeout before its Fargate escalation', () => {
     expect(stageBudgetSeconds({ runner: 'lambda', timeoutSeconds: 600 })).toBe(1500);
     expect(stageBudgetSeconds({ runner: 'fargate', timeoutSeconds: 7200 })).toBe(7200);
+    // A Spot stage interrupted late reruns its whole timeout on on-demand Fargate.
+    expect(stageBudgetSeconds({ runner: 'fargate', timeoutSeconds: 7200, fargate: { spot: true } })).toBe(14_400);
   });
 });
 
