@@ -39,7 +39,9 @@ export interface PolicyDocument {
  * wildcard would widen the grant, so it is refused here whatever produced it.
  */
 function literalPrefix(prefix: string, what: string): string {
-  if (/[*?$]/.test(prefix) || prefix.includes('..') || !prefix.endsWith('/')) throw new UnsafeGrantPrefix(`${what} "${prefix}" holds a policy wildcard or does not end with /`);
+  // A `.` or `..` SEGMENT could be normalised away by an HTTP client; `..` inside a name (a stage `v1..2`) is literal.
+  const dotSegment = prefix.split('/').some((segment) => segment === '.' || segment === '..');
+  if (/[*?$]/.test(prefix) || dotSegment || !prefix.endsWith('/')) throw new UnsafeGrantPrefix(`${what} "${prefix}" holds a policy wildcard or a dot segment, or does not end with /`);
   return prefix;
 }
 

@@ -13,9 +13,14 @@ describe('Function: stageSessionPolicy', () => {
   });
 
   it('refuses a prefix with an IAM wildcard, a parent step or no trailing slash (UnsafeGrantPrefix)', () => {
-    for (const writePrefix of ['builds/b/stages/*/', 'builds/b/stages/a?/', 'builds/b/../c/', 'builds/b/stages/x']) {
+    for (const writePrefix of ['builds/b/stages/*/', 'builds/b/stages/a?/', 'builds/b/../c/', 'builds/b/./c/', 'builds/b/stages/x']) {
       expect(() => stageSessionPolicy(BUCKET, { readPrefix: 'builds/b/', writePrefix })).toThrow(expect.objectContaining({ name: 'UnsafeGrantPrefix' }));
     }
+  });
+
+  it('accepts every stage name lint accepts, dots inside a name included (a stage "v1..2")', () => {
+    const policy = stageSessionPolicy(BUCKET, { readPrefix: 'builds/b/', writePrefix: 'builds/b/stages/v1..2/' });
+    expect(JSON.stringify(policy)).toContain('builds/b/stages/v1..2/');
   });
 });
 
