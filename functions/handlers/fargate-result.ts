@@ -3,6 +3,7 @@
  * `States.TaskFailed`) becomes the stage's result and its run record with the billing
  * timestamps, or, for a Spot task Fargate interrupted, an on-demand rerun.
  */
+import { SPOT_INTERRUPTED_ERROR } from '../domain/credentials/grant.js';
 import { SPOT_INTERRUPTION } from '../domain/fargate/run-task-errors.js';
 import { stageRunKey } from '../domain/report/record-keys.js';
 import type { CapacityProvider, StageRunRecord } from '../domain/report/run-record.js';
@@ -51,7 +52,17 @@ export async function recordFargateResultTask(input: RecordFargateResultInput, d
   const task = taskOf(input);
   const rerun = onDemandRerun(input, task);
   if (rerun) {
-    // Nothing is recorded: the on-demand run's Record Fargate result writes the stage's records.
+    // The interrupted task's publish wrote a result, which would end the stage's grant before the
+    // on-demand run's helpers use it: it is replaced by a record saying the stage runs again
+    // (grant.ts SPOT_INTERRUPTED_ERROR). That run's publish and Record Fargate result write the stage's records.
+    const interrupted: Pick<StageResult, 'buildId' | 'stage' | 'runner' | 'errorName' | 'reason'> = {
+      buildId: input.buildId,
+      stage: input.stage.name,
+      runner: 'fargate',
+      errorName: SPOT_INTERRUPTED_ERROR,
+      reason: 'the Spot task was interrupted; the stage runs again on on-demand Fargate',
+    };
+    await writeJson(deps.store, stageResultKey(input.buildId, input.stage.name), interrupted);
     return { stage: input.stage.name, status: 'failed', rerun };
   }
   const summary = await recordFargateTask(input, task, deps);

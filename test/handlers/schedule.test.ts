@@ -5,7 +5,9 @@ import type { SlimStage } from '../../functions/handlers/build-state-machine.js'
 import { recordFargateResultTask, taskOf } from '../../functions/handlers/fargate-result.js';
 import { recordStageErrorTask } from '../../functions/handlers/schedule.js';
 import { causeMessage } from '../../functions/handlers/stage-records.js';
+import { liveGrant } from '../../functions/handlers/stage-credentials-core.js';
 import { MemoryStore } from '../statemachine/support/memory-store.js';
+import { writeGrant } from '../support/stage-grants.js';
 
 const STAGE: SlimStage = {
   name: 'image',
@@ -98,6 +100,38 @@ describe('Function: recordFargateResultTask', () => {
       reason: 'ECS.AccessDeniedException: not authorized to perform ecs:RunTask',
     });
     expect(store.json<StageRunRecord>('builds/b/stages/image/run.json')?.fargate?.pullStartedAt).toBeUndefined();
+  });
+});
+
+describe('Function: recordFargateResultTask, for a Spot task Fargate interrupted', () => {
+  it('keeps the stage’s grant alive for the on-demand rerun, although the interrupted publish wrote a result', async () => {
+    // Prepare: the grant Select stages minted, and the result the interrupted task's publish wrote
+    const store = new MemoryStore();
+    const now = Date.parse('2026-11-22T10:00:00.000Z');
+    const token = await writeGrant(store, 'b', { name: 'image', secrets: {} }, { now });
+    await store.put('builds/b/stages/image/result.json', JSON.stringify({ buildId: 'b', stage: 'image', status: 'failed', runner: 'fargate', exitCode: 143, errorName: 'CommandFailed' }));
+    await expect(liveGrant(token, { store, now: () => now })).rejects.toMatchObject({ name: 'GrantRevoked' });
+
+    // Act
+    const summary = await recordFargateResultTask(
+      {
+        action: 'recordFargateResult',
+        buildId: 'b',
+        planKey: 'builds/b/plan.json',
+        stage: { ...STAGE, fargate: { ...STAGE.fargate, spot: true } },
+        capacityProvider: 'FARGATE_SPOT',
+        escalation: null,
+        task: null,
+        taskFailure: { Error: 'States.TaskFailed', Cause: JSON.stringify({ TaskArn: 't', StopCode: 'SpotInterruption', PullStartedAt: 1000, StoppedAt: 9000 }) },
+        spotInterruption: null,
+      },
+      deps(store),
+    );
+
+    // Assess: a rerun, and the helpers of the on-demand task can still trade the grant
+    expect(summary.rerun).not.toBeNull();
+    await expect(liveGrant(token, { store, now: () => now })).resolves.toMatchObject({ stage: 'image' });
+    expect(store.json<StageResult>('builds/b/stages/image/result.json')).toMatchObject({ errorName: 'SpotInterruption', runner: 'fargate' });
   });
 });
 

@@ -112,13 +112,22 @@ export function stageGrant(request: GrantRequest): StageGrant {
 const ESCALATING_ERRORS = new Set(['StageTimeout', 'OutOfDisk']);
 
 /**
+ * The errorName `Record Fargate result` writes over the result of a Spot task Fargate interrupted
+ * (run-task-errors.ts SPOT_INTERRUPTION), before the stage runs again on on-demand Fargate: that
+ * run's helpers still need the grant.
+ */
+export const SPOT_INTERRUPTED_ERROR = 'SpotInterruption';
+
+/**
  * Whether a stage's result record ends its grant. Every result does, except the one the
- * Lambda attempt writes before the state machine escalates the stage to Fargate: the
- * Fargate task still needs the grant. (The stage can write that record itself, so this
+ * Lambda attempt writes before the state machine escalates the stage to Fargate (the
+ * Fargate task still needs the grant) and the one standing for a Spot task that was
+ * interrupted (the on-demand rerun needs it). (The stage can write that record itself, so this
  * only shortens a grant; `notAfter` is the bound.)
  */
 export function revokingResult(result: { runner?: string; errorName?: string } | undefined): boolean {
   if (result === undefined) return false;
+  if (result.runner === 'fargate' && result.errorName === SPOT_INTERRUPTED_ERROR) return false;
   return !(result.runner === 'lambda' && result.errorName !== undefined && ESCALATING_ERRORS.has(result.errorName));
 }
 
