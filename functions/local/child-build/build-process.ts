@@ -118,6 +118,7 @@ function onMessage(message: ToBuildProcess): void {
   if (message.type === 'run' && building === undefined) {
     building = build(message.input, message.settings).finally(() => {
       // Done: leave once the last message is out (disconnecting lets the event loop end).
+      if (!process.connected) return; // orphaned: orphaned() ends this process
       process.off('disconnect', onDisconnect);
       process.disconnect();
     });
