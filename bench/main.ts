@@ -18,8 +18,9 @@ import { benchPlan, type TransitionsPerStage } from './plan.js';
 import { benchTransitions } from './transitions.js';
 import { benchUpload } from './upload.js';
 import { benchWebhook } from './webhook.js';
+import { benchBusyWebhook } from './webhook-under-builds.js';
 
-export const SECTIONS = ['webhook', 'bundle', 'transitions', 'plan', 'overhead', 'upload'] as const;
+export const SECTIONS = ['webhook', 'busy-webhook', 'bundle', 'transitions', 'plan', 'overhead', 'upload'] as const;
 export type SectionName = (typeof SECTIONS)[number];
 
 interface SectionRecord extends Partial<SectionResult> {
@@ -51,6 +52,7 @@ export async function main(args: string[]): Promise<number> {
 
   const runners: Record<SectionName, () => Promise<SectionResult>> = {
     webhook: benchWebhook,
+    'busy-webhook': benchBusyWebhook,
     bundle: benchBundleAndInit,
     transitions: async () => {
       const result = await benchTransitions();

@@ -25,14 +25,40 @@ export const STAGE_MARKER_VARIABLE = 'BUILDFARM_STAGE_MARKER';
 const SWEEP_ROUNDS = 20;
 const SETTLE_MS = 50;
 
+/**
+ * The prefix of every marker this process makes. The local farm runs each build in a child
+ * process (functions/local/child-build) and gives it a family of its own: if that process is
+ * killed outright, the farm still finds the stages it left by the family (killMarkedFamily).
+ */
+let markerFamily = '';
+
+/** Makes every later marker of this process start with `family` (hex, so no marker is another's prefix by chance). */
+export function useStageMarkerFamily(family: string): void {
+  if (!/^[0-9a-f]{8,}$/.test(family)) throw new Error(`a stage marker family is 8 or more hex digits, not "${family}"`);
+  markerFamily = `${family}-`;
+}
+
+/** A fresh stage marker family (for useStageMarkerFamily in another process). */
+export function newStageMarkerFamily(): string {
+  return randomBytes(8).toString('hex');
+}
+
 /** A fresh marker for one stage run. */
 export function newStageMarker(): string {
-  return randomBytes(12).toString('hex');
+  return markerFamily + randomBytes(12).toString('hex');
 }
 
 /** The live processes (not zombies) whose environment carries `marker`, other than this one. */
 export async function markedProcesses(marker: string): Promise<number[]> {
-  const needle = Buffer.from(`${STAGE_MARKER_VARIABLE}=${marker}\0`);
+  return processesWhoseEnvironmentHas(Buffer.from(`${STAGE_MARKER_VARIABLE}=${marker}\0`));
+}
+
+/** The live processes carrying any marker of `family` (see useStageMarkerFamily). */
+export async function familyProcesses(family: string): Promise<number[]> {
+  return processesWhoseEnvironmentHas(Buffer.from(`${STAGE_MARKER_VARIABLE}=${family}-`));
+}
+
+async function processesWhoseEnvironmentHas(needle: Buffer): Promise<number[]> {
   const names = await readdir('/proc').catch(() => [] as string[]);
   const found: number[] = [];
   await Promise.all(
@@ -53,9 +79,18 @@ export async function markedProcesses(marker: string): Promise<number[]> {
  * still forking cannot outrun the sweep; resolves with how many were found.
  */
 export async function killMarked(marker: string): Promise<number> {
+  return killSweeping(() => markedProcesses(marker));
+}
+
+/** killMarked for every marker of `family`: the stages a killed build process left behind. */
+export async function killMarkedFamily(family: string): Promise<number> {
+  return killSweeping(() => familyProcesses(family));
+}
+
+async function killSweeping(find: () => Promise<number[]>): Promise<number> {
   const killed = new Set<number>();
   for (let round = 0; round < SWEEP_ROUNDS; round += 1) {
-    const marked = await markedProcesses(marker);
+    const marked = await find();
     if (marked.length === 0) break;
     for (const pid of marked) signal(pid, 'SIGSTOP');
     for (const pid of marked) {

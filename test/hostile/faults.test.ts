@@ -24,6 +24,7 @@ import { BUILD_ID, createFarm, NamedError, REQUEST } from '../statemachine/suppo
 import { makeGitRepo, type TempRepo } from '../support/git-repo.js';
 import { startS3rver, type RunningS3rver } from '../support/s3rver.js';
 import { CapturedOutput, MapSecrets, plannedStage, storeSnapshot } from '../support/stages.js';
+import { isAlive, liveSleeps } from './support/processes.js';
 import { startFaultyS3Proxy, type FaultyS3Proxy, type RequestSeen } from './support/faulty-s3-proxy.js';
 
 describe('Fault: S3 errors mid-upload', () => {
@@ -294,5 +295,37 @@ describe('Fault: the farm killed mid-build and restarted', () => {
       await restarted.close();
     }
     expect(existsSync(recordFile)).toBe(true);
+  });
+
+  it('defends against a SIGKILLed farm leaving builds behind: the build\'s process sees its IPC channel close and ends its stages and itself', async () => {
+    // Prepare: a farm in its own process, building in a child process as `buildfarm serve` does,
+    // its one stage sleeping far longer than the test
+    const marker = String(7000 + Math.floor(Math.random() * 900));
+    const script = fileURLToPath(new URL('./support/child-farm-process.ts', import.meta.url));
+    child = spawn(process.execPath, ['--import', 'tsx', script, directory, `sleep ${marker} && echo done`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const exited = new Promise<void>((resolve) => child!.once('exit', () => resolve()));
+    let output = '';
+    child.stdout!.setEncoding('utf8').on('data', (text: string) => (output += text));
+    await expect.poll(() => liveSleeps(marker).length, { timeout: 60_000, interval: 100 }).toBeGreaterThan(0);
+    const buildProcess = (JSON.parse(output.trim().split('\n')[0]!) as { buildProcess: number }).buildProcess;
+    expect(isAlive(buildProcess)).toBe(true);
+
+    try {
+      // Act: kill -9, so the farm gets to clean up nothing
+      child.kill('SIGKILL');
+      await exited;
+
+      // Assess: nothing of the build outlives the farm
+      await expect.poll(() => isAlive(buildProcess), { timeout: 20_000, interval: 100 }).toBe(false);
+      await expect.poll(() => liveSleeps(marker), { timeout: 5_000, interval: 100 }).toEqual([]);
+    } finally {
+      for (const pid of [buildProcess, ...liveSleeps(marker)]) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
+      }
+    }
   });
 });

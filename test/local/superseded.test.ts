@@ -10,7 +10,7 @@ import { git } from '../../functions/cli/git.js';
 import { DEFAULT_PRICE_BOOK } from '../../functions/domain/pricing/price-book.js';
 import { startBuild } from '../../functions/handlers/start-build-core.js';
 import type { FarmEvent } from '../../functions/local/farm.js';
-import { createLocalBuildRunner } from '../../functions/local/local-build-runner.js';
+import { createChildProcessBuildRunner } from '../../functions/local/child-build/child-process-runner.js';
 import { startLocalFarm, type RunningLocalFarm } from '../../functions/local/start-farm.js';
 import { pushRequest } from './support/test-farm.js';
 
@@ -44,7 +44,8 @@ describe('Local farm: superseded builds', { timeout: 120_000 }, () => {
       secret: 'unused',
       secretFromEnvironment: true,
       region: 'us-east-1',
-      createRunner: (context) => createLocalBuildRunner(context, { region: 'us-east-1', prices: DEFAULT_PRICE_BOOK, lambdaEphemeralStorageMB: 512 }),
+      // In child processes, as `buildfarm serve` builds: the Plan step asks the farm for its running builds over IPC.
+      createRunner: (context) => createChildProcessBuildRunner(context, { region: 'us-east-1', prices: DEFAULT_PRICE_BOOK, lambdaEphemeralStorageMB: 512 }),
       onEvent,
     });
     return { repo, farm };

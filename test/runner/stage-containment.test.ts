@@ -7,11 +7,11 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CommandCgroup, killMarked, markedProcesses, newStageMarker, STAGE_MARKER_VARIABLE } from '../../functions/runner/stage-containment.js';
+import { CommandCgroup, killMarked, killMarkedFamily, markedProcesses, newStageMarker, newStageMarkerFamily, STAGE_MARKER_VARIABLE, useStageMarkerFamily } from '../../functions/runner/stage-containment.js';
 import { killSleeps, liveSleeps } from '../hostile/support/processes.js';
 
 /** Arguments no other test on the machine gives `sleep`. */
-const SLEEPS = ['73301', '73302', '73303'];
+const SLEEPS = ['73301', '73302', '73303', '73304', '73305'];
 const GONE = { timeout: 5_000, interval: 100 };
 
 afterEach(() => {
@@ -59,5 +59,32 @@ describe('Class: CommandCgroup', () => {
     expect(killed).toBeGreaterThanOrEqual(1);
     await expect.poll(() => liveSleeps(SLEEPS[2]!), GONE).toEqual([]);
     expect(existsSync(cgroup.path), 'the cgroup is removed').toBe(false);
+  });
+});
+
+describe('Function: killMarkedFamily (a killed build process\'s stages)', () => {
+  it('kills the daemons of every marker of one family, and none of another family', async () => {
+    // Prepare: two daemons, each from a stage of a different build process (family)
+    const mine = newStageMarkerFamily();
+    const other = newStageMarkerFamily();
+    for (const [family, sleep] of [[mine, SLEEPS[3]], [other, SLEEPS[4]]] as const) {
+      spawnSync('sh', ['-c', `(setsid sleep ${sleep} &)`], { env: { PATH: process.env.PATH, [STAGE_MARKER_VARIABLE]: `${family}-0123456789abcdef01234567` }, stdio: 'ignore' });
+    }
+    await expect.poll(() => liveSleeps(SLEEPS[4]!).length, GONE).toBe(1);
+
+    // Act
+    const killed = await killMarkedFamily(mine);
+
+    // Assess
+    expect(killed).toBe(1);
+    await expect.poll(() => liveSleeps(SLEEPS[3]!), GONE).toEqual([]);
+    expect(liveSleeps(SLEEPS[4]!)).toHaveLength(1);
+  });
+
+  it('prefixes every later marker of this process with the family, and refuses a family that is not hex', () => {
+    expect(() => useStageMarkerFamily('../etc')).toThrow('8 or more hex digits');
+    const family = newStageMarkerFamily();
+    useStageMarkerFamily(family);
+    expect(newStageMarker()).toMatch(new RegExp(`^${family}-[0-9a-f]{24}$`));
   });
 });

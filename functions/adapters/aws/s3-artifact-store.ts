@@ -28,6 +28,15 @@ export const UPLOAD_PART_SIZE = 8 * 1024 * 1024;
  */
 export const UPLOAD_QUEUE_SIZE = 4;
 
+/** Reads of a body cut mid-way, in all, before the error is the caller's. */
+export const BODY_READ_ATTEMPTS = 4;
+
+/** The connection went away under the body (the SDK's own transient codes: @smithy's NODEJS_TIMEOUT_ERROR_CODES). */
+function isConnectionCut(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'ECONNRESET' || code === 'EPIPE' || code === 'ETIMEDOUT' || (error as Error | null)?.message === 'aborted';
+}
+
 export class S3ArtifactStore implements ArtifactStore {
   constructor(
     private readonly client: S3Client,
@@ -75,12 +84,27 @@ export class S3ArtifactStore implements ArtifactStore {
     }
   }
 
+  /**
+   * GetObject and its whole body as text. The SDK retries a request that fails, but not the
+   * reading of a streamed body it has already handed over: a connection reset mid-body (Node's
+   * "aborted", ECONNRESET) surfaces here. S3 asks clients to retry such failures
+   * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/ErrorBestPractices.html), and the
+   * embedded s3rver drops connections under load (issue 11: builds ended `error: aborted` in Plan),
+   * so the whole read is retried, a few times, with a short backoff.
+   */
   async getText(key: string): Promise<string | undefined> {
-    const body = await this.get(key);
-    if (body === undefined) return undefined;
-    const chunks: Buffer[] = [];
-    for await (const chunk of body) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
-    return Buffer.concat(chunks).toString('utf8');
+    for (let attempt = 1; ; attempt += 1) {
+      const body = await this.get(key);
+      if (body === undefined) return undefined;
+      try {
+        const chunks: Buffer[] = [];
+        for await (const chunk of body) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
+        return Buffer.concat(chunks).toString('utf8');
+      } catch (error) {
+        if (attempt >= BODY_READ_ATTEMPTS || !isConnectionCut(error)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
+      }
+    }
   }
 
   /**

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UserError } from '../../domain/errors.js';
 import { DEMO_REPOSITORY, demoPushPayload, prepareDemoRepository, sendSignedDelivery, type DemoRepository } from '../../local/demo.js';
-import { createLocalBuildRunner } from '../../local/local-build-runner.js';
+import { createChildProcessBuildRunner } from '../../local/child-build/child-process-runner.js';
 import { createProgressPrinter } from '../../local/progress-printer.js';
 import { describeSandbox, probeStageSandbox, sandboxIsDegraded } from '../../local/sandbox-probe.js';
 import { mergeMappings, parseRepositoryFlag, type RepositoryMapping } from '../../local/repositories.js';
@@ -89,8 +89,9 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     secret: secret.secret,
     secretFromEnvironment: secret.source === 'environment',
     region: config.region,
+    // Each build in a process of its own: the webhook and the dashboard answer while builds run.
     createRunner: (context) =>
-      createLocalBuildRunner(context, {
+      createChildProcessBuildRunner(context, {
         region: config.region,
         prices,
         lambdaEphemeralStorageMB: config.lambdaEphemeralStorageMB,

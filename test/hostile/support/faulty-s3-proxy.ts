@@ -5,7 +5,7 @@
  * way S3 or the network do: the connection cut after some bytes of the body
  * (mid-upload), or a 503 SlowDown answer.
  */
-import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { S3Client } from '@aws-sdk/client-s3';
 
@@ -17,8 +17,12 @@ export interface RequestSeen {
 export interface Fault {
   /** Which requests it breaks (it still counts only those it breaks). */
   matches(request: RequestSeen): boolean;
-  /** `cut`: the socket is destroyed after `afterBytes` of the body; `slowDown`: 503 SlowDown. */
-  kind: 'cut' | 'slowDown';
+  /**
+   * `cut`: the socket is destroyed after `afterBytes` of the request body; `slowDown`: 503 SlowDown;
+   * `cutResponse`: s3rver's answer is forwarded, headers and `afterBytes` of its body, then the
+   * socket is destroyed (the client's response stream fails with Node's "aborted", ECONNRESET).
+   */
+  kind: 'cut' | 'slowDown' | 'cutResponse';
   afterBytes?: number;
   /** How many matching requests to break (default: all of them). */
   times?: number;
@@ -48,7 +52,9 @@ export async function startFaultyS3Proxy(upstream: string): Promise<FaultyS3Prox
     if (fault !== undefined && fault.matches(request) && brokenByFault < (fault.times ?? Infinity)) {
       brokenByFault += 1;
       broken.push(request);
-      if (fault.kind === 'slowDown') {
+      if (fault.kind === 'cutResponse') {
+        forward(req, res, target, fault.afterBytes ?? 0);
+      } else if (fault.kind === 'slowDown') {
         drain(req, () => {
           res.writeHead(503, { 'content-type': 'application/xml' });
           res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>');
@@ -66,18 +72,7 @@ export async function startFaultyS3Proxy(upstream: string): Promise<FaultyS3Prox
       }
       return;
     }
-    const headers = { ...req.headers };
-    // Not signed (SigV4 never signs Expect), and the proxy streams the body anyway.
-    delete headers.expect;
-    const forward = httpRequest(
-      { hostname: target.hostname, port: target.port, method: req.method, path: req.url, headers },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    forward.on('error', () => res.destroy());
-    req.pipe(forward);
+    forward(req, res, target);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -105,6 +100,33 @@ export async function startFaultyS3Proxy(upstream: string): Promise<FaultyS3Prox
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** Forwards `req` to s3rver and its answer back; with `cutAfter`, only that much of the answer's body, then the socket is cut. */
+function forward(req: IncomingMessage, res: ServerResponse, target: URL, cutAfter?: number): void {
+  const headers = { ...req.headers };
+  // Not signed (SigV4 never signs Expect), and the proxy streams the body anyway.
+  delete headers.expect;
+  const upstream = httpRequest(
+    { hostname: target.hostname, port: target.port, method: req.method, path: req.url, headers },
+    (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      if (cutAfter === undefined) return void answer.pipe(res);
+      let sent = 0;
+      answer.on('data', (chunk: Buffer) => {
+        if (sent >= cutAfter) return;
+        res.write(chunk.subarray(0, cutAfter - sent));
+        sent += chunk.length;
+        if (sent >= cutAfter) {
+          answer.destroy();
+          // After the write is flushed, so the client has headers and part of the body.
+          setTimeout(() => req.socket.destroy(), 20);
+        }
+      });
+    },
+  );
+  upstream.on('error', () => res.destroy());
+  req.pipe(upstream);
 }
 
 function drain(req: IncomingMessage, then: () => void): void {
