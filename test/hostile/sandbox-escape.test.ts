@@ -69,7 +69,7 @@ describe('Hostile: a fork pull request attacks the local farm through its sandbo
     const text = await log(scene, buildId, 'daemons');
     expect(text).toContain('DAEMONS-STARTED');
     expect(Number(/leaves=(\d+)/.exec(text)?.[1])).toBe(TREE_LEAVES);
-    const marker = /marker=([0-9a-f]+)/.exec(text)![1]!;
+    const marker = /marker=([0-9a-f-]+)/.exec(text)![1]!;
     // Assess: nothing with the stage's marker, sleep arguments or planted name is alive.
     expect(survivors({ environ: `${STAGE_MARKER_VARIABLE}=${marker}` })).toEqual([]);
     for (const argument of attack.markers) expect(liveSleeps(argument), `sleep ${argument}`).toEqual([]);
