@@ -8,7 +8,7 @@ import type { ComputePrices, PriceBook, RegionPrices } from './price-book.js';
 const COMPUTE_KEYS: (keyof ComputePrices)[] = [
   'lambdaGbSecond', 'lambdaRequest', 'lambdaStorageGbSecond', 'fargateVcpuHour', 'fargateGbHour', 'fargateStorageGbHour',
 ];
-const REGION_KEYS = ['stateTransition', 's3WriteRequest', 's3ReadRequest', 'fargateSpotDiscount'] as const;
+const REGION_KEYS = ['stateTransition', 's3WriteRequest', 's3ReadRequest', 'fargateSpotDiscount', 'cloudWatchLogsIngestGb', 'publicIpv4Hour'] as const;
 
 export class InvalidPrices extends UserError {
   override name = 'InvalidPrices';
@@ -25,7 +25,7 @@ function price(value: unknown, where: string): number {
   return value;
 }
 
-function mergeCompute(base: ComputePrices | undefined, over: unknown, where: string): ComputePrices {
+function mergeCompute(base: ComputePrices | undefined, over: unknown, where: string, overridden: string[]): ComputePrices {
   if (!isRecord(over)) throw new InvalidPrices(`${where}: expected an object of prices`);
   const out = { ...(base ?? {}) } as Partial<ComputePrices>;
   for (const [k, v] of Object.entries(over)) {
@@ -33,6 +33,7 @@ function mergeCompute(base: ComputePrices | undefined, over: unknown, where: str
       throw new InvalidPrices(`${where}.${k}: unknown price; allowed: ${COMPUTE_KEYS.join(', ')}`);
     }
     out[k as keyof ComputePrices] = price(v, `${where}.${k}`);
+    overridden.push(`${where}.${k}`);
   }
   for (const k of COMPUTE_KEYS) if (out[k] === undefined) throw new InvalidPrices(`${where}.${k}: missing (new regions need every price)`);
   return out as ComputePrices;
@@ -42,15 +43,18 @@ function mergeCompute(base: ComputePrices | undefined, over: unknown, where: str
 export function mergePriceBook(base: PriceBook, json: unknown, file: string): PriceBook {
   if (!isRecord(json) || !isRecord(json.regions)) throw new InvalidPrices(`${file}: expected { "regions": { "<region>": { ... } } }`);
   const regions: Record<string, RegionPrices> = { ...base.regions };
+  const overridden: string[] = [];
   for (const [region, over] of Object.entries(json.regions)) {
     const where = `${file}: regions.${region}`;
     if (!isRecord(over)) throw new InvalidPrices(`${where}: expected an object`);
     const prev = base.regions[region];
     const merged: Partial<RegionPrices> = { ...(prev ?? {}) };
     for (const [k, v] of Object.entries(over)) {
-      if (k === 'x86_64' || k === 'arm64') merged[k] = mergeCompute(prev?.[k], v, `${where}.${k}`);
-      else if ((REGION_KEYS as readonly string[]).includes(k)) merged[k as (typeof REGION_KEYS)[number]] = price(v, `${where}.${k}`);
-      else throw new InvalidPrices(`${where}.${k}: unknown field; allowed: x86_64, arm64, ${REGION_KEYS.join(', ')}`);
+      if (k === 'x86_64' || k === 'arm64') merged[k] = mergeCompute(prev?.[k], v, `${where}.${k}`, overridden);
+      else if ((REGION_KEYS as readonly string[]).includes(k)) {
+        merged[k as (typeof REGION_KEYS)[number]] = price(v, `${where}.${k}`);
+        overridden.push(`${where}.${k}`);
+      } else throw new InvalidPrices(`${where}.${k}: unknown field; allowed: x86_64, arm64, ${REGION_KEYS.join(', ')}`);
     }
     for (const k of ['x86_64', 'arm64', ...REGION_KEYS] as const) {
       if (merged[k] === undefined) throw new InvalidPrices(`${where}.${k}: missing (new regions need every price)`);
@@ -63,5 +67,6 @@ export function mergePriceBook(base: PriceBook, json: unknown, file: string): Pr
     source: typeof json.source === 'string' ? json.source : `${base.source}; overridden by ${file}`,
     asOf: typeof json.asOf === 'string' ? json.asOf : base.asOf,
     regions,
+    overrides: [...(base.overrides ?? []), ...overridden],
   };
 }

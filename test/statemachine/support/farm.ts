@@ -32,6 +32,8 @@ export const PRICES: RegionPrices = {
   s3WriteRequest: 0.000005,
   s3ReadRequest: 0.0000004,
   fargateSpotDiscount: 0.7,
+  cloudWatchLogsIngestGb: 0.5,
+  publicIpv4Hour: 0.005,
 };
 
 export const REQUEST: BuildRequest = {
