@@ -82,4 +82,6 @@ export const ENV = {
   stageCredentialsFunction: 'BUILDFARM_STAGE_CREDENTIALS_FUNCTION',
   workspace: 'BUILDFARM_WORKSPACE',
   workspaceUid: 'BUILDFARM_WORKSPACE_UID',
+  /** Set by the bootstrap for the helper it runs: how many GetObject attempts its download made (billed). */
+  helperDownloads: 'BUILDFARM_HELPER_DOWNLOADS',
 } as const;

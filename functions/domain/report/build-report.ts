@@ -13,7 +13,7 @@ import type { CostModel, S3RequestCount } from './cost-model.js';
 import { stageCostLines, type NetworkSetting } from './stage-cost.js';
 import type { StageRunRecord } from './run-record.js';
 import type { ArtifactEntry, BuildReport, BuildStatus, StageReport, StageResult } from './types.js';
-import { estimateS3Requests, estimateStateTransitions, type UsageStage } from './usage-estimate.js';
+import { estimateS3Requests, estimateStateTransitions, modelledControlPlaneRequests, type UsageStage } from './usage-estimate.js';
 
 export interface BuildReportInput {
   buildId: string;
@@ -199,8 +199,11 @@ export function buildReport(input: BuildReportInput): BuildReport {
   };
   const stateTransitions = input.stateTransitions ?? estimateStateTransitions(usage);
   lines.push(costLine({ item: 'stateTransitions', quantity: stateTransitions, unit: 'transitions', usd: input.costs.stateTransitionsUsd(stateTransitions), ...(input.stateTransitions === undefined ? { estimated: true, note: 'counted from the path each stage took through the state machine' } : {}) }));
-  const s3 = counted ?? estimateS3Requests(usage);
-  const s3Estimated = counted === undefined ? { estimated: true, note: 'estimated from the key layout: some records carry no request count' } : {};
+  // Counted where the tasks count; Select stages and StageCredentials are modelled from their code paths.
+  const s3 = counted ? addCounts(counted, modelledControlPlaneRequests(usage)) : estimateS3Requests(usage);
+  const s3Estimated = counted === undefined
+    ? { estimated: true, note: 'estimated from the key layout: some records carry no request count' }
+    : { note: 'counted per request by the S3 clients; Select stages and StageCredentials modelled from their code paths' };
   lines.push(costLine({ item: 's3Tier1Requests', quantity: s3.put, unit: 'requests', usd: input.costs.s3RequestsUsd({ put: s3.put, get: 0 }), ...s3Estimated }));
   lines.push(costLine({ item: 's3Tier2Requests', quantity: s3.get, unit: 'requests', usd: input.costs.s3RequestsUsd({ put: 0, get: s3.get }), ...s3Estimated }));
   const breakdown = costBreakdown(lines);

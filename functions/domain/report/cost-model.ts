@@ -17,6 +17,15 @@ export interface S3RequestCount {
   get: number;
 }
 
+/** `after - before + pending`: one task's requests, from two snapshots of a running count. */
+export function requestsSince(before: S3RequestCount, after: S3RequestCount, pending: Partial<S3RequestCount> = {}): S3RequestCount {
+  return { put: after.put - before.put + (pending.put ?? 0), get: after.get - before.get + (pending.get ?? 0) };
+}
+
+export function addRequests(a: S3RequestCount, b: S3RequestCount | undefined): S3RequestCount {
+  return b ? { put: a.put + b.put, get: a.get + b.get } : a;
+}
+
 /** CloudWatch bills ingestion per GB; AWS bills data in binary gigabytes (2^30 bytes). */
 export const BYTES_PER_GB = 1024 ** 3;
 
