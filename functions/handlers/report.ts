@@ -138,7 +138,7 @@ let awsDeps: Omit<ReportDeps, 'statuses'> | undefined;
 /** The prices of the function's region, or us-east-1's when the price book has none (PricesJson adds regions). */
 function costModelForRegion(): CostModel {
   const book = priceBook();
-  return pricedCostModel(regionPrices(book, pricingRegion(book, region()).region), priceBookInfo(book, region()));
+  return pricedCostModel(regionPrices(book, pricingRegion(book, region()).region), priceBookInfo(book, region()), book.githubHosted);
 }
 
 /** `BUILD_REPORTS_TOPIC_ARN` (required): the BuildReports topic. */

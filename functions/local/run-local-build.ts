@@ -149,7 +149,7 @@ export async function runLocalBuild(
     helperCode: farm.helperCode,
     sandbox: farm.sandbox,
   });
-  const costs = pricedCostModel(regionPrices(farm.prices, farm.region), priceBookInfo(farm.prices, farm.region));
+  const costs = pricedCostModel(regionPrices(farm.prices, farm.region), priceBookInfo(farm.prices, farm.region), farm.prices.githubHosted);
   let transitions = 0;
 
   const finished = async (stage: string): Promise<void> => {

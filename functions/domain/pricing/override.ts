@@ -3,6 +3,7 @@
  * team can add its region, its negotiated rates or today's Spot discount.
  */
 import { UserError } from '../errors.js';
+import { GITHUB_HOSTED_PRICES, type GitHubHostedPrices } from './github-hosted.js';
 import type { ComputePrices, PriceBook, RegionPrices } from './price-book.js';
 
 const COMPUTE_KEYS: (keyof ComputePrices)[] = [
@@ -39,12 +40,32 @@ function mergeCompute(base: ComputePrices | undefined, over: unknown, where: str
   return out as ComputePrices;
 }
 
+/**
+ * `"githubHosted": { "asOf": "...", "source": "...", "perMinuteUsd": { "<sku>": 0.006 } }`: new
+ * rates for runners the comparison knows (by SKU), with the date and source they come from.
+ */
+function mergeGitHubHosted(base: GitHubHostedPrices, over: unknown, file: string, overridden: string[]): GitHubHostedPrices {
+  const where = `${file}: githubHosted`;
+  if (!isRecord(over) || !isRecord(over.perMinuteUsd)) throw new InvalidPrices(`${where}: expected { "asOf", "source", "perMinuteUsd": { "<sku>": <USD> } }`);
+  if (typeof over.asOf !== 'string' || typeof over.source !== 'string') throw new InvalidPrices(`${where}: "asOf" and "source" are required (prices are dated and sourced)`);
+  const rates = over.perMinuteUsd;
+  for (const sku of Object.keys(rates)) {
+    if (!base.runners.some((r) => r.sku === sku)) throw new InvalidPrices(`${where}.perMinuteUsd.${sku}: unknown runner; known: ${base.runners.map((r) => r.sku).join(', ')}`);
+    overridden.push(`${where}.perMinuteUsd.${sku}`);
+  }
+  return {
+    asOf: over.asOf,
+    source: over.source,
+    runners: base.runners.map((r) => (rates[r.sku] === undefined ? r : { ...r, perMinuteUsd: price(rates[r.sku], `${where}.perMinuteUsd.${r.sku}`) })),
+  };
+}
+
 /** `file` names the override in errors; `json` is its parsed content. */
 export function mergePriceBook(base: PriceBook, json: unknown, file: string): PriceBook {
-  if (!isRecord(json) || !isRecord(json.regions)) throw new InvalidPrices(`${file}: expected { "regions": { "<region>": { ... } } }`);
+  if (!isRecord(json) || (!isRecord(json.regions) && json.githubHosted === undefined)) throw new InvalidPrices(`${file}: expected { "regions": { "<region>": { ... } } }`);
   const regions: Record<string, RegionPrices> = { ...base.regions };
   const overridden: string[] = [];
-  for (const [region, over] of Object.entries(json.regions)) {
+  for (const [region, over] of Object.entries(isRecord(json.regions) ? json.regions : {})) {
     const where = `${file}: regions.${region}`;
     if (!isRecord(over)) throw new InvalidPrices(`${where}: expected an object`);
     const prev = base.regions[region];
@@ -67,6 +88,7 @@ export function mergePriceBook(base: PriceBook, json: unknown, file: string): Pr
     source: typeof json.source === 'string' ? json.source : `${base.source}; overridden by ${file}`,
     asOf: typeof json.asOf === 'string' ? json.asOf : base.asOf,
     regions,
+    ...(json.githubHosted !== undefined ? { githubHosted: mergeGitHubHosted(base.githubHosted ?? GITHUB_HOSTED_PRICES, json.githubHosted, file, overridden) } : base.githubHosted ? { githubHosted: base.githubHosted } : {}),
     overrides: [...(base.overrides ?? []), ...overridden],
   };
 }

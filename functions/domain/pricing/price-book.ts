@@ -4,6 +4,7 @@
  */
 import { UserError } from '../errors.js';
 import type { Architecture } from '../pipeline/types.js';
+import type { GitHubHostedPrices } from './github-hosted.js';
 
 export interface ComputePrices {
   /** Lambda, per GB-second (billed in 1 ms steps). */
@@ -44,6 +45,8 @@ export interface PriceBook {
   regions: Record<string, RegionPrices>;
   /** Each override a prices file made, as `file: regions.<region>.<field>` (empty: list prices). */
   overrides?: string[];
+  /** GitHub-hosted runner prices for the comparison (default: GITHUB_HOSTED_PRICES). */
+  githubHosted?: GitHubHostedPrices;
 }
 
 /** Which prices a report used: shown in every report, so a figure can be checked and reproduced. */
