@@ -4,6 +4,7 @@
  * task's input and output. Payloads stay tiny: the full plan, results, logs and artifacts live in
  * S3 and only keys and routing fields travel through the execution (256 KiB per state).
  */
+import type { S3RequestCount } from '../domain/report/cost-model.js';
 import type { BuildRequest } from '../domain/build-request.js';
 import type { Architecture } from '../domain/pipeline/types.js';
 import type { Runner } from '../domain/plan/types.js';
@@ -165,6 +166,8 @@ export interface RecordFargateResultInput {
   taskFailure: CaughtError | null;
   /** Set on the on-demand run after a Spot interruption. */
   spotInterruption: SpotInterruptionRecord | null;
+  /** `$.fargate.s3Requests`: what `Prepare Fargate task` requested from S3. */
+  prepareS3Requests?: S3RequestCount | null;
 }
 
 /**
@@ -206,6 +209,8 @@ export interface FargatePrepared {
   family: string;
   /** `TimeoutSecondsPath` of `Run Fargate task`: the stage's timeout plus the task's overhead. */
   timeoutSeconds: number;
+  /** The S3 requests `Prepare Fargate task` made, billed by the record task. */
+  s3Requests?: S3RequestCount;
 }
 
 /** The part of the `ecs:runTask.sync` output (a DescribeTasks task, timestamps in epoch ms) we read. */
@@ -220,6 +225,11 @@ export interface EcsTask {
   StartedAt?: number;
   StoppedAt?: number;
   Containers?: { Name?: string; ExitCode?: number; Reason?: string; LastStatus?: string }[];
+  /**
+   * Local farm only (AWS never sends it): PullStartedAt was set this far before the task's start by
+   * the pull model (domain/fargate/pull-model.ts), as no image was pulled; the report marks it estimated.
+   */
+  BuildfarmPullModelledMs?: number;
 }
 
 // ---- Report ---------------------------------------------------------------------------------

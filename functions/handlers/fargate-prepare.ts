@@ -9,6 +9,8 @@
  * S3; the overrides are checked against RunTask's 8,192-character limit before they
  * leave.
  */
+import { S3RequestCounter } from '../adapters/aws/s3-request-counter.js';
+import { requestsSince, type S3RequestCount } from '../domain/report/cost-model.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ECSClient } from '@aws-sdk/client-ecs';
@@ -65,6 +67,8 @@ export interface FargatePrepareOutput {
   image: string;
   /** How long `Run Fargate task` waits (TimeoutSecondsPath): the stage's timeout plus the task's overhead. */
   timeoutSeconds: number;
+  /** S3 requests this task made (plan read, helper bundle check and upload): the record task bills them. */
+  s3Requests: S3RequestCount;
 }
 
 /** The input or the plan lacks what the task needs: a wiring error, not a stage failure. */
@@ -79,6 +83,8 @@ export interface FargatePrepareDeps {
   settings: TaskSettings;
   /** The bundled helper's code (read once per container). */
   helperCode: () => Promise<Buffer>;
+  /** The S3 requests the function's client has made so far (absent: reported as none). */
+  s3Requests?: () => S3RequestCount;
 }
 
 function validate(input: FargatePrepareInput): void {
@@ -106,6 +112,7 @@ export async function prepareFargateTask(
   deps: FargatePrepareDeps,
 ): Promise<FargatePrepareOutput> {
   validate(input);
+  const before = deps.s3Requests?.();
   const stage = await plannedStage(input, deps.store);
   const image = stage.image ?? DEFAULT_STAGE_IMAGE;
   const code = await deps.helperCode();
@@ -137,6 +144,7 @@ export async function prepareFargateTask(
     family: ensured.family,
     image,
     timeoutSeconds: fargateStateTimeoutSeconds(stage.timeoutSeconds),
+    s3Requests: before && deps.s3Requests ? requestsSince(before, deps.s3Requests()) : { put: 0, get: 0 },
   };
 }
 
@@ -154,8 +162,10 @@ export function depsFromEnvironment(): FargatePrepareDeps {
   const helperPath =
     process.env.HELPER_BUNDLE_PATH ?? join(process.env.LAMBDA_TASK_ROOT ?? process.cwd(), 'runner', 'fargate-helper.js');
   let code: Promise<Buffer> | undefined;
-  const s3 = new S3Client({ region });
+  const requests = new S3RequestCounter();
+  const s3 = requests.attach(new S3Client({ region }));
   return {
+    s3Requests: () => requests.snapshot(),
     taskDefinitions: new EcsTaskDefinitions(new ECSClient({ region })),
     helperBundles: new HelperBundleStore(s3, bucket),
     store: new S3ArtifactStore(s3, bucket),

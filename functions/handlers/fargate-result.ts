@@ -11,7 +11,7 @@ import type { StageResult } from '../domain/report/types.js';
 import { stageResultKey } from '../domain/storage-keys.js';
 import type { EcsTask, FargateResultSummary, OnDemandRerun, RecordFargateResultInput, StageSummary } from './build-state-machine.js';
 import type { ScheduleDeps } from './schedule.js';
-import { BUILD_CONTAINER, causeMessage, escalationOf, readJson, syntheticResult, writeJson } from './stage-records.js';
+import { BUILD_CONTAINER, causeMessage, escalationOf, readJson, recordRequests, syntheticResult, writeJson } from './stage-records.js';
 
 /** The task JSON: the `.sync` output, or the `Cause` of `States.TaskFailed`. */
 export function taskOf(input: Pick<RecordFargateResultInput, 'task' | 'taskFailure'>): EcsTask | undefined {
@@ -82,14 +82,14 @@ async function recordFargateTask(input: RecordFargateResultInput, task: EcsTask 
       spotFallback: input.stage.fargate.spot && capacityProvider === 'FARGATE',
       pullStartedAt: task?.PullStartedAt,
       stoppedAt: task?.StoppedAt,
+      ...(task?.BuildfarmPullModelledMs !== undefined ? { pullEstimated: true } : {}),
       stopCode: task?.StopCode,
       stoppedReason: task?.StoppedReason,
       buildExitCode: exitCode,
       ...(input.spotInterruption ? { spotInterruption: input.spotInterruption } : {}),
     },
   };
-  await writeJson(deps.store, stageRunKey(input.buildId, input.stage.name), run);
-
+  const before = deps.s3Requests?.();
   // The publish container writes the result record, success or failure: it stands. A record
   // from the Lambda attempt of an escalated stage (runner lambda) is not this run's.
   const key = stageResultKey(input.buildId, input.stage.name);
@@ -97,16 +97,23 @@ async function recordFargateTask(input: RecordFargateResultInput, task: EcsTask 
   // A record the interrupted Spot task published is not this run's: it finished before this task started.
   const since = task?.PullStartedAt ?? input.spotInterruption?.stoppedAt ?? 0;
   const fromThisTask = !input.spotInterruption || (published !== undefined && Date.parse(published.finishedAt) >= since);
-  if (published && published.runner === 'fargate' && fromThisTask) {
-    return { stage: input.stage.name, status: published.status };
-  }
-  // No record: the task stopped before publishing one, so the stage failed whatever the exit code.
+  const result = published && published.runner === 'fargate' && fromThisTask ? undefined : syntheticTaskResult(input, task, exitCode, deps);
+  // The run record carries this task's requests (its own PUT and the synthetic result's included) and Prepare's.
+  const counted = recordRequests(deps, before, input.prepareS3Requests, result ? 2 : 1);
+  await writeJson(deps.store, stageRunKey(input.buildId, input.stage.name), counted ? { ...run, s3Requests: counted } : run);
+  if (!result) return { stage: input.stage.name, status: published!.status };
+  await writeJson(deps.store, key, result);
+  return { stage: input.stage.name, status: result.status };
+}
+
+/** No record: the task stopped before publishing one, so the stage failed whatever the exit code. */
+function syntheticTaskResult(input: RecordFargateResultInput, task: EcsTask | undefined, exitCode: number | null, deps: ScheduleDeps): StageResult {
   const startedAt = iso(task?.StartedAt ?? task?.PullStartedAt);
   const finishedAt = iso(task?.StoppedAt) ?? deps.now().toISOString();
   const reasons = [task?.StoppedReason, exitCode !== null && exitCode !== 0 ? `build container exited with ${exitCode}` : undefined];
   if (!task && input.taskFailure) reasons.push(`${input.taskFailure.Error}: ${causeMessage(input.taskFailure)}`);
   if (exitCode === 0) reasons.push('the publish container did not record a result');
-  const result = syntheticResult(input.buildId, input.stage.name, {
+  return syntheticResult(input.buildId, input.stage.name, {
     status: 'failed',
     runner: 'fargate',
     exitCode,
@@ -116,7 +123,5 @@ async function recordFargateTask(input: RecordFargateResultInput, task: EcsTask 
     finishedAt,
     durationMs: startedAt ? Math.max(0, Date.parse(finishedAt) - Date.parse(startedAt)) : 0,
   });
-  await writeJson(deps.store, key, result);
-  return { stage: input.stage.name, status: result.status };
 }
 

@@ -28,6 +28,7 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { LambdaStageAccessSource } from '../adapters/aws/lambda-stage-access-source.js';
 import { S3ArtifactStore } from '../adapters/aws/s3-artifact-store.js';
+import { S3RequestCounter } from '../adapters/aws/s3-request-counter.js';
 import type { StageResult } from '../domain/report/types.js';
 import type { StageAccessSource } from '../ports/stage-access.js';
 import { runLambdaStage, type LambdaRunnerEvent } from '../runner/lambda-run.js';
@@ -35,6 +36,14 @@ import { StageSession } from '../runner/stage-session.js';
 import { sweepStrayProcesses } from '../runner/stray-processes.js';
 
 export type { LambdaRunnerEvent } from '../runner/lambda-run.js';
+
+/**
+ * This execution environment's INIT phase, as far as the process can see it: from the process's
+ * start (performance.timeOrigin) to the end of this module's evaluation. Lambda bills INIT for
+ * on-demand functions on managed runtimes since 2025-08-01 (the REPORT line's Init Duration);
+ * the runtime's own start before Node begins is not visible here and is not counted.
+ */
+const INIT_DURATION_MS = performance.now();
 
 export interface LambdaRunnerHandlerOptions {
   env?: NodeJS.ProcessEnv;
@@ -49,6 +58,8 @@ export interface LambdaRunnerHandlerOptions {
   sweepProcesses?: (when: 'start' | 'end') => Promise<void>;
   /** Ends the runtime process (default `process.exit(1)` once the error is reported); tests replace it. */
   exitRuntime?: () => void;
+  /** The INIT phase to bill to the first invocation (default: measured at this module's load). */
+  initDurationMs?: number;
 }
 
 /** The event has no grant: the state machine must pass `$.stage.grant`. */
@@ -61,6 +72,8 @@ export function createLambdaRunnerHandler(options: LambdaRunnerHandlerOptions = 
   const logger = options.logger ?? new Logger({ serviceName: 'buildfarm-lambda-runner' });
   // The Lambda client is made once per sandbox; the S3 client per invocation (its credentials are the stage's).
   let stageAccess = options.stageAccess;
+  /** INIT is billed to the environment's first invocation only. */
+  let initDurationMs = options.initDurationMs ?? INIT_DURATION_MS;
 
   function source(): StageAccessSource {
     if (stageAccess === undefined) {
@@ -81,6 +94,9 @@ export function createLambdaRunnerHandler(options: LambdaRunnerHandlerOptions = 
       : undefined);
 
   async function runStageInLambda(event: LambdaRunnerEvent, context: Context): Promise<StageResult> {
+    // Lambda bills the invocation from the event's delivery: start the clock before anything else.
+    const invocation = { startedAt: Date.now(), initDurationMs };
+    initDurationMs = 0;
     logger.appendKeys({ buildId: event.buildId, stage: event.stageName });
     try {
       const bucket = env.ARTIFACT_BUCKET;
@@ -89,9 +105,12 @@ export function createLambdaRunnerHandler(options: LambdaRunnerHandlerOptions = 
       // Swept before the grant is used, so nothing left from an earlier build sees this one's session.
       await sweepProcesses?.('start');
       const session = await StageSession.open(source(), event.grant);
-      const s3 = new S3Client({ ...options.s3Config, credentials: session.credentialProvider });
+      const requests = new S3RequestCounter();
+      const s3 = requests.attach(new S3Client({ ...options.s3Config, credentials: session.credentialProvider }));
       const result = await runLambdaStage(event, context, {
         store: new S3ArtifactStore(s3, bucket),
+        invocation,
+        s3Requests: () => requests.snapshot(),
         secrets: session.secretsProvider(),
         now: Date.now,
         tmpRoot: env.RUNNER_TMP_DIR || '/tmp',

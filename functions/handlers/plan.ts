@@ -41,7 +41,8 @@ import type { PlanTaskInput, PlanTaskOutput } from './build-state-machine.js';
 import { commitStatusesFromEnvironment, githubTokenFromEnvironment } from './commit-status-environment.js';
 import { farmPolicyFromEnvironment } from './farm-policy-environment.js';
 import { readFileFromSnapshot } from './snapshot-file.js';
-import { artifactStore, priceBook, region } from './task-environment.js';
+import { artifactStore, priceBook, region, s3RequestCounter } from './task-environment.js';
+import { requestsSince, type S3RequestCount } from '../domain/report/cost-model.js';
 
 export const PIPELINE_FILE = '.buildfarm.yml';
 /** A pipeline file is text a person writes; anything bigger is a mistake. */
@@ -70,6 +71,8 @@ export interface PlanTaskDeps {
   prices: PriceBook;
   /** Fork policy and cost limits; the defaults (`no-secrets`, forks at most $0.50) when absent. */
   policy?: FarmPolicy;
+  /** The S3 requests `store`'s client has made so far (adapters/aws/s3-request-counter.ts). */
+  s3Requests?: () => S3RequestCount;
 }
 
 export function parseConcurrency(text: string): number {
@@ -152,6 +155,7 @@ export async function planTask(input: PlanTaskInput, deps: PlanTaskDeps): Promis
     return notRun(forks.reason, true);
   }
   const snapshotKey = sourceKey(buildId);
+  const requestsBefore = deps.s3Requests?.();
   await deps.store.put(snapshotKey, await deps.source.snapshot({ repository: request.repository, sha: request.sha }), 'application/gzip');
   const { pipeline, sites } = parsePipelineWithSites(await readPipelineText(deps.store, snapshotKey), PIPELINE_FILE);
   const decision = matchesTriggers(pipeline.on, request);
@@ -160,7 +164,9 @@ export async function planTask(input: PlanTaskInput, deps: PlanTaskDeps): Promis
   const context = { event: request.event, branch: request.branch, ...(request.baseBranch ? { baseBranch: request.baseBranch } : {}), secretsWithheld: withheld };
   const plan = planPipeline(pipeline, context, deps.config, { prices: deps.prices, history, locate: (path) => sites.locate(path), file: PIPELINE_FILE });
   // Stored even when refused: the report quotes its prediction, and a person can see what was asked for.
-  await deps.store.put(key, JSON.stringify(plan), 'application/json');
+  // The plan carries the requests made to plan it, its own PUT included, for the report to bill.
+  const stored = requestsBefore && deps.s3Requests ? { ...plan, s3Requests: requestsSince(requestsBefore, deps.s3Requests(), { put: 1 }) } : plan;
+  await deps.store.put(key, JSON.stringify(stored), 'application/json');
   const cost = admitByCost(request, plan.predictedCostUsd, policy);
   if (!cost.run) {
     deps.logger?.info?.('build refused', { buildId, reason: cost.reason });
@@ -214,6 +220,7 @@ function depsFromEnvironment(): PlanTaskDeps {
   }
   return {
     store: artifactStore(),
+    s3Requests: () => s3RequestCounter().snapshot(),
     // The same token as the commit statuses, read through Powertools Parameters (cached).
     source: new GitHubTarballSource({
       token: () => githubTokenFromEnvironment(),

@@ -13,7 +13,10 @@ import { S3HistoryStore } from '../adapters/s3-history-store.js';
 import type { Plan } from '../domain/plan/types.js';
 import { pricingRegion, regionPrices } from '../domain/pricing/price-book.js';
 import { buildReport } from '../domain/report/build-report.js';
-import { pricedCostModel, type CostModel } from '../domain/report/cost-model.js';
+import { addRequests, pricedCostModel, requestsSince, type CostModel, type S3RequestCount } from '../domain/report/cost-model.js';
+import { publishRequests } from '../domain/report/publish-requests.js';
+import type { NetworkSetting } from '../domain/report/stage-cost.js';
+import { priceBookInfo } from '../domain/pricing/price-book.js';
 import { publishReport, type ReportLogger } from '../domain/report/publish-report.js';
 import { stageRunKey } from '../domain/report/record-keys.js';
 import { manifestKey, stageResultKey } from '../domain/storage-keys.js';
@@ -28,7 +31,7 @@ import type { ReportTaskInput, ReportTaskOutput } from './build-state-machine.js
 import { reportExecutionEnd } from './report-execution-end.js';
 import { causeMessage, readJson } from './stage-records.js';
 import { commitStatusesFromEnvironment } from './commit-status-environment.js';
-import { artifactStore, priceBook, region, requiredEnv } from './task-environment.js';
+import { artifactStore, priceBook, region, requiredEnv, s3RequestCounter } from './task-environment.js';
 
 export interface ReportDeps {
   store: ArtifactStore;
@@ -37,6 +40,8 @@ export interface ReportDeps {
   now(): Date;
   /** The region the build ran in: the console URL's region. */
   region: string;
+  /** Whether Fargate tasks have public IPv4 addresses (default yes: the template's own VPC). */
+  network?: NetworkSetting;
   /** Counted transitions, when the runner can count them (local); else the report estimates. */
   stateTransitions?(): number | undefined;
   /** Stage history for the planner; `S3HistoryStore` over `store` when absent. */
@@ -49,6 +54,8 @@ export interface ReportDeps {
    */
   link?(buildId: string): string;
   logger?: ReportLogger;
+  /** The S3 requests `store`'s client has made so far: the report bills its own and the Plan's. */
+  s3Requests?: () => S3RequestCount;
 }
 
 function manifestEntries(manifest: unknown): ArtifactEntry[] {
@@ -75,11 +82,22 @@ async function readRecords(store: ArtifactStore, buildId: string, plan: Plan) {
   return { results, runs, manifests };
 }
 
+/**
+ * The Plan task's requests (in the plan) and this task's: counted so far, plus what publishing
+ * will make. Undefined when either was not counted (the report then estimates).
+ */
+function controlPlaneRequests(deps: ReportDeps, before: S3RequestCount | undefined, plan: Plan | undefined, results: StageResult[], recordHistory: boolean): S3RequestCount | undefined {
+  if (!before || !deps.s3Requests || !plan?.s3Requests) return undefined;
+  const pending = publishRequests(results.map((r) => r.status), recordHistory);
+  return addRequests(requestsSince(before, deps.s3Requests(), pending), plan.s3Requests);
+}
+
 export async function reportTask(input: ReportTaskInput, deps: ReportDeps): Promise<ReportTaskOutput> {
   const { plan: slim, error, request } = input.state;
   // A refused build ran nothing, and may have no plan object: its prediction comes with the
   // Plan output instead (reading a missing key without s3:ListBucket is a 403, not a miss).
   const refused = slim?.refused === true;
+  const before = deps.s3Requests?.();
   const plan = slim?.build ? await readJson<Plan>(deps.store, slim.planKey) : undefined;
   const records = plan ? await readRecords(deps.store, input.buildId, plan) : { results: [], runs: [], manifests: {} };
   const report = buildReport({
@@ -94,6 +112,8 @@ export async function reportTask(input: ReportTaskInput, deps: ReportDeps): Prom
     finishedAt: deps.now().toISOString(),
     costs: deps.costs,
     stateTransitions: deps.stateTransitions?.(),
+    s3Requests: controlPlaneRequests(deps, before, plan, records.results, !request.fromFork),
+    network: deps.network,
   });
   const published = await publishReport(report, {
     store: deps.store,
@@ -118,7 +138,7 @@ let awsDeps: Omit<ReportDeps, 'statuses'> | undefined;
 /** The prices of the function's region, or us-east-1's when the price book has none (PricesJson adds regions). */
 function costModelForRegion(): CostModel {
   const book = priceBook();
-  return pricedCostModel(regionPrices(book, pricingRegion(book, region()).region));
+  return pricedCostModel(regionPrices(book, pricingRegion(book, region()).region), priceBookInfo(book, region()), book.githubHosted);
 }
 
 /** `BUILD_REPORTS_TOPIC_ARN` (required): the BuildReports topic. */
@@ -128,6 +148,9 @@ function depsFromEnvironment(): Omit<ReportDeps, 'statuses'> {
     store,
     notifier: new SnsNotifier(new SNSClient({}), requiredEnv('BUILD_REPORTS_TOPIC_ARN')),
     costs: costModelForRegion(),
+    s3Requests: () => s3RequestCounter().snapshot(),
+    // template.yaml passes the tasks' AssignPublicIp (ENABLED for the VPC it creates).
+    network: { publicIpv4PerTask: (process.env.TASKS_ASSIGN_PUBLIC_IP ?? 'ENABLED') === 'ENABLED' },
     now: () => new Date(),
     region: region(),
     history: new S3HistoryStore(store),

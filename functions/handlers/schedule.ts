@@ -25,9 +25,10 @@ import type {
   StageSummary,
 } from './build-state-machine.js';
 import { recordFargateResultTask } from './fargate-result.js';
-import { causeMessage, escalationOf, readJson, syntheticResult, writeJson } from './stage-records.js';
+import { causeMessage, escalationOf, readJson, recordRequests, syntheticResult, writeJson } from './stage-records.js';
 import { grantTokenHash } from './stage-credentials-core.js';
-import { artifactStore } from './task-environment.js';
+import { artifactStore, s3RequestCounter } from './task-environment.js';
+import type { S3RequestCount } from '../domain/report/cost-model.js';
 
 
 export interface ScheduleDeps {
@@ -38,6 +39,8 @@ export interface ScheduleDeps {
   runnerFunctionFor?(size: LambdaSize): string | undefined;
   /** A fresh grant token; default 32 bytes from crypto.randomBytes, hex (tests replace it). */
   newGrantToken?(): string;
+  /** The S3 requests `store`'s client has made so far: the record tasks bill theirs in the run record. */
+  s3Requests?: () => S3RequestCount;
 }
 
 /** A grant token: unguessable, made here (a step that runs no user code), never by the domain. */
@@ -122,6 +125,11 @@ async function grantStages(input: SelectStagesInput, plan: Plan, run: PlannedSta
  */
 const TIMEOUT_ERRORS = new Set(['StageTimeout', 'States.Timeout', 'Sandbox.Timedout']);
 
+/** The run record, with the requests the stage's control-plane tasks made when they were counted. */
+async function writeRun(deps: ScheduleDeps, input: RecordStageErrorInput, run: StageRunRecord, requests: StageRunRecord['s3Requests']): Promise<void> {
+  await writeJson(deps.store, stageRunKey(input.buildId, input.stage.name), requests ? { ...run, s3Requests: requests } : run);
+}
+
 export async function recordStageErrorTask(input: RecordStageErrorInput, deps: ScheduleDeps): Promise<StageSummary> {
   const onFargate = input.fargate !== null || input.escalation !== null || input.stage.runner === 'fargate';
   const runner = onFargate ? 'fargate' : 'lambda';
@@ -135,14 +143,14 @@ export async function recordStageErrorTask(input: RecordStageErrorInput, deps: S
     // The task was asked for but never ran: no timestamps, nothing billed.
     ...(at === 'runTask' ? { fargate: { capacityProvider, spotFallback: input.stage.fargate.spot && capacityProvider === 'FARGATE', buildExitCode: null } } : {}),
   };
-  await writeJson(deps.store, stageRunKey(input.buildId, input.stage.name), run);
-
+  const before = deps.s3Requests?.();
   const key = stageResultKey(input.buildId, input.stage.name);
   const existing = await readJson<StageResult>(deps.store, key);
   // The agent records its own failures (CommandFailed, StageTimeout, ...) before the runner
   // throws them: that record stands. A record from another runner (the Lambda attempt of an
   // escalated stage) is not this run's.
   if (existing && existing.runner === runner && existing.status !== 'succeeded') {
+    await writeRun(deps, input, run, recordRequests(deps, before, input.fargate?.s3Requests, 1));
     return { stage: input.stage.name, status: existing.status };
   }
   const timedOut = TIMEOUT_ERRORS.has(input.error.Error);
@@ -156,6 +164,7 @@ export async function recordStageErrorTask(input: RecordStageErrorInput, deps: S
     reason: capacity ? `${input.error.Error} on ${capacity}: ${message}` : `${input.error.Error}: ${message}`,
     finishedAt: deps.now().toISOString(),
   });
+  await writeRun(deps, input, run, recordRequests(deps, before, input.fargate?.s3Requests, 2));
   await writeJson(deps.store, key, result);
   return { stage: input.stage.name, status: result.status };
 }
@@ -183,6 +192,7 @@ function depsFromEnvironment(): ScheduleDeps {
   const tiers = JSON.parse(process.env.RUNNER_FUNCTIONS || '{}') as Record<string, string>;
   return {
     store: artifactStore(),
+    s3Requests: () => s3RequestCounter().snapshot(),
     now: () => new Date(),
     runnerFunctionFor: (size) => tiers[String(size.memoryMB)],
   };

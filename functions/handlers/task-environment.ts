@@ -9,6 +9,7 @@
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { S3ArtifactStore } from '../adapters/aws/s3-artifact-store.js';
+import { S3RequestCounter } from '../adapters/aws/s3-request-counter.js';
 import { mergePriceBook } from '../domain/pricing/override.js';
 import { DEFAULT_PRICE_BOOK, type PriceBook } from '../domain/pricing/price-book.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
@@ -24,10 +25,19 @@ export function requiredEnv(name: string): string {
 }
 
 let store: ArtifactStore | undefined;
+/**
+ * Counts every S3 request of this sandbox's client. A Lambda sandbox runs one invocation at a
+ * time, so an invocation's requests are the difference between two snapshots.
+ */
+const requests = new S3RequestCounter();
 
 export function artifactStore(): ArtifactStore {
-  store ??= new S3ArtifactStore(new S3Client({}), requiredEnv('ARTIFACT_BUCKET'));
+  store ??= new S3ArtifactStore(requests.attach(new S3Client({})), requiredEnv('ARTIFACT_BUCKET'));
   return store;
+}
+
+export function s3RequestCounter(): S3RequestCounter {
+  return requests;
 }
 
 export function region(): string {

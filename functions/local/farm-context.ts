@@ -3,6 +3,7 @@
  * the embedded S3, a topic for reports, git-archive sources for mapped repositories,
  * the local secrets file, prices and the Lambda /tmp setting.
  */
+import { countedS3rverStore } from '../adapters/local/counted-store.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GitArchiveSource } from '../adapters/local/git-archive-source.js';
@@ -54,6 +55,7 @@ export class RepositoryNotMapped extends UserError {
 export function createFarmContext(options: FarmContextOptions): LocalFarmContext {
   return {
     store: options.s3.store,
+    countedStore: () => countedS3rverStore(options.s3.endpoint, options.s3.bucket),
     s3: options.s3.client,
     bucket: options.s3.bucket,
     reports: options.reports,

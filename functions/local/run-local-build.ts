@@ -9,9 +9,10 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { BuildRequest } from '../domain/build-request.js';
 import type { FarmPolicy } from '../domain/plan/farm-policy.js';
 import type { Plan } from '../domain/plan/types.js';
+import type { CountedStore } from '../adapters/local/counted-store.js';
 import { ENV } from '../domain/fargate/layout.js';
-import { regionPrices, type PriceBook } from '../domain/pricing/price-book.js';
-import { pricedCostModel } from '../domain/report/cost-model.js';
+import { priceBookInfo, regionPrices, type PriceBook } from '../domain/pricing/price-book.js';
+import { pricedCostModel, type S3RequestCount } from '../domain/report/cost-model.js';
 import type { BuildReport, StageResult } from '../domain/report/types.js';
 import { buildPrefix, stageResultKey } from '../domain/storage-keys.js';
 import type { PlanTaskOutput } from '../handlers/build-state-machine.js';
@@ -33,6 +34,11 @@ import { runBuildLocally, type LocalTaskBindings } from './state-machine-runner.
 /** The pieces of the local farm a build needs. */
 export interface LocalFarmContext {
   store: ArtifactStore;
+  /**
+   * A store with a client of its own that counts its S3 requests, one per task or invocation as
+   * on AWS. Absent (unit tests on an in-memory store): nothing is counted and the report estimates.
+   */
+  countedStore?(): CountedStore;
   s3: S3Client;
   bucket: string;
   /** The BuildReports topic (the local bus). */
@@ -104,6 +110,16 @@ function logStream(stage: string, progress: Partial<LocalBuildProgress>): Writab
   });
 }
 
+/** Runs one task with a counted store of its own when the farm has them (closed after). */
+async function withCountedStore<T>(farm: LocalFarmContext, work: (store: ArtifactStore, requests?: () => S3RequestCount) => Promise<T>): Promise<T> {
+  const counted = farm.countedStore?.();
+  try {
+    return await work(counted?.store ?? farm.store, counted?.requests);
+  } finally {
+    counted?.close();
+  }
+}
+
 export async function runLocalBuild(
   input: { buildId: string; request: BuildRequest },
   farm: LocalFarmContext,
@@ -117,6 +133,7 @@ export async function runLocalBuild(
     secrets: farm.secrets,
     stageAccess,
     sandboxRoot: `${farm.workRoot}/lambda`,
+    countedStore: farm.countedStore,
     ephemeralStorageMB: farm.lambdaEphemeralStorageMB,
     sandbox: farm.sandbox,
   });
@@ -128,10 +145,11 @@ export async function runLocalBuild(
     stageAccess,
     region: farm.region,
     workRoot: `${farm.workRoot}/fargate`,
+    countedStore: farm.countedStore,
     helperCode: farm.helperCode,
     sandbox: farm.sandbox,
   });
-  const costs = pricedCostModel(regionPrices(farm.prices, farm.region));
+  const costs = pricedCostModel(regionPrices(farm.prices, farm.region), priceBookInfo(farm.prices, farm.region), farm.prices.githubHosted);
   let transitions = 0;
 
   const finished = async (stage: string): Promise<void> => {
@@ -141,8 +159,9 @@ export async function runLocalBuild(
 
   const bindings: LocalTaskBindings = {
     async plan(planInput) {
-      const output: PlanTaskOutput = await planTask(planInput, {
-        store: farm.store,
+      const output: PlanTaskOutput = await withCountedStore(farm, (store, s3Requests) => planTask(planInput, {
+        store,
+        s3Requests,
         source: farm.sourceFor(planInput.request.repository),
         config: {
           region: farm.region,
@@ -152,24 +171,25 @@ export async function runLocalBuild(
         prices: farm.prices,
         running: farm.running,
         policy: farm.policy,
-      });
+      }));
       if (output.build) {
         const text = await farm.store.getText(output.planKey);
         if (text) progress.planned?.(JSON.parse(text) as Plan);
       }
       return output;
     },
-    schedule: (scheduleInput) => scheduleTask(scheduleInput, { store: farm.store, now: () => new Date() }),
+    schedule: (scheduleInput) => withCountedStore(farm, (store, s3Requests) => scheduleTask(scheduleInput, { store, s3Requests, now: () => new Date() })),
     report: (reportInput) =>
-      reportTask(reportInput, {
-        store: farm.store,
+      withCountedStore(farm, (store, s3Requests) => reportTask(reportInput, {
+        store,
+        s3Requests,
         notifier: farm.reports,
         costs,
         now: () => new Date(),
         region: farm.region,
         stateTransitions: () => transitions,
         link: (buildId) => farm.buildLink?.(buildId) ?? `s3://${farm.bucket}/${buildPrefix(buildId)}`,
-      }),
+      })),
     async runLambdaStage(event) {
       progress.stageStarted?.(event.stageName, new Date());
       try {

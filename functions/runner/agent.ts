@@ -12,6 +12,7 @@ import { mkdir } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import type { PlannedStage, Runner } from '../domain/plan/types.js';
+import type { S3RequestCount } from '../domain/report/cost-model.js';
 import type { ArtifactEntry, StageResult } from '../domain/report/types.js';
 import { manifestKey, stageLogKey, stageResultKey } from '../domain/storage-keys.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
@@ -63,6 +64,12 @@ export interface StageJob {
    * Absent on AWS: a Lambda sandbox or a Fargate task is the boundary there.
    */
   sandbox?: StageSandbox;
+  /**
+   * Lambda only: when the invocation started (epoch ms, before the session and the sweep) and the
+   * INIT phase it paid for (a new execution environment's first invocation), so the result says
+   * what Lambda bills rather than the agent's own time.
+   */
+  invocation?: { startedAt: number; initDurationMs: number };
 }
 
 export interface AgentDeps {
@@ -71,6 +78,8 @@ export interface AgentDeps {
   now: () => number;
   /** Where the live log goes (default process.stdout). */
   output?: NodeJS.WritableStream;
+  /** The S3 requests this runner's client has made so far (adapters/aws/s3-request-counter.ts). */
+  s3Requests?: () => S3RequestCount;
 }
 
 /** Cap on the unpacked snapshot when no disk limit is known (Fargate's largest ephemeral storage is 200 GiB). */
@@ -206,7 +215,12 @@ export async function runStage(job: StageJob, deps: AgentDeps): Promise<StageRes
     manifestKey: manifestKey(buildId, stage.name),
     artifactCount: artifacts.length,
     artifactBytes: artifacts.reduce((sum, entry) => sum + entry.size, 0),
+    logBytes: log.outputBytes,
+    // This record's own PUT is about to be made: it is counted here, as it cannot count itself.
+    ...(deps.s3Requests ? { s3Requests: deps.s3Requests() } : {}),
+    ...(job.invocation ? { lambdaInvocation: { durationMs: Math.max(0, deps.now() - job.invocation.startedAt), initDurationMs: job.invocation.initDurationMs } } : {}),
   };
+  if (result.s3Requests) result.s3Requests = { ...result.s3Requests, put: result.s3Requests.put + 1 };
   await store(deps.store, stageResultKey(buildId, stage.name), JSON.stringify(result), 'application/json');
   return result;
 }

@@ -30,6 +30,8 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { LambdaStageAccessSource } from '../adapters/aws/lambda-stage-access-source.js';
 import { S3ArtifactStore } from '../adapters/aws/s3-artifact-store.js';
+import { S3RequestCounter } from '../adapters/aws/s3-request-counter.js';
+import type { S3RequestCount } from '../domain/report/cost-model.js';
 import { commandsScript, secretFile, stageScript, timedOutMarker, type ScriptPaths } from '../domain/fargate/stage-script.js';
 import { STAGE_TIMEOUT_EXIT_CODE } from '../domain/fargate/task-timeout.js';
 import { buildOutcome, type BuildOutcome } from '../domain/fargate/task-metadata.js';
@@ -80,6 +82,11 @@ export interface HelperDeps {
   now: () => number;
   /** GET `${ECS_CONTAINER_METADATA_URI_V4}/task` (injected so tests need no endpoint). */
   taskMetadata: () => Promise<unknown>;
+  /**
+   * The S3 requests this container's client has made so far (adapters/aws/s3-request-counter.ts),
+   * the bootstrap's helper download included. Absent: the result carries no count.
+   */
+  s3Requests?: () => S3RequestCount;
 }
 
 /** What both modes read from their environment (task definition plus RunTask overrides). */
@@ -124,6 +131,22 @@ function diskReserveFile(context: HelperContext): string {
 }
 
 /** Where fetch notes its start time for publish (the result's startedAt). */
+/** Fetch's S3 request count, handed to publish (which writes the result record) on the helper volume. */
+function fetchRequestsFile(context: HelperContext): string {
+  return join(context.helperDir, 's3-requests-fetch.json');
+}
+
+async function fetchRequests(context: HelperContext): Promise<S3RequestCount | undefined> {
+  const text = await readFile(fetchRequestsFile(context), 'utf8').catch(() => undefined);
+  if (text === undefined) return undefined;
+  try {
+    const parsed = JSON.parse(text) as Partial<S3RequestCount>;
+    return { put: Number(parsed.put) || 0, get: Number(parsed.get) || 0 };
+  } catch {
+    return undefined;
+  }
+}
+
 function startedFile(context: HelperContext): string {
   return join(context.helperDir, 'started-at');
 }
@@ -202,6 +225,7 @@ export async function runFetch(context: HelperContext, deps: HelperDeps): Promis
       await handOverSecrets(secretValues, context);
       deps.log.line(`secrets for the build user: ${secretNames.join(', ')}`);
     }
+    if (deps.s3Requests) await writeFile(fetchRequestsFile(context), JSON.stringify(deps.s3Requests()));
   } catch (error) {
     // Nothing of a secret may outlive a fetch that failed.
     await rm(scriptPaths(context).secretsDir, { recursive: true, force: true }).catch(() => undefined);
@@ -389,6 +413,13 @@ async function writeResult(
           : '';
   await deps.store.put(deps.keys.stageLogKey(buildId, stageName), log, 'text/plain; charset=utf-8');
   await deps.store.put(deps.keys.manifestKey(buildId, stageName), JSON.stringify(facts.artifacts), 'application/json');
+  // The build container's output went to CloudWatch through awslogs: the log file holds the same bytes.
+  const logBytes = hasLog ? (await stat(logFile)).size : 0;
+  // This container's requests, this record's PUT, and fetch's (when publish writes the record).
+  // (A fetch that failed writes the record itself, and leaves no count file behind.)
+  const fetched = await fetchRequests(context);
+  const own = deps.s3Requests?.();
+  const s3Requests = own ? { put: own.put + 1 + (fetched?.put ?? 0), get: own.get + (fetched?.get ?? 0) } : undefined;
   const result: StageResult = {
     buildId,
     stage: stageName,
@@ -407,6 +438,8 @@ async function writeResult(
     manifestKey: deps.keys.manifestKey(buildId, stageName),
     artifactCount: facts.artifacts.length,
     artifactBytes: facts.artifacts.reduce((sum, entry) => sum + entry.size, 0),
+    logBytes,
+    ...(s3Requests ? { s3Requests } : {}),
   };
   await deps.store.put(deps.keys.stageResultKey(buildId, stageName), JSON.stringify(result), 'application/json');
   return result;
@@ -456,8 +489,12 @@ export async function helperDepsFromEnv(env: NodeJS.ProcessEnv): Promise<HelperD
   // Lines go to stdout (the awslogs driver ships them to CloudWatch) and to a file on the logs volume.
   const log = new StageLog(join(LOGS_PATH, `${env[ENV.mode] ?? 'helper'}.txt`), process.stdout);
   const session = await StageSession.open(new LambdaStageAccessSource(new LambdaClient({ region }), functionName), grant);
+  const requests = new S3RequestCounter();
+  // The bootstrap's signed GetObject of this helper (domain/fargate/bootstrap.ts), retries included.
+  for (let i = 0; i < (Number(env[ENV.helperDownloads]) || 0); i += 1) requests.record('GetObjectCommand');
   return {
-    store: new S3ArtifactStore(new S3Client({ region, credentials: session.credentialProvider }), bucket),
+    store: new S3ArtifactStore(requests.attach(new S3Client({ region, credentials: session.credentialProvider })), bucket),
+    s3Requests: () => requests.snapshot(),
     secrets: session.secretsProvider(),
     prepareWorkspace,
     findArtifacts,

@@ -11,8 +11,10 @@ import type { Plan } from '../domain/plan/types.js';
 import type { StageResult } from '../domain/report/types.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
 import type { SecretsProvider } from '../ports/secrets.js';
-import { raiseForResult, runStage } from './agent.js';
-import { PlanMissing, StageNotInPlan } from './errors.js';
+import { withAttemptUsage } from '../domain/report/attempt-usage.js';
+import type { S3RequestCount } from '../domain/report/cost-model.js';
+import { runStage } from './agent.js';
+import { failureFromName, PlanMissing, StageNotInPlan } from './errors.js';
 import type { StageSandbox } from './sandbox.js';
 
 /** The state machine's input to the Lambda runner task. */
@@ -59,6 +61,14 @@ export interface LambdaRunnerDeps {
   sweepProcesses?: (when: 'start' | 'end') => Promise<void>;
   /** Local farm only: the bubblewrap sandbox for the commands (Lambda has no namespaces to give). */
   sandbox?: StageSandbox;
+  /**
+   * The invocation as Lambda bills it: when the handler started (before the sweep and the
+   * session) and the INIT phase of this execution environment if this is its first invocation.
+   * Absent: billed from this function's own start.
+   */
+  invocation?: { startedAt: number; initDurationMs: number };
+  /** The S3 requests the invocation's client has made so far. */
+  s3Requests?: () => S3RequestCount;
 }
 
 /** 10 s: the kill grace (2 s) plus uploading the log, manifest and result, with room to spare. */
@@ -81,6 +91,7 @@ export async function runLambdaStage(
 ): Promise<StageResult> {
   const margin = deps.safetyMarginMs ?? DEFAULT_SAFETY_MARGIN_MS;
   const startedAt = deps.now();
+  const invocation = deps.invocation ?? { startedAt, initDurationMs: 0 };
   const lambdaDeadline = startedAt + context.getRemainingTimeInMillis() - margin;
 
   const planText = await deps.store.getText(event.planKey);
@@ -110,10 +121,20 @@ export async function runLambdaStage(
         fromFork: event.fromFork,
         signal: deps.signal,
         sandbox: deps.sandbox,
+        invocation,
       },
-      { store: deps.store, secrets: deps.secrets, now: deps.now, output: deps.output },
+      { store: deps.store, secrets: deps.secrets, now: deps.now, output: deps.output, s3Requests: deps.s3Requests },
     );
-    if (result.errorName !== undefined && escalating.has(result.errorName)) raiseForResult(result);
+    if (result.errorName !== undefined && escalating.has(result.errorName)) {
+      // The Fargate run overwrites this attempt's result: its error carries what it used, to be billed.
+      const usage = {
+        durationMs: Math.max(0, deps.now() - invocation.startedAt),
+        initDurationMs: invocation.initDurationMs,
+        ...(deps.s3Requests ? { s3Requests: deps.s3Requests() } : {}),
+        ...(result.logBytes !== undefined ? { logBytes: result.logBytes } : {}),
+      };
+      throw failureFromName(result.errorName, withAttemptUsage(result.reason, usage), result.exitCode);
+    }
     return result;
   } finally {
     // Processes first: a survivor could otherwise write into /tmp again after it is emptied.

@@ -18,6 +18,7 @@ export class StageLog {
   private readonly secrets: string[];
   private closed = false;
   private readonly cap: HeadTailCap;
+  private sentBytes = 0;
   /** Set when any output mentioned ENOSPC: a failing command then counts as OutOfDisk. */
   sawNoSpace = false;
 
@@ -56,7 +57,7 @@ export class StageLog {
     const { now, justOverflowed } = this.cap.take(Buffer.from(masked));
     if (now.length > 0) this.write(now);
     if (justOverflowed) {
-      this.output.write(`\n[buildfarm: the log reached half its ${this.cap.capBytes}-byte cap; further output is held back and its end is written when the stage ends]\n`);
+      this.toOutput(`\n[buildfarm: the log reached half its ${this.cap.capBytes}-byte cap; further output is held back and its end is written when the stage ends]\n`);
     }
   }
 
@@ -75,7 +76,17 @@ export class StageLog {
 
   private write(bytes: Buffer): void {
     this.file.write(bytes);
+    this.toOutput(bytes);
+  }
+
+  private toOutput(bytes: Buffer | string): void {
+    this.sentBytes += Buffer.byteLength(bytes);
     this.output.write(bytes);
+  }
+
+  /** Bytes written to the live output: on Lambda, stdout, which CloudWatch Logs ingests (and bills). */
+  get outputBytes(): number {
+    return this.sentBytes;
   }
 
   contents(): Readable {

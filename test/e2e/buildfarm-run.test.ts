@@ -71,21 +71,26 @@ describe('CLI: buildfarm run', { retry: 1 }, () => {
     expect(byName.package.artifacts.map((a) => a.path).sort()).toEqual(['release/SHA256SUMS', 'release/hello-farm.tar.gz']);
     for (const a of byName.package.artifacts) expect(a.sha256).toMatch(/^[0-9a-f]{64}$/);
 
-    // Lambda: billed to the ms; Fargate: to the second, one-minute minimum
+    // Lambda: the invocation billed to the ms; Fargate: to the second, one-minute minimum, from the modelled pull
+    const lineOf = (stage: string, item: string) => report.costBreakdown.lines.find((l) => l.stage === stage && l.item === item)!;
     const lambda = byName.build;
     expect(lambda.billedDurationMs).toBe(Math.ceil(lambda.billedDurationMs));
-    expect(lambda.costUsd).toBeCloseTo(lambdaCost(lambda.lambda!, lambda.billedDurationMs, prices).costUsd, 9);
+    expect(lineOf('build', 'lambda').usd).toBeCloseTo(lambdaCost(lambda.lambda!, lambda.billedDurationMs, prices).costUsd, 9);
     const fargate = byName.package;
     expect(fargate.billedDurationMs).toBeGreaterThanOrEqual(60_000);
     expect(fargate.billedDurationMs % 1000).toBe(0);
-    expect(fargate.costUsd).toBeCloseTo(fargateCost(fargate.fargate!, fargate.billedDurationMs, prices).costUsd, 9);
+    expect(lineOf('package', 'fargate')).toMatchObject({ estimated: true });
+    expect(lineOf('package', 'fargate').usd).toBeCloseTo(fargateCost(fargate.fargate!, fargate.billedDurationMs, prices).costUsd, 9);
+    // Every stage's log went to (modelled) CloudWatch Logs; the Fargate task held a public IPv4 address.
+    for (const name of ['build', 'lint', 'test', 'package']) expect(lineOf(name, 'cloudWatchLogs').quantity).toBeGreaterThan(0);
+    expect(lineOf('package', 'publicIpv4').usd).toBeGreaterThan(0);
 
-    // totals: compute plus transitions plus S3 requests
-    const compute = report.stages.reduce((sum, s) => sum + s.costUsd, 0);
+    // totals: exactly the lines; S3 requests counted by the clients; the prices named
     const b = report.costBreakdown;
-    expect(b.computeUsd).toBeCloseTo(compute, 9);
     expect(b.stateTransitions).toBeGreaterThan(0);
-    expect(report.totalCostUsd).toBeCloseTo(b.computeUsd + b.stateTransitionsUsd + b.s3RequestsUsd, 9);
+    expect(report.totalCostUsd).toBeCloseTo(b.computeUsd + b.publicIpv4Usd + b.cloudWatchLogsUsd + b.stateTransitionsUsd + b.s3RequestsUsd, 9);
+    expect(b.lines.find((l) => l.item === 's3Tier1Requests')?.estimated).toBeUndefined();
+    expect(report.priceBook).toMatchObject({ region: 'us-east-1', overrides: [] });
   });
 
   it('fails with exit 1, skips the dependents of a failed stage and still reports', async () => {

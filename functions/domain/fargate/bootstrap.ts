@@ -21,7 +21,7 @@
  * only, BUILDFARM_S3_CONNECT (where to connect; the signed host stays the real one)
  * and BUILDFARM_HELPER_FILE (where to write the helper).
  */
-import { HELPER_FILE } from './layout.js';
+import { ENV, HELPER_FILE } from './layout.js';
 
 export const HELPER_BOOTSTRAP_JS = `
 const crypto = require('node:crypto');
@@ -75,7 +75,9 @@ async function download() {
 }
 (async () => {
   let lastError;
+  let attempts = 0;
   for (let attempt = 1; attempt <= 4; attempt++) {
+    attempts = attempt;
     try {
       fs.writeFileSync(helperFile, await download());
       lastError = undefined;
@@ -89,6 +91,8 @@ async function download() {
     console.error('buildfarm bootstrap failed:', lastError);
     process.exit(70);
   }
+  // Each attempt was a GetObject S3 bills: the helper counts them with its own requests.
+  process.env.${ENV.helperDownloads} = String(attempts);
   require(helperFile);
 })();
 `;

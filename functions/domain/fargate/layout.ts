@@ -100,4 +100,6 @@ export const ENV = {
   logLive: 'BUILDFARM_LOG_LIVE',
   /** live-log and publish: the stage's `log-limit` in bytes. */
   logLimitBytes: 'BUILDFARM_LOG_LIMIT_BYTES',
+  /** Set by the bootstrap for the helper it runs: how many GetObject attempts its download made (billed). */
+  helperDownloads: 'BUILDFARM_HELPER_DOWNLOADS',
 } as const;

@@ -80,6 +80,8 @@ export interface Plan {
    * stage follow it.
    */
   secretsWithheld: boolean;
+  /** S3 requests the Plan task made (its own PUT of this object included), when it counted them. */
+  s3Requests?: { put: number; get: number };
 }
 
 /** What the build is for: the planner evaluates `if:` against it. */

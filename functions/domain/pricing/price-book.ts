@@ -4,6 +4,7 @@
  */
 import { UserError } from '../errors.js';
 import type { Architecture } from '../pipeline/types.js';
+import type { GitHubHostedPrices } from './github-hosted.js';
 
 export interface ComputePrices {
   /** Lambda, per GB-second (billed in 1 ms steps). */
@@ -31,6 +32,10 @@ export interface RegionPrices {
   s3ReadRequest: number;
   /** Fraction taken off Fargate compute on Spot (variable: AWS says up to 70 %). */
   fargateSpotDiscount: number;
+  /** CloudWatch Logs ingestion (Standard log class), per GB of uncompressed log data sent. */
+  cloudWatchLogsIngestGb: number;
+  /** An in-use public IPv4 address, per hour (a Fargate task's ENI with AssignPublicIp ENABLED). */
+  publicIpv4Hour: number;
 }
 
 export interface PriceBook {
@@ -38,6 +43,25 @@ export interface PriceBook {
   asOf: string;
   currency: 'USD';
   regions: Record<string, RegionPrices>;
+  /** Each override a prices file made, as `file: regions.<region>.<field>` (empty: list prices). */
+  overrides?: string[];
+  /** GitHub-hosted runner prices for the comparison (default: GITHUB_HOSTED_PRICES). */
+  githubHosted?: GitHubHostedPrices;
+}
+
+/** Which prices a report used: shown in every report, so a figure can be checked and reproduced. */
+export interface PriceBookInfo {
+  /** The region whose prices were used (us-east-1's when the farm's region had none: `fallback`). */
+  region: string;
+  fallback: boolean;
+  asOf: string;
+  source: string;
+  overrides: string[];
+}
+
+export function priceBookInfo(book: PriceBook, region: string): PriceBookInfo {
+  const chosen = pricingRegion(book, region);
+  return { region: chosen.region, fallback: chosen.fallback, asOf: book.asOf, source: book.source, overrides: book.overrides ?? [] };
 }
 
 /**
@@ -46,6 +70,8 @@ export interface PriceBook {
  * shared/design/AWS-FACTS.md (2026-08). The Lambda and Fargate figures are third-party
  * confirmed and consistent with AWS's own per-second examples. The Spot discount is the
  * typical us-east-1 Linux/x86 figure (about 69 %) and varies: override it for your region.
+ * CloudWatch Logs ingestion and public IPv4 addresses: aws.amazon.com/cloudwatch/pricing and
+ * aws.amazon.com/vpc/pricing (2026-11; the IPv4 charge applies since 2024-02-01).
  */
 export const DEFAULT_PRICE_BOOK: PriceBook = {
   source: 'AWS public pricing pages for Lambda, Fargate, Step Functions and S3 (us-east-1), via shared/design/AWS-FACTS.md',
@@ -73,6 +99,10 @@ export const DEFAULT_PRICE_BOOK: PriceBook = {
       s3WriteRequest: 0.005 / 1000,
       s3ReadRequest: 0.0004 / 1000,
       fargateSpotDiscount: 0.69,
+      // https://aws.amazon.com/cloudwatch/pricing/ (Logs, Standard, "Collect (Data Ingestion)"), us-east-1.
+      cloudWatchLogsIngestGb: 0.5,
+      // https://aws.amazon.com/vpc/pricing/ (Public IPv4 Address, "$0.005 per IP per hour", since 2024-02-01).
+      publicIpv4Hour: 0.005,
     },
   },
 };

@@ -6,11 +6,14 @@
 import { statusForError } from './execution-end.js';
 import type { BuildRequest } from '../build-request.js';
 import type { Plan, PlannedStage } from '../plan/types.js';
-import { fargateBilledMs, fargateBilledMsFromDuration, lambdaBilledMs, roundUsd } from './billing.js';
-import type { CostModel } from './cost-model.js';
+import { roundUsd } from './billing.js';
+import { costBreakdown, costLine, sumLines, type CostLine } from './cost-breakdown.js';
+import { allFargateCost, githubHostedCost, predictedCost, type RanStage } from './cost-comparison.js';
+import type { CostModel, S3RequestCount } from './cost-model.js';
+import { stageCostLines, type NetworkSetting } from './stage-cost.js';
 import type { StageRunRecord } from './run-record.js';
 import type { ArtifactEntry, BuildReport, BuildStatus, StageReport, StageResult } from './types.js';
-import { estimateS3Requests, estimateStateTransitions, type UsageStage } from './usage-estimate.js';
+import { estimateS3Requests, estimateStateTransitions, modelledControlPlaneRequests, type UsageStage } from './usage-estimate.js';
 
 export interface BuildReportInput {
   buildId: string;
@@ -36,65 +39,30 @@ export interface BuildReportInput {
   costs: CostModel;
   /** Counted state transitions when known (local runs); else estimated from the records. */
   stateTransitions?: number;
+  /**
+   * S3 requests the control plane counted outside the stage records (Plan, Select stages, this
+   * Report). With it, and a count in every stage's records, S3 is billed as counted; else estimated.
+   */
+  s3Requests?: S3RequestCount;
+  /** Whether Fargate tasks get a public IPv4 address (default: yes, as in the template's VPC). */
+  network?: NetworkSetting;
 }
 
-/** Lambda's hard limit: https://docs.aws.amazon.com/lambda/latest/dg/configuration-timeout.html */
-const LAMBDA_MAX_MS = 900_000;
+export { lambdaAttemptMs } from './stage-cost.js';
 
-/**
- * The billed time of a Lambda attempt that was escalated. The runner's error does not carry its
- * duration through Step Functions, so a StageTimeout is taken to have used the whole deadline
- * (the stage's timeout, at most Lambda's 15 minutes); an OutOfDisk attempt is not known and
- * counts nothing unless the runner reported it.
- */
-export function lambdaAttemptMs(planned: PlannedStage, escalation: NonNullable<StageRunRecord['escalation']>): number {
-  if (escalation.lambdaBilledMs > 0) return escalation.lambdaBilledMs;
-  if (escalation.errorName === 'StageTimeout') return Math.min(planned.timeoutSeconds * 1000, LAMBDA_MAX_MS);
-  return 0;
+function addCounts(a: S3RequestCount, b: S3RequestCount | undefined): S3RequestCount {
+  return b ? { put: a.put + b.put, get: a.get + b.get } : a;
 }
 
-interface StageCost {
-  billedDurationMs: number;
-  costUsd: number;
+interface StageOutcome {
+  report: StageReport;
+  lines: CostLine[];
+  ran?: RanStage;
 }
 
-function costOf(planned: PlannedStage, result: StageResult, run: StageRunRecord | undefined, costs: CostModel): StageCost {
-  const runner = run?.runner ?? result.runner;
-  let billedDurationMs: number;
-  let costUsd: number;
-  if (runner === 'lambda') {
-    billedDurationMs = lambdaBilledMs(result.durationMs);
-    costUsd = planned.lambda ? costs.lambdaUsd(planned.lambda, billedDurationMs) : 0;
-  } else {
-    // With a run record the task's timestamps decide, and no task (or one that never pulled its
-    // image) cost nothing; without one (records lost), the measured duration is the best guess.
-    const task = run?.fargate;
-    billedDurationMs = run ? fargateBilledMs(task?.pullStartedAt, task?.stoppedAt) : fargateBilledMsFromDuration(result.durationMs);
-    const spot = task ? task.capacityProvider === 'FARGATE_SPOT' : planned.fargate.spot;
-    // The per-second model charges its one-minute minimum to any task: one that never ran is free.
-    costUsd = billedDurationMs > 0 ? costs.fargateUsd(planned.fargate, billedDurationMs, spot) : 0;
-    // A Spot task Fargate interrupted before the on-demand rerun was billed too, at the Spot rate.
-    const interrupted = task?.spotInterruption;
-    const interruptedMs = interrupted ? fargateBilledMs(interrupted.pullStartedAt, interrupted.stoppedAt) : 0;
-    if (interruptedMs > 0) {
-      billedDurationMs += interruptedMs;
-      costUsd += costs.fargateUsd(planned.fargate, interruptedMs, true);
-    }
-  }
-  // An escalated stage also paid for the Lambda attempt that ran out of time or disk.
-  const attemptMs = run?.escalation ? lambdaAttemptMs(planned, run.escalation) : 0;
-  if (planned.lambda && attemptMs > 0) costUsd += costs.lambdaUsd(planned.lambda, attemptMs);
-  return { billedDurationMs, costUsd: roundUsd(costUsd) };
-}
+const MS_LINES: ReadonlySet<CostLine['item']> = new Set(['lambda', 'lambdaInit', 'fargate', 'fargateSpotInterrupted']);
 
-/** What the stage would have cost on its on-demand Fargate size (Lambda stages: their duration, per-second rules). */
-function allFargateCostOf(planned: PlannedStage, result: StageResult, cost: StageCost, run: StageRunRecord | undefined, costs: CostModel): number {
-  const ranOnFargate = (run?.runner ?? result.runner) === 'fargate';
-  const billed = ranOnFargate ? cost.billedDurationMs : fargateBilledMsFromDuration(result.durationMs);
-  return billed > 0 ? costs.fargateUsd({ ...planned.fargate, spot: false }, billed, false) : 0;
-}
-
-function stageReport(planned: PlannedStage, result: StageResult | undefined, run: StageRunRecord | undefined, manifests: Record<string, ArtifactEntry[]>, costs: CostModel, notRunReason: string): { report: StageReport; allFargateUsd: number } {
+function stageReport(planned: PlannedStage, result: StageResult | undefined, run: StageRunRecord | undefined, manifests: Record<string, ArtifactEntry[]>, costs: CostModel, network: NetworkSetting, notRunReason: string): StageOutcome {
   const sizes = { lambda: planned.lambda, fargate: planned.fargate };
   if (!result || result.status === 'skipped') {
     return {
@@ -112,10 +80,16 @@ function stageReport(planned: PlannedStage, result: StageResult | undefined, run
         escalated: false,
         artifacts: [],
       },
-      allFargateUsd: 0,
+      lines: [],
     };
   }
-  const cost = costOf(planned, result, run, costs);
+  const lines = stageCostLines(planned, result, run, costs, network);
+  const cost = {
+    // The final run's billed time (the escalated attempt is in the cost and in its own lines).
+    billedDurationMs: lines.filter((l) => MS_LINES.has(l.item) && !l.escalatedAttempt).reduce((sum, l) => sum + l.quantity, 0),
+    costUsd: sumLines(lines),
+  };
+  const onFargate = lines.filter((l) => l.item === 'fargate' || l.item === 'fargateSpotInterrupted' || l.item === 'publicIpv4');
   const runner = run?.runner ?? result.runner;
   const notes: string[] = [result.reason];
   if (run?.escalation) notes.push(`escalated from Lambda after ${run.escalation.errorName}: ${run.escalation.reason}`);
@@ -143,7 +117,16 @@ function stageReport(planned: PlannedStage, result: StageResult | undefined, run
       startedAt: result.startedAt,
       finishedAt: result.finishedAt,
     },
-    allFargateUsd: allFargateCostOf(planned, result, cost, run, costs),
+    lines,
+    ran: {
+      planned,
+      result,
+      run,
+      fargate: {
+        billedMs: onFargate.filter((l) => l.item === 'fargate').reduce((sum, l) => sum + l.quantity, 0),
+        ipv4Usd: sumLines(onFargate.filter((l) => l.item === 'publicIpv4')),
+      },
+    },
   };
 }
 
@@ -180,22 +163,30 @@ function reasonNotRun(input: BuildReportInput): string | undefined {
 export function buildReport(input: BuildReportInput): BuildReport {
   const results = new Map(input.results.map((r) => [r.stage, r]));
   const runs = new Map(input.runs.map((r) => [r.stage, r]));
+  const network = input.network ?? { publicIpv4PerTask: true };
   const notRunReason = input.error ? `not run: ${input.error.name}` : 'not run';
   const stages: StageReport[] = [];
-  let allFargateUsd = 0;
+  const lines: CostLine[] = [];
+  const ranStages: RanStage[] = [];
   const usageStages: UsageStage[] = [];
   // A refused build ran nothing, whatever plan is passed.
   const ran = input.refused ? undefined : input.plan;
   const planned = ran?.stages ?? [];
   const byName = new Map(planned.map((s) => [s.name, s]));
   const inWaveOrder = (ran?.waves ?? []).flat().map((name) => byName.get(name)).filter((s): s is PlannedStage => s !== undefined);
+  let counted: S3RequestCount | undefined = input.s3Requests;
   for (const stage of inWaveOrder) {
     const result = results.get(stage.name);
     const run = runs.get(stage.name);
-    const { report, allFargateUsd: stageAllFargate } = stageReport(stage, result, run, input.manifests, input.costs, notRunReason);
-    stages.push(report);
-    allFargateUsd += stageAllFargate;
+    const outcome = stageReport(stage, result, run, input.manifests, input.costs, network, notRunReason);
+    stages.push(outcome.report);
+    lines.push(...outcome.lines);
+    if (outcome.ran) ranStages.push(outcome.ran);
     usageStages.push({ name: stage.name, upstream: stage.upstream, result, run, skippedBySelection: result?.status === 'skipped' });
+    // S3 is billed as counted only when every record that should carry a count does.
+    if (result && counted) {
+      counted = result.s3Requests ? addCounts(addCounts(addCounts(counted, result.s3Requests), run?.s3Requests), run?.escalation?.s3Requests) : undefined;
+    }
   }
   for (const skipped of ran?.skipped ?? []) stages.push(skippedByIf(skipped.name, skipped.reason));
 
@@ -207,10 +198,17 @@ export function buildReport(input: BuildReportInput): BuildReport {
     stages: usageStages,
   };
   const stateTransitions = input.stateTransitions ?? estimateStateTransitions(usage);
-  const s3 = estimateS3Requests(usage);
-  const computeUsd = roundUsd(stages.reduce((sum, s) => sum + s.costUsd, 0));
-  const stateTransitionsUsd = roundUsd(input.costs.stateTransitionsUsd(stateTransitions));
-  const s3RequestsUsd = roundUsd(input.costs.s3RequestsUsd(s3));
+  lines.push(costLine({ item: 'stateTransitions', quantity: stateTransitions, unit: 'transitions', usd: input.costs.stateTransitionsUsd(stateTransitions), ...(input.stateTransitions === undefined ? { estimated: true, note: 'counted from the path each stage took through the state machine' } : {}) }));
+  // Counted where the tasks count; Select stages and StageCredentials are modelled from their code paths.
+  const s3 = counted ? addCounts(counted, modelledControlPlaneRequests(usage)) : estimateS3Requests(usage);
+  const s3Estimated = counted === undefined
+    ? { estimated: true, note: 'estimated from the key layout: some records carry no request count' }
+    : { note: 'counted per request by the S3 clients; Select stages and StageCredentials modelled from their code paths' };
+  lines.push(costLine({ item: 's3Tier1Requests', quantity: s3.put, unit: 'requests', usd: input.costs.s3RequestsUsd({ put: s3.put, get: 0 }), ...s3Estimated }));
+  lines.push(costLine({ item: 's3Tier2Requests', quantity: s3.get, unit: 'requests', usd: input.costs.s3RequestsUsd({ put: 0, get: s3.get }), ...s3Estimated }));
+  const breakdown = costBreakdown(lines);
+  const predicted = input.refused ? { ...predictedCost(undefined, input.costs, network), computeUsd: input.refused.predictedCostUsd, totalUsd: input.refused.predictedCostUsd } : predictedCost(input.plan, input.costs, network);
+  const allFargate = allFargateCost(ranStages, breakdown, input.costs, network);
   const started = Date.parse(input.startedAt);
   const finished = Date.parse(input.finishedAt);
   return {
@@ -225,15 +223,16 @@ export function buildReport(input: BuildReportInput): BuildReport {
     finishedAt: input.finishedAt,
     durationMs: Number.isFinite(finished - started) ? Math.max(0, finished - started) : 0,
     stages,
-    totalCostUsd: roundUsd(computeUsd + stateTransitionsUsd + s3RequestsUsd),
-    costBreakdown: {
-      computeUsd,
-      stateTransitions,
-      stateTransitionsUsd,
-      s3Requests: s3.put + s3.get,
-      s3RequestsUsd,
+    totalCostUsd: breakdown.totalUsd,
+    costBreakdown: breakdown,
+    predictedCostUsd: predicted.totalUsd,
+    allFargateCostUsd: allFargate.totalUsd,
+    priceBook: input.costs.priceBook,
+    comparison: {
+      predicted,
+      differenceUsd: roundUsd(breakdown.totalUsd - predicted.totalUsd),
+      allFargate,
+      githubHosted: githubHostedCost(ranStages, breakdown, input.costs),
     },
-    predictedCostUsd: input.refused?.predictedCostUsd ?? input.plan?.predictedCostUsd ?? 0,
-    allFargateCostUsd: roundUsd(allFargateUsd),
   };
 }

@@ -58,7 +58,7 @@ export interface ReportMessageStage
 /** The report's own summary fields, as the message carries them. */
 type ReportSummaryFields = Pick<
   BuildReport,
-  'buildId' | 'repository' | 'ref' | 'sha' | 'status' | 'error' | 'reason' | 'startedAt' | 'finishedAt' | 'durationMs' | 'totalCostUsd' | 'predictedCostUsd' | 'allFargateCostUsd' | 'costBreakdown'
+  'buildId' | 'repository' | 'ref' | 'sha' | 'status' | 'error' | 'reason' | 'startedAt' | 'finishedAt' | 'durationMs' | 'totalCostUsd' | 'predictedCostUsd' | 'allFargateCostUsd' | 'costBreakdown' | 'priceBook'
 >;
 
 export interface ReportMessage extends ReportSummaryFields {
@@ -68,6 +68,8 @@ export interface ReportMessage extends ReportSummaryFields {
   branch: string;
   /** What running every stage on Fargate would have cost more (negative: it would have been cheaper). */
   savedVsAllFargateUsd: number;
+  /** The same stages as GitHub-hosted jobs, each rounded up to a whole minute (report.json: per job). */
+  githubHostedCostUsd: number;
   /** The execution's page (Step Functions console, or the local dashboard). */
   link: string;
   /** Artifact store keys of the full report and the readable summary. */
@@ -173,7 +175,10 @@ export function reportNotification(report: BuildReport, context: ReportMessageCo
     predictedCostUsd: report.predictedCostUsd,
     allFargateCostUsd: report.allFargateCostUsd,
     savedVsAllFargateUsd: roundUsd(report.allFargateCostUsd - report.totalCostUsd),
-    costBreakdown: report.costBreakdown,
+    // The totals only: the lines (several per stage) are in report.json, and would crowd out stages.
+    costBreakdown: { ...report.costBreakdown, lines: [] },
+    priceBook: report.priceBook,
+    githubHostedCostUsd: report.comparison.githubHosted.totalUsd,
     link: context.link,
     reportKey: context.reportKey,
     summaryKey: context.summaryKey,

@@ -43,6 +43,13 @@ function stageRow(stage: StageReport): string[] {
   ];
 }
 
+/** Logs and public IPv4, when the build paid for them. */
+function extras(report: BuildReport): string {
+  const b = report.costBreakdown;
+  const parts = [b.cloudWatchLogsUsd > 0 ? ` + logs ${formatUsd(b.cloudWatchLogsUsd)}` : '', b.publicIpv4Usd > 0 ? ` + public IPv4 ${formatUsd(b.publicIpv4Usd)}` : ''];
+  return parts.join('');
+}
+
 function savings(report: BuildReport): string {
   const saved = report.allFargateCostUsd - report.totalCostUsd;
   return saved >= 0 ? `this build saved ${formatUsd(saved)}` : `that would have been ${formatUsd(-saved)} cheaper`;
@@ -56,9 +63,11 @@ export function reportSummary(report: BuildReport, context: SummaryContext): str
     '',
     `build       ${report.startedAt}  ${oneLine(report.buildId)}`,
     `commit      ${oneLine(report.sha)} (${oneLine(report.ref)})`,
-    `cost        ${formatUsd(report.totalCostUsd)} = compute ${formatUsd(b.computeUsd)} + ${b.stateTransitions} transitions ${formatUsd(b.stateTransitionsUsd)} + ${b.s3Requests} S3 requests ${formatUsd(b.s3RequestsUsd)}`,
-    `predicted   ${formatUsd(report.predictedCostUsd)}`,
+    `cost        ${formatUsd(report.totalCostUsd)} = compute ${formatUsd(b.computeUsd)} + ${b.stateTransitions} transitions ${formatUsd(b.stateTransitionsUsd)} + ${b.s3Requests} S3 requests ${formatUsd(b.s3RequestsUsd)}${extras(report)}`,
+    `predicted   ${formatUsd(report.predictedCostUsd)} (same basis: compute, orchestration, S3)`,
     `all Fargate ${formatUsd(report.allFargateCostUsd)} (${savings(report)})`,
+    ...(report.comparison ? [`GitHub      ${formatUsd(report.comparison.githubHosted.totalUsd)} on GitHub-hosted runners (per started minute, prices of ${oneLine(report.comparison.githubHosted.asOf)})`] : []),
+    ...(report.priceBook ? [`prices      ${oneLine(report.priceBook.region)}${report.priceBook.fallback ? ' (fallback)' : ''} as of ${oneLine(report.priceBook.asOf)}: ${oneLine(report.priceBook.source)}${report.priceBook.overrides.length > 0 ? ` (${report.priceBook.overrides.length} overridden)` : ''}`] : []),
     `execution   ${context.link}`,
   ];
   if (report.error) lines.push(`error       ${oneLine(report.error.name)}: ${oneLine(report.error.message)}`);

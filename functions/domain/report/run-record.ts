@@ -5,6 +5,7 @@
  */
 import { RUN_TASK_RETRYABLE } from '../fargate/run-task-errors.js';
 import type { Runner } from '../plan/types.js';
+import type { S3RequestCount } from './cost-model.js';
 
 export type CapacityProvider = 'FARGATE' | 'FARGATE_SPOT';
 
@@ -20,6 +21,8 @@ export interface FargateTaskRecord {
   stoppedAt?: number;
   stopCode?: string;
   stoppedReason?: string;
+  /** The pull time is a model (the local farm pulls no image): see domain/fargate/pull-model.ts. */
+  pullEstimated?: boolean;
   /** Exit code of the `build` container, when it ran. */
   buildExitCode: number | null;
   /** The Spot task Fargate interrupted before this on-demand run (billed too). */
@@ -41,6 +44,11 @@ export interface EscalationRecord {
   reason: string;
   /** Billed ms of the Lambda attempt when the runner reported it, else 0. */
   lambdaBilledMs: number;
+  /** The attempt's INIT phase, ms (its sandbox's first invocation), when the runner reported it. */
+  lambdaInitMs?: number;
+  /** S3 requests and log bytes of the failed attempt, carried in its error (the result record was overwritten). */
+  s3Requests?: S3RequestCount;
+  logBytes?: number;
 }
 
 /** Where on the stage's path an error was caught (written by `Record stage error`). */
@@ -54,6 +62,8 @@ export interface StageRunRecord {
   /** Set once a task was asked for; without `pullStartedAt` it never ran (and cost nothing). */
   fargate?: FargateTaskRecord;
   error?: { name: string; at: FailurePoint };
+  /** S3 requests of the control-plane tasks of this stage (fargate-prepare, the record task), this record's PUT included. */
+  s3Requests?: S3RequestCount;
 }
 
 /** RunTask found no capacity (retried, then the Spot fallback or the stage's end). */

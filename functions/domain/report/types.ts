@@ -2,6 +2,10 @@
  * What a stage run returns (the agent's result record) and the build report.
  */
 import type { FargateSize, LambdaSize, Runner } from '../plan/types.js';
+import type { PriceBookInfo } from '../pricing/price-book.js';
+import type { CostBreakdown } from './cost-breakdown.js';
+import type { S3RequestCount } from './cost-model.js';
+import type { CostComparison } from './cost-comparison.js';
 
 export type StageStatus = 'succeeded' | 'failed' | 'timed_out' | 'skipped' | 'cancelled';
 /**
@@ -41,6 +45,19 @@ export interface StageResult {
   manifestKey: string;
   artifactCount: number;
   artifactBytes: number;
+  /**
+   * S3 requests the stage's runner made, counted per request by the S3 client (adapters/aws/
+   * s3-request-counter.ts), including this record's own PUT. Absent in records written before counting.
+   */
+  s3Requests?: S3RequestCount;
+  /** Bytes of the stage's log sent to CloudWatch Logs (the Lambda runner's stdout, the task's awslogs). */
+  logBytes?: number;
+  /**
+   * Lambda only: the invocation as Lambda bills it. `durationMs` runs from the handler's start to
+   * this record (the agent cannot read its own REPORT line); `initDurationMs` is the sandbox's INIT
+   * phase when this invocation was its first (0 otherwise), billed since 2025-08-01.
+   */
+  lambdaInvocation?: { durationMs: number; initDurationMs: number };
 }
 
 export interface StageReport {
@@ -80,16 +97,15 @@ export interface BuildReport {
   finishedAt: string;
   durationMs: number;
   stages: StageReport[];
-  /** Compute plus orchestration plus storage requests. */
+  /** Exactly the sum of `costBreakdown.lines`: compute, IPv4, logs, orchestration and S3 requests. */
   totalCostUsd: number;
-  costBreakdown: {
-    computeUsd: number;
-    stateTransitions: number;
-    stateTransitionsUsd: number;
-    s3Requests: number;
-    s3RequestsUsd: number;
-  };
+  costBreakdown: CostBreakdown;
+  /** The prediction on the same basis as the total (compute, orchestration, S3, logs, IPv4). */
   predictedCostUsd: number;
-  /** What the same stages would have cost all on Fargate. */
+  /** What the same stages would have cost all on Fargate, start-up and orchestration included. */
   allFargateCostUsd: number;
+  /** The prices every figure used. */
+  priceBook: PriceBookInfo;
+  /** Predicted vs actual, all-Fargate and GitHub-hosted runners, each total to total. */
+  comparison: CostComparison;
 }

@@ -96,3 +96,32 @@ export function estimateS3Requests(input: UsageInput): S3RequestCount {
   count.put += 1 + input.stages.filter((s) => s.result?.status === 'succeeded' || s.run?.escalation).length;
   return count;
 }
+
+/**
+ * The S3 requests of the tasks that do not report a count, from what their code does (their
+ * paths are fixed): `Select stages` reads the plan and every earlier wave's result and writes a
+ * record per skipped stage and a grant per stage it runs; `StageCredentials` reads the grant and
+ * the stage's result once per session (a Lambda invocation opens one, a Fargate task two: fetch
+ * and publish). A miss answered 403 (no s3:ListBucket) costs a LIST more, which this leaves out.
+ */
+export function modelledControlPlaneRequests(input: UsageInput): S3RequestCount {
+  const count = { put: 0, get: 0 };
+  if (!input.planned) return count;
+  let earlierStages = 0;
+  for (const wave of input.waves) {
+    count.get += 1 + earlierStages;
+    earlierStages += wave.length;
+  }
+  for (const stage of input.stages) {
+    if (stage.skippedBySelection) {
+      count.put += 1;
+      continue;
+    }
+    if (!stage.result) continue;
+    count.put += 1; // the grant
+    const onFargate = (stage.run?.runner ?? stage.result.runner) === 'fargate';
+    const sessions = (onFargate ? 2 : 1) + (stage.run?.escalation ? 1 : 0) + (stage.run?.fargate?.spotInterruption ? 2 : 0);
+    count.get += 2 * sessions;
+  }
+  return count;
+}

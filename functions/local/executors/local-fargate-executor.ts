@@ -10,11 +10,13 @@
  * storage as limits; the farm says so in its output. On AWS the same phases run in the
  * fetch, build and publish containers of the task.
  */
+import type { CountedStore } from '../../adapters/local/counted-store.js';
+import { modelledPullMs } from '../../domain/fargate/pull-model.js';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { HelperBundleStore } from '../../adapters/aws/helper-bundle-store.js';
-import { BUILD_CONTAINER, ENV, FETCH_CONTAINER, PUBLISH_CONTAINER } from '../../domain/fargate/layout.js';
+import { BUILD_CONTAINER, DEFAULT_STAGE_IMAGE, ENV, FETCH_CONTAINER, PUBLISH_CONTAINER } from '../../domain/fargate/layout.js';
 import { CAPACITY_UNAVAILABLE, RUN_TASK_FAILURES, runTaskFailuresCause, SPOT_INTERRUPTION } from '../../domain/fargate/run-task-errors.js';
 import type { TaskSettings } from '../../domain/fargate/task-definition.js';
 import type { Plan } from '../../domain/plan/types.js';
@@ -56,6 +58,8 @@ export interface LocalFargateExecutorOptions {
   simulate?: (parameters: RunTaskParameters) => 'noCapacity' | 'spotInterruption' | undefined;
   /** The stage commands' sandbox (functions/local/sandbox-probe.ts); without it they run on the host shell. */
   sandbox?: StageSandbox;
+  /** A counted store per task (as the helpers' own S3 clients on AWS); without it `store`, uncounted. */
+  countedStore?(): CountedStore;
 }
 
 /** An exit code for a build container the agent stopped (SIGKILL), as Docker reports it. */
@@ -94,14 +98,28 @@ export class LocalFargateExecutor {
     };
   }
 
-  prepare(input: FargatePrepareInput): Promise<FargatePrepareOutput> {
-    return prepareFargateTask(input, {
-      taskDefinitions: this.taskDefinitions,
-      helperBundles: new HelperBundleStore(this.options.s3, this.options.bucket),
-      store: this.options.store,
-      settings: this.settings,
-      helperCode: this.options.helperCode,
-    });
+  async prepare(input: FargatePrepareInput): Promise<FargatePrepareOutput> {
+    // Its own counted client, as the function's on AWS: the report bills the requests it made.
+    const counted = this.options.countedStore?.();
+    try {
+      return await prepareFargateTask(input, {
+        taskDefinitions: this.taskDefinitions,
+        helperBundles: new HelperBundleStore(counted?.client ?? this.options.s3, this.options.bucket),
+        store: counted?.store ?? this.options.store,
+        s3Requests: counted?.requests,
+        settings: this.settings,
+        helperCode: this.options.helperCode,
+      });
+    } finally {
+      counted?.close();
+    }
+  }
+
+  /** The stage's image from the plan (the default build image when it names none, or cannot be read). */
+  private async stageImageOf(planKey: string | undefined, stageName: string | undefined): Promise<string> {
+    if (!planKey || !stageName) return DEFAULT_STAGE_IMAGE;
+    const plan = JSON.parse((await this.options.store.getText(planKey)) ?? 'null') as Plan | null;
+    return plan?.stages.find((s) => s.name === stageName)?.image ?? DEFAULT_STAGE_IMAGE;
   }
 
   /** Runs the task to its stop and returns it; throws TaskFailed when the publish container fails. */
@@ -116,9 +134,13 @@ export class LocalFargateExecutor {
     const planKey = env.get(ENV.planKey);
     const task = `${process.pid}-${nextTask++}`;
     const taskArn = `arn:aws:ecs:${this.options.region}:000000000000:task/buildfarm-local/${task}`;
-    const pullStartedAt = now();
+    const startedAt = now();
     const provider = parameters.CapacityProviderStrategy[0]?.CapacityProvider;
-    const base: EcsTask = { TaskArn: taskArn, CapacityProviderName: provider, PullStartedAt: pullStartedAt };
+    // No image is pulled here: the task's billed start-up is modelled (and marked so) from its images.
+    const stageImage = await this.stageImageOf(planKey, stageName);
+    const pullMs = modelledPullMs([this.settings.helperImage, stageImage]);
+    const pullStartedAt = startedAt - pullMs;
+    const base: EcsTask = { TaskArn: taskArn, CapacityProviderName: provider, PullStartedAt: pullStartedAt, PullStoppedAt: startedAt, BuildfarmPullModelledMs: pullMs };
     // Capacity is decided before the task exists (RunTask's answer); an interruption stops it.
     const simulated = this.options.simulate?.(parameters);
     if (simulated === 'noCapacity') throw new RunTaskFailures(runTaskFailuresCause(CAPACITY_UNAVAILABLE));
@@ -144,6 +166,7 @@ export class LocalFargateExecutor {
     const storageGiB = parameters.Overrides.EphemeralStorage?.SizeInGiB ?? 20;
     output.write(`[fargate] ${definition.family}: ${Number(parameters.Overrides.Cpu) / 1024} vCPU, ${memory} MiB, ${storageGiB} GiB; no container engine here, so the phases run ${this.options.sandbox?.kind === 'bubblewrap' ? 'in the bubblewrap sandbox' : 'on the host shell'}\n`);
     let result: StageResult;
+    const counted = this.options.countedStore?.();
     try {
       const grant = env.get(ENV.grant);
       const secrets =
@@ -161,7 +184,7 @@ export class LocalFargateExecutor {
           signal,
           sandbox: this.options.sandbox,
         },
-        { store: this.options.store, secrets, now, output },
+        { store: counted?.store ?? this.options.store, s3Requests: counted?.requests, secrets, now, output },
       );
     } catch (error) {
       // The publish container could not record a result: the task fails as on AWS.
@@ -172,7 +195,7 @@ export class LocalFargateExecutor {
           LastStatus: 'STOPPED',
           StopCode: 'EssentialContainerExited',
           StoppedReason: `Essential container in task exited: ${(error as Error).name}: ${(error as Error).message}`,
-          StartedAt: pullStartedAt,
+          StartedAt: startedAt,
           StoppedAt: stoppedAt,
           Containers: [
             { Name: FETCH_CONTAINER, ExitCode: 0, LastStatus: 'STOPPED' },
@@ -182,6 +205,7 @@ export class LocalFargateExecutor {
         } satisfies EcsTask),
       );
     } finally {
+      counted?.close();
       await rm(workRoot, { recursive: true, force: true });
     }
     const buildExit = result.exitCode ?? (result.status === 'succeeded' ? 0 : KILLED_EXIT_CODE);
@@ -190,7 +214,7 @@ export class LocalFargateExecutor {
       LastStatus: 'STOPPED',
       StopCode: 'EssentialContainerExited',
       StoppedReason: 'Essential container in task exited',
-      StartedAt: pullStartedAt,
+      StartedAt: startedAt,
       StoppedAt: now(),
       Containers: [
         { Name: FETCH_CONTAINER, ExitCode: 0, LastStatus: 'STOPPED' },

@@ -15,6 +15,7 @@ import type { StageAccessSource } from '../../ports/stage-access.js';
 import { runLambdaStage, type LambdaRunnerEvent } from '../../runner/lambda-run.js';
 import { StageSession } from '../../runner/stage-session.js';
 import type { StageSandbox } from '../../runner/sandbox.js';
+import type { CountedStore } from '../../adapters/local/counted-store.js';
 
 export interface LocalLambdaExecutorOptions {
   store: ArtifactStore;
@@ -34,6 +35,8 @@ export interface LocalLambdaExecutorOptions {
   now?: () => number;
   /** The stage commands' sandbox (functions/local/sandbox-probe.ts); without it they run on the host shell. */
   sandbox?: StageSandbox;
+  /** A counted store per invocation (as the function's own S3 client on AWS); without it `store`, uncounted. */
+  countedStore?(): CountedStore;
 }
 
 /**
@@ -49,6 +52,7 @@ export class LocalLambdaExecutor {
   /** Invokes the runner for one stage; throws StageTimeout/OutOfDisk as the function does. */
   async invoke(event: LambdaRunnerEvent, output: NodeJS.WritableStream, signal?: AbortSignal): Promise<StageResult> {
     const now = this.options.now ?? Date.now;
+    // The invocation as Lambda bills it starts here. No INIT is measured locally: no runtime starts.
     const invokedAt = now();
     const timeoutMs = (this.options.functionTimeoutSeconds ?? LAMBDA_MAX_TIMEOUT_SECONDS) * 1000;
     const secrets =
@@ -57,6 +61,7 @@ export class LocalLambdaExecutor {
         : this.options.secrets;
     const sandbox = join(this.options.sandboxRoot, `sandbox-${process.pid}-${nextSandbox++}`);
     await mkdir(sandbox, { recursive: true });
+    const counted = this.options.countedStore?.();
     try {
       return await runLambdaStage(
         event,
@@ -64,9 +69,21 @@ export class LocalLambdaExecutor {
           getRemainingTimeInMillis: () => invokedAt + timeoutMs - now(),
           memoryLimitInMB: await this.memoryOf(event),
         },
-        { store: this.options.store, secrets, now, tmpRoot: sandbox, ephemeralStorageMB: this.options.ephemeralStorageMB, output, signal, sandbox: this.options.sandbox },
+        {
+          store: counted?.store ?? this.options.store,
+          s3Requests: counted?.requests,
+          invocation: { startedAt: invokedAt, initDurationMs: 0 },
+          secrets,
+          now,
+          tmpRoot: sandbox,
+          ephemeralStorageMB: this.options.ephemeralStorageMB,
+          output,
+          signal,
+          sandbox: this.options.sandbox,
+        },
       );
     } finally {
+      counted?.close();
       await rm(sandbox, { recursive: true, force: true });
     }
   }

@@ -27,3 +27,20 @@ describe('Function: mergePriceBook', () => {
     );
   });
 });
+
+describe('Function: mergePriceBook (overrides and GitHub-hosted prices)', () => {
+  it('lists every price a file overrode, for the report', () => {
+    const book = mergePriceBook(DEFAULT_PRICE_BOOK, { regions: { 'us-east-1': { publicIpv4Hour: 0.004, arm64: { lambdaGbSecond: 0.00001 } } } }, 'p.json');
+    expect(book.overrides).toEqual(['p.json: regions.us-east-1.publicIpv4Hour', 'p.json: regions.us-east-1.arm64.lambdaGbSecond']);
+    expect(DEFAULT_PRICE_BOOK.overrides ?? []).toEqual([]);
+  });
+
+  it('replaces GitHub-hosted rates by SKU, only with a date and a source, and names an unknown runner', () => {
+    const book = mergePriceBook(DEFAULT_PRICE_BOOK, { githubHosted: { asOf: '2027-01-01', source: 'GitHub pricing page', perMinuteUsd: { linux_4_core: 0.01 } } }, 'p.json');
+    expect(book.githubHosted?.runners.find((r) => r.sku === 'linux_4_core')?.perMinuteUsd).toBe(0.01);
+    expect(book.githubHosted).toMatchObject({ asOf: '2027-01-01', source: 'GitHub pricing page' });
+    expect(book.overrides).toEqual(['p.json: githubHosted.perMinuteUsd.linux_4_core']);
+    expect(() => mergePriceBook(DEFAULT_PRICE_BOOK, { githubHosted: { perMinuteUsd: { linux_4_core: 0.01 } } }, 'p.json')).toThrow(/"asOf" and "source" are required/);
+    expect(() => mergePriceBook(DEFAULT_PRICE_BOOK, { githubHosted: { asOf: 'x', source: 'y', perMinuteUsd: { linux_3_core: 0.01 } } }, 'p.json')).toThrow(/githubHosted.perMinuteUsd.linux_3_core: unknown runner/);
+  });
+});

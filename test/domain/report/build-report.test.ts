@@ -14,6 +14,8 @@ const PRICES: RegionPrices = {
   s3WriteRequest: 0.000005,
   s3ReadRequest: 0.0000004,
   fargateSpotDiscount: 0.7,
+  cloudWatchLogsIngestGb: 0.5,
+  publicIpv4Hour: 0.005,
 };
 
 function planned(name: string, overrides: Partial<PlannedStage>): PlannedStage {
@@ -79,6 +81,8 @@ function input(): BuildReportInput {
     startedAt: '2026-11-22T10:00:00.000Z',
     finishedAt: '2026-11-22T10:03:30.000Z',
     costs: pricedCostModel(PRICES),
+    // Public IPv4 has its own test: these figures are compute, orchestration and requests.
+    network: { publicIpv4PerTask: false },
   };
 }
 
@@ -118,14 +122,21 @@ describe('Function: buildReport', () => {
     expect(report.costBreakdown.s3RequestsUsd).toBeCloseTo(0.0000954, 9);
     expect(report.costBreakdown.computeUsd).toBeCloseTo(0.000988294485611, 9);
     expect(report.totalCostUsd).toBeCloseTo(0.001558694485611, 9);
-    expect(report.predictedCostUsd).toBe(0.003);
+    // The plan's compute prediction, and on the total's basis its orchestration and requests too.
+    expect(report.comparison.predicted.computeUsd).toBe(0.003);
+    expect(report.predictedCostUsd).toBeCloseTo(0.003 + report.comparison.predicted.stateTransitionsUsd + report.comparison.predicted.s3RequestsUsd, 12);
     expect(report.durationMs).toBe(210_000);
   });
 
-  it('prices the same stages all on on-demand Fargate for comparison', () => {
-    // unit: 60 s minimum on 1 vCPU / 2 GB x86 = 0.000822833333; image: 0.000850261111;
-    // arm on-demand: 0.000329166667 + storage 0.0000185
-    expect(buildReport(input()).allFargateCostUsd).toBeCloseTo(0.002020761111, 9);
+  it('prices the same stages all on on-demand Fargate for comparison, start-up and orchestration included', () => {
+    // Compute: unit 1.2344 s + 20 s start-up -> 60 s minimum on 1 vCPU / 2 GB x86 = 0.000822833333;
+    // image: 0.000850261111; arm on-demand: 0.000329166667 + storage 0.0000185 -> 0.002020761111.
+    // Orchestration: the farm's 19 transitions (0.000475) + unit's Fargate path, 6 instead of 2 (0.0001).
+    // S3: the farm's 0.0000954 + unit's record task (1 PUT 0.000005 + 1 GET 0.0000004).
+    const report = buildReport(input());
+    expect(report.comparison.allFargate.computeUsd).toBeCloseTo(0.002020761111, 9);
+    expect(report.allFargateCostUsd).toBeCloseTo(0.002020761111 + 0.000575 + 0.0001008, 9);
+    expect(report.comparison.allFargate.savedUsd).toBeCloseTo(report.allFargateCostUsd - report.totalCostUsd, 12);
   });
 
   it('adds the Lambda attempt of a stage escalated after StageTimeout, at its whole deadline', () => {

@@ -7,6 +7,7 @@
  * A stage can be held open (`hold`) so tests see a build running.
  */
 import { createHash } from 'node:crypto';
+import { reportCostFields } from '../../support/report-cost-fixture.js';
 import type { Plan, PlannedStage } from '../../../functions/domain/plan/types.js';
 import type { BuildReport, StageReport, StageResult } from '../../../functions/domain/report/types.js';
 import type { BuildExecutionInput } from '../../../functions/local/build-record.js';
@@ -112,10 +113,11 @@ export class ScriptedRunner implements BuildRunner {
       buildId, repository: input.request.repository, ref: input.request.ref, sha: input.request.sha,
       status: failed.size > 0 ? 'failed' : 'succeeded',
       startedAt: new Date(started).toISOString(), finishedAt: new Date(clock).toISOString(), durationMs: clock - started,
-      stages: reports, totalCostUsd: computeUsd + 0.000375 + 0.0000204,
-      costBreakdown: { computeUsd, stateTransitions: 15, stateTransitionsUsd: 0.000375, s3Requests: 24, s3RequestsUsd: 0.0000204 },
-      predictedCostUsd: plan.predictedCostUsd,
-      allFargateCostUsd: SCRIPT.reduce((sum, s) => sum + s.fargateCostUsd, 0) + 0.000375 + 0.0000204,
+      stages: reports,
+      ...reportCostFields({
+        computeUsd, stateTransitions: 15, stateTransitionsUsd: 0.000375, s3Requests: 24, s3RequestsUsd: 0.0000204,
+        predictedUsd: plan.predictedCostUsd, allFargateUsd: SCRIPT.reduce((sum, s) => sum + s.fargateCostUsd, 0) + 0.000375 + 0.0000204,
+      }),
     };
     await this.options.reports.publish(JSON.stringify(report), { buildId, repository: report.repository, status: report.status });
     return report;

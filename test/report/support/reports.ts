@@ -1,4 +1,5 @@
 import type { BuildReport, StageReport } from '../../../functions/domain/report/types.js';
+import { reportCostFields } from '../../support/report-cost-fixture.js';
 
 /** A stage that ran on the Lambda runner (2048 MB, x86). */
 export function lambdaStage(overrides: Partial<StageReport> = {}): StageReport {
@@ -53,10 +54,7 @@ export function buildReport(overrides: Partial<BuildReport> = {}): BuildReport {
     finishedAt: '2026-11-22T10:05:02.000Z',
     durationMs: 302_000,
     stages: [lambdaStage(), fargateStage()],
-    totalCostUsd: 0.0085,
-    costBreakdown: { computeUsd: 0.0072, stateTransitions: 40, stateTransitionsUsd: 0.001, s3Requests: 60, s3RequestsUsd: 0.0003 },
-    predictedCostUsd: 0.0105,
-    allFargateCostUsd: 0.0123,
+    ...reportCostFields({ computeUsd: 0.0072, stateTransitions: 40, stateTransitionsUsd: 0.001, s3Requests: 60, s3RequestsUsd: 0.0003, predictedUsd: 0.0105, allFargateUsd: 0.0123 }),
     ...overrides,
   };
 }

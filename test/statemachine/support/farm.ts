@@ -32,6 +32,8 @@ export const PRICES: RegionPrices = {
   s3WriteRequest: 0.000005,
   s3ReadRequest: 0.0000004,
   fargateSpotDiscount: 0.7,
+  cloudWatchLogsIngestGb: 0.5,
+  publicIpv4Hour: 0.005,
 };
 
 export const REQUEST: BuildRequest = {
@@ -232,6 +234,7 @@ export function createFarm(stages: Record<string, ScenarioStage>, options: { pip
       prepareCalls.push(event);
       const stage = store.json<Plan>(event.planKey)!.stages.find((s) => s.name === event.stageName)!;
       return {
+        s3Requests: { put: 0, get: 0 },
         taskDefinitionArn: 'arn:aws:ecs:us-east-1:000000000000:task-definition/buildfarm-abc:1',
         capacityProvider: stage.fargate.spot ? 'FARGATE_SPOT' : 'FARGATE',
         overrides: {
