@@ -6,10 +6,14 @@
  * is what Lambda runs. The template is the single list of functions: a new function
  * there is bundled here too.
  *
- *   node scripts/bundle.mjs            bundles into dist/<LogicalId>/
- *   import { FUNCTIONS, HANDLER_ENTRY_POINTS, bundleAll } from './scripts/bundle.mjs'
+ * It also bundles the CLI (bin/buildfarm.mjs runs dist/cli/main.mjs when it is fresh, so
+ * `buildfarm run` compiles no TypeScript at start): see bundleCli below.
+ *
+ *   node scripts/bundle.mjs            bundles into dist/<LogicalId>/ and dist/cli/
+ *   node scripts/bundle.mjs --cli      only the CLI (what `npm test` does first)
+ *   import { FUNCTIONS, HANDLER_ENTRY_POINTS, bundleAll, bundleCli } from './scripts/bundle.mjs'
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -108,7 +112,58 @@ export async function bundleAll(outRoot = DIST) {
   return results;
 }
 
+export const CLI_DIST = join(DIST, 'cli');
+
+/**
+ * The CLI's entry points: its main module, and every `functions/local/*.entry.ts` (a module the
+ * farm starts as a process of its own, such as a build's child process), each bundled to
+ * dist/cli/<name>.mjs, where functions/local/farm-entry.ts finds it.
+ */
+export function cliEntryPoints(root = ROOT) {
+  const local = readdirSync(join(root, 'functions', 'local'))
+    .filter((name) => name.endsWith('.entry.ts'))
+    .map((name) => `functions/local/${name}`);
+  return { main: 'functions/cli/main.ts', ...Object.fromEntries(local.map((entry) => [entry.slice('functions/local/'.length, -'.entry.ts'.length), entry])) };
+}
+
+/**
+ * Bundles the CLI into dist/cli/ as ES modules: only the farm's own code is bundled; packages stay
+ * in node_modules (`packages: 'external'`), so s3rver's internals that the farm patches
+ * (adapters/local/s3rver-safe-writes.ts) are the very modules s3rver loads. Commands load lazily
+ * (splitting), as in the sources. dist/cli/inputs.json lists every source file the bundle was built
+ * from and when: bin/buildfarm.mjs runs the bundle only when none of them changed since.
+ */
+export async function bundleCli(outdir = CLI_DIST) {
+  const started = Date.now();
+  await rm(outdir, { recursive: true, force: true });
+  const result = await build({
+    absWorkingDir: ROOT,
+    entryPoints: cliEntryPoints(),
+    outdir,
+    bundle: true,
+    splitting: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node22',
+    packages: 'external',
+    // Error names are API (Step Functions routes on them, the CLI on UserError's subclasses).
+    keepNames: true,
+    outExtension: { '.js': '.mjs' },
+    chunkNames: 'chunks/[name]-[hash]',
+    sourcemap: 'linked',
+    metafile: true,
+    logLevel: 'warning',
+  });
+  const inputs = Object.keys(result.metafile.inputs).filter((file) => !file.startsWith('node_modules/')).sort();
+  await writeFile(join(outdir, 'inputs.json'), `${JSON.stringify({ builtAt: started, inputs }, null, 1)}\n`);
+  return { outdir, inputs, outputs: Object.keys(result.metafile.outputs).filter((o) => !o.endsWith('.map')) };
+}
+
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const results = await bundleAll();
-  for (const r of results) console.log(`${r.logicalId}: ${r.outputs.filter((o) => !o.endsWith('.map')).join(', ')}`);
+  if (!process.argv.includes('--cli')) {
+    const results = await bundleAll();
+    for (const r of results) console.log(`${r.logicalId}: ${r.outputs.filter((o) => !o.endsWith('.map')).join(', ')}`);
+  }
+  const cli = await bundleCli();
+  console.log(`cli: ${cli.outputs.length} files from ${cli.inputs.length} sources in ${relative(ROOT, cli.outdir)}`);
 }

@@ -41,18 +41,14 @@ Environment (used when the flag is not given):
 
 Run 'buildfarm <command> --help' for a command's options.`;
 
-async function lazy(modulePath: string, exportName: string): Promise<Command> {
-  const mod = (await import(modulePath)) as Record<string, Command>;
-  return mod[exportName];
-}
-
 const COMMANDS: Record<string, () => Promise<Command>> = {
   validate: async () => validateCommand,
   plan: async () => planCommand,
-  // run and serve pull in the S3 server and the interpreter: load them only when used.
-  run: () => lazy('./commands/run.js', 'runCommand'),
-  serve: () => lazy('./commands/serve.js', 'serveCommand'),
-  gc: () => lazy('./commands/gc.js', 'gcCommand'),
+  // run and serve pull in the S3 server and the interpreter: load them only when used. Literal
+  // specifiers, so the CLI bundle (scripts/bundle.mjs) splits each into a chunk of its own.
+  run: async () => (await import('./commands/run.js')).runCommand,
+  serve: async () => (await import('./commands/serve.js')).serveCommand,
+  gc: async () => (await import('./commands/gc.js')).gcCommand,
 };
 
 export async function main(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(), env: process.env }): Promise<number> {

@@ -14,6 +14,7 @@ import type { Notifier } from '../ports/notifier.js';
 import type { RunningBuilds } from '../ports/running-builds.js';
 import type { StageSandbox } from '../runner/sandbox.js';
 import { LocalSecretsFile } from './executors/local-secrets.js';
+import { farmFile } from './farm-files.js';
 import type { LocalFarmContext } from './run-local-build.js';
 
 export interface LocalSourceMapping {
@@ -45,7 +46,7 @@ export interface FarmContextOptions {
   sandbox?: StageSandbox;
 }
 
-const HELPER_SOURCE = new URL('../runner/fargate-helper.ts', import.meta.url);
+const HELPER_SOURCE = farmFile('functions', 'runner', 'fargate-helper.ts');
 
 export class RepositoryNotMapped extends UserError {
   override name = 'RepositoryNotMapped';

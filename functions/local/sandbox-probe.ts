@@ -10,11 +10,10 @@ import { spawnSync } from 'node:child_process';
 import { accessSync, constants, lstatSync, readlinkSync, realpathSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ETC_ENTRIES, SYSTEM_PATHS, type BubblewrapSandbox, type StageSandbox, type SystemPath } from '../runner/sandbox.js';
+// The farm's own checkout (or installed package): never visible to a stage.
+import { FARM_ROOT } from './farm-files.js';
 
-/** The farm's own checkout (or installed package): never visible to a stage. */
-const FARM_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** Values of BUILDFARM_SANDBOX that turn the sandbox off (for machines where bwrap misbehaves, and the fallback's tests). */
 const OFF = new Set(['off', 'none', '0', 'false', 'no']);
