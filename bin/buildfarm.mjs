@@ -27,6 +27,14 @@ function staleBundle() {
     }
     if (modified > manifest.builtAt) return `${input} changed after dist/cli was built`;
   }
+  // The packages bundled with it: present in a checkout (npm install rewrites it), absent once installed.
+  for (const file of manifest.packages ?? []) {
+    let modified = 0;
+    try {
+      modified = statSync(`${ROOT}${file}`).mtimeMs;
+    } catch {}
+    if (modified > manifest.builtAt) return `${file} changed after dist/cli was built`;
+  }
   return undefined;
 }
 

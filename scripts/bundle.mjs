@@ -127,12 +127,15 @@ export function cliEntryPoints(root = ROOT) {
 }
 
 /**
- * Bundles the CLI into dist/cli/ as ES modules: only the farm's own code is bundled; packages stay
- * in node_modules (`packages: 'external'`), so s3rver's internals that the farm patches
- * (adapters/local/s3rver-safe-writes.ts) are the very modules s3rver loads. Commands load lazily
+ * Bundles the CLI into dist/cli/ as ES modules, its packages included: loading the AWS SDK and the
+ * rest from node_modules file by file took longer than the whole bundle. s3rver stays in
+ * node_modules, so its internals that the farm patches (adapters/local/s3rver-safe-writes.ts) are
+ * the very modules s3rver loads; tsx too (only the fallback loads it). Commands load lazily
  * (splitting), as in the sources. dist/cli/inputs.json lists every source file the bundle was built
- * from and when: bin/buildfarm.mjs runs the bundle only when none of them changed since.
+ * from and when, and package-lock.json stands for the packages: bin/buildfarm.mjs runs the bundle
+ * only when none of them changed since.
  */
+const CLI_EXTERNAL = ['s3rver', 'tsx'];
 export async function bundleCli(outdir = CLI_DIST) {
   const started = Date.now();
   await rm(outdir, { recursive: true, force: true });
@@ -145,7 +148,9 @@ export async function bundleCli(outdir = CLI_DIST) {
     platform: 'node',
     format: 'esm',
     target: 'node22',
-    packages: 'external',
+    external: CLI_EXTERNAL,
+    // Bundled CommonJS packages call require() for Node's own modules; an ES module has none.
+    banner: { js: "import { createRequire as __buildfarmCreateRequire } from 'node:module'; const require = __buildfarmCreateRequire(import.meta.url);" },
     // Error names are API (Step Functions routes on them, the CLI on UserError's subclasses).
     keepNames: true,
     outExtension: { '.js': '.mjs' },
@@ -155,7 +160,9 @@ export async function bundleCli(outdir = CLI_DIST) {
     logLevel: 'warning',
   });
   const inputs = Object.keys(result.metafile.inputs).filter((file) => !file.startsWith('node_modules/')).sort();
-  await writeFile(join(outdir, 'inputs.json'), `${JSON.stringify({ builtAt: started, inputs }, null, 1)}\n`);
+  // Optional: an installed package has no lock file, a checkout's changes with every npm install.
+  const packages = ['package-lock.json'];
+  await writeFile(join(outdir, 'inputs.json'), `${JSON.stringify({ builtAt: started, inputs, packages }, null, 1)}\n`);
   return { outdir, inputs, outputs: Object.keys(result.metafile.outputs).filter((o) => !o.endsWith('.map')) };
 }
 

@@ -23,7 +23,7 @@ async function makeFarm(): Promise<string> {
   await writeFile(join(directory, 'package.json'), '{ "type": "module" }\n');
   await writeFile(join(directory, 'functions', 'cli', 'main.ts'), "export async function main(argv: string[]): Promise<number> { console.log('source', argv.join(' ')); return 0; }\n");
   await writeFile(join(directory, 'dist', 'cli', 'main.mjs'), "export async function main(argv) { console.log('bundle', argv.join(' ')); return 0; }\n");
-  await writeFile(join(directory, 'dist', 'cli', 'inputs.json'), JSON.stringify({ builtAt: Date.now(), inputs: ['functions/cli/main.ts'] }));
+  await writeFile(join(directory, 'dist', 'cli', 'inputs.json'), JSON.stringify({ builtAt: Date.now(), inputs: ['functions/cli/main.ts'], packages: ['package-lock.json'] }));
   const past = new Date(Date.now() - 60_000);
   await utimes(join(directory, 'functions', 'cli', 'main.ts'), past, past);
   return directory;
@@ -48,6 +48,21 @@ describe('bin/buildfarm.mjs: the CLI bundle or the sources', () => {
 
   it('runs the sources through tsx when BUILDFARM_CLI=source', () => {
     expect(runBin({ BUILDFARM_CLI: 'source' }).stdout).toBe('source validate\n');
+  });
+
+  it('runs the sources once package-lock.json (the bundled packages) changed after the build, and the bundle without one', async () => {
+    // Prepare
+    const lock = join(farm, 'package-lock.json');
+    await writeFile(lock, '{}');
+    const future = new Date(Date.now() + 60_000);
+    await utimes(lock, future, future);
+    // Act
+    const changed = runBin();
+    await rm(lock);
+    const installed = runBin();
+    // Assess
+    expect(changed.stdout).toBe('source validate\n');
+    expect(installed.stdout).toBe('bundle validate\n');
   });
 
   it('runs the sources, not the old bundle, once a source changed after the build', async () => {
