@@ -59,6 +59,8 @@ export interface LambdaRunnerDeps {
   sweepProcesses?: (when: 'start' | 'end') => Promise<void>;
   /** Local farm only: the bubblewrap sandbox for the commands (Lambda has no namespaces to give). */
   sandbox?: StageSandbox;
+  /** Local farm only: the Lambda-like runtime environment the commands start from (see StageJob.runtimeEnv). */
+  runtimeEnv?: Readonly<Record<string, string>>;
 }
 
 /** 10 s: the kill grace (2 s) plus uploading the log, manifest and result, with room to spare. */
@@ -110,6 +112,7 @@ export async function runLambdaStage(
         fromFork: event.fromFork,
         signal: deps.signal,
         sandbox: deps.sandbox,
+        runtimeEnv: deps.runtimeEnv,
       },
       { store: deps.store, secrets: deps.secrets, now: deps.now, output: deps.output },
     );

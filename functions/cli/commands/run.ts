@@ -1,4 +1,3 @@
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startEmbeddedS3 } from '../../adapters/local/embedded-s3.js';
@@ -6,26 +5,29 @@ import { LocalBus } from '../../adapters/local/local-bus.js';
 import type { BuildRequest } from '../../domain/build-request.js';
 import { UserError } from '../../domain/errors.js';
 import { createFarmContext } from '../../local/farm-context.js';
+import { openDataDirectory } from '../../local/data-directory.js';
 import { runLocalBuild } from '../../local/run-local-build.js';
 import { describeSandbox, probeStageSandbox, sandboxIsDegraded } from '../../local/sandbox-probe.js';
 import { FARM_OPTIONS, FARM_POLICY_HELP, farmPolicy, loadPriceBook, plannerConfig } from '../farm-config.js';
 import { git } from '../git.js';
 import type { CliIo } from '../main.js';
 import { RunProgress } from '../run-progress.js';
+import { STAGE_CONCURRENCY_HELP, STAGE_CONCURRENCY_OPTION, stageConcurrency } from '../../local/stage-concurrency.js';
 
 const HELP = `Usage: buildfarm run [DIR] [options]
 
 Builds the HEAD commit of the git repository at DIR (default: .) through the real
 state machine: each stage on a local Lambda or Fargate executor, artifacts and logs
-in an embedded S3 server (data under ./.buildfarm/), and a cost report at the end.
+in an embedded S3 server (data under ./buildfarm-data/), and a cost report at the end.
 DIR may be a folder inside a repository: that folder is built as the root.
 
 Options:
   --json                 print only the report JSON on stdout
   --logs / --no-logs     show the stages' output (default: on a terminal)
   --region R, --prices FILE, --lambda-storage MB, --lambda-tiers LIST   as for 'buildfarm plan'
-  --data DIR             where the farm keeps its data (default ./.buildfarm)
+  --data-dir DIR         where the farm keeps its data (default ./buildfarm-data; --data is an alias)
 ${FARM_POLICY_HELP}
+${STAGE_CONCURRENCY_HELP}
 
 Stage commands run in a bubblewrap sandbox when bwrap is installed (BUILDFARM_SANDBOX=off turns it off).
 
@@ -42,6 +44,9 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
       json: { type: 'boolean' },
       logs: { type: 'boolean' },
       ...FARM_OPTIONS,
+      ...STAGE_CONCURRENCY_OPTION,
+      'data-dir': { type: 'string' },
+      // The old spelling, kept as an alias of --data-dir.
       data: { type: 'string' },
     },
   });
@@ -66,8 +71,10 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   const config = plannerConfig(values, io.env);
   const policy = farmPolicy(values, io.env);
   const prices = await loadPriceBook(values, io.env);
-  const dataDirectory = path.resolve(io.cwd, values.data ?? '.buildfarm');
-  await mkdir(dataDirectory, { recursive: true });
+  const maxStageConcurrency = stageConcurrency(values, io.env);
+  const opened = await openDataDirectory(values['data-dir'] ?? values.data, io.cwd);
+  if (opened.note) io.stderr.write(`buildfarm run: ${opened.note}\n`);
+  const dataDirectory = opened.path;
   const s3 = await startEmbeddedS3(path.join(dataDirectory, 's3'));
   // The same file `buildfarm serve` keeps its bus in, so both show in the dashboard's messages.
   const bus = await LocalBus.open({ file: path.join(dataDirectory, 'bus', 'messages.jsonl') });
@@ -104,6 +111,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
       lambdaRunnerTiersMB: config.lambdaRunnerTiersMB,
       policy,
       sandbox,
+      maxStageConcurrency,
     });
     const tty = !values.json && Boolean((io.stdout as NodeJS.WriteStream).isTTY);
     const progress = new RunProgress({ write: (t) => (values.json ? io.stderr : io.stdout).write(t), tty, logs: values.logs ?? tty });

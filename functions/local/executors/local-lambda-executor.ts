@@ -15,6 +15,7 @@ import type { StageAccessSource } from '../../ports/stage-access.js';
 import { runLambdaStage, type LambdaRunnerEvent } from '../../runner/lambda-run.js';
 import { StageSession } from '../../runner/stage-session.js';
 import type { StageSandbox } from '../../runner/sandbox.js';
+import { localStageRuntimeEnv } from '../stage-environment.js';
 
 export interface LocalLambdaExecutorOptions {
   store: ArtifactStore;
@@ -44,6 +45,9 @@ let nextSandbox = 0;
 
 export class LocalLambdaExecutor {
 
+  /** Lambda's runtime environment, as the local farm gives it (stage-environment.ts). */
+  private readonly runtimeEnv = localStageRuntimeEnv();
+
   constructor(private readonly options: LocalLambdaExecutorOptions) {}
 
   /** Invokes the runner for one stage; throws StageTimeout/OutOfDisk as the function does. */
@@ -64,7 +68,7 @@ export class LocalLambdaExecutor {
           getRemainingTimeInMillis: () => invokedAt + timeoutMs - now(),
           memoryLimitInMB: await this.memoryOf(event),
         },
-        { store: this.options.store, secrets, now, tmpRoot: sandbox, ephemeralStorageMB: this.options.ephemeralStorageMB, output, signal, sandbox: this.options.sandbox },
+        { store: this.options.store, secrets, now, tmpRoot: sandbox, ephemeralStorageMB: this.options.ephemeralStorageMB, output, signal, sandbox: this.options.sandbox, runtimeEnv: this.runtimeEnv },
       );
     } finally {
       await rm(sandbox, { recursive: true, force: true });
