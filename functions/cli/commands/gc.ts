@@ -37,6 +37,8 @@ export async function gcCommand(args: string[], io: CliIo): Promise<number> {
     options: {
       help: { type: 'boolean', short: 'h' },
       'data-dir': { type: 'string' },
+      // `buildfarm run`'s old spelling, accepted everywhere as an alias of --data-dir.
+      data: { type: 'string' },
       'keep-days': { type: 'string' },
       'keep-builds': { type: 'string' },
       'dry-run': { type: 'boolean' },
@@ -47,7 +49,7 @@ export async function gcCommand(args: string[], io: CliIo): Promise<number> {
     return 0;
   }
   const policy = retentionFrom(values, io.env);
-  const opened = await openDataDirectory(values['data-dir'], io.cwd);
+  const opened = await openDataDirectory(values['data-dir'] ?? values.data, io.cwd);
   if (opened.note) io.stderr.write(`buildfarm gc: ${opened.note}\n`);
   const directory = opened.path;
   const serving = await servingProcess(directory);

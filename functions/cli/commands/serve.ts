@@ -56,6 +56,8 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
       repo: { type: 'string', multiple: true },
       demo: { type: 'boolean' },
       'data-dir': { type: 'string' },
+      // `buildfarm run`'s old spelling, accepted everywhere as an alias of --data-dir.
+      data: { type: 'string' },
       'keep-days': { type: 'string' },
       'keep-builds': { type: 'string' },
       ...FARM_OPTIONS,
@@ -67,14 +69,15 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     return 0;
   }
   const port = parsePort(values.port);
-  const opened = await openDataDirectory(values['data-dir'], io.cwd);
-  if (opened.note) io.stderr.write(`buildfarm serve: ${opened.note}\n`);
-  const dataDirectory = opened.path;
   const config = plannerConfig(values, io.env);
   const retention = retentionFrom(values, io.env);
   const policy = farmPolicy(values, io.env);
   const prices = await loadPriceBook(values, io.env);
   const maxStageConcurrency = stageConcurrency(values, io.env);
+  // Only once every setting is known good: a bad flag leaves nothing behind.
+  const opened = await openDataDirectory(values['data-dir'] ?? values.data, io.cwd);
+  if (opened.note) io.stderr.write(`buildfarm serve: ${opened.note}\n`);
+  const dataDirectory = opened.path;
 
   // Every build starts from `git archive`: say so now rather than in the first build's log.
   await git(io.cwd, ['--version']);
