@@ -14,7 +14,7 @@
  *   import { FUNCTIONS, HANDLER_ENTRY_POINTS, bundleAll, bundleCli } from './scripts/bundle.mjs'
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -138,11 +138,13 @@ export function cliEntryPoints(root = ROOT) {
 const CLI_EXTERNAL = ['s3rver', 'tsx'];
 export async function bundleCli(outdir = CLI_DIST) {
   const started = Date.now();
-  await rm(outdir, { recursive: true, force: true });
+  // Built beside it, then swapped in: a CLI started meanwhile never finds half a bundle.
+  const building = `${outdir}.building-${process.pid}`;
+  await rm(building, { recursive: true, force: true });
   const result = await build({
     absWorkingDir: ROOT,
     entryPoints: cliEntryPoints(),
-    outdir,
+    outdir: building,
     bundle: true,
     splitting: true,
     platform: 'node',
@@ -162,8 +164,14 @@ export async function bundleCli(outdir = CLI_DIST) {
   const inputs = Object.keys(result.metafile.inputs).filter((file) => !file.startsWith('node_modules/')).sort();
   // Optional: an installed package has no lock file, a checkout's changes with every npm install.
   const packages = ['package-lock.json'];
-  await writeFile(join(outdir, 'inputs.json'), `${JSON.stringify({ builtAt: started, inputs, packages }, null, 1)}\n`);
-  return { outdir, inputs, outputs: Object.keys(result.metafile.outputs).filter((o) => !o.endsWith('.map')) };
+  await writeFile(join(building, 'inputs.json'), `${JSON.stringify({ builtAt: started, inputs, packages }, null, 1)}\n`);
+  const old = `${outdir}.old-${process.pid}`;
+  await rename(outdir, old).catch((error) => {
+    if (error.code !== 'ENOENT') throw error;
+  });
+  await rename(building, outdir);
+  await rm(old, { recursive: true, force: true });
+  return { outdir, inputs, outputs: Object.keys(result.metafile.outputs).filter((o) => !o.endsWith('.map')).map((o) => o.replace(relative(ROOT, building), relative(ROOT, outdir))) };
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
