@@ -117,7 +117,7 @@ export const CLI_DIST = join(DIST, 'cli');
 /**
  * The CLI's entry points: its main module, and every `functions/local/*.entry.ts` (a module the
  * farm starts as a process of its own, such as a build's child process), each bundled to
- * dist/cli/<name>.mjs, where functions/local/farm-entry.ts finds it.
+ * dist/cli/<name>.mjs, where functions/local/farm-entry.ts (entryCommand) finds it.
  */
 export function cliEntryPoints(root = ROOT) {
   const local = readdirSync(join(root, 'functions', 'local'))
