@@ -1,9 +1,42 @@
 #!/usr/bin/env node
-// The CLI is TypeScript; tsx compiles it on the fly so `npx buildfarm` works
-// in a checkout without a build step. Lambda bundles are built by esbuild instead.
+// The CLI is TypeScript. It runs as JavaScript from dist/cli/main.mjs (esbuild's bundle of it,
+// `npm run build`) when that bundle is fresh: no source file it was built from changed since.
+// Otherwise (a checkout without a build, or with edits since) tsx compiles the sources on the fly,
+// which costs about half a second at every start. BUILDFARM_CLI=source forces tsx;
+// BUILDFARM_CLI=bundle refuses to run anything but a fresh bundle (the tests set it).
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** Why dist/cli cannot run (missing, or older than a source of it), or undefined when it can. */
+function staleBundle() {
+  let manifest;
+  try {
+    manifest = JSON.parse(readFileSync(`${ROOT}dist/cli/inputs.json`, 'utf8'));
+  } catch {
+    return 'dist/cli is not built (npm run build)';
+  }
+  for (const input of manifest.inputs) {
+    let modified;
+    try {
+      modified = statSync(`${ROOT}${input}`).mtimeMs;
+    } catch {
+      return `${input}, a source of dist/cli, is gone`;
+    }
+    if (modified > manifest.builtAt) return `${input} changed after dist/cli was built`;
+  }
+  // The packages bundled with it: present in a checkout (npm install rewrites it), absent once installed.
+  for (const file of manifest.packages ?? []) {
+    let modified = 0;
+    try {
+      modified = statSync(`${ROOT}${file}`).mtimeMs;
+    } catch {}
+    if (modified > manifest.builtAt) return `${file} changed after dist/cli was built`;
+  }
+  return undefined;
+}
 
 // The farm targets Node 22 (Lambda's nodejs22.x). npm scripts and npx put the `node`
 // devDependency's Node 22 first on PATH; run directly on an older Node, re-run on that one.
@@ -31,8 +64,18 @@ if (major < 22 && existsSync(bundled)) {
     }, 500);
     watch.unref();
   }
-  const { register } = await import('tsx/esm/api');
-  register();
-  const { main } = await import('../functions/cli/main.ts');
+  const choice = process.env.BUILDFARM_CLI;
+  const stale = choice === 'source' ? 'BUILDFARM_CLI=source' : staleBundle();
+  if (stale !== undefined && choice === 'bundle') {
+    process.stderr.write(`buildfarm: BUILDFARM_CLI=bundle, but ${stale}\n`);
+    process.exit(1);
+  }
+  let main;
+  if (stale === undefined) ({ main } = await import('../dist/cli/main.mjs'));
+  else {
+    const { register } = await import('tsx/esm/api');
+    register();
+    ({ main } = await import('../functions/cli/main.ts'));
+  }
   process.exitCode = await main(process.argv.slice(2));
 }

@@ -6,11 +6,15 @@
  * is what Lambda runs. The template is the single list of functions: a new function
  * there is bundled here too.
  *
- *   node scripts/bundle.mjs            bundles into dist/<LogicalId>/
- *   import { FUNCTIONS, HANDLER_ENTRY_POINTS, bundleAll } from './scripts/bundle.mjs'
+ * It also bundles the CLI (bin/buildfarm.mjs runs dist/cli/main.mjs when it is fresh, so
+ * `buildfarm run` compiles no TypeScript at start): see bundleCli below.
+ *
+ *   node scripts/bundle.mjs            bundles into dist/<LogicalId>/ and dist/cli/
+ *   node scripts/bundle.mjs --cli      only the CLI (what `npm test` does first)
+ *   import { FUNCTIONS, HANDLER_ENTRY_POINTS, bundleAll, bundleCli } from './scripts/bundle.mjs'
  */
-import { readFileSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { readdirSync, readFileSync } from 'node:fs';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -108,7 +112,73 @@ export async function bundleAll(outRoot = DIST) {
   return results;
 }
 
+export const CLI_DIST = join(DIST, 'cli');
+
+/**
+ * The CLI's entry points: its main module, and every `functions/local/*.entry.ts` (a module the
+ * farm starts as a process of its own, such as a build's child process), each bundled to
+ * dist/cli/<name>.mjs, where functions/local/farm-entry.ts (entryCommand) finds it.
+ */
+export function cliEntryPoints(root = ROOT) {
+  const local = readdirSync(join(root, 'functions', 'local'))
+    .filter((name) => name.endsWith('.entry.ts'))
+    .map((name) => `functions/local/${name}`);
+  return { main: 'functions/cli/main.ts', ...Object.fromEntries(local.map((entry) => [entry.slice('functions/local/'.length, -'.entry.ts'.length), entry])) };
+}
+
+/**
+ * Bundles the CLI into dist/cli/ as ES modules, its packages included: loading the AWS SDK and the
+ * rest from node_modules file by file took longer than the whole bundle. s3rver stays in
+ * node_modules, so its internals that the farm patches (adapters/local/s3rver-safe-writes.ts) are
+ * the very modules s3rver loads; tsx too (only the fallback loads it). Commands load lazily
+ * (splitting), as in the sources. dist/cli/inputs.json lists every source file the bundle was built
+ * from and when, and package-lock.json stands for the packages: bin/buildfarm.mjs runs the bundle
+ * only when none of them changed since.
+ */
+const CLI_EXTERNAL = ['s3rver', 'tsx'];
+export async function bundleCli(outdir = CLI_DIST) {
+  const started = Date.now();
+  // Built beside it, then swapped in: a CLI started meanwhile never finds half a bundle.
+  const building = `${outdir}.building-${process.pid}`;
+  await rm(building, { recursive: true, force: true });
+  const result = await build({
+    absWorkingDir: ROOT,
+    entryPoints: cliEntryPoints(),
+    outdir: building,
+    bundle: true,
+    splitting: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node22',
+    external: CLI_EXTERNAL,
+    // Bundled CommonJS packages call require() for Node's own modules; an ES module has none.
+    banner: { js: "import { createRequire as __buildfarmCreateRequire } from 'node:module'; const require = __buildfarmCreateRequire(import.meta.url);" },
+    // Error names are API (Step Functions routes on them, the CLI on UserError's subclasses).
+    keepNames: true,
+    outExtension: { '.js': '.mjs' },
+    chunkNames: 'chunks/[name]-[hash]',
+    sourcemap: 'linked',
+    metafile: true,
+    logLevel: 'warning',
+  });
+  const inputs = Object.keys(result.metafile.inputs).filter((file) => !file.startsWith('node_modules/')).sort();
+  // Optional: an installed package has no lock file, a checkout's changes with every npm install.
+  const packages = ['package-lock.json'];
+  await writeFile(join(building, 'inputs.json'), `${JSON.stringify({ builtAt: started, inputs, packages }, null, 1)}\n`);
+  const old = `${outdir}.old-${process.pid}`;
+  await rename(outdir, old).catch((error) => {
+    if (error.code !== 'ENOENT') throw error;
+  });
+  await rename(building, outdir);
+  await rm(old, { recursive: true, force: true });
+  return { outdir, inputs, outputs: Object.keys(result.metafile.outputs).filter((o) => !o.endsWith('.map')).map((o) => o.replace(relative(ROOT, building), relative(ROOT, outdir))) };
+}
+
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const results = await bundleAll();
-  for (const r of results) console.log(`${r.logicalId}: ${r.outputs.filter((o) => !o.endsWith('.map')).join(', ')}`);
+  if (!process.argv.includes('--cli')) {
+    const results = await bundleAll();
+    for (const r of results) console.log(`${r.logicalId}: ${r.outputs.filter((o) => !o.endsWith('.map')).join(', ')}`);
+  }
+  const cli = await bundleCli();
+  console.log(`cli: ${cli.outputs.length} files from ${cli.inputs.length} sources in ${relative(ROOT, cli.outdir)}`);
 }

@@ -9,9 +9,9 @@ export class GitMissing extends UserError {
 }
 
 /** Runs git in `cwd`; a missing git binary is a clear user error, not a stack trace. */
-export async function git(cwd: string, args: string[]): Promise<string> {
+export async function git(cwd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<string> {
   try {
-    const { stdout } = await run('git', args, { cwd, maxBuffer: 64 * 1024 * 1024 });
+    const { stdout } = await run('git', args, { cwd, maxBuffer: 64 * 1024 * 1024, ...(env ? { env: { ...process.env, ...env } } : {}) });
     return stdout.trim();
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: string };

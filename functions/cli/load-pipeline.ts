@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../domain/errors.js';
 import { parsePipelineWithSites } from '../domain/pipeline/parse.js';
@@ -15,8 +15,15 @@ export interface LoadedPipeline {
   locate: (path: string) => SourceLocation | undefined;
 }
 
+/** FILE as given; a directory stands for the pipeline file in it (`validate .`, `plan ../api`). */
+async function pipelineFileOf(file: string | undefined, cwd: string): Promise<string> {
+  if (file === undefined) return DEFAULT_PIPELINE_FILE;
+  const info = await stat(path.resolve(cwd, file)).catch(() => undefined);
+  return info?.isDirectory() ? path.join(file, DEFAULT_PIPELINE_FILE) : file;
+}
+
 export async function loadPipelineFile(file: string | undefined, cwd: string): Promise<LoadedPipeline> {
-  const shown = file ?? DEFAULT_PIPELINE_FILE;
+  const shown = await pipelineFileOf(file, cwd);
   let text: string;
   try {
     text = await readFile(path.resolve(cwd, shown), 'utf8');

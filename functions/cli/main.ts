@@ -18,15 +18,16 @@ type Command = (args: string[], io: CliIo) => Promise<number>;
 const USAGE = `Usage: buildfarm <command> [options]
 
 Commands:
-  validate [FILE]                 check a pipeline file (default ./.buildfarm.yml)
+  validate [FILE|DIR ...]         check pipeline files (default ./.buildfarm.yml; DIR: DIR/.buildfarm.yml)
        [--lambda-storage MB] [--region R] [--prices FILE]
-  plan [FILE] [--json]            show where each stage runs, at what size, why, and what it should cost
+  plan [FILE|DIR] [--json]        show where each stage runs, at what size, why, and what it should cost
        [--event push|pull_request] [--branch B] [--base B] [--region R] [--prices FILE] [--lambda-storage MB]
                                   (or "not triggered: <reason>" when the on: triggers do not match)
   run [DIR] [--json]              build a local git repository's HEAD through the real state machine
-       [--logs|--no-logs] [--data DIR] [--region R] [--prices FILE] [--lambda-storage MB]
+       [--logs|--no-logs] [--working-tree] [--data-dir DIR] [--stage-concurrency N]
+       [--region R] [--prices FILE] [--lambda-storage MB]
   serve [--port N] [--repo OWNER/NAME=PATH ...] [--demo]
-       [--data-dir DIR] [--region R] [--prices FILE] [--lambda-storage MB]
+       [--data-dir DIR] [--stage-concurrency N] [--region R] [--prices FILE] [--lambda-storage MB]
                                   the local farm: webhooks, builds and the dashboard
        [--keep-days N] [--keep-builds N]
   gc [--data-dir DIR] [--keep-days N] [--keep-builds N] [--dry-run]
@@ -38,22 +39,39 @@ Environment (used when the flag is not given):
   BUILDFARM_LAMBDA_STORAGE_MB     --lambda-storage (default 512)
   BUILDFARM_KEEP_DAYS             --keep-days (default 30)
   BUILDFARM_KEEP_BUILDS           --keep-builds (default 50)
+  BUILDFARM_STAGE_CONCURRENCY     --stage-concurrency (default: this machine's cores)
+
+The data directory (run, serve, gc) defaults to ./buildfarm-data; --data-dir names another
+(--data is an old spelling of it).
 
 Run 'buildfarm <command> --help' for a command's options.`;
-
-async function lazy(modulePath: string, exportName: string): Promise<Command> {
-  const mod = (await import(modulePath)) as Record<string, Command>;
-  return mod[exportName];
-}
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
   validate: async () => validateCommand,
   plan: async () => planCommand,
-  // run and serve pull in the S3 server and the interpreter: load them only when used.
-  run: () => lazy('./commands/run.js', 'runCommand'),
-  serve: () => lazy('./commands/serve.js', 'serveCommand'),
-  gc: () => lazy('./commands/gc.js', 'gcCommand'),
+  // run and serve pull in the S3 server and the interpreter: load them only when used. Literal
+  // specifiers, so the CLI bundle (scripts/bundle.mjs) splits each into a chunk of its own.
+  run: async () => (await import('./commands/run.js')).runCommand,
+  serve: async () => (await import('./commands/serve.js')).serveCommand,
+  gc: async () => (await import('./commands/gc.js')).gcCommand,
 };
+
+/** parseArgs' errors, in the CLI's words: the flag named, and where the options are listed. */
+function usageError(command: string, err: unknown): string | undefined {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (!(err instanceof Error) || code === undefined || !code.startsWith('ERR_PARSE_ARGS_')) return undefined;
+  const help = `see 'buildfarm ${command} --help'`;
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    const flag = /'(-[^']*)'/.exec(err.message)?.[1] ?? 'an option';
+    return `buildfarm ${command}: unknown option ${flag} (${help} for its options)\n`;
+  }
+  if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+    const argument = /'([^']*)'/.exec(err.message)?.[1];
+    return `buildfarm ${command}: unexpected argument${argument ? ` "${argument}"` : ''} (${help})\n`;
+  }
+  // ERR_PARSE_ARGS_INVALID_OPTION_VALUE: a flag without its value, or a value for a switch.
+  return `buildfarm ${command}: ${err.message} (${help})\n`;
+}
 
 export async function main(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(), env: process.env }): Promise<number> {
   const [name, ...rest] = argv;
@@ -74,8 +92,9 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
       io.stderr.write(`${err.message}\n`);
       return 1;
     }
-    if (err instanceof Error && (err as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
-      io.stderr.write(`buildfarm ${name}: ${err.message}\n`);
+    const usage = usageError(name, err);
+    if (usage !== undefined) {
+      io.stderr.write(usage);
       return 2;
     }
     throw err;

@@ -27,7 +27,8 @@ function duration(ms: number): string {
 }
 
 export class RunProgress implements LocalBuildProgress {
-  private plan?: Plan;
+  /** The build's plan, once planned. */
+  plan?: Plan;
   private readonly running = new Map<string, number>();
   private readonly started = new Set<string>();
   private statusShown = false;

@@ -4,10 +4,12 @@
  * the definition, the template and the local farm cannot drift apart.
  */
 import { readFile } from 'node:fs/promises';
+import { pathToFileURL } from 'node:url';
 import {
   BUILD_STATE_MACHINE_PLACEHOLDERS,
   type BuildStateMachinePlaceholder,
 } from '../handlers/build-state-machine.js';
+import { farmFile } from './farm-files.js';
 
 export type Substitutions = Record<BuildStateMachinePlaceholder, string>;
 
@@ -18,7 +20,7 @@ export class UnknownPlaceholder extends Error {
 }
 
 export function definitionUrl(): URL {
-  return new URL('../../statemachines/build.asl.json', import.meta.url);
+  return pathToFileURL(farmFile('statemachines', 'build.asl.json'));
 }
 
 export async function readBuildDefinition(): Promise<string> {

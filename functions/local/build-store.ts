@@ -4,7 +4,7 @@
  * A build found queued or running when the farm starts again was cut off by
  * the previous run stopping: it is marked `interrupted`.
  */
-import { mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isFinal, type BuildRecord } from './build-record.js';
 
@@ -85,12 +85,15 @@ export class BuildStore {
     return next;
   }
 
-  /** Forgets a build and deletes its record (retention: `buildfarm gc`). */
+  /** Forgets a build and deletes its record and its plain files (retention: `buildfarm gc`; see build-files.ts). */
   async remove(id: string): Promise<void> {
     await this.saving.get(id)?.catch(() => undefined);
     this.records.delete(id);
     this.saving.delete(id);
-    if (this.directory !== undefined) await unlink(join(this.directory, `${id}.json`)).catch(() => undefined);
+    if (this.directory !== undefined) {
+      await unlink(join(this.directory, `${id}.json`)).catch(() => undefined);
+      await rm(join(this.directory, id), { recursive: true, force: true });
+    }
   }
 
   /** Waits for every pending save. */

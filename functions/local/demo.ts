@@ -8,14 +8,14 @@
 import { randomUUID } from 'node:crypto';
 import { cp, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { signBody } from '../domain/webhook/signature.js';
+import { farmFile } from './farm-files.js';
 import type { RepositoryMapping } from './repositories.js';
 
 /** The GitHub-style name the demo builds under. */
 export const DEMO_REPOSITORY = 'buildfarm-demo/hello-farm';
 export const DEMO_BRANCH = 'main';
-export const EXAMPLE_DIRECTORY = fileURLToPath(new URL('../../examples/hello-farm/', import.meta.url));
+export const EXAMPLE_DIRECTORY = `${farmFile('examples', 'hello-farm')}/`;
 
 export type Git = (cwd: string, args: string[]) => Promise<string>;
 

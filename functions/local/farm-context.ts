@@ -15,6 +15,9 @@ import type { Notifier } from '../ports/notifier.js';
 import type { RunningBuilds } from '../ports/running-builds.js';
 import type { StageSandbox } from '../runner/sandbox.js';
 import { LocalSecretsFile } from './executors/local-secrets.js';
+import { workRootFor } from './data-directory.js';
+import { farmFile } from './farm-files.js';
+import { defaultStageConcurrency } from './stage-concurrency.js';
 import type { LocalFarmContext } from './run-local-build.js';
 
 export interface LocalSourceMapping {
@@ -37,6 +40,7 @@ export interface FarmContextOptions {
   lambdaRunnerTiersMB?: readonly number[];
   /** Fork policy and cost limits; the defaults when absent. */
   policy?: FarmPolicy;
+  /** Most stages of a wave at once (the Map's MaxConcurrency); default: the machine's cores. */
   maxStageConcurrency?: number;
   /** Where a build's page is (the local dashboard), for the report's link. */
   buildLink?(buildId: string): string | undefined;
@@ -46,7 +50,7 @@ export interface FarmContextOptions {
   sandbox?: StageSandbox;
 }
 
-const HELPER_SOURCE = new URL('../runner/fargate-helper.ts', import.meta.url);
+const HELPER_SOURCE = farmFile('functions', 'runner', 'fargate-helper.ts');
 
 export class RepositoryNotMapped extends UserError {
   override name = 'RepositoryNotMapped';
@@ -70,8 +74,8 @@ export function createFarmContext(options: FarmContextOptions): LocalFarmContext
     lambdaEphemeralStorageMB: options.lambdaEphemeralStorageMB,
     lambdaRunnerTiersMB: options.lambdaRunnerTiersMB,
     policy: options.policy,
-    workRoot: join(options.dataDirectory, 'work'),
-    maxStageConcurrency: options.maxStageConcurrency,
+    workRoot: workRootFor(options.dataDirectory),
+    maxStageConcurrency: options.maxStageConcurrency ?? defaultStageConcurrency(),
     buildLink: options.buildLink ? (id) => options.buildLink?.(id) ?? `s3://${options.s3.bucket}/builds/${id}/` : undefined,
     // On AWS the helper is an esbuild bundle; locally its source stands in (only its hash is used).
     helperCode: () => readFile(HELPER_SOURCE),

@@ -19,6 +19,8 @@ export interface LocalBuildSettings {
   policy?: FarmPolicy;
   /** Where stage commands run (probeStageSandbox). */
   sandbox?: StageSandbox;
+  /** Most stages of a wave at once (`--stage-concurrency`); default: the machine's cores. */
+  maxStageConcurrency?: number;
 }
 
 export function createLocalBuildRunner(context: RunnerContext, settings: LocalBuildSettings): BuildRunner {
@@ -35,6 +37,7 @@ export function createLocalBuildRunner(context: RunnerContext, settings: LocalBu
     buildLink: context.buildLink,
     running: context.running,
     sandbox: settings.sandbox,
+    maxStageConcurrency: settings.maxStageConcurrency,
   });
   return {
     async run(input, { signal, progress }) {

@@ -7,14 +7,14 @@
  * loud by `buildfarm serve` and `buildfarm run` (`describeSandbox`).
  */
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, lstatSync, readlinkSync, realpathSync } from 'node:fs';
+import { accessSync, constants, lstatSync, readlinkSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ETC_ENTRIES, SYSTEM_PATHS, type BubblewrapSandbox, type StageSandbox, type SystemPath } from '../runner/sandbox.js';
+// The farm's own checkout (or installed package): never visible to a stage.
+import { FARM_ROOT } from './farm-files.js';
+import { stageNodeBinary } from './stage-environment.js';
 
-/** The farm's own checkout (or installed package): never visible to a stage. */
-const FARM_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** Values of BUILDFARM_SANDBOX that turn the sandbox off (for machines where bwrap misbehaves, and the fallback's tests). */
 const OFF = new Set(['off', 'none', '0', 'false', 'no']);
@@ -44,7 +44,8 @@ export function probeStageSandbox(options: ProbeOptions): StageSandbox {
       : { kind: 'none', reason: 'slirp4netns is not installed (apt-get install slirp4netns), so stages have no network' },
     system: systemPaths(),
     etc: ETC_ENTRIES,
-    ...toolchainFor(realpathSync(process.execPath), hidden),
+    // The Node 22 a stage's PATH starts with (stage-environment.ts), shown read-only.
+    ...toolchainFor(stageNodeBinary(), hidden),
     hidden,
   };
   // A trial run with the same namespaces: bwrap present but refused (no user namespaces) is no sandbox.

@@ -8,16 +8,16 @@ import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { fileURLToPath } from 'node:url';
 import type { BusMessage, TopicName } from '../adapters/local/local-bus.js';
 import { TOPICS } from '../adapters/local/local-bus.js';
 import type { BuildService } from './build-service.js';
 import { parseRangeHeader } from './byte-range.js';
 import { isLocalHost } from './local-host.js';
+import { farmFile } from './farm-files.js';
 import { DEFAULT_MAX_IN_FLIGHT_BYTES, InFlightBudget, readSignedBody } from './webhook-intake.js';
 
 /** The dashboard's files, served as they are (no build step). */
-export const DASHBOARD_DIRECTORY = fileURLToPath(new URL('./dashboard/', import.meta.url));
+export const DASHBOARD_DIRECTORY = `${farmFile('functions', 'local', 'dashboard')}/`;
 /** GitHub caps deliveries at 25 MB; the webhook core rejects more, this stops reading a little past it. */
 const MAX_WEBHOOK_BODY_BYTES = 25 * 1024 * 1024 + 1;
 /** Keeps SSE connections open through idle proxies and notices closed tabs. */

@@ -20,6 +20,7 @@ import { LocalFarm, type FarmEvent } from './farm.js';
 import type { RepositoryMapping } from './repositories.js';
 import { createFarmServer, listen } from './server.js';
 import { claimDataDirectory } from './data-directory-lock.js';
+import { workRootFor } from './data-directory.js';
 import { collectGarbage, type GarbageCollectOutcome } from './garbage-collect.js';
 import { recoverAcceptedBuilds, type RecoveryOutcome } from './recover-accepted-builds.js';
 import { DEFAULT_RETENTION, type RetentionPolicy } from './retention.js';
@@ -92,7 +93,7 @@ export async function startLocalFarm(options: StartLocalFarmOptions): Promise<Ru
     store,
     bus,
     deleteObjects: (prefix) => deletePrefix(s3.client, s3.bucket, prefix),
-    workRoot: join(options.dataDirectory, 'work'),
+    workRoot: workRootFor(options.dataDirectory),
     now: now(),
     policy: options.retention ?? DEFAULT_RETENTION,
   });

@@ -70,6 +70,12 @@ export interface StageJob {
    * what Lambda bills rather than the agent's own time.
    */
   invocation?: { startedAt: number; initDurationMs: number };
+  /**
+   * The runtime's environment, of which PATH, LANG, LC_ALL and TZ reach the commands. On AWS it is
+   * this process's (Lambda's runtime, the Fargate image); the local farm passes a fixed Lambda-like
+   * one (local/stage-environment.ts), so a stage never sees the shell the farm was started from.
+   */
+  runtimeEnv?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface AgentDeps {
@@ -282,8 +288,9 @@ function commandEnv(
   secrets: Record<string, string>,
 ): Record<string, string> {
   const env: Record<string, string> = {};
+  const runtime = job.runtimeEnv ?? process.env;
   for (const name of INHERITED_ENV) {
-    const value = process.env[name];
+    const value = runtime[name];
     if (value !== undefined) env[name] = value;
   }
   env.PATH ??= '/usr/local/bin:/usr/bin:/bin';

@@ -69,6 +69,8 @@ export interface LambdaRunnerDeps {
   invocation?: { startedAt: number; initDurationMs: number };
   /** The S3 requests the invocation's client has made so far. */
   s3Requests?: () => S3RequestCount;
+  /** Local farm only: the Lambda-like runtime environment the commands start from (see StageJob.runtimeEnv). */
+  runtimeEnv?: Readonly<Record<string, string>>;
 }
 
 /** 10 s: the kill grace (2 s) plus uploading the log, manifest and result, with room to spare. */
@@ -122,6 +124,7 @@ export async function runLambdaStage(
         signal: deps.signal,
         sandbox: deps.sandbox,
         invocation,
+        runtimeEnv: deps.runtimeEnv,
       },
       { store: deps.store, secrets: deps.secrets, now: deps.now, output: deps.output, s3Requests: deps.s3Requests },
     );

@@ -3,7 +3,7 @@
  * state machine, local executors and the embedded S3; artifacts flow from stage to
  * stage, one stage takes the Fargate path, and the report's costs follow the pricing rules.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -165,5 +165,20 @@ describe('CLI: buildfarm run', { retry: 1 }, () => {
     const run = await runCli(['run', await dataDir()]);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/is not inside a git repository/);
+  });
+
+  // What a user's `buildfarm run` starts: bin/buildfarm.mjs running the CLI bundle that
+  // test/support/build-cli.ts built from these sources (BUILDFARM_CLI=bundle refuses a stale one).
+  it('builds the example from the CLI bundle, as a process of its own', async () => {
+    // Act
+    const repo = await exampleRepo();
+    const data = await dataDir();
+    const child = spawnSync(process.execPath, [path.resolve(import.meta.dirname, '../../bin/buildfarm.mjs'), 'run', repo, '--json', '--data', data], {
+      encoding: 'utf8',
+      env: { ...process.env, BUILDFARM_CLI: 'bundle' },
+    });
+    // Assess
+    expect(child.status, `${child.stdout.slice(0, 2000)}\n${child.stderr.slice(0, 2000)}\n${stageLogs(data)}`).toBe(0);
+    expect((JSON.parse(child.stdout) as BuildReport).status).toBe('succeeded');
   });
 });

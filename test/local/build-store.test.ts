@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -29,6 +29,18 @@ describe('Class: BuildStore', () => {
 
   afterEach(async () => {
     await rm(directory, { recursive: true, force: true });
+  });
+
+  it('removes a build\'s plain files (DIR/ID/, written by buildfarm run) with its record', async () => {
+    // Prepare
+    const store = await BuildStore.open(directory);
+    await store.save(record('b1', 'succeeded', '2026-11-20T10:00:00.000Z'));
+    await mkdir(join(directory, 'b1', 'stages', 'build'), { recursive: true });
+    await writeFile(join(directory, 'b1', 'stages', 'build', 'log.txt'), 'log');
+    // Act
+    await store.remove('b1');
+    // Assess
+    expect(await readdir(directory)).toEqual([]);
   });
 
   it('keeps builds across a restart, newest first', async () => {

@@ -3,13 +3,14 @@
  * at every start). See functions/local/retention.ts for what is kept.
  */
 import { deletePrefix } from '../../adapters/local/delete-prefix.js';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startEmbeddedS3 } from '../../adapters/local/embedded-s3.js';
 import { LocalBus } from '../../adapters/local/local-bus.js';
 import { BuildStore } from '../../local/build-store.js';
 import { DataDirectoryInUse, servingProcess } from '../../local/data-directory-lock.js';
 import { collectGarbage } from '../../local/garbage-collect.js';
+import { openDataDirectory, workRootFor } from '../../local/data-directory.js';
 import { DEFAULT_RETENTION, retentionFrom } from '../../local/retention.js';
 import type { CliIo } from '../main.js';
 
@@ -23,7 +24,7 @@ history, the webhook secret, secrets.json and the demo repository.
 'buildfarm serve' applies the same policy at every start.
 
 Options:
-  --data-dir DIR        the farm's data directory (default ./.buildfarm)
+  --data-dir DIR        the farm's data directory (default ./buildfarm-data; an old ./.buildfarm is moved there)
   --keep-days N         keep finished builds younger than N days (default ${DEFAULT_RETENTION.keepDays})
   --keep-builds N       keep the newest N builds whatever their age (default ${DEFAULT_RETENTION.keepBuilds})
   --dry-run             say what would be removed, remove nothing
@@ -36,6 +37,8 @@ export async function gcCommand(args: string[], io: CliIo): Promise<number> {
     options: {
       help: { type: 'boolean', short: 'h' },
       'data-dir': { type: 'string' },
+      // `buildfarm run`'s old spelling, accepted everywhere as an alias of --data-dir.
+      data: { type: 'string' },
       'keep-days': { type: 'string' },
       'keep-builds': { type: 'string' },
       'dry-run': { type: 'boolean' },
@@ -46,7 +49,9 @@ export async function gcCommand(args: string[], io: CliIo): Promise<number> {
     return 0;
   }
   const policy = retentionFrom(values, io.env);
-  const directory = resolve(io.cwd, values['data-dir'] ?? '.buildfarm');
+  const opened = await openDataDirectory(values['data-dir'] ?? values.data, io.cwd);
+  if (opened.note) io.stderr.write(`buildfarm gc: ${opened.note}\n`);
+  const directory = opened.path;
   const serving = await servingProcess(directory);
   if (serving !== undefined) throw new DataDirectoryInUse(`${directory} is served by buildfarm serve (pid ${serving}): it applies the retention policy at start; stop it to collect now`);
 
@@ -54,7 +59,7 @@ export async function gcCommand(args: string[], io: CliIo): Promise<number> {
   const bus = await LocalBus.open({ file: join(directory, 'bus', 'messages.jsonl') });
   const s3 = await startEmbeddedS3(join(directory, 's3'));
   try {
-    const outcome = await collectGarbage({ store, bus, deleteObjects: (prefix) => deletePrefix(s3.client, s3.bucket, prefix), workRoot: join(directory, 'work'), now: new Date(), policy, dryRun: values['dry-run'] });
+    const outcome = await collectGarbage({ store, bus, deleteObjects: (prefix) => deletePrefix(s3.client, s3.bucket, prefix), workRoot: workRootFor(directory), now: new Date(), policy, dryRun: values['dry-run'] });
     const verb = values['dry-run'] ? 'would remove' : 'removed';
     io.stdout.write(
       `${verb} ${outcome.builds.length} build${outcome.builds.length === 1 ? '' : 's'}` +

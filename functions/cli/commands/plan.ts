@@ -10,9 +10,10 @@ import { currentBranch } from '../git.js';
 import { loadPipelineFile } from '../load-pipeline.js';
 import type { CliIo } from '../main.js';
 
-const HELP = `Usage: buildfarm plan [FILE] [options]
+const HELP = `Usage: buildfarm plan [FILE|DIR] [options]
 
-Shows, stage by stage, where the pipeline would run (Lambda or Fargate), at what
+Shows, stage by stage, where the pipeline (FILE, default ./.buildfarm.yml; a DIR stands for
+DIR/.buildfarm.yml) would run (Lambda or Fargate), at what
 size, why, and what it should cost.
 
 Options:

@@ -1,31 +1,40 @@
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startEmbeddedS3 } from '../../adapters/local/embedded-s3.js';
 import { LocalBus } from '../../adapters/local/local-bus.js';
 import type { BuildRequest } from '../../domain/build-request.js';
-import { UserError } from '../../domain/errors.js';
 import { createFarmContext } from '../../local/farm-context.js';
+import { openDataDirectory } from '../../local/data-directory.js';
 import { runLocalBuild } from '../../local/run-local-build.js';
 import { describeSandbox, probeStageSandbox, sandboxIsDegraded } from '../../local/sandbox-probe.js';
 import { FARM_OPTIONS, FARM_POLICY_HELP, farmPolicy, loadPriceBook, plannerConfig } from '../farm-config.js';
-import { git } from '../git.js';
+import { resolveRunSource } from '../run-source.js';
+import { describeBuildFiles } from '../run-files.js';
+import { BuildStore } from '../../local/build-store.js';
+import { exportBuildFiles } from '../../local/build-files.js';
+import { finishedBuildRecord } from '../../local/finished-build-record.js';
 import type { CliIo } from '../main.js';
 import { RunProgress } from '../run-progress.js';
+import { STAGE_CONCURRENCY_HELP, STAGE_CONCURRENCY_OPTION, stageConcurrency } from '../../local/stage-concurrency.js';
 
 const HELP = `Usage: buildfarm run [DIR] [options]
 
 Builds the HEAD commit of the git repository at DIR (default: .) through the real
 state machine: each stage on a local Lambda or Fargate executor, artifacts and logs
-in an embedded S3 server (data under ./.buildfarm/), and a cost report at the end.
-DIR may be a folder inside a repository: that folder is built as the root.
+in an embedded S3 server (data under ./buildfarm-data/), and a cost report at the end.
+DIR may be a folder inside a repository: that folder is built as the root. Afterwards
+the build's logs, artifacts and report are plain files in DATA/builds/ID/, and
+'buildfarm serve' on the same data directory lists the build on its dashboard.
 
 Options:
   --json                 print only the report JSON on stdout
   --logs / --no-logs     show the stages' output (default: on a terminal)
+  --working-tree         build the files as they are on disk (tracked, and untracked ones git does not
+                         ignore) instead of HEAD; without it, uncommitted changes to tracked files are named
   --region R, --prices FILE, --lambda-storage MB, --lambda-tiers LIST   as for 'buildfarm plan'
-  --data DIR             where the farm keeps its data (default ./.buildfarm)
+  --data-dir DIR         where the farm keeps its data (default ./buildfarm-data; --data is an alias)
 ${FARM_POLICY_HELP}
+${STAGE_CONCURRENCY_HELP}
 
 Stage commands run in a bubblewrap sandbox when bwrap is installed (BUILDFARM_SANDBOX=off turns it off).
 
@@ -41,7 +50,11 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
       help: { type: 'boolean', short: 'h' },
       json: { type: 'boolean' },
       logs: { type: 'boolean' },
+      'working-tree': { type: 'boolean' },
       ...FARM_OPTIONS,
+      ...STAGE_CONCURRENCY_OPTION,
+      'data-dir': { type: 'string' },
+      // The old spelling, kept as an alias of --data-dir.
       data: { type: 'string' },
     },
   });
@@ -50,24 +63,15 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     return 0;
   }
   const dir = path.resolve(io.cwd, positionals[0] ?? '.');
-  const top = await git(dir, ['rev-parse', '--show-toplevel']).catch((error: unknown) => {
-    if (error instanceof UserError && error.name === 'GitMissing') throw error;
-    throw new UserError(`${dir} is not inside a git repository: buildfarm run builds a commit (git init, git commit first)`);
-  });
-  const subdirectory = (await git(dir, ['rev-parse', '--show-prefix'])).replace(/\/$/, '');
-  const sha = await git(dir, ['rev-parse', 'HEAD']).catch(() => {
-    throw new UserError(`${top} has no commit yet: buildfarm run builds HEAD`);
-  });
-  const branch = (await git(dir, ['rev-parse', '--abbrev-ref', 'HEAD'])) || 'HEAD';
-  const message = await git(dir, ['log', '-1', '--format=%s']);
-  const name = path.basename(subdirectory || top);
-  const repository = `local/${name.replace(/[^A-Za-z0-9_.-]/g, '-')}`;
+  const { top, subdirectory, sha, branch, message, repository, workingTree } = await resolveRunSource(dir, { workingTree: values['working-tree'] === true }, (text) => io.stderr.write(text));
 
   const config = plannerConfig(values, io.env);
   const policy = farmPolicy(values, io.env);
   const prices = await loadPriceBook(values, io.env);
-  const dataDirectory = path.resolve(io.cwd, values.data ?? '.buildfarm');
-  await mkdir(dataDirectory, { recursive: true });
+  const maxStageConcurrency = stageConcurrency(values, io.env);
+  const opened = await openDataDirectory(values['data-dir'] ?? values.data, io.cwd);
+  if (opened.note) io.stderr.write(`buildfarm run: ${opened.note}\n`);
+  const dataDirectory = opened.path;
   const s3 = await startEmbeddedS3(path.join(dataDirectory, 's3'));
   // The same file `buildfarm serve` keeps its bus in, so both show in the dashboard's messages.
   const bus = await LocalBus.open({ file: path.join(dataDirectory, 'bus', 'messages.jsonl') });
@@ -104,17 +108,20 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
       lambdaRunnerTiersMB: config.lambdaRunnerTiersMB,
       policy,
       sandbox,
+      maxStageConcurrency,
     });
     const tty = !values.json && Boolean((io.stdout as NodeJS.WriteStream).isTTY);
     const progress = new RunProgress({ write: (t) => (values.json ? io.stderr : io.stdout).write(t), tty, logs: values.logs ?? tty });
-    if (!values.json) io.stdout.write(`building ${repository} ${branch} ${sha.slice(0, 7)} (${subdirectory || top}) as ${buildId}\n`);
+    if (!values.json) io.stdout.write(`building ${repository} ${branch} ${workingTree ? `working tree (${sha.slice(0, 7)}, on top of HEAD)` : sha.slice(0, 7)} (${subdirectory || top}) as ${buildId}\n`);
     const { report } = await runLocalBuild({ buildId, request }, farm, { signal: controller.signal, progress });
+    // Plain files of the build, and its record in the build store serve's dashboard lists.
+    const builds = await BuildStore.open(path.join(dataDirectory, 'builds'));
+    const files = await exportBuildFiles(farm.store, buildId, path.join(dataDirectory, 'builds'));
+    await builds.save(finishedBuildRecord({ id: buildId, request, queuedAt: now.toISOString(), plan: progress.plan, report }));
     if (values.json) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     else {
       progress.finish(report);
-      const relative = path.relative(io.cwd, dataDirectory);
-      const shown = relative === '' ? '.' : relative.startsWith('..') ? dataDirectory : relative;
-      io.stdout.write(`artifacts and logs: s3://${s3.bucket}/builds/${buildId}/ (embedded S3, data in ${shown})\n`);
+      io.stdout.write(describeBuildFiles(report, files.directory, dataDirectory, io.cwd));
     }
     // A build `on:` does not trigger (or a [skip ci] commit) is skipped, which is no failure.
     return report.status === 'succeeded' || report.status === 'skipped' ? 0 : 1;

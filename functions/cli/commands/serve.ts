@@ -4,7 +4,7 @@
  * the bundled example on first start.
  */
 import { stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UserError } from '../../domain/errors.js';
 import { DEMO_REPOSITORY, demoPushPayload, prepareDemoRepository, sendSignedDelivery, type DemoRepository } from '../../local/demo.js';
@@ -13,6 +13,7 @@ import { createProgressPrinter } from '../../local/progress-printer.js';
 import { describeSandbox, probeStageSandbox, sandboxIsDegraded } from '../../local/sandbox-probe.js';
 import { mergeMappings, parseRepositoryFlag, type RepositoryMapping } from '../../local/repositories.js';
 import { retentionFrom } from '../../local/retention.js';
+import { openDataDirectory } from '../../local/data-directory.js';
 import { startLocalFarm, type RunningLocalFarm } from '../../local/start-farm.js';
 import { findDescendants, stopDescendants } from '../../local/stop-descendants.js';
 import { resolveWebhookSecret } from '../../local/webhook-secret.js';
@@ -21,6 +22,7 @@ import type { FarmPolicy } from '../../domain/plan/farm-policy.js';
 import { FARM_OPTIONS, FARM_POLICY_HELP, farmPolicy, loadPriceBook, plannerConfig } from '../farm-config.js';
 import { git } from '../git.js';
 import type { CliIo } from '../main.js';
+import { STAGE_CONCURRENCY_HELP, STAGE_CONCURRENCY_OPTION, stageConcurrency } from '../../local/stage-concurrency.js';
 
 export const DEFAULT_PORT = 8080;
 
@@ -34,10 +36,12 @@ Options:
   --port N                  port for the dashboard and POST /webhook (default ${DEFAULT_PORT}; 0 picks a free one)
   --repo OWNER/NAME=PATH    build webhooks for OWNER/NAME from the git repository at PATH (repeatable)
   --demo                    on first start, build the bundled example (examples/hello-farm)
-  --data-dir DIR            where builds, bus messages and S3 objects are kept (default ./.buildfarm)
+  --data-dir DIR            where builds, logs, artifacts and S3 objects are kept (default ./buildfarm-data;
+                            an old ./.buildfarm is moved there)
   --keep-days N, --keep-builds N   retention, applied at start (as 'buildfarm gc'; defaults 30 and 50)
   --region R, --prices FILE, --lambda-storage MB, --lambda-tiers LIST   as for 'buildfarm plan'
 ${FARM_POLICY_HELP}
+${STAGE_CONCURRENCY_HELP}
 
 Environment:
   GITHUB_WEBHOOK_SECRET     the webhook secret; without it one is generated once and kept in DIR/webhook-secret
@@ -52,9 +56,12 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
       repo: { type: 'string', multiple: true },
       demo: { type: 'boolean' },
       'data-dir': { type: 'string' },
+      // `buildfarm run`'s old spelling, accepted everywhere as an alias of --data-dir.
+      data: { type: 'string' },
       'keep-days': { type: 'string' },
       'keep-builds': { type: 'string' },
       ...FARM_OPTIONS,
+      ...STAGE_CONCURRENCY_OPTION,
     },
   });
   if (values.help) {
@@ -62,11 +69,15 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     return 0;
   }
   const port = parsePort(values.port);
-  const dataDirectory = resolve(io.cwd, values['data-dir'] ?? '.buildfarm');
   const config = plannerConfig(values, io.env);
   const retention = retentionFrom(values, io.env);
   const policy = farmPolicy(values, io.env);
   const prices = await loadPriceBook(values, io.env);
+  const maxStageConcurrency = stageConcurrency(values, io.env);
+  // Only once every setting is known good: a bad flag leaves nothing behind.
+  const opened = await openDataDirectory(values['data-dir'] ?? values.data, io.cwd);
+  if (opened.note) io.stderr.write(`buildfarm serve: ${opened.note}\n`);
+  const dataDirectory = opened.path;
 
   // Every build starts from `git archive`: say so now rather than in the first build's log.
   await git(io.cwd, ['--version']);
@@ -98,6 +109,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
         lambdaRunnerTiersMB: config.lambdaRunnerTiersMB,
         policy,
         sandbox,
+        maxStageConcurrency,
       }),
     onEvent: printer,
     retention,

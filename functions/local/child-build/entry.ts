@@ -1,12 +1,9 @@
 /**
- * Where the build process's entry module is and how Node must run it: the one
- * place that knows. From TypeScript sources (a checkout, `npx buildfarm`,
- * vitest) the child runs under the same tsx loader bin/buildfarm.mjs
- * registers, resolved from this package rather than the user's working
- * directory; from built JavaScript it runs the `.js` beside this module as is.
+ * How Node must run a build's child process: the bundled `dist/cli/build-process.mjs` when the
+ * farm runs from the CLI bundle, else the TypeScript entry through tsx (farm-entry.ts decides,
+ * for every entry module alike).
  */
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { entryCommand } from '../farm-entry.js';
 
 export interface BuildProcessEntry {
   /** The module `child_process.fork` runs. */
@@ -16,10 +13,5 @@ export interface BuildProcessEntry {
 }
 
 export function buildProcessEntry(): BuildProcessEntry {
-  const fromSources = import.meta.url.endsWith('.ts');
-  const module = fileURLToPath(new URL(fromSources ? './build-process.ts' : './build-process.js', import.meta.url));
-  if (!fromSources) return { module, execArgv: [] };
-  // tsx's package export "." is its loader (dist/loader.mjs), the module `node --import tsx` loads.
-  const loader = createRequire(import.meta.url).resolve('tsx');
-  return { module, execArgv: ['--import', pathToFileURL(loader).href] };
+  return entryCommand('build-process');
 }

@@ -2,6 +2,8 @@
 // (#/ and #/builds/:id), both rendered from the JSON API and refreshed on the
 // server's `build` events (with a slow poll as a fallback).
 
+import { renderAnsi } from './ansi.js';
+
 const app = document.getElementById('app');
 const farmInfo = document.getElementById('farm-info');
 
@@ -486,7 +488,7 @@ async function showLog(build, stageName, scroll) {
     const target = document.getElementById('log');
     if (!target || logState.stage !== stageName) return;
     const atBottom = target.scrollTop + target.clientHeight >= target.scrollHeight - 8;
-    target.textContent = text || '(empty)';
+    renderAnsi(target, text || '(empty)');
     if (atBottom) target.scrollTop = target.scrollHeight;
     if (stage?.status === 'running') logState.timer = setTimeout(follow, 1000);
   };

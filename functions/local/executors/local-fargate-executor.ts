@@ -26,6 +26,7 @@ import type { EcsTask } from '../../handlers/build-state-machine.js';
 import type { ArtifactStore } from '../../ports/artifact-store.js';
 import type { SecretsProvider } from '../../ports/secrets.js';
 import type { StageAccessSource } from '../../ports/stage-access.js';
+import { localStageRuntimeEnv } from '../stage-environment.js';
 import { runStage } from '../../runner/agent.js';
 import { StageSession } from '../../runner/stage-session.js';
 import type { StageSandbox } from '../../runner/sandbox.js';
@@ -183,6 +184,8 @@ export class LocalFargateExecutor {
           fromFork,
           signal,
           sandbox: this.options.sandbox,
+          // The build image's environment on AWS; here the same Lambda-like one as local Lambda stages.
+          runtimeEnv: localStageRuntimeEnv(),
         },
         { store: counted?.store ?? this.options.store, s3Requests: counted?.requests, secrets, now, output },
       );

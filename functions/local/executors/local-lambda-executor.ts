@@ -16,6 +16,7 @@ import { runLambdaStage, type LambdaRunnerEvent } from '../../runner/lambda-run.
 import { StageSession } from '../../runner/stage-session.js';
 import type { StageSandbox } from '../../runner/sandbox.js';
 import type { CountedStore } from '../../adapters/local/counted-store.js';
+import { localStageRuntimeEnv } from '../stage-environment.js';
 
 export interface LocalLambdaExecutorOptions {
   store: ArtifactStore;
@@ -46,6 +47,9 @@ export interface LocalLambdaExecutorOptions {
 let nextSandbox = 0;
 
 export class LocalLambdaExecutor {
+
+  /** Lambda's runtime environment, as the local farm gives it (stage-environment.ts). */
+  private readonly runtimeEnv = localStageRuntimeEnv();
 
   constructor(private readonly options: LocalLambdaExecutorOptions) {}
 
@@ -80,6 +84,7 @@ export class LocalLambdaExecutor {
           output,
           signal,
           sandbox: this.options.sandbox,
+          runtimeEnv: this.runtimeEnv,
         },
       );
     } finally {

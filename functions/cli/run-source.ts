@@ -1,0 +1,56 @@
+/**
+ * What `buildfarm run DIR` builds: the git repository DIR is in (DIR itself as the root when it is a
+ * folder inside it), at HEAD, or, with `--working-tree`, as the files are on disk. Says so when
+ * HEAD lacks uncommitted changes to tracked files, which a user who just edited the pipeline
+ * file would otherwise not expect.
+ */
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { UserError } from '../domain/errors.js';
+import { git } from './git.js';
+import { commitWorkingTree, nameSome, uncommittedChanges } from './working-tree.js';
+
+export interface RunSource {
+  /** The repository's top folder. */
+  top: string;
+  /** DIR's path from the top ('' for the top itself). */
+  subdirectory: string;
+  sha: string;
+  branch: string;
+  message: string;
+  /** `local/<DIR's name>`, as the build's repository. */
+  repository: string;
+  workingTree: boolean;
+}
+
+export async function resolveRunSource(dir: string, options: { workingTree: boolean }, warn: (text: string) => void): Promise<RunSource> {
+  // Checked first: git run in a missing directory fails like a missing git.
+  const info = await stat(dir).catch(() => undefined);
+  if (info === undefined) throw new UserError(`${dir}: no such directory`);
+  if (!info.isDirectory()) throw new UserError(`${dir} is not a directory: buildfarm run builds the git repository in a directory`);
+  const top = await git(dir, ['rev-parse', '--show-toplevel']).catch((error: unknown) => {
+    if (error instanceof UserError && error.name === 'GitMissing') throw error;
+    throw new UserError(`${dir} is not inside a git repository: buildfarm run builds a commit (git init, git commit first)`);
+  });
+  const subdirectory = (await git(dir, ['rev-parse', '--show-prefix'])).replace(/\/$/, '');
+  // symbolic-ref works before the first commit too; a detached HEAD has no branch.
+  const branch = (await git(dir, ['symbolic-ref', '--short', '-q', 'HEAD']).catch(() => '')) || 'HEAD';
+  const name = path.basename(subdirectory || top);
+  const repository = `local/${name.replace(/[^A-Za-z0-9_.-]/g, '-')}`;
+  const base = { top, subdirectory, branch, repository };
+  if (options.workingTree) {
+    const message = `buildfarm run --working-tree: ${branch} as it is on disk`;
+    return { ...base, sha: await commitWorkingTree(top, message), message, workingTree: true };
+  }
+  const sha = await git(dir, ['rev-parse', '--verify', '--quiet', 'HEAD']).catch(() => {
+    throw new UserError(`${top} has no commit yet: buildfarm run builds HEAD (commit first, or build the files as they are with --working-tree)`);
+  });
+  const changed = await uncommittedChanges(dir);
+  if (changed.length > 0) {
+    warn(
+      `warning: building HEAD (${sha.slice(0, 7)}), which does not have the uncommitted changes to ${changed.length} tracked ` +
+        `file${changed.length === 1 ? '' : 's'}: ${nameSome(changed)}. Commit them, or add --working-tree to build the files as they are.\n`,
+    );
+  }
+  return { ...base, sha, message: await git(dir, ['log', '-1', '--format=%s']), workingTree: false };
+}

@@ -1,0 +1,94 @@
+/**
+ * bin/buildfarm.mjs runs the CLI bundle (dist/cli, scripts/bundle.mjs) only when it is fresh, and
+ * the TypeScript sources through tsx otherwise, so an edit can never silently run old code. Tried
+ * on a copy of bin/ with a stand-in bundle and a stand-in source that say which one ran.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFile, mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+let farm: string;
+
+/** A farm layout: bin/, dist/cli/{main.mjs,inputs.json} and the source the bundle was built from. */
+async function makeFarm(): Promise<string> {
+  const directory = await mkdtemp(join(tmpdir(), 'cli-bundle-'));
+  await mkdir(join(directory, 'bin'));
+  await mkdir(join(directory, 'dist', 'cli'), { recursive: true });
+  await mkdir(join(directory, 'functions', 'cli'), { recursive: true });
+  await copyFile(join(ROOT, 'bin', 'buildfarm.mjs'), join(directory, 'bin', 'buildfarm.mjs'));
+  await symlink(join(ROOT, 'node_modules'), join(directory, 'node_modules'));
+  await writeFile(join(directory, 'package.json'), '{ "type": "module" }\n');
+  await writeFile(join(directory, 'functions', 'cli', 'main.ts'), "export async function main(argv: string[]): Promise<number> { console.log('source', argv.join(' ')); return 0; }\n");
+  await writeFile(join(directory, 'dist', 'cli', 'main.mjs'), "export async function main(argv) { console.log('bundle', argv.join(' ')); return 0; }\n");
+  await writeFile(join(directory, 'dist', 'cli', 'inputs.json'), JSON.stringify({ builtAt: Date.now(), inputs: ['functions/cli/main.ts'], packages: ['package-lock.json'] }));
+  const past = new Date(Date.now() - 60_000);
+  await utimes(join(directory, 'functions', 'cli', 'main.ts'), past, past);
+  return directory;
+}
+
+function runBin(env: NodeJS.ProcessEnv = {}): { status: number | null; stdout: string; stderr: string } {
+  const child = spawnSync(process.execPath, [join(farm, 'bin', 'buildfarm.mjs'), 'validate'], { encoding: 'utf8', env: { ...process.env, BUILDFARM_CLI: '', ...env } });
+  return { status: child.status, stdout: child.stdout, stderr: child.stderr };
+}
+
+describe('bin/buildfarm.mjs: the CLI bundle or the sources', () => {
+  beforeAll(async () => {
+    farm = await makeFarm();
+  });
+  afterAll(async () => {
+    await rm(farm, { recursive: true, force: true });
+  });
+
+  it('runs the bundle when no source of it changed since it was built', () => {
+    expect(runBin().stdout).toBe('bundle validate\n');
+  });
+
+  it('runs the sources through tsx when BUILDFARM_CLI=source', () => {
+    expect(runBin({ BUILDFARM_CLI: 'source' }).stdout).toBe('source validate\n');
+  });
+
+  it('runs the sources once package-lock.json (the bundled packages) changed after the build, and the bundle without one', async () => {
+    // Prepare
+    const lock = join(farm, 'package-lock.json');
+    await writeFile(lock, '{}');
+    const future = new Date(Date.now() + 60_000);
+    await utimes(lock, future, future);
+    // Act
+    const changed = runBin();
+    await rm(lock);
+    const installed = runBin();
+    // Assess
+    expect(changed.stdout).toBe('source validate\n');
+    expect(installed.stdout).toBe('bundle validate\n');
+  });
+
+  it('runs the sources, not the old bundle, once a source changed after the build', async () => {
+    // Prepare
+    const future = new Date(Date.now() + 60_000);
+    await utimes(join(farm, 'functions', 'cli', 'main.ts'), future, future);
+    // Act
+    const stale = runBin();
+    const required = runBin({ BUILDFARM_CLI: 'bundle' });
+    // Assess
+    expect(stale.stdout).toBe('source validate\n');
+    expect(required.status).toBe(1);
+    expect(required.stderr).toContain('BUILDFARM_CLI=bundle, but functions/cli/main.ts changed after dist/cli was built');
+  });
+
+  it('runs the sources when there is no bundle (a checkout without a build)', async () => {
+    await rm(join(farm, 'dist'), { recursive: true });
+    expect(runBin().stdout).toBe('source validate\n');
+  });
+});
+
+describe('dist/cli: the bundle the test run built (test/support/build-cli.ts)', () => {
+  it('is fresh, and answers as the sources do', () => {
+    // Act
+    const help = execFileSync(process.execPath, [join(ROOT, 'bin', 'buildfarm.mjs'), '--help'], { encoding: 'utf8', env: { ...process.env, BUILDFARM_CLI: 'bundle' } });
+    // Assess
+    expect(help).toContain('Usage: buildfarm <command>');
+  });
+});
