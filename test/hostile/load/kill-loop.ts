@@ -111,10 +111,11 @@ export async function killLoop(options: KillLoopOptions): Promise<Outcome> {
       const env = { GITHUB_WEBHOOK_SECRET: SECRET };
       farm = await startFarmCli({ args, env, node: mode === 'farm' ? NODE_22 : older });
 
-      // Act: deliveries at random points, and a kill -9 at another.
+      // Act: one delivery answered first (so a build is running or queued at the kill, on a slow machine
+      // too), then more at random points, and a kill -9 at another.
+      const deliveries: Promise<DeliveryOutcome>[] = [Promise.resolve(await sendSignedPush(`${farm.url}/webhook`, SECRET, pushPayload(REPOSITORY, repo.sha)))];
       const killAt = randomInt(0, options.maxDelayMs);
-      const deliveries: Promise<DeliveryOutcome>[] = [];
-      for (let i = 0; i < options.deliveriesPerRun; i += 1) {
+      for (let i = 1; i < options.deliveriesPerRun; i += 1) {
         const at = randomInt(0, options.maxDelayMs);
         deliveries.push(sleep(at).then(() => sendSignedPush(`${farm!.url}/webhook`, SECRET, pushPayload(REPOSITORY, repo.sha))));
       }
@@ -138,7 +139,7 @@ export async function killLoop(options: KillLoopOptions): Promise<Outcome> {
       const lost = lostDeliveries(accepted, builds);
       checks.check(settled && lost.length === 0, `run ${run} (${mode}): ${lost.length} acknowledged deliveries without a final build: ${lost.join('; ')}`);
       // ...and, with every build settled, no stage process left anywhere (5 s for the last stages to exit).
-      await waitGone(() => processesCarrying(marker).length > 0, [0], 5_000);
+      await waitGone(() => processesCarrying(marker).length > 0, [marker.length], 5_000);
       const orphans = [...new Set([...processesCarrying(marker), ...processesCarrying(sleepArgument)])];
       checks.check(orphans.length === 0, `run ${run} (${mode}): ${orphans.length} stage processes outlived their farm and its restart: ${orphans.join(', ')}`);
       killAll(orphans);
