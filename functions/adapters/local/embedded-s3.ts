@@ -11,6 +11,7 @@ import { S3ArtifactStore } from '../aws/s3-artifact-store.js';
 import { s3rverClient } from './s3rver-client.js';
 import { addAbortMultipartUpload } from './s3rver-abort-multipart.js';
 import { makeS3rverWritesSafe } from './s3rver-safe-writes.js';
+import { addSuffixRanges } from './s3rver-suffix-range.js';
 
 export { s3rverClient };
 
@@ -38,6 +39,7 @@ export async function startEmbeddedS3(directory: string, options: { bucket?: str
   // Before it serves anything: a full disk must fail an upload, not kill the farm (see the module).
   makeS3rverWritesSafe((server as unknown as { store: unknown }).store);
   addAbortMultipartUpload(server);
+  addSuffixRanges(server);
   const { port } = await server.run();
   const endpoint = `http://127.0.0.1:${port}`;
   const client = s3rverClient(endpoint);

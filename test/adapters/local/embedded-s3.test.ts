@@ -31,4 +31,27 @@ describe('Function: startEmbeddedS3', () => {
     expect(text).toBe('Hello, farm!\n');
     expect(listed).toEqual([{ key: 'builds/b1/stages/build/artifacts/dist/hello.txt', size: 13 }]);
   });
+
+  it('answers a suffix range (bytes=-N) with the last N bytes, as S3 does (s3rver 3.7 gave the first N + 1)', async () => {
+    // Prepare
+    const s3 = await startEmbeddedS3(directory);
+    const key = 'builds/b1/stages/build/log.txt';
+    await s3.store.put(key, '0123456789abcdefghij', 'text/plain');
+    const text = async (range: { suffix: number }) => {
+      const read = await s3.store.read!(key, range);
+      if (read === undefined || read === 'unsatisfiable') return read;
+      const chunks: Buffer[] = [];
+      for await (const chunk of read.body) chunks.push(Buffer.from(chunk as Buffer));
+      return { text: Buffer.concat(chunks).toString(), range: read.range, total: read.total };
+    };
+    // Act
+    const last = await text({ suffix: 5 });
+    const more = await text({ suffix: 50 });
+    const absent = await s3.store.read!('builds/none', { suffix: 5 });
+    await s3.close();
+    // Assess
+    expect(last).toEqual({ text: 'fghij', range: { start: 15, end: 19 }, total: 20 });
+    expect(more).toEqual({ text: '0123456789abcdefghij', range: { start: 0, end: 19 }, total: 20 });
+    expect(absent).toBeUndefined();
+  });
 });
