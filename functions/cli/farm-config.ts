@@ -13,6 +13,7 @@ import {
   type SettingNames,
 } from '../domain/plan/farm-policy.js';
 import type { PlannerConfig } from '../domain/plan/types.js';
+import { DEFAULT_OPTIMIZE, OPTIMIZE_SETTING, parseOptimizeGoal } from '../domain/plan/optimize.js';
 import { mergePriceBook } from '../domain/pricing/override.js';
 import { DEFAULT_PRICE_BOOK, type PriceBook } from '../domain/pricing/price-book.js';
 import {
@@ -30,6 +31,7 @@ export interface FarmFlags {
   forks?: string;
   'max-build-cost'?: string;
   'max-fork-build-cost'?: string;
+  optimize?: string;
 }
 
 /** The parseArgs options every command that plans takes (see plannerConfig and loadPriceBook). */
@@ -41,12 +43,14 @@ export const FARM_OPTIONS = {
   forks: { type: 'string' },
   'max-build-cost': { type: 'string' },
   'max-fork-build-cost': { type: 'string' },
+  optimize: { type: 'string' },
 } as const;
 
 /** The flags' help lines, shared by the commands that take them. */
 export const FARM_POLICY_HELP = `  --forks build|no-secrets|off  fork pull requests: build with secrets, build without (default), or refuse ($BUILDFARM_FORKS)
   --max-build-cost USD         refuse any build predicted to cost more (default: no limit; $BUILDFARM_MAX_BUILD_COST_USD)
-  --max-fork-build-cost USD    refuse a fork pull request predicted to cost more (default 0.50; $BUILDFARM_MAX_FORK_BUILD_COST_USD)`;
+  --max-fork-build-cost USD    refuse a fork pull request predicted to cost more (default 0.50; $BUILDFARM_MAX_FORK_BUILD_COST_USD)
+  --optimize cost|time|balanced  what runner choice weighs (default balanced; $BUILDFARM_OPTIMIZE; a pipeline's optimize: wins)`;
 
 export const DEFAULT_REGION = 'us-east-1';
 export const DEFAULT_LAMBDA_STORAGE_MB = 512;
@@ -62,10 +66,12 @@ export function plannerConfig(flags: FarmFlags, env: NodeJS.ProcessEnv): Planner
   // The runner tiers a default deployment has (LambdaRunnerMaxMemoryMB), unless told otherwise.
   const rawTiers = flags['lambda-tiers'] ?? env.BUILDFARM_LAMBDA_TIERS_MB;
   const tiers = rawTiers === undefined ? DEFAULT_DEPLOYED_LAMBDA_TIERS_MB : parseLambdaRunnerTiers(rawTiers, '--lambda-tiers');
+  const optimize = flags.optimize ?? env[OPTIMIZE_SETTING.env];
   return {
     region: flags.region ?? env.BUILDFARM_REGION ?? env.AWS_REGION ?? DEFAULT_REGION,
     lambdaEphemeralStorageMB: storage,
     lambdaRunnerTiersMB: tiers,
+    optimize: optimize === undefined ? DEFAULT_OPTIMIZE : parseOptimizeGoal(optimize, flags.optimize !== undefined ? OPTIMIZE_SETTING.flag : OPTIMIZE_SETTING.env),
   };
 }
 

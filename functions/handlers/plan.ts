@@ -24,6 +24,8 @@ import { matchesTriggers } from '../domain/pipeline/triggers.js';
 import { admitByCost, admitByForkPolicy, secretsWithheld } from '../domain/plan/admission.js';
 import { DEFAULT_FARM_POLICY, type FarmPolicy } from '../domain/plan/farm-policy.js';
 import { planPipeline } from '../domain/plan/planner.js';
+import { OPTIMIZE_SETTING, parseOptimizeGoal } from '../domain/plan/optimize.js';
+import { loadStageHistory } from './stage-history-loader.js';
 import type { Plan, PlannerConfig } from '../domain/plan/types.js';
 import { parseLambdaRunnerTiers } from '../domain/sizing/lambda-sizes.js';
 import { pendingStatus } from '../domain/report/commit-statuses.js';
@@ -156,7 +158,7 @@ export async function planTask(input: PlanTaskInput, deps: PlanTaskDeps): Promis
   const { pipeline, sites } = parsePipelineWithSites(await readPipelineText(deps.store, snapshotKey), PIPELINE_FILE);
   const decision = matchesTriggers(pipeline.on, request);
   if (!decision.build) return notRun(decision.reason, false, pipeline.failFast);
-  const history = await (deps.history ?? new S3HistoryStore(deps.store)).loadHistory(request.repository, pipeline.stages.map((s) => s.name));
+  const history = await loadStageHistory(deps.history ?? new S3HistoryStore(deps.store), request.repository, pipeline.stages);
   const context = { event: request.event, branch: request.branch, ...(request.baseBranch ? { baseBranch: request.baseBranch } : {}), secretsWithheld: withheld };
   const plan = planPipeline(pipeline, context, deps.config, { prices: deps.prices, history, locate: (path) => sites.locate(path), file: PIPELINE_FILE });
   // Stored even when refused: the report quotes its prediction, and a person can see what was asked for.
@@ -193,10 +195,12 @@ let sfn: SFNClient | undefined;
  */
 export function plannerConfigFromEnvironment(env: NodeJS.ProcessEnv, pricingRegion: string): PlannerConfig {
   const tiers = env.LAMBDA_RUNNER_TIERS_MB;
+  const optimize = env[OPTIMIZE_SETTING.env];
   return {
     region: pricingRegion,
     lambdaEphemeralStorageMB: Number(env.LAMBDA_EPHEMERAL_STORAGE_MB ?? 512) || 512,
     ...(tiers ? { lambdaRunnerTiersMB: parseLambdaRunnerTiers(tiers, 'LAMBDA_RUNNER_TIERS_MB') } : {}),
+    ...(optimize ? { optimize: parseOptimizeGoal(optimize, `${OPTIMIZE_SETTING.env} (template parameter ${OPTIMIZE_SETTING.parameter})`) } : {}),
   };
 }
 

@@ -66,6 +66,11 @@ export interface StageSpec {
   if?: StageCondition;
   /** Fargate only: run the build container as root instead of uid 65534. */
   runAsRoot: boolean;
+  /**
+   * `resources: auto`: the planner sizes the stage from its measured peaks (domain/sizing/right-size.ts);
+   * `resources` holds the defaults it starts from until there is history.
+   */
+  resourcesAuto?: boolean;
 }
 
 export interface Pipeline {
@@ -77,4 +82,8 @@ export interface Pipeline {
   cancelSuperseded: boolean;
   /** In file order. */
   stages: StageSpec[];
+  /** Top-level `optimize:`, overriding the farm's setting for this pipeline (domain/plan/optimize.ts). */
+  optimize?: 'cost' | 'time' | 'balanced';
+  /** Top-level `cost:` settings. */
+  cost?: { prThresholdPercent?: number };
 }

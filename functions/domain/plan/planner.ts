@@ -14,11 +14,12 @@ import { chooseRunner, lambdaMisfits } from './choose-runner.js';
 import { predictedDurationMs } from './predict.js';
 import type { LambdaSize, Plan, PlanContext, PlannedStage, PlannerConfig, SkippedStage, StageHistory } from './types.js';
 import { historyBudgetIssue } from './history-budget.js';
+import { historyIdOf } from './stage-definition.js';
 import { computeWaves, upstreamOf } from './waves.js';
 
 export interface PlanOptions {
   prices: PriceBook;
-  /** Recorded runs, by stage name. */
+  /** Recorded runs, by stage name (of this version of the stage: see historyIdOf). */
   history?: Record<string, StageHistory>;
   /** Maps a field path to where it is in the file, for errors the planner finds. */
   locate?: (path: string) => SourceLocation | undefined;
@@ -82,7 +83,7 @@ export function planPipeline(pipeline: Pipeline, ctx: PlanContext, config: Plann
     const costOn = (runner: 'lambda' | 'fargate', ms: number): number =>
       runner === 'lambda' ? lambdaCost(lambda, ms, prices).costUsd : fargateCost(fargate, ms + FARGATE_BILLED_STARTUP_MS, prices).costUsd;
     const measured = predictedMs === undefined ? undefined : { durationMs: predictedMs, lambdaUsd: costOn('lambda', predictedMs), fargateUsd: costOn('fargate', predictedMs) };
-    const decision = chooseRunner(stage, config, history, measured);
+    const decision = chooseRunner(stage, config, history, measured, pipeline.optimize ?? config.optimize);
     if (stage.runner === 'lambda') {
       const misfits = lambdaMisfits(stage, config, undefined);
       for (const misfit of misfits) {
@@ -109,6 +110,7 @@ export function planPipeline(pipeline: Pipeline, ctx: PlanContext, config: Plann
       predictedDurationSeconds: Math.ceil(durationMs / 1000),
       predictedFrom: predictedMs === undefined ? 'timeout' : 'history',
       predictedCostUsd: 0,
+      historyId: historyIdOf(stage),
     };
     if (decision.runner === 'lambda') planned.lambda = lambda;
     planned.predictedCostUsd = roundUsd(costOn(decision.runner, durationMs));

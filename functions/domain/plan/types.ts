@@ -3,6 +3,7 @@
  * and the state machine. Stable and documented in the README.
  */
 import type { Architecture, SecretRef } from '../pipeline/types.js';
+import type { OptimizeGoal } from './optimize.js';
 
 export type Runner = 'lambda' | 'fargate';
 
@@ -54,6 +55,8 @@ export interface PlannedStage {
   /** Where the prediction came from. */
   predictedFrom: 'timeout' | 'history';
   predictedCostUsd: number;
+  /** `{stage}/{definition hash}`: where the report records this run's history (domain/plan/stage-definition.ts). */
+  historyId?: string;
 }
 
 export interface SkippedStage {
@@ -101,6 +104,8 @@ export interface PlannerConfig {
    * A stage needing more memory than the largest goes to Fargate. Absent: every tier.
    */
   lambdaRunnerTiersMB?: readonly number[];
+  /** What runner choice weighs (domain/plan/optimize.ts); a pipeline's `optimize:` overrides it. Default `balanced`. */
+  optimize?: OptimizeGoal;
 }
 
 /** What earlier builds measured for a stage; the report records it, the planner reads it. */

@@ -64,6 +64,8 @@ export interface StageReport {
   peakDiskMiB?: number;
   startedAt?: string;
   finishedAt?: string;
+  /** The plan's `historyId` (`{stage}/{definition hash}`): where this run is recorded for the planner. */
+  historyId?: string;
 }
 
 export interface BuildReport {
