@@ -10,6 +10,9 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SnsNotifier } from '../adapters/aws/sns-notifier.js';
 import { S3HistoryStore } from '../adapters/s3-history-store.js';
+import { S3SpendLedger } from '../adapters/s3-spend-ledger.js';
+import type { SpendLedger } from '../ports/spend-ledger.js';
+import { recordSpend } from './record-spend.js';
 import type { Plan } from '../domain/plan/types.js';
 import { pricingRegion, regionPrices } from '../domain/pricing/price-book.js';
 import { buildReport } from '../domain/report/build-report.js';
@@ -41,6 +44,8 @@ export interface ReportDeps {
   stateTransitions?(): number | undefined;
   /** Stage history for the planner; `S3HistoryStore` over `store` when absent. */
   history?: HistoryStore;
+  /** The spend ledger the budgets are checked against; `S3SpendLedger` over `store` when absent. */
+  spend?: SpendLedger;
   /** Absent when no GitHub token is configured: no commit statuses are posted. */
   statuses?: CommitStatusPort;
   /**
@@ -108,6 +113,7 @@ export async function reportTask(input: ReportTaskInput, deps: ReportDeps): Prom
     link: deps.link?.(input.buildId),
     logger: deps.logger,
   });
+  await recordSpend(report, deps.spend ?? new S3SpendLedger(deps.store), deps.logger);
   return { status: report.status, totalCostUsd: report.totalCostUsd, reportKey: published.reportKey };
 }
 
