@@ -13,8 +13,10 @@ import { S3HistoryStore } from '../adapters/s3-history-store.js';
 import { S3SpendLedger } from '../adapters/s3-spend-ledger.js';
 import type { SpendLedger } from '../ports/spend-ledger.js';
 import { recordSpend } from './record-spend.js';
+import { comparePullRequestCost, prThresholdFromEnvironment, recordBranchCost } from './pr-cost-check.js';
 import type { Plan } from '../domain/plan/types.js';
-import { pricingRegion, regionPrices } from '../domain/pricing/price-book.js';
+import { pricingRegion, regionPrices, type RegionPrices } from '../domain/pricing/price-book.js';
+import { rightSizeReport } from '../domain/sizing/right-size-report.js';
 import { buildReport } from '../domain/report/build-report.js';
 import { pricedCostModel, type CostModel } from '../domain/report/cost-model.js';
 import { publishReport, type ReportLogger } from '../domain/report/publish-report.js';
@@ -46,6 +48,10 @@ export interface ReportDeps {
   history?: HistoryStore;
   /** The spend ledger the budgets are checked against; `S3SpendLedger` over `store` when absent. */
   spend?: SpendLedger;
+  /** The region's prices, for right-sizing recommendations; none are made when absent. */
+  prices?: RegionPrices;
+  /** The farm's pull request cost threshold (a pipeline's `cost: pr-threshold` wins); absent: the status never fails. */
+  prCostThresholdPercent?: number;
   /** Absent when no GitHub token is configured: no commit statuses are posted. */
   statuses?: CommitStatusPort;
   /**
@@ -100,6 +106,10 @@ export async function reportTask(input: ReportTaskInput, deps: ReportDeps): Prom
     costs: deps.costs,
     stateTransitions: deps.stateTransitions?.(),
   });
+  const base = await comparePullRequestCost(report, request, plan, deps);
+  if (base) report.prCost = base;
+  const sizing = plan && deps.prices ? rightSizeReport(report, plan, deps.prices) : [];
+  if (sizing.length > 0) report.rightSizing = sizing;
   const published = await publishReport(report, {
     store: deps.store,
     notifier: deps.notifier,
@@ -114,6 +124,7 @@ export async function reportTask(input: ReportTaskInput, deps: ReportDeps): Prom
     logger: deps.logger,
   });
   await recordSpend(report, deps.spend ?? new S3SpendLedger(deps.store), deps.logger);
+  await recordBranchCost(report, request, deps.store, deps.logger);
   return { status: report.status, totalCostUsd: report.totalCostUsd, reportKey: published.reportKey };
 }
 
@@ -134,10 +145,12 @@ function depsFromEnvironment(): Omit<ReportDeps, 'statuses'> {
     store,
     notifier: new SnsNotifier(new SNSClient({}), requiredEnv('BUILD_REPORTS_TOPIC_ARN')),
     costs: costModelForRegion(),
+    prices: regionPrices(priceBook(), pricingRegion(priceBook(), region()).region),
     now: () => new Date(),
     region: region(),
     history: new S3HistoryStore(store),
     logger: new Logger({ serviceName: 'buildfarm-report' }),
+    ...prThresholdFromEnvironment(process.env),
   };
 }
 

@@ -15,6 +15,8 @@ import { predictedDurationMs } from './predict.js';
 import type { LambdaSize, Plan, PlanContext, PlannedStage, PlannerConfig, SkippedStage, StageHistory } from './types.js';
 import { historyBudgetIssue } from './history-budget.js';
 import { historyIdOf } from './stage-definition.js';
+import { applyAutoResources } from './auto-resources.js';
+import { recommendSize } from '../sizing/right-size.js';
 import { computeWaves, upstreamOf } from './waves.js';
 
 export interface PlanOptions {
@@ -75,8 +77,10 @@ export function planPipeline(pipeline: Pipeline, ctx: PlanContext, config: Plann
   const needsOf = new Map(active.map((s) => [s.name, s.needs]));
   const issues: PipelineIssue[] = [];
 
-  const stages: PlannedStage[] = active.map((stage) => {
-    const history = options.history?.[stage.name];
+  const stages: PlannedStage[] = active.map((written) => {
+    const history = options.history?.[written.name];
+    const auto = applyAutoResources(written, history);
+    const stage = auto.stage;
     const fargate = chooseFargateSize(stage.resources, { architecture: stage.architecture, spot: stage.spot }, prices);
     const lambda = lambdaSizeFor(stage, config);
     const predictedMs = predictedDurationMs(history);
@@ -114,6 +118,11 @@ export function planPipeline(pipeline: Pipeline, ctx: PlanContext, config: Plann
     };
     if (decision.runner === 'lambda') planned.lambda = lambda;
     planned.predictedCostUsd = roundUsd(costOn(decision.runner, durationMs));
+    if (auto.applied) planned.autoSized = auto.applied;
+    const rightSizing = !stage.resourcesAuto && history && predictedMs !== undefined
+      ? recommendSize({ name: stage.name, runner: planned.runner, lambda: planned.lambda, fargate, durationMs: predictedMs, peakMemoryMiB: history.peakMemoryMiB }, prices, config.lambdaRunnerTiersMB)
+      : undefined;
+    if (rightSizing) planned.rightSizing = rightSizing;
     return planned;
   });
   const history = historyBudgetIssue({ waves, stages });
@@ -130,5 +139,6 @@ export function planPipeline(pipeline: Pipeline, ctx: PlanContext, config: Plann
     region: config.region,
     predictedCostUsd: roundUsd(stages.reduce((sum, s) => sum + s.predictedCostUsd, 0)),
     secretsWithheld: ctx.secretsWithheld === true,
+    ...(pipeline.cost?.prThresholdPercent !== undefined ? { prCostThresholdPercent: pipeline.cost.prThresholdPercent } : {}),
   };
 }

@@ -4,6 +4,7 @@
  */
 import type { Architecture, SecretRef } from '../pipeline/types.js';
 import type { OptimizeGoal } from './optimize.js';
+import type { RightSizing } from '../sizing/right-size.js';
 
 export type Runner = 'lambda' | 'fargate';
 
@@ -57,6 +58,10 @@ export interface PlannedStage {
   predictedCostUsd: number;
   /** `{stage}/{definition hash}`: where the report records this run's history (domain/plan/stage-definition.ts). */
   historyId?: string;
+  /** A cheaper size that fits the stage's measured peaks, and what it saves a run (from history only). */
+  rightSizing?: RightSizing;
+  /** `resources: auto` sized the stage from history: what it applied, in words. */
+  autoSized?: string;
 }
 
 export interface SkippedStage {
@@ -81,6 +86,8 @@ export interface Plan {
    * stage follow it.
    */
   secretsWithheld: boolean;
+  /** The pipeline's `cost: { pr-threshold }`, which the report's pull request cost check uses over the farm's. */
+  prCostThresholdPercent?: number;
 }
 
 /** What the build is for: the planner evaluates `if:` against it. */

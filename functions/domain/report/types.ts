@@ -2,6 +2,8 @@
  * What a stage run returns (the agent's result record) and the build report.
  */
 import type { FargateSize, LambdaSize, Runner } from '../plan/types.js';
+import type { RightSizing } from '../sizing/right-size.js';
+import type { PrCostComparison } from './pr-cost.js';
 
 export type StageStatus = 'succeeded' | 'failed' | 'timed_out' | 'skipped' | 'cancelled';
 /**
@@ -94,4 +96,8 @@ export interface BuildReport {
   predictedCostUsd: number;
   /** What the same stages would have cost all on Fargate. */
   allFargateCostUsd: number;
+  /** A pull request's cost against its base branch's last successful build (domain/report/pr-cost.ts). */
+  prCost?: PrCostComparison;
+  /** Per stage, what right-sizing from measured peaks would save (domain/sizing/right-size.ts). */
+  rightSizing?: RightSizing[];
 }
