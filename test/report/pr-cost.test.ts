@@ -28,7 +28,7 @@ describe('Function: comparePrCost', () => {
     const at = comparePrCost(report(0.0123, [stage('build', 0.0123)]), base, 'main', 23);
     expect(prCostStatus(at, 'https://x')).toMatchObject({ state: 'success', description: '+23% vs main ($0.0123 vs $0.0100; most: build +207.5%) — within 23%' });
     const cheaper = comparePrCost(report(0.008, [stage('build', 0.008)]), base, 'main', 0);
-    expect(describePrCost(cheaper)).toBe('−20% vs main ($0.0080 vs $0.0100) — within 0%');
+    expect(describePrCost(cheaper)).toBe('−20% vs main ($0.0080 vs $0.0100; most: build +100%) — within 0%');
   });
 
   it('adds the cost status after the build\'s and the stages\' statuses', () => {
