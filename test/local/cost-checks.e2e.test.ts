@@ -123,5 +123,9 @@ describe('buildfarm serve: cost checks (end to end)', { timeout: 300_000 }, () =
     );
     const status = commitStatuses(build.report!, 'http://dashboard').find((s) => s.context === 'buildfarm')!;
     expect(status.state).toBe('error');
+    // The dashboard's header data: spend against the budget, from the same ledger.
+    const info = await getJson<{ budgets: { budget: string; limitUsd: number; spentUsd: number }[] }>(`${serve!.url}/api/farm`);
+    expect(info.budgets).toEqual([{ budget: 'the daily budget of octo-org/capped', limitUsd: 0.01, spentUsd: expect.any(Number) }]);
+    expect(info.budgets[0]!.spentUsd).toBeLessThan(0.01);
   });
 });
