@@ -11,6 +11,7 @@ export const README_PAGES = [
   'state-machine.md',
   'webhook.md',
   'reports.md',
+  'cost.md',
   'deploy.md',
   'security.md',
   'aws-account.md',

@@ -13,6 +13,9 @@ import {
   type SettingNames,
 } from '../domain/plan/farm-policy.js';
 import type { PlannerConfig } from '../domain/plan/types.js';
+import { OPTIMIZE_SETTING } from '../domain/plan/optimize.js';
+import { costSettingsFrom, PR_COST_THRESHOLD_SETTING } from '../domain/plan/farm-settings.js';
+import { DAILY_BUDGET_SETTING, MONTHLY_BUDGET_SETTING, REPO_DAILY_BUDGET_SETTING, REPO_MONTHLY_BUDGET_SETTING } from '../domain/budget/budgets.js';
 import { mergePriceBook } from '../domain/pricing/override.js';
 import { DEFAULT_PRICE_BOOK, type PriceBook } from '../domain/pricing/price-book.js';
 import {
@@ -30,6 +33,12 @@ export interface FarmFlags {
   forks?: string;
   'max-build-cost'?: string;
   'max-fork-build-cost'?: string;
+  optimize?: string;
+  'daily-budget'?: string;
+  'monthly-budget'?: string;
+  'repo-daily-budget'?: string;
+  'repo-monthly-budget'?: string;
+  'pr-cost-threshold'?: string;
 }
 
 /** The parseArgs options every command that plans takes (see plannerConfig and loadPriceBook). */
@@ -41,12 +50,25 @@ export const FARM_OPTIONS = {
   forks: { type: 'string' },
   'max-build-cost': { type: 'string' },
   'max-fork-build-cost': { type: 'string' },
+  optimize: { type: 'string' },
+  'daily-budget': { type: 'string' },
+  'monthly-budget': { type: 'string' },
+  'repo-daily-budget': { type: 'string' },
+  'repo-monthly-budget': { type: 'string' },
+  'pr-cost-threshold': { type: 'string' },
 } as const;
 
 /** The flags' help lines, shared by the commands that take them. */
 export const FARM_POLICY_HELP = `  --forks build|no-secrets|off  fork pull requests: build with secrets, build without (default), or refuse ($BUILDFARM_FORKS)
   --max-build-cost USD         refuse any build predicted to cost more (default: no limit; $BUILDFARM_MAX_BUILD_COST_USD)
-  --max-fork-build-cost USD    refuse a fork pull request predicted to cost more (default 0.50; $BUILDFARM_MAX_FORK_BUILD_COST_USD)`;
+  --max-fork-build-cost USD    refuse a fork pull request predicted to cost more (default 0.50; $BUILDFARM_MAX_FORK_BUILD_COST_USD)
+  --optimize cost|time|balanced  what runner choice weighs (default balanced; $BUILDFARM_OPTIMIZE; a pipeline's optimize: wins)
+  --daily-budget USD           refuse a build that would take the farm's spend today (UTC) past USD ($BUILDFARM_DAILY_BUDGET_USD)
+  --monthly-budget USD         the same for the calendar month ($BUILDFARM_MONTHLY_BUDGET_USD)
+  --repo-daily-budget LIST     per repository: owner/name=USD,... ($BUILDFARM_REPO_DAILY_BUDGETS_USD)
+  --repo-monthly-budget LIST   per repository, per month ($BUILDFARM_REPO_MONTHLY_BUDGETS_USD)
+  --pr-cost-threshold PCT      fail a pull request's cost status when it costs more than PCT % over its base
+                               branch's last successful build ($BUILDFARM_PR_COST_THRESHOLD_PCT; pipeline cost: pr-threshold wins)`;
 
 export const DEFAULT_REGION = 'us-east-1';
 export const DEFAULT_LAMBDA_STORAGE_MB = 512;
@@ -104,5 +126,22 @@ export function farmPolicy(flags: FarmFlags, env: NodeJS.ProcessEnv): FarmPolicy
     [MAX_BUILD_COST_SETTING, build.where],
     [MAX_FORK_BUILD_COST_SETTING, fork.where],
   ]);
-  return farmPolicyFrom({ forks: forks.text, maxBuildCostUsd: build.text, maxForkBuildCostUsd: fork.text }, (names) => where.get(names) ?? names.flag);
+  const costSettings = [
+    ['daily', flags['daily-budget'], DAILY_BUDGET_SETTING],
+    ['monthly', flags['monthly-budget'], MONTHLY_BUDGET_SETTING],
+    ['repoDaily', flags['repo-daily-budget'], REPO_DAILY_BUDGET_SETTING],
+    ['repoMonthly', flags['repo-monthly-budget'], REPO_MONTHLY_BUDGET_SETTING],
+    ['optimize', flags.optimize, OPTIMIZE_SETTING],
+    ['prThreshold', flags['pr-cost-threshold'], PR_COST_THRESHOLD_SETTING],
+  ] as const;
+  const texts: Record<string, string | undefined> = {};
+  for (const [key, flag, names] of costSettings) {
+    const picked = pick(flag, names);
+    texts[key] = picked.text;
+    where.set(names, picked.where);
+  }
+  return {
+    ...farmPolicyFrom({ forks: forks.text, maxBuildCostUsd: build.text, maxForkBuildCostUsd: fork.text }, (names) => where.get(names) ?? names.flag),
+    ...costSettingsFrom(texts, (names) => where.get(names) ?? names.flag),
+  };
 }

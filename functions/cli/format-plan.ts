@@ -1,6 +1,7 @@
 /** The readable plan table `buildfarm plan` prints. */
 import { formatMiB, formatSeconds } from '../domain/pipeline/units.js';
 import type { FargateSize, LambdaSize, Plan } from '../domain/plan/types.js';
+import { rightSizingLines } from '../domain/sizing/right-size.js';
 
 export function formatUsd(usd: number): string {
   if (usd === 0) return '$0';
@@ -30,6 +31,9 @@ export function formatPlan(plan: Plan): string {
   }
   const lines = [table(rows)];
   for (const s of plan.skipped) lines.push(`skipped ${s.name}: ${s.reason}`);
+  for (const s of plan.stages) if (s.autoSized) lines.push(`${s.name}: ${s.autoSized}`);
+  const sizing = plan.stages.flatMap((s) => (s.rightSizing ? [s.rightSizing] : []));
+  if (sizing.length > 0) lines.push('', ...rightSizingLines(sizing));
   const waves = plan.waves.length;
   lines.push(
     '',

@@ -9,14 +9,30 @@
  * operator did not mean.
  */
 import { farmPolicyFrom, type FarmPolicy, type SettingNames } from '../domain/plan/farm-policy.js';
+import { costSettingsFrom } from '../domain/plan/farm-settings.js';
 
 export function farmPolicyFromEnvironment(env: NodeJS.ProcessEnv): FarmPolicy {
-  return farmPolicyFrom(
-    {
-      forks: env.BUILDFARM_FORKS,
-      maxBuildCostUsd: env.BUILDFARM_MAX_BUILD_COST_USD,
-      maxForkBuildCostUsd: env.BUILDFARM_MAX_FORK_BUILD_COST_USD,
-    },
-    (names: SettingNames) => `${names.env} (template parameter ${names.parameter})`,
-  );
+  const where = (names: SettingNames) => `${names.env} (template parameter ${names.parameter})`;
+  return {
+    ...farmPolicyFrom(
+      {
+        forks: env.BUILDFARM_FORKS,
+        maxBuildCostUsd: env.BUILDFARM_MAX_BUILD_COST_USD,
+        maxForkBuildCostUsd: env.BUILDFARM_MAX_FORK_BUILD_COST_USD,
+      },
+      where,
+    ),
+    // Budgets (0 or empty = none), the optimize goal and the pull request cost threshold.
+    ...costSettingsFrom(
+      {
+        daily: env.BUILDFARM_DAILY_BUDGET_USD,
+        monthly: env.BUILDFARM_MONTHLY_BUDGET_USD,
+        repoDaily: env.BUILDFARM_REPO_DAILY_BUDGETS_USD,
+        repoMonthly: env.BUILDFARM_REPO_MONTHLY_BUDGETS_USD,
+        optimize: env.BUILDFARM_OPTIMIZE,
+        prThreshold: env.BUILDFARM_PR_COST_THRESHOLD_PCT,
+      },
+      where,
+    ),
+  };
 }

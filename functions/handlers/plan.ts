@@ -11,6 +11,8 @@
  * stage: a fork pull request under `forks: off` is refused before its source is fetched, and a
  * build whose plan predicts more than a cost limit is refused once planned. Either returns no
  * waves with `refused: true`, the path a build the triggers do not want already takes to Report.
+ * So is a build whose prediction would take the spend past a daily or monthly budget
+ * (handlers/budget-admission.ts).
  */
 import type { Readable } from 'node:stream';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -18,12 +20,14 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { GitHubTarballSource } from '../adapters/aws/github-tarball-source.js';
 import { SfnRunningBuilds, stateMachineArnOf } from '../adapters/aws/sfn-running-builds.js';
 import { S3HistoryStore } from '../adapters/s3-history-store.js';
+import { S3SpendLedger } from '../adapters/s3-spend-ledger.js';
 import { PipelineInvalid } from '../domain/errors.js';
 import { parsePipelineWithSites } from '../domain/pipeline/parse.js';
 import { matchesTriggers } from '../domain/pipeline/triggers.js';
 import { admitByCost, admitByForkPolicy, secretsWithheld } from '../domain/plan/admission.js';
 import { DEFAULT_FARM_POLICY, type FarmPolicy } from '../domain/plan/farm-policy.js';
 import { planPipeline } from '../domain/plan/planner.js';
+import { loadStageHistory } from './stage-history-loader.js';
 import type { Plan, PlannerConfig } from '../domain/plan/types.js';
 import { parseLambdaRunnerTiers } from '../domain/sizing/lambda-sizes.js';
 import { pendingStatus } from '../domain/report/commit-statuses.js';
@@ -37,6 +41,8 @@ import type { CommitStatusPort } from '../ports/commit-status.js';
 import type { HistoryStore } from '../ports/history-store.js';
 import type { RunningBuilds } from '../ports/running-builds.js';
 import type { SourceProvider } from '../ports/source-provider.js';
+import type { SpendLedger } from '../ports/spend-ledger.js';
+import { admitWithinBudgets } from './budget-admission.js';
 import type { PlanTaskInput, PlanTaskOutput } from './build-state-machine.js';
 import { commitStatusesFromEnvironment, githubTokenFromEnvironment } from './commit-status-environment.js';
 import { farmPolicyFromEnvironment } from './farm-policy-environment.js';
@@ -69,10 +75,14 @@ export interface PlanTaskDeps {
   config: PlannerConfig;
   /** The price book predictions use (the default, or the user's override merged in). */
   prices: PriceBook;
-  /** Fork policy and cost limits; the defaults (`no-secrets`, forks at most $0.50) when absent. */
+  /** Fork policy, cost limits and budgets; the defaults (`no-secrets`, forks at most $0.50, no budget) when absent. */
   policy?: FarmPolicy;
   /** The S3 requests `store`'s client has made so far (adapters/aws/s3-request-counter.ts). */
   s3Requests?: () => S3RequestCount;
+  /** What earlier builds cost, for the budgets; `S3SpendLedger` over `store` when absent. */
+  spend?: SpendLedger;
+  /** The clock the budgets' day and month come from; the system clock when absent. */
+  now?(): Date;
 }
 
 export function parseConcurrency(text: string): number {
@@ -160,9 +170,10 @@ export async function planTask(input: PlanTaskInput, deps: PlanTaskDeps): Promis
   const { pipeline, sites } = parsePipelineWithSites(await readPipelineText(deps.store, snapshotKey), PIPELINE_FILE);
   const decision = matchesTriggers(pipeline.on, request);
   if (!decision.build) return notRun(decision.reason, false, pipeline.failFast);
-  const history = await (deps.history ?? new S3HistoryStore(deps.store)).loadHistory(request.repository, pipeline.stages.map((s) => s.name));
+  const history = await loadStageHistory(deps.history ?? new S3HistoryStore(deps.store), request.repository, pipeline.stages);
   const context = { event: request.event, branch: request.branch, ...(request.baseBranch ? { baseBranch: request.baseBranch } : {}), secretsWithheld: withheld };
-  const plan = planPipeline(pipeline, context, deps.config, { prices: deps.prices, history, locate: (path) => sites.locate(path), file: PIPELINE_FILE });
+  const config = policy.optimize ? { ...deps.config, optimize: policy.optimize } : deps.config;
+  const plan = planPipeline(pipeline, context, config, { prices: deps.prices, history, locate: (path) => sites.locate(path), file: PIPELINE_FILE });
   // Stored even when refused: the report quotes its prediction, and a person can see what was asked for.
   // The plan carries the requests made to plan it, its own PUT included, for the report to bill.
   const stored = requestsBefore && deps.s3Requests ? { ...plan, s3Requests: requestsSince(requestsBefore, deps.s3Requests(), { put: 1 }) } : plan;
@@ -171,6 +182,12 @@ export async function planTask(input: PlanTaskInput, deps: PlanTaskDeps): Promis
   if (!cost.run) {
     deps.logger?.info?.('build refused', { buildId, reason: cost.reason });
     return notRun(cost.reason, true, plan.failFast, plan.predictedCostUsd);
+  }
+  const ledger = deps.spend ?? new S3SpendLedger(deps.store);
+  const budget = await admitWithinBudgets(request.repository, plan.predictedCostUsd, policy, ledger, deps.now?.() ?? new Date());
+  if (!budget.run) {
+    deps.logger?.info?.('build refused', { buildId, reason: budget.reason });
+    return notRun(budget.reason, true, plan.failFast, plan.predictedCostUsd);
   }
   await postPending(input, plan, deps);
   if (plan.cancelSuperseded && deps.running) await stopSupersededBuilds(input, deps.running, deps.logger);

@@ -10,8 +10,13 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SnsNotifier } from '../adapters/aws/sns-notifier.js';
 import { S3HistoryStore } from '../adapters/s3-history-store.js';
+import { S3SpendLedger } from '../adapters/s3-spend-ledger.js';
+import type { SpendLedger } from '../ports/spend-ledger.js';
+import { recordSpend } from './record-spend.js';
+import { comparePullRequestCost, prThresholdFromEnvironment, recordBranchCost } from './pr-cost-check.js';
 import type { Plan } from '../domain/plan/types.js';
-import { pricingRegion, regionPrices } from '../domain/pricing/price-book.js';
+import { pricingRegion, regionPrices, type RegionPrices } from '../domain/pricing/price-book.js';
+import { rightSizeReport } from '../domain/sizing/right-size-report.js';
 import { buildReport } from '../domain/report/build-report.js';
 import { addRequests, pricedCostModel, requestsSince, type CostModel, type S3RequestCount } from '../domain/report/cost-model.js';
 import { publishRequests } from '../domain/report/publish-requests.js';
@@ -46,6 +51,12 @@ export interface ReportDeps {
   stateTransitions?(): number | undefined;
   /** Stage history for the planner; `S3HistoryStore` over `store` when absent. */
   history?: HistoryStore;
+  /** The spend ledger the budgets are checked against; `S3SpendLedger` over `store` when absent. */
+  spend?: SpendLedger;
+  /** The region's prices, for right-sizing recommendations; none are made when absent. */
+  prices?: RegionPrices;
+  /** The farm's pull request cost threshold (a pipeline's `cost: pr-threshold` wins); absent: the status never fails. */
+  prCostThresholdPercent?: number;
   /** Absent when no GitHub token is configured: no commit statuses are posted. */
   statuses?: CommitStatusPort;
   /**
@@ -115,6 +126,10 @@ export async function reportTask(input: ReportTaskInput, deps: ReportDeps): Prom
     s3Requests: controlPlaneRequests(deps, before, plan, records.results, !request.fromFork),
     network: deps.network,
   });
+  const base = await comparePullRequestCost(report, request, plan, deps);
+  if (base) report.prCost = base;
+  const sizing = plan && deps.prices ? rightSizeReport(report, plan, deps.prices) : [];
+  if (sizing.length > 0) report.rightSizing = sizing;
   const published = await publishReport(report, {
     store: deps.store,
     notifier: deps.notifier,
@@ -128,6 +143,8 @@ export async function reportTask(input: ReportTaskInput, deps: ReportDeps): Prom
     link: deps.link?.(input.buildId),
     logger: deps.logger,
   });
+  await recordSpend(report, deps.spend ?? new S3SpendLedger(deps.store), deps.logger);
+  await recordBranchCost(report, request, deps.store, deps.logger);
   return { status: report.status, totalCostUsd: report.totalCostUsd, reportKey: published.reportKey };
 }
 
@@ -151,10 +168,12 @@ function depsFromEnvironment(): Omit<ReportDeps, 'statuses'> {
     s3Requests: () => s3RequestCounter().snapshot(),
     // template.yaml passes the tasks' AssignPublicIp (ENABLED for the VPC it creates).
     network: { publicIpv4PerTask: (process.env.TASKS_ASSIGN_PUBLIC_IP ?? 'ENABLED') === 'ENABLED' },
+    prices: regionPrices(priceBook(), pricingRegion(priceBook(), region()).region),
     now: () => new Date(),
     region: region(),
     history: new S3HistoryStore(store),
     logger: new Logger({ serviceName: 'buildfarm-report' }),
+    ...prThresholdFromEnvironment(process.env),
   };
 }
 

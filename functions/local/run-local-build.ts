@@ -188,6 +188,8 @@ export async function runLocalBuild(
         now: () => new Date(),
         region: farm.region,
         stateTransitions: () => transitions,
+        prices: regionPrices(farm.prices, farm.region),
+        ...(farm.policy?.prCostThresholdPercent !== undefined ? { prCostThresholdPercent: farm.policy.prCostThresholdPercent } : {}),
         link: (buildId) => farm.buildLink?.(buildId) ?? `s3://${farm.bucket}/${buildPrefix(buildId)}`,
       })),
     async runLambdaStage(event) {

@@ -14,6 +14,7 @@ import type { BuildService } from './build-service.js';
 import { parseRangeHeader } from './byte-range.js';
 import { isLocalHost } from './local-host.js';
 import { farmFile } from './farm-files.js';
+import type { BudgetLine } from '../domain/budget/budget-view.js';
 import { DEFAULT_MAX_IN_FLIGHT_BYTES, InFlightBudget, readSignedBody } from './webhook-intake.js';
 
 /** The dashboard's files, served as they are (no build step). */
@@ -45,13 +46,15 @@ export interface FarmInfo {
   /** True when the secret came from GITHUB_WEBHOOK_SECRET (the secret itself is never served). */
   secretFromEnvironment: boolean;
   region: string;
+  /** Spend against each configured budget (empty: no budget is set). */
+  budgets?: BudgetLine[];
 }
 
 export interface FarmServerOptions {
   builds: BuildService;
   webhook: WebhookEndpoint;
   messages: (topic?: TopicName) => BusMessage[];
-  info: () => FarmInfo;
+  info: () => FarmInfo | Promise<FarmInfo>;
   dashboardDirectory?: string;
   onError?: (error: unknown) => void;
   /**
@@ -108,7 +111,7 @@ export function createFarmServer(options: FarmServerOptions): Server {
     if (method !== 'GET' && method !== 'HEAD') return sendJson(response, 405, { error: 'method not allowed' }, { allow: 'GET' });
 
     if (path === '/api/builds') return sendJson(response, 200, options.builds.list());
-    if (path === '/api/farm') return sendJson(response, 200, options.info());
+    if (path === '/api/farm') return sendJson(response, 200, await options.info());
     if (path === '/api/events') return streamEvents(request, response, options.builds);
     if (path === '/api/messages') {
       const topic = url.searchParams.get('topic');

@@ -25,6 +25,17 @@ import { collectGarbage, type GarbageCollectOutcome } from './garbage-collect.js
 import { recoverAcceptedBuilds, type RecoveryOutcome } from './recover-accepted-builds.js';
 import { DEFAULT_RETENTION, type RetentionPolicy } from './retention.js';
 import { startBuildsFromBus } from './start-builds-from-bus.js';
+import { spendAgainstBudgets, type BudgetLine } from '../domain/budget/budget-view.js';
+import { hasBudgets, type Budgets } from '../domain/budget/budgets.js';
+import { dayOf, monthOf } from '../domain/budget/spend-ledger.js';
+import { S3SpendLedger } from '../adapters/s3-spend-ledger.js';
+
+/** Spend against the budgets for the dashboard; none when no budget is set or the ledger cannot be read. */
+async function budgetLines(budgets: Budgets | undefined, ledger: S3SpendLedger, at: Date): Promise<BudgetLine[]> {
+  if (!budgets || !hasBudgets(budgets)) return [];
+  const entries = await ledger.entriesOf(monthOf(at)).catch(() => undefined);
+  return entries ? spendAgainstBudgets(budgets, entries, dayOf(at)) : [];
+}
 import { createWebhookEndpoint } from './webhook-endpoint.js';
 
 export class PortUnavailable extends UserError {
@@ -61,6 +72,8 @@ export interface StartLocalFarmOptions {
   now?: () => Date;
   /** What is kept of finished builds (applied at start; `buildfarm gc` applies it on demand). */
   retention?: RetentionPolicy;
+  /** The budgets the runner's policy checks, for the dashboard's spend against them. */
+  budgets?: Budgets;
 }
 
 export interface RunningLocalFarm {
@@ -119,7 +132,13 @@ export async function startLocalFarm(options: StartLocalFarmOptions): Promise<Ru
     webhook: createWebhookEndpoint({ secret: options.secret, notifier: bus.notifier('BuildRequests'), allowlist, now }),
     webhookSecret: options.secret,
     messages: (topic) => bus.messages(topic),
-    info: () => ({ webhookPath: '/webhook', repositories: repositories.map((r) => ({ ...r })), secretFromEnvironment: options.secretFromEnvironment, region: options.region }),
+    info: async () => ({
+      webhookPath: '/webhook',
+      repositories: repositories.map((r) => ({ ...r })),
+      secretFromEnvironment: options.secretFromEnvironment,
+      region: options.region,
+      budgets: await budgetLines(options.budgets, new S3SpendLedger(s3.store), now()),
+    }),
     onError: options.onError,
   });
 

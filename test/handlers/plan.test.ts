@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { PipelineInvalid } from '../../functions/domain/errors.js';
 import { DEFAULT_PRICE_BOOK } from '../../functions/domain/pricing/price-book.js';
 import { historyKey } from '../../functions/domain/storage-keys.js';
+import { parsePipeline } from '../../functions/domain/pipeline/parse.js';
+import { historyIdOf } from '../../functions/domain/plan/stage-definition.js';
 import { formatUsd } from '../../functions/domain/report/format.js';
 import type { LambdaSize, Plan, PlannedStage } from '../../functions/domain/plan/types.js';
 import { parseConcurrency, planTask } from '../../functions/handlers/plan.js';
@@ -134,9 +136,10 @@ describe('Function: planTask', () => {
   it('plans with the stage history the report recorded, and ignores a history object that is not one', async () => {
     // Prepare: a stage that ran 20 minutes last time, and a corrupt history object for the other
     const store = new MemoryStore();
-    await store.put(historyKey(REQUEST.repository, 'slow'), JSON.stringify({ durationsMs: [1_200_000], peakMemoryMiB: 900, peakDiskMiB: 100, escalated: false }));
-    await store.put(historyKey(REQUEST.repository, 'quick'), '{"durationsMs": "not a list"');
     const pipeline = 'version: 1\non:\n  push: {}\nstages:\n  slow:\n    commands: [make slow]\n  quick:\n    commands: [make quick]\n';
+    const id = (name: string) => historyIdOf(parsePipeline(pipeline).stages.find((s) => s.name === name)!);
+    await store.put(historyKey(REQUEST.repository, id('slow')), JSON.stringify({ durationsMs: [1_200_000], peakMemoryMiB: 900, peakDiskMiB: 100, escalated: false }));
+    await store.put(historyKey(REQUEST.repository, id('quick')), '{"durationsMs": "not a list"');
     const deps = {
       store,
       source: { snapshot: () => tarball({ '.buildfarm.yml': pipeline }) },

@@ -7,6 +7,12 @@ import type { BuildReport, StageReport } from '../../functions/domain/report/typ
 import { attributeUsd } from '../../functions/domain/report/notification.js';
 import { prepareFargateTask } from '../../functions/handlers/fargate-prepare.js';
 import { BuildAborted, runBuildLocally } from '../../functions/local/state-machine-runner.js';
+
+/** The key the report recorded a stage's history under: `history/{repo}/{stage}/{definition hash}.json`. */
+function recordedHistoryKey(objects: { keys(): Iterable<string> }, repository: string, stage: string): string {
+  const prefix = historyKey(repository, stage).replace(/\.json$/, '/');
+  return [...objects.keys()].find((key) => key.startsWith(prefix)) ?? `${prefix}(none)`;
+}
 import { BUILD_ID, createFarm, NamedError, REQUEST, type Farm, type ScenarioStage } from './support/farm.js';
 
 async function run(farm: Farm, request = REQUEST) {
@@ -185,8 +191,8 @@ describe('State machine: routing and recovery', () => {
     const first = createFarm(stages);
     await run(first);
     const firstPlan = first.store.json<Plan>(`builds/${BUILD_ID}/plan.json`)!;
-    const quickHistory = first.store.json(historyKey(REQUEST.repository, 'quick'));
-    const slowHistory = first.store.json(historyKey(REQUEST.repository, 'slow'));
+    const quickHistory = first.store.json(recordedHistoryKey(first.store.objects, REQUEST.repository, 'quick'));
+    const slowHistory = first.store.json(recordedHistoryKey(first.store.objects, REQUEST.repository, 'slow'));
     const second = createFarm(stages, { store: first.store });
 
     // Act

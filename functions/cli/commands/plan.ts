@@ -72,7 +72,7 @@ export async function planCommand(args: string[], io: CliIo): Promise<number> {
     return 0;
   }
   const context: PlanContext = { event, branch, ...(baseBranch ? { baseBranch } : {}), secretsWithheld: secretsWithheld(request, policy) };
-  const plan = planPipeline(pipeline, context, plannerConfig(values, io.env), {
+  const plan = planPipeline(pipeline, context, { ...plannerConfig(values, io.env), ...(policy.optimize ? { optimize: policy.optimize } : {}) }, {
     prices: await loadPriceBook(values, io.env),
     file,
     locate,

@@ -113,6 +113,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
       }),
     onEvent: printer,
     retention,
+    ...(policy.budgets ? { budgets: policy.budgets } : {}),
     onError: (error) => io.stderr.write(`buildfarm serve: ${error instanceof Error ? error.message : String(error)}\n`),
   });
   dashboardUrl = farm.url;

@@ -3,6 +3,7 @@ import type { FieldSites } from './field-sites.js';
 import { DEFAULT_RESOURCES, DEFAULT_TIMEOUT_SECONDS } from './limits.js';
 import { lintPipeline } from './lint.js';
 import { readEnv, readLogLimit, readResources, readSecrets, readTimeout } from './read-fields.js';
+import { isAutoResources, readCost, readOptimize } from './read-cost-fields.js';
 import { DEFAULT_TRIGGERS, readCondition, readTriggers } from './read-triggers.js';
 import type { Architecture, Pipeline, RunnerChoice, StageSpec } from './types.js';
 import { kindOf, loadYaml, type Field, type MapEntry, type YamlReader } from './yaml-reader.js';
@@ -14,7 +15,7 @@ import { kindOf, loadYaml, type Field, type MapEntry, type YamlReader } from './
  * pipeline (needs, cycles, sizes, runner limits) live in lint.ts.
  */
 
-export const TOP_LEVEL_KEYS = ['version', 'on', 'fail-fast', 'cancel-superseded', 'defaults', 'stages'] as const;
+export const TOP_LEVEL_KEYS = ['version', 'on', 'fail-fast', 'cancel-superseded', 'optimize', 'cost', 'defaults', 'stages'] as const;
 export const DEFAULTS_KEYS = ['image', 'resources', 'timeout', 'env', 'architecture', 'runner', 'log-limit'] as const;
 export const STAGE_KEYS = [
   'commands',
@@ -99,7 +100,7 @@ class SchemaReader {
     if (root.value === null) {
       this.y.report(root, 'the file is empty; a pipeline file needs at least "version: 1" and "stages"');
     }
-    const top = this.y.entries(root, TOP_LEVEL_KEYS, 'a mapping with version, on, fail-fast, cancel-superseded, defaults and stages');
+    const top = this.y.entries(root, TOP_LEVEL_KEYS, 'a mapping with version, on, fail-fast, cancel-superseded, optimize, cost, defaults and stages');
     const field = (key: string) => top.find((entry) => entry.key === key);
 
     this.version(field('version'), root);
@@ -108,12 +109,16 @@ class SchemaReader {
     const cancel = field('cancel-superseded');
     const defaults = this.defaults(field('defaults'));
     const stages = this.stages(field('stages'), root, defaults);
+    const optimize = field('optimize') && readOptimize(this.y, field('optimize')!);
+    const cost = field('cost') && readCost(this.y, field('cost')!);
     return {
       version: 1,
       on: on ? readTriggers(this.y, on) : DEFAULT_TRIGGERS,
       failFast: (failFast && this.y.boolean(failFast)) ?? false,
       cancelSuperseded: (cancel && this.y.boolean(cancel)) ?? false,
       stages,
+      ...(optimize ? { optimize } : {}),
+      ...(cost ? { cost } : {}),
     };
   }
 
@@ -188,7 +193,9 @@ class SchemaReader {
     const needs = (field('needs') && this.y.stringList(field('needs')!, 'a stage name')) ?? [];
 
     const resourcesField = field('resources');
-    const own = resourcesField ? readResources(this.y, `${base}.resources`, resourcesField) : {};
+    const auto = resourcesField !== undefined && isAutoResources(this.y, resourcesField);
+    if (auto) this.y.record(`${base}.resources`, resourcesField, 'auto');
+    const own = resourcesField && !auto ? readResources(this.y, `${base}.resources`, resourcesField) : {};
     const resourceKey = (name: 'cpu' | 'memory' | 'disk') => `${base}.resources.${name}`;
     this.inherit(resourceKey('cpu'), 'defaults.resources.cpu', own.cpu);
     this.inherit(resourceKey('memory'), 'defaults.resources.memory', own.memoryMiB);
@@ -248,6 +255,7 @@ class SchemaReader {
     if (ifField) spec.if = readCondition(this.y, ifField);
     const logLimitMiB = logLimit ?? defaults.logLimitMiB;
     if (logLimitMiB !== undefined) spec.logLimitBytes = logLimitMiB * 1024 * 1024;
+    if (auto) spec.resourcesAuto = true;
     return spec;
   }
 

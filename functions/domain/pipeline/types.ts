@@ -68,6 +68,11 @@ export interface StageSpec {
   runAsRoot: boolean;
   /** `log-limit` (stage or defaults), bytes; absent: the farm's default, 64 MiB. */
   logLimitBytes?: number;
+  /**
+   * `resources: auto`: the planner sizes the stage from its measured peaks (domain/sizing/right-size.ts);
+   * `resources` holds the defaults it starts from until there is history.
+   */
+  resourcesAuto?: boolean;
 }
 
 export interface Pipeline {
@@ -79,4 +84,8 @@ export interface Pipeline {
   cancelSuperseded: boolean;
   /** In file order. */
   stages: StageSpec[];
+  /** Top-level `optimize:`, overriding the farm's setting for this pipeline (domain/plan/optimize.ts). */
+  optimize?: 'cost' | 'time' | 'balanced';
+  /** Top-level `cost:` settings. */
+  cost?: { prThresholdPercent?: number };
 }

@@ -14,6 +14,7 @@ import {
 } from '../sizing/lambda-sizes.js';
 import type { PlannerConfig, Runner, StageHistory } from './types.js';
 import { predictedDurationMs } from './predict.js';
+import { DEFAULT_OPTIMIZE, FARGATE_STARTUP_WAIT_MS, LAMBDA_STARTUP_WAIT_MS, pickByGoal, type OptimizeGoal } from './optimize.js';
 
 export interface RunnerDecision {
   runner: Runner;
@@ -63,11 +64,13 @@ export interface MeasuredCosts {
   fargateUsd: number;
 }
 
-function usd(n: number): string {
-  return n < 0.01 ? `$${n.toFixed(6)}` : `$${n.toFixed(4)}`;
-}
-
-export function chooseRunner(stage: StageSpec, config: PlannerConfig, history?: StageHistory, measured?: MeasuredCosts): RunnerDecision {
+export function chooseRunner(
+  stage: StageSpec,
+  config: PlannerConfig,
+  history?: StageHistory,
+  measured?: MeasuredCosts,
+  goal: OptimizeGoal = DEFAULT_OPTIMIZE,
+): RunnerDecision {
   if (stage.runner === 'fargate') return { runner: 'fargate', reason: 'runner: fargate is set' };
   const misfits = lambdaMisfits(stage, config, history);
   if (stage.runner === 'lambda') {
@@ -81,11 +84,14 @@ export function chooseRunner(stage: StageSpec, config: PlannerConfig, history?: 
     // The first run goes to Lambda (no task start-up wait) and measures the stage.
     return { runner: 'lambda', reason: `Lambda: no image, timeout ${formatSeconds(stage.timeoutSeconds)} and disk ${formatMiB(stage.resources.diskMiB)} fit; no history yet` };
   }
-  // Lambda costs more per second than Fargate but has no one-minute minimum and no image pull:
-  // with a measured duration, the cheaper runner wins.
+  // Lambda costs more per second than Fargate but has no one-minute minimum and no task start-up:
+  // with a measured duration, the goal weighs the two (domain/plan/optimize.ts).
   const took = formatSeconds(Math.ceil(measured.durationMs / 1000));
-  if (measured.fargateUsd < measured.lambdaUsd) {
-    return { runner: 'fargate', reason: `Fargate: fits Lambda, but at its recent ${took} Fargate costs ${usd(measured.fargateUsd)} against Lambda's ${usd(measured.lambdaUsd)}` };
-  }
-  return { runner: 'lambda', reason: `Lambda: fits, and at its recent ${took} costs ${usd(measured.lambdaUsd)} against Fargate's ${usd(measured.fargateUsd)}` };
+  const verdict = pickByGoal(
+    goal,
+    { costUsd: measured.lambdaUsd, wallMs: measured.durationMs + LAMBDA_STARTUP_WAIT_MS },
+    { costUsd: measured.fargateUsd, wallMs: measured.durationMs + FARGATE_STARTUP_WAIT_MS },
+  );
+  if (verdict.runner === 'fargate') return { runner: 'fargate', reason: `Fargate: fits Lambda, but at its recent ${took} Fargate is ${verdict.because}` };
+  return { runner: 'lambda', reason: `Lambda: fits; at its recent ${took}, ${verdict.because}` };
 }

@@ -4,7 +4,9 @@
  * parameters on AWS and flags or environment variables locally; every error names both, so a
  * person reading it finds the setting wherever they configured it.
  */
+import type { Budgets } from '../budget/budgets.js';
 import { UserError } from '../errors.js';
+import type { OptimizeGoal } from './optimize.js';
 
 /**
  * - `build`: fork pull requests build with the secrets their stages declare. The fork's author
@@ -32,6 +34,16 @@ export interface FarmPolicy {
   maxBuildCostUsd?: number;
   /** A fork pull request predicted to cost more is refused; undefined: no limit. */
   maxForkBuildCostUsd?: number;
+  /** Daily and monthly budgets, farm-wide and per repository (domain/budget/budgets.ts); absent: none. */
+  budgets?: Budgets;
+  /** What runner choice weighs (domain/plan/optimize.ts); a pipeline's `optimize:` wins. Absent: balanced. */
+  optimize?: OptimizeGoal;
+  /**
+   * A pull request whose cost is more than this many per cent above its base branch's last
+   * successful build fails its cost status (domain/report/pr-cost.ts); a pipeline's
+   * `cost: { pr-threshold }` wins. Absent: the status reports the change and never fails.
+   */
+  prCostThresholdPercent?: number;
 }
 
 export const DEFAULT_FARM_POLICY: FarmPolicy = { forks: DEFAULT_FORK_POLICY, maxForkBuildCostUsd: DEFAULT_MAX_FORK_BUILD_COST_USD };

@@ -14,11 +14,14 @@ import { chooseRunner, lambdaMisfits } from './choose-runner.js';
 import { predictedDurationMs } from './predict.js';
 import type { LambdaSize, Plan, PlanContext, PlannedStage, PlannerConfig, SkippedStage, StageHistory } from './types.js';
 import { historyBudgetIssue } from './history-budget.js';
+import { historyIdOf } from './stage-definition.js';
+import { applyAutoResources } from './auto-resources.js';
+import { recommendSize } from '../sizing/right-size.js';
 import { computeWaves, upstreamOf } from './waves.js';
 
 export interface PlanOptions {
   prices: PriceBook;
-  /** Recorded runs, by stage name. */
+  /** Recorded runs, by stage name (of this version of the stage: see historyIdOf). */
   history?: Record<string, StageHistory>;
   /** Maps a field path to where it is in the file, for errors the planner finds. */
   locate?: (path: string) => SourceLocation | undefined;
@@ -74,15 +77,17 @@ export function planPipeline(pipeline: Pipeline, ctx: PlanContext, config: Plann
   const needsOf = new Map(active.map((s) => [s.name, s.needs]));
   const issues: PipelineIssue[] = [];
 
-  const stages: PlannedStage[] = active.map((stage) => {
-    const history = options.history?.[stage.name];
+  const stages: PlannedStage[] = active.map((written) => {
+    const history = options.history?.[written.name];
+    const auto = applyAutoResources(written, history);
+    const stage = auto.stage;
     const fargate = chooseFargateSize(stage.resources, { architecture: stage.architecture, spot: stage.spot }, prices);
     const lambda = lambdaSizeFor(stage, config);
     const predictedMs = predictedDurationMs(history);
     const costOn = (runner: 'lambda' | 'fargate', ms: number): number =>
       runner === 'lambda' ? lambdaCost(lambda, ms, prices).costUsd : fargateCost(fargate, ms + FARGATE_BILLED_STARTUP_MS, prices).costUsd;
     const measured = predictedMs === undefined ? undefined : { durationMs: predictedMs, lambdaUsd: costOn('lambda', predictedMs), fargateUsd: costOn('fargate', predictedMs) };
-    const decision = chooseRunner(stage, config, history, measured);
+    const decision = chooseRunner(stage, config, history, measured, pipeline.optimize ?? config.optimize);
     if (stage.runner === 'lambda') {
       const misfits = lambdaMisfits(stage, config, undefined);
       for (const misfit of misfits) {
@@ -110,9 +115,15 @@ export function planPipeline(pipeline: Pipeline, ctx: PlanContext, config: Plann
       predictedDurationSeconds: Math.ceil(durationMs / 1000),
       predictedFrom: predictedMs === undefined ? 'timeout' : 'history',
       predictedCostUsd: 0,
+      historyId: historyIdOf(stage),
     };
     if (decision.runner === 'lambda') planned.lambda = lambda;
     planned.predictedCostUsd = roundUsd(costOn(decision.runner, durationMs));
+    if (auto.applied) planned.autoSized = auto.applied;
+    const rightSizing = !stage.resourcesAuto && history && predictedMs !== undefined
+      ? recommendSize({ name: stage.name, runner: planned.runner, lambda: planned.lambda, fargate, durationMs: predictedMs, peakMemoryMiB: history.peakMemoryMiB }, prices, config.lambdaRunnerTiersMB)
+      : undefined;
+    if (rightSizing) planned.rightSizing = rightSizing;
     return planned;
   });
   const history = historyBudgetIssue({ waves, stages });
@@ -129,5 +140,6 @@ export function planPipeline(pipeline: Pipeline, ctx: PlanContext, config: Plann
     region: config.region,
     predictedCostUsd: roundUsd(stages.reduce((sum, s) => sum + s.predictedCostUsd, 0)),
     secretsWithheld: ctx.secretsWithheld === true,
+    ...(pipeline.cost?.prThresholdPercent !== undefined ? { prCostThresholdPercent: pipeline.cost.prThresholdPercent } : {}),
   };
 }

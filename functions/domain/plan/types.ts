@@ -3,6 +3,8 @@
  * and the state machine. Stable and documented in the README.
  */
 import type { Architecture, SecretRef } from '../pipeline/types.js';
+import type { OptimizeGoal } from './optimize.js';
+import type { RightSizing } from '../sizing/right-size.js';
 
 export type Runner = 'lambda' | 'fargate';
 
@@ -56,6 +58,12 @@ export interface PlannedStage {
   /** Where the prediction came from. */
   predictedFrom: 'timeout' | 'history';
   predictedCostUsd: number;
+  /** `{stage}/{definition hash}`: where the report records this run's history (domain/plan/stage-definition.ts). */
+  historyId?: string;
+  /** A cheaper size that fits the stage's measured peaks, and what it saves a run (from history only). */
+  rightSizing?: RightSizing;
+  /** `resources: auto` sized the stage from history: what it applied, in words. */
+  autoSized?: string;
 }
 
 export interface SkippedStage {
@@ -82,6 +90,8 @@ export interface Plan {
   secretsWithheld: boolean;
   /** S3 requests the Plan task made (its own PUT of this object included), when it counted them. */
   s3Requests?: { put: number; get: number };
+  /** The pipeline's `cost: { pr-threshold }`, which the report's pull request cost check uses over the farm's. */
+  prCostThresholdPercent?: number;
 }
 
 /** What the build is for: the planner evaluates `if:` against it. */
@@ -105,6 +115,8 @@ export interface PlannerConfig {
    * A stage needing more memory than the largest goes to Fargate. Absent: every tier.
    */
   lambdaRunnerTiersMB?: readonly number[];
+  /** What runner choice weighs (domain/plan/optimize.ts); a pipeline's `optimize:` overrides it. Default `balanced`. */
+  optimize?: OptimizeGoal;
 }
 
 /** What earlier builds measured for a stage; the report records it, the planner reads it. */

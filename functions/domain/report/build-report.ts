@@ -116,6 +116,7 @@ function stageReport(planned: PlannedStage, result: StageResult | undefined, run
       peakDiskMiB: result.peakDiskMiB,
       startedAt: result.startedAt,
       finishedAt: result.finishedAt,
+      ...(planned.historyId ? { historyId: planned.historyId } : {}),
     },
     lines,
     ran: {

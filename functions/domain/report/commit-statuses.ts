@@ -9,6 +9,7 @@
  */
 import { describeRunner, formatDuration, formatUsd } from './format.js';
 import { clipWords, oneLine, textLength } from './text.js';
+import { prCostStatus } from './pr-cost.js';
 import type { BuildReport, BuildStatus, StageReport, StageStatus } from './types.js';
 
 export type CommitState = 'pending' | 'success' | 'failure' | 'error';
@@ -176,6 +177,8 @@ export function describeBuild(report: BuildReport): string {
 
 /** The build's status first (the one a branch protection rule most likely requires), then each stage's. */
 export function commitStatuses(report: BuildReport, targetUrl: string): CommitStatus[] {
+  // A pull request's cost check comes last: the outcome matters more, and GitHub keeps each context's latest.
+  const cost = report.prCost ? [prCostStatus(report.prCost, targetUrl)] : [];
   return [
     { context: BUILD_CONTEXT, state: buildState(report.status), description: describeBuild(report), targetUrl },
     ...report.stages.map((stage) => ({
@@ -184,6 +187,7 @@ export function commitStatuses(report: BuildReport, targetUrl: string): CommitSt
       description: describeStage(stage),
       targetUrl,
     })),
+    ...cost,
   ];
 }
 

@@ -122,7 +122,8 @@ export async function publishReport(report: BuildReport, deps: PublishReportDeps
   const historyFailed: { stage: string; error: string }[] = [];
   for (const stage of deps.recordHistory === false ? [] : ranStages(report)) {
     try {
-      await deps.history.recordRun(report.repository, stage.name, stageRun(stage));
+      // Under the stage's definition hash, so an edited stage starts a new history (stage-definition.ts).
+      await deps.history.recordRun(report.repository, stage.historyId ?? stage.name, stageRun(stage));
       historyRecorded.push(stage.name);
     } catch (error) {
       deps.logger?.warn('stage history not recorded', { buildId: report.buildId, stage: stage.name, error: messageOf(error) });

@@ -18,6 +18,8 @@ import { describeRunner, formatDuration, formatUsd } from './format.js';
 import { branchFromRef } from './notification.js';
 import { oneLine } from './text.js';
 import type { BuildReport, StageReport } from './types.js';
+import { prCostLines } from './pr-cost.js';
+import { rightSizingLines } from '../sizing/right-size.js';
 
 export interface SummaryContext {
   branch?: string;
@@ -72,6 +74,8 @@ export function reportSummary(report: BuildReport, context: SummaryContext): str
   ];
   if (report.error) lines.push(`error       ${oneLine(report.error.name)}: ${oneLine(report.error.message)}`);
   if (report.reason) lines.push(`${report.status === 'refused' ? 'refused    ' : 'not run    '} ${oneLine(report.reason)}`);
+  if (report.prCost) lines.push(...prCostLines(report.prCost));
+  if (report.rightSizing && report.rightSizing.length > 0) lines.push(...rightSizingLines(report.rightSizing));
   if (report.stages.length > 0) {
     lines.push('', ...table([['stage', 'status', 'runner', 'duration', 'cost', 'predicted'], ...report.stages.map(stageRow)]));
     const notes = report.stages.filter((s) => s.status !== 'succeeded' && s.reason);

@@ -6,6 +6,8 @@ import type { PriceBookInfo } from '../pricing/price-book.js';
 import type { CostBreakdown } from './cost-breakdown.js';
 import type { S3RequestCount } from './cost-model.js';
 import type { CostComparison } from './cost-comparison.js';
+import type { RightSizing } from '../sizing/right-size.js';
+import type { PrCostComparison } from './pr-cost.js';
 
 export type StageStatus = 'succeeded' | 'failed' | 'timed_out' | 'skipped' | 'cancelled';
 /**
@@ -81,6 +83,8 @@ export interface StageReport {
   peakDiskMiB?: number;
   startedAt?: string;
   finishedAt?: string;
+  /** The plan's `historyId` (`{stage}/{definition hash}`): where this run is recorded for the planner. */
+  historyId?: string;
 }
 
 export interface BuildReport {
@@ -108,4 +112,8 @@ export interface BuildReport {
   priceBook: PriceBookInfo;
   /** Predicted vs actual, all-Fargate and GitHub-hosted runners, each total to total. */
   comparison: CostComparison;
+  /** A pull request's cost against its base branch's last successful build (domain/report/pr-cost.ts). */
+  prCost?: PrCostComparison;
+  /** Per stage, what right-sizing from measured peaks would save (domain/sizing/right-size.ts). */
+  rightSizing?: RightSizing[];
 }

@@ -385,6 +385,15 @@ function niceTicks(span) {
   return ticks;
 }
 
+/** What right-sizing would save on this stage: the report's (this run) or else the plan's (history). */
+function rightSizingOf(build, name) {
+  const fromReport = (build.report?.rightSizing ?? []).find((r) => r.stage === name);
+  const fromPlan = (build.plan?.stages ?? []).find((s) => s.name === name)?.rightSizing;
+  const r = fromReport ?? fromPlan;
+  if (!r) return null;
+  return h('div', { class: 'small right-sizing', title: r.basis }, `${r.recommended} would save ${usd(r.savingUsd)} a run`);
+}
+
 function stageTable(build) {
   const report = build.report;
   const byName = new Map((report?.stages ?? []).map((st) => [st.name, st]));
@@ -401,6 +410,7 @@ function stageTable(build) {
       h('td', { class: 'num' },
         h('div', { class: 'cost' }, usd(cost)),
         h('div', { class: 'small muted' }, `predicted ${usd(stage.predictedCostUsd)}`),
+        rightSizingOf(build, stage.name),
         h('div', { class: 'costbar' }, h('i', { class: `bar-${stage.runner}`, style: `width:${(((cost ?? stage.predictedCostUsd) / maxCost) * 100).toFixed(1)}%` }))),
       h('td', {}, artifactLinks(build, reported)));
   });
@@ -560,9 +570,14 @@ async function loadFarmInfo() {
   try {
     const info = await getJson('/api/farm');
     window.__farm = info;
+    // Spend against each budget the farm was started with (--daily-budget and the others).
+    const budgets = (info.budgets ?? []).map((b) =>
+      h('span', { class: `budget sep${b.spentUsd > b.limitUsd * 0.9 ? ' budget-near' : ''}`, 'data-budget': b.budget },
+        `${b.budget}: ${usd(b.spentUsd)} of ${usd(b.limitUsd)}`));
     farmInfo.replaceChildren(
       h('span', { class: 'muted' }, 'Webhook '), h('code', {}, `${location.origin}${info.webhookPath}`),
-      h('span', { class: 'muted sep' }, `${info.repositories.length} ${info.repositories.length === 1 ? 'repository' : 'repositories'} · ${info.region}`));
+      h('span', { class: 'muted sep' }, `${info.repositories.length} ${info.repositories.length === 1 ? 'repository' : 'repositories'} · ${info.region}`),
+      ...budgets);
   } catch { /* the header stays empty */ }
 }
 

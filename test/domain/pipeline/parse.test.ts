@@ -296,7 +296,7 @@ describe('Function: parsePipeline', () => {
 
     it('lists the allowed keys without a guess when nothing is close', () => {
       expect(issuesOf(lines('version: 1', 'colour: red', 'stages:', '  a: { commands: [x] }')).map(short)).toEqual([
-        '2:1 colour: unknown key "colour"; allowed keys: version, on, fail-fast, cancel-superseded, defaults, stages',
+        '2:1 colour: unknown key "colour"; allowed keys: version, on, fail-fast, cancel-superseded, optimize, cost, defaults, stages',
       ]);
     });
 

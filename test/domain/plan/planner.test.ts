@@ -80,11 +80,29 @@ describe('Function: planPipeline', () => {
       expect(planOf(stage(''), { history }).stages[0].reason).toMatch(/ran out of time or disk on Lambda last time/);
     });
 
-    it('picks the cheaper runner once the duration is measured', () => {
+    it('with optimize: cost, picks the cheaper runner once the duration is measured', () => {
       const short = { s: { durationsMs: [10_000], peakMemoryMiB: 100, peakDiskMiB: 10, escalated: false } };
       const long = { s: { durationsMs: [180_000], peakMemoryMiB: 100, peakDiskMiB: 10, escalated: false } };
-      expect(planOf(stage(''), { history: short }).stages[0].runner).toBe('lambda');
-      expect(planOf(stage(''), { history: long }).stages[0].runner).toBe('fargate');
+      const cost = { ...config, optimize: 'cost' as const };
+      expect(planOf(stage(''), { history: short, config: cost }).stages[0].runner).toBe('lambda');
+      expect(planOf(stage(''), { history: long, config: cost }).stages[0].runner).toBe('fargate');
+    });
+
+    it('balanced (the default) keeps a 3-minute stage on Lambda: Fargate saves $0.0033 for 39s more wait', () => {
+      // The default 1 vCPU / 2 GiB stage. Lambda 2048 MB x 180 s = 360 GB-s x $0.0000166667 + $0.0000002 = $0.0060002;
+      // Fargate 1 vCPU / 2 GB x (180 s + 20 s pull) = (0.04048 + 2 x 0.004445) x 200/3600 = $0.0027428.
+      // Saving $0.0032574 < the 39 s x $0.0005 = $0.0195 the extra wait is worth.
+      const long = { s: { durationsMs: [180_000], peakMemoryMiB: 100, peakDiskMiB: 10, escalated: false } };
+      const [s] = planOf(stage(''), { history: long }).stages;
+      expect(s.runner).toBe('lambda');
+      expect(s.reason).toMatch(/Fargate would save only \$0\.003257 for 39s more wait \(optimize: balanced/);
+    });
+
+    it('a pipeline\'s optimize: overrides the farm\'s setting', () => {
+      const long = { s: { durationsMs: [180_000], peakMemoryMiB: 100, peakDiskMiB: 10, escalated: false } };
+      const yaml = `optimize: cost\n${stage('')}`.replace('optimize: cost\nversion: 1', 'version: 1\noptimize: cost');
+      expect(planOf(yaml, { history: long, config: { ...config, optimize: 'time' } }).stages[0].runner).toBe('fargate');
+      expect(planOf(stage(''), { history: long, config: { ...config, optimize: 'cost' } }).stages[0].runner).toBe('fargate');
     });
   });
 
