@@ -4,6 +4,7 @@
  *
  *   builds/{buildId}/source.tar.gz                      source snapshot
  *   builds/{buildId}/plan.json                          the full Plan
+ *   builds/{buildId}/plan/stages/{stage}.json           one planned stage (what its runner reads)
  *   builds/{buildId}/stages/{stage}/log.txt             the stage's log (secrets masked)
  *   builds/{buildId}/stages/{stage}/artifacts/{path}    each artifact, at its workspace path
  *   builds/{buildId}/stages/{stage}/manifest.json       ArtifactEntry[]
@@ -22,6 +23,16 @@ export function sourceKey(buildId: string): string {
 
 export function planKey(buildId: string): string {
   return `${buildPrefix(buildId)}plan.json`;
+}
+
+/**
+ * One stage's slice of the plan, beside the plan it came from: `builds/{id}/plan.json` gives
+ * `builds/{id}/plan/stages/{stage}.json`. A stage's runner reads only this (O(1) in the
+ * pipeline's size), never the whole plan (4.7 MB for 1,000 stages).
+ */
+export function stagePlanKey(planKey: string, stage: string): string {
+  const base = planKey.endsWith('.json') ? planKey.slice(0, -'.json'.length) : planKey;
+  return `${base}/stages/${stage}.json`;
 }
 
 export function stagePrefix(buildId: string, stage: string): string {

@@ -24,13 +24,14 @@ import { matchesTriggers } from '../domain/pipeline/triggers.js';
 import { admitByCost, admitByForkPolicy, secretsWithheld } from '../domain/plan/admission.js';
 import { DEFAULT_FARM_POLICY, type FarmPolicy } from '../domain/plan/farm-policy.js';
 import { planPipeline } from '../domain/plan/planner.js';
+import { stageSlices } from '../domain/plan/stage-slice.js';
 import type { Plan, PlannerConfig } from '../domain/plan/types.js';
 import { parseLambdaRunnerTiers } from '../domain/sizing/lambda-sizes.js';
 import { pendingStatus } from '../domain/report/commit-statuses.js';
 import { executionConsoleUrl } from '../domain/report/console-url.js';
 import { formatUsd } from '../domain/report/format.js';
 import { pricingRegion, type PriceBook } from '../domain/pricing/price-book.js';
-import { planKey as planKeyOf, sourceKey } from '../domain/storage-keys.js';
+import { planKey as planKeyOf, sourceKey, stagePlanKey } from '../domain/storage-keys.js';
 import { buildsToStop } from '../domain/webhook/superseded.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
 import type { CommitStatusPort } from '../ports/commit-status.js';
@@ -137,6 +138,25 @@ function describe(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
+/** Slices written at once: enough to write 1,000 in about a second, few enough not to be throttled. */
+const SLICE_WRITES_IN_FLIGHT = 16;
+
+/**
+ * Each stage's slice of the plan (domain/plan/stage-slice.ts), which its runner reads instead
+ * of the whole plan. Written only for a build that runs, before any stage can start.
+ */
+async function storeStageSlices(store: ArtifactStore, key: string, plan: Plan): Promise<void> {
+  const slices = stageSlices(plan);
+  let next = 0;
+  const writer = async () => {
+    while (next < slices.length) {
+      const slice = slices[next++]!;
+      await store.put(stagePlanKey(key, slice.stage.name), JSON.stringify(slice), 'application/json');
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(SLICE_WRITES_IN_FLIGHT, slices.length) }, writer));
+}
+
 export async function planTask(input: PlanTaskInput, deps: PlanTaskDeps): Promise<PlanTaskOutput> {
   const { buildId, request } = input;
   const policy = deps.policy ?? DEFAULT_FARM_POLICY;
@@ -166,6 +186,7 @@ export async function planTask(input: PlanTaskInput, deps: PlanTaskDeps): Promis
     deps.logger?.info?.('build refused', { buildId, reason: cost.reason });
     return notRun(cost.reason, true, plan.failFast, plan.predictedCostUsd);
   }
+  await storeStageSlices(deps.store, key, plan);
   await postPending(input, plan, deps);
   if (plan.cancelSuperseded && deps.running) await stopSupersededBuilds(input, deps.running, deps.logger);
   return {

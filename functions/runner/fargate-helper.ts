@@ -34,13 +34,14 @@ import { commandsScript, secretFile, stageScript, timedOutMarker, type ScriptPat
 import { STAGE_TIMEOUT_EXIT_CODE } from '../domain/fargate/task-timeout.js';
 import { buildOutcome, type BuildOutcome } from '../domain/fargate/task-metadata.js';
 import { ENV, HELPER_PATH, LOGS_PATH, WORKSPACE_PATH } from '../domain/fargate/layout.js';
-import type { Plan, PlannedStage } from '../domain/plan/types.js';
+import type { PlannedStage } from '../domain/plan/types.js';
 import type { ArtifactEntry, StageResult } from '../domain/report/types.js';
 import { manifestKey, stageLogKey, stageResultKey } from '../domain/storage-keys.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
 import type { SecretsProvider } from '../ports/secrets.js';
 import { findArtifacts, uploadArtifacts } from './artifacts.js';
-import { SecretsDeniedForFork, SecretUnavailable } from './errors.js';
+import { PlanMissing, SecretsDeniedForFork, SecretUnavailable, StageNotInPlan } from './errors.js';
+import { readPlannedStage } from './planned-stage.js';
 import { capStream } from './log-cap.js';
 import { SecretMasker } from './secret-masker.js';
 import { StageSession } from './stage-session.js';
@@ -137,11 +138,12 @@ export function contextFromEnv(env: NodeJS.ProcessEnv): HelperContext {
 }
 
 async function readStage(context: HelperContext, store: ArtifactStore): Promise<PlannedStage> {
-  const text = await store.getText(context.planKey);
-  if (text === undefined) throw new HelperMisconfigured(`no plan at ${context.planKey}`);
-  const stage = (JSON.parse(text) as Plan).stages.find((s) => s.name === context.stageName);
-  if (!stage) throw new HelperMisconfigured(`stage "${context.stageName}" is not in ${context.planKey}`);
-  return stage;
+  try {
+    return await readPlannedStage(store, context.planKey, context.stageName);
+  } catch (error) {
+    if (error instanceof PlanMissing || error instanceof StageNotInPlan) throw new HelperMisconfigured(error.message);
+    throw error;
+  }
 }
 
 /** Gives a tree to the build user (the volumes are created root-owned). */

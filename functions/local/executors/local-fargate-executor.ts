@@ -17,7 +17,7 @@ import { HelperBundleStore } from '../../adapters/aws/helper-bundle-store.js';
 import { BUILD_CONTAINER, ENV, FETCH_CONTAINER, PUBLISH_CONTAINER } from '../../domain/fargate/layout.js';
 import { CAPACITY_UNAVAILABLE, RUN_TASK_FAILURES, runTaskFailuresCause, SPOT_INTERRUPTION } from '../../domain/fargate/run-task-errors.js';
 import type { TaskSettings } from '../../domain/fargate/task-definition.js';
-import type { Plan } from '../../domain/plan/types.js';
+import { readPlannedStage } from '../../runner/planned-stage.js';
 import type { StageResult } from '../../domain/report/types.js';
 import { prepareFargateTask, type FargatePrepareInput, type FargatePrepareOutput } from '../../handlers/fargate-prepare.js';
 import type { EcsTask } from '../../handlers/build-state-machine.js';
@@ -132,8 +132,7 @@ export class LocalFargateExecutor {
     if (!buildId || !stageName || !planKey) {
       throw new TaskFailed(JSON.stringify({ ...base, LastStatus: 'STOPPED', StopCode: 'TaskFailedToStart', StoppedReason: 'the overrides name no build, stage or plan', StoppedAt: now() }));
     }
-    const plan = JSON.parse((await this.options.store.getText(planKey)) ?? 'null') as Plan | null;
-    const stage = plan?.stages.find((s) => s.name === stageName);
+    const stage = await readPlannedStage(this.options.store, planKey, stageName).catch(() => undefined);
     if (!stage) {
       throw new TaskFailed(JSON.stringify({ ...base, LastStatus: 'STOPPED', StopCode: 'TaskFailedToStart', StoppedReason: `stage ${stageName} is not in ${planKey}`, StoppedAt: now() }));
     }
