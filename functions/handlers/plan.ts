@@ -24,14 +24,14 @@ import { matchesTriggers } from '../domain/pipeline/triggers.js';
 import { admitByCost, admitByForkPolicy, secretsWithheld } from '../domain/plan/admission.js';
 import { DEFAULT_FARM_POLICY, type FarmPolicy } from '../domain/plan/farm-policy.js';
 import { planPipeline } from '../domain/plan/planner.js';
-import { stageSlices } from '../domain/plan/stage-slice.js';
+import { batchSlices, stageSlices } from '../domain/plan/stage-slice.js';
 import type { Plan, PlannerConfig } from '../domain/plan/types.js';
 import { parseLambdaRunnerTiers } from '../domain/sizing/lambda-sizes.js';
 import { pendingStatus } from '../domain/report/commit-statuses.js';
 import { executionConsoleUrl } from '../domain/report/console-url.js';
 import { formatUsd } from '../domain/report/format.js';
 import { pricingRegion, type PriceBook } from '../domain/pricing/price-book.js';
-import { planKey as planKeyOf, sourceKey, stagePlanKey } from '../domain/storage-keys.js';
+import { batchPlanKey, planKey as planKeyOf, sourceKey, stagePlanKey } from '../domain/storage-keys.js';
 import { buildsToStop } from '../domain/webhook/superseded.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
 import type { CommitStatusPort } from '../ports/commit-status.js';
@@ -141,17 +141,20 @@ function describe(error: unknown): string {
 /** Slices written at once: enough to write 1,000 in about a second, few enough not to be throttled. */
 const SLICE_WRITES_IN_FLIGHT = 16;
 
+/** An inline Map runs at most 40 iterations at once (https://docs.aws.amazon.com/step-functions/latest/dg/state-map-inline.html). */
+const INLINE_MAP_MAX_CONCURRENCY = 40;
+
 /**
- * Each stage's slice of the plan (domain/plan/stage-slice.ts), which its runner reads instead
- * of the whole plan. Written only for a build that runs, before any stage can start.
+ * Each stage's slice of the plan, which its runner reads instead of the whole plan, and each
+ * batch's, which `Select stages` reads (domain/plan/stage-slice.ts). Written only for a build
+ * that runs, before any stage can start.
  */
-async function storeStageSlices(store: ArtifactStore, key: string, plan: Plan): Promise<void> {
-  const slices = stageSlices(plan);
+async function storeSlices(store: ArtifactStore, slices: { key: string; slice: unknown }[]): Promise<void> {
   let next = 0;
   const writer = async () => {
     while (next < slices.length) {
-      const slice = slices[next++]!;
-      await store.put(stagePlanKey(key, slice.stage.name), JSON.stringify(slice), 'application/json');
+      const { key, slice } = slices[next++]!;
+      await store.put(key, JSON.stringify(slice), 'application/json');
     }
   };
   await Promise.all(Array.from({ length: Math.min(SLICE_WRITES_IN_FLIGHT, slices.length) }, writer));
@@ -164,7 +167,7 @@ export async function planTask(input: PlanTaskInput, deps: PlanTaskDeps): Promis
   const maxStageConcurrency = parseConcurrency(input.maxStageConcurrency);
   const withheld = secretsWithheld(request, policy);
   const notRun = (reason: string, refused: boolean, failFast = false, predictedCostUsd = 0): PlanTaskOutput => ({
-    planKey: key, build: false, refused, secretsWithheld: withheld, predictedCostUsd, reason, failFast, maxStageConcurrency, waves: [],
+    planKey: key, build: false, refused, secretsWithheld: withheld, predictedCostUsd, reason, failFast, maxStageConcurrency, batches: [],
   });
   const forks = admitByForkPolicy(request, policy);
   if (!forks.run) {
@@ -186,7 +189,11 @@ export async function planTask(input: PlanTaskInput, deps: PlanTaskDeps): Promis
     deps.logger?.info?.('build refused', { buildId, reason: cost.reason });
     return notRun(cost.reason, true, plan.failFast, plan.predictedCostUsd);
   }
-  await storeStageSlices(deps.store, key, plan);
+  const batches = batchSlices(plan, Math.min(maxStageConcurrency, INLINE_MAP_MAX_CONCURRENCY));
+  await storeSlices(deps.store, [
+    ...stageSlices(plan).map((slice) => ({ key: stagePlanKey(key, slice.stage.name), slice })),
+    ...batches.map((slice) => ({ key: batchPlanKey(key, slice.index), slice })),
+  ]);
   await postPending(input, plan, deps);
   if (plan.cancelSuperseded && deps.running) await stopSupersededBuilds(input, deps.running, deps.logger);
   return {
@@ -198,7 +205,7 @@ export async function planTask(input: PlanTaskInput, deps: PlanTaskDeps): Promis
     reason: decision.reason,
     failFast: plan.failFast,
     maxStageConcurrency,
-    waves: plan.waves.map((names, index) => ({ index, stageCount: names.length })),
+    batches: batches.map((batch) => ({ index: batch.index, stageCount: batch.stages.length })),
   };
 }
 

@@ -159,7 +159,7 @@ export async function runLocalBuild(
       }
       return output;
     },
-    schedule: (scheduleInput) => scheduleTask(scheduleInput, { store: farm.store, now: () => new Date() }),
+    schedule: (scheduleInput, tokens) => scheduleTask(scheduleInput, { store: farm.store, now: () => new Date(), tokens }),
     report: (reportInput) =>
       reportTask(reportInput, {
         store: farm.store,

@@ -76,7 +76,7 @@ async function capturePayloads(): Promise<Record<string, unknown>> {
     const bindings: LocalTaskBindings = {
       ...real,
       plan: (input) => (keep('plan', input), real.plan(input)),
-      schedule: (input) => (keep(`schedule:${input.action}`, input), real.schedule(input)),
+      schedule: (input, tokens) => (keep(`schedule:${input.action}`, input), real.schedule(input, tokens)),
       report: (input) => (keep(input.state.error ? 'report:error' : 'report', input), real.report(input)),
       runLambdaStage: (event, fn) => (keep('lambda-runner', event), real.runLambdaStage(event, fn)),
       prepareFargate: (event) => (keep('fargate-prepare', event), real.prepareFargate(event)),

@@ -237,9 +237,9 @@ describe('State machine: routing and recovery', () => {
     // Prepare
     const farm = createFarm({ compile: { runner: 'lambda' }, test: { runner: 'lambda', needs: ['compile'] } });
     const schedule = farm.bindings.schedule;
-    farm.bindings.schedule = async (input) => {
-      if (input.action === 'selectStages' && input.wave.index === 1) throw new NamedError('S3ServiceUnavailable', 'Please reduce your request rate.');
-      return schedule(input);
+    farm.bindings.schedule = async (input, tokens) => {
+      if (input.action === 'releaseDependents') throw new NamedError('S3ServiceUnavailable', 'Please reduce your request rate.');
+      return schedule(input, tokens);
     };
 
     // Act
