@@ -94,6 +94,7 @@ export async function reportTask(input: ReportTaskInput, deps: ReportDeps): Prom
     finishedAt: deps.now().toISOString(),
     costs: deps.costs,
     stateTransitions: deps.stateTransitions?.(),
+    ...(slim?.maxStageConcurrency ? { batchLimit: Math.min(slim.maxStageConcurrency, 40) } : {}),
   });
   const published = await publishReport(report, {
     store: deps.store,

@@ -24,8 +24,8 @@ import type { ReleaseDependentsInput, StageSummary, WaitForNeedsInput } from './
 import type { ScheduleDeps } from './schedule.js';
 import { readJson, syntheticResult, writeJson } from './stage-records.js';
 
-/** The error a waiting stage's task fails with when a need did not succeed (its Catch skips it). */
-export const NEEDS_NOT_MET = 'NeedsNotMet';
+import { NEEDS_NOT_MET } from '../domain/report/usage-estimate.js';
+export { NEEDS_NOT_MET };
 
 const FAILED: ReadonlySet<StageStatus> = new Set<StageStatus>(['failed', 'timed_out', 'cancelled']);
 
@@ -130,7 +130,8 @@ async function skipWaitingStage(
 ): Promise<void> {
   const existing = await readJson<StageResult>(deps.store, stageResultKey(buildId, stageName));
   if (!existing) {
-    const result = syntheticResult(buildId, stageName, { status: 'skipped', runner, exitCode: null, reason, finishedAt: deps.now().toISOString() });
+    // errorName tells the report this stage's iteration ran (Choose runner, Wait for needs, Stage skipped).
+    const result = syntheticResult(buildId, stageName, { status: 'skipped', runner, exitCode: null, errorName: NEEDS_NOT_MET, reason, finishedAt: deps.now().toISOString() });
     await writeJson(deps.store, stageResultKey(buildId, stageName), result);
   }
   await tokensOf(deps).fail(wait.taskToken, NEEDS_NOT_MET, reason);

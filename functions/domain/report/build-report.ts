@@ -10,6 +10,7 @@ import { fargateBilledMs, fargateBilledMsFromDuration, lambdaBilledMs, roundUsd 
 import type { CostModel } from './cost-model.js';
 import type { StageRunRecord } from './run-record.js';
 import type { ArtifactEntry, BuildReport, BuildStatus, StageReport, StageResult } from './types.js';
+import { computeBatches } from '../plan/batches.js';
 import { estimateS3Requests, estimateStateTransitions, type UsageStage } from './usage-estimate.js';
 
 export interface BuildReportInput {
@@ -34,6 +35,8 @@ export interface BuildReportInput {
   startedAt: string;
   finishedAt: string;
   costs: CostModel;
+  /** The stage concurrency the batches were made with (the Plan output's, at most 40); default 10. */
+  batchLimit?: number;
   /** Counted state transitions when known (local runs); else estimated from the records. */
   stateTransitions?: number;
 }
@@ -177,6 +180,9 @@ function reasonNotRun(input: BuildReportInput): string | undefined {
   return input.refused?.reason ?? input.notTriggered?.reason;
 }
 
+/** The template's default MaxStageConcurrency. */
+const DEFAULT_BATCH_LIMIT = 10;
+
 export function buildReport(input: BuildReportInput): BuildReport {
   const results = new Map(input.results.map((r) => [r.stage, r]));
   const runs = new Map(input.runs.map((r) => [r.stage, r]));
@@ -189,20 +195,24 @@ export function buildReport(input: BuildReportInput): BuildReport {
   const planned = ran?.stages ?? [];
   const byName = new Map(planned.map((s) => [s.name, s]));
   const inWaveOrder = (ran?.waves ?? []).flat().map((name) => byName.get(name)).filter((s): s is PlannedStage => s !== undefined);
+  const batches = ran ? computeBatches(ran.waves, ran.stages, input.batchLimit ?? DEFAULT_BATCH_LIMIT) : [];
+  const flags = new Map(batches.flatMap((batch) => batch.stages.map((s) => [s.name, s] as const)));
   for (const stage of inWaveOrder) {
     const result = results.get(stage.name);
     const run = runs.get(stage.name);
     const { report, allFargateUsd: stageAllFargate } = stageReport(stage, result, run, input.manifests, input.costs, notRunReason);
     stages.push(report);
     allFargateUsd += stageAllFargate;
-    usageStages.push({ name: stage.name, upstream: stage.upstream, result, run, skippedBySelection: result?.status === 'skipped' });
+    const { waits = false, releases = false } = flags.get(stage.name) ?? {};
+    const skippedBySelection = result?.status === 'skipped' && result.errorName === undefined;
+    usageStages.push({ name: stage.name, upstream: stage.upstream, needs: stage.needs, waits, releases, result, run, skippedBySelection });
   }
   for (const skipped of ran?.skipped ?? []) stages.push(skippedByIf(skipped.name, skipped.reason));
 
   // A build the triggers did not want (or the farm refused) still went through Run waves (with no waves).
   const usage = {
     planned: input.plan !== undefined || input.notTriggered !== undefined || input.refused !== undefined,
-    waves: ran?.waves ?? [],
+    batches: batches.map((batch) => batch.stages.map((s) => s.name)),
     skippedByIf: ran?.skipped.length ?? 0,
     stages: usageStages,
   };
