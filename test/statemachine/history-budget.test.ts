@@ -98,3 +98,13 @@ describe('Planner: the history limit', () => {
     expect(plan(chain(300, 'fargate')).stages).toHaveLength(300);
   });
 });
+
+describe('Planner: the history bound holds whatever the batches', () => {
+  it('counts each wave at the most it adds: a new batch, or waits and releases inside one', async () => {
+    const { plannedBuildEvents, EVENTS_PER_BUILD: BUILD, EVENTS_PER_BATCH: BATCH, EVENTS_PER_STAGE: STAGE } = await import('../../functions/domain/plan/history-budget.js');
+    const stage = (name: string, needs: string[]) => ({ name, needs, runner: 'lambda' as const, fargate: { spot: false } });
+    // a -> {b1..b4}: the second wave joins a's batch (4 waits, 1 release = 29) or starts its own (11)
+    const plan = { waves: [['a'], ['b1', 'b2', 'b3', 'b4']], stages: [stage('a', []), ...[1, 2, 3, 4].map((i) => stage(`b${i}`, ['a']))] };
+    expect(plannedBuildEvents(plan as never)).toBe(BUILD + BATCH + (4 * STAGE.waitExtra + STAGE.releaseExtra) + 5 * STAGE.lambda);
+  });
+});

@@ -34,11 +34,29 @@ stages:
       - echo finished
 `;
 
+/** Waves would be [a, b], [c], [d]: c and d would wait for the slow b. */
+const UNEVEN_PIPELINE = `version: 1
+on:
+  push: {}
+stages:
+  a:
+    commands: [sleep 1]
+  b:
+    commands: [sleep 15]
+  c:
+    needs: [a]
+    commands: [sleep 1]
+  d:
+    needs: [c]
+    commands: [sleep 1]
+`;
+
 describe.skipIf(unavailable !== undefined)('the build state machine on moto\'s Step Functions engine', () => {
   let twin: Twin;
   let passing: { build: TwinBuild; local: Awaited<ReturnType<typeof buildOnLocalFarm>> };
   let failing: TwinBuild;
   let escalating: TwinBuild;
+  let uneven: TwinBuild;
 
   beforeAll(async () => {
     const repo = await exampleRepo();
@@ -53,6 +71,9 @@ describe.skipIf(unavailable !== undefined)('the build state machine on moto\'s S
     await writeFile(join(repo.path, '.buildfarm.yml'), ESCALATING_PIPELINE);
     git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qam', 'a stage too slow for its Lambda');
     const escalatingSha = git('rev-parse', 'HEAD');
+    await writeFile(join(repo.path, '.buildfarm.yml'), UNEVEN_PIPELINE);
+    git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qam', 'uneven stages');
+    const unevenSha = git('rev-parse', 'HEAD');
 
     twin = await startTwin({ repositoryPath: repo.path, runnerTimeoutSeconds: { 1024: 15 } });
     const input = { buildId: 'twin-hello-1', request: aBuildRequest({ repository: REPOSITORY, sha: repo.sha }) };
@@ -60,15 +81,18 @@ describe.skipIf(unavailable !== undefined)('the build state machine on moto\'s S
     // All at once: the two engines build the same commit (the twin in moto, the local farm in its
     // embedded S3) while moto runs a second execution of the same state machine.
     const slow = { buildId: 'twin-hello-3', request: aBuildRequest({ repository: `${REPOSITORY}-slow`, sha: escalatingSha }) };
-    const [build, local, broke, escalated] = await Promise.all([
+    const unevenInput = { buildId: 'twin-hello-4', request: aBuildRequest({ repository: `${REPOSITORY}-uneven`, sha: unevenSha }) };
+    const [build, local, broke, escalated, critical] = await Promise.all([
       twin.runBuild(input, { timeoutMs: 150_000 }),
       buildOnLocalFarm(input, repo.path, TWIN_REGION),
       twin.runBuild(broken, { timeoutMs: 150_000 }),
       twin.runBuild(slow, { timeoutMs: 150_000 }),
+      twin.runBuild(unevenInput, { timeoutMs: 150_000 }),
     ]);
     passing = { build, local };
     failing = broke;
     escalating = escalated;
+    uneven = critical;
   }, 300_000);
 
   afterAll(async () => {
@@ -128,6 +152,25 @@ describe.skipIf(unavailable !== undefined)('the build state machine on moto\'s S
     expect(byName.package?.status).toBe('skipped');
     expect(byName.build?.status).toBe('succeeded');
     expect((await twin.reports()).some((n) => JSON.parse(n.Message).buildId === 'twin-hello-2')).toBe(true);
+  });
+
+  it('starts each stage when its own needs end (Wait for needs released through SendTaskSuccess): c starts before the slow b ends', () => {
+    expect(uneven.execution.status, `${uneven.execution.error}: ${uneven.execution.cause}`).toBe('SUCCEEDED');
+    expect(uneven.report?.status).toBe('succeeded');
+    const at = Object.fromEntries(uneven.report!.stages.map((s) => [s.name, { started: Date.parse(s.startedAt!), finished: Date.parse(s.finishedAt!) }]));
+    // From the stages' own result records, not the test's clock.
+    expect(at.c!.started).toBeGreaterThanOrEqual(at.a!.finished);
+    expect(at.d!.started).toBeGreaterThanOrEqual(at.c!.finished);
+    // In waves, c (wave 2) could not start before b (wave 1) ended. Whether d also ends before b
+    // depends on each stage's fixed overhead in the twin (a sandbox, StageCredentials, S3 on a
+    // loaded machine: seconds each), so only the timeline is printed for it.
+    const timeline = Object.entries(at).map(([name, t]) => `${name} ${t.started - at.a!.started}..${t.finished - at.a!.started} ms`);
+    console.info(`twin: uneven stages ${timeline.join(', ')}`);
+    expect(at.c!.started).toBeLessThan(at.b!.finished);
+    const entered = uneven.history.flatMap((e) => (e.stateEnteredEventDetails ? [e.stateEnteredEventDetails.name] : []));
+    expect(entered.filter((name) => name === 'Wait, then run on Lambda and release')).toHaveLength(1); // c
+    expect(entered.filter((name) => name === 'Wait, then run on Lambda')).toHaveLength(1); // d
+    expect(entered.filter((name) => name === 'Release dependents')).toHaveLength(2); // a, c
   });
 
   it('escalates a stage that runs out of Lambda time to Fargate, where it succeeds', () => {

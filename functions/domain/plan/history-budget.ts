@@ -78,10 +78,22 @@ export function plannedStageEvents(stage: Pick<PlannedStage, 'runner' | 'fargate
   return path + wait + release + (stage.fargate.spot ? EVENTS_PER_STAGE.spotExtra : 0);
 }
 
+/**
+ * The most events a wave can add besides its stages' own paths. The farm's concurrency decides
+ * the batches, which the planner does not know, but each wave either starts a batch (11 events;
+ * its stages' needs are in earlier batches, so none waits) or joins the batch before it (no batch
+ * events; its stages with needs may wait, and their Lambda needs release them).
+ */
+function waveEvents(wave: readonly string[], byName: ReadonlyMap<string, Pick<PlannedStage, 'runner' | 'needs'>>): number {
+  const waiting = wave.filter((name) => (byName.get(name)?.needs.length ?? 0) > 0);
+  const releasing = new Set(waiting.flatMap((name) => byName.get(name)!.needs).filter((need) => byName.get(need)?.runner === 'lambda'));
+  return Math.max(EVENTS_PER_BATCH, waiting.length * EVENTS_PER_STAGE.waitExtra + releasing.size * EVENTS_PER_STAGE.releaseExtra);
+}
+
 export function plannedBuildEvents(plan: Pick<Plan, 'waves' | 'stages'>): number {
-  const needed = new Set(plan.stages.flatMap((stage) => stage.needs));
-  const stages = plan.stages.reduce((sum, stage) => sum + plannedStageEvents(stage, { waits: stage.needs.length > 0, releases: needed.has(stage.name) }), 0);
-  return EVENTS_PER_BUILD + plan.waves.length * EVENTS_PER_BATCH + stages;
+  const byName = new Map(plan.stages.map((stage) => [stage.name, stage]));
+  const waves = plan.waves.reduce((sum, wave) => sum + waveEvents(wave, byName), 0);
+  return EVENTS_PER_BUILD + waves + plan.stages.reduce((sum, stage) => sum + plannedStageEvents(stage), 0);
 }
 
 /** Why the plan is refused, or undefined when its build fits the history. */
@@ -91,6 +103,6 @@ export function historyBudgetIssue(plan: Pick<Plan, 'waves' | 'stages'>): string
   return (
     `this pipeline's build could write ${events} execution history events (${plan.stages.length} stages in ${plan.waves.length} waves), ` +
     `above the ${HISTORY_EVENT_BUDGET} the farm allows under Step Functions' limit of ${HISTORY_EVENT_LIMIT} events per execution; ` +
-    'split it into fewer stages (24 events per Fargate stage, 9 per Lambda stage, 6 more for a stage with needs, 5 more for a Lambda stage others need, 11 per wave)'
+    'split it into fewer stages (24 events per Fargate stage, 9 per Lambda stage, 11 per wave, or 6 per waiting stage and 5 per releasing Lambda stage when a wave joins the batch before it)'
   );
 }
