@@ -42,7 +42,7 @@ stages:
   a:
     commands: [sleep 1]
   b:
-    commands: [sleep 15]
+    commands: [sleep 45]
   c:
     needs: [a]
     commands: [sleep 1]
