@@ -18,6 +18,7 @@
 import { revokingResult } from '../domain/credentials/grant.js';
 import type { StageResult, StageStatus } from '../domain/report/types.js';
 import { buildFailureKey, stageResultKey, stageWaitKey } from '../domain/storage-keys.js';
+import { PlanMissing, StageNotInPlan } from '../runner/errors.js';
 import { readStageSlice } from '../runner/planned-stage.js';
 import type { TaskTokens } from '../ports/task-tokens.js';
 import type { ReleaseDependentsInput, StageSummary, WaitForNeedsInput } from './build-state-machine.js';
@@ -92,7 +93,15 @@ export async function stageEnded(buildId: string, planKey: string, stageName: st
 }
 
 async function releaseDependents(buildId: string, planKey: string, stageName: string, deps: ScheduleDeps): Promise<void> {
-  const { dependents } = await readStageSlice(deps.store, planKey, stageName);
+  let dependents: string[];
+  try {
+    ({ dependents } = await readStageSlice(deps.store, planKey, stageName));
+  } catch (error) {
+    // No plan with this stage: no stage can be waiting for it either (Wait for needs reads the
+    // same plan), so there is nothing to release.
+    if (error instanceof PlanMissing || error instanceof StageNotInPlan) return;
+    throw error;
+  }
   // Dependents in later batches have no token: Select stages decides for them.
   for (const dependent of dependents) await settleWaitingStage(buildId, planKey, dependent, deps);
 }

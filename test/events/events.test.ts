@@ -33,6 +33,8 @@ const TASK_EVENTS: Record<string, string> = {
   'plan.json': 'plan',
   'schedule-select-stages.json': 'schedule:selectStages',
   'schedule-record-fargate-result.json': 'schedule:recordFargateResult',
+  'schedule-wait-for-needs.json': 'schedule:waitForNeeds',
+  'schedule-release-dependents.json': 'schedule:releaseDependents',
   'lambda-runner.json': 'lambda-runner',
   'fargate-prepare.json': 'fargate-prepare',
   'fargate-prepare-escalated.json': 'fargate-prepare',
@@ -86,6 +88,8 @@ async function capturePayloads(): Promise<Record<string, unknown>> {
   await capture({
     test: { runner: 'lambda', lambda: { kind: 'throw', name: 'StageTimeout', message: 'stage ran out of time after 900 s' } },
   });
+  // A chain in one batch: Wait for needs and Release dependents.
+  await capture({ build: { runner: 'lambda' }, test: { runner: 'lambda', needs: ['build'] } });
   await capture({}, { pipelineText: 'version: 1\nstages: {}\n' });
   return seen;
 }
