@@ -83,17 +83,17 @@ describe.skipIf(unavailable !== undefined)('the build state machine on moto\'s S
     const slow = { buildId: 'twin-hello-3', request: aBuildRequest({ repository: `${REPOSITORY}-slow`, sha: escalatingSha }) };
     const unevenInput = { buildId: 'twin-hello-4', request: aBuildRequest({ repository: `${REPOSITORY}-uneven`, sha: unevenSha }) };
     const [build, local, broke, escalated, critical] = await Promise.all([
-      twin.runBuild(input, { timeoutMs: 150_000 }),
+      twin.runBuild(input, { timeoutMs: 240_000 }),
       buildOnLocalFarm(input, repo.path, TWIN_REGION),
-      twin.runBuild(broken, { timeoutMs: 150_000 }),
-      twin.runBuild(slow, { timeoutMs: 150_000 }),
-      twin.runBuild(unevenInput, { timeoutMs: 150_000 }),
+      twin.runBuild(broken, { timeoutMs: 240_000 }),
+      twin.runBuild(slow, { timeoutMs: 240_000 }),
+      twin.runBuild(unevenInput, { timeoutMs: 240_000 }),
     ]);
     passing = { build, local };
     failing = broke;
     escalating = escalated;
     uneven = critical;
-  }, 300_000);
+  }, 360_000);
 
   afterAll(async () => {
     await twin?.stop();
