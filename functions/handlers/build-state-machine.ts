@@ -68,13 +68,20 @@ export interface SlimStage {
    * (domain/credentials/grant.ts).
    */
   grant?: string;
+  /** A need of this stage is in its batch: it starts with `Wait for needs` (domain/plan/batches.ts). */
+  waits?: boolean;
+  /** A stage of its batch needs this one: a Lambda stage ends with `Release dependents`. */
+  releases?: boolean;
+  /** How long `Wait for needs` may wait: the batch's grant lifetime. */
+  waitSeconds?: number;
 }
 
 /**
- * A wave as the plan returns it: its index and size only, so the plan's output stays small
- * whatever the pipeline's size. `Select stages` reads the wave's stages from the plan in S3.
+ * A batch of the schedule as the plan returns it (domain/plan/batches.ts): its index and size
+ * only, so the plan's output stays small whatever the pipeline's size. `Select stages` reads the
+ * batch's stages from its slice in S3.
  */
-export interface WaveRef {
+export interface BatchRef {
   index: number;
   stageCount: number;
 }
@@ -85,11 +92,11 @@ export interface PlanTaskOutput {
   build: boolean;
   /**
    * True when the farm would not run the build (fork policy `off`, or a predicted cost over a
-   * limit): `waves` is empty, so no stage starts, and the report is `refused` with `reason`.
+   * limit): `batches` is empty, so no stage starts, and the report is `refused` with `reason`.
    */
   refused: boolean;
   /**
-   * The plan's `secretsWithheld`: `Run waves` passes it to every stage's runner (as `fromFork`,
+   * The plan's `secretsWithheld`: `Run batches` passes it to every stage's runner (as `fromFork`,
    * the name the runners read), so the farm's fork policy, not the request alone, decides.
    */
   secretsWithheld: boolean;
@@ -98,7 +105,7 @@ export interface PlanTaskOutput {
   reason: string;
   failFast: boolean;
   maxStageConcurrency: number;
-  waves: WaveRef[];
+  batches: BatchRef[];
 }
 
 // ---- Schedule (one function, three tasks) ---------------------------------------------------
@@ -108,7 +115,7 @@ export interface SelectStagesInput {
   buildId: string;
   planKey: string;
   failFast: boolean;
-  wave: WaveRef;
+  batch: BatchRef;
   /** `${LambdaRunnerFunctionArn}`: the runner for stages no memory tier function is configured for. */
   lambdaRunnerFunctionArn: string;
   /** A pull request from a fork: its grants name no secret unless the plan says otherwise (`secretsWithheld`). */
@@ -185,7 +192,38 @@ export interface FargateResultSummary extends StageSummary {
   rerun: OnDemandRerun | null;
 }
 
-export type ScheduleTaskInput = SelectStagesInput | RecordStageErrorInput | RecordFargateResultInput;
+/**
+ * `Wait for needs` (`lambda:invoke.waitForTaskToken`): stores the task token and releases the
+ * stage at once when its needs have finished; else whoever records the last need releases it.
+ */
+export interface WaitForNeedsInput {
+  action: 'waitForNeeds';
+  buildId: string;
+  planKey: string;
+  stageName: string;
+  failFast: boolean;
+  /** `$$.Task.Token`. */
+  taskToken: string;
+}
+
+/** `Release dependents`: after a Lambda stage that stages of its batch wait for. */
+export interface ReleaseDependentsInput {
+  action: 'releaseDependents';
+  buildId: string;
+  planKey: string;
+  stageName: string;
+  failFast: boolean;
+}
+
+/** What `Wait for needs`'s Lambda returns (Step Functions ignores it: the task ends by its token). */
+export interface WaitingStage {
+  stage: string;
+  waiting: true;
+}
+
+export type ScheduleTaskOutput = SelectStagesOutput | StageSummary | WaitingStage;
+
+export type ScheduleTaskInput = SelectStagesInput | RecordStageErrorInput | RecordFargateResultInput | WaitForNeedsInput | ReleaseDependentsInput;
 
 /** What an iteration of `Run stages` returns: a line, not the result record. */
 export interface StageSummary {

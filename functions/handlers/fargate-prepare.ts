@@ -23,7 +23,9 @@ import { DEFAULT_HELPER_IMAGE, DEFAULT_STAGE_IMAGE } from '../domain/fargate/lay
 import { fargateStateTimeoutSeconds } from '../domain/fargate/task-timeout.js';
 import { capacityProvider, taskOverrides, type CapacityProvider, type TaskOverrides } from '../domain/fargate/overrides.js';
 import { buildTaskDefinition, type TaskSettings } from '../domain/fargate/task-definition.js';
-import type { Plan, PlannedStage } from '../domain/plan/types.js';
+import type { PlannedStage } from '../domain/plan/types.js';
+import { PlanMissing, StageNotInPlan } from '../runner/errors.js';
+import { readPlannedStage } from '../runner/planned-stage.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
 
 /** A Step Functions error as a Catch puts it in the state. */
@@ -95,11 +97,13 @@ function validate(input: FargatePrepareInput): void {
 }
 
 async function plannedStage(input: FargatePrepareInput, store: FargatePrepareDeps['store']): Promise<PlannedStage> {
-  const text = await store.getText(input.planKey);
-  if (text === undefined) throw new InvalidPrepareInput(`no plan at ${input.planKey}`);
-  const plan = JSON.parse(text) as Plan;
-  const stage = plan.stages?.find((s) => s.name === input.stageName);
-  if (!stage) throw new InvalidPrepareInput(`stage "${input.stageName}" is not in ${input.planKey}`);
+  let stage: PlannedStage;
+  try {
+    stage = await readPlannedStage(store, input.planKey, input.stageName);
+  } catch (error) {
+    if (error instanceof PlanMissing || error instanceof StageNotInPlan) throw new InvalidPrepareInput(error.message);
+    throw error;
+  }
   const size = stage.fargate;
   if (!size || !Number.isInteger(size.cpu) || !Number.isInteger(size.memory)) {
     throw new InvalidPrepareInput(`stage "${input.stageName}" has no Fargate size in ${input.planKey}`);

@@ -11,6 +11,7 @@ import type { StageResult } from '../domain/report/types.js';
 import { stageResultKey } from '../domain/storage-keys.js';
 import type { EcsTask, FargateResultSummary, OnDemandRerun, RecordFargateResultInput, StageSummary } from './build-state-machine.js';
 import type { ScheduleDeps } from './schedule.js';
+import { stageEnded } from './stage-release.js';
 import { BUILD_CONTAINER, causeMessage, escalationOf, readJson, recordRequests, syntheticResult, writeJson } from './stage-records.js';
 
 /** The task JSON: the `.sync` output, or the `Cause` of `States.TaskFailed`. */
@@ -66,6 +67,7 @@ export async function recordFargateResultTask(input: RecordFargateResultInput, d
     return { stage: input.stage.name, status: 'failed', rerun };
   }
   const summary = await recordFargateTask(input, task, deps);
+  await stageEnded(input.buildId, input.planKey, input.stage.name, summary.status, deps);
   return { ...summary, rerun: null };
 }
 

@@ -28,13 +28,14 @@ import { admitByCost, admitByForkPolicy, secretsWithheld } from '../domain/plan/
 import { DEFAULT_FARM_POLICY, type FarmPolicy } from '../domain/plan/farm-policy.js';
 import { planPipeline } from '../domain/plan/planner.js';
 import { loadStageHistory } from './stage-history-loader.js';
+import { batchSlices, stageSlices } from '../domain/plan/stage-slice.js';
 import type { Plan, PlannerConfig } from '../domain/plan/types.js';
 import { parseLambdaRunnerTiers } from '../domain/sizing/lambda-sizes.js';
 import { pendingStatus } from '../domain/report/commit-statuses.js';
 import { executionConsoleUrl } from '../domain/report/console-url.js';
 import { formatUsd } from '../domain/report/format.js';
 import { pricingRegion, type PriceBook } from '../domain/pricing/price-book.js';
-import { planKey as planKeyOf, sourceKey } from '../domain/storage-keys.js';
+import { batchPlanKey, planKey as planKeyOf, sourceKey, stagePlanKey } from '../domain/storage-keys.js';
 import { buildsToStop } from '../domain/webhook/superseded.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
 import type { CommitStatusPort } from '../ports/commit-status.js';
@@ -150,6 +151,28 @@ function describe(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
+/** Slices written at once: enough to write 1,000 in about a second, few enough not to be throttled. */
+const SLICE_WRITES_IN_FLIGHT = 16;
+
+/** An inline Map runs at most 40 iterations at once (https://docs.aws.amazon.com/step-functions/latest/dg/state-map-inline.html). */
+const INLINE_MAP_MAX_CONCURRENCY = 40;
+
+/**
+ * Each stage's slice of the plan, which its runner reads instead of the whole plan, and each
+ * batch's, which `Select stages` reads (domain/plan/stage-slice.ts). Written only for a build
+ * that runs, before any stage can start.
+ */
+async function storeSlices(store: ArtifactStore, slices: { key: string; slice: unknown }[]): Promise<void> {
+  let next = 0;
+  const writer = async () => {
+    while (next < slices.length) {
+      const { key, slice } = slices[next++]!;
+      await store.put(key, JSON.stringify(slice), 'application/json');
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(SLICE_WRITES_IN_FLIGHT, slices.length) }, writer));
+}
+
 export async function planTask(input: PlanTaskInput, deps: PlanTaskDeps): Promise<PlanTaskOutput> {
   const { buildId, request } = input;
   const policy = deps.policy ?? DEFAULT_FARM_POLICY;
@@ -157,7 +180,7 @@ export async function planTask(input: PlanTaskInput, deps: PlanTaskDeps): Promis
   const maxStageConcurrency = parseConcurrency(input.maxStageConcurrency);
   const withheld = secretsWithheld(request, policy);
   const notRun = (reason: string, refused: boolean, failFast = false, predictedCostUsd = 0): PlanTaskOutput => ({
-    planKey: key, build: false, refused, secretsWithheld: withheld, predictedCostUsd, reason, failFast, maxStageConcurrency, waves: [],
+    planKey: key, build: false, refused, secretsWithheld: withheld, predictedCostUsd, reason, failFast, maxStageConcurrency, batches: [],
   });
   const forks = admitByForkPolicy(request, policy);
   if (!forks.run) {
@@ -189,6 +212,11 @@ export async function planTask(input: PlanTaskInput, deps: PlanTaskDeps): Promis
     deps.logger?.info?.('build refused', { buildId, reason: budget.reason });
     return notRun(budget.reason, true, plan.failFast, plan.predictedCostUsd);
   }
+  const batches = batchSlices(plan, Math.min(maxStageConcurrency, INLINE_MAP_MAX_CONCURRENCY));
+  await storeSlices(deps.store, [
+    ...stageSlices(plan).map((slice) => ({ key: stagePlanKey(key, slice.stage.name), slice })),
+    ...batches.map((slice) => ({ key: batchPlanKey(key, slice.index), slice })),
+  ]);
   await postPending(input, plan, deps);
   if (plan.cancelSuperseded && deps.running) await stopSupersededBuilds(input, deps.running, deps.logger);
   return {
@@ -200,7 +228,7 @@ export async function planTask(input: PlanTaskInput, deps: PlanTaskDeps): Promis
     reason: decision.reason,
     failFast: plan.failFast,
     maxStageConcurrency,
-    waves: plan.waves.map((names, index) => ({ index, stageCount: names.length })),
+    batches: batches.map((batch) => ({ index: batch.index, stageCount: batch.stages.length })),
   };
 }
 

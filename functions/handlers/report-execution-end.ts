@@ -44,7 +44,7 @@ export async function reportExecutionEnd(event: ExecutionStatusChangeEvent, deps
     executionArn: event.detail.executionArn,
     state: {
       request,
-      ...(planned ? { plan: { planKey: planKey(buildId), build: true, refused: false, secretsWithheld: request.fromFork, predictedCostUsd: 0, reason: '', failFast: false, maxStageConcurrency: 0, waves: [] } } : {}),
+      ...(planned ? { plan: { planKey: planKey(buildId), build: true, refused: false, secretsWithheld: request.fromFork, predictedCostUsd: 0, reason: '', failFast: false, maxStageConcurrency: 0, batches: [] } } : {}),
       error: executionEndError(event.detail),
     },
   };

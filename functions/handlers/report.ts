@@ -125,6 +125,7 @@ export async function reportTask(input: ReportTaskInput, deps: ReportDeps): Prom
     stateTransitions: deps.stateTransitions?.(),
     s3Requests: controlPlaneRequests(deps, before, plan, records.results, !request.fromFork),
     network: deps.network,
+    ...(slim?.maxStageConcurrency ? { batchLimit: Math.min(slim.maxStageConcurrency, 40) } : {}),
   });
   const base = await comparePullRequestCost(report, request, plan, deps);
   if (base) report.prCost = base;

@@ -9,22 +9,28 @@
  */
 import { randomBytes } from 'node:crypto';
 import { GRANT_TOKEN_BYTES, grantRecordKey, stageGrant, waveGrantSeconds } from '../domain/credentials/grant.js';
-import type { LambdaSize, Plan, PlannedStage } from '../domain/plan/types.js';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SfnTaskTokens } from '../adapters/aws/sfn-task-tokens.js';
+import { parseBatchSlice, type BatchPlanSlice } from '../domain/plan/stage-slice.js';
+import type { LambdaSize, PlannedStage } from '../domain/plan/types.js';
 import { stageRunKey } from '../domain/report/record-keys.js';
 import type { FailurePoint, StageRunRecord } from '../domain/report/run-record.js';
 import { selectStages } from '../domain/report/stage-selection.js';
 import type { StageResult, StageStatus } from '../domain/report/types.js';
-import { stageResultKey } from '../domain/storage-keys.js';
+import { batchPlanKey, buildFailureKey, stageResultKey } from '../domain/storage-keys.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
+import type { TaskTokens } from '../ports/task-tokens.js';
 import type {
   RecordStageErrorInput,
   ScheduleTaskInput,
+  ScheduleTaskOutput,
   SelectStagesInput,
   SelectStagesOutput,
   SlimStage,
   StageSummary,
 } from './build-state-machine.js';
 import { recordFargateResultTask } from './fargate-result.js';
+import { releaseDependentsTask, stageEnded, waitForNeedsTask } from './stage-release.js';
 import { causeMessage, escalationOf, readJson, recordRequests, syntheticResult, writeJson } from './stage-records.js';
 import { grantTokenHash } from './stage-credentials-core.js';
 import { artifactStore, s3RequestCounter } from './task-environment.js';
@@ -41,6 +47,8 @@ export interface ScheduleDeps {
   newGrantToken?(): string;
   /** The S3 requests `store`'s client has made so far: the record tasks bill theirs in the run record. */
   s3Requests?: () => S3RequestCount;
+  /** Completes `Wait for needs` tasks (SendTaskSuccess/SendTaskFailure on AWS). */
+  tokens?: TaskTokens;
 }
 
 /** A grant token: unguessable, made here (a step that runs no user code), never by the domain. */
@@ -60,25 +68,56 @@ export function toSlimStage(stage: PlannedStage, defaultRunner: string, runnerFu
 
 // ---- Select stages ----------------------------------------------------------------------------
 
-async function loadPlan(store: ArtifactStore, key: string): Promise<Plan> {
-  const plan = await readJson<Plan>(store, key);
-  if (!plan) throw new Error(`plan ${key} is missing`);
-  return plan;
+async function loadBatch(store: ArtifactStore, planKey: string, index: number): Promise<BatchPlanSlice> {
+  const key = batchPlanKey(planKey, index);
+  const text = await store.getText(key);
+  if (text === undefined) throw new Error(`batch ${index} of the plan (${key}) is missing`);
+  return parseBatchSlice(text, index, key);
 }
 
+const FAILED: ReadonlySet<StageStatus> = new Set<StageStatus>(['failed', 'timed_out', 'cancelled']);
+
+/**
+ * A failure before this batch, for fail-fast: the build's failure record (written by the
+ * control-plane steps that end a stage, stage-release.ts), or a failed stage of the previous
+ * batch (a Lambda stage that fails returns its result and no control-plane step follows it).
+ * Found in the previous batch, it is recorded, so each batch reads only the one before it.
+ */
+async function failureBefore(input: SelectStagesInput, deps: ScheduleDeps): Promise<{ stage: string; status: StageStatus } | undefined> {
+  const recorded = await readJson<{ stage: string; status: StageStatus }>(deps.store, buildFailureKey(input.buildId));
+  if (recorded || input.batch.index === 0) return recorded;
+  const previous = await loadBatch(deps.store, input.planKey, input.batch.index - 1);
+  const results = await Promise.all(previous.stages.map(({ stage }) => readJson<StageResult>(deps.store, stageResultKey(input.buildId, stage.name))));
+  const failed = results.find((result) => result !== undefined && FAILED.has(result.status));
+  if (!failed) return undefined;
+  const failure = { stage: failed.stage, status: failed.status };
+  await writeJson(deps.store, buildFailureKey(input.buildId), failure);
+  return failure;
+}
+
+/**
+ * Which of a batch's stages run. Needs in earlier batches have their results: a stage whose
+ * need there did not succeed is skipped now, and with fail-fast every stage is skipped after a
+ * failure. Needs inside the batch are waited for (`Wait for needs`, stage-release.ts). Reads
+ * only the batch's slice and the results of its stages' needs outside it: constant per stage.
+ */
 export async function selectStagesTask(input: SelectStagesInput, deps: ScheduleDeps): Promise<SelectStagesOutput> {
-  const plan = await loadPlan(deps.store, input.planKey);
-  const names = plan.waves[input.wave.index] ?? [];
-  const earlierNames = plan.waves.slice(0, input.wave.index).flat();
+  const batch = await loadBatch(deps.store, input.planKey, input.batch.index);
+  const inBatch = new Set(batch.stages.map(({ stage }) => stage.name));
+  const outside = [...new Set(batch.stages.flatMap(({ stage }) => stage.needs.filter((need) => !inBatch.has(need))))];
   const earlier = new Map<string, StageStatus>();
   await Promise.all(
-    earlierNames.map(async (name) => {
+    outside.map(async (name) => {
       const result = await readJson<StageResult>(deps.store, stageResultKey(input.buildId, name));
       if (result) earlier.set(name, result.status);
     }),
   );
-  const planned = new Map<string, PlannedStage>(plan.stages.map((s) => [s.name, s]));
-  const wave = names.map((name) => planned.get(name)!);
+  if (input.failFast) {
+    const failure = await failureBefore(input, deps);
+    if (failure) earlier.set(failure.stage, failure.status);
+  }
+  const planned = new Map<string, PlannedStage>(batch.stages.map(({ stage }) => [stage.name, stage]));
+  const wave = batch.stages.map(({ stage }) => ({ name: stage.name, needs: stage.needs.filter((need) => !inBatch.has(need)) }));
   const selection = selectStages({ wave, earlier, failFast: input.failFast });
   const finishedAt = deps.now().toISOString();
   await Promise.all(
@@ -88,9 +127,11 @@ export async function selectStagesTask(input: SelectStagesInput, deps: ScheduleD
       return writeJson(deps.store, stageResultKey(input.buildId, stage.name), result);
     }),
   );
+  const flags = new Map(batch.stages.map(({ stage, waits, releases }) => [stage.name, { waits, releases }]));
   const run = selection.run.map((name) => planned.get(name)!);
+  const granted = await grantStages(input, batch.secretsWithheld, run, deps);
   return {
-    run: await grantStages(input, plan, run, deps),
+    run: granted.map((slim) => ({ ...slim, ...flags.get(slim.name)! })),
     skipped: selection.skipped.map((s) => s.name),
   };
 }
@@ -101,8 +142,8 @@ export async function selectStagesTask(input: SelectStagesInput, deps: ScheduleD
  * gets grants without secrets: the plan's `secretsWithheld` (the farm's fork policy) decides,
  * else `fromFork`; with neither known the secrets are withheld.
  */
-async function grantStages(input: SelectStagesInput, plan: Plan, run: PlannedStage[], deps: ScheduleDeps): Promise<SlimStage[]> {
-  const secretsWithheld = (plan as Plan & { secretsWithheld?: boolean }).secretsWithheld ?? input.fromFork ?? true;
+async function grantStages(input: SelectStagesInput, planWithholds: boolean | undefined, run: PlannedStage[], deps: ScheduleDeps): Promise<SlimStage[]> {
+  const secretsWithheld = planWithholds ?? input.fromFork ?? true;
   const lifetimeSeconds = waveGrantSeconds(run);
   const now = deps.now().getTime();
   return Promise.all(
@@ -110,7 +151,8 @@ async function grantStages(input: SelectStagesInput, plan: Plan, run: PlannedSta
       const token = (deps.newGrantToken ?? randomGrantToken)();
       const grant = stageGrant({ buildId: input.buildId, stage, secretsWithheld, now, lifetimeSeconds });
       await writeJson(deps.store, grantRecordKey(grantTokenHash(token)), grant);
-      return { ...toSlimStage(stage, input.lambdaRunnerFunctionArn, deps.runnerFunctionFor), grant: token };
+      // A waiting stage's wait is bounded by its grant: past it the stage could not run anyway.
+      return { ...toSlimStage(stage, input.lambdaRunnerFunctionArn, deps.runnerFunctionFor), grant: token, waitSeconds: lifetimeSeconds };
     }),
   );
 }
@@ -151,6 +193,7 @@ export async function recordStageErrorTask(input: RecordStageErrorInput, deps: S
   // escalated stage) is not this run's.
   if (existing && existing.runner === runner && existing.status !== 'succeeded') {
     await writeRun(deps, input, run, recordRequests(deps, before, input.fargate?.s3Requests, 1));
+    await stageEnded(input.buildId, input.planKey, input.stage.name, existing.status, deps);
     return { stage: input.stage.name, status: existing.status };
   }
   const timedOut = TIMEOUT_ERRORS.has(input.error.Error);
@@ -166,13 +209,18 @@ export async function recordStageErrorTask(input: RecordStageErrorInput, deps: S
   });
   await writeRun(deps, input, run, recordRequests(deps, before, input.fargate?.s3Requests, 2));
   await writeJson(deps.store, key, result);
+  await stageEnded(input.buildId, input.planKey, input.stage.name, result.status, deps);
   return { stage: input.stage.name, status: result.status };
 }
 
-export async function scheduleTask(input: ScheduleTaskInput, deps: ScheduleDeps): Promise<SelectStagesOutput | StageSummary> {
+export async function scheduleTask(input: ScheduleTaskInput, deps: ScheduleDeps): Promise<ScheduleTaskOutput> {
   switch (input.action) {
     case 'selectStages':
       return selectStagesTask(input, deps);
+    case 'waitForNeeds':
+      return waitForNeedsTask(input, deps);
+    case 'releaseDependents':
+      return releaseDependentsTask(input, deps);
     case 'recordFargateResult':
       return recordFargateResultTask(input, deps);
     case 'recordStageError':
@@ -194,11 +242,12 @@ function depsFromEnvironment(): ScheduleDeps {
     store: artifactStore(),
     s3Requests: () => s3RequestCounter().snapshot(),
     now: () => new Date(),
+    tokens: new SfnTaskTokens(new SFNClient({})),
     runnerFunctionFor: (size) => tiers[String(size.memoryMB)],
   };
 }
 
-export async function handler(input: ScheduleTaskInput): Promise<SelectStagesOutput | StageSummary> {
+export async function handler(input: ScheduleTaskInput): Promise<ScheduleTaskOutput> {
   awsDeps ??= depsFromEnvironment();
   return scheduleTask(input, awsDeps);
 }

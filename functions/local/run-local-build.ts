@@ -178,7 +178,7 @@ export async function runLocalBuild(
       }
       return output;
     },
-    schedule: (scheduleInput) => withCountedStore(farm, (store, s3Requests) => scheduleTask(scheduleInput, { store, s3Requests, now: () => new Date() })),
+    schedule: (scheduleInput, tokens) => withCountedStore(farm, (store, s3Requests) => scheduleTask(scheduleInput, { store, s3Requests, now: () => new Date(), tokens })),
     report: (reportInput) =>
       withCountedStore(farm, (store, s3Requests) => reportTask(reportInput, {
         store,

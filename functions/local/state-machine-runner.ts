@@ -18,6 +18,7 @@ import type {
   ReportTaskInput,
   ReportTaskOutput,
   ScheduleTaskInput,
+  ScheduleTaskOutput,
   SelectStagesOutput,
   StageSummary,
 } from '../handlers/build-state-machine.js';
@@ -25,6 +26,8 @@ import type { CapacityProvider } from '../domain/report/run-record.js';
 import type { TaskOverrides } from '../domain/fargate/overrides.js';
 import type { FargatePrepareInput, FargatePrepareOutput } from '../handlers/fargate-prepare.js';
 import type { LambdaRunnerEvent } from '../runner/lambda-run.js';
+import type { TaskTokens } from '../ports/task-tokens.js';
+import { LocalTaskTokens } from './local-task-tokens.js';
 import { localSubstitutions, readBuildDefinition, substitutePlaceholders, type Substitutions } from './asl-definition.js';
 
 export type { LambdaRunnerEvent };
@@ -46,7 +49,8 @@ export interface RunTaskParameters {
 
 export interface LocalTaskBindings {
   plan(input: PlanTaskInput): Promise<PlanTaskOutput>;
-  schedule(input: ScheduleTaskInput): Promise<SelectStagesOutput | StageSummary>;
+  /** `tokens`: completes the execution's callback tasks (`Wait for needs`), as SendTaskSuccess does on AWS. */
+  schedule(input: ScheduleTaskInput, tokens: TaskTokens): Promise<ScheduleTaskOutput>;
   report(input: ReportTaskInput): Promise<ReportTaskOutput>;
   /** `functionName`: the runner function the plan chose for the stage's memory tier. */
   runLambdaStage(event: LambdaRunnerEvent, functionName: string): Promise<StageResult | StageSummary>;
@@ -72,6 +76,7 @@ export interface LocalRunOptions {
   startTime?: Date;
   /** Stops the execution: running bindings should watch the same signal to end their processes. */
   signal?: AbortSignal;
+
 }
 
 export interface LocalEvent {
@@ -111,6 +116,9 @@ export interface LocalRunResult {
 }
 
 const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
+const LAMBDA_INVOKE_WAIT_FOR_TOKEN = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
+/** Where a callback task's Parameters take the token (`$$.Task.Token`, which the interpreter does not provide). */
+const TASK_TOKEN_PATH = '$$.Task.Token';
 const ECS_RUN_TASK_SYNC = 'arn:aws:states:::ecs:runTask.sync';
 
 interface TaskStateInfo {
@@ -169,15 +177,34 @@ function withoutLocalTimeout(raw: unknown): unknown {
   return request;
 }
 
+/**
+ * aws-local-stepfunctions 3 has no callback tasks and no `$$.Task.Token`. Each field of a
+ * `.waitForTaskToken` task's Payload that takes the token is taken out of the definition here;
+ * the task's handler puts a token it issued (LocalTaskTokens) back in its place.
+ */
+function takeOutTaskTokenFields(states: Record<string, AnyState>): Map<string, string[]> {
+  const fields = new Map<string, string[]>();
+  walkStates(states, (name, state) => {
+    if (state.Type !== 'Task' || state.Resource !== LAMBDA_INVOKE_WAIT_FOR_TOKEN) return;
+    const payload = state.Parameters?.Payload as Record<string, unknown> | undefined;
+    const taken = Object.keys(payload ?? {}).filter((key) => key.endsWith('.$') && payload![key] === TASK_TOKEN_PATH);
+    for (const key of taken) delete payload![key];
+    fields.set(name, taken.map((key) => key.slice(0, -2)));
+  });
+  return fields;
+}
+
 export async function runBuildLocally(input: BuildExecutionInput, bindings: LocalTaskBindings, options: LocalRunOptions = {}): Promise<LocalRunResult> {
   const substitutions = { ...localSubstitutions(), ...options.substitutions };
   const text = substitutePlaceholders(options.definitionText ?? (await readBuildDefinition()), substitutions);
   const definition = JSON.parse(text) as StateMachineDefinition & { States: Record<string, AnyState> };
   resolveTimeoutPathsOnStateInput(definition.States);
+  const tokenFields = takeOutTaskTokenFields(definition.States);
+  const taskTokens = new LocalTaskTokens();
 
   const byFunction = new Map<string, (payload: unknown) => Promise<unknown>>([
     [substitutions.PlanFunctionArn, (p) => bindings.plan(p as PlanTaskInput)],
-    [substitutions.ScheduleFunctionArn, (p) => bindings.schedule(p as ScheduleTaskInput)],
+    [substitutions.ScheduleFunctionArn, (p) => bindings.schedule(p as ScheduleTaskInput, taskTokens)],
     [substitutions.ReportFunctionArn, (p) => bindings.report(p as ReportTaskInput)],
     [substitutions.FargatePrepareFunctionArn, (p) => bindings.prepareFargate(p as FargatePrepareEvent)],
   ]);
@@ -201,6 +228,24 @@ export async function runBuildLocally(input: BuildExecutionInput, bindings: Loca
           throw asLambdaFunctionError(error);
         }
       };
+    } else if (task.resource === LAMBDA_INVOKE_WAIT_FOR_TOKEN) {
+      // Invoke the function with a fresh token, then wait for the token's completion, as Step
+      // Functions does (https://docs.aws.amazon.com/step-functions/latest/dg/connect-to-resource.html#connect-wait-token).
+      handlers[task.name] = async (raw) => {
+        const { FunctionName, Payload } = withoutLocalTimeout(raw) as { FunctionName: string; Payload: Record<string, unknown> };
+        const bound = byFunction.get(FunctionName);
+        if (!bound) throw new Error(`Task state "${task.name}" waits for a token from ${FunctionName}, which the local farm does not bind`);
+        const { taskToken, outcome } = taskTokens.issue();
+        const withToken = { ...Payload, ...Object.fromEntries((tokenFields.get(task.name) ?? []).map((field) => [field, taskToken])) };
+        try {
+          await bound(withToken);
+        } catch (error) {
+          void outcome.catch(() => undefined);
+          await taskTokens.fail(taskToken, 'abandoned', 'the function failed');
+          throw asLambdaFunctionError(error);
+        }
+        return outcome;
+      };
     } else if (task.resource === ECS_RUN_TASK_SYNC) {
       handlers[task.name] = (raw) => bindings.runFargateTask(withoutLocalTimeout(raw) as RunTaskParameters);
     } else {
@@ -222,7 +267,10 @@ export async function runBuildLocally(input: BuildExecutionInput, bindings: Loca
     context: { Execution: { Id: `local:${input.buildId}`, Name: input.buildId, Input: input as never, StartTime: startTime } } as never,
     noThrowOnAbort: true,
   });
-  const abort = () => execution.abort();
+  const abort = () => {
+    execution.abort();
+    taskTokens.abandonAll('the build was stopped');
+  };
   options.signal?.addEventListener('abort', abort, { once: true });
 
   let stateTransitions = 0;

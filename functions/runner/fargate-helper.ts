@@ -42,9 +42,10 @@ import { manifestKey, stageLogKey, stageResultKey } from '../domain/storage-keys
 import type { ArtifactStore } from '../ports/artifact-store.js';
 import type { SecretsProvider } from '../ports/secrets.js';
 import { findArtifacts, uploadArtifacts } from './artifacts.js';
-import { SecretsDeniedForFork, SecretUnavailable } from './errors.js';
+import { PlanMissing, SecretsDeniedForFork, SecretUnavailable, StageNotInPlan } from './errors.js';
 import { releaseDiskReserve, setAsideDiskReserve } from './disk-reserve.js';
 import { buildContainerStopped, followLiveLog } from './live-log.js';
+import { readPlannedStage } from './planned-stage.js';
 import { capStream } from './log-cap.js';
 import { SecretMasker } from './secret-masker.js';
 import { StageSession } from './stage-session.js';
@@ -167,11 +168,12 @@ export function contextFromEnv(env: NodeJS.ProcessEnv): HelperContext {
 }
 
 async function readStage(context: HelperContext, store: ArtifactStore): Promise<PlannedStage> {
-  const text = await store.getText(context.planKey);
-  if (text === undefined) throw new HelperMisconfigured(`no plan at ${context.planKey}`);
-  const stage = (JSON.parse(text) as Plan).stages.find((s) => s.name === context.stageName);
-  if (!stage) throw new HelperMisconfigured(`stage "${context.stageName}" is not in ${context.planKey}`);
-  return stage;
+  try {
+    return await readPlannedStage(store, context.planKey, context.stageName);
+  } catch (error) {
+    if (error instanceof PlanMissing || error instanceof StageNotInPlan) throw new HelperMisconfigured(error.message);
+    throw error;
+  }
 }
 
 /** Gives a tree to the build user (the volumes are created root-owned). */

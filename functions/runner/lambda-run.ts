@@ -7,7 +7,6 @@
  */
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Plan } from '../domain/plan/types.js';
 import type { StageResult } from '../domain/report/types.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
 import type { SecretsProvider } from '../ports/secrets.js';
@@ -15,6 +14,7 @@ import { withAttemptUsage } from '../domain/report/attempt-usage.js';
 import type { S3RequestCount } from '../domain/report/cost-model.js';
 import { runStage } from './agent.js';
 import { failureFromName, PlanMissing, StageNotInPlan } from './errors.js';
+import { readPlannedStage } from './planned-stage.js';
 import type { StageSandbox } from './sandbox.js';
 
 /** The state machine's input to the Lambda runner task. */
@@ -96,11 +96,7 @@ export async function runLambdaStage(
   const invocation = deps.invocation ?? { startedAt, initDurationMs: 0 };
   const lambdaDeadline = startedAt + context.getRemainingTimeInMillis() - margin;
 
-  const planText = await deps.store.getText(event.planKey);
-  if (planText === undefined) throw new PlanMissing(`no plan at ${event.planKey}`);
-  const plan = JSON.parse(planText) as Plan;
-  const stage = plan.stages.find((candidate) => candidate.name === event.stageName);
-  if (stage === undefined) throw new StageNotInPlan(`stage "${event.stageName}" is not in ${event.planKey}`);
+  const stage = await readPlannedStage(deps.store, event.planKey, event.stageName);
   // The stage's own timeout applies on Lambda too. Only Lambda's limit escalates to Fargate:
   // a stage that used up its own timeout would use it up on Fargate as well.
   const stageDeadline = startedAt + stage.timeoutSeconds * 1000;

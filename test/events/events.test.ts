@@ -39,6 +39,8 @@ const TASK_EVENTS: Record<string, string> = {
   'plan.json': 'plan',
   'schedule-select-stages.json': 'schedule:selectStages',
   'schedule-record-fargate-result.json': 'schedule:recordFargateResult',
+  'schedule-wait-for-needs.json': 'schedule:waitForNeeds',
+  'schedule-release-dependents.json': 'schedule:releaseDependents',
   'lambda-runner.json': 'lambda-runner',
   'fargate-prepare.json': 'fargate-prepare',
   'fargate-prepare-escalated.json': 'fargate-prepare',
@@ -82,7 +84,7 @@ async function capturePayloads(): Promise<Record<string, unknown>> {
     const bindings: LocalTaskBindings = {
       ...real,
       plan: (input) => (keep('plan', input), real.plan(input)),
-      schedule: (input) => (keep(`schedule:${input.action}`, input), real.schedule(input)),
+      schedule: (input, tokens) => (keep(`schedule:${input.action}`, input), real.schedule(input, tokens)),
       report: (input) => (keep(input.state.error ? 'report:error' : 'report', input), real.report(input)),
       runLambdaStage: (event, fn) => (keep('lambda-runner', event), real.runLambdaStage(event, fn)),
       prepareFargate: (event) => (keep('fargate-prepare', event), real.prepareFargate(event)),
@@ -92,6 +94,8 @@ async function capturePayloads(): Promise<Record<string, unknown>> {
   await capture({
     test: { runner: 'lambda', lambda: { kind: 'throw', name: 'StageTimeout', message: 'stage ran out of time after 900 s' } },
   });
+  // A chain in one batch: Wait for needs and Release dependents.
+  await capture({ build: { runner: 'lambda' }, test: { runner: 'lambda', needs: ['build'] } });
   await capture({}, { pipelineText: 'version: 1\nstages: {}\n' });
   return seen;
 }

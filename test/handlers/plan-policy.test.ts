@@ -75,7 +75,7 @@ describe('Function: planTask (fork policy)', () => {
       reason: 'pull requests from forks are not built on this farm (forks: off; BUILDFARM_FORKS / ForkPolicy)',
       failFast: false,
       maxStageConcurrency: 4,
-      waves: [],
+      batches: [],
     });
     expect(snapshots).toEqual([]);
     expect(store.objects.size).toBe(0);
@@ -118,7 +118,7 @@ describe('Function: planTask (cost limits)', () => {
     // Assess
     const stored = store.json<Plan>(output.planKey)!;
     expect(stored.predictedCostUsd).toBeGreaterThan(0.5);
-    expect(output).toMatchObject({ build: false, refused: true, waves: [], predictedCostUsd: stored.predictedCostUsd });
+    expect(output).toMatchObject({ build: false, refused: true, batches: [], predictedCostUsd: stored.predictedCostUsd });
     expect(output.reason).toMatch(/^predicted \$1\.\d{2} exceeds the fork build limit \$0\.50 \(BUILDFARM_MAX_FORK_BUILD_COST_USD \/ MaxForkBuildCostUsd\)$/);
     expect(statuses.posted).toEqual([]);
     expect(searched).toEqual([]);
@@ -136,7 +136,7 @@ describe('Function: planTask (cost limits)', () => {
     // Assess
     expect(refused).toMatchObject({ build: false, refused: true, secretsWithheld: false });
     expect(refused.reason).toContain('exceeds the build limit $0.10 (BUILDFARM_MAX_BUILD_COST_USD / MaxBuildCostUsd)');
-    expect(built).toMatchObject({ build: true, refused: false, waves: [{ index: 0, stageCount: 1 }] });
+    expect(built).toMatchObject({ build: true, refused: false, batches: [{ index: 0, stageCount: 1 }] });
     expect(unlimited.statuses.posted.map((s) => s.state)).toEqual(['pending']);
   });
 

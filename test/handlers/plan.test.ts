@@ -83,7 +83,7 @@ function bigPipelineFile(count: number): string {
 }
 
 describe('Function: planTask', () => {
-  it('returns wave sizes only, so 1,000 stages plan into a payload of about a kilobyte', async () => {
+  it('returns batch sizes only, so 1,000 stages plan into a payload of about a kilobyte', async () => {
     // Prepare
     const store = new MemoryStore();
     const deps = {
@@ -101,8 +101,8 @@ describe('Function: planTask', () => {
     expect(plan.stages).toHaveLength(1000);
     expect(Buffer.byteLength(JSON.stringify(plan))).toBeGreaterThan(MAX_STATE_PAYLOAD_BYTES);
     expect(Buffer.byteLength(JSON.stringify(output))).toBeLessThan(1024);
-    expect(output.waves).toHaveLength(20);
-    expect(output.waves[3]).toEqual({ index: 3, stageCount: 50 });
+    expect(output.batches).toHaveLength(20);
+    expect(output.batches[3]).toEqual({ index: 3, stageCount: 50 });
     expect(output).toMatchObject({ build: true, failFast: false, maxStageConcurrency: 4 });
     expect(store.objects.has('builds/b/source.tar.gz')).toBe(true);
   });

@@ -25,7 +25,7 @@ class RecordingStatuses implements CommitStatusPort {
 }
 
 function refusedInput(reason = REASON, predictedCostUsd = 1.18): ReportTaskInput {
-  const plan = { planKey: 'builds/b/plan.json', build: false, refused: true, secretsWithheld: true, predictedCostUsd, reason, failFast: false, maxStageConcurrency: 4, waves: [] };
+  const plan = { planKey: 'builds/b/plan.json', build: false, refused: true, secretsWithheld: true, predictedCostUsd, reason, failFast: false, maxStageConcurrency: 4, batches: [] };
   return { buildId: 'b', startedAt: '2026-11-22T12:00:00.000Z', executionArn: 'arn:aws:states:us-east-1:123456789012:execution:BuildFarm:b', state: { request: { ...REQUEST, fromFork: true }, plan } };
 }
 

@@ -4,6 +4,8 @@
  * shape is checked against the SDK in test/adapters/aws/stage-access-adapters.test.ts),
  * the store is in memory.
  */
+import { batchSlices } from '../../functions/domain/plan/stage-slice.js';
+import { batchPlanKey } from '../../functions/domain/storage-keys.js';
 import { describe, expect, it } from 'vitest';
 import { grantRecordKey, stageGrant } from '../../functions/domain/credentials/grant.js';
 import type { Plan } from '../../functions/domain/plan/types.js';
@@ -110,11 +112,12 @@ describe('Function: selectStagesTask (grants)', () => {
     ...extra,
     // Plans written before the fork policy carry no secretsWithheld: the fallback is tested too.
   }) as Plan;
-  const input = { action: 'selectStages' as const, buildId: 'b1', planKey: 'builds/b1/plan.json', failFast: false, wave: { index: 0, stageCount: 2 }, lambdaRunnerFunctionArn: 'runner' };
+  const input = { action: 'selectStages' as const, buildId: 'b1', planKey: 'builds/b1/plan.json', failFast: false, batch: { index: 0, stageCount: 2 }, lambdaRunnerFunctionArn: 'runner' };
 
   async function select(p: Plan, fromFork: boolean | undefined) {
     const store = new MemoryStore();
     await store.put('builds/b1/plan.json', JSON.stringify(p));
+    for (const batch of batchSlices(p, 40)) await store.put(batchPlanKey('builds/b1/plan.json', batch.index), JSON.stringify(batch));
     let n = 0;
     const output = await selectStagesTask({ ...input, fromFork }, { store, now: () => new Date(NOW), newGrantToken: () => String(n++).repeat(64) });
     const grants = output.run.map((stage) => store.json<{ stage: string; secrets: object; notAfter: string; writePrefix: string }>(grantRecordKey(grantTokenHash(stage.grant!)))!);

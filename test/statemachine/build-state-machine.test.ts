@@ -235,7 +235,7 @@ describe('State machine: routing and recovery', () => {
     // Assess
     expect(result.output.status).toBe('skipped');
     expect(farm.lambdaCalls).toEqual([]);
-    expect(result.statesEntered).toEqual(['Plan', 'Run waves', 'Report']);
+    expect(result.statesEntered).toEqual(['Plan', 'Run batches', 'Report']);
     expect(report.costBreakdown.stateTransitions).toBe(3);
   });
 
@@ -243,9 +243,9 @@ describe('State machine: routing and recovery', () => {
     // Prepare
     const farm = createFarm({ compile: { runner: 'lambda' }, test: { runner: 'lambda', needs: ['compile'] } });
     const schedule = farm.bindings.schedule;
-    farm.bindings.schedule = async (input) => {
-      if (input.action === 'selectStages' && input.wave.index === 1) throw new NamedError('S3ServiceUnavailable', 'Please reduce your request rate.');
-      return schedule(input);
+    farm.bindings.schedule = async (input, tokens) => {
+      if (input.action === 'releaseDependents') throw new NamedError('S3ServiceUnavailable', 'Please reduce your request rate.');
+      return schedule(input, tokens);
     };
 
     // Act
@@ -460,17 +460,20 @@ describe('Function: runBuildLocally', () => {
       },
     });
 
-    // Assess
-    expect(seen).toEqual([
-      'compile: Choose runner',
-      'compile: Run on Lambda',
+    // Assess: one batch; image waits for compile, which releases it (the order of the two
+    // iterations' states interleaves, each iteration's own order is fixed)
+    const of = (name: string) => seen.filter((line) => line.startsWith(`${name}: `));
+    expect(of('compile')).toEqual(['compile: Choose runner', 'compile: Run on Lambda, then release', 'compile: Release dependents']);
+    expect(of('image')).toEqual([
       'image: Choose runner',
+      'image: Wait, then prepare Fargate',
       'image: Prepare Fargate task',
       'image: Run Fargate task',
       'image: Record Fargate result',
       'image: Interrupted on Spot?',
       'image: Stage recorded',
     ]);
+    expect(seen.indexOf('image: Prepare Fargate task')).toBeGreaterThan(seen.indexOf('compile: Release dependents'));
   });
 
   it('stops the execution when its signal aborts', async () => {

@@ -84,7 +84,7 @@ describe('Definition: statemachines/build.asl.json', () => {
   it('gives each runner state more time than the longest stage it may run', async () => {
     // Prepare
     const definition = JSON.parse(await definitionText());
-    const stageStates = definition.States['Run waves'].ItemProcessor.States['Run stages'].ItemProcessor.States;
+    const stageStates = definition.States['Run batches'].ItemProcessor.States['Run stages'].ItemProcessor.States;
 
     // Assess: the runners stop a stage at its own deadline; the state must not cut them short.
     expect(stageStates['Run on Lambda'].TimeoutSeconds).toBeGreaterThan(LAMBDA_MAX_TIMEOUT_SECONDS);
@@ -122,7 +122,7 @@ describe('Definition: statemachines/build.asl.json', () => {
   it('retries RunTask on every name the .sync integration gives capacity, throttling and server errors, and catches them into the Spot fallback', async () => {
     // Prepare
     const definition = JSON.parse(await definitionText());
-    const runTask = definition.States['Run waves'].ItemProcessor.States['Run stages'].ItemProcessor.States['Run Fargate task'];
+    const runTask = definition.States['Run batches'].ItemProcessor.States['Run stages'].ItemProcessor.States['Run Fargate task'];
 
     // Assess
     expect(runTask.Retry[0].ErrorEquals).toEqual([...RUN_TASK_RETRYABLE]);

@@ -34,11 +34,29 @@ stages:
       - echo finished
 `;
 
+/** Waves would be [a, b], [c], [d]: c and d would wait for the slow b. */
+const UNEVEN_PIPELINE = `version: 1
+on:
+  push: {}
+stages:
+  a:
+    commands: [sleep 1]
+  b:
+    commands: [sleep 8]
+  c:
+    needs: [a]
+    commands: [sleep 1]
+  d:
+    needs: [c]
+    commands: [sleep 1]
+`;
+
 describe.skipIf(unavailable !== undefined)('the build state machine on moto\'s Step Functions engine', () => {
   let twin: Twin;
   let passing: { build: TwinBuild; local: Awaited<ReturnType<typeof buildOnLocalFarm>> };
   let failing: TwinBuild;
   let escalating: TwinBuild;
+  let uneven: TwinBuild;
 
   beforeAll(async () => {
     const repo = await exampleRepo();
@@ -53,6 +71,9 @@ describe.skipIf(unavailable !== undefined)('the build state machine on moto\'s S
     await writeFile(join(repo.path, '.buildfarm.yml'), ESCALATING_PIPELINE);
     git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qam', 'a stage too slow for its Lambda');
     const escalatingSha = git('rev-parse', 'HEAD');
+    await writeFile(join(repo.path, '.buildfarm.yml'), UNEVEN_PIPELINE);
+    git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qam', 'uneven stages');
+    const unevenSha = git('rev-parse', 'HEAD');
 
     twin = await startTwin({ repositoryPath: repo.path, runnerTimeoutSeconds: { 1024: 15 } });
     const input = { buildId: 'twin-hello-1', request: aBuildRequest({ repository: REPOSITORY, sha: repo.sha }) };
@@ -60,16 +81,19 @@ describe.skipIf(unavailable !== undefined)('the build state machine on moto\'s S
     // All at once: the two engines build the same commit (the twin in moto, the local farm in its
     // embedded S3) while moto runs a second execution of the same state machine.
     const slow = { buildId: 'twin-hello-3', request: aBuildRequest({ repository: `${REPOSITORY}-slow`, sha: escalatingSha }) };
-    const [build, local, broke, escalated] = await Promise.all([
-      twin.runBuild(input, { timeoutMs: 150_000 }),
+    const unevenInput = { buildId: 'twin-hello-4', request: aBuildRequest({ repository: `${REPOSITORY}-uneven`, sha: unevenSha }) };
+    const [build, local, broke, escalated, critical] = await Promise.all([
+      twin.runBuild(input, { timeoutMs: 240_000 }),
       buildOnLocalFarm(input, repo.path, TWIN_REGION),
-      twin.runBuild(broken, { timeoutMs: 150_000 }),
-      twin.runBuild(slow, { timeoutMs: 150_000 }),
+      twin.runBuild(broken, { timeoutMs: 240_000 }),
+      twin.runBuild(slow, { timeoutMs: 240_000 }),
+      twin.runBuild(unevenInput, { timeoutMs: 240_000 }),
     ]);
     passing = { build, local };
     failing = broke;
     escalating = escalated;
-  }, 300_000);
+    uneven = critical;
+  }, 360_000);
 
   afterAll(async () => {
     await twin?.stop();
@@ -128,6 +152,25 @@ describe.skipIf(unavailable !== undefined)('the build state machine on moto\'s S
     expect(byName.package?.status).toBe('skipped');
     expect(byName.build?.status).toBe('succeeded');
     expect((await twin.reports()).some((n) => JSON.parse(n.Message).buildId === 'twin-hello-2')).toBe(true);
+  });
+
+  it('waits for needs through Wait for needs and SendTaskSuccess on moto: each stage after its own needs, the releases in the history', () => {
+    expect(uneven.execution.status, `${uneven.execution.error}: ${uneven.execution.cause}`).toBe('SUCCEEDED');
+    expect(uneven.report?.status).toBe('succeeded');
+    const at = Object.fromEntries(uneven.report!.stages.map((s) => [s.name, { started: Date.parse(s.startedAt!), finished: Date.parse(s.finishedAt!) }]));
+    // From the stages' own result records, not the test's clock.
+    expect(at.c!.started).toBeGreaterThanOrEqual(at.a!.finished);
+    expect(at.d!.started).toBeGreaterThanOrEqual(at.c!.finished);
+    // NOT asserted: that c starts before the slow b ends. On moto 5.2.1, in two runs on a loaded
+    // machine (load average 20+), c started only after b ended (b sleeping 15 s and 45 s), while
+    // the local interpreter starts it right after a (test/statemachine/critical-path.test.ts).
+    // Why moto's engine holds c back is not yet known; the timeline is printed to find out.
+    const timeline = Object.entries(at).map(([name, t]) => `${name} ${t.started - at.a!.started}..${t.finished - at.a!.started} ms`);
+    console.info(`twin: uneven stages ${timeline.join(', ')}`);
+    const entered = uneven.history.flatMap((e) => (e.stateEnteredEventDetails ? [e.stateEnteredEventDetails.name] : []));
+    expect(entered.filter((name) => name === 'Wait, then run on Lambda and release')).toHaveLength(1); // c
+    expect(entered.filter((name) => name === 'Wait, then run on Lambda')).toHaveLength(1); // d
+    expect(entered.filter((name) => name === 'Release dependents')).toHaveLength(2); // a, c
   });
 
   it('escalates a stage that runs out of Lambda time to Fargate, where it succeeds', () => {

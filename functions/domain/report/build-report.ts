@@ -13,6 +13,7 @@ import type { CostModel, S3RequestCount } from './cost-model.js';
 import { stageCostLines, type NetworkSetting } from './stage-cost.js';
 import type { StageRunRecord } from './run-record.js';
 import type { ArtifactEntry, BuildReport, BuildStatus, StageReport, StageResult } from './types.js';
+import { computeBatches } from '../plan/batches.js';
 import { estimateS3Requests, estimateStateTransitions, modelledControlPlaneRequests, type UsageStage } from './usage-estimate.js';
 
 export interface BuildReportInput {
@@ -37,6 +38,8 @@ export interface BuildReportInput {
   startedAt: string;
   finishedAt: string;
   costs: CostModel;
+  /** The stage concurrency the batches were made with (the Plan output's, at most 40); default 10. */
+  batchLimit?: number;
   /** Counted state transitions when known (local runs); else estimated from the records. */
   stateTransitions?: number;
   /**
@@ -161,6 +164,9 @@ function reasonNotRun(input: BuildReportInput): string | undefined {
   return input.refused?.reason ?? input.notTriggered?.reason;
 }
 
+/** The template's default MaxStageConcurrency. */
+const DEFAULT_BATCH_LIMIT = 10;
+
 export function buildReport(input: BuildReportInput): BuildReport {
   const results = new Map(input.results.map((r) => [r.stage, r]));
   const runs = new Map(input.runs.map((r) => [r.stage, r]));
@@ -176,6 +182,9 @@ export function buildReport(input: BuildReportInput): BuildReport {
   const byName = new Map(planned.map((s) => [s.name, s]));
   const inWaveOrder = (ran?.waves ?? []).flat().map((name) => byName.get(name)).filter((s): s is PlannedStage => s !== undefined);
   let counted: S3RequestCount | undefined = input.s3Requests;
+  const batchLimit = input.batchLimit ?? DEFAULT_BATCH_LIMIT;
+  const batches = ran ? computeBatches(ran.waves, ran.stages, batchLimit) : [];
+  const flags = new Map(batches.flatMap((batch) => batch.stages.map((s) => [s.name, s] as const)));
   for (const stage of inWaveOrder) {
     const result = results.get(stage.name);
     const run = runs.get(stage.name);
@@ -183,7 +192,9 @@ export function buildReport(input: BuildReportInput): BuildReport {
     stages.push(outcome.report);
     lines.push(...outcome.lines);
     if (outcome.ran) ranStages.push(outcome.ran);
-    usageStages.push({ name: stage.name, upstream: stage.upstream, result, run, skippedBySelection: result?.status === 'skipped' });
+    const { waits = false, releases = false } = flags.get(stage.name) ?? {};
+    const skippedBySelection = result?.status === 'skipped' && result.errorName === undefined;
+    usageStages.push({ name: stage.name, upstream: stage.upstream, needs: stage.needs, waits, releases, result, run, skippedBySelection });
     // S3 is billed as counted only when every record that should carry a count does.
     if (result && counted) {
       counted = result.s3Requests ? addCounts(addCounts(addCounts(counted, result.s3Requests), run?.s3Requests), run?.escalation?.s3Requests) : undefined;
@@ -194,7 +205,7 @@ export function buildReport(input: BuildReportInput): BuildReport {
   // A build the triggers did not want (or the farm refused) still went through Run waves (with no waves).
   const usage = {
     planned: input.plan !== undefined || input.notTriggered !== undefined || input.refused !== undefined,
-    waves: ran?.waves ?? [],
+    batches: batches.map((batch) => batch.stages.map((s) => s.name)),
     skippedByIf: ran?.skipped.length ?? 0,
     stages: usageStages,
   };
@@ -208,7 +219,7 @@ export function buildReport(input: BuildReportInput): BuildReport {
   lines.push(costLine({ item: 's3Tier1Requests', quantity: s3.put, unit: 'requests', usd: input.costs.s3RequestsUsd({ put: s3.put, get: 0 }), ...s3Estimated }));
   lines.push(costLine({ item: 's3Tier2Requests', quantity: s3.get, unit: 'requests', usd: input.costs.s3RequestsUsd({ put: 0, get: s3.get }), ...s3Estimated }));
   const breakdown = costBreakdown(lines);
-  const predicted = input.refused ? { ...predictedCost(undefined, input.costs, network), computeUsd: input.refused.predictedCostUsd, totalUsd: input.refused.predictedCostUsd } : predictedCost(input.plan, input.costs, network);
+  const predicted = input.refused ? { ...predictedCost(undefined, input.costs, network, batchLimit), computeUsd: input.refused.predictedCostUsd, totalUsd: input.refused.predictedCostUsd } : predictedCost(input.plan, input.costs, network, batchLimit);
   const allFargate = allFargateCost(ranStages, breakdown, input.costs, network);
   const started = Date.parse(input.startedAt);
   const finished = Date.parse(input.finishedAt);

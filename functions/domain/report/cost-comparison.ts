@@ -6,6 +6,7 @@
  *   included, with the orchestration and S3 requests of the Fargate path;
  * - GitHub-hosted runners: each stage a job, rounded up to a whole minute, at dated prices.
  */
+import { computeBatches } from '../plan/batches.js';
 import type { Plan, PlannedStage } from '../plan/types.js';
 import { FARGATE_BILLED_STARTUP_MS } from '../pricing/cost.js';
 import { githubHostedJobCost } from '../pricing/github-hosted.js';
@@ -65,15 +66,20 @@ function predictedResult(stage: PlannedStage): StageResult {
 }
 
 /** The plan's prediction, on the basis of the actual total. Log bytes are not predicted (no history of them yet). */
-export function predictedCost(plan: Plan | undefined, costs: CostModel, network: NetworkSetting): PredictedCost {
+export function predictedCost(plan: Plan | undefined, costs: CostModel, network: NetworkSetting, batchLimit: number): PredictedCost {
+  const batches = plan ? computeBatches(plan.waves, plan.stages, batchLimit) : [];
+  const flags = new Map(batches.flatMap((batch) => batch.stages.map((s) => [s.name, s] as const)));
   const stages: UsageStage[] = (plan?.stages ?? []).map((stage) => ({
     name: stage.name,
     upstream: stage.upstream,
+    needs: stage.needs,
+    waits: flags.get(stage.name)?.waits ?? false,
+    releases: flags.get(stage.name)?.releases ?? false,
     result: predictedResult(stage),
     run: stage.runner === 'fargate' ? fargateRun(stage.name) : undefined,
     skippedBySelection: false,
   }));
-  const usage = { planned: plan !== undefined, waves: plan?.waves ?? [], skippedByIf: plan?.skipped.length ?? 0, stages };
+  const usage = { planned: plan !== undefined, batches: batches.map((batch) => batch.stages.map((s) => s.name)), skippedByIf: plan?.skipped.length ?? 0, stages };
   const computeUsd = plan?.predictedCostUsd ?? 0;
   const publicIpv4Usd = network.publicIpv4PerTask
     ? (plan?.stages ?? []).filter((s) => s.runner === 'fargate').reduce((sum, s) => sum + costs.publicIpv4Usd(fargateBilledMsFromDuration(s.predictedDurationSeconds * 1000 + FARGATE_BILLED_STARTUP_MS)), 0)
@@ -118,7 +124,7 @@ export function allFargateCost(ran: RanStage[], breakdown: CostBreakdown, costs:
     computeUsd += usd.computeUsd;
     ipv4Usd += usd.ipv4Usd;
     if (!onFargate) {
-      const actual = { name: stage.planned.name, upstream: stage.planned.upstream, result: stage.result, run: stage.run, skippedBySelection: false };
+      const actual: UsageStage = { name: stage.planned.name, upstream: stage.planned.upstream, needs: stage.planned.needs, waits: false, releases: false, result: stage.result, run: stage.run, skippedBySelection: false };
       extraTransitions += stageTransitions({ ...actual, run: fargateRun(stage.planned.name) }) - stageTransitions(actual);
       extraRequests = { put: extraRequests.put + 1, get: extraRequests.get + 1 };
     }

@@ -10,9 +10,17 @@ import type { S3RequestCount } from './cost-model.js';
 import { CAPACITY_ERRORS, type StageRunRecord } from './run-record.js';
 import type { StageResult } from './types.js';
 
+/** The error a stage's `Wait for needs` fails with when it is skipped (handlers/stage-release.ts). */
+export const NEEDS_NOT_MET = 'NeedsNotMet';
+
 export interface UsageStage {
   name: string;
   upstream: string[];
+  /** Direct needs (what `Wait for needs` and `Select stages` read). */
+  needs: string[];
+  /** Its batch (domain/plan/batches.ts) made it wait for needs, or release dependents. */
+  waits: boolean;
+  releases: boolean;
   result?: StageResult;
   run?: StageRunRecord;
   /** Skipped by `Select stages` (a result record written, no runner started). */
@@ -21,8 +29,8 @@ export interface UsageStage {
 
 export interface UsageInput {
   planned: boolean;
-  /** Stage names by wave, as the `Run waves` Map iterated over them. */
-  waves: string[][];
+  /** Stage names by batch, as the `Run batches` Map iterated over them. */
+  batches: string[][];
   /** Stages of the pipeline file that `if:` left out (the plan still read their history). */
   skippedByIf: number;
   stages: UsageStage[];
@@ -30,9 +38,18 @@ export interface UsageInput {
 
 /** States entered by one stage's iteration of `Run stages`. */
 export function stageTransitions(stage: UsageStage): number {
-  if (stage.skippedBySelection || !stage.result) return 0;
+  if (!stage.result) return 0;
+  if (stage.result.status === 'skipped') {
+    // Skipped by its own wait: Choose runner + Wait for needs + Stage skipped; by Select stages: none.
+    return stage.result.errorName === NEEDS_NOT_MET ? 3 : 0;
+  }
+  const wait = stage.waits ? 1 : 0;
+  return wait + pathTransitions(stage);
+}
+
+function pathTransitions(stage: UsageStage): number {
   const run = stage.run;
-  if (!run) return 2; // Choose runner + Run on Lambda
+  if (!run) return stage.releases ? 3 : 2; // Choose runner + Run on Lambda (+ Release dependents)
   if (run.runner === 'lambda') return 3; // ... + Record stage error
   let count = 1; // Choose runner
   if (run.escalation) count += 1; // Run on Lambda, caught into the Fargate path
@@ -55,8 +72,33 @@ export function stageTransitions(stage: UsageStage): number {
 export function estimateStateTransitions(input: UsageInput): number {
   const planAndReport = 2;
   if (!input.planned) return planAndReport;
-  const waves = 1 + input.waves.length * 2; // Run waves + (Select stages + Run stages) per wave
-  return planAndReport + waves + input.stages.reduce((sum, stage) => sum + stageTransitions(stage), 0);
+  const batches = 1 + input.batches.length * 2; // Run batches + (Select stages + Run stages) per batch
+  return planAndReport + batches + input.stages.reduce((sum, stage) => sum + stageTransitions(stage), 0);
+}
+
+/**
+ * `Select stages` and the callback tasks, per the key layout: per batch, GET its slice and the
+ * failure record, and the results of its needs outside it; a waiting stage PUTs its token, GETs
+ * it back, its slice and its needs' results, once and again per release (about once per need in
+ * its batch), and PUTs when it settles; `Release dependents` GETs the result and the slice.
+ */
+export function schedulingRequests(input: UsageInput): S3RequestCount {
+  const count = { put: 0, get: 0 };
+  const batchOf = new Map(input.batches.flatMap((names, index) => names.map((name) => [name, index] as const)));
+  for (const names of input.batches) {
+    const inBatch = new Set(names);
+    const outside = new Set(input.stages.filter((s) => inBatch.has(s.name)).flatMap((s) => s.needs.filter((need) => !inBatch.has(need))));
+    count.get += 2 + outside.size;
+  }
+  for (const stage of input.stages) {
+    if (stage.waits) {
+      const looks = 1 + stage.needs.filter((need) => batchOf.get(need) === batchOf.get(stage.name)).length;
+      count.put += 2;
+      count.get += looks * (2 + stage.needs.length);
+    }
+    if (stage.releases) count.get += 2;
+  }
+  return count;
 }
 
 /**
@@ -66,22 +108,20 @@ export function estimateStateTransitions(input: UsageInput): number {
 export function estimateS3Requests(input: UsageInput): S3RequestCount {
   const count = { put: 2, get: 1 }; // Plan: PUT source + PUT plan, GET source to read the pipeline file
   if (!input.planned) return count;
-  // Plan: GET each stage's history.
+  // Plan: GET each stage's history; PUT each stage's and each batch's slice.
   count.get += input.stages.length + input.skippedByIf;
+  count.put += input.stages.length + input.batches.length;
   const artifactsOf = new Map(input.stages.map((s) => [s.name, s.result?.artifactCount ?? 0]));
-  // Select stages: per wave, GET plan + GET the result of every stage of the earlier waves.
-  let earlierStages = 0;
-  for (const wave of input.waves) {
-    count.get += 1 + earlierStages;
-    earlierStages += wave.length;
-  }
+  const scheduling = schedulingRequests(input);
+  count.get += scheduling.get;
+  count.put += scheduling.put;
   for (const stage of input.stages) {
     if (stage.skippedBySelection) {
       count.put += 1; // the skipped result record
       continue;
     }
     if (!stage.result) continue;
-    // Stage agent: GET plan, source, each upstream manifest and artifact; PUT log, manifest, result, artifacts.
+    // Stage agent: GET its plan slice, source, each upstream manifest and artifact; PUT log, manifest, result, artifacts.
     count.get += 2 + stage.upstream.length + stage.upstream.reduce((n, up) => n + (artifactsOf.get(up) ?? 0), 0);
     count.put += 3 + stage.result.artifactCount;
     // Record Fargate result / Record stage error: GET result, PUT run record.
@@ -99,19 +139,14 @@ export function estimateS3Requests(input: UsageInput): S3RequestCount {
 
 /**
  * The S3 requests of the tasks that do not report a count, from what their code does (their
- * paths are fixed): `Select stages` reads the plan and every earlier wave's result and writes a
- * record per skipped stage and a grant per stage it runs; `StageCredentials` reads the grant and
+ * paths are fixed): `Select stages` and the callback tasks (schedulingRequests), a record per
+ * stage Select stages skipped and a grant per stage it runs; `StageCredentials` reads the grant and
  * the stage's result once per session (a Lambda invocation opens one, a Fargate task two: fetch
  * and publish). A miss answered 403 (no s3:ListBucket) costs a LIST more, which this leaves out.
  */
 export function modelledControlPlaneRequests(input: UsageInput): S3RequestCount {
-  const count = { put: 0, get: 0 };
-  if (!input.planned) return count;
-  let earlierStages = 0;
-  for (const wave of input.waves) {
-    count.get += 1 + earlierStages;
-    earlierStages += wave.length;
-  }
+  if (!input.planned) return { put: 0, get: 0 };
+  const count = schedulingRequests(input);
   for (const stage of input.stages) {
     if (stage.skippedBySelection) {
       count.put += 1;

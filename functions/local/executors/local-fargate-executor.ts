@@ -19,7 +19,7 @@ import { HelperBundleStore } from '../../adapters/aws/helper-bundle-store.js';
 import { BUILD_CONTAINER, DEFAULT_STAGE_IMAGE, ENV, FETCH_CONTAINER, PUBLISH_CONTAINER } from '../../domain/fargate/layout.js';
 import { CAPACITY_UNAVAILABLE, RUN_TASK_FAILURES, runTaskFailuresCause, SPOT_INTERRUPTION } from '../../domain/fargate/run-task-errors.js';
 import type { TaskSettings } from '../../domain/fargate/task-definition.js';
-import type { Plan } from '../../domain/plan/types.js';
+import { readPlannedStage } from '../../runner/planned-stage.js';
 import type { StageResult } from '../../domain/report/types.js';
 import { prepareFargateTask, type FargatePrepareInput, type FargatePrepareOutput } from '../../handlers/fargate-prepare.js';
 import type { EcsTask } from '../../handlers/build-state-machine.js';
@@ -119,8 +119,8 @@ export class LocalFargateExecutor {
   /** The stage's image from the plan (the default build image when it names none, or cannot be read). */
   private async stageImageOf(planKey: string | undefined, stageName: string | undefined): Promise<string> {
     if (!planKey || !stageName) return DEFAULT_STAGE_IMAGE;
-    const plan = JSON.parse((await this.options.store.getText(planKey)) ?? 'null') as Plan | null;
-    return plan?.stages.find((s) => s.name === stageName)?.image ?? DEFAULT_STAGE_IMAGE;
+    const stage = await readPlannedStage(this.options.store, planKey, stageName).catch(() => undefined);
+    return stage?.image ?? DEFAULT_STAGE_IMAGE;
   }
 
   /** Runs the task to its stop and returns it; throws TaskFailed when the publish container fails. */
@@ -155,8 +155,7 @@ export class LocalFargateExecutor {
     if (!buildId || !stageName || !planKey) {
       throw new TaskFailed(JSON.stringify({ ...base, LastStatus: 'STOPPED', StopCode: 'TaskFailedToStart', StoppedReason: 'the overrides name no build, stage or plan', StoppedAt: now() }));
     }
-    const plan = JSON.parse((await this.options.store.getText(planKey)) ?? 'null') as Plan | null;
-    const stage = plan?.stages.find((s) => s.name === stageName);
+    const stage = await readPlannedStage(this.options.store, planKey, stageName).catch(() => undefined);
     if (!stage) {
       throw new TaskFailed(JSON.stringify({ ...base, LastStatus: 'STOPPED', StopCode: 'TaskFailedToStart', StoppedReason: `stage ${stageName} is not in ${planKey}`, StoppedAt: now() }));
     }

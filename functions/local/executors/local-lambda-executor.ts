@@ -6,7 +6,7 @@
  */
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Plan } from '../../domain/plan/types.js';
+import { readPlannedStage } from '../../runner/planned-stage.js';
 import type { StageResult } from '../../domain/report/types.js';
 import { LAMBDA_MAX_TIMEOUT_SECONDS } from '../../domain/sizing/lambda-sizes.js';
 import type { ArtifactStore } from '../../ports/artifact-store.js';
@@ -95,8 +95,7 @@ export class LocalLambdaExecutor {
 
   /** The memory tier the plan chose: on AWS it is the invoked function's configured memory. */
   private async memoryOf(event: LambdaRunnerEvent): Promise<number | undefined> {
-    const text = await this.options.store.getText(event.planKey);
-    const plan = text === undefined ? undefined : (JSON.parse(text) as Plan);
-    return plan?.stages.find((s) => s.name === event.stageName)?.lambda?.memoryMB;
+    const stage = await readPlannedStage(this.options.store, event.planKey, event.stageName).catch(() => undefined);
+    return stage?.lambda?.memoryMB;
   }
 }

@@ -77,6 +77,8 @@ describe.skipIf(unavailable !== undefined)('control-plane roles (IAM, evaluated)
       abort('builds/b1/source.tar.gz', 'a snapshot over 8 MiB goes multipart'),
       get('builds/b1/source.tar.gz', 'handlers/plan.ts: pipeline file from the snapshot'),
       put('builds/b1/plan.json', 'handlers/plan.ts: the plan'),
+      put('builds/b1/plan/stages/test.json', 'handlers/plan.ts: each stage\'s slice of the plan'),
+      put('builds/b1/plan/batches/0.json', 'handlers/plan.ts: each batch\'s slice of the plan'),
       get('history/octo/repo/test/0123456789abcdef.json', 's3-history-store.ts loadHistory (stage-history-loader.ts: {stage}/{definition hash})'),
       absentKey('history on a repository\'s first build'),
       { action: 's3:ListBucket', resource: bucket(), context: { 's3:prefix': 'spend/2026-11/' }, why: 's3-spend-ledger.ts entriesOf: the month\'s spend, for the budgets' },
@@ -91,7 +93,15 @@ describe.skipIf(unavailable !== undefined)('control-plane roles (IAM, evaluated)
   describeRoleCatalogue('ScheduleFunction', () => ({
     policies: policiesOf('ScheduleFunction'),
     requests: [
-      get('builds/b1/plan.json', 'handlers/schedule.ts: select stages'),
+      get('builds/b1/plan/batches/0.json', 'handlers/schedule.ts: Select stages reads its batch'),
+      get('builds/b1/plan/stages/test.json', 'stage-release.ts: a stage\'s needs and dependents (runner/planned-stage.ts readStageSlice)'),
+      get('builds/b1/plan.json', 'runner/planned-stage.ts: a build planned before slices existed'),
+      put('waits/b1/test.json', 'stage-release.ts: Wait for needs stores the task token'),
+      get('waits/b1/test.json', 'stage-release.ts: a release reads the dependent\'s token'),
+      put('waits/b1/failed.json', 'stage-release.ts, schedule.ts: the build\'s failure record (fail-fast)'),
+      get('waits/b1/failed.json', 'stage-release.ts, schedule.ts: fail-fast'),
+      { action: 'states:SendTaskSuccess', resource: '*', why: 'adapters/aws/sfn-task-tokens.ts: release a waiting stage' },
+      { action: 'states:SendTaskFailure', resource: '*', why: 'adapters/aws/sfn-task-tokens.ts: skip a waiting stage (NeedsNotMet)' },
       get('builds/b1/stages/test/result.json', 'handlers/schedule.ts: upstream results, the published Fargate result'),
       absentKey('a stage that has not recorded a result'),
       put('builds/b1/stages/test/result.json', 'handlers/schedule.ts: skipped stage, stage error'),
@@ -126,7 +136,8 @@ describe.skipIf(unavailable !== undefined)('control-plane roles (IAM, evaluated)
   describeRoleCatalogue('FargatePrepareFunction', () => ({
     policies: policiesOf('FargatePrepareFunction'),
     requests: [
-      get('builds/b1/plan.json', 'handlers/fargate-prepare.ts plannedStage'),
+      get('builds/b1/plan/stages/test.json', 'runner/planned-stage.ts: the stage\'s slice of the plan'),
+      get('builds/b1/plan.json', 'runner/planned-stage.ts: a build planned before slices existed'),
       get('helpers/fargate-helper-0123456789abcdef0123.cjs', 'helper-bundle-store.ts HeadObject'),
       absentKey('helper-bundle-store.ts: the first HeadObject after a deploy'),
       put('helpers/fargate-helper-0123456789abcdef0123.cjs', 'helper-bundle-store.ts PutObject'),

@@ -113,13 +113,14 @@ describe('Function: buildReport', () => {
 
   it('totals compute, state transitions and S3 requests', () => {
     const report = buildReport(input());
-    // Plan + Run waves + Select stages + Run stages + Report = 5, Lambda stage 2, Fargate stages 6 each
+    // Plan + Run batches + Select stages + Run stages + Report = 5, Lambda stage 2, Fargate stages 6 each
     // (Choose runner, Prepare, Run Fargate task, Record Fargate result, Interrupted on Spot?, Stage recorded).
     expect(report.costBreakdown.stateTransitions).toBe(19);
     expect(report.costBreakdown.stateTransitionsUsd).toBeCloseTo(0.000475, 9);
-    // 17 PUT x 0.000005 + 26 GET x 0.0000004 (see usage-estimate.ts for the tally)
-    expect(report.costBreakdown.s3Requests).toBe(43);
-    expect(report.costBreakdown.s3RequestsUsd).toBeCloseTo(0.0000954, 9);
+    // 21 PUT x 0.000005 + 27 GET x 0.0000004 (see usage-estimate.ts for the tally): the plan's
+    // 3 stage slices and 1 batch slice, and Select stages' read of the failure record
+    expect(report.costBreakdown.s3Requests).toBe(48);
+    expect(report.costBreakdown.s3RequestsUsd).toBeCloseTo(0.0001158, 9);
     expect(report.costBreakdown.computeUsd).toBeCloseTo(0.000988294485611, 9);
     expect(report.totalCostUsd).toBeCloseTo(0.001558694485611, 9);
     // The plan's compute prediction, and on the total's basis its orchestration and requests too.

@@ -217,7 +217,7 @@ export function createFarm(stages: Record<string, ScenarioStage>, options: { pip
         prices: DEFAULT_PRICE_BOOK,
         policy: options.policy,
       }),
-    schedule: (input) => scheduleTask(input, { store, now }),
+    schedule: (input, tokens) => scheduleTask(input, { store, now, tokens }),
     report: (input) => reportTask(input, { store, notifier, costs: pricedCostModel(PRICES), now, region: 'us-east-1' }),
     async runLambdaStage(event) {
       lambdaCalls.push(event.stageName);

@@ -22,6 +22,7 @@ import { S3TextReader } from '../../../functions/adapters/aws/s3-text-reader.js'
 import { StsStageSessionMinter } from '../../../functions/adapters/aws/sts-stage-session-minter.js';
 import { S3ArtifactStore } from '../../../functions/adapters/aws/s3-artifact-store.js';
 import { SfnRunningBuilds, stateMachineArnOf } from '../../../functions/adapters/aws/sfn-running-builds.js';
+import { SfnTaskTokens } from '../../../functions/adapters/aws/sfn-task-tokens.js';
 import { SnsNotifier } from '../../../functions/adapters/aws/sns-notifier.js';
 import { GitArchiveSource } from '../../../functions/adapters/local/git-archive-source.js';
 import { S3HistoryStore } from '../../../functions/adapters/s3-history-store.js';
@@ -110,6 +111,8 @@ export function bindTwinFunctions(router: TwinRouter, options: TwinFunctionsOpti
     scheduleTask(event as ScheduleTaskInput, {
       store,
       now: () => new Date(),
+      // SendTaskSuccess/SendTaskFailure to moto's engine, which holds the Wait for needs callbacks.
+      tokens: new SfnTaskTokens(clients.sfn),
       runnerFunctionFor: (size) => (LAMBDA_RUNNER_TIERS_MB.includes(size.memoryMB) ? twinFunctionArn(region, runnerFunctionName(size.memoryMB)) : undefined),
     }),
   );
