@@ -89,9 +89,9 @@ describe('Billing rules, each with a hand-computed example', () => {
   it('S3: counted requests by tier, plus the modelled Select stages and StageCredentials requests', () => {
     const input = build([stage('unit')], [result('unit', { s3Requests: { put: 3, get: 4 } })], [], { s3Requests: { put: 5, get: 6 } });
     const report = buildReport(input);
-    // Counted: 3 + 5 PUT, 4 + 6 GET. Modelled: Select stages GET plan (1), the grant PUT (1), one session: GET grant + result (2).
+    // Counted: 3 + 5 PUT, 4 + 6 GET. Modelled: Select stages GETs the batch slice and the fail-fast record (2), the grant PUT (1), one session: GET grant + result (2).
     expect(line(report, 's3Tier1Requests')[0]).toMatchObject({ quantity: 9, usd: 0.000045 });
-    expect(line(report, 's3Tier2Requests')[0]).toMatchObject({ quantity: 13, usd: 0.0000052 });
+    expect(line(report, 's3Tier2Requests')[0]).toMatchObject({ quantity: 14, usd: 0.0000056 });
     expect(line(report, 's3Tier1Requests')[0]!.estimated).toBeUndefined();
     // A record without a count (written before counting): the whole S3 figure is the estimate, marked so.
     expect(line(buildReport({ ...input, results: [result('unit')] }), 's3Tier1Requests')[0]!.estimated).toBe(true);

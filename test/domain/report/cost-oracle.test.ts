@@ -81,10 +81,10 @@ describe('The cost report against an independent oracle', () => {
       { name: 'slow', lambda: [], tasks: [{ vcpu: 1, memoryGB: 3, storageGB: 21, arch: 'x86_64', spot: false, lifeMs: 3_600_500 }], logBytes: 70_000_000 },
     ];
     // S3, counted: results 31 PUT / 22 GET, run records 6 / 10, the escalated attempt 2 / 3, Plan and Report 6 / 14.
-    // Modelled: Select stages GET plan (1) and a grant PUT per stage (8); StageCredentials 2 GETs per session:
+    // Modelled: Select stages GETs its batch's slice and the fail-fast record (2; one batch) and a grant PUT per stage (8); StageCredentials 2 GETs per session:
     // 3 Lambda stages x1, image, arm and slow x2, heavy x3 (its Lambda attempt), flaky x4 (the interrupted task's two) = 3 + 6 + 3 + 4 = 16 sessions.
     const s3Tier1 = 31 + 6 + 2 + 6 + 8;
-    const s3Tier2 = 22 + 10 + 3 + 14 + 1 + 2 * 16;
+    const s3Tier2 = 22 + 10 + 3 + 14 + 2 + 2 * 16;
     const bill = oracleBill(oracle, { transitions: 61, s3Tier1, s3Tier2, publicIp: true }, PRICES);
 
     // Assess: every figure within the report's 1e-10 rounding per line.
