@@ -14,6 +14,7 @@ import { chooseRunner, lambdaMisfits } from './choose-runner.js';
 import { predictedDurationMs } from './predict.js';
 import type { LambdaSize, Plan, PlanContext, PlannedStage, PlannerConfig, SkippedStage, StageHistory } from './types.js';
 import { historyBudgetIssue } from './history-budget.js';
+import { artifactSourcesOf } from './artifact-sources.js';
 import { computeWaves, upstreamOf } from './waves.js';
 
 export interface PlanOptions {
@@ -72,6 +73,7 @@ export function planPipeline(pipeline: Pipeline, ctx: PlanContext, config: Plann
   const waves = computeWaves(active);
   const waveOf = new Map(waves.flatMap((wave, i) => wave.map((name) => [name, i] as const)));
   const needsOf = new Map(active.map((s) => [s.name, s.needs]));
+  const artifactsOf = new Map(active.map((s) => [s.name, s.artifacts]));
   const issues: PipelineIssue[] = [];
 
   const stages: PlannedStage[] = active.map((stage) => {
@@ -99,6 +101,7 @@ export function planPipeline(pipeline: Pipeline, ctx: PlanContext, config: Plann
       timeoutSeconds: stage.timeoutSeconds,
       needs: stage.needs,
       upstream: upstreamOf(stage.name, needsOf),
+      artifactsFrom: artifactSourcesOf(upstreamOf(stage.name, needsOf), (name) => (artifactsOf.get(name)?.length ?? 0) > 0),
       commands: stage.commands,
       env: stage.env,
       secrets: stage.secrets,

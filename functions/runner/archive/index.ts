@@ -19,3 +19,4 @@ export { listArchiveEntries, type ArchiveEntry, type ArchiveEntryType } from './
 export { packArchive, type ArchiveCompression, type ArchiveStream, type PackedArchive, type PackOptions } from './pack.js';
 export { unpackArchive, type UnpackOptions } from './unpack.js';
 export { extractTar, isInside, type ExtractOptions, type ExtractSummary } from './safe-extract.js';
+export { readArchiveMember } from './read-member.js';
