@@ -12,7 +12,7 @@ import { GRANT_TOKEN_BYTES, grantRecordKey, stageGrant, waveGrantSeconds } from 
 import type { LambdaSize, Plan, PlannedStage } from '../domain/plan/types.js';
 import { stageRunKey } from '../domain/report/record-keys.js';
 import type { FailurePoint, StageRunRecord } from '../domain/report/run-record.js';
-import { selectStages } from '../domain/report/stage-selection.js';
+import { resultsToRead, selectStages } from '../domain/report/stage-selection.js';
 import type { StageResult, StageStatus } from '../domain/report/types.js';
 import { stageResultKey } from '../domain/storage-keys.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
@@ -66,7 +66,8 @@ async function loadPlan(store: ArtifactStore, key: string): Promise<Plan> {
 export async function selectStagesTask(input: SelectStagesInput, deps: ScheduleDeps): Promise<SelectStagesOutput> {
   const plan = await loadPlan(deps.store, input.planKey);
   const names = plan.waves[input.wave.index] ?? [];
-  const earlierNames = plan.waves.slice(0, input.wave.index).flat();
+  const planned = new Map<string, PlannedStage>(plan.stages.map((s) => [s.name, s]));
+  const earlierNames = resultsToRead(plan, input.wave.index, input.failFast);
   const earlier = new Map<string, StageStatus>();
   await Promise.all(
     earlierNames.map(async (name) => {
@@ -74,7 +75,6 @@ export async function selectStagesTask(input: SelectStagesInput, deps: ScheduleD
       if (result) earlier.set(name, result.status);
     }),
   );
-  const planned = new Map<string, PlannedStage>(plan.stages.map((s) => [s.name, s]));
   const wave = names.map((name) => planned.get(name)!);
   const selection = selectStages({ wave, earlier, failFast: input.failFast });
   const finishedAt = deps.now().toISOString();

@@ -10,6 +10,7 @@ import { fargateBilledMs, fargateBilledMsFromDuration, lambdaBilledMs, roundUsd 
 import type { CostModel } from './cost-model.js';
 import type { StageRunRecord } from './run-record.js';
 import type { ArtifactEntry, BuildReport, BuildStatus, StageReport, StageResult } from './types.js';
+import { artifactSources } from '../plan/artifact-sources.js';
 import { estimateS3Requests, estimateStateTransitions, type UsageStage } from './usage-estimate.js';
 
 export interface BuildReportInput {
@@ -195,7 +196,7 @@ export function buildReport(input: BuildReportInput): BuildReport {
     const { report, allFargateUsd: stageAllFargate } = stageReport(stage, result, run, input.manifests, input.costs, notRunReason);
     stages.push(report);
     allFargateUsd += stageAllFargate;
-    usageStages.push({ name: stage.name, upstream: stage.upstream, result, run, skippedBySelection: result?.status === 'skipped' });
+    usageStages.push({ name: stage.name, needs: stage.needs, artifactsFrom: artifactSources(stage), result, run, skippedBySelection: result?.status === 'skipped' });
   }
   for (const skipped of ran?.skipped ?? []) stages.push(skippedByIf(skipped.name, skipped.reason));
 
@@ -204,6 +205,7 @@ export function buildReport(input: BuildReportInput): BuildReport {
     planned: input.plan !== undefined || input.notTriggered !== undefined || input.refused !== undefined,
     waves: ran?.waves ?? [],
     skippedByIf: ran?.skipped.length ?? 0,
+    failFast: ran?.failFast ?? false,
     stages: usageStages,
   };
   const stateTransitions = input.stateTransitions ?? estimateStateTransitions(usage);

@@ -8,11 +8,15 @@
  */
 import type { S3RequestCount } from './cost-model.js';
 import { CAPACITY_ERRORS, type StageRunRecord } from './run-record.js';
+import { resultsToRead } from './stage-selection.js';
 import type { StageResult } from './types.js';
 
 export interface UsageStage {
   name: string;
-  upstream: string[];
+  /** Direct needs (Select stages reads their results). */
+  needs: string[];
+  /** The stages whose artifacts the agent downloads (domain/plan/artifact-sources.ts). */
+  artifactsFrom: string[];
   result?: StageResult;
   run?: StageRunRecord;
   /** Skipped by `Select stages` (a result record written, no runner started). */
@@ -25,6 +29,8 @@ export interface UsageInput {
   waves: string[][];
   /** Stages of the pipeline file that `if:` left out (the plan still read their history). */
   skippedByIf: number;
+  /** Fail-fast builds' Select stages reads every earlier result, not only the needs. */
+  failFast?: boolean;
   stages: UsageStage[];
 }
 
@@ -69,11 +75,9 @@ export function estimateS3Requests(input: UsageInput): S3RequestCount {
   // Plan: GET each stage's history.
   count.get += input.stages.length + input.skippedByIf;
   const artifactsOf = new Map(input.stages.map((s) => [s.name, s.result?.artifactCount ?? 0]));
-  // Select stages: per wave, GET plan + GET the result of every stage of the earlier waves.
-  let earlierStages = 0;
-  for (const wave of input.waves) {
-    count.get += 1 + earlierStages;
-    earlierStages += wave.length;
+  // Select stages: per wave, GET plan + GET the results it needs (stage-selection.ts resultsToRead).
+  for (const [index] of input.waves.entries()) {
+    count.get += 1 + resultsToRead({ waves: input.waves, stages: input.stages }, index, input.failFast ?? false).length;
   }
   for (const stage of input.stages) {
     if (stage.skippedBySelection) {
@@ -81,9 +85,10 @@ export function estimateS3Requests(input: UsageInput): S3RequestCount {
       continue;
     }
     if (!stage.result) continue;
-    // Stage agent: GET plan, source, each upstream manifest and artifact; PUT log, manifest, result, artifacts.
-    count.get += 2 + stage.upstream.length + stage.upstream.reduce((n, up) => n + (artifactsOf.get(up) ?? 0), 0);
-    count.put += 3 + stage.result.artifactCount;
+    // Stage agent: GET plan and source, then per artifact source its manifest and (when it stored any) its
+    // archive; PUT log, manifest, result, and the archive when there are artifacts.
+    count.get += 2 + stage.artifactsFrom.reduce((n, source) => n + 1 + ((artifactsOf.get(source) ?? 0) > 0 ? 1 : 0), 0);
+    count.put += 3 + (stage.result.artifactCount > 0 ? 1 : 0);
     // Record Fargate result / Record stage error: GET result, PUT run record.
     if (stage.run) {
       count.get += 1;
