@@ -10,7 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { pack as tarPack, type Pack } from 'tar-stream';
 import type { ArchiveEntry } from './archive-entries.js';
-import { ArchiveDigest } from './archive-digest.js';
+import { ArchiveDigest, OFF_THREAD_FROM_BYTES } from './archive-digest.js';
 
 export type ArchiveCompression = 'none' | 'gzip';
 
@@ -40,7 +40,8 @@ export interface ArchiveStream {
 export function packArchive(root: string, entries: ArchiveEntry[], options: PackOptions = {}): ArchiveStream {
   const compression = options.compression ?? 'none';
   const tar = tarPack();
-  const digest = new ArchiveDigest();
+  const contentBytes = entries.reduce((sum, entry) => sum + entry.size, 0);
+  const digest = new ArchiveDigest({ offThread: contentBytes >= OFF_THREAD_FROM_BYTES });
   const output = new PassThrough({ highWaterMark: 1024 * 1024 });
   const stages: NodeJS.ReadWriteStream[] = compression === 'gzip' ? [createGzip({ level: 1 }), digest] : [digest];
 

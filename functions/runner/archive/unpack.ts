@@ -10,7 +10,7 @@
  */
 import type { Readable } from 'node:stream';
 import { ArtifactCorrupt, SnapshotTooLarge, UnsafeArchive } from '../errors.js';
-import { ArchiveDigest } from './archive-digest.js';
+import { ArchiveDigest, OFF_THREAD_FROM_BYTES } from './archive-digest.js';
 import type { ArchiveCompression } from './pack.js';
 import { extractTar, type ExtractSummary } from './safe-extract.js';
 
@@ -28,7 +28,7 @@ export interface UnpackOptions {
 }
 
 export async function unpackArchive(source: Readable, directory: string, options: UnpackOptions): Promise<ExtractSummary> {
-  const digest = new ArchiveDigest();
+  const digest = new ArchiveDigest({ offThread: options.bytes >= OFF_THREAD_FROM_BYTES });
   let summary: ExtractSummary;
   try {
     summary = await extractTar(source, directory, {

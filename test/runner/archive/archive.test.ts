@@ -6,6 +6,10 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { pipeline } from 'node:stream/promises';
+import { Writable } from 'node:stream';
+import { ArchiveDigest } from '../../../functions/runner/archive/archive-digest.js';
 import { listArchiveEntries, packArchive, unpackArchive, type ArchiveCompression } from '../../../functions/runner/archive/index.js';
 import { ArtifactCorrupt, UnsafeArchive, UnsafeArtifactPath } from '../../../functions/runner/errors.js';
 import { file, makeTarGz } from '../../support/tarballs.js';
@@ -122,6 +126,20 @@ describe('Module: archive', () => {
       await symlink(join(base, 'outside'), join(source, 'elsewhere'));
       await expect(listArchiveEntries(source, ['elsewhere/passwd'])).rejects.toThrow(/lies under a link/);
     });
+  });
+
+  it('hashes off the main thread to the same sha256 and size as inline, across uneven chunks and batch edges', async () => {
+    // Prepare: 3.5 MiB in chunks of uneven sizes, so batches of 1 MiB fill mid-chunk
+    const data = randomBytes(3.5 * MiB);
+    const chunks: Buffer[] = [];
+    for (let offset = 0, size = 1; offset < data.length; offset += size, size = (size * 7 + 13) % 300_000 + 1) chunks.push(data.subarray(offset, offset + size));
+    const digests = [new ArchiveDigest({ offThread: true }), new ArchiveDigest({ offThread: false })];
+    // Act
+    for (const digest of digests) await pipeline(Readable.from(chunks), digest, new Writable({ write: (_chunk, _encoding, callback) => callback() }));
+    // Assess
+    const expected = { sha256: createHash('sha256').update(data).digest('hex'), bytes: data.length };
+    expect(await digests[0]!.result()).toEqual(expected);
+    expect(await digests[1]!.result()).toEqual(expected);
   });
 
   describe('on the way down', () => {
