@@ -164,7 +164,8 @@ export async function benchUpload(): Promise<SectionResult> {
         awsCliObjectsStored: cliObjects,
       };
       if (farm === undefined) continue;
-      if (farmObjects !== testCase.files) notes.push(`${testCase.name}: the server holds ${farmObjects} of ${testCase.files} objects after the farm's upload`);
+      // The farm stores a stage's artifacts as one archive (functions/runner/archive): one object whatever the file count.
+      if (farmObjects !== 1) notes.push(`${testCase.name}: the server holds ${farmObjects} objects after the farm's upload, not the one archive`);
       const throughput = mibPerSecond(totalBytes, farm.uploadMs);
       const cliThroughput = cli === undefined ? undefined : mibPerSecond(totalBytes, cli.ms);
       const perSecond = testCase.files > 1 ? `, ${round(testCase.files / (farm.uploadMs / 1000))} files/s` : '';
@@ -174,12 +175,12 @@ export async function benchUpload(): Promise<SectionResult> {
         name: `throughput, ${testCase.name}`,
         value: throughput,
         unit: 'MiB/s',
-        how: `uploadArtifacts (S3ArtifactStore: lib-storage, 8 MiB parts, 4 in flight, one file at a time, sha256 on the way) to s3rver on 127.0.0.1, ${round(farm.uploadMs / 1000)} s${perSecond}; finding the files took ${round(farm.findMs)} ms more`,
+        how: `uploadArtifacts (one tar streamed through S3ArtifactStore: lib-storage, 8 MiB parts, 4 in flight; sha256 on a worker thread from 16 MiB) to s3rver on 127.0.0.1, ${round(farm.uploadMs / 1000)} s${perSecond}; finding the files took ${round(farm.findMs)} ms more`,
         ...(cli !== undefined && cliThroughput !== undefined
           ? {
               baseline: { name: `aws s3 cp --recursive (${round(cli.ms / 1000)} s${cliPerSecond})`, value: cliThroughput, unit: 'MiB/s' },
               ratio: ratio(throughput, cliThroughput),
-              goal: atLeast(throughput, cliThroughput * 0.8, '>= 80 % of aws s3 cp'),
+              goal: atLeast(throughput, cliThroughput, '>= 1.0x aws s3 cp (issue 12)'),
             }
           : {}),
       });

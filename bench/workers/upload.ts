@@ -20,14 +20,15 @@ const findStart = process.hrtime.bigint();
 const found = await findArtifacts(workspace, ['**']);
 const findMs = msSince(findStart);
 const uploadStart = process.hrtime.bigint();
-const entries = await uploadArtifacts(workspace, found.files, { buildId, stage: 'upload' }, store);
+const manifest = await uploadArtifacts(workspace, found.files, { buildId, stage: 'upload' }, store);
 const uploadMs = msSince(uploadStart);
 client.destroy();
 
 console.log(
   JSON.stringify({
-    files: entries.length,
-    bytes: entries.reduce((sum, entry) => sum + entry.size, 0),
+    files: manifest.artifacts.length,
+    bytes: manifest.artifacts.reduce((sum, entry) => sum + entry.size, 0),
+    archiveBytes: manifest.archive?.bytes ?? 0,
     findMs,
     uploadMs,
     rssBeforeMiB,

@@ -8,8 +8,8 @@
  *   builds/{buildId}/plan/batches/{index}.json          one batch of the schedule (what Select stages reads)
  *   waits/{buildId}/{stage}.json                        a waiting stage's task token (control plane only)
  *   builds/{buildId}/stages/{stage}/log.txt             the stage's log (secrets masked)
- *   builds/{buildId}/stages/{stage}/artifacts/{path}    each artifact, at its workspace path
- *   builds/{buildId}/stages/{stage}/manifest.json       ArtifactEntry[]
+ *   builds/{buildId}/stages/{stage}/artifacts.tar       the stage's artifacts, one archive (runner/archive)
+ *   builds/{buildId}/stages/{stage}/manifest.json       ArtifactManifest: the archive's digest, its files
  *   builds/{buildId}/stages/{stage}/result.json         StageResult
  *   builds/{buildId}/report.json                        BuildReport
  *   history/{owner}/{repo}/{stage}.json                 StageHistory
@@ -67,13 +67,9 @@ export function stageLogKey(buildId: string, stage: string): string {
   return `${stagePrefix(buildId, stage)}log.txt`;
 }
 
-export function artifactsPrefix(buildId: string, stage: string): string {
-  return `${stagePrefix(buildId, stage)}artifacts/`;
-}
-
-/** `path` is workspace-relative with `/` separators (as in the manifest). */
-export function artifactKey(buildId: string, stage: string, path: string): string {
-  return `${artifactsPrefix(buildId, stage)}${path}`;
+/** All of a stage's artifacts as one tar: one PUT (or one multipart upload) and one GET, whatever the file count. */
+export function artifactArchiveKey(buildId: string, stage: string): string {
+  return `${stagePrefix(buildId, stage)}artifacts.tar`;
 }
 
 export function manifestKey(buildId: string, stage: string): string {

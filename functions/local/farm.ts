@@ -5,10 +5,13 @@
  * It also answers the dashboard (BuildService), keeps records on disk, and
  * stops running builds on Ctrl-C.
  */
+import { posix } from 'node:path';
 import { Readable } from 'node:stream';
 import type { BusMessage, LocalBus } from '../adapters/local/local-bus.js';
-import type { StageResult } from '../domain/report/types.js';
-import { artifactKey, stageLogKey } from '../domain/storage-keys.js';
+import type { ArtifactManifest, StageResult } from '../domain/report/types.js';
+import { artifactArchiveKey, manifestKey, stageLogKey } from '../domain/storage-keys.js';
+import { readArchiveMember } from '../runner/archive/read-member.js';
+import { safeSegments } from '../runner/artifact-path.js';
 import type { ArtifactStore, ObjectRead, RangeRequest } from '../ports/artifact-store.js';
 import type { RunningBuild } from '../domain/webhook/execution-input.js';
 import type { RunningBuilds } from '../ports/running-builds.js';
@@ -145,12 +148,23 @@ export class LocalFarm implements WorkflowStarter, RunningBuilds, BuildService {
     return text === undefined ? undefined : readBuffer(Buffer.from(text), range);
   }
 
+  /**
+   * One artifact, streamed out of the stage's archive (read up to that file, no further). A link is
+   * served as the file it points to in the same archive.
+   */
   async artifact(id: string, stage: string, path: string): Promise<Readable | undefined> {
     const record = this.options.store.get(id);
-    const listed = record?.report?.stages.find((s) => s.name === stage)?.artifacts.some((a) => a.path === path);
+    const listed = record?.report?.stages.find((s) => s.name === stage)?.artifacts.find((a) => a.path === path);
     // Only what a stage's manifest lists is served: no reading other keys through crafted paths.
     if (!listed) return undefined;
-    return this.options.artifacts.get(artifactKey(id, stage, path));
+    const member = listed.type === 'symlink' ? posix.join(posix.dirname(path), listed.target ?? '') : path;
+    if (safeSegments(member) === undefined) return undefined;
+    const manifestText = await this.options.artifacts.getText(manifestKey(id, stage));
+    const manifest = manifestText === undefined ? undefined : (JSON.parse(manifestText) as Partial<ArtifactManifest>);
+    if (!manifest?.archive) return undefined;
+    const archive = await this.options.artifacts.get(artifactArchiveKey(id, stage));
+    if (archive === undefined) return undefined;
+    return readArchiveMember(archive, member, manifest.archive.compression);
   }
 
   onChange(listener: BuildListener): () => void {

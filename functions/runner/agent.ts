@@ -12,8 +12,9 @@ import { mkdir } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import type { PlannedStage, Runner } from '../domain/plan/types.js';
+import { artifactSources } from '../domain/plan/artifact-sources.js';
 import type { S3RequestCount } from '../domain/report/cost-model.js';
-import type { ArtifactEntry, StageResult } from '../domain/report/types.js';
+import type { ArtifactManifest, StageResult } from '../domain/report/types.js';
 import { manifestKey, stageLogKey, stageResultKey } from '../domain/storage-keys.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
 import type { SecretsProvider } from '../ports/secrets.js';
@@ -111,7 +112,7 @@ export async function runStage(job: StageJob, deps: AgentDeps): Promise<StageRes
 
   let failure: StageFailure | undefined;
   let infrastructure: InfrastructureError | undefined;
-  let artifacts: ArtifactEntry[] = [];
+  let manifest: ArtifactManifest = { version: 2, archive: null, artifacts: [] };
 
   try {
     log.line(`== ${stage.name} (build ${buildId}) on ${job.runner}`);
@@ -127,7 +128,7 @@ export async function runStage(job: StageJob, deps: AgentDeps): Promise<StageRes
     }
     const workspaceRequest = {
       buildId,
-      upstream: stage.upstream,
+      artifactsFrom: artifactSources(stage),
       workspace,
       limitBytes: diskLimitBytes ?? DEFAULT_WORKSPACE_LIMIT_BYTES,
       limitIsDisk: diskLimitBytes !== undefined,
@@ -173,13 +174,13 @@ export async function runStage(job: StageJob, deps: AgentDeps): Promise<StageRes
 
     const found = await findArtifacts(workspace, stage.artifacts);
     for (const pattern of found.unmatched) log.line(`warning: artifact path "${pattern}" matched no file`);
-    artifacts = await beforeDeadline(
+    manifest = await beforeDeadline(
       job,
       deps,
       'uploading artifacts',
       uploadArtifacts(workspace, found.files, { buildId, stage: stage.name }, deps.store),
     );
-    if (artifacts.length > 0) log.line(`== ${artifacts.length} artifacts stored`);
+    if (manifest.archive) log.line(`== ${manifest.artifacts.length} artifacts stored (one archive, ${manifest.archive.bytes} bytes)`);
   } catch (error) {
     if (error instanceof StageFailure) failure = error;
     else if (error instanceof InfrastructureError) infrastructure = error;
@@ -203,7 +204,8 @@ export async function runStage(job: StageJob, deps: AgentDeps): Promise<StageRes
   }
   if (infrastructure) throw infrastructure;
 
-  await store(deps.store, manifestKey(buildId, stage.name), JSON.stringify(artifacts), 'application/json');
+  const artifacts = manifest.artifacts;
+  await store(deps.store, manifestKey(buildId, stage.name), JSON.stringify(manifest), 'application/json');
   const result: StageResult = {
     buildId,
     stage: stage.name,

@@ -1,22 +1,21 @@
 /**
- * A stage's artifacts: its globs resolved inside the workspace only, each
- * file streamed to S3 (lib-storage, bounded memory) while its sha256 is
- * computed, and the manifest of what was stored.
+ * A stage's artifacts: its globs resolved inside the workspace, then every file and
+ * link they name streamed to S3 as ONE archive (runner/archive: modes and in-workspace
+ * links kept, links out refused), measured on the way; the manifest records what
+ * went in and the archive's digest.
  */
-import { createReadStream } from 'node:fs';
-import { readdir, realpath, stat } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import picomatch from 'picomatch';
-import type { ArtifactEntry } from '../domain/report/types.js';
-import { artifactKey } from '../domain/storage-keys.js';
+import type { ArtifactEntry, ArtifactManifest } from '../domain/report/types.js';
+import { artifactArchiveKey } from '../domain/storage-keys.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
+import { listArchiveEntries, packArchive, type ArchiveEntry } from './archive/index.js';
 import { safeSegments } from './artifact-path.js';
-import { ArtifactUploadFailed, UnsafeArtifactPath } from './errors.js';
-import { isInside } from './extract-snapshot.js';
-import { MeasuringStream } from './measuring-stream.js';
+import { ArtifactUploadFailed, StageFailure, UnsafeArtifactPath } from './errors.js';
 
 export interface FoundArtifacts {
-  /** Workspace-relative `/` paths, sorted. */
+  /** Workspace-relative `/` paths of files and symbolic links, sorted. */
   files: string[];
   /** Globs that matched nothing (worth a warning, not a failure). */
   unmatched: string[];
@@ -24,8 +23,9 @@ export interface FoundArtifacts {
 
 /**
  * Resolves the globs. A glob may name a file, a directory (everything under
- * it) or a picomatch pattern; `!pattern` excludes. `..`, absolute paths and
- * files whose real path leaves the workspace are UnsafeArtifactPath.
+ * it) or a picomatch pattern; `!pattern` excludes. `..` and absolute paths are
+ * UnsafeArtifactPath. Links are listed as links (never followed into directories);
+ * whether they stay inside the workspace is checked when they are packed.
  */
 export async function findArtifacts(workspace: string, globs: string[]): Promise<FoundArtifacts> {
   const includes: string[] = [];
@@ -54,48 +54,45 @@ export async function findArtifacts(workspace: string, globs: string[]): Promise
     matchedBy.add(hit.pattern);
     files.push(path);
   }
-
-  const realWorkspace = await realpath(workspace);
-  const safe: string[] = [];
-  for (const path of files) {
-    const real = await realpath(join(workspace, ...path.split('/'))).catch(() => undefined);
-    if (real === undefined || !isInside(realWorkspace, real)) {
-      throw new UnsafeArtifactPath(`artifact "${path}" is a link that leaves the workspace (or leads nowhere)`);
-    }
-    // A link to a directory inside the workspace adds nothing: its files are matched where they really are.
-    if ((await stat(real)).isFile()) safe.push(path);
-  }
   return {
-    files: safe.sort(),
+    files: files.sort(),
     unmatched: includes.filter((pattern) => !matchedBy.has(pattern)),
   };
 }
 
-/** Uploads each file under the stage's artifact prefix, one at a time; returns the manifest entries. */
+/**
+ * Stores `files` (from findArtifacts) as the stage's archive; returns the manifest to
+ * store beside it. Nothing is uploaded when there are no files. A link that leaves the
+ * workspace fails before any byte goes up (UnsafeArtifactPath, naming it).
+ */
 export async function uploadArtifacts(
   workspace: string,
   files: string[],
   target: { buildId: string; stage: string },
   store: ArtifactStore,
-): Promise<ArtifactEntry[]> {
-  const entries: ArtifactEntry[] = [];
-  for (const path of files) {
-    const measure = new MeasuringStream();
-    const source = createReadStream(join(workspace, ...path.split('/')));
-    source.on('error', (error) => measure.destroy(error));
-    const key = artifactKey(target.buildId, target.stage, path);
-    try {
-      // The SDK retries each request (and lib-storage each part); an error here is final.
-      await store.put(key, source.pipe(measure), 'application/octet-stream');
-    } catch (error) {
-      source.destroy();
-      throw new ArtifactUploadFailed(`could not upload ${path} to ${key}: ${(error as Error).message}`, {
-        cause: error,
-      });
-    }
-    entries.push({ path, size: measure.bytes, sha256: measure.sha256() });
+): Promise<ArtifactManifest> {
+  if (files.length === 0) return { version: 2, archive: null, artifacts: [] };
+  const entries = await listArchiveEntries(workspace, files);
+  const key = artifactArchiveKey(target.buildId, target.stage);
+  const { stream, packed } = packArchive(workspace, entries);
+  try {
+    // The SDK retries each request (and lib-storage each part); an error here is final.
+    await store.put(key, stream, 'application/x-tar');
+  } catch (error) {
+    stream.destroy();
+    // A file that changed under the packer is the stage's doing, not the store's.
+    const packError = await packed.then(() => undefined, (failure: unknown) => failure);
+    if (packError instanceof StageFailure) throw packError;
+    throw new ArtifactUploadFailed(`could not upload the artifacts to ${key}: ${(error as Error).message}`, { cause: error });
   }
-  return entries;
+  const archive = await packed;
+  return { version: 2, archive: { key, ...archive }, artifacts: entries.map(manifestEntry) };
+}
+
+/** The files and links (no directory entries: findArtifacts lists none). */
+function manifestEntry(entry: ArchiveEntry): ArtifactEntry {
+  if (entry.type === 'symlink') return { path: entry.path, size: 0, mode: entry.mode, type: 'symlink', target: entry.target };
+  return { path: entry.path, size: entry.size, mode: entry.mode, type: 'file' };
 }
 
 /** Every file and link under `directory` (links to directories are not followed), as `/` paths. */
@@ -113,4 +110,3 @@ function ancestorsAndSelf(path: string): string[] {
   const segments = path.split('/');
   return segments.map((_, index) => segments.slice(0, index + 1).join('/'));
 }
-

@@ -23,7 +23,7 @@
  */
 import { createHash } from 'node:crypto';
 import { constants, createReadStream, openSync } from 'node:fs';
-import { chmod, chown, lstat, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, lchown, lstat, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline, Readable, Transform } from 'node:stream';
 import { LambdaClient } from '@aws-sdk/client-lambda';
@@ -37,7 +37,8 @@ import { STAGE_TIMEOUT_EXIT_CODE } from '../domain/fargate/task-timeout.js';
 import { buildOutcome, type BuildOutcome } from '../domain/fargate/task-metadata.js';
 import { DISK_RESERVE_BYTES, ENV, HELPER_PATH, LIVE_LOG_CONTAINER, LOG_FILE, LOGS_PATH, WORKSPACE_PATH } from '../domain/fargate/layout.js';
 import type { Plan, PlannedStage } from '../domain/plan/types.js';
-import type { ArtifactEntry, StageResult } from '../domain/report/types.js';
+import { artifactSources } from '../domain/plan/artifact-sources.js';
+import type { ArtifactManifest, StageResult } from '../domain/report/types.js';
 import { manifestKey, stageLogKey, stageResultKey } from '../domain/storage-keys.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
 import type { SecretsProvider } from '../ports/secrets.js';
@@ -63,7 +64,7 @@ export interface HelperDeps {
   /** The stage's declared secrets, as StageCredentials resolved them for this helper's grant. */
   secrets: SecretsProvider;
   prepareWorkspace(
-    request: { buildId: string; upstream: string[]; workspace: string; limitBytes: number; limitIsDisk: boolean },
+    request: { buildId: string; artifactsFrom: string[]; workspace: string; limitBytes: number; limitIsDisk: boolean },
     store: ArtifactStore,
     log: HelperLog,
   ): Promise<void>;
@@ -73,7 +74,7 @@ export interface HelperDeps {
     files: string[],
     target: { buildId: string; stage: string },
     store: ArtifactStore,
-  ): Promise<ArtifactEntry[]>;
+  ): Promise<ArtifactManifest>;
   keys: {
     stageLogKey(buildId: string, stage: string): string;
     manifestKey(buildId: string, stage: string): string;
@@ -131,6 +132,8 @@ function diskReserveFile(context: HelperContext): string {
   return join(context.helperDir, 'disk-reserve');
 }
 
+const NO_ARTIFACTS: ArtifactManifest = { version: 2, archive: null, artifacts: [] };
+
 /** Where fetch notes its start time for publish (the result's startedAt). */
 /** Fetch's S3 request count, handed to publish (which writes the result record) on the helper volume. */
 function fetchRequestsFile(context: HelperContext): string {
@@ -182,7 +185,9 @@ async function chownTree(path: string, uid: number): Promise<void> {
   for (const entry of await readdir(path, { withFileTypes: true })) {
     const child = join(path, entry.name);
     if (entry.isDirectory()) await chownTree(child, uid);
-    else await chown(child, uid, uid).catch(() => undefined); // dangling links and the like
+    // The link itself (lchown), never what it points to: links kept from artifacts stay put.
+    else if (entry.isSymbolicLink()) await lchown(child, uid, uid).catch(() => undefined);
+    else await chown(child, uid, uid).catch(() => undefined);
   }
 }
 
@@ -207,7 +212,7 @@ export async function runFetch(context: HelperContext, deps: HelperDeps): Promis
     await deps.prepareWorkspace(
       {
         buildId: context.buildId,
-        upstream: stage.upstream,
+        artifactsFrom: artifactSources(stage),
         workspace: context.workspace,
         limitBytes: stage.fargate.ephemeralStorageGiB * GiB,
         limitIsDisk: true,
@@ -236,7 +241,7 @@ export async function runFetch(context: HelperContext, deps: HelperDeps): Promis
       startedAt,
       outcome: { exitCode: null },
       failure: { name: (error as Error).name || 'StageError', message: (error as Error).message },
-      artifacts: [],
+      manifest: NO_ARTIFACTS,
     });
     throw error;
   }
@@ -352,13 +357,13 @@ export async function runPublish(context: HelperContext, deps: HelperDeps): Prom
   const startedText = await readFile(startedFile(context), 'utf8').catch(() => undefined);
   const startedAt = startedText ? Number(startedText) : deps.now();
 
-  let artifacts: ArtifactEntry[] = [];
+  let manifest: ArtifactManifest = NO_ARTIFACTS;
   let failure: { name: string; message: string } | undefined;
   if (outcome.exitCode === 0) {
     try {
       const found = await deps.findArtifacts(context.workspace, stage.artifacts);
       for (const pattern of found.unmatched) deps.log.line(`warning: artifact path "${pattern}" matched no file`);
-      artifacts = await deps.uploadArtifacts(
+      manifest = await deps.uploadArtifacts(
         context.workspace,
         found.files,
         { buildId: context.buildId, stage: stage.name },
@@ -381,7 +386,7 @@ export async function runPublish(context: HelperContext, deps: HelperDeps): Prom
         ? { name: 'StageError', message: 'the build container did not run to completion' }
         : { name: 'CommandFailed', message: `a command exited with code ${outcome.exitCode}` };
   }
-  return writeResult(context, deps, { startedAt, outcome, failure, artifacts, masking, logLimitBytes: stage.logLimitBytes });
+  return writeResult(context, deps, { startedAt, outcome, failure, manifest, masking, logLimitBytes: stage.logLimitBytes });
 }
 
 async function writeResult(
@@ -391,7 +396,7 @@ async function writeResult(
     startedAt: number;
     outcome: BuildOutcome;
     failure?: { name: string; message: string };
-    artifacts: ArtifactEntry[];
+    manifest: ArtifactManifest;
     masking?: LogMasking;
     /** The stage's `log-limit` (the default cap when absent). */
     logLimitBytes?: number;
@@ -414,7 +419,7 @@ async function writeResult(
           ? `${mask(facts.failure.message)}\n`
           : '';
   await deps.store.put(deps.keys.stageLogKey(buildId, stageName), log, 'text/plain; charset=utf-8');
-  await deps.store.put(deps.keys.manifestKey(buildId, stageName), JSON.stringify(facts.artifacts), 'application/json');
+  await deps.store.put(deps.keys.manifestKey(buildId, stageName), JSON.stringify(facts.manifest), 'application/json');
   // The build container's output went to CloudWatch through awslogs: the log file holds the same bytes.
   const logBytes = hasLog ? (await stat(logFile)).size : 0;
   // This container's requests, this record's PUT, and fetch's (when publish writes the record).
@@ -438,10 +443,10 @@ async function writeResult(
     peakDiskMiB: 0,
     logKey: deps.keys.stageLogKey(buildId, stageName),
     manifestKey: deps.keys.manifestKey(buildId, stageName),
-    artifactCount: facts.artifacts.length,
-    artifactBytes: facts.artifacts.reduce((sum, entry) => sum + entry.size, 0),
     logBytes,
     ...(s3Requests ? { s3Requests } : {}),
+    artifactCount: facts.manifest.artifacts.length,
+    artifactBytes: facts.manifest.artifacts.reduce((sum, entry) => sum + entry.size, 0),
   };
   await deps.store.put(deps.keys.stageResultKey(buildId, stageName), JSON.stringify(result), 'application/json');
   return result;

@@ -1,24 +1,24 @@
 /**
- * Materialises a stage's workspace: the build's source snapshot, then the
- * artifacts of every upstream stage at their workspace paths (as listed in
- * each upstream manifest, checked against its size and sha256).
+ * Materialises a stage's workspace: the build's source snapshot, then the artifact
+ * archive of every stage it receives artifacts from (domain/plan/artifact-sources.ts),
+ * each checked against the sha256 and size its manifest recorded.
+ *
+ * S3 requests: GET the snapshot, and per artifact source GET its manifest and (when it
+ * stored anything) its archive: constant per source, nothing for upstream stages that
+ * declare no artifacts.
  */
-import { createWriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import type { ArtifactEntry } from '../domain/report/types.js';
-import { artifactKey, manifestKey, sourceKey } from '../domain/storage-keys.js';
+import type { ArtifactManifest } from '../domain/report/types.js';
+import { artifactArchiveKey, manifestKey, sourceKey } from '../domain/storage-keys.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
-import { safeSegments } from './artifact-path.js';
-import { ArtifactDownloadFailed, OutOfDisk, SnapshotMissing, SnapshotTooLarge } from './errors.js';
+import { unpackArchive } from './archive/index.js';
+import { ArtifactCorrupt, ArtifactDownloadFailed, OutOfDisk, SnapshotMissing, SnapshotTooLarge, UnsafeArchive } from './errors.js';
 import { extractSnapshot } from './extract-snapshot.js';
 import type { StageLog } from './stage-log.js';
-import { MeasuringStream } from './measuring-stream.js';
 
 export interface WorkspaceRequest {
   buildId: string;
-  upstream: string[];
+  /** The stages whose artifacts join the workspace (`artifactSources(stage)`), in order: a later one wins a clash. */
+  artifactsFrom: string[];
   workspace: string;
   /** Cap on what the snapshot and artifacts may occupy. */
   limitBytes: number;
@@ -26,7 +26,7 @@ export interface WorkspaceRequest {
   limitIsDisk: boolean;
 }
 
-export async function prepareWorkspace(request: WorkspaceRequest, store: ArtifactStore, log: StageLog): Promise<void> {
+export async function prepareWorkspace(request: WorkspaceRequest, store: Pick<ArtifactStore, 'get' | 'getText'>, log: Pick<StageLog, 'line'>): Promise<void> {
   const snapshot = await store.get(sourceKey(request.buildId));
   if (snapshot === undefined) throw new SnapshotMissing(`no source snapshot at ${sourceKey(request.buildId)}`);
   let used: number;
@@ -41,45 +41,46 @@ export async function prepareWorkspace(request: WorkspaceRequest, store: Artifac
     throw asDiskError(error, request);
   }
 
-  for (const stage of request.upstream) {
-    const text = await store.getText(manifestKey(request.buildId, stage));
-    if (text === undefined) {
-      throw new ArtifactDownloadFailed(`upstream stage "${stage}" has no manifest at ${manifestKey(request.buildId, stage)}`);
+  for (const stage of request.artifactsFrom) {
+    const manifest = await readManifest(request.buildId, stage, store);
+    if (manifest.archive === null) {
+      log.line(`== artifacts of ${stage}: none`);
+      continue;
     }
-    const entries = JSON.parse(text) as ArtifactEntry[];
-    for (const entry of entries) {
-      used += entry.size;
-      if (used > request.limitBytes) {
-        throw asDiskError(new SnapshotTooLarge(request.limitBytes), request);
-      }
-      await download(request, stage, entry, store);
+    const declared = manifest.artifacts.reduce((sum, entry) => sum + entry.size, 0);
+    if (used + declared > request.limitBytes) throw asDiskError(new SnapshotTooLarge(request.limitBytes), request);
+    // The key is the layout's, not the manifest's: a manifest cannot send the agent to read another object.
+    const key = artifactArchiveKey(request.buildId, stage);
+    const body = await store.get(key);
+    if (body === undefined) throw new ArtifactDownloadFailed(`the artifacts of "${stage}" are missing at ${key}`);
+    try {
+      // The cap is what is left of the limit: an archive that unpacks to more than its manifest said stops there.
+      const summary = await unpackArchive(body, request.workspace, {
+        sha256: manifest.archive.sha256,
+        bytes: manifest.archive.bytes,
+        compression: manifest.archive.compression,
+        maxBytes: request.limitBytes - used,
+        name: key,
+      });
+      used += summary.bytes;
+    } catch (error) {
+      if (error instanceof ArtifactCorrupt || error instanceof UnsafeArchive || error instanceof SnapshotTooLarge) throw asDiskError(error, request);
+      if ((error as NodeJS.ErrnoException).code === 'ENOSPC') throw new OutOfDisk(`no space left unpacking the artifacts of "${stage}"`);
+      throw new ArtifactDownloadFailed(`could not download ${key}: ${(error as Error).message}`, { cause: error });
     }
-    log.line(`== artifacts of ${stage}: ${entries.length} files`);
+    log.line(`== artifacts of ${stage}: ${manifest.artifacts.length} files and links, ${manifest.archive.bytes} bytes`);
   }
 }
 
-async function download(request: WorkspaceRequest, stage: string, entry: ArtifactEntry, store: ArtifactStore) {
-  const segments = safeSegments(entry.path);
-  if (segments === undefined) {
-    throw new ArtifactDownloadFailed(`manifest of "${stage}" lists an unsafe path "${entry.path}"`);
+async function readManifest(buildId: string, stage: string, store: Pick<ArtifactStore, 'getText'>): Promise<ArtifactManifest> {
+  const key = manifestKey(buildId, stage);
+  const text = await store.getText(key);
+  if (text === undefined) throw new ArtifactDownloadFailed(`upstream stage "${stage}" has no manifest at ${key}`);
+  const manifest = JSON.parse(text) as Partial<ArtifactManifest>;
+  if (manifest.version !== 2 || manifest.archive === undefined || !Array.isArray(manifest.artifacts)) {
+    throw new ArtifactDownloadFailed(`the manifest at ${key} is not one this farm writes (version 2, with an archive); rerun the build`);
   }
-  const key = artifactKey(request.buildId, stage, entry.path);
-  const body = await store.get(key);
-  if (body === undefined) throw new ArtifactDownloadFailed(`artifact ${key} is missing`);
-  const target = join(request.workspace, ...segments);
-  const check = new MeasuringStream();
-  try {
-    await mkdir(dirname(target), { recursive: true });
-    await pipeline(body, check, createWriteStream(target));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOSPC') throw new OutOfDisk(`no space left writing ${entry.path}`);
-    throw new ArtifactDownloadFailed(`could not download ${key}: ${(error as Error).message}`, { cause: error });
-  }
-  const sha256 = check.sha256();
-  const size = check.bytes;
-  if (size !== entry.size || sha256 !== entry.sha256) {
-    throw new ArtifactDownloadFailed(`artifact ${key} does not match its manifest (size ${size}, sha256 ${sha256})`);
-  }
+  return manifest as ArtifactManifest;
 }
 
 function asDiskError(error: unknown, request: WorkspaceRequest): unknown {

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { S3ArtifactStore } from '../../functions/adapters/aws/s3-artifact-store.js';
-import { artifactKey, manifestKey, reportKey, stageLogKey, stageResultKey } from '../../functions/domain/storage-keys.js';
+import { artifactArchiveKey, manifestKey, reportKey, stageLogKey, stageResultKey } from '../../functions/domain/storage-keys.js';
 import type { BuildReport } from '../../functions/domain/report/types.js';
 import type { BuildRecord } from '../../functions/local/build-record.js';
 import { runBuildLocally, type StageStateEvent } from '../../functions/local/state-machine-runner.js';
@@ -39,7 +39,7 @@ describe('Fault: S3 errors mid-upload', () => {
   let buildId: string;
   let counter = 0;
 
-  const artifactPut = (r: RequestSeen) => r.method === 'PUT' && r.url.includes('/artifacts/');
+  const artifactPut = (r: RequestSeen) => r.method === 'PUT' && r.url.includes('/artifacts.tar');
 
   beforeAll(async () => {
     s3 = await startS3rver();
@@ -76,7 +76,7 @@ describe('Fault: S3 errors mid-upload', () => {
     expect(await direct.getText(stageResultKey(buildId, 'build'))).toBeUndefined();
     expect(await direct.getText(manifestKey(buildId, 'build'))).toBeUndefined();
     const stored: string[] = [];
-    for await (const object of direct.list(`builds/${buildId}/stages/build/artifacts/`)) stored.push(object.key);
+    for await (const object of direct.list(`builds/${buildId}/stages/build/artifacts`)) stored.push(object.key);
     expect(stored).toEqual([]);
     expect(await direct.getText(stageLogKey(buildId, 'build'))).toContain('== infrastructure error ArtifactUploadFailed:');
   }
@@ -93,11 +93,11 @@ describe('Fault: S3 errors mid-upload', () => {
     expect(result).toMatchObject({ status: 'succeeded', artifactCount: 1, artifactBytes: 65536 });
     expect(proxy.broken).toHaveLength(2);
     expect(proxy.seen.filter(artifactPut)).toHaveLength(3);
-    const stored = await direct.get(artifactKey(buildId, 'build', 'out.bin'));
+    const stored = await direct.get(artifactArchiveKey(buildId, 'build'));
     const hash = createHash('sha256');
     for await (const chunk of stored!) hash.update(chunk as Buffer);
-    const manifest = JSON.parse((await direct.getText(manifestKey(buildId, 'build')))!) as Array<{ sha256: string }>;
-    expect(manifest[0]!.sha256).toBe(hash.digest('hex'));
+    const manifest = JSON.parse((await direct.getText(manifestKey(buildId, 'build')))!) as { archive: { sha256: string } };
+    expect(manifest.archive.sha256).toBe(hash.digest('hex'));
   });
 
   it('defends against a connection cut mid-upload every time: retried, then ArtifactUploadFailed, and no result recorded as success', async () => {
@@ -111,7 +111,7 @@ describe('Fault: S3 errors mid-upload', () => {
     // Assess
     expect(error).toBeInstanceOf(ArtifactUploadFailed);
     expect((error as Error).name).toBe('ArtifactUploadFailed');
-    expect((error as Error).message).toContain('could not upload out.bin to builds/');
+    expect((error as Error).message).toContain('could not upload the artifacts to builds/');
     expect(proxy.broken.length).toBeGreaterThan(1);
     await expectNothingRecordedAsSuccess();
   });
@@ -144,7 +144,7 @@ describe('Fault: S3 errors mid-upload', () => {
     expect(error).toBeInstanceOf(ArtifactUploadFailed);
     expect(proxy.broken.length).toBeGreaterThan(1);
     // AbortMultipartUpload: no orphaned parts keep billing.
-    expect(proxy.seen.some((r) => r.method === 'DELETE' && r.url.includes('/artifacts/big.bin') && r.url.includes('uploadId='))).toBe(true);
+    expect(proxy.seen.some((r) => r.method === 'DELETE' && r.url.includes('/artifacts.tar') && r.url.includes('uploadId='))).toBe(true);
     await expectNothingRecordedAsSuccess();
   });
 });

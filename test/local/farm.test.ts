@@ -153,7 +153,7 @@ describe('Class: LocalFarm', () => {
   });
 
   describe('Method: artifact', () => {
-    it('serves only what a stage manifest lists', async () => {
+    it('serves only what a stage manifest lists, streamed out of the stage archive', async () => {
       // Prepare
       const { farm, artifacts } = await makeFarm();
       await farm.start('a1', { buildId: 'a1', request: pushRequest() });
@@ -163,7 +163,7 @@ describe('Class: LocalFarm', () => {
       const listed = await farm.artifact('a1', 'build', 'dist/hello.txt');
       const unlisted = await farm.artifact('a1', 'build', 'secret.txt');
       // Assess
-      expect(listed).toBeDefined();
+      expect(Buffer.concat(await listed!.toArray()).toString()).toBe('Hello, farm!\n');
       expect(unlisted).toBeUndefined();
     });
   });

@@ -73,7 +73,7 @@ describe('Function: createFarmServer', () => {
     // Assess
     expect(await log.text()).toBe(await farm.artifacts.getText('builds/b3/stages/build/log.txt'));
     expect(artifact.headers.get('content-disposition')).toBe('attachment; filename="SHA256SUMS"');
-    expect(await artifact.text()).toBe(await farm.artifacts.getText('builds/b3/stages/package/artifacts/release/SHA256SUMS'));
+    expect(await artifact.text()).toBe('abc  hello-farm.tar.gz\n');
   });
 
   it('GET /api/messages returns what the bus carried, by topic', async () => {

@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { S3ArtifactStore } from '../../functions/adapters/aws/s3-artifact-store.js';
-import type { ArtifactEntry, StageResult } from '../../functions/domain/report/types.js';
+import type { ArtifactManifest, StageResult } from '../../functions/domain/report/types.js';
 import type { ArtifactStore } from '../../functions/ports/artifact-store.js';
 import {
-  artifactKey,
+  artifactArchiveKey,
   manifestKey,
   sourceKey,
   stageLogKey,
@@ -93,15 +93,17 @@ describe('Function: runStage', () => {
     expect(output.text).toContain('$ ./build.sh\n');
     expect(output.text.indexOf('$ ./build.sh')).toBeLessThan(output.text.indexOf('$ echo'));
     expect(output.text).toContain('stage=build mode=release\n');
-    const manifest = JSON.parse((await store.getText(manifestKey(buildId, 'build')))!) as ArtifactEntry[];
-    expect(manifest).toEqual([
-      {
-        path: 'dist/app.txt',
-        size: 20,
-        sha256: createHash('sha256').update('hello from the repo\n').digest('hex'),
-      },
-    ]);
-    expect(await store.getText(artifactKey(buildId, 'build', 'dist/app.txt'))).toBe('hello from the repo\n');
+    const manifest = JSON.parse((await store.getText(manifestKey(buildId, 'build')))!) as ArtifactManifest;
+    expect(manifest.artifacts).toEqual([{ path: 'dist/app.txt', size: 20, mode: 0o644, type: 'file' }]);
+    const archive = await store.get(artifactArchiveKey(buildId, 'build'));
+    const archiveBytes = Buffer.concat(await archive!.toArray());
+    expect(manifest.archive).toEqual({
+      key: artifactArchiveKey(buildId, 'build'),
+      sha256: createHash('sha256').update(archiveBytes).digest('hex'),
+      bytes: archiveBytes.length,
+      compression: 'none',
+    });
+    expect(archiveBytes.includes('hello from the repo\n')).toBe(true);
     expect(await store.getText(stageLogKey(buildId, 'build'))).toBe(output.text);
     expect(JSON.parse((await store.getText(stageResultKey(buildId, 'build')))!)).toEqual(result);
     expect(Buffer.byteLength(JSON.stringify(result))).toBeLessThan(256 * 1024);
@@ -307,7 +309,7 @@ describe('Function: runStage', () => {
     // Assess
     expect(result).toMatchObject({ status: 'failed', errorName: 'UnsafeArtifactPath', artifactCount: 0 });
     const stored: string[] = [];
-    for await (const object of store.list(`builds/${buildId}/stages/hostile/artifacts/`)) stored.push(object.key);
+    for await (const object of store.list(`builds/${buildId}/stages/hostile/artifacts`)) stored.push(object.key);
     expect(stored).toEqual([]);
   });
 
@@ -376,7 +378,7 @@ describe('Function: runStage (store failures)', () => {
     await storeSnapshot(real, 'refused', repo);
     const refusing: ArtifactStore = {
       put: (key, body, type) =>
-        key.includes('/artifacts/') ? Promise.reject(new Error('Access Denied')) : real.put(key, body, type),
+        key.endsWith('/artifacts.tar') ? Promise.reject(new Error('Access Denied')) : real.put(key, body, type),
       get: (key) => real.get(key),
       getText: (key) => real.getText(key),
       list: (prefix) => real.list(prefix),

@@ -5,14 +5,14 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3ArtifactStore } from '../../functions/adapters/aws/s3-artifact-store.js';
 import type { Plan } from '../../functions/domain/plan/types.js';
-import type { ArtifactEntry } from '../../functions/domain/report/types.js';
-import { manifestKey, planKey, sourceKey, stageLogKey, stageResultKey } from '../../functions/domain/storage-keys.js';
+import type { ArtifactManifest } from '../../functions/domain/report/types.js';
+import { artifactArchiveKey, manifestKey, planKey, sourceKey, stageLogKey, stageResultKey } from '../../functions/domain/storage-keys.js';
 import { findArtifacts, uploadArtifacts } from '../../functions/runner/artifacts.js';
 import { runFetch, runPublish, type HelperContext, type HelperDeps } from '../../functions/runner/fargate-helper.js';
 import { MASK } from '../../functions/runner/secret-masker.js';
@@ -39,20 +39,23 @@ afterAll(async () => {
 });
 
 describe('Function: runFetch and runPublish on S3', () => {
-  it('brings in the snapshot and upstream artifacts, and publishes the build’s artifacts and result', async () => {
-    // Prepare: a GitHub-style tarball, an upstream stage's artifact, and the plan.
+  it('brings in the snapshot and upstream artifacts (modes and links kept), and publishes the build’s artifacts and result', async () => {
+    // Prepare: a GitHub-style tarball, an upstream stage's archive (an executable and a link), and the plan.
     await store.put(sourceKey(BUILD), await makeTarGz([file('repo-abc123/greeting.txt', 'hello\n')]));
-    const upstream: ArtifactEntry[] = [{ path: 'lib/version.txt', size: 4, sha256: '' }];
-    const version = Buffer.from('1.2\n');
-    upstream[0]!.sha256 = (await import('node:crypto')).createHash('sha256').update(version).digest('hex');
-    await store.put(`builds/${BUILD}/stages/compile/artifacts/lib/version.txt`, version);
+    const compiled = join(dir, 'compile-workspace');
+    mkdirSync(join(compiled, 'lib'), { recursive: true });
+    writeFileSync(join(compiled, 'lib/version.txt'), '1.2\n');
+    writeFileSync(join(compiled, 'lib/stamp.sh'), '#!/bin/sh\necho stamped\n', { mode: 0o755 });
+    symlinkSync('version.txt', join(compiled, 'lib/current'));
+    const upstream = await uploadArtifacts(compiled, ['lib/current', 'lib/stamp.sh', 'lib/version.txt'], { buildId: BUILD, stage: 'compile' }, store);
     await store.put(manifestKey(BUILD, 'compile'), JSON.stringify(upstream));
     const stage = plannedStage({
       name: 'package',
       runner: 'fargate',
       needs: ['compile'],
       upstream: ['compile'],
-      commands: ['cat greeting.txt lib/version.txt > dist.txt', 'echo "packaged as $NAME"'],
+      artifactsFrom: ['compile'],
+      commands: ['cat greeting.txt lib/current > dist.txt', './lib/stamp.sh', 'echo "packaged as $NAME"'],
       env: { NAME: 'demo' },
       artifacts: ['dist.txt'],
     });
@@ -91,7 +94,11 @@ describe('Function: runFetch and runPublish on S3', () => {
     // Assess
     expect(buildExit).toBe(0);
     expect(result).toMatchObject({ status: 'succeeded', exitCode: 0, artifactCount: 1, runner: 'fargate' });
-    expect(await store.getText(`builds/${BUILD}/stages/package/artifacts/dist.txt`)).toBe('hello\n1.2\n');
+    const manifest = JSON.parse((await store.getText(manifestKey(BUILD, 'package')))!) as ArtifactManifest;
+    expect(manifest.artifacts).toEqual([{ path: 'dist.txt', size: 10, mode: expect.any(Number), type: 'file' }]);
+    const archive = Buffer.concat(await (await store.get(artifactArchiveKey(BUILD, 'package')))!.toArray());
+    expect(archive.includes('hello\n1.2\n')).toBe(true);
+    expect(await store.getText(stageLogKey(BUILD, 'package'))).toContain('stamped');
     expect(await store.getText(stageLogKey(BUILD, 'package'))).toContain('packaged as demo');
     expect(JSON.parse((await store.getText(stageResultKey(BUILD, 'package')))!)).toEqual(result);
   });

@@ -108,7 +108,7 @@ function deps(): HelperDeps {
     },
     async uploadArtifacts(workspace, files, target, s) {
       for (const f of files) await s.put(`builds/${target.buildId}/stages/${target.stage}/artifacts/${f}`, readFileSync(join(workspace, f)));
-      return files.map((f) => ({ path: f, size: readFileSync(join(workspace, f)).length, sha256: 'x' }));
+      return { version: 2, archive: null, artifacts: files.map((f) => ({ path: f, size: readFileSync(join(workspace, f)).length })) };
     },
     keys,
     log: { line: () => undefined },
@@ -178,15 +178,17 @@ describe('Function: runFetch then runPublish', () => {
 
     // Assess
     expect(workspaceRequests).toEqual([
-      { buildId: BUILD, upstream: ['build'], workspace: context.workspace, limitBytes: 21 * 1024 ** 3, limitIsDisk: true },
+      { buildId: BUILD, artifactsFrom: ['build'], workspace: context.workspace, limitBytes: 21 * 1024 ** 3, limitIsDisk: true },
     ]);
     expect(exitCode).toBe(0);
     expect(result).toMatchObject({ status: 'succeeded', exitCode: 0, runner: 'fargate', artifactCount: 1, durationMs: 42_000 });
     expect(store.objects.get(`builds/${BUILD}/stages/test/artifacts/out.txt`)!.toString()).toBe("hello it's me\n");
     expect(store.objects.get(keys.stageLogKey(BUILD, 'test'))!.toString()).toContain("hello it's me");
-    expect(JSON.parse(store.objects.get(keys.manifestKey(BUILD, 'test'))!.toString())).toEqual([
-      { path: 'out.txt', size: 14, sha256: 'x' },
-    ]);
+    expect(JSON.parse(store.objects.get(keys.manifestKey(BUILD, 'test'))!.toString())).toEqual({
+      version: 2,
+      archive: null,
+      artifacts: [{ path: 'out.txt', size: 14 }],
+    });
     expect(resultOf()).toEqual(result);
   });
 

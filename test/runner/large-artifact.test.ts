@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3ArtifactStore } from '../../functions/adapters/aws/s3-artifact-store.js';
-import type { ArtifactEntry } from '../../functions/domain/report/types.js';
-import { artifactKey, manifestKey } from '../../functions/domain/storage-keys.js';
+import type { ArtifactManifest } from '../../functions/domain/report/types.js';
+import { artifactArchiveKey, manifestKey } from '../../functions/domain/storage-keys.js';
 import { runStage } from '../../functions/runner/agent.js';
 import { makeGitRepo, type TempRepo } from '../support/git-repo.js';
 import { startS3rver, type RunningS3rver } from '../support/s3rver.js';
@@ -65,11 +65,14 @@ describe('Function: runStage (large artifact)', () => {
     expect(commands).toContain('CreateMultipartUploadCommand');
     expect(commands.filter((name) => name === 'UploadPartCommand').length).toBeGreaterThanOrEqual(SIZE / (8 * MiB));
     expect(commands).toContain('CompleteMultipartUploadCommand');
-    const manifest = JSON.parse((await store.getText(manifestKey('big', 'big')))!) as ArtifactEntry[];
-    expect(manifest[0].size).toBe(SIZE);
+    const manifest = JSON.parse((await store.getText(manifestKey('big', 'big')))!) as ArtifactManifest;
+    expect(manifest.artifacts[0]!.size).toBe(SIZE);
     let stored = 0;
-    for await (const object of store.list(artifactKey('big', 'big', 'big.bin'))) stored += object.size;
-    expect(stored).toBe(SIZE);
+    for await (const object of store.list(artifactArchiveKey('big', 'big'))) stored += object.size;
+    // The file plus its tar header and padding, and the two end-of-archive blocks.
+    expect(stored).toBe(manifest.archive!.bytes);
+    expect(stored).toBeGreaterThan(SIZE);
+    expect(stored).toBeLessThan(SIZE + 4096);
     // Memory: the file never sits in memory; growth is bounded by the upload's buffers, not the file's size.
     expect(peak - baseline).toBeLessThan(SIZE / 2);
   });

@@ -17,6 +17,7 @@ import { historyBudgetIssue } from './history-budget.js';
 import { historyIdOf } from './stage-definition.js';
 import { applyAutoResources } from './auto-resources.js';
 import { recommendSize } from '../sizing/right-size.js';
+import { artifactSourcesOf } from './artifact-sources.js';
 import { computeWaves, upstreamOf } from './waves.js';
 
 export interface PlanOptions {
@@ -75,6 +76,7 @@ export function planPipeline(pipeline: Pipeline, ctx: PlanContext, config: Plann
   const waves = computeWaves(active);
   const waveOf = new Map(waves.flatMap((wave, i) => wave.map((name) => [name, i] as const)));
   const needsOf = new Map(active.map((s) => [s.name, s.needs]));
+  const artifactsOf = new Map(active.map((s) => [s.name, s.artifacts]));
   const issues: PipelineIssue[] = [];
 
   const stages: PlannedStage[] = active.map((written) => {
@@ -104,6 +106,7 @@ export function planPipeline(pipeline: Pipeline, ctx: PlanContext, config: Plann
       timeoutSeconds: stage.timeoutSeconds,
       needs: stage.needs,
       upstream: upstreamOf(stage.name, needsOf),
+      artifactsFrom: artifactSourcesOf(upstreamOf(stage.name, needsOf), (name) => (artifactsOf.get(name)?.length ?? 0) > 0),
       commands: stage.commands,
       env: stage.env,
       secrets: stage.secrets,

@@ -40,6 +40,11 @@ export interface PlannedStage {
   needs: string[];
   /** Every stage this one depends on, directly or through others: their artifacts join the workspace. */
   upstream: string[];
+  /**
+   * The stages whose artifacts join the workspace: those of `upstream` that declare artifacts
+   * (artifact-sources.ts). Absent in plans written before it existed.
+   */
+  artifactsFrom?: string[];
   commands: string[];
   env: Record<string, string>;
   /** References only; values are fetched by the runner at run time. */

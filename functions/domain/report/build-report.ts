@@ -13,6 +13,7 @@ import type { CostModel, S3RequestCount } from './cost-model.js';
 import { stageCostLines, type NetworkSetting } from './stage-cost.js';
 import type { StageRunRecord } from './run-record.js';
 import type { ArtifactEntry, BuildReport, BuildStatus, StageReport, StageResult } from './types.js';
+import { artifactSources } from '../plan/artifact-sources.js';
 import { computeBatches } from '../plan/batches.js';
 import { estimateS3Requests, estimateStateTransitions, modelledControlPlaneRequests, type UsageStage } from './usage-estimate.js';
 
@@ -194,7 +195,7 @@ export function buildReport(input: BuildReportInput): BuildReport {
     if (outcome.ran) ranStages.push(outcome.ran);
     const { waits = false, releases = false } = flags.get(stage.name) ?? {};
     const skippedBySelection = result?.status === 'skipped' && result.errorName === undefined;
-    usageStages.push({ name: stage.name, upstream: stage.upstream, needs: stage.needs, waits, releases, result, run, skippedBySelection });
+    usageStages.push({ name: stage.name, needs: stage.needs, artifactsFrom: artifactSources(stage), waits, releases, result, run, skippedBySelection });
     // S3 is billed as counted only when every record that should carry a count does.
     if (result && counted) {
       counted = result.s3Requests ? addCounts(addCounts(addCounts(counted, result.s3Requests), run?.s3Requests), run?.escalation?.s3Requests) : undefined;
@@ -207,6 +208,7 @@ export function buildReport(input: BuildReportInput): BuildReport {
     planned: input.plan !== undefined || input.notTriggered !== undefined || input.refused !== undefined,
     batches: batches.map((batch) => batch.stages.map((s) => s.name)),
     skippedByIf: ran?.skipped.length ?? 0,
+    failFast: ran?.failFast ?? false,
     stages: usageStages,
   };
   const stateTransitions = input.stateTransitions ?? estimateStateTransitions(usage);

@@ -6,6 +6,7 @@
  *   included, with the orchestration and S3 requests of the Fargate path;
  * - GitHub-hosted runners: each stage a job, rounded up to a whole minute, at dated prices.
  */
+import { artifactSources } from '../plan/artifact-sources.js';
 import { computeBatches } from '../plan/batches.js';
 import type { Plan, PlannedStage } from '../plan/types.js';
 import { FARGATE_BILLED_STARTUP_MS } from '../pricing/cost.js';
@@ -71,8 +72,8 @@ export function predictedCost(plan: Plan | undefined, costs: CostModel, network:
   const flags = new Map(batches.flatMap((batch) => batch.stages.map((s) => [s.name, s] as const)));
   const stages: UsageStage[] = (plan?.stages ?? []).map((stage) => ({
     name: stage.name,
-    upstream: stage.upstream,
     needs: stage.needs,
+    artifactsFrom: artifactSources(stage),
     waits: flags.get(stage.name)?.waits ?? false,
     releases: flags.get(stage.name)?.releases ?? false,
     result: predictedResult(stage),
@@ -124,7 +125,7 @@ export function allFargateCost(ran: RanStage[], breakdown: CostBreakdown, costs:
     computeUsd += usd.computeUsd;
     ipv4Usd += usd.ipv4Usd;
     if (!onFargate) {
-      const actual: UsageStage = { name: stage.planned.name, upstream: stage.planned.upstream, needs: stage.planned.needs, waits: false, releases: false, result: stage.result, run: stage.run, skippedBySelection: false };
+      const actual: UsageStage = { name: stage.planned.name, needs: stage.planned.needs, artifactsFrom: artifactSources(stage.planned), waits: false, releases: false, result: stage.result, run: stage.run, skippedBySelection: false };
       extraTransitions += stageTransitions({ ...actual, run: fargateRun(stage.planned.name) }) - stageTransitions(actual);
       extraRequests = { put: extraRequests.put + 1, get: extraRequests.get + 1 };
     }

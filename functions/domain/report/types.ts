@@ -17,10 +17,34 @@ export type StageStatus = 'succeeded' | 'failed' | 'timed_out' | 'skipped' | 'ca
 export type BuildStatus = 'succeeded' | 'failed' | 'cancelled' | 'error' | 'interrupted' | 'skipped' | 'refused';
 
 export interface ArtifactEntry {
-  /** Path relative to the workspace. */
+  /** Path relative to the workspace, `/`-separated. */
   path: string;
+  /** Bytes of a file; 0 for a link. */
   size: number;
+  /** Permission bits (0o755 for an executable). Absent in manifests written before archives. */
+  mode?: number;
+  /** `symlink` for a symbolic link (kept as a link); a file otherwise. */
+  type?: 'file' | 'symlink';
+  /** A link's target, relative to the link. */
+  target?: string;
+  /** Per-file digest: only in manifests written before archives (the archive's digest covers every file now). */
+  sha256?: string;
+}
+
+/** The stored archive of a stage's artifacts, as the manifest records it. */
+export interface ArtifactArchive {
+  key: string;
+  /** sha256 (hex) and size of the stored object, checked when a later stage downloads it. */
   sha256: string;
+  bytes: number;
+  compression: 'none' | 'gzip';
+}
+
+/** `manifest.json`: what a stage stored (`archive` is null when its globs matched nothing). */
+export interface ArtifactManifest {
+  version: 2;
+  archive: ArtifactArchive | null;
+  artifacts: ArtifactEntry[];
 }
 
 /**

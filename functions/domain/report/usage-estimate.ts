@@ -8,6 +8,7 @@
  */
 import type { S3RequestCount } from './cost-model.js';
 import { CAPACITY_ERRORS, type StageRunRecord } from './run-record.js';
+import { resultsToRead } from './stage-selection.js';
 import type { StageResult } from './types.js';
 
 /** The error a stage's `Wait for needs` fails with when it is skipped (handlers/stage-release.ts). */
@@ -15,9 +16,10 @@ export const NEEDS_NOT_MET = 'NeedsNotMet';
 
 export interface UsageStage {
   name: string;
-  upstream: string[];
   /** Direct needs (what `Wait for needs` and `Select stages` read). */
   needs: string[];
+  /** The stages whose artifacts the agent downloads (domain/plan/artifact-sources.ts). */
+  artifactsFrom: string[];
   /** Its batch (domain/plan/batches.ts) made it wait for needs, or release dependents. */
   waits: boolean;
   releases: boolean;
@@ -33,6 +35,8 @@ export interface UsageInput {
   batches: string[][];
   /** Stages of the pipeline file that `if:` left out (the plan still read their history). */
   skippedByIf: number;
+  /** Fail-fast builds' Select stages reads every earlier result, not only the needs. */
+  failFast?: boolean;
   stages: UsageStage[];
 }
 
@@ -121,9 +125,10 @@ export function estimateS3Requests(input: UsageInput): S3RequestCount {
       continue;
     }
     if (!stage.result) continue;
-    // Stage agent: GET its plan slice, source, each upstream manifest and artifact; PUT log, manifest, result, artifacts.
-    count.get += 2 + stage.upstream.length + stage.upstream.reduce((n, up) => n + (artifactsOf.get(up) ?? 0), 0);
-    count.put += 3 + stage.result.artifactCount;
+    // Stage agent: GET its plan slice and source, then per artifact source its manifest and (when it stored
+    // any) its archive; PUT log, manifest, result, and the archive when there are artifacts.
+    count.get += 2 + stage.artifactsFrom.reduce((n, source) => n + 1 + ((artifactsOf.get(source) ?? 0) > 0 ? 1 : 0), 0);
+    count.put += 3 + (stage.result.artifactCount > 0 ? 1 : 0);
     // Record Fargate result / Record stage error: GET result, PUT run record.
     if (stage.run) {
       count.get += 1;

@@ -437,8 +437,16 @@ function artifactLinks(build, reported) {
     h('li', {}, h('a', {
       href: `/api/builds/${encodeURIComponent(build.id)}/stages/${encodeURIComponent(reported.name)}/artifacts/${artifact.path.split('/').map(encodeURIComponent).join('/')}`,
       download: artifact.path.split('/').pop(),
-      title: `sha256 ${artifact.sha256}`,
-    }, artifact.path), h('span', { class: 'muted small' }, ` ${bytes(artifact.size)}`))));
+      title: artifactTitle(artifact),
+    }, artifact.path), h('span', { class: 'muted small' }, artifact.type === 'symlink' ? ` → ${artifact.target}` : ` ${bytes(artifact.size)}`))));
+}
+
+/** Mode and kind (`-rwxr-xr-x`, a link's target); older manifests carried a per-file sha256 instead. */
+function artifactTitle(artifact) {
+  if (artifact.sha256) return `sha256 ${artifact.sha256}`;
+  if (artifact.mode === undefined) return artifact.path;
+  const bits = 'rwxrwxrwx'.split('').map((letter, i) => (artifact.mode & (0o400 >> i) ? letter : '-')).join('');
+  return artifact.type === 'symlink' ? `link to ${artifact.target}` : `-${bits}`;
 }
 
 function costBreakdown(report) {

@@ -8,6 +8,11 @@
  */
 import { createHash } from 'node:crypto';
 import { reportCostFields } from '../../support/report-cost-fixture.js';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { manifestKey } from '../../../functions/domain/storage-keys.js';
+import { uploadArtifacts } from '../../../functions/runner/artifacts.js';
 import type { Plan, PlannedStage } from '../../../functions/domain/plan/types.js';
 import type { BuildReport, StageReport, StageResult } from '../../../functions/domain/report/types.js';
 import type { BuildExecutionInput } from '../../../functions/local/build-record.js';
@@ -91,9 +96,7 @@ export class ScriptedRunner implements BuildRunner {
         const log = `$ sh scripts/${name}.sh\n${name}: ${status === 'failed' ? 'error: greeting.txt is empty' : 'done'}\n`;
         await this.options.artifacts.put(`builds/${buildId}/stages/${name}/log.txt`, log);
         const artifacts = status === 'succeeded' ? stage.artifacts : {};
-        for (const [path, body] of Object.entries(artifacts)) {
-          await this.options.artifacts.put(`builds/${buildId}/stages/${name}/artifacts/${path}`, body);
-        }
+        await storeArtifacts(this.options.artifacts, buildId, name, artifacts);
         const end = clock + stage.durationMs;
         waveEnd = Math.max(waveEnd, end);
         const result: StageResult = {
@@ -145,7 +148,7 @@ function stageReport(stage: ScriptedStage, status: StageReport['status'], start:
     costUsd: status === 'skipped' ? 0 : stage.costUsd, predictedCostUsd: stage.costUsd * 1.5,
     exitCode: status === 'failed' ? 1 : status === 'skipped' ? null : 0, errorName: status === 'failed' ? 'CommandFailed' : undefined,
     reason: outcomeOf(stage.name, status), escalated: false,
-    artifacts: Object.entries(artifacts).map(([path, body]) => ({ path, size: body.length, sha256: createHash('sha256').update(body).digest('hex') })),
+    artifacts: Object.entries(artifacts).sort(([a], [b]) => a.localeCompare(b)).map(([path, body]) => ({ path, size: body.length, mode: 0o644, type: 'file' as const })),
     logKey: buildId ? `builds/${buildId}/stages/${stage.name}/log.txt` : undefined,
     startedAt: new Date(start).toISOString(), finishedAt: new Date(end).toISOString(),
   };
@@ -156,4 +159,19 @@ function outcomeOf(stage: string, status: StageReport['status']): string {
   if (status === 'failed') return `"sh scripts/${stage}.sh" exited with 1`;
   if (status === 'skipped') return 'a stage it needs failed';
   return '1 commands succeeded';
+}
+
+/** The stage's files as the agent stores them: one archive (the real uploader) and its manifest. */
+async function storeArtifacts(store: ArtifactStore, buildId: string, stage: string, files: Record<string, string>): Promise<void> {
+  const workspace = await mkdtemp(join(tmpdir(), 'scripted-'));
+  try {
+    for (const [path, body] of Object.entries(files)) {
+      await mkdir(dirname(join(workspace, path)), { recursive: true });
+      await writeFile(join(workspace, path), body, { mode: 0o644 });
+    }
+    const manifest = await uploadArtifacts(workspace, Object.keys(files).sort(), { buildId, stage }, store);
+    await store.put(manifestKey(buildId, stage), JSON.stringify(manifest));
+  } finally {
+    await rm(workspace, { recursive: true, force: true });
+  }
 }
