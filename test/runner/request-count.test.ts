@@ -12,7 +12,8 @@ import { S3ArtifactStore } from '../../functions/adapters/aws/s3-artifact-store.
 import { parsePipeline } from '../../functions/domain/pipeline/parse.js';
 import { planPipeline } from '../../functions/domain/plan/planner.js';
 import type { Plan } from '../../functions/domain/plan/types.js';
-import { resultsToRead } from '../../functions/domain/report/stage-selection.js';
+import { computeBatches } from '../../functions/domain/plan/batches.js';
+import { schedulingRequests } from '../../functions/domain/report/usage-estimate.js';
 import { DEFAULT_PRICE_BOOK } from '../../functions/domain/pricing/price-book.js';
 import { runStage } from '../../functions/runner/agent.js';
 import { makeGitRepo, type TempRepo } from '../support/git-repo.js';
@@ -22,9 +23,9 @@ import { CapturedOutput, MapSecrets, storeSnapshot } from '../support/stages.js'
 const CHAIN = 20;
 
 /** `s1 -> s2 -> ... -> sN`; only the stages named in `withArtifacts` declare artifacts. */
-function chainPlan(withArtifacts: string[]): Plan {
+function chainPlan(withArtifacts: string[], length = CHAIN): Plan {
   const lines = ['version: 1', 'stages:'];
-  for (let i = 1; i <= CHAIN; i += 1) {
+  for (let i = 1; i <= length; i += 1) {
     lines.push(`  s${i}:`, `    commands: ["echo ${i} > out-${i}.txt"]`);
     if (i > 1) lines.push(`    needs: [s${i - 1}]`);
     if (withArtifacts.includes(`s${i}`)) lines.push(`    artifacts: [out-${i}.txt]`);
@@ -91,14 +92,19 @@ describe('Linear cost: S3 requests per stage of a chain', () => {
     expect(new Set(perStage.slice(1))).toEqual(new Set([6]));
   });
 
-  it('Select stages reads one result record per wave of a chain (not every earlier one), unless fail-fast', () => {
-    // Prepare
-    const plan = chainPlan([]);
+  it('scheduling (Select stages per batch, the waits and releases) costs the same per stage in a chain of 20 or 40', () => {
+    // Prepare: the batches the state machine runs (at most 10 stages each, the default concurrency)
+    const perStage = (plan: Plan) => {
+      const batches = computeBatches(plan.waves, plan.stages, 10);
+      const flags = new Map(batches.flatMap((batch) => batch.stages.map((s) => [s.name, s] as const)));
+      const stages = plan.stages.map((s) => ({ name: s.name, needs: s.needs, artifactsFrom: [], waits: flags.get(s.name)?.waits ?? false, releases: flags.get(s.name)?.releases ?? false, skippedBySelection: false }));
+      const count = schedulingRequests({ planned: true, batches: batches.map((b) => b.stages.map((s) => s.name)), skippedByIf: 0, stages });
+      return (count.get + count.put) / plan.stages.length;
+    };
     // Act
-    const reads = plan.waves.map((_, index) => resultsToRead(plan, index, false).length);
-    const failFastReads = plan.waves.map((_, index) => resultsToRead(plan, index, true).length);
-    // Assess
-    expect(reads).toEqual([0, ...Array<number>(CHAIN - 1).fill(1)]);
-    expect(failFastReads[CHAIN - 1]).toBe(CHAIN - 1);
+    const twenty = perStage(chainPlan([]));
+    const forty = perStage(chainPlan([], 2 * CHAIN));
+    // Assess: linear, not quadratic (reading every earlier result would double the per-stage figure)
+    expect(forty).toBeLessThan(twenty * 1.2);
   });
 });

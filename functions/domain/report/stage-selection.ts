@@ -62,15 +62,3 @@ export function selectStages(input: StageSelectionInput): StageSelection {
   }
   return { run, skipped };
 }
-
-/**
- * The result records `Select stages` reads for a wave: only the wave's direct needs (a stage
- * whose need failed transitively finds that need recorded as skipped), so a chain of N stages
- * reads N records in all, not N²/2. Fail-fast must know of any failure so far: every earlier
- * stage (usage-estimate.ts counts the same).
- */
-export function resultsToRead(plan: { waves: string[][]; stages: { name: string; needs: string[] }[] }, waveIndex: number, failFast: boolean): string[] {
-  if (failFast) return plan.waves.slice(0, waveIndex).flat();
-  const wave = new Set(plan.waves[waveIndex] ?? []);
-  return [...new Set(plan.stages.filter((stage) => wave.has(stage.name)).flatMap((stage) => stage.needs))].sort();
-}

@@ -8,7 +8,6 @@
  */
 import type { S3RequestCount } from './cost-model.js';
 import { CAPACITY_ERRORS, type StageRunRecord } from './run-record.js';
-import { resultsToRead } from './stage-selection.js';
 import type { StageResult } from './types.js';
 
 /** The error a stage's `Wait for needs` fails with when it is skipped (handlers/stage-release.ts). */
