@@ -12,6 +12,7 @@
  * build whose plan predicts more than a cost limit is refused once planned. Either returns no
  * waves with `refused: true`, the path a build the triggers do not want already takes to Report.
  */
+import { cacheScopeFor } from '../domain/cache/scope.js';
 import type { Readable } from 'node:stream';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -157,7 +158,13 @@ export async function planTask(input: PlanTaskInput, deps: PlanTaskDeps): Promis
   const decision = matchesTriggers(pipeline.on, request);
   if (!decision.build) return notRun(decision.reason, false, pipeline.failFast);
   const history = await (deps.history ?? new S3HistoryStore(deps.store)).loadHistory(request.repository, pipeline.stages.map((s) => s.name));
-  const context = { event: request.event, branch: request.branch, ...(request.baseBranch ? { baseBranch: request.baseBranch } : {}), secretsWithheld: withheld };
+  const context = {
+    event: request.event,
+    branch: request.branch,
+    ...(request.baseBranch ? { baseBranch: request.baseBranch } : {}),
+    secretsWithheld: withheld,
+    cacheScope: cacheScopeFor(request),
+  };
   const plan = planPipeline(pipeline, context, deps.config, { prices: deps.prices, history, locate: (path) => sites.locate(path), file: PIPELINE_FILE });
   // Stored even when refused: the report quotes its prediction, and a person can see what was asked for.
   await deps.store.put(key, JSON.stringify(plan), 'application/json');

@@ -105,7 +105,7 @@ async function grantStages(input: SelectStagesInput, plan: Plan, run: PlannedSta
   return Promise.all(
     run.map(async (stage) => {
       const token = (deps.newGrantToken ?? randomGrantToken)();
-      const grant = stageGrant({ buildId: input.buildId, stage, secretsWithheld, now, lifetimeSeconds });
+      const grant = stageGrant({ buildId: input.buildId, stage, secretsWithheld, now, lifetimeSeconds, ...(plan.cacheScope ? { cacheScope: plan.cacheScope } : {}) });
       await writeJson(deps.store, grantRecordKey(grantTokenHash(token)), grant);
       return { ...toSlimStage(stage, input.lambdaRunnerFunctionArn, deps.runnerFunctionFor), grant: token };
     }),

@@ -2,9 +2,10 @@ import { PipelineInvalid, type PipelineIssue } from '../errors.js';
 import type { FieldSites } from './field-sites.js';
 import { DEFAULT_RESOURCES, DEFAULT_TIMEOUT_SECONDS } from './limits.js';
 import { lintPipeline } from './lint.js';
+import { inheritCacheSites, readCache } from './read-cache.js';
 import { readEnv, readResources, readSecrets, readTimeout } from './read-fields.js';
 import { DEFAULT_TRIGGERS, readCondition, readTriggers } from './read-triggers.js';
-import type { Architecture, Pipeline, RunnerChoice, StageSpec } from './types.js';
+import type { Architecture, CacheSpec, Pipeline, RunnerChoice, StageSpec } from './types.js';
 import { kindOf, loadYaml, type Field, type MapEntry, type YamlReader } from './yaml-reader.js';
 
 /**
@@ -15,7 +16,7 @@ import { kindOf, loadYaml, type Field, type MapEntry, type YamlReader } from './
  */
 
 export const TOP_LEVEL_KEYS = ['version', 'on', 'fail-fast', 'cancel-superseded', 'defaults', 'stages'] as const;
-export const DEFAULTS_KEYS = ['image', 'resources', 'timeout', 'env', 'architecture', 'runner'] as const;
+export const DEFAULTS_KEYS = ['image', 'resources', 'timeout', 'env', 'architecture', 'runner', 'cache'] as const;
 export const STAGE_KEYS = [
   'commands',
   'needs',
@@ -30,6 +31,7 @@ export const STAGE_KEYS = [
   'architecture',
   'if',
   'run-as-root',
+  'cache',
 ] as const;
 const RUNNERS: readonly RunnerChoice[] = ['auto', 'lambda', 'fargate'];
 const ARCHITECTURES: readonly Architecture[] = ['x86_64', 'arm64'];
@@ -87,6 +89,7 @@ interface Defaults {
   memoryMiB?: number;
   diskMiB?: number;
   env: Record<string, string>;
+  cache?: CacheSpec;
 }
 
 class SchemaReader {
@@ -129,7 +132,7 @@ class SchemaReader {
   private defaults(entry: Field | undefined): Defaults {
     const defaults: Defaults = { env: {} };
     if (!entry) return defaults;
-    for (const field of this.y.entries(entry, DEFAULTS_KEYS, 'a mapping of image, resources, timeout, env, architecture and runner')) {
+    for (const field of this.y.entries(entry, DEFAULTS_KEYS, 'a mapping of image, resources, timeout, env, architecture, runner and cache')) {
       const key = field.path;
       switch (field.key) {
         case 'image':
@@ -149,6 +152,9 @@ class SchemaReader {
           break;
         case 'env':
           defaults.env = readEnv(this.y, key, field);
+          break;
+        case 'cache':
+          defaults.cache = readCache(this.y, key, field);
           break;
       }
     }
@@ -238,6 +244,10 @@ class SchemaReader {
     const effectiveImage = image ?? defaults.image;
     if (effectiveImage !== undefined) spec.image = effectiveImage;
     if (ifField) spec.if = readCondition(this.y, ifField);
+    const cacheField = field('cache');
+    const cache = cacheField ? readCache(this.y, `${base}.cache`, cacheField) : defaults.cache;
+    if (!cacheField && cache) inheritCacheSites(this.y, `${base}.cache`, cache);
+    if (cache) spec.cache = cache;
     return spec;
   }
 

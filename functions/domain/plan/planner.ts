@@ -103,6 +103,7 @@ export function planPipeline(pipeline: Pipeline, ctx: PlanContext, config: Plann
       env: stage.env,
       secrets: stage.secrets,
       artifacts: stage.artifacts,
+      ...(stage.cache ? { cache: stage.cache } : {}),
       ...(stage.image ? { image: stage.image } : {}),
       runAsRoot: stage.runAsRoot,
       fargate,
@@ -128,5 +129,6 @@ export function planPipeline(pipeline: Pipeline, ctx: PlanContext, config: Plann
     region: config.region,
     predictedCostUsd: roundUsd(stages.reduce((sum, s) => sum + s.predictedCostUsd, 0)),
     secretsWithheld: ctx.secretsWithheld === true,
+    ...(ctx.cacheScope && stages.some((stage) => stage.cache) ? { cacheScope: ctx.cacheScope } : {}),
   };
 }

@@ -2,7 +2,8 @@
  * The plan: the contract between the planner, the CLI (`buildfarm plan --json`)
  * and the state machine. Stable and documented in the README.
  */
-import type { Architecture, SecretRef } from '../pipeline/types.js';
+import type { CacheScope } from '../cache/scope.js';
+import type { Architecture, CacheSpec, SecretRef } from '../pipeline/types.js';
 
 export type Runner = 'lambda' | 'fargate';
 
@@ -43,6 +44,8 @@ export interface PlannedStage {
   /** References only; values are fetched by the runner at run time. */
   secrets: Record<string, SecretRef>;
   artifacts: string[];
+  /** The stage's dependency cache (restored before its commands, saved after a success). */
+  cache?: CacheSpec;
   image?: string;
   runAsRoot: boolean;
   /** Present when `runner` is `lambda`. */
@@ -78,6 +81,11 @@ export interface Plan {
    * stage follow it.
    */
   secretsWithheld: boolean;
+  /**
+   * Which branches' caches the build's stages read and which one they write (domain/cache/scope.ts).
+   * Absent when no stage has a cache or the build's origin is unknown (`buildfarm plan`): then no cache is used.
+   */
+  cacheScope?: CacheScope;
 }
 
 /** What the build is for: the planner evaluates `if:` against it. */
@@ -89,6 +97,8 @@ export interface PlanContext {
   baseBranch?: string;
   /** The plan's `secretsWithheld` (false when absent: `buildfarm plan` plans a build of your own). */
   secretsWithheld?: boolean;
+  /** The build's cache scope (domain/cache/scope.ts); the plan keeps it when a stage has a cache. */
+  cacheScope?: CacheScope;
 }
 
 /** The farm's own settings that change plans. */

@@ -1,6 +1,7 @@
 /**
  * What a stage run returns (the agent's result record) and the build report.
  */
+import type { StageCacheReport } from '../cache/cache-report.js';
 import type { FargateSize, LambdaSize, Runner } from '../plan/types.js';
 
 export type StageStatus = 'succeeded' | 'failed' | 'timed_out' | 'skipped' | 'cancelled';
@@ -41,6 +42,8 @@ export interface StageResult {
   manifestKey: string;
   artifactCount: number;
   artifactBytes: number;
+  /** The stage's dependency cache: hit, fallback or miss, and the bytes moved. */
+  cache?: StageCacheReport;
 }
 
 export interface StageReport {
@@ -58,6 +61,8 @@ export interface StageReport {
   reason: string;
   /** The stage was escalated from Lambda to Fargate. */
   escalated: boolean;
+  /** From the stage's result: what its cache did. */
+  cache?: StageCacheReport;
   artifacts: ArtifactEntry[];
   logKey?: string;
   peakMemoryMiB?: number;
