@@ -100,6 +100,14 @@ export class ArtifactDownloadFailed extends InfrastructureError {
   override readonly name = 'ArtifactDownloadFailed';
 }
 
+/**
+ * An archive came down different from what its manifest says (sha256 or size), or is
+ * not an archive at all: the stored object was damaged or replaced.
+ */
+export class ArtifactCorrupt extends InfrastructureError {
+  override readonly name = 'ArtifactCorrupt';
+}
+
 /** An artifact (or the manifest) could not be stored, after the SDK's retries. */
 export class ArtifactUploadFailed extends InfrastructureError {
   override readonly name = 'ArtifactUploadFailed';

@@ -1,0 +1,86 @@
+/**
+ * Streams listed entries as one tar (optionally gzip), measuring the bytes that
+ * leave: the archive's sha256 and size are known the moment the last byte is read,
+ * with nothing held in memory or written to disk on the way.
+ */
+import { createReadStream } from 'node:fs';
+import { join } from 'node:path';
+import { PassThrough, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import { pack as tarPack, type Pack } from 'tar-stream';
+import type { ArchiveEntry } from './archive-entries.js';
+import { ArchiveDigest } from './archive-digest.js';
+
+export type ArchiveCompression = 'none' | 'gzip';
+
+export interface PackOptions {
+  /** Default 'none' (see docs/performance.md: artifacts are often already compressed, and S3 bytes are free in-region). */
+  compression?: ArchiveCompression;
+}
+
+export interface PackedArchive {
+  sha256: string;
+  /** Bytes of the archive as stored (after compression). */
+  bytes: number;
+  compression: ArchiveCompression;
+}
+
+export interface ArchiveStream {
+  /** The archive's bytes: hand it to the store. Read it to the end, or destroy it. */
+  stream: Readable;
+  /** Settles once `stream` has ended (or failed): the digest of exactly what was read. */
+  packed: Promise<PackedArchive>;
+}
+
+/**
+ * Packs `entries` (from listArchiveEntries, same `root`) into a stream. A file that changed
+ * size since it was listed fails the stream (tar-stream checks each entry's length).
+ */
+export function packArchive(root: string, entries: ArchiveEntry[], options: PackOptions = {}): ArchiveStream {
+  const compression = options.compression ?? 'none';
+  const tar = tarPack();
+  const digest = new ArchiveDigest();
+  const output = new PassThrough({ highWaterMark: 1024 * 1024 });
+  const stages: NodeJS.ReadWriteStream[] = compression === 'gzip' ? [createGzip({ level: 1 }), digest] : [digest];
+
+  const producing = writeEntries(tar, root, entries).then(
+    () => tar.finalize(),
+    (error: unknown) => tar.destroy(error as Error),
+  );
+  const flowing = pipeline([tar as unknown as Readable, ...stages, output]);
+  const packed = Promise.all([producing, flowing]).then(async () => ({ ...(await digest.result()), compression }));
+  // The caller learns of a failure from the stream (and from `packed` if it awaits it): never unhandled here.
+  packed.catch(() => undefined);
+  return { stream: output, packed };
+}
+
+async function writeEntries(tar: Pack, root: string, entries: ArchiveEntry[]): Promise<void> {
+  for (const entry of entries) {
+    const header = headerOf(entry);
+    if (entry.type !== 'file') {
+      await new Promise<void>((resolve, reject) => tar.entry(header, (error) => (error ? reject(error) : resolve())));
+      continue;
+    }
+    const done = new Promise<void>((resolve, reject) => {
+      const sink = tar.entry(header, (error) => (error ? reject(error) : resolve()));
+      pipeline(createReadStream(join(root, ...entry.path.split('/'))), sink).catch(reject);
+    });
+    await done;
+  }
+}
+
+type TarHeader = Parameters<Pack['entry']>[0];
+
+function headerOf(entry: ArchiveEntry): TarHeader {
+  // Owner and times are left neutral: the extracting side owns what it writes, and identical inputs give identical archives.
+  const common = { name: entry.path, mode: entry.mode, uid: 0, gid: 0, mtime: new Date(0) };
+  switch (entry.type) {
+    case 'file':
+      return { ...common, type: 'file', size: entry.size };
+    case 'directory':
+      return { ...common, type: 'directory' };
+    case 'symlink':
+      return { ...common, type: 'symlink', linkname: entry.target ?? '' };
+  }
+}
