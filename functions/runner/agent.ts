@@ -11,12 +11,15 @@
 import { mkdir } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { join } from 'node:path';
+import type { CacheScope } from '../domain/cache/scope.js';
+import type { StageCacheReport } from '../domain/cache/cache-report.js';
 import type { PlannedStage, Runner } from '../domain/plan/types.js';
 import type { ArtifactEntry, StageResult } from '../domain/report/types.js';
 import { manifestKey, stageLogKey, stageResultKey } from '../domain/storage-keys.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
 import type { SecretsProvider } from '../ports/secrets.js';
 import { findArtifacts, uploadArtifacts } from './artifacts.js';
+import { StageCache } from './cache/stage-cache.js';
 import { diskUsageBytes } from './disk-usage.js';
 import {
   ArtifactUploadFailed,
@@ -63,6 +66,8 @@ export interface StageJob {
    * Absent on AWS: a Lambda sandbox or a Fargate task is the boundary there.
    */
   sandbox?: StageSandbox;
+  /** The plan's cache scope (domain/cache/scope.ts): which branches' caches the stage reads and writes. */
+  cacheScope?: CacheScope;
 }
 
 export interface AgentDeps {
@@ -97,6 +102,8 @@ export async function runStage(job: StageJob, deps: AgentDeps): Promise<StageRes
   let failure: StageFailure | undefined;
   let infrastructure: InfrastructureError | undefined;
   let artifacts: ArtifactEntry[] = [];
+  let cache: StageCache | undefined;
+  let cacheReport: StageCacheReport | undefined;
 
   try {
     log.line(`== ${stage.name} (build ${buildId}) on ${job.runner}`);
@@ -118,6 +125,9 @@ export async function runStage(job: StageJob, deps: AgentDeps): Promise<StageRes
       limitIsDisk: diskLimitBytes !== undefined,
     };
     await beforeDeadline(job, deps, 'preparing the workspace', prepareWorkspace(workspaceRequest, deps.store, log));
+    const cacheRequest = { buildId, stage, scope: job.cacheScope, roots: { home, workspace }, store: deps.store, log, maxRestoreBytes: workspaceRequest.limitBytes };
+    cache = await beforeDeadline(job, deps, 'restoring the cache', StageCache.open(cacheRequest));
+    cacheReport = cache?.report;
     peaks.noteDisk(await diskUsageBytes(job.workRoot));
 
     // Every process the commands start inherits the marker, unless it clears its environment: leftovers are found by it.
@@ -165,6 +175,7 @@ export async function runStage(job: StageJob, deps: AgentDeps): Promise<StageRes
       uploadArtifacts(workspace, found.files, { buildId, stage: stage.name }, deps.store),
     );
     if (artifacts.length > 0) log.line(`== ${artifacts.length} artifacts stored`);
+    cacheReport = await cache?.save(job.deadline, deps.now);
   } catch (error) {
     if (error instanceof StageFailure) failure = error;
     else if (error instanceof InfrastructureError) infrastructure = error;
@@ -172,6 +183,7 @@ export async function runStage(job: StageJob, deps: AgentDeps): Promise<StageRes
     else infrastructure = new RunnerError(`stage agent failed: ${(error as Error).message}`, { cause: error });
   }
 
+  if (cache && (failure || infrastructure)) cacheReport = cache.unsaved('the stage did not succeed');
   if (failure) log.line(`== ${failure.name}: ${failure.message}`);
   if (infrastructure) log.line(`== infrastructure error ${infrastructure.name}: ${infrastructure.message}`);
   const finishedAt = deps.now();
@@ -206,6 +218,7 @@ export async function runStage(job: StageJob, deps: AgentDeps): Promise<StageRes
     manifestKey: manifestKey(buildId, stage.name),
     artifactCount: artifacts.length,
     artifactBytes: artifacts.reduce((sum, entry) => sum + entry.size, 0),
+    ...(cacheReport ? { cache: cacheReport } : {}),
   };
   await store(deps.store, stageResultKey(buildId, stage.name), JSON.stringify(result), 'application/json');
   return result;

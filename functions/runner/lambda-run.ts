@@ -110,6 +110,7 @@ export async function runLambdaStage(
         fromFork: event.fromFork,
         signal: deps.signal,
         sandbox: deps.sandbox,
+        ...(plan.cacheScope ? { cacheScope: plan.cacheScope } : {}),
       },
       { store: deps.store, secrets: deps.secrets, now: deps.now, output: deps.output },
     );

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 /**
  * Where cache entries live in the artifact bucket:
  *
- *   caches/{owner}/{repo}/{branch}/{prefix}/{hash}.tar
+ *   caches/{owner}/{repo}/{branch}/{prefix}/{hash}.json (+ {hash}.home.tar, {hash}.workspace.tar)
  *
  * `hash` is the entry's key hash (cache-key.ts). Each of owner, repo and branch is ONE key
  * segment, encoded by `cacheSegment`: a branch's `/` is escaped, so `feature` and
@@ -16,8 +16,8 @@ import { createHash } from 'node:crypto';
  */
 
 export const CACHES_PREFIX = 'caches/';
-/** The archive's suffix (runner/cache/cache-archive.ts writes the format). */
-export const CACHE_ENTRY_SUFFIX = '.tar';
+/** An entry is named by its manifest (domain/cache/cache-manifest.ts); its archives sit beside it. */
+export const CACHE_ENTRY_SUFFIX = '.json';
 /** Longest encoded segment; above it the segment is cut to SEGMENT_HEAD characters plus `!!` and 16 hex digits. */
 export const MAX_SEGMENT_CHARACTERS = 48;
 const SEGMENT_HEAD = 30;

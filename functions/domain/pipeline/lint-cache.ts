@@ -20,6 +20,8 @@ interface Rule {
 /** Why a cache path is refused, or undefined. `~` and `~/x` are the stage's HOME. */
 export function cachePathProblem(path: string): string | undefined {
   if (path.trim() === '') return 'is empty';
+  if (/^~\/*$/.test(path.trim())) return 'is the whole HOME; name the directories to keep';
+  if (/[*?[\]{}]/.test(path)) return 'is a glob; name files or directories (a directory keeps everything under it)';
   if (/^~[^/]/.test(path)) return 'names another user\'s home (only ~ and ~/... are the stage\'s HOME)';
   if (/^([/\\]|[A-Za-z]:)/.test(path)) return 'is absolute';
   if (path.split(/[/\\]/).includes('..')) return 'leaves the workspace or HOME (it contains "..")';

@@ -160,6 +160,7 @@ export class LocalFargateExecutor {
           fromFork,
           signal,
           sandbox: this.options.sandbox,
+          ...(plan?.cacheScope ? { cacheScope: plan.cacheScope } : {}),
         },
         { store: this.options.store, secrets, now, output },
       );

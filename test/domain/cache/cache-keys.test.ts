@@ -50,8 +50,8 @@ describe('Function: cacheSegment', () => {
     expect(cacheSegment(`${long}y`)).not.toBe(segment);
   });
 
-  it('lays entries out as caches/{owner}/{repo}/{branch}/{prefix}/{hash}.tar', () => {
-    expect(cacheEntryKey('octo/app', 'main', 'npm', LOCK)).toBe(`caches/octo/app/main/npm/${LOCK}.tar`);
+  it('lays entries out as caches/{owner}/{repo}/{branch}/{prefix}/{hash}.json', () => {
+    expect(cacheEntryKey('octo/app', 'main', 'npm', LOCK)).toBe(`caches/octo/app/main/npm/${LOCK}.json`);
   });
 });
 
@@ -59,7 +59,7 @@ describe('Function: chooseRestore', () => {
   const key = cacheKey({ paths: ['~/.npm'], prefix: 'npm' }, [{ path: 'package-lock.json', sha256: LOCK }]);
   const listing = (branch: string, entries: { hash: string; at: number; size?: number }[]): ScopeListing => {
     const familyPrefix = cacheFamilyPrefix('o/r', branch, 'npm');
-    return { branch, familyPrefix, entries: entries.map((e) => ({ key: `${familyPrefix}${e.hash}.tar`, size: e.size ?? 10, lastModified: new Date(e.at) })) };
+    return { branch, familyPrefix, entries: entries.map((e) => ({ key: `${familyPrefix}${e.hash}.json`, size: e.size ?? 10, lastModified: new Date(e.at) })) };
   };
 
   it('an exact key in the own scope is a hit', () => {
@@ -78,6 +78,6 @@ describe('Function: chooseRestore', () => {
 
   it('nothing under the prefix is a miss; objects that are not entries are ignored', () => {
     const familyPrefix = cacheFamilyPrefix('o/r', 'main', 'npm');
-    expect(chooseRestore(key, [{ branch: 'main', familyPrefix, entries: [{ key: `${familyPrefix}notes.txt`, size: 1 }, { key: `${familyPrefix}x/${LOCK}.tar`, size: 1 }] }])).toEqual({ result: 'miss' });
+    expect(chooseRestore(key, [{ branch: 'main', familyPrefix, entries: [{ key: `${familyPrefix}notes.txt`, size: 1 }, { key: `${familyPrefix}x/${LOCK}.json`, size: 1 }] }])).toEqual({ result: 'miss' });
   });
 });
