@@ -123,6 +123,8 @@ export async function prepareFargateTask(
     helperKey,
     fromFork: input.fromFork === true,
     grant: input.grant!,
+    liveLog: Object.keys(stage.secrets ?? {}).length === 0,
+    ...(stage.logLimitBytes !== undefined ? { logLimitBytes: stage.logLimitBytes } : {}),
   });
   const [ensured] = await Promise.all([
     deps.taskDefinitions.ensure(request),

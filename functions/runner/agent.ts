@@ -59,7 +59,7 @@ export interface StageJob {
   fromFork?: boolean;
   /** The build was stopped: the running command's tree is killed and the stage ends cancelled. */
   signal?: AbortSignal;
-  /** Cap on the stage's log, bytes (default 64 MiB, see log-cap.ts). */
+  /** Cap on the stage's log, bytes (default: the stage's `log-limit`, else 64 MiB, see log-cap.ts). */
   logCapBytes?: number;
   /**
    * The local farm's sandbox for the commands (bubblewrap, or none with the reason, said in the log).
@@ -95,7 +95,7 @@ export async function runStage(job: StageJob, deps: AgentDeps): Promise<StageRes
   await Promise.all([workspace, home, tmp].map((dir) => mkdir(dir, { recursive: true })));
 
   const { values: secretValues, error: secretError } = await resolveSecrets(job, deps.secrets);
-  const log = new StageLog(join(job.workRoot, 'log.txt'), deps.output ?? process.stdout, Object.values(secretValues), { capBytes: job.logCapBytes });
+  const log = new StageLog(join(job.workRoot, 'log.txt'), deps.output ?? process.stdout, Object.values(secretValues), { capBytes: job.logCapBytes ?? stage.logLimitBytes });
   const peaks = new ResourcePeaks();
   const diskLimitBytes = job.diskLimitMiB !== undefined ? job.diskLimitMiB * MiB : undefined;
 

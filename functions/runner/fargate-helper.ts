@@ -22,8 +22,8 @@
  * BUILDFARM_HELPER_MODE is set (the bootstrap `require`s it, publish runs it with node).
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { chmod, chown, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { constants, createReadStream, openSync } from 'node:fs';
+import { chmod, chown, lstat, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline, Readable, Transform } from 'node:stream';
 import { LambdaClient } from '@aws-sdk/client-lambda';
@@ -33,7 +33,7 @@ import { S3ArtifactStore } from '../adapters/aws/s3-artifact-store.js';
 import { commandsScript, secretFile, stageScript, timedOutMarker, type ScriptPaths } from '../domain/fargate/stage-script.js';
 import { STAGE_TIMEOUT_EXIT_CODE } from '../domain/fargate/task-timeout.js';
 import { buildOutcome, type BuildOutcome } from '../domain/fargate/task-metadata.js';
-import { ENV, HELPER_PATH, LOGS_PATH, WORKSPACE_PATH } from '../domain/fargate/layout.js';
+import { DISK_RESERVE_BYTES, ENV, HELPER_PATH, LIVE_LOG_CONTAINER, LOG_FILE, LOGS_PATH, WORKSPACE_PATH } from '../domain/fargate/layout.js';
 import type { Plan, PlannedStage } from '../domain/plan/types.js';
 import type { ArtifactEntry, StageResult } from '../domain/report/types.js';
 import { manifestKey, stageLogKey, stageResultKey } from '../domain/storage-keys.js';
@@ -41,6 +41,8 @@ import type { ArtifactStore } from '../ports/artifact-store.js';
 import type { SecretsProvider } from '../ports/secrets.js';
 import { findArtifacts, uploadArtifacts } from './artifacts.js';
 import { SecretsDeniedForFork, SecretUnavailable } from './errors.js';
+import { releaseDiskReserve, setAsideDiskReserve } from './disk-reserve.js';
+import { buildContainerStopped, followLiveLog } from './live-log.js';
 import { capStream } from './log-cap.js';
 import { SecretMasker } from './secret-masker.js';
 import { StageSession } from './stage-session.js';
@@ -116,6 +118,11 @@ export class HelperMisconfigured extends Error {
 
 const GiB = 1024 ** 3;
 
+/** The reserve fetch sets aside on the task's storage (layout.ts DISK_RESERVE_FILE). */
+function diskReserveFile(context: HelperContext): string {
+  return join(context.helperDir, 'disk-reserve');
+}
+
 /** Where fetch notes its start time for publish (the result's startedAt). */
 function startedFile(context: HelperContext): string {
   return join(context.helperDir, 'started-at');
@@ -157,6 +164,9 @@ async function chownTree(path: string, uid: number): Promise<void> {
 export async function runFetch(context: HelperContext, deps: HelperDeps): Promise<void> {
   const startedAt = deps.now();
   await writeFile(startedFile(context), String(startedAt)).catch(() => undefined);
+  if (!(await setAsideDiskReserve(diskReserveFile(context), DISK_RESERVE_BYTES).catch(() => false))) {
+    deps.log.line('warning: no room to set aside the disk reserve; a stage that fills the disk may not be reported as OutOfDisk');
+  }
   let stage: PlannedStage | undefined;
   try {
     stage = await readStage(context, deps.store);
@@ -286,14 +296,22 @@ function maskedLog(path: string, values: string[]): Readable {
       callback(null, masker.flush());
     },
   });
-  const file = createReadStream(path);
+  const file = readLogFile(path);
   file.on('error', (error) => masking.destroy(error));
   return file.pipe(masking);
 }
 
+/**
+ * The build user wrote the logs volume: never follow a link it may have put in the log's
+ * place (to a helper's /proc/self/environ, which holds the grant), never block on a FIFO.
+ */
+function readLogFile(path: string): Readable {
+  return createReadStream(path, { fd: openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK) });
+}
+
 /** The log through the stage-log cap; a read error fails the upload instead of truncating silently. */
-function cappedLog(source: Readable): Readable {
-  return pipeline(source, capStream(), () => undefined);
+function cappedLog(source: Readable, capBytes?: number): Readable {
+  return pipeline(source, capStream(capBytes), () => undefined);
 }
 
 export async function runPublish(context: HelperContext, deps: HelperDeps): Promise<StageResult> {
@@ -303,6 +321,8 @@ export async function runPublish(context: HelperContext, deps: HelperDeps): Prom
   const masking = await logMasking(stage, context, deps);
   if ('withheld' in masking) deps.log.line(`warning: the stage log is withheld: ${masking.withheld}`);
   const outcome = buildOutcome(await deps.taskMetadata());
+  // Before anything else writes: how full the task's storage was when the commands stopped.
+  const disk = await releaseDiskReserve(diskReserveFile(context), context.workspace).catch(() => undefined);
   const startedText = await readFile(startedFile(context), 'utf8').catch(() => undefined);
   const startedAt = startedText ? Number(startedText) : deps.now();
 
@@ -324,13 +344,18 @@ export async function runPublish(context: HelperContext, deps: HelperDeps): Prom
   } else if (outcome.exitCode === STAGE_TIMEOUT_EXIT_CODE && (await stat(timedOutMarker(scriptPaths(context))).then(() => true, () => false))) {
     // The build container's watchdog stopped the commands at the stage's timeout (stage-script.ts).
     failure = { name: 'StageTimeout', message: `the stage ran longer than its timeout of ${stage.timeoutSeconds} s` };
+  } else if (outcome.exitCode !== null && disk?.wasFull) {
+    failure = {
+      name: 'OutOfDisk',
+      message: `a command exited with code ${outcome.exitCode} with the task's ephemeral storage (${stage.fargate.ephemeralStorageGiB} GiB, shared by the workspace and the containers) full; raise resources.disk`,
+    };
   } else {
     failure =
       outcome.exitCode === null
         ? { name: 'StageError', message: 'the build container did not run to completion' }
         : { name: 'CommandFailed', message: `a command exited with code ${outcome.exitCode}` };
   }
-  return writeResult(context, deps, { startedAt, outcome, failure, artifacts, masking });
+  return writeResult(context, deps, { startedAt, outcome, failure, artifacts, masking, logLimitBytes: stage.logLimitBytes });
 }
 
 async function writeResult(
@@ -342,6 +367,8 @@ async function writeResult(
     failure?: { name: string; message: string };
     artifacts: ArtifactEntry[];
     masking?: LogMasking;
+    /** The stage's `log-limit` (the default cap when absent). */
+    logLimitBytes?: number;
   },
 ): Promise<StageResult> {
   const { buildId, stageName } = context;
@@ -349,13 +376,14 @@ async function writeResult(
   const masking = facts.masking ?? { values: [] };
   const mask = (text: string) => ('values' in masking ? new SecretMasker(masking.values).mask(text) : text);
   const logFile = scriptPaths(context).logFile;
-  const hasLog = await stat(logFile).then((s) => s.isFile(), () => false);
+  // lstat: the build user owns the logs volume and could leave a link or a FIFO where the log was.
+  const hasLog = await lstat(logFile).then((s) => s.isFile(), () => false);
   const log =
     'withheld' in masking
       ? `buildfarm: the stage log is withheld: ${masking.withheld}.\n`
       : hasLog
         ? // Masked first (a secret must not be cut in two by the cap), then capped like any stage log.
-          cappedLog(masking.values.length > 0 ? maskedLog(logFile, masking.values) : createReadStream(logFile))
+          cappedLog(masking.values.length > 0 ? maskedLog(logFile, masking.values) : readLogFile(logFile), facts.logLimitBytes)
         : facts.failure
           ? `${mask(facts.failure.message)}\n`
           : '';
@@ -441,8 +469,44 @@ export async function helperDepsFromEnv(env: NodeJS.ProcessEnv): Promise<HelperD
   };
 }
 
+/**
+ * The live-log container (live-log.ts): no grant, no S3, no secrets; it only reads the logs
+ * volume and the task metadata endpoint. A stage with secrets prints nothing live.
+ */
+export async function runLiveLog(env: NodeJS.ProcessEnv, output: NodeJS.WritableStream = process.stdout): Promise<number> {
+  if (env[ENV.logLive] !== 'true') {
+    output.write('buildfarm: this stage has secrets, so its output goes only to the stage log, which publish masks and uploads\n');
+    return 0;
+  }
+  const stopRequested = new Promise<void>((resolve) => process.once('SIGTERM', () => resolve()));
+  await followLiveLog({
+    logFile: LOG_FILE,
+    output,
+    capBytes: logLimitFromEnv(env),
+    buildStopped: async () => buildContainerStopped(await fetchTaskMetadata(env)),
+    stopRequested,
+  });
+  return 0;
+}
+
+/** The stage's `log-limit` as the overrides carry it; the default cap when absent or unreadable. */
+function logLimitFromEnv(env: NodeJS.ProcessEnv): number | undefined {
+  const bytes = Number(env[ENV.logLimitBytes]);
+  return Number.isInteger(bytes) && bytes > 0 ? bytes : undefined;
+}
+
 // Runs only inside the task's helper containers; importing the module (tests, bundling) does nothing.
-if (process.env[ENV.mode]) {
+if (process.env[ENV.mode] === LIVE_LOG_CONTAINER) {
+  runLiveLog(process.env).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: Error) => {
+      console.error(`buildfarm live-log failed: ${error.name}: ${error.message}`);
+      process.exitCode = 1;
+    },
+  );
+} else if (process.env[ENV.mode]) {
   Promise.resolve()
     .then(async () => runHelper(process.env, await helperDepsFromEnv(process.env)))
     .then(

@@ -178,9 +178,13 @@ export function slirpResolvConf(): string {
   return `# written by buildfarm: slirp4netns forwards DNS to the host's resolver\nnameserver ${SLIRP_DNS}\n`;
 }
 
-/** The slirp4netns arguments that give the sandbox whose init is `pid` a tap device, NAT, DNS, and no host loopback. */
+/**
+ * The slirp4netns arguments that give the sandbox whose init is `pid` a tap device, NAT, DNS, and no host loopback.
+ * slirp4netns parses the stage's packets on the host, so it confines itself too: its own mount namespace with
+ * capabilities dropped (`--enable-sandbox`) and a seccomp filter (`--enable-seccomp`), as rootless Podman runs it.
+ */
 export function slirpArgs(pid: number, readyFd: number, exitFd: number): string[] {
-  return ['--configure', '--mtu=65520', '--disable-host-loopback', `--ready-fd=${readyFd}`, `--exit-fd=${exitFd}`, String(pid), 'tap0'];
+  return ['--configure', '--mtu=65520', '--disable-host-loopback', '--enable-sandbox', '--enable-seccomp', `--ready-fd=${readyFd}`, `--exit-fd=${exitFd}`, String(pid), 'tap0'];
 }
 
 function isInside(path: string, root: string): boolean {

@@ -194,7 +194,7 @@ describe('Function: prepareFargateTask', () => {
         taskRoleArn: settings.taskRoleArn,
         volumes: [{ name: 'workspace' }, { name: 'buildfarm' }, { name: 'buildfarm-logs' }],
       });
-      const [fetch, build, publish] = request.containerDefinitions!;
+      const [fetch, build, liveLog, publish] = request.containerDefinitions!;
       expect(fetch).toMatchObject({ name: 'fetch', image: settings.helperImage, essential: false });
       expect(build).toMatchObject({
         name: 'build',
@@ -209,11 +209,25 @@ describe('Function: prepareFargateTask', () => {
         essential: true,
         dependsOn: [{ containerName: 'build', condition: 'COMPLETE' }],
       });
+      // The live log: our helper image, no credentials, the logs read-only, alongside the build.
+      expect(liveLog).toMatchObject({
+        name: 'live-log',
+        image: settings.helperImage,
+        essential: false,
+        environment: [{ name: 'BUILDFARM_HELPER_MODE', value: 'live-log' }],
+        dependsOn: [{ containerName: 'fetch', condition: 'SUCCESS' }],
+      });
+      expect(liveLog.mountPoints).toEqual([
+        { sourceVolume: 'buildfarm', containerPath: '/buildfarm', readOnly: true },
+        { sourceVolume: 'buildfarm-logs', containerPath: '/buildfarm-logs', readOnly: true },
+      ]);
       for (const container of request.containerDefinitions!) {
         expect(container.logConfiguration).toEqual({
           logDriver: 'awslogs',
           options: { 'awslogs-group': '/buildfarm/tasks', 'awslogs-region': 'eu-west-1', 'awslogs-stream-prefix': 'stage' },
         });
+      }
+      for (const container of [fetch, build, publish]) {
         expect(container.mountPoints).toContainEqual({
           sourceVolume: 'workspace',
           containerPath: '/workspace',
@@ -344,7 +358,26 @@ describe('Function: prepareFargateTask', () => {
       expect(output.overrides.Cpu).toBe('1024');
       expect(output.overrides.Memory).toBe('2048');
       expect(output.overrides).not.toHaveProperty('EphemeralStorage');
-      expect(output.overrides.ContainerOverrides.map((c) => c.Name)).toEqual(['fetch', 'build', 'publish']);
+      expect(output.overrides.ContainerOverrides.map((c) => c.Name)).toEqual(['fetch', 'build', 'live-log', 'publish']);
+    });
+
+    it('lets the live-log container print a stage without secrets, with the stage’s log-limit', async () => {
+      // Act
+      const output = await prepareFargateTask(input(), deps());
+
+      // Assess
+      const liveLog = output.overrides.ContainerOverrides.find((c) => c.Name === 'live-log')!;
+      expect(liveLog.Environment).toEqual([{ Name: 'BUILDFARM_LOG_LIVE', Value: 'true' }]);
+
+      // Prepare: a stage with a log-limit and a secret
+      givenStage({ logLimitBytes: 2 * 1024 * 1024, secrets: { TOKEN: { source: 'secretsmanager', id: 'buildfarm/token', raw: 'secretsmanager:buildfarm/token' } } });
+      const secret = await prepareFargateTask(input(), deps());
+
+      // Assess: nothing live for a stage with secrets (CloudWatch cannot be masked), its cap passed on
+      expect(secret.overrides.ContainerOverrides.find((c) => c.Name === 'live-log')!.Environment).toEqual([
+        { Name: 'BUILDFARM_LOG_LIVE', Value: 'false' },
+        { Name: 'BUILDFARM_LOG_LIMIT_BYTES', Value: String(2 * 1024 * 1024) },
+      ]);
     });
 
     it('asks for ephemeral storage above 20 GiB', async () => {
@@ -495,6 +528,7 @@ describe('Function: prepareFargateTask', () => {
     expect(grantOf('fetch')).toBe(grant);
     expect(grantOf('publish')).toBe(grant);
     expect(grantOf('build')).toBeUndefined();
+    expect(grantOf('live-log')).toBeUndefined();
     expect(JSON.stringify(output.overrides.ContainerOverrides.find((c) => c.Name === 'build'))).not.toContain(grant);
   });
 

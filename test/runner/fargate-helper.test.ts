@@ -338,7 +338,6 @@ describe('Function: runFetch then runPublish, with secrets', () => {
     expect(log).not.toContain(TOKEN);
     // The container's stdout goes unmasked to CloudWatch: none of the commands' output may reach it.
     expect(buildStdout).not.toContain('token is');
-    expect(buildStdout).toContain('only to the stage log');
   });
 
   it('passes hostile values through unchanged, with no shell evaluation, and masks them all', async () => {
@@ -476,5 +475,99 @@ describe('Function: runHelper', () => {
       logsDir: '/buildfarm-logs',
     });
     expect(() => contextFromEnv({})).toThrow(expect.objectContaining({ name: 'HelperMisconfigured' }));
+  });
+});
+
+describe('Function: runFetch then runPublish, bounded (issue 11)', () => {
+  it('caps the uploaded log at the stage’s log-limit', async () => {
+    // Prepare: 3 MiB of output with a 1 MiB limit
+    storePlan(stage({ commands: ['echo FIRST; head -c 3145728 /dev/zero | tr "\\000" "b"; echo; echo LAST'], artifacts: [], logLimitBytes: 1024 * 1024 }));
+
+    // Act
+    await runFetch(context, deps());
+    exitCode = runBuildContainer();
+    await runPublish(context, deps());
+
+    // Assess
+    const log = store.objects.get(keys.stageLogKey(BUILD, 'test'))!;
+    expect(log.length).toBeLessThan(1024 * 1024 + 300);
+    expect(log.subarray(0, 100).toString()).toContain('FIRST');
+    expect(log.subarray(-20).toString()).toContain('LAST');
+    expect(log.toString('latin1')).toContain('the stage log is capped at 1 MiB');
+  });
+
+  it('sends nothing of the commands’ output to the build container’s stdout (the live-log container does, capped)', async () => {
+    // Prepare
+    storePlan(stage({ commands: ['echo only-in-the-file'], artifacts: [] }));
+
+    // Act
+    await runFetch(context, deps());
+    exitCode = runBuildContainer();
+    await runPublish(context, deps());
+
+    // Assess
+    expect(buildStdout).not.toContain('only-in-the-file');
+    expect(storedLog()).toContain('only-in-the-file');
+  });
+
+  it('does not follow a link the build left in the log’s place (it would upload a helper’s file)', async () => {
+    // Prepare: the build replaces its log with a link to something only the helpers should read
+    writeFileSync(join(context.helperDir, 'private.txt'), 'HELPER-ONLY');
+    storePlan(stage({ commands: [`rm -f ${join(context.logsDir, 'log.txt')}; ln -s ${join(context.helperDir, 'private.txt')} ${join(context.logsDir, 'log.txt')}`], artifacts: [] }));
+
+    // Act
+    await runFetch(context, deps());
+    exitCode = runBuildContainer();
+    await runPublish(context, deps());
+
+    // Assess
+    expect(storedLog()).not.toContain('HELPER-ONLY');
+  });
+});
+
+const isRoot = process.getuid?.() === 0;
+
+describe.skipIf(!isRoot)('Function: runFetch then runPublish, on a full task disk (tmpfs, root only)', () => {
+  let mountPoint: string;
+  beforeEach(() => {
+    mountPoint = join(dir, 'task-storage');
+    mkdirSync(mountPoint);
+    // The task's ephemeral storage, small: every volume of the task lives on it.
+    spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=160m', 'tmpfs', mountPoint]);
+    context = { ...context, workspace: join(mountPoint, 'workspace'), helperDir: join(mountPoint, 'buildfarm'), logsDir: join(mountPoint, 'logs') };
+    for (const d of [context.workspace, context.helperDir, context.logsDir]) mkdirSync(d);
+  });
+  afterEach(() => {
+    spawnSync('umount', ['-l', mountPoint]);
+  });
+
+  it('reports OutOfDisk naming the task’s storage when a command filled it, and still uploads the log', async () => {
+    // Prepare: a command that writes until the disk is full
+    storePlan(stage({ commands: ['echo filling', 'head -c 400000000 /dev/zero > big'], artifacts: [] }));
+
+    // Act
+    await runFetch(context, deps());
+    exitCode = runBuildContainer();
+    const result = await runPublish(context, deps());
+
+    // Assess
+    expect(exitCode).not.toBe(0);
+    expect(result).toMatchObject({ status: 'failed', errorName: 'OutOfDisk' });
+    expect(result.reason).toContain("ephemeral storage (21 GiB");
+    expect(storedLog()).toContain('filling');
+    expect(existsSync(join(context.helperDir, 'disk-reserve'))).toBe(false);
+  });
+
+  it('calls a failing command on a disk with room CommandFailed, not OutOfDisk', async () => {
+    // Prepare
+    storePlan(stage({ commands: ['head -c 1000000 /dev/zero > some', 'exit 3'], artifacts: [] }));
+
+    // Act
+    await runFetch(context, deps());
+    exitCode = runBuildContainer();
+    const result = await runPublish(context, deps());
+
+    // Assess
+    expect(result).toMatchObject({ status: 'failed', errorName: 'CommandFailed', exitCode: 3 });
   });
 });

@@ -112,6 +112,6 @@ describe('Function: sandboxPath', () => {
 
 describe('Function: slirpArgs', () => {
   it('refuses the host loopback and attaches to the sandbox pid', () => {
-    expect(slirpArgs(4242, 3, 4)).toEqual(['--configure', '--mtu=65520', '--disable-host-loopback', '--ready-fd=3', '--exit-fd=4', '4242', 'tap0']);
+    expect(slirpArgs(4242, 3, 4)).toEqual(['--configure', '--mtu=65520', '--disable-host-loopback', '--enable-sandbox', '--enable-seccomp', '--ready-fd=3', '--exit-fd=4', '4242', 'tap0']);
   });
 });

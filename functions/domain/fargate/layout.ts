@@ -7,6 +7,12 @@
 export const FETCH_CONTAINER = 'fetch';
 export const BUILD_CONTAINER = 'build';
 export const PUBLISH_CONTAINER = 'publish';
+/**
+ * Follows the build's log file and prints it, capped, to its own stdout (CloudWatch Logs):
+ * the build container's output goes only to the log file, because nothing in a user's image
+ * can be trusted to cap what its stdout sends to CloudWatch.
+ */
+export const LIVE_LOG_CONTAINER = 'live-log';
 
 /** The workspace every container shares (the stage's checkout and upstream artifacts). */
 export const WORKSPACE_VOLUME = 'workspace';
@@ -27,6 +33,14 @@ export const LOGS_VOLUME = 'buildfarm-logs';
 export const LOGS_PATH = '/buildfarm-logs';
 export const LOG_FILE = `${LOGS_PATH}/log.txt`;
 export const EXIT_CODE_FILE = `${LOGS_PATH}/exit-code`;
+
+/**
+ * Space fetch sets aside on the task's ephemeral storage, which every volume and container
+ * layer shares (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-task-storage.html):
+ * a stage that fills the disk cannot also starve publish of room to report it. On the helper
+ * volume, which the build container mounts read-only, so the commands cannot delete it.
+ */
+export const DISK_RESERVE_BYTES = 64 * 1024 * 1024;
 
 /**
  * The stage's secret values, one file per variable, written by fetch for the build user
@@ -82,4 +96,8 @@ export const ENV = {
   stageCredentialsFunction: 'BUILDFARM_STAGE_CREDENTIALS_FUNCTION',
   workspace: 'BUILDFARM_WORKSPACE',
   workspaceUid: 'BUILDFARM_WORKSPACE_UID',
+  /** live-log: `true` to print the build's log live; `false` for a stage with secrets (its output is never sent unmasked). */
+  logLive: 'BUILDFARM_LOG_LIVE',
+  /** live-log and publish: the stage's `log-limit` in bytes. */
+  logLimitBytes: 'BUILDFARM_LOG_LIMIT_BYTES',
 } as const;

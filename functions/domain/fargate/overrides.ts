@@ -9,7 +9,7 @@
  * helper reads them from there by key.
  */
 import type { FargateSize } from '../plan/types.js';
-import { BUILD_CONTAINER, ENV, FETCH_CONTAINER, PUBLISH_CONTAINER } from './layout.js';
+import { BUILD_CONTAINER, ENV, FETCH_CONTAINER, LIVE_LOG_CONTAINER, PUBLISH_CONTAINER } from './layout.js';
 
 export const MAX_OVERRIDES_CHARACTERS = 8192;
 /** Fargate's ephemeral storage without an override; the override accepts 21 to 200. */
@@ -46,6 +46,10 @@ export interface StageRunRef {
   fromFork: boolean;
   /** The stage's grant token, for the fetch and publish helpers to trade with StageCredentials. */
   grant: string;
+  /** Print the build's output live to CloudWatch Logs: false for a stage with secrets (nothing could mask them there). */
+  liveLog: boolean;
+  /** The stage's `log-limit`, bytes (the default cap when absent). */
+  logLimitBytes?: number;
 }
 
 /** The overrides are too long for RunTask: a value that should travel through S3 was put in them. */
@@ -88,6 +92,13 @@ export function taskOverrides(size: FargateSize, run: StageRunRef): TaskOverride
       // does the grant: containers of a task do not share a PID namespace, and the task metadata
       // endpoint does not show environments, so the user's commands never see the token.
       { Name: BUILD_CONTAINER, Environment: [{ Name: ENV.stage, Value: run.stageName }] },
+      {
+        Name: LIVE_LOG_CONTAINER,
+        Environment: [
+          { Name: ENV.logLive, Value: String(run.liveLog) },
+          ...(run.logLimitBytes !== undefined ? [{ Name: ENV.logLimitBytes, Value: String(run.logLimitBytes) }] : []),
+        ],
+      },
       { Name: PUBLISH_CONTAINER, Environment: [...identity, grant] },
     ],
   };

@@ -4,13 +4,12 @@
  *
  * stage.sh exports the stage's environment, runs commands.sh and exits with the
  * commands' exit code: that code is what publish reads from the task metadata
- * endpoint. Where the output goes depends on secrets:
- * - a stage without secrets: copied to the log file and to the container's stdout
- *   (the awslogs driver ships it live to CloudWatch Logs);
- * - a stage with secrets: to the log file ONLY. Nothing can mask the build container's
- *   stdout on its way to CloudWatch, so the commands' output never goes there; publish
- *   masks the log file before uploading it (the stage log in S3, as on Lambda).
- *   The secrets are read from one file per variable (raw bytes, never parsed by the
+ * endpoint. The commands' output goes to the log file ONLY, never to this container's
+ * stdout: nothing in the user's image can be trusted to cap what goes to CloudWatch Logs
+ * (billed per GB), nor to mask secrets there. The `live-log` container prints the file,
+ * capped, to CloudWatch while the build runs (not at all for a stage with secrets), and
+ * publish masks and caps it into the stage log in S3, as on Lambda.
+ * For a stage with secrets, the secrets are read from one file per variable (raw bytes, never parsed by the
  *   shell: `$(cat)` assigns them as data), and the files are deleted, and checked
  *   gone, before the first command runs.
  * Only POSIX `sh`, `cat`, `rm` and `tee` are assumed in the user's image.
@@ -109,7 +108,7 @@ export function timedOutMarker(paths: ScriptPaths = TASK_SCRIPT_PATHS): string {
  * `sleep 1 || exit 0`: an image without `sleep` gets no watchdog rather than an instant
  * timeout; the state machine's own timeout (task-timeout.ts) still bounds the task.
  */
-function watchdog(timeoutSeconds: number, paths: ScriptPaths, toStdout: boolean): string[] {
+function watchdog(timeoutSeconds: number, paths: ScriptPaths): string[] {
   const seconds = Math.max(1, Math.ceil(timeoutSeconds));
   const message = shellQuote(`buildfarm: the stage ran longer than its timeout of ${seconds} s and was stopped`);
   const log = shellQuote(paths.logFile);
@@ -117,7 +116,7 @@ function watchdog(timeoutSeconds: number, paths: ScriptPaths, toStdout: boolean)
     'buildfarm_timed_out() {',
     `  echo ${STAGE_TIMEOUT_EXIT_CODE} > ${shellQuote(paths.exitCodeFile)}`,
     `  : > ${shellQuote(timedOutMarker(paths))}`,
-    toStdout ? `  printf '%s\\n' ${message} | tee -a ${log}` : `  printf '%s\\n' ${message} >> ${log}`,
+    `  printf '%s\\n' ${message} >> ${log}`,
     '  trap - TERM',
     '  kill -s KILL 0',
     `  exit ${STAGE_TIMEOUT_EXIT_CODE}`,
@@ -137,13 +136,8 @@ export function stageScript(
   const exports = Object.entries(stage.env).map(([name, value]) => `export ${checkEnvironmentName(name)}=${shellQuote(value)}`);
   const secretNames = Object.keys(stage.secrets ?? {}).map(checkEnvironmentName);
   const run = `{ sh ${shellQuote(paths.commandsScript)}; echo $? > ${shellQuote(paths.exitCodeFile)}; }`;
-  const output =
-    secretNames.length === 0
-      ? [`${run} 2>&1 | tee ${shellQuote(paths.logFile)}`]
-      : [
-          `printf '%s\\n' ${shellQuote('buildfarm: this stage has secrets, so its output goes only to the stage log, which publish masks and uploads')}`,
-          `${run} >> ${shellQuote(paths.logFile)} 2>&1`,
-        ];
+  // Never to this container's stdout: the live-log container prints the file, capped.
+  const output = [`${run} >> ${shellQuote(paths.logFile)} 2>&1`];
   const limited = stage.timeoutSeconds !== undefined;
   return [
     '#!/bin/sh',
@@ -152,7 +146,7 @@ export function stageScript(
     // Every container can fetch the task role's credentials; that role can only invoke StageCredentials (which
     // needs a grant the build container never sees) and read the helper bundle. The pointer is dropped anyway.
     'unset AWS_CONTAINER_CREDENTIALS_RELATIVE_URI AWS_CONTAINER_CREDENTIALS_FULL_URI AWS_CONTAINER_AUTHORIZATION_TOKEN',
-    ...(limited ? [...watchdog(stage.timeoutSeconds!, paths, secretNames.length === 0), ...output.map((line) => `${line} &`), 'wait $!', 'kill $watchdog 2>/dev/null'] : output),
+    ...(limited ? [...watchdog(stage.timeoutSeconds!, paths), ...output.map((line) => `${line} &`), 'wait $!', 'kill $watchdog 2>/dev/null'] : output),
     `exit "$(cat ${shellQuote(paths.exitCodeFile)} 2>/dev/null || echo 1)"`,
     '',
   ].join('\n');

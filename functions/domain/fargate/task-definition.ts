@@ -4,10 +4,12 @@
  * passes it through untouched.
  * https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RegisterTaskDefinition.html
  *
- * Three containers share the workspace volume:
+ * Four containers share the task's volumes:
  * - `fetch` (helper, not essential): downloads the helper, then the snapshot, the
  *   upstream artifacts and the stage's script. Its success gates the build.
  * - `build` (the stage's image, not essential): `sh` runs the generated script.
+ * - `live-log` (helper, not essential, no credentials): prints the build's log file,
+ *   capped, to CloudWatch Logs while the build runs (functions/runner/live-log.ts).
  * - `publish` (helper, essential): starts when build has stopped, whatever its exit
  *   code (COMPLETE), uploads the log, artifacts and result; the task stops with it.
  * `dependsOn` SUCCESS is not allowed on an essential container, which is why only
@@ -25,6 +27,7 @@ import {
   HELPER_PATH,
   HELPER_VOLUME,
   JAVA_TOOL_OPTIONS,
+  LIVE_LOG_CONTAINER,
   LOGS_PATH,
   LOGS_VOLUME,
   NON_ROOT_UID,
@@ -169,7 +172,19 @@ export function buildContainers(settings: TaskSettings, task: TaskImage): Contai
     dependsOn: [{ containerName: BUILD_CONTAINER, condition: 'COMPLETE' }],
     logConfiguration: awslogs(settings, 'stage'),
   };
-  return [fetch, build, publish];
+  const liveLog: ContainerDefinition = {
+    name: LIVE_LOG_CONTAINER,
+    image: settings.helperImage,
+    essential: false,
+    entryPoint: ['node', HELPER_FILE],
+    // No bucket, no grant, no StageCredentials: it only reads the log file and the task metadata.
+    environment: [{ name: ENV.mode, value: LIVE_LOG_CONTAINER }],
+    mountPoints: [helperMount(true), { ...logsMount, readOnly: true }],
+    // Fetch wrote the helper code it runs; it starts alongside the build container.
+    dependsOn: [{ containerName: FETCH_CONTAINER, condition: 'SUCCESS' }],
+    logConfiguration: awslogs(settings, 'stage'),
+  };
+  return [fetch, build, liveLog, publish];
 }
 
 /** The full registration request; its family is derived from everything else in it. */

@@ -44,3 +44,13 @@ export const DEFAULT_TIMEOUT_SECONDS = 600;
 export const MAX_FILE_BYTES = 1024 * 1024;
 export const MAX_ALIAS_COUNT = 100;
 export const MAX_FLOW_DEPTH = 64;
+
+/**
+ * `log-limit`: farm policy, not an AWS limit. A stage's stored log keeps its first and last
+ * halves of this many bytes (functions/runner/log-cap.ts), on S3 and in CloudWatch Logs,
+ * which bills ingestion per GB. 1 MiB still shows a useful head and tail; 1 GiB is as much
+ * as the dashboard and a browser can usefully page through.
+ */
+export const DEFAULT_LOG_LIMIT_MIB = 64;
+export const MIN_LOG_LIMIT_MIB = 1;
+export const MAX_LOG_LIMIT_MIB = 1024;

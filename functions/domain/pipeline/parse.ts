@@ -3,7 +3,7 @@ import type { FieldSites } from './field-sites.js';
 import { DEFAULT_RESOURCES, DEFAULT_TIMEOUT_SECONDS } from './limits.js';
 import { lintPipeline } from './lint.js';
 import { inheritCacheSites, readCache } from './read-cache.js';
-import { readEnv, readResources, readSecrets, readTimeout } from './read-fields.js';
+import { readEnv, readLogLimit, readResources, readSecrets, readTimeout } from './read-fields.js';
 import { DEFAULT_TRIGGERS, readCondition, readTriggers } from './read-triggers.js';
 import type { Architecture, CacheSpec, Pipeline, RunnerChoice, StageSpec } from './types.js';
 import { kindOf, loadYaml, type Field, type MapEntry, type YamlReader } from './yaml-reader.js';
@@ -16,7 +16,7 @@ import { kindOf, loadYaml, type Field, type MapEntry, type YamlReader } from './
  */
 
 export const TOP_LEVEL_KEYS = ['version', 'on', 'fail-fast', 'cancel-superseded', 'defaults', 'stages'] as const;
-export const DEFAULTS_KEYS = ['image', 'resources', 'timeout', 'env', 'architecture', 'runner', 'cache'] as const;
+export const DEFAULTS_KEYS = ['image', 'resources', 'timeout', 'env', 'architecture', 'runner', 'log-limit', 'cache'] as const;
 export const STAGE_KEYS = [
   'commands',
   'needs',
@@ -31,6 +31,7 @@ export const STAGE_KEYS = [
   'architecture',
   'if',
   'run-as-root',
+  'log-limit',
   'cache',
 ] as const;
 const RUNNERS: readonly RunnerChoice[] = ['auto', 'lambda', 'fargate'];
@@ -88,6 +89,7 @@ interface Defaults {
   cpu?: number;
   memoryMiB?: number;
   diskMiB?: number;
+  logLimitMiB?: number;
   env: Record<string, string>;
   cache?: CacheSpec;
 }
@@ -132,7 +134,7 @@ class SchemaReader {
   private defaults(entry: Field | undefined): Defaults {
     const defaults: Defaults = { env: {} };
     if (!entry) return defaults;
-    for (const field of this.y.entries(entry, DEFAULTS_KEYS, 'a mapping of image, resources, timeout, env, architecture, runner and cache')) {
+    for (const field of this.y.entries(entry, DEFAULTS_KEYS, 'a mapping of image, resources, timeout, env, architecture, runner, log-limit and cache')) {
       const key = field.path;
       switch (field.key) {
         case 'image':
@@ -146,6 +148,9 @@ class SchemaReader {
           break;
         case 'timeout':
           defaults.timeoutSeconds = readTimeout(this.y, key, field);
+          break;
+        case 'log-limit':
+          defaults.logLimitMiB = readLogLimit(this.y, key, field);
           break;
         case 'resources':
           Object.assign(defaults, readResources(this.y, key, field));
@@ -210,6 +215,9 @@ class SchemaReader {
     const timeoutField = field('timeout');
     const timeout = timeoutField ? readTimeout(this.y, `${base}.timeout`, timeoutField) : undefined;
     this.inherit(`${base}.timeout`, 'defaults.timeout', timeout);
+    const logLimitField = field('log-limit');
+    const logLimit = logLimitField ? readLogLimit(this.y, `${base}.log-limit`, logLimitField) : undefined;
+    this.inherit(`${base}.log-limit`, 'defaults.log-limit', logLimit);
 
     const envField = field('env');
     const env = { ...defaults.env, ...(envField ? readEnv(this.y, `${base}.env`, envField) : {}) };
@@ -244,6 +252,8 @@ class SchemaReader {
     const effectiveImage = image ?? defaults.image;
     if (effectiveImage !== undefined) spec.image = effectiveImage;
     if (ifField) spec.if = readCondition(this.y, ifField);
+    const logLimitMiB = logLimit ?? defaults.logLimitMiB;
+    if (logLimitMiB !== undefined) spec.logLimitBytes = logLimitMiB * 1024 * 1024;
     const cacheField = field('cache');
     const cache = cacheField ? readCache(this.y, `${base}.cache`, cacheField) : defaults.cache;
     if (!cacheField && cache) inheritCacheSites(this.y, `${base}.cache`, cache);

@@ -1,6 +1,7 @@
 import { parseSecretRef } from './secret-ref.js';
 import type { SecretRef } from './types.js';
-import { parseDuration, parseSize } from './units.js';
+import { MAX_LOG_LIMIT_MIB, MIN_LOG_LIMIT_MIB } from './limits.js';
+import { formatMiB, parseDuration, parseSize } from './units.js';
 import { kindOf, type Field, type YamlReader } from './yaml-reader.js';
 
 /**
@@ -53,6 +54,22 @@ export function readTimeout(y: YamlReader, key: string, entry: Field): number | 
   }
   y.record(key, entry, raw);
   return duration.value;
+}
+
+/** MiB, or undefined after reporting a malformed or out-of-range size (limits.ts: MIN/MAX_LOG_LIMIT_MIB). */
+export function readLogLimit(y: YamlReader, key: string, entry: Field): number | undefined {
+  const raw = y.scalar(entry);
+  const size = parseSize(raw);
+  if (!size.ok) {
+    y.report(entry, size.message);
+    return undefined;
+  }
+  if (size.value < MIN_LOG_LIMIT_MIB || size.value > MAX_LOG_LIMIT_MIB) {
+    y.report(entry, `log-limit must be ${MIN_LOG_LIMIT_MIB} MiB to ${MAX_LOG_LIMIT_MIB} MiB (1 GiB), got ${formatMiB(size.value)}`);
+    return undefined;
+  }
+  y.record(key, entry, raw);
+  return size.value;
 }
 
 /** Variables as strings; numbers and booleans keep their written form. Sites point at the names. */

@@ -79,6 +79,8 @@ export interface StageSpec {
   if?: StageCondition;
   /** Fargate only: run the build container as root instead of uid 65534. */
   runAsRoot: boolean;
+  /** `log-limit` (stage or defaults), bytes; absent: the farm's default, 64 MiB. */
+  logLimitBytes?: number;
   /** The stage's dependency cache (its own `cache:` or the one in `defaults`). */
   cache?: CacheSpec;
 }

@@ -106,6 +106,7 @@ export function planPipeline(pipeline: Pipeline, ctx: PlanContext, config: Plann
       ...(stage.cache ? { cache: stage.cache } : {}),
       ...(stage.image ? { image: stage.image } : {}),
       runAsRoot: stage.runAsRoot,
+      ...(stage.logLimitBytes !== undefined ? { logLimitBytes: stage.logLimitBytes } : {}),
       fargate,
       predictedDurationSeconds: Math.ceil(durationMs / 1000),
       predictedFrom: predictedMs === undefined ? 'timeout' : 'history',

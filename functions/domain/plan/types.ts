@@ -48,6 +48,8 @@ export interface PlannedStage {
   cache?: CacheSpec;
   image?: string;
   runAsRoot: boolean;
+  /** The stage log's cap in bytes, when the pipeline file sets `log-limit` (else 64 MiB, log-cap.ts). */
+  logLimitBytes?: number;
   /** Present when `runner` is `lambda`. */
   lambda?: LambdaSize;
   /** The Fargate size: the stage's size when `runner` is `fargate`, the escalation size otherwise. */

@@ -62,11 +62,11 @@ describe('Function: stageScript', () => {
     expect(result.log).not.toContain('\nafter');
   });
 
-  it('copies the output to the log file and to stdout (CloudWatch)', () => {
-    const result = runStage(['echo to-both; echo err-too >&2']);
-    expect(result.log).toContain('to-both');
+  it('sends the output to the log file only, never to stdout (the live-log container caps what reaches CloudWatch)', () => {
+    const result = runStage(['echo to-log; echo err-too >&2']);
+    expect(result.log).toContain('to-log');
     expect(result.log).toContain('err-too');
-    expect(result.stdout).toContain('to-both');
+    expect(result.stdout).not.toContain('to-log');
   });
 
   it('does not hand the task credentials pointer to the commands', () => {
@@ -115,7 +115,6 @@ describe('Function: stageScript, for a stage with secrets', () => {
     expect(result.log).toContain('out abc');
     expect(result.log).toContain('err abc');
     expect(result.stdout).not.toContain('abc');
-    expect(result.stdout).toContain('only to the stage log');
   });
 
   it('passes any value through as data: no quote, newline, substitution or backslash is interpreted', () => {
@@ -216,6 +215,7 @@ describe('Function: stageScript, with the stage timeout (the build container enf
     expect(run.code).toBe(3);
     expect(run.elapsedMs).toBeLessThan(10_000);
     expect(existsSync(timedOutMarker(paths))).toBe(false);
-    expect(run.stdout).toContain('quick');
+    expect(run.log).toContain('quick');
+    expect(run.stdout).not.toContain('quick');
   });
 });

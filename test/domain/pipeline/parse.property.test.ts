@@ -22,7 +22,7 @@ function outcome(text: string): 'valid' | 'invalid' {
   }
 }
 
-const stageKeys = ['commands', 'needs', 'runner', 'image', 'resources', 'timeout', 'env', 'secrets', 'artifacts', 'spot', 'architecture', 'if', 'run-as-root', 'comands'];
+const stageKeys = ['commands', 'needs', 'runner', 'image', 'resources', 'timeout', 'env', 'secrets', 'artifacts', 'spot', 'architecture', 'if', 'run-as-root', 'log-limit', 'comands'];
 const values = fc.oneof(
   fc.string(),
   fc.integer(),

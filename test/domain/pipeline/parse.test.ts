@@ -175,6 +175,18 @@ describe('Function: parsePipeline', () => {
       expect(stage.image).toBe('node:22');
       expect(stage.env).toEqual({ A: 'from-defaults', B: 'from-stage' });
     });
+
+    it('reads log-limit in bytes from a stage or defaults, and leaves it out when neither sets it', () => {
+      // Act
+      const stages = parsePipeline(
+        lines('version: 1', 'defaults:', '  log-limit: 8MiB', 'stages:', '  a: { commands: [make] }', '  b: { commands: [make], log-limit: 1GiB }'),
+      ).stages;
+      const [bare] = parsePipeline(lines('version: 1', 'stages:', '  a: { commands: [make] }')).stages;
+
+      // Assess
+      expect(stages.map((s) => s.logLimitBytes)).toEqual([8 * 1024 * 1024, 1024 * 1024 * 1024]);
+      expect(bare.logLimitBytes).toBeUndefined();
+    });
   });
 
   describe('shorthands', () => {
@@ -278,7 +290,7 @@ describe('Function: parsePipeline', () => {
       expect(error.message).toBe(error.issues.map(formatIssue).join('\n'));
       expect(error.message).not.toMatch(/\n\s+at /);
       expect(error.issues.map(short)).toEqual([
-        '3:8 stages.a.comands: unknown key "comands" (did you mean "commands"?); allowed keys: commands, needs, runner, image, resources, timeout, env, secrets, artifacts, spot, architecture, if, run-as-root, cache',
+        '3:8 stages.a.comands: unknown key "comands" (did you mean "commands"?); allowed keys: commands, needs, runner, image, resources, timeout, env, secrets, artifacts, spot, architecture, if, run-as-root, log-limit, cache',
       ]);
     });
 
