@@ -33,13 +33,16 @@ import { S3ArtifactStore } from '../adapters/aws/s3-artifact-store.js';
 import { commandsScript, secretFile, stageScript, timedOutMarker, type ScriptPaths } from '../domain/fargate/stage-script.js';
 import { STAGE_TIMEOUT_EXIT_CODE } from '../domain/fargate/task-timeout.js';
 import { buildOutcome, type BuildOutcome } from '../domain/fargate/task-metadata.js';
-import { DISK_RESERVE_BYTES, ENV, HELPER_PATH, LIVE_LOG_CONTAINER, LOG_FILE, LOGS_PATH, WORKSPACE_PATH } from '../domain/fargate/layout.js';
+import { DISK_RESERVE_BYTES, ENV, HELPER_PATH, HOME_PATH, LIVE_LOG_CONTAINER, LOG_FILE, LOGS_PATH, WORKSPACE_PATH } from '../domain/fargate/layout.js';
+import type { StageCacheReport } from '../domain/cache/cache-report.js';
+import type { CacheScope } from '../domain/cache/scope.js';
 import type { Plan, PlannedStage } from '../domain/plan/types.js';
 import type { ArtifactEntry, StageResult } from '../domain/report/types.js';
 import { manifestKey, stageLogKey, stageResultKey } from '../domain/storage-keys.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
 import type { SecretsProvider } from '../ports/secrets.js';
 import { findArtifacts, uploadArtifacts } from './artifacts.js';
+import { restoreInFetch, saveInPublish } from './cache/fargate-cache.js';
 import { SecretsDeniedForFork, SecretUnavailable } from './errors.js';
 import { releaseDiskReserve, setAsideDiskReserve } from './disk-reserve.js';
 import { buildContainerStopped, followLiveLog } from './live-log.js';
@@ -95,6 +98,8 @@ export interface HelperContext {
   helperDir: string;
   /** The logs volume, /buildfarm-logs in the task. */
   logsDir: string;
+  /** The HOME volume (layout.ts HOME_PATH), where the cache of `~/...` paths is restored and saved. */
+  homeDir?: string;
 }
 
 function scriptPaths(context: HelperContext): ScriptPaths {
@@ -140,15 +145,17 @@ export function contextFromEnv(env: NodeJS.ProcessEnv): HelperContext {
     fromFork: env[ENV.fromFork] === 'true',
     helperDir: HELPER_PATH,
     logsDir: LOGS_PATH,
+    homeDir: HOME_PATH,
   };
 }
 
-async function readStage(context: HelperContext, store: ArtifactStore): Promise<PlannedStage> {
+async function readPlanned(context: HelperContext, store: ArtifactStore): Promise<{ stage: PlannedStage; cacheScope?: CacheScope }> {
   const text = await store.getText(context.planKey);
   if (text === undefined) throw new HelperMisconfigured(`no plan at ${context.planKey}`);
-  const stage = (JSON.parse(text) as Plan).stages.find((s) => s.name === context.stageName);
+  const plan = JSON.parse(text) as Plan;
+  const stage = plan.stages.find((s) => s.name === context.stageName);
   if (!stage) throw new HelperMisconfigured(`stage "${context.stageName}" is not in ${context.planKey}`);
-  return stage;
+  return { stage, ...(plan.cacheScope ? { cacheScope: plan.cacheScope } : {}) };
 }
 
 /** Gives a tree to the build user (the volumes are created root-owned). */
@@ -169,7 +176,8 @@ export async function runFetch(context: HelperContext, deps: HelperDeps): Promis
   }
   let stage: PlannedStage | undefined;
   try {
-    stage = await readStage(context, deps.store);
+    const planned = await readPlanned(context, deps.store);
+    stage = planned.stage;
     deps.log.line(`== fetch ${stage.name} (build ${context.buildId})`);
     const secretNames = Object.keys(stage.secrets ?? {});
     if (secretNames.length > 0 && context.fromFork) {
@@ -190,8 +198,9 @@ export async function runFetch(context: HelperContext, deps: HelperDeps): Promis
       deps.store,
       deps.log,
     );
-    const paths = scriptPaths(context);
     await mkdir(context.helperDir, { recursive: true });
+    if (context.homeDir) await restoreInFetch({ ...context, homeDir: context.homeDir }, stage, planned.cacheScope, deps.store, deps.log, stage.fargate.ephemeralStorageGiB * GiB);
+    const paths = scriptPaths(context);
     await writeFile(paths.commandsScript, commandsScript(stage.commands, paths), { mode: 0o755 });
     await writeFile(join(context.helperDir, 'stage.sh'), stageScript(stage, paths), { mode: 0o755 });
     if (context.workspaceUid !== 0) {
@@ -315,7 +324,7 @@ function cappedLog(source: Readable, capBytes?: number): Readable {
 }
 
 export async function runPublish(context: HelperContext, deps: HelperDeps): Promise<StageResult> {
-  const stage = await readStage(context, deps.store);
+  const { stage, cacheScope } = await readPlanned(context, deps.store);
   // The build deletes the secret files before its commands run; if it never got that far, publish does.
   await rm(scriptPaths(context).secretsDir, { recursive: true, force: true });
   const masking = await logMasking(stage, context, deps);
@@ -355,7 +364,10 @@ export async function runPublish(context: HelperContext, deps: HelperDeps): Prom
         ? { name: 'StageError', message: 'the build container did not run to completion' }
         : { name: 'CommandFailed', message: `a command exited with code ${outcome.exitCode}` };
   }
-  return writeResult(context, deps, { startedAt, outcome, failure, artifacts, masking, logLimitBytes: stage.logLimitBytes });
+  const cache = context.homeDir
+    ? await saveInPublish({ ...context, homeDir: context.homeDir }, stage, cacheScope, deps.store, deps.log, { succeeded: outcome.exitCode === 0 && !failure, now: deps.now })
+    : undefined;
+  return writeResult(context, deps, { startedAt, outcome, failure, artifacts, masking, logLimitBytes: stage.logLimitBytes, cache });
 }
 
 async function writeResult(
@@ -369,6 +381,7 @@ async function writeResult(
     masking?: LogMasking;
     /** The stage's `log-limit` (the default cap when absent). */
     logLimitBytes?: number;
+    cache?: StageCacheReport;
   },
 ): Promise<StageResult> {
   const { buildId, stageName } = context;
@@ -407,6 +420,7 @@ async function writeResult(
     manifestKey: deps.keys.manifestKey(buildId, stageName),
     artifactCount: facts.artifacts.length,
     artifactBytes: facts.artifacts.reduce((sum, entry) => sum + entry.size, 0),
+    ...(facts.cache ? { cache: facts.cache } : {}),
   };
   await deps.store.put(deps.keys.stageResultKey(buildId, stageName), JSON.stringify(result), 'application/json');
   return result;

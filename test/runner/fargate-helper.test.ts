@@ -473,6 +473,7 @@ describe('Function: runHelper', () => {
       fromFork: true,
       helperDir: '/buildfarm',
       logsDir: '/buildfarm-logs',
+      homeDir: '/buildfarm-home',
     });
     expect(() => contextFromEnv({})).toThrow(expect.objectContaining({ name: 'HelperMisconfigured' }));
   });

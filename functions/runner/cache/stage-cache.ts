@@ -7,6 +7,7 @@
 import type { CacheRoot } from '../../domain/cache/cache-manifest.js';
 import type { StageCacheReport } from '../../domain/cache/cache-report.js';
 import type { CacheScope } from '../../domain/cache/scope.js';
+import type { CacheSpec } from '../../domain/pipeline/types.js';
 import type { PlannedStage } from '../../domain/plan/types.js';
 import type { ArtifactStore } from '../../ports/artifact-store.js';
 import { restoreCache, type CacheContext, type RestoredCache } from './restore-cache.js';
@@ -24,10 +25,13 @@ export interface StageCacheRequest {
 }
 
 export class StageCache {
-  private constructor(
-    private readonly context: CacheContext,
-    private readonly restored: RestoredCache,
-  ) {}
+  readonly #context: CacheContext;
+  readonly #restored: RestoredCache;
+
+  private constructor(context: CacheContext, restored: RestoredCache) {
+    this.#context = context;
+    this.#restored = restored;
+  }
 
   /** Undefined when the stage has no `cache:`; restores (or says why not) otherwise. */
   static async open(request: StageCacheRequest): Promise<StageCache | undefined> {
@@ -37,27 +41,32 @@ export class StageCache {
       request.log.line('== cache: not used, this build has no cache scope');
       return undefined;
     }
-    const context: CacheContext = {
-      buildId: request.buildId,
-      stage: request.stage.name,
-      spec,
-      scope: request.scope,
-      roots: request.roots,
-      store: request.store,
-      log: request.log,
-      maxRestoreBytes: request.maxRestoreBytes,
-    };
+    const context = contextOf(request, spec, request.scope);
     return new StageCache(context, await restoreCache(context));
+  }
+
+  /**
+   * A cache restored in another process (Fargate: fetch restores, publish saves): the
+   * state `restored` handed over, read from where the build's commands cannot write.
+   */
+  static resume(request: StageCacheRequest, restored: RestoredCache): StageCache | undefined {
+    if (request.stage.cache === undefined || request.scope === undefined) return undefined;
+    return new StageCache(contextOf(request, request.stage.cache, request.scope), restored);
+  }
+
+  /** What to hand over to `resume`. */
+  get restored(): RestoredCache {
+    return this.#restored;
   }
 
   /** What restore did, for a stage that will not save (it failed). */
   get report(): StageCacheReport {
-    return this.restored.report;
+    return this.#restored.report;
   }
 
   /** The report for a stage that did not succeed: nothing is saved. */
   unsaved(reason: string): StageCacheReport {
-    return { ...this.restored.report, notSaved: reason };
+    return { ...this.#restored.report, notSaved: reason };
   }
 
   /**
@@ -70,9 +79,22 @@ export class StageCache {
       timer = setTimeout(() => resolve(this.unsaved('the stage\'s deadline came before the save finished')), Math.max(0, deadline - now()));
     });
     try {
-      return await Promise.race([saveCache(this.context, this.restored, options), late]);
+      return await Promise.race([saveCache(this.#context, this.#restored, options), late]);
     } finally {
       clearTimeout(timer);
     }
   }
+}
+
+function contextOf(request: StageCacheRequest, spec: CacheSpec, scope: CacheScope): CacheContext {
+  return {
+    buildId: request.buildId,
+    stage: request.stage.name,
+    spec,
+    scope,
+    roots: request.roots,
+    store: request.store,
+    log: request.log,
+    maxRestoreBytes: request.maxRestoreBytes,
+  };
 }
