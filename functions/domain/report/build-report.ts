@@ -142,6 +142,7 @@ function stageReport(planned: PlannedStage, result: StageResult | undefined, run
       peakDiskMiB: result.peakDiskMiB,
       startedAt: result.startedAt,
       finishedAt: result.finishedAt,
+      ...(result.cache ? { cache: result.cache } : {}),
     },
     allFargateUsd: allFargateCostOf(planned, result, cost, run, costs),
   };
