@@ -14,6 +14,7 @@
  * So is a build whose prediction would take the spend past a daily or monthly budget
  * (handlers/budget-admission.ts).
  */
+import { cacheScopeFor } from '../domain/cache/scope.js';
 import type { Readable } from 'node:stream';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -194,7 +195,7 @@ export async function planTask(input: PlanTaskInput, deps: PlanTaskDeps): Promis
   const decision = matchesTriggers(pipeline.on, request);
   if (!decision.build) return notRun(decision.reason, false, pipeline.failFast);
   const history = await loadStageHistory(deps.history ?? new S3HistoryStore(deps.store), request.repository, pipeline.stages);
-  const context = { event: request.event, branch: request.branch, ...(request.baseBranch ? { baseBranch: request.baseBranch } : {}), secretsWithheld: withheld };
+  const context = { event: request.event, branch: request.branch, ...(request.baseBranch ? { baseBranch: request.baseBranch } : {}), secretsWithheld: withheld, cacheScope: cacheScopeFor(request) };
   const config = policy.optimize ? { ...deps.config, optimize: policy.optimize } : deps.config;
   const plan = planPipeline(pipeline, context, config, { prices: deps.prices, history, locate: (path) => sites.locate(path), file: PIPELINE_FILE });
   // Stored even when refused: the report quotes its prediction, and a person can see what was asked for.

@@ -16,6 +16,7 @@ import type { LambdaSize, PlannedStage } from '../domain/plan/types.js';
 import { stageRunKey } from '../domain/report/record-keys.js';
 import type { FailurePoint, StageRunRecord } from '../domain/report/run-record.js';
 import { selectStages } from '../domain/report/stage-selection.js';
+import type { CacheScope } from '../domain/cache/scope.js';
 import type { StageResult, StageStatus } from '../domain/report/types.js';
 import { batchPlanKey, buildFailureKey, stageResultKey } from '../domain/storage-keys.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
@@ -129,7 +130,7 @@ export async function selectStagesTask(input: SelectStagesInput, deps: ScheduleD
   );
   const flags = new Map(batch.stages.map(({ stage, waits, releases }) => [stage.name, { waits, releases }]));
   const run = selection.run.map((name) => planned.get(name)!);
-  const granted = await grantStages(input, batch.secretsWithheld, run, deps);
+  const granted = await grantStages(input, batch.secretsWithheld, batch.cacheScope, run, deps);
   return {
     run: granted.map((slim) => ({ ...slim, ...flags.get(slim.name)! })),
     skipped: selection.skipped.map((s) => s.name),
@@ -142,14 +143,14 @@ export async function selectStagesTask(input: SelectStagesInput, deps: ScheduleD
  * gets grants without secrets: the plan's `secretsWithheld` (the farm's fork policy) decides,
  * else `fromFork`; with neither known the secrets are withheld.
  */
-async function grantStages(input: SelectStagesInput, planWithholds: boolean | undefined, run: PlannedStage[], deps: ScheduleDeps): Promise<SlimStage[]> {
+async function grantStages(input: SelectStagesInput, planWithholds: boolean | undefined, cacheScope: CacheScope | undefined, run: PlannedStage[], deps: ScheduleDeps): Promise<SlimStage[]> {
   const secretsWithheld = planWithholds ?? input.fromFork ?? true;
   const lifetimeSeconds = waveGrantSeconds(run);
   const now = deps.now().getTime();
   return Promise.all(
     run.map(async (stage) => {
       const token = (deps.newGrantToken ?? randomGrantToken)();
-      const grant = stageGrant({ buildId: input.buildId, stage, secretsWithheld, now, lifetimeSeconds });
+      const grant = stageGrant({ buildId: input.buildId, stage, secretsWithheld, now, lifetimeSeconds, ...(cacheScope ? { cacheScope } : {}) });
       await writeJson(deps.store, grantRecordKey(grantTokenHash(token)), grant);
       // A waiting stage's wait is bounded by its grant: past it the stage could not run anyway.
       return { ...toSlimStage(stage, input.lambdaRunnerFunctionArn, deps.runnerFunctionFor), grant: token, waitSeconds: lifetimeSeconds };

@@ -6,6 +6,7 @@
  * recovery at start never re-runs a build that was collected. It also removes
  * the scratch directories of stages whose farm process is gone (a crash or
  * `kill -9` leaves them: `work/lambda/sandbox-PID-N`, `work/fargate/task-PID-N`).
+ * Dependency caches older than CACHE_EXPIRY_DAYS go too (retention.ts).
  */
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,7 +16,9 @@ import { executionName } from '../domain/webhook/execution-name.js';
 import { parseBuildRequest } from '../domain/webhook/parse-build-request.js';
 import type { BuildStore } from './build-store.js';
 import { processAlive } from './process-alive.js';
-import { buildsToRemove, type RetentionPolicy } from './retention.js';
+import { CACHES_PREFIX } from '../domain/cache/cache-keys.js';
+import type { StoredObject } from '../ports/artifact-store.js';
+import { buildsToRemove, expiredCacheObjects, type RetentionPolicy } from './retention.js';
 
 export interface GarbageCollectDeps {
   store: BuildStore;
@@ -26,6 +29,8 @@ export interface GarbageCollectDeps {
   workRoot: string;
   now: Date;
   policy: RetentionPolicy;
+  /** Lists the embedded S3 under a prefix, with each object's time (for the caches' expiry). */
+  listObjects?: (prefix: string) => AsyncIterable<StoredObject>;
   /** Say what would go, remove nothing. */
   dryRun?: boolean;
 }
@@ -35,12 +40,15 @@ export interface GarbageCollectOutcome {
   objects: number;
   messages: number;
   workDirectories: string[];
+  /** Expired dependency cache objects (removed unless a dry run). */
+  cacheObjects: string[];
 }
 
 export async function collectGarbage(deps: GarbageCollectDeps): Promise<GarbageCollectOutcome> {
   const builds = buildsToRemove(deps.store.all(), deps.now, deps.policy);
   const workDirectories = await orphanedWorkDirectories(deps.workRoot);
-  if (deps.dryRun) return { builds, objects: 0, messages: 0, workDirectories };
+  const cacheObjects = deps.listObjects ? expiredCacheObjects(await collect(deps.listObjects(CACHES_PREFIX)), deps.now) : [];
+  if (deps.dryRun) return { builds, objects: 0, messages: 0, workDirectories, cacheObjects };
   let objects = 0;
   for (const id of builds) {
     objects += await deps.deleteObjects(buildPrefix(id));
@@ -49,7 +57,15 @@ export async function collectGarbage(deps: GarbageCollectDeps): Promise<GarbageC
   const removed = new Set(builds);
   const messages = await deps.bus.retain((message) => !removed.has(buildIdOf(message) ?? ''));
   for (const directory of workDirectories) await rm(directory, { recursive: true, force: true });
-  return { builds, objects, messages, workDirectories };
+  // Each key is a whole object name ({hash}.json, {hash}.home.tar): as a prefix it names only itself.
+  for (const key of cacheObjects) objects += await deps.deleteObjects(key);
+  return { builds, objects, messages, workDirectories, cacheObjects };
+}
+
+async function collect(objects: AsyncIterable<StoredObject>): Promise<StoredObject[]> {
+  const all: StoredObject[] = [];
+  for await (const object of objects) all.push(object);
+  return all;
 }
 
 /** The build a bus message belongs to; undefined when it cannot be told (such messages are kept). */

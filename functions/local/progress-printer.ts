@@ -64,7 +64,8 @@ export function createProgressPrinter(options: ProgressPrinterOptions): (event: 
           parts.push(`cost ${bold(usd(report.totalCostUsd))} (all on Fargate: ${usd(report.allFargateCostUsd)})`);
           for (const stage of report.stages) {
             const artifacts = `${stage.artifacts.length} artifact${stage.artifacts.length === 1 ? '' : 's'}`;
-            line(`${tag}   ${mark(stage.status)} ${pad(stage.name)} ${stage.status.padEnd(9)} ${stage.runner.padEnd(8)} ${seconds(stage.durationMs).padStart(7)}  ${usd(stage.costUsd).padStart(10)}  ${artifacts}`);
+            const cache = stage.cache ? `  cache ${stage.cache.result}${stage.cache.saved ? ', saved' : ''}` : '';
+            line(`${tag}   ${mark(stage.status)} ${pad(stage.name)} ${stage.status.padEnd(9)} ${stage.runner.padEnd(8)} ${seconds(stage.durationMs).padStart(7)}  ${usd(stage.costUsd).padStart(10)}  ${artifacts}${cache}`);
           }
         }
         if (build.error && !ok) parts.push(`${build.error.name}: ${build.error.message}`);

@@ -3,9 +3,12 @@
  * remove: a finished build older than `keepDays` that is not among the newest
  * `keepBuilds` builds. Running and queued builds are never removed, nor is the
  * planner's stage history (`history/` in the embedded S3), the webhook secret,
- * the secrets file or the demo repository.
+ * the secrets file or the demo repository. Dependency caches (`caches/`) go
+ * CACHE_EXPIRY_DAYS after they were saved, as the S3 lifecycle rule does on AWS.
  */
+import { CACHE_EXPIRY_DAYS } from '../domain/cache/cache-report.js';
 import { UserError } from '../domain/errors.js';
+import type { StoredObject } from '../ports/artifact-store.js';
 import { isFinal, type BuildRecord } from './build-record.js';
 
 export interface RetentionPolicy {
@@ -28,6 +31,15 @@ export function buildsToRemove(records: readonly BuildRecord[], now: Date, polic
     .filter((record) => isFinal(record.state) && Date.parse(record.finishedAt ?? record.queuedAt) < cutoff)
     .map((record) => record.id)
     .reverse();
+}
+
+/**
+ * Cache objects saved more than CACHE_EXPIRY_DAYS ago (template.yaml ExpireCaches does the
+ * same on AWS). An object whose time is unknown is kept.
+ */
+export function expiredCacheObjects(objects: readonly StoredObject[], now: Date, days = CACHE_EXPIRY_DAYS): string[] {
+  const cutoff = now.getTime() - days * DAY_MS;
+  return objects.filter((object) => object.lastModified !== undefined && object.lastModified.getTime() < cutoff).map((object) => object.key);
 }
 
 /** Reads `--keep-days` / `--keep-builds` (or their variables), with errors that name them. */

@@ -5,6 +5,7 @@
  * HTTP server with the webhook and the dashboard. `buildfarm serve` and the
  * end-to-end tests both start it through here.
  */
+import { S3ArtifactStore } from '../adapters/aws/s3-artifact-store.js';
 import { deletePrefix } from '../adapters/local/delete-prefix.js';
 import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
@@ -106,6 +107,7 @@ export async function startLocalFarm(options: StartLocalFarmOptions): Promise<Ru
     store,
     bus,
     deleteObjects: (prefix) => deletePrefix(s3.client, s3.bucket, prefix),
+    listObjects: (prefix) => new S3ArtifactStore(s3.client, s3.bucket).list(prefix),
     workRoot: workRootFor(options.dataDirectory),
     now: now(),
     policy: options.retention ?? DEFAULT_RETENTION,

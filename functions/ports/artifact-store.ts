@@ -3,6 +3,8 @@ import type { Readable } from 'node:stream';
 export interface StoredObject {
   key: string;
   size: number;
+  /** When the object was written, where the store knows (S3's LastModified): the cache's fallback takes the newest. */
+  lastModified?: Date;
 }
 
 /** A byte range as HTTP and S3 take it: `start-end`, `start-` or the last `suffix` bytes. */

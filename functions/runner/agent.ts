@@ -11,6 +11,8 @@
 import { mkdir } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { join } from 'node:path';
+import type { CacheScope } from '../domain/cache/scope.js';
+import type { StageCacheReport } from '../domain/cache/cache-report.js';
 import type { PlannedStage, Runner } from '../domain/plan/types.js';
 import { artifactSources } from '../domain/plan/artifact-sources.js';
 import type { S3RequestCount } from '../domain/report/cost-model.js';
@@ -19,6 +21,7 @@ import { manifestKey, stageLogKey, stageResultKey } from '../domain/storage-keys
 import type { ArtifactStore } from '../ports/artifact-store.js';
 import type { SecretsProvider } from '../ports/secrets.js';
 import { findArtifacts, uploadArtifacts } from './artifacts.js';
+import { StageCache } from './cache/stage-cache.js';
 import { diskUsageBytes } from './disk-usage.js';
 import {
   ArtifactUploadFailed,
@@ -77,6 +80,8 @@ export interface StageJob {
    * one (local/stage-environment.ts), so a stage never sees the shell the farm was started from.
    */
   runtimeEnv?: Readonly<Record<string, string | undefined>>;
+  /** The plan's cache scope (domain/cache/scope.ts): which branches' caches the stage reads and writes. */
+  cacheScope?: CacheScope;
 }
 
 export interface AgentDeps {
@@ -113,6 +118,8 @@ export async function runStage(job: StageJob, deps: AgentDeps): Promise<StageRes
   let failure: StageFailure | undefined;
   let infrastructure: InfrastructureError | undefined;
   let manifest: ArtifactManifest = { version: 2, archive: null, artifacts: [] };
+  let cache: StageCache | undefined;
+  let cacheReport: StageCacheReport | undefined;
 
   try {
     log.line(`== ${stage.name} (build ${buildId}) on ${job.runner}`);
@@ -134,6 +141,9 @@ export async function runStage(job: StageJob, deps: AgentDeps): Promise<StageRes
       limitIsDisk: diskLimitBytes !== undefined,
     };
     await beforeDeadline(job, deps, 'preparing the workspace', prepareWorkspace(workspaceRequest, deps.store, log));
+    const cacheRequest = { buildId, stage, scope: job.cacheScope, roots: { home, workspace }, store: deps.store, log, maxRestoreBytes: workspaceRequest.limitBytes };
+    cache = await beforeDeadline(job, deps, 'restoring the cache', StageCache.open(cacheRequest));
+    cacheReport = cache?.report;
     peaks.noteDisk(await diskUsageBytes(job.workRoot));
 
     // Every process the commands start inherits the marker, unless it clears its environment: leftovers are found by it.
@@ -181,6 +191,7 @@ export async function runStage(job: StageJob, deps: AgentDeps): Promise<StageRes
       uploadArtifacts(workspace, found.files, { buildId, stage: stage.name }, deps.store),
     );
     if (manifest.archive) log.line(`== ${manifest.artifacts.length} artifacts stored (one archive, ${manifest.archive.bytes} bytes)`);
+    cacheReport = await cache?.save(job.deadline, deps.now);
   } catch (error) {
     if (error instanceof StageFailure) failure = error;
     else if (error instanceof InfrastructureError) infrastructure = error;
@@ -188,6 +199,7 @@ export async function runStage(job: StageJob, deps: AgentDeps): Promise<StageRes
     else infrastructure = new RunnerError(`stage agent failed: ${(error as Error).message}`, { cause: error });
   }
 
+  if (cache && (failure || infrastructure)) cacheReport = cache.unsaved('the stage did not succeed');
   if (failure) log.line(`== ${failure.name}: ${failure.message}`);
   if (infrastructure) log.line(`== infrastructure error ${infrastructure.name}: ${infrastructure.message}`);
   const finishedAt = deps.now();
@@ -227,6 +239,7 @@ export async function runStage(job: StageJob, deps: AgentDeps): Promise<StageRes
     // This record's own PUT is about to be made: it is counted here, as it cannot count itself.
     ...(deps.s3Requests ? { s3Requests: deps.s3Requests() } : {}),
     ...(job.invocation ? { lambdaInvocation: { durationMs: Math.max(0, deps.now() - job.invocation.startedAt), initDurationMs: job.invocation.initDurationMs } } : {}),
+    ...(cacheReport ? { cache: cacheReport } : {}),
   };
   if (result.s3Requests) result.s3Requests = { ...result.s3Requests, put: result.s3Requests.put + 1 };
   await store(deps.store, stageResultKey(buildId, stage.name), JSON.stringify(result), 'application/json');

@@ -35,7 +35,9 @@ import type { S3RequestCount } from '../domain/report/cost-model.js';
 import { commandsScript, secretFile, stageScript, timedOutMarker, type ScriptPaths } from '../domain/fargate/stage-script.js';
 import { STAGE_TIMEOUT_EXIT_CODE } from '../domain/fargate/task-timeout.js';
 import { buildOutcome, type BuildOutcome } from '../domain/fargate/task-metadata.js';
-import { DISK_RESERVE_BYTES, ENV, HELPER_PATH, LIVE_LOG_CONTAINER, LOG_FILE, LOGS_PATH, WORKSPACE_PATH } from '../domain/fargate/layout.js';
+import { DISK_RESERVE_BYTES, ENV, HELPER_PATH, HOME_PATH, LIVE_LOG_CONTAINER, LOG_FILE, LOGS_PATH, WORKSPACE_PATH } from '../domain/fargate/layout.js';
+import type { StageCacheReport } from '../domain/cache/cache-report.js';
+import type { CacheScope } from '../domain/cache/scope.js';
 import type { Plan, PlannedStage } from '../domain/plan/types.js';
 import { artifactSources } from '../domain/plan/artifact-sources.js';
 import type { ArtifactManifest, StageResult } from '../domain/report/types.js';
@@ -43,10 +45,11 @@ import { manifestKey, stageLogKey, stageResultKey } from '../domain/storage-keys
 import type { ArtifactStore } from '../ports/artifact-store.js';
 import type { SecretsProvider } from '../ports/secrets.js';
 import { findArtifacts, uploadArtifacts } from './artifacts.js';
+import { restoreInFetch, saveInPublish } from './cache/fargate-cache.js';
 import { PlanMissing, SecretsDeniedForFork, SecretUnavailable, StageNotInPlan } from './errors.js';
 import { releaseDiskReserve, setAsideDiskReserve } from './disk-reserve.js';
 import { buildContainerStopped, followLiveLog } from './live-log.js';
-import { readPlannedStage } from './planned-stage.js';
+import { readStageSlice } from './planned-stage.js';
 import { capStream } from './log-cap.js';
 import { SecretMasker } from './secret-masker.js';
 import { StageSession } from './stage-session.js';
@@ -104,6 +107,8 @@ export interface HelperContext {
   helperDir: string;
   /** The logs volume, /buildfarm-logs in the task. */
   logsDir: string;
+  /** The HOME volume (layout.ts HOME_PATH), where the cache of `~/...` paths is restored and saved. */
+  homeDir?: string;
 }
 
 function scriptPaths(context: HelperContext): ScriptPaths {
@@ -167,12 +172,14 @@ export function contextFromEnv(env: NodeJS.ProcessEnv): HelperContext {
     fromFork: env[ENV.fromFork] === 'true',
     helperDir: HELPER_PATH,
     logsDir: LOGS_PATH,
+    homeDir: HOME_PATH,
   };
 }
 
-async function readStage(context: HelperContext, store: ArtifactStore): Promise<PlannedStage> {
+async function readPlanned(context: HelperContext, store: ArtifactStore): Promise<{ stage: PlannedStage; cacheScope?: CacheScope }> {
   try {
-    return await readPlannedStage(store, context.planKey, context.stageName);
+    const slice = await readStageSlice(store, context.planKey, context.stageName);
+    return { stage: slice.stage, ...(slice.cacheScope ? { cacheScope: slice.cacheScope } : {}) };
   } catch (error) {
     if (error instanceof PlanMissing || error instanceof StageNotInPlan) throw new HelperMisconfigured(error.message);
     throw error;
@@ -199,7 +206,8 @@ export async function runFetch(context: HelperContext, deps: HelperDeps): Promis
   }
   let stage: PlannedStage | undefined;
   try {
-    stage = await readStage(context, deps.store);
+    const planned = await readPlanned(context, deps.store);
+    stage = planned.stage;
     deps.log.line(`== fetch ${stage.name} (build ${context.buildId})`);
     const secretNames = Object.keys(stage.secrets ?? {});
     if (secretNames.length > 0 && context.fromFork) {
@@ -220,8 +228,9 @@ export async function runFetch(context: HelperContext, deps: HelperDeps): Promis
       deps.store,
       deps.log,
     );
-    const paths = scriptPaths(context);
     await mkdir(context.helperDir, { recursive: true });
+    if (context.homeDir) await restoreInFetch({ ...context, homeDir: context.homeDir }, stage, planned.cacheScope, deps.store, deps.log, stage.fargate.ephemeralStorageGiB * GiB);
+    const paths = scriptPaths(context);
     await writeFile(paths.commandsScript, commandsScript(stage.commands, paths), { mode: 0o755 });
     await writeFile(join(context.helperDir, 'stage.sh'), stageScript(stage, paths), { mode: 0o755 });
     if (context.workspaceUid !== 0) {
@@ -346,7 +355,7 @@ function cappedLog(source: Readable, capBytes?: number): Readable {
 }
 
 export async function runPublish(context: HelperContext, deps: HelperDeps): Promise<StageResult> {
-  const stage = await readStage(context, deps.store);
+  const { stage, cacheScope } = await readPlanned(context, deps.store);
   // The build deletes the secret files before its commands run; if it never got that far, publish does.
   await rm(scriptPaths(context).secretsDir, { recursive: true, force: true });
   const masking = await logMasking(stage, context, deps);
@@ -386,7 +395,10 @@ export async function runPublish(context: HelperContext, deps: HelperDeps): Prom
         ? { name: 'StageError', message: 'the build container did not run to completion' }
         : { name: 'CommandFailed', message: `a command exited with code ${outcome.exitCode}` };
   }
-  return writeResult(context, deps, { startedAt, outcome, failure, manifest, masking, logLimitBytes: stage.logLimitBytes });
+  const cache = context.homeDir
+    ? await saveInPublish({ ...context, homeDir: context.homeDir }, stage, cacheScope, deps.store, deps.log, { succeeded: outcome.exitCode === 0 && !failure, now: deps.now })
+    : undefined;
+  return writeResult(context, deps, { startedAt, outcome, failure, manifest, masking, logLimitBytes: stage.logLimitBytes, cache });
 }
 
 async function writeResult(
@@ -400,6 +412,7 @@ async function writeResult(
     masking?: LogMasking;
     /** The stage's `log-limit` (the default cap when absent). */
     logLimitBytes?: number;
+    cache?: StageCacheReport;
   },
 ): Promise<StageResult> {
   const { buildId, stageName } = context;
@@ -447,6 +460,7 @@ async function writeResult(
     ...(s3Requests ? { s3Requests } : {}),
     artifactCount: facts.manifest.artifacts.length,
     artifactBytes: facts.manifest.artifacts.reduce((sum, entry) => sum + entry.size, 0),
+    ...(facts.cache ? { cache: facts.cache } : {}),
   };
   await deps.store.put(deps.keys.stageResultKey(buildId, stageName), JSON.stringify(result), 'application/json');
   return result;

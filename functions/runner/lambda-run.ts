@@ -14,7 +14,7 @@ import { withAttemptUsage } from '../domain/report/attempt-usage.js';
 import type { S3RequestCount } from '../domain/report/cost-model.js';
 import { runStage } from './agent.js';
 import { failureFromName, PlanMissing, StageNotInPlan } from './errors.js';
-import { readPlannedStage } from './planned-stage.js';
+import { readStageSlice } from './planned-stage.js';
 import type { StageSandbox } from './sandbox.js';
 
 /** The state machine's input to the Lambda runner task. */
@@ -96,7 +96,7 @@ export async function runLambdaStage(
   const invocation = deps.invocation ?? { startedAt, initDurationMs: 0 };
   const lambdaDeadline = startedAt + context.getRemainingTimeInMillis() - margin;
 
-  const stage = await readPlannedStage(deps.store, event.planKey, event.stageName);
+  const { stage, cacheScope } = await readStageSlice(deps.store, event.planKey, event.stageName);
   // The stage's own timeout applies on Lambda too. Only Lambda's limit escalates to Fargate:
   // a stage that used up its own timeout would use it up on Fargate as well.
   const stageDeadline = startedAt + stage.timeoutSeconds * 1000;
@@ -121,6 +121,7 @@ export async function runLambdaStage(
         sandbox: deps.sandbox,
         invocation,
         runtimeEnv: deps.runtimeEnv,
+        ...(cacheScope ? { cacheScope } : {}),
       },
       { store: deps.store, secrets: deps.secrets, now: deps.now, output: deps.output, s3Requests: deps.s3Requests },
     );

@@ -14,6 +14,8 @@
  */
 import { runSimulation, type Simulation } from '@cloud-copilot/iam-simulate';
 import { describe, expect, it } from 'vitest';
+import { cacheEntryKey } from '../../functions/domain/cache/cache-keys.js';
+import { cacheScopeFor } from '../../functions/domain/cache/scope.js';
 import { stageGrant } from '../../functions/domain/credentials/grant.js';
 import { stageSessionPolicy } from '../../functions/domain/credentials/session-policy.js';
 import {
@@ -139,6 +141,68 @@ describe('IAM: credentials within a stage\'s reach on AWS', () => {
   it('the session policy is what narrows StageAccessRole: without it the role alone would reach every build (the test can fail)', async () => {
     const roleAlone: Credential = { ...CREDENTIALS['the stage session']!, sessionPolicy: undefined };
     expect(await decide(roleAlone, { action: 's3:GetObject', resource: object('builds/b2/plan.json') })).toBe('Allowed');
+  });
+});
+
+describe('IAM: the dependency cache through the stage session (domain/cache/scope.ts)', () => {
+  const REPO = 'octo/app';
+  const HASH = 'a'.repeat(64);
+  const cached = { name: STAGE, secrets: {}, cache: { paths: ['~/.npm'], keyFiles: ['package-lock.json'], prefix: 'npm' } };
+  const session = (scope: Parameters<typeof cacheScopeFor>[0]): Credential => ({
+    ...CREDENTIALS['the stage session']!,
+    sessionPolicy: stageSessionPolicy(BUCKET_ARN, stageGrant({ buildId: BUILD, stage: cached, secretsWithheld: false, now: 0, lifetimeSeconds: 3600, cacheScope: cacheScopeFor(scope) })),
+  });
+  const entry = (repository: string, branch: string) => object(cacheEntryKey(repository, branch, 'npm', HASH));
+  const get = (resource: string) => ({ action: 's3:GetObject', resource });
+  const put = (resource: string) => ({ action: 's3:PutObject', resource });
+  const list = (prefix: string) => ({ action: 's3:ListBucket', resource: BUCKET_ARN, context: { 's3:prefix': prefix } });
+
+  it('a push to main reads and writes main\'s cache, and no other branch\'s', async () => {
+    const push = session({ repository: REPO, event: 'push', branch: 'main', fromFork: false });
+    expect(await decide(push, get(entry(REPO, 'main')))).toBe('Allowed');
+    expect(await decide(push, put(entry(REPO, 'main')))).toBe('Allowed');
+    expect(await decide(push, list('caches/octo/app/main/npm/'))).toBe('Allowed');
+    expect(await decide(push, put(entry(REPO, 'release')))).not.toBe('Allowed');
+    expect(await decide(push, get(entry(REPO, 'release')))).not.toBe('Allowed');
+  });
+
+  it('a branch scope does not cover a branch whose name extends it (feature vs feature/x)', async () => {
+    const push = session({ repository: REPO, event: 'push', branch: 'feature', fromFork: false });
+    expect(await decide(push, put(entry(REPO, 'feature/x')))).not.toBe('Allowed');
+  });
+
+  it('a pull request session reads its head and base branches\' caches and cannot write the base branch\'s (nor its own)', async () => {
+    const pr = session({ repository: REPO, event: 'pull_request', branch: 'feature', baseBranch: 'main', fromFork: false });
+    expect(await decide(pr, get(entry(REPO, 'feature')))).toBe('Allowed');
+    expect(await decide(pr, get(entry(REPO, 'main')))).toBe('Allowed');
+    expect(await decide(pr, list('caches/octo/app/main/npm/'))).toBe('Allowed');
+    expect(await decide(pr, put(entry(REPO, 'main')))).not.toBe('Allowed');
+    expect(await decide(pr, put(entry(REPO, 'feature')))).not.toBe('Allowed');
+    expect(await decide(pr, { action: 's3:AbortMultipartUpload', resource: entry(REPO, 'main') })).not.toBe('Allowed');
+  });
+
+  it('a fork\'s pull request session reads only the base branch\'s cache and writes none', async () => {
+    const fork = session({ repository: REPO, event: 'pull_request', branch: 'main', baseBranch: 'release', fromFork: true });
+    expect(await decide(fork, get(entry(REPO, 'release')))).toBe('Allowed');
+    expect(await decide(fork, get(entry(REPO, 'main')))).not.toBe('Allowed');
+    for (const branch of ['main', 'release']) expect(await decide(fork, put(entry(REPO, branch)))).not.toBe('Allowed');
+  });
+
+  it('a session cannot read or list another repository\'s caches', async () => {
+    const push = session({ repository: REPO, event: 'push', branch: 'main', fromFork: false });
+    expect(await decide(push, get(entry('octo/other', 'main')))).not.toBe('Allowed');
+    expect(await decide(push, get(entry('octo/app-private', 'main')))).not.toBe('Allowed');
+    expect(await decide(push, list('caches/octo/other/main/'))).not.toBe('Allowed');
+    expect(await decide(push, list('caches/'))).not.toBe('Allowed');
+  });
+
+  it('a stage without a cache reaches no cache at all', async () => {
+    expect(await decide(CREDENTIALS['the stage session']!, get(entry(REPO, 'main')))).not.toBe('Allowed');
+  });
+
+  it('StageAccessRole alone would reach every cache: the session policy is what scopes it (the test can fail)', async () => {
+    const roleAlone: Credential = { ...CREDENTIALS['the stage session']!, sessionPolicy: undefined };
+    expect(await decide(roleAlone, put(entry('octo/other', 'main')))).toBe('Allowed');
   });
 });
 

@@ -192,7 +192,7 @@ describe('Function: prepareFargateTask', () => {
         runtimePlatform: { cpuArchitecture: 'X86_64', operatingSystemFamily: 'LINUX' },
         executionRoleArn: settings.executionRoleArn,
         taskRoleArn: settings.taskRoleArn,
-        volumes: [{ name: 'workspace' }, { name: 'buildfarm' }, { name: 'buildfarm-logs' }],
+        volumes: [{ name: 'workspace' }, { name: 'buildfarm' }, { name: 'buildfarm-logs' }, { name: 'buildfarm-home' }],
       });
       const [fetch, build, liveLog, publish] = request.containerDefinitions!;
       expect(fetch).toMatchObject({ name: 'fetch', image: settings.helperImage, essential: false });
@@ -461,10 +461,11 @@ describe('Function: prepareFargateTask', () => {
       return buildTaskDefinition(settings, { image: 'alpine:3', architecture: 'x86_64', runAsRoot }).containerDefinitions[1];
     }
 
-    it('runs as uid 65534 with HOME=/tmp and JVM flags that follow the container memory by default', () => {
+    it('runs as uid 65534 with HOME on the task\'s home volume (where the cache is restored) and JVM flags that follow the container memory by default', () => {
       const build = buildContainerOf(false);
       expect(build.user).toBe('65534:65534');
-      expect(build.environment).toContainEqual({ name: 'HOME', value: '/tmp' });
+      expect(build.environment).toContainEqual({ name: 'HOME', value: '/buildfarm-home' });
+      expect(build.mountPoints).toContainEqual({ sourceVolume: 'buildfarm-home', containerPath: '/buildfarm-home', readOnly: false });
       expect(build.environment).toContainEqual({ name: 'JAVA_TOOL_OPTIONS', value: '-XX:MaxRAMPercentage=75.0' });
     });
 
@@ -472,7 +473,8 @@ describe('Function: prepareFargateTask', () => {
       const root = buildTaskDefinition(settings, { image: 'alpine:3', architecture: 'x86_64', runAsRoot: true });
       const nonRoot = buildTaskDefinition(settings, { image: 'alpine:3', architecture: 'x86_64', runAsRoot: false });
       expect(root.containerDefinitions[1].user).toBe('0');
-      expect(root.containerDefinitions[1].environment.map((e) => e.name)).not.toContain('HOME');
+      // `~` is the same place for root stages: the helpers restore and save the cache there.
+      expect(root.containerDefinitions[1].environment).toContainEqual({ name: 'HOME', value: '/buildfarm-home' });
       expect(root.family).not.toBe(nonRoot.family);
     });
 

@@ -170,3 +170,17 @@ describe('Function: farmPolicyFromEnvironment', () => {
     );
   });
 });
+
+describe('Function: planTask (cache scope)', () => {
+  const CACHED = 'version: 1\non:\n  push: {}\n  pull_request: {}\nstages:\n  install:\n    commands: [npm ci]\n    cache:\n      paths: [~/.npm]\n';
+
+  it('stores the scope the request allows in the plan: a push writes its branch, a fork\'s pull request reads its base and writes nothing', async () => {
+    const push = setup(undefined, CACHED);
+    await plan(REQUEST, push.deps);
+    expect(JSON.parse((await push.store.getText('builds/b/plan.json'))!).cacheScope).toEqual({ repository: REQUEST.repository, read: [REQUEST.branch], write: REQUEST.branch });
+
+    const fork = setup(undefined, CACHED);
+    await plan(FORK_PR, fork.deps);
+    expect(JSON.parse((await fork.store.getText('builds/b/plan.json'))!).cacheScope).toEqual({ repository: REQUEST.repository, read: ['main'] });
+  });
+});

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { grantRecordKey, stageGrant } from '../../functions/domain/credentials/grant.js';
 import type { Plan } from '../../functions/domain/plan/types.js';
 import { selectStagesTask } from '../../functions/handlers/schedule.js';
+import { cacheScopeFor } from '../../functions/domain/cache/scope.js';
 import { grantTokenHash, issueStageAccess, type StageCredentialsDeps } from '../../functions/handlers/stage-credentials-core.js';
 import { LocalSessionMinter } from '../../functions/local/local-stage-access.js';
 import { MemoryStore } from '../statemachine/support/memory-store.js';
@@ -140,6 +141,19 @@ describe('Function: selectStagesTask (grants)', () => {
     expect((await select(plan(), undefined)).grants[0]!.secrets).toEqual({});
     expect((await select({ ...plan(), secretsWithheld: true } as Plan, false)).grants[0]!.secrets).toEqual({});
     expect(Object.keys((await select({ ...plan(), secretsWithheld: false } as Plan, true)).grants[0]!.secrets)).toEqual(['DEPLOY_KEY']);
+  });
+
+  it('gives a cached stage the plan\'s cache scopes: a push reads and writes its branch, a pull request only reads; an uncached stage none', async () => {
+    const npm = { paths: ['~/.npm'], keyFiles: ['package-lock.json'], prefix: 'npm' };
+    const cached = (cacheScope: Plan['cacheScope']) => ({ ...plan(), stages: [plannedStage({ name: 'deploy', commands: ['true'], cache: npm }), plannedStage({ name: 'lint', commands: ['true'] })], cacheScope }) as Plan;
+    type CacheGrant = { cacheRead?: string[]; cacheWrite?: string };
+    const push = (await select(cached(cacheScopeFor({ repository: 'octo/app', event: 'push', branch: 'main', fromFork: false })), false)).grants as CacheGrant[];
+    expect(push[0]).toMatchObject({ cacheRead: ['caches/octo/app/main/'], cacheWrite: 'caches/octo/app/main/' });
+    expect(push[1]!.cacheRead).toBeUndefined();
+    expect(push[1]!.cacheWrite).toBeUndefined();
+    const pr = (await select(cached(cacheScopeFor({ repository: 'octo/app', event: 'pull_request', branch: 'feature/x', baseBranch: 'main', fromFork: false })), false)).grants as CacheGrant[];
+    expect(pr[0]!.cacheRead).toEqual(['caches/octo/app/feature!2fx/', 'caches/octo/app/main/']);
+    expect(pr[0]!.cacheWrite).toBeUndefined();
   });
 
   it('lets the grants of a wave live as long as all its stages run one after another, plus an hour', async () => {

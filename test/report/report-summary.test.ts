@@ -56,4 +56,23 @@ describe('Function: reportSummary', () => {
     expect(text).toContain('all Fargate $0.0050 (that would have been $0.0035 cheaper)');
     expect(text).toContain('error       StageInfrastructure: ECS capacity unavailable');
   });
+
+  it('shows each cached stage\'s hit, fallback or miss, where it came from and the bytes moved', () => {
+    // Prepare
+    const report = buildReport({
+      stages: [
+        lambdaStage({ name: 'install', cache: { key: 'npm-0123456789ab', result: 'fallback', restoredFrom: { key: 'npm-ba9876543210', branch: 'main' }, restoredBytes: 5 * 1024 * 1024, saved: { key: 'npm-0123456789ab', branch: 'main', bytes: 6 * 1024 * 1024 } } }),
+        lambdaStage({ name: 'lint', cache: { key: 'npm-0123456789ab', result: 'hit', restoredFrom: { key: 'npm-0123456789ab', branch: 'main' }, restoredBytes: 2048, notSaved: 'the key was an exact hit' } }),
+        lambdaStage({ name: 'pr', cache: { key: 'npm-0123456789ab', result: 'miss', restoredBytes: 0, notSaved: 'pull requests and forks never write caches' } }),
+      ],
+    });
+
+    // Act
+    const text = reportSummary(report, { link: LINK });
+
+    // Assess
+    expect(text).toContain('install: cache npm-0123456789ab: fallback from npm-ba9876543210 (main), 5.0 MiB down; saved 6.0 MiB to main\n');
+    expect(text).toContain('lint: cache npm-0123456789ab: hit from npm-0123456789ab (main), 2.0 KiB down; not saved: the key was an exact hit\n');
+    expect(text).toContain('pr: cache npm-0123456789ab: miss; not saved: pull requests and forks never write caches\n');
+  });
 });

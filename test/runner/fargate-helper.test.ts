@@ -475,6 +475,7 @@ describe('Function: runHelper', () => {
       fromFork: true,
       helperDir: '/buildfarm',
       logsDir: '/buildfarm-logs',
+      homeDir: '/buildfarm-home',
     });
     expect(() => contextFromEnv({})).toThrow(expect.objectContaining({ name: 'HelperMisconfigured' }));
   });

@@ -2,6 +2,7 @@
  * `buildfarm gc`: applies the local farm's retention policy now (serve applies it
  * at every start). See functions/local/retention.ts for what is kept.
  */
+import { S3ArtifactStore } from '../../adapters/aws/s3-artifact-store.js';
 import { deletePrefix } from '../../adapters/local/delete-prefix.js';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -59,12 +60,13 @@ export async function gcCommand(args: string[], io: CliIo): Promise<number> {
   const bus = await LocalBus.open({ file: join(directory, 'bus', 'messages.jsonl') });
   const s3 = await startEmbeddedS3(join(directory, 's3'));
   try {
-    const outcome = await collectGarbage({ store, bus, deleteObjects: (prefix) => deletePrefix(s3.client, s3.bucket, prefix), workRoot: workRootFor(directory), now: new Date(), policy, dryRun: values['dry-run'] });
+    const outcome = await collectGarbage({ store, bus, deleteObjects: (prefix) => deletePrefix(s3.client, s3.bucket, prefix), listObjects: (prefix) => new S3ArtifactStore(s3.client, s3.bucket).list(prefix), workRoot: workRootFor(directory), now: new Date(), policy, dryRun: values['dry-run'] });
     const verb = values['dry-run'] ? 'would remove' : 'removed';
     io.stdout.write(
       `${verb} ${outcome.builds.length} build${outcome.builds.length === 1 ? '' : 's'}` +
         (values['dry-run'] ? '' : ` (${outcome.objects} objects, ${outcome.messages} bus messages)`) +
         ` and ${outcome.workDirectories.length} orphaned work director${outcome.workDirectories.length === 1 ? 'y' : 'ies'}` +
+        `, ${outcome.cacheObjects.length} expired cache object${outcome.cacheObjects.length === 1 ? '' : 's'}` +
         ` (kept: finished builds younger than ${policy.keepDays} days and the newest ${policy.keepBuilds})\n`,
     );
     for (const id of outcome.builds) io.stdout.write(`  ${id}\n`);

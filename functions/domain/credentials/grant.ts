@@ -10,6 +10,8 @@
  * the runner's payload; it is worth nothing without `lambda:InvokeFunction` on
  * StageCredentials, and nothing once the stage has a result or the grant's time is up.
  */
+import type { CacheScope } from '../cache/scope.js';
+import { branchCachePrefix } from '../cache/cache-keys.js';
 import type { SecretRef } from '../pipeline/types.js';
 import type { PlannedStage } from '../plan/types.js';
 import { LAMBDA_MAX_TIMEOUT_SECONDS } from '../sizing/lambda-sizes.js';
@@ -38,6 +40,13 @@ export interface StageGrant {
   writePrefix: string;
   /** The stage's result record: once it exists the grant is revoked (see `revokingResult`). */
   resultKey: string;
+  /**
+   * Cache scopes (`caches/{owner}/{repo}/{branch}/`) the stage may read, own branch first;
+   * only for a stage with a cache. See domain/cache/scope.ts.
+   */
+  cacheRead?: string[];
+  /** The one cache scope the stage may write: a push's own branch; never for a pull request or a fork. */
+  cacheWrite?: string;
   /** Declared secrets, by environment variable; empty when the build's secrets are withheld. */
   secrets: Record<string, SecretRef>;
   /** ISO time the grant was written. */
@@ -85,7 +94,9 @@ export function waveGrantSeconds(stages: readonly Parameters<typeof stageBudgetS
 
 export interface GrantRequest {
   buildId: string;
-  stage: Pick<PlannedStage, 'name' | 'secrets'>;
+  stage: Pick<PlannedStage, 'name' | 'secrets' | 'cache'>;
+  /** The plan's cache scope: a stage with a cache gets these scopes in its grant. */
+  cacheScope?: CacheScope;
   /** A fork's build under the `no-secrets` policy: the grant names no secret at all. */
   secretsWithheld: boolean;
   /** Epoch ms. */
@@ -102,9 +113,19 @@ export function stageGrant(request: GrantRequest): StageGrant {
     readPrefix: buildPrefix(buildId),
     writePrefix: stagePrefix(buildId, stage.name),
     resultKey: stageResultKey(buildId, stage.name),
+    ...cacheGrant(request),
     secrets: request.secretsWithheld ? {} : { ...stage.secrets },
     issuedAt: new Date(request.now).toISOString(),
     notAfter: new Date(request.now + request.lifetimeSeconds * 1000).toISOString(),
+  };
+}
+
+function cacheGrant({ stage, cacheScope }: GrantRequest): Pick<StageGrant, 'cacheRead' | 'cacheWrite'> {
+  if (!stage.cache || !cacheScope) return {};
+  const { repository } = cacheScope;
+  return {
+    cacheRead: cacheScope.read.map((branch) => branchCachePrefix(repository, branch)),
+    ...(cacheScope.write !== undefined ? { cacheWrite: branchCachePrefix(repository, cacheScope.write) } : {}),
   };
 }
 
@@ -142,6 +163,10 @@ export function parseGrant(text: string, where: string): StageGrant {
   const grant = value as Partial<StageGrant>;
   const strings = ['buildId', 'stage', 'readPrefix', 'writePrefix', 'resultKey', 'issuedAt', 'notAfter'] as const;
   const bad = strings.filter((field) => typeof grant?.[field] !== 'string' || grant[field] === '');
+  const cacheOk =
+    (grant?.cacheRead === undefined || (Array.isArray(grant.cacheRead) && grant.cacheRead.every((prefix) => typeof prefix === 'string'))) &&
+    (grant?.cacheWrite === undefined || typeof grant.cacheWrite === 'string');
+  if (!cacheOk) (bad as string[]).push('cacheRead');
   if (grant?.version !== 1 || bad.length > 0 || typeof grant.secrets !== 'object' || grant.secrets === null) {
     throw new MalformedGrantToken(`${where} is not a stage grant${bad.length > 0 ? ` (bad ${bad.join(', ')})` : ''}`);
   }

@@ -24,7 +24,7 @@ export interface PolicyStatement {
   Sid: string;
   Effect: 'Allow';
   Action: string | string[];
-  Resource: string;
+  Resource: string | string[];
   Condition?: Record<string, Record<string, string | string[]>>;
 }
 
@@ -45,9 +45,11 @@ function literalPrefix(prefix: string, what: string): string {
   return prefix;
 }
 
-export function stageSessionPolicy(bucketArn: string, grant: Pick<StageGrant, 'readPrefix' | 'writePrefix'>): PolicyDocument {
+export function stageSessionPolicy(bucketArn: string, grant: Pick<StageGrant, 'readPrefix' | 'writePrefix' | 'cacheRead' | 'cacheWrite'>): PolicyDocument {
   const read = literalPrefix(grant.readPrefix, 'read prefix');
   const write = literalPrefix(grant.writePrefix, 'write prefix');
+  const cacheRead = (grant.cacheRead ?? []).map((prefix) => literalPrefix(prefix, 'cache read prefix'));
+  const cacheWrite = grant.cacheWrite !== undefined ? literalPrefix(grant.cacheWrite, 'cache write prefix') : undefined;
   const policy: PolicyDocument = {
     Version: '2012-10-17',
     Statement: [
@@ -55,7 +57,17 @@ export function stageSessionPolicy(bucketArn: string, grant: Pick<StageGrant, 'r
       // lib-storage uploads in parts and aborts a failed upload (s3:AbortMultipartUpload).
       { Sid: 'WriteStage', Effect: 'Allow', Action: ['s3:PutObject', 's3:AbortMultipartUpload'], Resource: `${bucketArn}/${write}*` },
       // So a missing key of the build answers 404 rather than 403, as for the other roles.
-      { Sid: 'ListBuild', Effect: 'Allow', Action: 's3:ListBucket', Resource: bucketArn, Condition: { StringLike: { 's3:prefix': `${read}*` } } },
+      {
+        Sid: 'ListBuild',
+        Effect: 'Allow',
+        Action: 's3:ListBucket',
+        Resource: bucketArn,
+        // The cache scopes are listed too: a miss falls back to the newest entry with the same prefix.
+        Condition: { StringLike: { 's3:prefix': cacheRead.length > 0 ? [`${read}*`, ...cacheRead.map((prefix) => `${prefix}*`)] : `${read}*` } },
+      },
+      // The dependency cache (domain/cache/scope.ts): read the allowed branches' scopes, write only a push's own.
+      ...(cacheRead.length > 0 ? [{ Sid: 'ReadCaches', Effect: 'Allow' as const, Action: 's3:GetObject', Resource: cacheRead.map((prefix) => `${bucketArn}/${prefix}*`) }] : []),
+      ...(cacheWrite ? [{ Sid: 'WriteCache', Effect: 'Allow' as const, Action: ['s3:PutObject', 's3:AbortMultipartUpload'], Resource: `${bucketArn}/${cacheWrite}*` }] : []),
     ],
   };
   const characters = JSON.stringify(policy).length;

@@ -28,6 +28,15 @@ export const HELPER_FILE = `${HELPER_PATH}/helper.cjs`;
 export const STAGE_SCRIPT = `${HELPER_PATH}/stage.sh`;
 export const COMMANDS_SCRIPT = `${HELPER_PATH}/commands.sh`;
 
+/**
+ * The stage's HOME (`~` in the pipeline file), a volume of its own so the dependency cache
+ * can be restored into it by fetch and saved from it by publish (runner/cache/). The build
+ * container's HOME points here, for root stages too: `~` must be the same place the
+ * helpers see. (Before the cache it was the build container's own /tmp.)
+ */
+export const HOME_VOLUME = 'buildfarm-home';
+export const HOME_PATH = '/buildfarm-home';
+
 /** The build's log and exit code, written by the build container, read by publish. */
 export const LOGS_VOLUME = 'buildfarm-logs';
 export const LOGS_PATH = '/buildfarm-logs';

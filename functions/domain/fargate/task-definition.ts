@@ -26,6 +26,8 @@ import {
   HELPER_FILE,
   HELPER_PATH,
   HELPER_VOLUME,
+  HOME_PATH,
+  HOME_VOLUME,
   JAVA_TOOL_OPTIONS,
   LIVE_LOG_CONTAINER,
   LOGS_PATH,
@@ -125,6 +127,7 @@ function helperEnvironment(settings: TaskSettings, mode: 'fetch' | 'publish', wo
 }
 
 const workspaceMount: MountPoint = { sourceVolume: WORKSPACE_VOLUME, containerPath: WORKSPACE_PATH, readOnly: false };
+const homeMount: MountPoint = { sourceVolume: HOME_VOLUME, containerPath: HOME_PATH, readOnly: false };
 const logsMount: MountPoint = { sourceVolume: LOGS_VOLUME, containerPath: LOGS_PATH, readOnly: false };
 function helperMount(readOnly: boolean): MountPoint {
   return { sourceVolume: HELPER_VOLUME, containerPath: HELPER_PATH, readOnly };
@@ -140,7 +143,7 @@ export function buildContainers(settings: TaskSettings, task: TaskImage): Contai
     entryPoint: ['node', '-e'],
     command: [HELPER_BOOTSTRAP_JS],
     environment: helperEnvironment(settings, 'fetch', workspaceUid),
-    mountPoints: [workspaceMount, helperMount(false), logsMount],
+    mountPoints: [workspaceMount, helperMount(false), logsMount, homeMount],
     logConfiguration: awslogs(settings, 'stage'),
   };
   const build: ContainerDefinition = {
@@ -154,11 +157,12 @@ export function buildContainers(settings: TaskSettings, task: TaskImage): Contai
     ...(task.runAsRoot ? { user: '0' } : { user: NON_ROOT_USER }),
     environment: [
       // uid 65534 has no writable home in most images; /tmp always is.
-      ...(task.runAsRoot ? [] : [{ name: 'HOME', value: '/tmp' }]),
+      // HOME on its own task volume (layout.ts HOME_PATH): the helpers restore and save the cache there.
+      { name: 'HOME', value: HOME_PATH },
       { name: 'JAVA_TOOL_OPTIONS', value: JAVA_TOOL_OPTIONS },
       { name: 'CI', value: 'true' },
     ],
-    mountPoints: [workspaceMount, helperMount(true), logsMount],
+    mountPoints: [workspaceMount, helperMount(true), logsMount, homeMount],
     dependsOn: [{ containerName: FETCH_CONTAINER, condition: 'SUCCESS' }],
     logConfiguration: awslogs(settings, 'stage'),
   };
@@ -168,7 +172,7 @@ export function buildContainers(settings: TaskSettings, task: TaskImage): Contai
     essential: true,
     entryPoint: ['node', HELPER_FILE],
     environment: helperEnvironment(settings, 'publish', workspaceUid),
-    mountPoints: [workspaceMount, helperMount(false), logsMount],
+    mountPoints: [workspaceMount, helperMount(false), logsMount, homeMount],
     dependsOn: [{ containerName: BUILD_CONTAINER, condition: 'COMPLETE' }],
     logConfiguration: awslogs(settings, 'stage'),
   };
@@ -200,7 +204,7 @@ export function buildTaskDefinition(settings: TaskSettings, task: TaskImage): Re
     },
     executionRoleArn: settings.executionRoleArn,
     taskRoleArn: settings.taskRoleArn,
-    volumes: [{ name: WORKSPACE_VOLUME }, { name: HELPER_VOLUME }, { name: LOGS_VOLUME }],
+    volumes: [{ name: WORKSPACE_VOLUME }, { name: HELPER_VOLUME }, { name: LOGS_VOLUME }, { name: HOME_VOLUME }],
     containerDefinitions: buildContainers(settings, task),
   };
   return { family: taskDefinitionFamily(task.image, content), ...content };

@@ -14,6 +14,7 @@ import {
   MIN_CPU_VCPU,
   MIN_MEMORY_MIB,
 } from './limits.js';
+import { CACHE_LINT_RULES } from './lint-cache.js';
 import { findCycles } from './needs-graph.js';
 import type { Pipeline, StageSpec } from './types.js';
 import { formatMiB, formatSeconds } from './units.js';
@@ -305,6 +306,7 @@ export const LINT_RULES: readonly LintRule[] = [
         }),
       ),
   },
+  ...CACHE_LINT_RULES,
 ];
 
 /** Runs every rule; issues come back in rule order (parsePipeline sorts them by position). */

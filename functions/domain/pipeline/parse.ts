@@ -2,10 +2,11 @@ import { PipelineInvalid, type PipelineIssue } from '../errors.js';
 import type { FieldSites } from './field-sites.js';
 import { DEFAULT_RESOURCES, DEFAULT_TIMEOUT_SECONDS } from './limits.js';
 import { lintPipeline } from './lint.js';
+import { inheritCacheSites, readCache } from './read-cache.js';
 import { readEnv, readLogLimit, readResources, readSecrets, readTimeout } from './read-fields.js';
 import { isAutoResources, readCost, readOptimize } from './read-cost-fields.js';
 import { DEFAULT_TRIGGERS, readCondition, readTriggers } from './read-triggers.js';
-import type { Architecture, Pipeline, RunnerChoice, StageSpec } from './types.js';
+import type { Architecture, CacheSpec, Pipeline, RunnerChoice, StageSpec } from './types.js';
 import { kindOf, loadYaml, type Field, type MapEntry, type YamlReader } from './yaml-reader.js';
 
 /**
@@ -16,7 +17,7 @@ import { kindOf, loadYaml, type Field, type MapEntry, type YamlReader } from './
  */
 
 export const TOP_LEVEL_KEYS = ['version', 'on', 'fail-fast', 'cancel-superseded', 'optimize', 'cost', 'defaults', 'stages'] as const;
-export const DEFAULTS_KEYS = ['image', 'resources', 'timeout', 'env', 'architecture', 'runner', 'log-limit'] as const;
+export const DEFAULTS_KEYS = ['image', 'resources', 'timeout', 'env', 'architecture', 'runner', 'log-limit', 'cache'] as const;
 export const STAGE_KEYS = [
   'commands',
   'needs',
@@ -32,6 +33,7 @@ export const STAGE_KEYS = [
   'if',
   'run-as-root',
   'log-limit',
+  'cache',
 ] as const;
 const RUNNERS: readonly RunnerChoice[] = ['auto', 'lambda', 'fargate'];
 const ARCHITECTURES: readonly Architecture[] = ['x86_64', 'arm64'];
@@ -90,6 +92,7 @@ interface Defaults {
   diskMiB?: number;
   logLimitMiB?: number;
   env: Record<string, string>;
+  cache?: CacheSpec;
 }
 
 class SchemaReader {
@@ -136,7 +139,7 @@ class SchemaReader {
   private defaults(entry: Field | undefined): Defaults {
     const defaults: Defaults = { env: {} };
     if (!entry) return defaults;
-    for (const field of this.y.entries(entry, DEFAULTS_KEYS, 'a mapping of image, resources, timeout, env, architecture, runner and log-limit')) {
+    for (const field of this.y.entries(entry, DEFAULTS_KEYS, 'a mapping of image, resources, timeout, env, architecture, runner, log-limit and cache')) {
       const key = field.path;
       switch (field.key) {
         case 'image':
@@ -159,6 +162,9 @@ class SchemaReader {
           break;
         case 'env':
           defaults.env = readEnv(this.y, key, field);
+          break;
+        case 'cache':
+          defaults.cache = readCache(this.y, key, field);
           break;
       }
     }
@@ -256,6 +262,10 @@ class SchemaReader {
     const logLimitMiB = logLimit ?? defaults.logLimitMiB;
     if (logLimitMiB !== undefined) spec.logLimitBytes = logLimitMiB * 1024 * 1024;
     if (auto) spec.resourcesAuto = true;
+    const cacheField = field('cache');
+    const cache = cacheField ? readCache(this.y, `${base}.cache`, cacheField) : defaults.cache;
+    if (!cacheField && cache) inheritCacheSites(this.y, `${base}.cache`, cache);
+    if (cache) spec.cache = cache;
     return spec;
   }
 

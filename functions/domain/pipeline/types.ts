@@ -48,6 +48,19 @@ export interface Triggers {
   pull_request?: TriggerFilter;
 }
 
+/**
+ * `cache:` on a stage or in `defaults`: files kept between builds of a branch
+ * (docs/pipeline-file.md#cache). The key is `prefix` plus a hash of `keyFiles`.
+ */
+export interface CacheSpec {
+  /** `~/...` (the stage's HOME) or workspace-relative paths or globs. */
+  paths: string[];
+  /** Workspace-relative files whose contents make the key (a lockfile). */
+  keyFiles: string[];
+  /** Names the cache family: a miss falls back to the newest entry with the same prefix. */
+  prefix: string;
+}
+
 export interface StageSpec {
   name: string;
   commands: string[];
@@ -73,6 +86,8 @@ export interface StageSpec {
    * `resources` holds the defaults it starts from until there is history.
    */
   resourcesAuto?: boolean;
+  /** The stage's dependency cache (its own `cache:` or the one in `defaults`). */
+  cache?: CacheSpec;
 }
 
 export interface Pipeline {

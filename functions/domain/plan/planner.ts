@@ -111,6 +111,7 @@ export function planPipeline(pipeline: Pipeline, ctx: PlanContext, config: Plann
       env: stage.env,
       secrets: stage.secrets,
       artifacts: stage.artifacts,
+      ...(stage.cache ? { cache: stage.cache } : {}),
       ...(stage.image ? { image: stage.image } : {}),
       runAsRoot: stage.runAsRoot,
       ...(stage.logLimitBytes !== undefined ? { logLimitBytes: stage.logLimitBytes } : {}),
@@ -144,5 +145,6 @@ export function planPipeline(pipeline: Pipeline, ctx: PlanContext, config: Plann
     predictedCostUsd: roundUsd(stages.reduce((sum, s) => sum + s.predictedCostUsd, 0)),
     secretsWithheld: ctx.secretsWithheld === true,
     ...(pipeline.cost?.prThresholdPercent !== undefined ? { prCostThresholdPercent: pipeline.cost.prThresholdPercent } : {}),
+    ...(ctx.cacheScope && stages.some((stage) => stage.cache) ? { cacheScope: ctx.cacheScope } : {}),
   };
 }

@@ -5,6 +5,7 @@
  * stage re-reading it made a build's plan reads O(N²) bytes.
  */
 import { computeBatches, dependentsOf } from './batches.js';
+import type { CacheScope } from '../cache/scope.js';
 import type { Plan, PlannedStage } from './types.js';
 
 export interface StagePlanSlice {
@@ -12,6 +13,8 @@ export interface StagePlanSlice {
   stage: PlannedStage;
   /** The stages that need this one directly: whom its end may release (handlers/stage-release.ts). */
   dependents: string[];
+  /** The plan's cache scope, for a stage with a `cache` (domain/cache/scope.ts). */
+  cacheScope?: CacheScope;
 }
 
 /**
@@ -23,6 +26,8 @@ export interface BatchPlanSlice {
   index: number;
   /** The plan's `secretsWithheld`: the farm's fork policy decides the grants' secrets. */
   secretsWithheld: boolean;
+  /** The plan's cache scope: the grants of stages with a `cache` name the caches they may read and write. */
+  cacheScope?: CacheScope;
   stages: { stage: PlannedStage; waits: boolean; releases: boolean }[];
 }
 
@@ -30,17 +35,23 @@ export class StageSliceInvalid extends Error {
   override readonly name = 'StageSliceInvalid';
 }
 
-export function stageSlices(plan: Pick<Plan, 'stages'>): StagePlanSlice[] {
+export function stageSlices(plan: Pick<Plan, 'stages' | 'cacheScope'>): StagePlanSlice[] {
   const dependents = dependentsOf(plan.stages);
-  return plan.stages.map((stage) => ({ version: 1, stage, dependents: dependents.get(stage.name) ?? [] }));
+  return plan.stages.map((stage) => ({
+    version: 1,
+    stage,
+    dependents: dependents.get(stage.name) ?? [],
+    ...(plan.cacheScope && stage.cache ? { cacheScope: plan.cacheScope } : {}),
+  }));
 }
 
-export function batchSlices(plan: Pick<Plan, 'stages' | 'waves' | 'secretsWithheld'>, limit: number): BatchPlanSlice[] {
+export function batchSlices(plan: Pick<Plan, 'stages' | 'waves' | 'secretsWithheld' | 'cacheScope'>, limit: number): BatchPlanSlice[] {
   const byName = new Map(plan.stages.map((stage) => [stage.name, stage]));
   return computeBatches(plan.waves, plan.stages, limit).map((batch, index) => ({
     version: 1,
     index,
     secretsWithheld: plan.secretsWithheld,
+    ...(plan.cacheScope ? { cacheScope: plan.cacheScope } : {}),
     stages: batch.stages.map(({ name, waits, releases }) => ({ stage: byName.get(name)!, waits, releases })),
   }));
 }

@@ -2,9 +2,10 @@
  * The plan: the contract between the planner, the CLI (`buildfarm plan --json`)
  * and the state machine. Stable and documented in the README.
  */
-import type { Architecture, SecretRef } from '../pipeline/types.js';
 import type { OptimizeGoal } from './optimize.js';
 import type { RightSizing } from '../sizing/right-size.js';
+import type { CacheScope } from '../cache/scope.js';
+import type { Architecture, CacheSpec, SecretRef } from '../pipeline/types.js';
 
 export type Runner = 'lambda' | 'fargate';
 
@@ -50,6 +51,8 @@ export interface PlannedStage {
   /** References only; values are fetched by the runner at run time. */
   secrets: Record<string, SecretRef>;
   artifacts: string[];
+  /** The stage's dependency cache (restored before its commands, saved after a success). */
+  cache?: CacheSpec;
   image?: string;
   runAsRoot: boolean;
   /** The stage log's cap in bytes, when the pipeline file sets `log-limit` (else 64 MiB, log-cap.ts). */
@@ -97,6 +100,11 @@ export interface Plan {
   s3Requests?: { put: number; get: number };
   /** The pipeline's `cost: { pr-threshold }`, which the report's pull request cost check uses over the farm's. */
   prCostThresholdPercent?: number;
+  /**
+   * Which branches' caches the build's stages read and which one they write (domain/cache/scope.ts).
+   * Absent when no stage has a cache or the build's origin is unknown (`buildfarm plan`): then no cache is used.
+   */
+  cacheScope?: CacheScope;
 }
 
 /** What the build is for: the planner evaluates `if:` against it. */
@@ -108,6 +116,8 @@ export interface PlanContext {
   baseBranch?: string;
   /** The plan's `secretsWithheld` (false when absent: `buildfarm plan` plans a build of your own). */
   secretsWithheld?: boolean;
+  /** The build's cache scope (domain/cache/scope.ts); the plan keeps it when a stage has a cache. */
+  cacheScope?: CacheScope;
 }
 
 /** The farm's own settings that change plans. */

@@ -121,6 +121,7 @@ function stageReport(planned: PlannedStage, result: StageResult | undefined, run
       startedAt: result.startedAt,
       finishedAt: result.finishedAt,
       ...(planned.historyId ? { historyId: planned.historyId } : {}),
+      ...(result.cache ? { cache: result.cache } : {}),
     },
     lines,
     ran: {

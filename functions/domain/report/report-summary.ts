@@ -12,7 +12,10 @@
  *
  *   stage   status     runner               duration  cost     predicted
  *   build   succeeded  Lambda 2048 MB       2m 14s    $0.0031  $0.0040
+ *
+ *   build: cache npm-1a2b3c4d5e6f: fallback from npm-9f8e7d6c5b4a (main), 41.2 MiB down; saved 41.9 MiB to main
  */
+import { describeCache } from '../cache/cache-report.js';
 import { describeBuild } from './commit-statuses.js';
 import { describeRunner, formatDuration, formatUsd } from './format.js';
 import { branchFromRef } from './notification.js';
@@ -78,6 +81,9 @@ export function reportSummary(report: BuildReport, context: SummaryContext): str
   if (report.rightSizing && report.rightSizing.length > 0) lines.push(...rightSizingLines(report.rightSizing));
   if (report.stages.length > 0) {
     lines.push('', ...table([['stage', 'status', 'runner', 'duration', 'cost', 'predicted'], ...report.stages.map(stageRow)]));
+    // Dependency caches: hit, fallback or miss, what was restored from where, the bytes moved.
+    const cached = report.stages.filter((s) => s.cache);
+    if (cached.length > 0) lines.push('', ...cached.map((stage) => `${oneLine(stage.name)}: ${oneLine(describeCache(stage.cache!))}`));
     const notes = report.stages.filter((s) => s.status !== 'succeeded' && s.reason);
     if (notes.length > 0) {
       lines.push('');

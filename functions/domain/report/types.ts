@@ -1,6 +1,7 @@
 /**
  * What a stage run returns (the agent's result record) and the build report.
  */
+import type { StageCacheReport } from '../cache/cache-report.js';
 import type { FargateSize, LambdaSize, Runner } from '../plan/types.js';
 import type { PriceBookInfo } from '../pricing/price-book.js';
 import type { CostBreakdown } from './cost-breakdown.js';
@@ -84,6 +85,8 @@ export interface StageResult {
    * phase when this invocation was its first (0 otherwise), billed since 2025-08-01.
    */
   lambdaInvocation?: { durationMs: number; initDurationMs: number };
+  /** The stage's dependency cache: hit, fallback or miss, and the bytes moved. */
+  cache?: StageCacheReport;
 }
 
 export interface StageReport {
@@ -101,6 +104,8 @@ export interface StageReport {
   reason: string;
   /** The stage was escalated from Lambda to Fargate. */
   escalated: boolean;
+  /** From the stage's result: what its cache did. */
+  cache?: StageCacheReport;
   artifacts: ArtifactEntry[];
   logKey?: string;
   peakMemoryMiB?: number;

@@ -404,7 +404,7 @@ function stageTable(build) {
     return h('tr', { 'data-stage': stage.name },
       h('td', {}, h('div', { class: 'stage-cell' }, statusIcon(stage.status), h('strong', {}, stage.name))),
       h('td', {}, runnerBadge(stage.runner, stage.escalated), h('div', { class: 'small muted' }, size(stage))),
-      h('td', { class: 'reason' }, stage.reason || '—', outcomeLine(stage, reported)),
+      h('td', { class: 'reason' }, stage.reason || '—', outcomeLine(stage, reported), cacheLine(reported)),
       h('td', { class: 'num' }, stage.status === 'skipped' ? h('span', { class: 'muted' }, 'skipped') : duration(elapsed(stage)),
         reported && reported.status !== 'skipped' ? h('div', { class: 'small muted' }, `billed ${duration(reported.billedDurationMs)}`) : null),
       h('td', { class: 'num' },
@@ -429,6 +429,16 @@ function outcomeLine(stage, reported) {
     return h('div', { class: 'small error-text' }, `${errorName}${exit}${stage.outcome ? `: ${stage.outcome}` : ''}`);
   }
   return stage.outcome ? h('div', { class: 'small muted' }, stage.outcome) : null;
+}
+
+/** The stage's dependency cache: hit, fallback (from which key and branch) or miss, and the bytes moved. */
+function cacheLine(reported) {
+  const cache = reported?.cache;
+  if (!cache) return null;
+  const from = cache.restoredFrom ? ` from ${cache.restoredFrom.key} (${cache.restoredFrom.branch})` : '';
+  const down = cache.result === 'miss' ? '' : `, ${bytes(cache.restoredBytes)} restored`;
+  const saved = cache.saved ? `; saved ${bytes(cache.saved.bytes)} to ${cache.saved.branch}` : cache.notSaved ? `; not saved: ${cache.notSaved}` : '';
+  return h('div', { class: `small cache cache-${cache.result}`, 'data-cache': cache.result }, `cache ${cache.key}: ${cache.result}${from}${down}${saved}`);
 }
 
 function artifactLinks(build, reported) {

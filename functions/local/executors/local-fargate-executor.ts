@@ -19,7 +19,7 @@ import { HelperBundleStore } from '../../adapters/aws/helper-bundle-store.js';
 import { BUILD_CONTAINER, DEFAULT_STAGE_IMAGE, ENV, FETCH_CONTAINER, PUBLISH_CONTAINER } from '../../domain/fargate/layout.js';
 import { CAPACITY_UNAVAILABLE, RUN_TASK_FAILURES, runTaskFailuresCause, SPOT_INTERRUPTION } from '../../domain/fargate/run-task-errors.js';
 import type { TaskSettings } from '../../domain/fargate/task-definition.js';
-import { readPlannedStage } from '../../runner/planned-stage.js';
+import { readPlannedStage, readStageSlice } from '../../runner/planned-stage.js';
 import type { StageResult } from '../../domain/report/types.js';
 import { prepareFargateTask, type FargatePrepareInput, type FargatePrepareOutput } from '../../handlers/fargate-prepare.js';
 import type { EcsTask } from '../../handlers/build-state-machine.js';
@@ -155,7 +155,8 @@ export class LocalFargateExecutor {
     if (!buildId || !stageName || !planKey) {
       throw new TaskFailed(JSON.stringify({ ...base, LastStatus: 'STOPPED', StopCode: 'TaskFailedToStart', StoppedReason: 'the overrides name no build, stage or plan', StoppedAt: now() }));
     }
-    const stage = await readPlannedStage(this.options.store, planKey, stageName).catch(() => undefined);
+    const slice = await readStageSlice(this.options.store, planKey, stageName).catch(() => undefined);
+    const stage = slice?.stage;
     if (!stage) {
       throw new TaskFailed(JSON.stringify({ ...base, LastStatus: 'STOPPED', StopCode: 'TaskFailedToStart', StoppedReason: `stage ${stageName} is not in ${planKey}`, StoppedAt: now() }));
     }
@@ -185,6 +186,7 @@ export class LocalFargateExecutor {
           sandbox: this.options.sandbox,
           // The build image's environment on AWS; here the same Lambda-like one as local Lambda stages.
           runtimeEnv: localStageRuntimeEnv(),
+          ...(slice?.cacheScope ? { cacheScope: slice.cacheScope } : {}),
         },
         { store: counted?.store ?? this.options.store, s3Requests: counted?.requests, secrets, now, output },
       );

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { stageBudgetSeconds } from '../../../functions/domain/credentials/grant.js';
+import { cacheScopeFor } from '../../../functions/domain/cache/scope.js';
+import { stageBudgetSeconds, stageGrant } from '../../../functions/domain/credentials/grant.js';
 import { MAX_SESSION_POLICY_CHARACTERS, roleSessionName, sessionDurationSeconds, stageSessionPolicy } from '../../../functions/domain/credentials/session-policy.js';
 import { isSystemSecretArn } from '../../../functions/domain/credentials/system-secrets.js';
 
@@ -10,6 +11,28 @@ describe('Function: stageSessionPolicy', () => {
     // Execution names are at most 80 characters; stage names at most 64 (lint.ts STAGE_NAME_PATTERN).
     const policy = stageSessionPolicy(BUCKET, { readPrefix: `builds/${'b'.repeat(80)}/`, writePrefix: `builds/${'b'.repeat(80)}/stages/${'s'.repeat(64)}/` });
     expect(JSON.stringify(policy).length).toBeLessThan(MAX_SESSION_POLICY_CHARACTERS / 2);
+  });
+
+  it('stays under 2,048 characters with two cache scopes of the longest names (63-character bucket, 39-character owner, 100-character repository, 255-byte branches; a pull request\'s two read scopes, a push\'s read and write)', () => {
+    const bucket = `arn:aws:s3:::${'k'.repeat(63)}`;
+    const branch = (c: string) => `${c}/`.repeat(127) + c;
+    const repository = `${'o'.repeat(39)}/${'r'.repeat(100)}`;
+    const pullRequest = cacheScopeFor({ repository, event: 'pull_request', branch: branch('h'), baseBranch: branch('m'), fromFork: false });
+    const push = cacheScopeFor({ repository, event: 'push', branch: branch('w'), fromFork: false });
+    for (const cacheScope of [pullRequest, push]) {
+      const grant = stageGrant({ buildId: 'b'.repeat(80), stage: { name: 's'.repeat(64), secrets: {}, cache: { paths: ['~/.npm'], keyFiles: [], prefix: 'npm' } }, secretsWithheld: false, now: 0, lifetimeSeconds: 60, cacheScope });
+      expect(JSON.stringify(stageSessionPolicy(bucket, grant)).length).toBeLessThan(MAX_SESSION_POLICY_CHARACTERS);
+    }
+  });
+
+  it('a branch called a..b still makes a literal prefix (no parent step)', () => {
+    const grant = stageGrant({ buildId: 'b', stage: { name: 's', secrets: {}, cache: { paths: ['x'], keyFiles: [], prefix: 'p' } }, secretsWithheld: false, now: 0, lifetimeSeconds: 60, cacheScope: cacheScopeFor({ repository: 'o/r', event: 'push', branch: 'a..b', fromFork: false }) });
+    expect(() => stageSessionPolicy(BUCKET, grant)).not.toThrow();
+  });
+
+  it('a stage without a cache gets no cache statement even when the build has a cache scope', () => {
+    const grant = stageGrant({ buildId: 'b', stage: { name: 's', secrets: {} }, secretsWithheld: false, now: 0, lifetimeSeconds: 60, cacheScope: cacheScopeFor({ repository: 'o/r', event: 'push', branch: 'main', fromFork: false }) });
+    expect(JSON.stringify(stageSessionPolicy(BUCKET, grant))).not.toContain('caches/');
   });
 
   it('refuses a prefix with an IAM wildcard, a parent step or no trailing slash (UnsafeGrantPrefix)', () => {

@@ -290,7 +290,7 @@ describe('Function: parsePipeline', () => {
       expect(error.message).toBe(error.issues.map(formatIssue).join('\n'));
       expect(error.message).not.toMatch(/\n\s+at /);
       expect(error.issues.map(short)).toEqual([
-        '3:8 stages.a.comands: unknown key "comands" (did you mean "commands"?); allowed keys: commands, needs, runner, image, resources, timeout, env, secrets, artifacts, spot, architecture, if, run-as-root, log-limit',
+        '3:8 stages.a.comands: unknown key "comands" (did you mean "commands"?); allowed keys: commands, needs, runner, image, resources, timeout, env, secrets, artifacts, spot, architecture, if, run-as-root, log-limit, cache',
       ]);
     });
 
