@@ -57,7 +57,7 @@ describe('Plan slices: one planned stage per object', () => {
     const plan = store.json<Plan>(output.planKey)!;
     expect(output.planKey).toBe('builds/b/plan.json');
     for (const stage of plan.stages) {
-      expect(store.json(stagePlanKey(output.planKey, stage.name))).toEqual({ version: 1, stage });
+      expect(store.json(stagePlanKey(output.planKey, stage.name))).toEqual({ version: 1, stage, dependents: expect.any(Array) });
     }
     expect(stagePlanKey(output.planKey, 'stage-7')).toBe('builds/b/plan/stages/stage-7.json');
   });
