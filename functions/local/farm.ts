@@ -78,7 +78,13 @@ export class LocalFarm implements WorkflowStarter, RunningBuilds, BuildService {
       queuedAt: this.now().toISOString(),
       stages: [],
     };
-    await this.options.store.save(record);
+    try {
+      await this.options.store.save(record);
+    } catch (error) {
+      // Not kept (a full disk): the delivery stays on the bus and the next start replays it.
+      await this.options.store.remove(name);
+      throw error;
+    }
     this.queue.push(name);
     this.emit({ type: 'queued', build: record });
     this.pump();

@@ -31,10 +31,15 @@ export interface RecoveryOutcome {
   rerun: string[];
   /** Messages that could not be read back (kept on the bus, reported). */
   unreadable: number;
+  /**
+   * Builds that could not be started now (a full disk: the build record cannot be written). They
+   * stay on the bus, and the next start tries again; the farm starts and serves meanwhile.
+   */
+  deferred: { id: string; reason: string }[];
 }
 
 export async function recoverAcceptedBuilds(deps: { bus: LocalBus; farm: LocalFarm; store: BuildStore }): Promise<RecoveryOutcome> {
-  const outcome: RecoveryOutcome = { replayed: [], rerun: [], unreadable: 0 };
+  const outcome: RecoveryOutcome = { replayed: [], rerun: [], unreadable: 0, deferred: [] };
   for (const message of deps.bus.messages('BuildRequests')) {
     let request;
     try {
@@ -43,18 +48,26 @@ export async function recoverAcceptedBuilds(deps: { bus: LocalBus; farm: LocalFa
       outcome.unreadable += 1;
       continue;
     }
-    const started = await startBuild(request, { starter: deps.farm });
-    if (!started.alreadyStarted) outcome.replayed.push(started.executionName);
+    try {
+      const started = await startBuild(request, { starter: deps.farm });
+      if (!started.alreadyStarted) outcome.replayed.push(started.executionName);
+    } catch (error) {
+      outcome.deferred.push({ id: request.deliveryId, reason: (error as Error).message });
+    }
   }
   for (const id of deps.store.interruptedAtOpen) {
     const record = deps.store.get(id);
     if (record === undefined || record.rerunId !== undefined || id.endsWith(RERUN_SUFFIX)) continue;
     // Execution names are at most 80 characters, as on AWS.
     const rerunId = `${id.slice(0, 80 - RERUN_SUFFIX.length)}${RERUN_SUFFIX}`;
-    const started = await deps.farm.start(rerunId, { buildId: rerunId, request: record.request });
-    record.rerunId = rerunId;
-    await deps.store.save(record);
-    if (!started.alreadyStarted) outcome.rerun.push(rerunId);
+    try {
+      const started = await deps.farm.start(rerunId, { buildId: rerunId, request: record.request });
+      record.rerunId = rerunId;
+      await deps.store.save(record);
+      if (!started.alreadyStarted) outcome.rerun.push(rerunId);
+    } catch (error) {
+      outcome.deferred.push({ id: rerunId, reason: (error as Error).message });
+    }
   }
   return outcome;
 }

@@ -63,7 +63,22 @@ export class ResourcePeaks {
   }
 }
 
+/**
+ * bubblewrap itself can fail to set a sandbox up on a loaded machine (seen: `bwrap: loopback:
+ * Failed RTM_NEWADDR: No child processes`) and then exits 1 before the command starts. That is
+ * the farm's failure, not the stage's: the command is started once more, and the log says so.
+ * (A command that prints such a line and exits 1 itself is run twice; no more.)
+ */
+const SANDBOX_SETUP_FAILURE = /^bwrap: [^\n]*\n?$/;
+
 export async function runCommand(command: string, options: CommandOptions, peaks: ResourcePeaks): Promise<CommandOutcome> {
+  const first = await runOnce(command, options, peaks);
+  if (options.sandbox?.settings.kind !== 'bubblewrap' || !first.sandboxSetupFailed) return first.outcome;
+  options.log.raw('== the sandbox failed to start (bubblewrap, above); starting the command once more\n');
+  return (await runOnce(command, options, peaks)).outcome;
+}
+
+async function runOnce(command: string, options: CommandOptions, peaks: ResourcePeaks): Promise<{ outcome: CommandOutcome; sandboxSetupFailed: boolean }> {
   let launched: LaunchedCommand;
   try {
     launched = await launchCommand(command, {
@@ -74,9 +89,18 @@ export async function runCommand(command: string, options: CommandOptions, peaks
       warn: (text) => options.log.raw(text),
     });
   } catch (error) {
-    return { kind: 'spawn_failed', message: (error as Error).message };
+    return { outcome: { kind: 'spawn_failed', message: (error as Error).message }, sandboxSetupFailed: false };
   }
-  return supervise(launched, options, peaks);
+  // Only the first bytes of each stream matter here: the command printed nothing but bwrap's one line.
+  let stdoutBytes = 0;
+  let stderrHead = '';
+  launched.child.stdout?.on('data', (chunk: Buffer) => (stdoutBytes += chunk.length));
+  launched.child.stderr?.on('data', (chunk: Buffer) => {
+    if (stderrHead.length < 512) stderrHead += chunk.toString('utf8', 0, 512);
+  });
+  const outcome = await supervise(launched, options, peaks);
+  const sandboxSetupFailed = outcome.kind === 'exited' && outcome.exitCode === 1 && stdoutBytes === 0 && SANDBOX_SETUP_FAILURE.test(stderrHead);
+  return { outcome, sandboxSetupFailed };
 }
 
 function supervise(launched: LaunchedCommand, options: CommandOptions, peaks: ResourcePeaks): Promise<CommandOutcome> {

@@ -73,7 +73,7 @@ describe.skipIf(unavailable !== undefined)('Budgets on moto_server (Plan and Rep
     const output = await planWith({ BUILDFARM_REPO_DAILY_BUDGETS_USD: 'octo/app=1' }, 'b-refused');
 
     // Assess: refused, no wave
-    expect(output).toMatchObject({ build: false, refused: true, waves: [] });
+    expect(output).toMatchObject({ build: false, refused: true, batches: [] });
     expect(output.reason).toBe(
       'predicted $0.0496 would take spend past the daily budget of octo/app $1.00: $0.9700 spent today (UTC) (BUILDFARM_REPO_DAILY_BUDGETS_USD / RepoDailyBudgetsUSD)',
     );

@@ -55,6 +55,16 @@ describe.skipIf(!canMount)('defends against a full disk under the data directory
       expect(await s3.store.getText('small.txt')).toBe('ok');
     });
 
+    it('fails a multipart upload begun on an already full disk with a reason naming the disk (found by the CLI load run)', async () => {
+      // Prepare
+      s3 = await startEmbeddedS3(join(mountPoint, 's3'));
+      fill(mountPoint);
+      // Act: CreateMultipartUpload writes the upload's key and metadata files first
+      const attempt = s3.store.put('builds/b2/stages/s/artifacts.tar', Buffer.alloc(9 * 1024 * 1024, 3));
+      // Assess
+      await expect(attempt).rejects.toThrow(/disk is full/);
+    });
+
     it('fails a single-request upload on a full disk the same way (no unhandled error event)', async () => {
       // Prepare
       s3 = await startEmbeddedS3(join(mountPoint, 's3'));

@@ -5,6 +5,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalBus } from '../../functions/adapters/local/local-bus.js';
 import { executionName } from '../../functions/domain/webhook/execution-name.js';
 import { BuildStore } from '../../functions/local/build-store.js';
+import type { LocalFarm } from '../../functions/local/farm.js';
+import { recoverAcceptedBuilds } from '../../functions/local/recover-accepted-builds.js';
 import { pushRequest, startTestFarm, type TestFarm } from './support/test-farm.js';
 
 describe('Function: recoverAcceptedBuilds (at the farm\'s start)', () => {
@@ -46,8 +48,24 @@ describe('Function: recoverAcceptedBuilds (at the farm\'s start)', () => {
     // Act
     farm = await startTestFarm({ directory });
     // Assess
-    expect(farm.recovery).toEqual({ replayed: [], rerun: [], unreadable: 0 });
+    expect(farm.recovery).toEqual({ replayed: [], rerun: [], unreadable: 0, deferred: [] });
     expect(farm.store.get('old-rerun')!.state).toBe('interrupted');
     expect(farm.store.get('old-rerun')!.rerunId).toBeUndefined();
+  });
+
+  it('defers a build it cannot start (a full disk: its record cannot be written) instead of failing the farm\'s start; it stays on the bus', async () => {
+    // Prepare: an accepted delivery, and a farm whose build store answers ENOSPC (the disk is full)
+    const request = pushRequest();
+    const bus = await LocalBus.open({ file: join(directory, 'bus', 'messages.jsonl') });
+    await bus.publish('BuildRequests', JSON.stringify(request), {});
+    const store = await BuildStore.open(join(directory, 'builds'));
+    const full = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    const farmOnFullDisk = { start: async () => Promise.reject(full) } as unknown as LocalFarm;
+    // Act
+    const outcome = await recoverAcceptedBuilds({ bus, farm: farmOnFullDisk, store });
+    // Assess
+    expect(outcome.deferred).toEqual([{ id: request.deliveryId, reason: full.message }]);
+    expect(outcome.replayed).toEqual([]);
+    expect(bus.messages('BuildRequests')).toHaveLength(1);
   });
 });

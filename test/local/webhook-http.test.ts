@@ -84,7 +84,8 @@ describe('POST /webhook over HTTP (real GitHub payloads, real builds)', { timeou
     const record = await farm.farm.settled(build.id);
     expect(record.state, JSON.stringify(record.error)).toBe('succeeded');
     expect(record.report!.stages.map((s) => [s.name, s.status, s.artifacts.map((a) => a.path)])).toEqual([['greet', 'succeeded', ['out/greeting.txt']]]);
-    expect(await farm.s3.store.getText(`builds/${build.id}/stages/greet/artifacts/out/greeting.txt`)).toBe('Hello, world\n');
+    // One archive per stage: the file comes out of it through the dashboard's API.
+    expect(await (await fetch(`${farm.url}/api/builds/${build.id}/stages/greet/artifacts/out/greeting.txt`)).text()).toBe('Hello, world\n');
   });
 
   it('answers a forged signature with 401 and builds nothing', async () => {

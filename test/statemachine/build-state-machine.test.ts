@@ -383,7 +383,7 @@ describe('State machine: the Fargate path (issue 4)', () => {
     expect(request.TaskDefinition).toBe('arn:aws:ecs:us-east-1:123456789012:task-definition/buildfarm-x86-0123abcd:3');
     expect(request.CapacityProviderStrategy).toEqual([{ CapacityProvider: 'FARGATE', Weight: 1 }]);
     expect(request.Overrides).toMatchObject({ Cpu: '1024', Memory: '2048' });
-    expect(request.Overrides.ContainerOverrides.map((c) => c.Name)).toEqual(['fetch', 'build', 'publish']);
+    expect(request.Overrides.ContainerOverrides.map((c) => c.Name)).toEqual(['fetch', 'build', 'live-log', 'publish']);
     expect(stage('image').status).toBe('succeeded');
   });
 

@@ -3,7 +3,7 @@
  * listener, and answers success when its own transform finishes, before the file
  * is written. On a full disk the write stream's ENOSPC is an unhandled 'error'
  * event, which kills the whole farm; and a short write could be acknowledged as a
- * whole object. This replaces the two writing methods of its filesystem store
+ * whole object. This replaces the writing methods of its filesystem store
  * (same file layout: the object or part file, then its `.md5` and metadata as
  * s3rver writes them) with writes that:
  * - acknowledge only once the file is flushed;
@@ -11,7 +11,8 @@
  *   with a message naming the farm's disk, so the upload fails (the SDK retries,
  *   then the stage's upload fails with that reason) and nothing partial remains.
  * Checked against s3rver 3.7.1 (package-lock.json pins it): the methods are
- * `FilesystemStore.putObject(object)` and `putPart(bucket, uploadId, partNumber, content)`.
+ * `FilesystemStore.putObject(object)` (also what `putObjectMultipart` completes an upload with),
+ * `putPart(bucket, uploadId, partNumber, content)` and `initiateUpload(bucket, key, uploadId, metadata)`.
  */
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
@@ -37,6 +38,7 @@ interface FilesystemStore {
   putMetadata(bucket: string, key: string, metadata: Record<string, string>, md5: string): Promise<void>;
   putObject(object: S3rverObject): Promise<{ size: number; md5: string }>;
   putPart(bucket: string, uploadId: string, partNumber: number, content: Readable): Promise<{ size: number; md5: string }>;
+  initiateUpload(bucket: string, key: string, uploadId: string, metadata: Record<string, string>): Promise<void>;
 }
 
 /** Makes `store` (an s3rver's `server.store`) write safely; see the file comment. */
@@ -48,8 +50,18 @@ export function makeS3rverWritesSafe(store: unknown): void {
   fsStore.putObject = async function putObject(object) {
     const path = fsStore.getResourcePath(object.bucket, object.key, 'object');
     const written = await writeFully(object.content, path, `object ${object.key}`);
-    await fsStore.putMetadata(object.bucket, object.key, object.metadata, written.md5);
+    await fsStore.putMetadata(object.bucket, object.key, object.metadata, written.md5).catch(async (error: unknown) => {
+      await unlink(path).catch(() => undefined);
+      return failed(error, path, `metadata of object ${object.key}`);
+    });
     return written;
+  };
+  // A multipart upload starts by writing its key and metadata files: on a full disk that too must name the disk.
+  const initiateUpload = fsStore.initiateUpload.bind(fsStore);
+  fsStore.initiateUpload = async function initiate(bucket, key, uploadId, metadata) {
+    await initiateUpload(bucket, key, uploadId, metadata).catch((error: unknown) =>
+      failed(error, join(fsStore.getResourcePath(bucket, undefined, 'uploads'), uploadId, 'key'), `upload of ${key}`),
+    );
   };
   fsStore.putPart = async function putPart(bucket, uploadId, partNumber, content) {
     const path = join(fsStore.getResourcePath(bucket, undefined, 'uploads'), uploadId, String(partNumber));

@@ -197,6 +197,7 @@ function banner(farm: RunningLocalFarm, secret: Awaited<ReturnType<typeof resolv
       : ['  repos      none mapped: add --repo OWNER/NAME=PATH to build a repository\'s webhooks']),
     ...(interrupted > 0 ? [`  note       ${interrupted} build${interrupted === 1 ? ' was' : 's were'} cut off when the farm last stopped: marked interrupted, re-run once`] : []),
     ...(farm.collected.builds.length > 0 ? [`  retention  removed ${farm.collected.builds.length} old finished build${farm.collected.builds.length === 1 ? '' : 's'} (--keep-days, --keep-builds)`] : []),
+    ...(farm.recovery.deferred.length > 0 ? [`  WARNING    ${farm.recovery.deferred.length} accepted deliver${farm.recovery.deferred.length === 1 ? 'y' : 'ies'} could not start (${farm.recovery.deferred[0]!.reason}): kept on the bus, tried again at the next start`] : []),
     ...(farm.recovery.replayed.length > 0 ? [`  note       ${farm.recovery.replayed.length} accepted deliver${farm.recovery.replayed.length === 1 ? 'y' : 'ies'} had no build yet: started now`] : []),
     'Press Ctrl-C to stop.',
     '',
