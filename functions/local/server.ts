@@ -69,6 +69,20 @@ export interface FarmServerOptions {
 
 /** Open connections at most; more wait in the kernel's backlog instead of costing memory here. */
 export const MAX_CONNECTIONS = 256;
+
+/**
+ * On every dashboard and API answer: the dashboard loads only its own files (no inline script,
+ * nothing from elsewhere), is never framed (clickjacking), and no answer is sniffed as another
+ * type or sent on to another origin. https://owasp.org/www-project-secure-headers/
+ */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'content-security-policy': "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-resource-policy': 'same-origin',
+};
 /** A client gets this long to send its headers, and the whole request, before the socket is closed (slow-loris). */
 const HEADERS_TIMEOUT_MS = 10_000;
 const REQUEST_TIMEOUT_MS = 60_000;
@@ -108,6 +122,7 @@ export function createFarmServer(options: FarmServerOptions): Server {
     // rebinds its own DNS name to 127.0.0.1 (DNS rebinding) gets 421, not the builds' logs.
     // The webhook above needs no such check: its signature is the authentication.
     if (!isLocalHost(request.headers.host)) return sendJson(response, 421, { error: 'the dashboard answers only to localhost, 127.0.0.1 or [::1]' });
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) response.setHeader(name, value);
     if (method !== 'GET' && method !== 'HEAD') return sendJson(response, 405, { error: 'method not allowed' }, { allow: 'GET' });
 
     if (path === '/api/builds') return sendJson(response, 200, options.builds.list());

@@ -183,6 +183,22 @@ describe('Local farm server: intake and DNS rebinding', () => {
     expect(tunnelled.status).toBe(200);
   });
 
+  it('sends the usual security headers with the dashboard and its API (no framing, no sniffing, only its own scripts)', async () => {
+    // Prepare
+    farm = await startTestFarm();
+    // Act
+    const page = await fetch(`${farm.url}/`);
+    const api = await fetch(`${farm.url}/api/builds`);
+    // Assess
+    for (const response of [page, api]) {
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(response.headers.get('x-frame-options')).toBe('DENY');
+      expect(response.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+      expect(response.headers.get('content-security-policy')).toContain("script-src 'self'");
+      expect(response.headers.get('referrer-policy')).toBe('no-referrer');
+    }
+  });
+
   it('the farm refuses an unsigned delivery with 401, and a body past its in-flight ceiling with 503', async () => {
     // Prepare: a 4 MiB ceiling, 3 MiB of one body held open
     farm = await startTestFarm({ maxInFlightWebhookBytes: 4 * MiB });
