@@ -201,7 +201,13 @@ describe('buildfarm serve (Ctrl-C while a stage runs)', { timeout: 120_000 }, ()
       expect(record.stages.find((s) => s.name === 'slow')?.status).toBe('cancelled');
     } finally {
       await serve.stop('SIGKILL');
-      for (const pid of await processesRunning(marker)) process.kill(pid, 'SIGKILL');
+      for (const pid of await processesRunning(marker)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone meanwhile
+        }
+      }
       await rm(directory, { recursive: true, force: true });
     }
   });
