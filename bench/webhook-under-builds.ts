@@ -6,13 +6,13 @@
  * Deliveries go one at a time, every 20 ms, on one keep-alive connection, from this process.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startWorker } from './lib/child.js';
 import { below, type Figure, type SectionResult } from './lib/figure.js';
 import { msSince, percentile, ratio, round } from './lib/stats.js';
-import { pushDelivery, type Delivery } from './lib/webhook-fixture.js';
+import { postDelivery, pushDelivery, type Delivery } from './lib/webhook-fixture.js';
 
 export const BUSY_WEBHOOK_SETTINGS = { builds: 2, seconds: 8, gapMs: 20 };
 
@@ -26,18 +26,6 @@ interface Window {
   buildsRunningAtEnd: number;
 }
 
-function post(agent: Agent, port: number, delivery: Delivery, deliveryId: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const headers = { ...delivery.headers, host: `127.0.0.1:${port}`, 'x-github-delivery': deliveryId };
-    const req = request({ host: '127.0.0.1', port, path: '/webhook', method: 'POST', agent, headers }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(delivery.body);
-  });
-}
 
 async function measure(mode: 'idle' | 'in-process' | 'child-process', delivery: Delivery): Promise<Window> {
   const data = await mkdtemp(join(tmpdir(), 'bench-busy-'));
@@ -51,7 +39,7 @@ async function measure(mode: 'idle' | 'in-process' | 'child-process', delivery: 
     const deadline = process.hrtime.bigint() + BigInt(BUSY_WEBHOOK_SETTINGS.seconds * 1e9);
     for (let i = 0; process.hrtime.bigint() < deadline; i += 1) {
       const at = process.hrtime.bigint();
-      const status = await post(agent, port, delivery, `busy-${mode}-${i}`).catch(() => 0);
+      const status = await postDelivery(agent, port, delivery, `busy-${mode}-${i}`).catch(() => 0);
       latencies.push(msSince(at));
       if (status === 202) accepted += 1;
       await new Promise((resolve) => setTimeout(resolve, BUSY_WEBHOOK_SETTINGS.gapMs));

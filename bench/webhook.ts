@@ -8,7 +8,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { readFile, mkdtemp, rm } from 'node:fs/promises';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { handleWebhook, type WebhookDeps } from '../functions/handlers/webhook-core.js';
@@ -16,7 +16,7 @@ import type { Notifier } from '../functions/ports/notifier.js';
 import { startWorker } from './lib/child.js';
 import { below, atLeast, type Figure, type SectionResult } from './lib/figure.js';
 import { msSince, percentile, ratio, round } from './lib/stats.js';
-import { pushDelivery, WEBHOOK_SECRET, type Delivery } from './lib/webhook-fixture.js';
+import { postDelivery, pushDelivery, WEBHOOK_SECRET, type Delivery } from './lib/webhook-fixture.js';
 
 export const WEBHOOK_SETTINGS = {
   warmupIterations: 2_000,
@@ -77,19 +77,6 @@ interface LoadResult {
   p99Ms: number;
 }
 
-function post(agent: Agent, port: number, delivery: Delivery, deliveryId: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    // The delivery id is not covered by the signature, so each request can carry its own.
-    const headers = { ...delivery.headers, host: `127.0.0.1:${port}`, 'x-github-delivery': deliveryId };
-    const req = request({ host: '127.0.0.1', port, path: '/webhook', method: 'POST', agent, headers }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(delivery.body);
-  });
-}
 
 async function load(port: number, delivery: Delivery, label: string): Promise<LoadResult> {
   const { httpConcurrency, httpWarmupRequests, httpSeconds, httpMaxRequests } = WEBHOOK_SETTINGS;
@@ -97,7 +84,7 @@ async function load(port: number, delivery: Delivery, label: string): Promise<Lo
   try {
     let sent = 0;
     const warm = async () => {
-      while (sent < httpWarmupRequests) await post(agent, port, delivery, `${label}-warm-${(sent += 1)}`);
+      while (sent < httpWarmupRequests) await postDelivery(agent, port, delivery, `${label}-warm-${(sent += 1)}`);
     };
     await Promise.all(Array.from({ length: httpConcurrency }, warm));
 
@@ -111,7 +98,7 @@ async function load(port: number, delivery: Delivery, label: string): Promise<Lo
       while (requests < httpMaxRequests && process.hrtime.bigint() < deadline) {
         requests += 1;
         const at = process.hrtime.bigint();
-        const status = await post(agent, port, delivery, `${label}-${requests}`).catch(() => 0);
+        const status = await postDelivery(agent, port, delivery, `${label}-${requests}`).catch(() => 0);
         latencies.push(msSince(at));
         if (status === 202) accepted += 1;
         else errors += 1;
