@@ -4,6 +4,7 @@
  * outside ends its build `error` without leaving processes, and the farm learns
  * a build's progress and report over IPC.
  */
+import { BUILD_PROCESS_NICENESS } from '../../functions/local/child-build/child-process-runner.js';
 import { readdir, readFile } from 'node:fs/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -55,7 +56,7 @@ describe('Local farm: builds in child processes', { timeout: 120_000 }, () => {
     const events: FarmEvent[] = [];
     farm = await startRealLocalFarm({
       builds: 'child-process',
-      pipeline: 'version: 1\nstages:\n  hello:\n    commands:\n      - echo "parent=$PPID"\n',
+      pipeline: 'version: 1\nstages:\n  hello:\n    commands:\n      - echo "parent=$PPID"\n      - echo "nice=$(cut -d" " -f19 /proc/$$/stat)"\n',
       onStarted: (id, pid) => started.set(id, pid),
       onEvent: (event) => events.push(event),
     });
@@ -72,6 +73,8 @@ describe('Local farm: builds in child processes', { timeout: 120_000 }, () => {
     const log = await farm.farm.s3.store.getText(stageLogKey('one', 'hello'));
     // The stage's shell was started by the build's process, not by the farm's.
     expect(log).toContain(`parent=${child}`);
+    // The build and its stages yield the CPU to the farm (webhook acknowledgements come first).
+    expect(log).toContain(`nice=${BUILD_PROCESS_NICENESS}`);
     expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['started', 'planned', 'stage-started', 'stage-finished', 'finished']));
     expect(record.report?.status).toBe('succeeded');
     // The report step published to the farm's BuildReports topic through the IPC channel.

@@ -14,6 +14,7 @@
  * - a child whose farm dies sees its IPC channel close and stops (build-process.ts).
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { setPriority } from 'node:os';
 import type { BuildReport } from '../../domain/report/types.js';
 import { killMarkedFamily, newStageMarkerFamily } from '../../runner/stage-containment.js';
 import type { BuildRunner, RunBuildOptions } from '../build-runner.js';
@@ -26,6 +27,8 @@ import type { BuildProcessSettings, FromBuildProcess, Question, ToBuildProcess }
 
 /** After an abort, how long the child gets to stop its stages and report before it is killed. */
 export const ABORT_GRACE_MS = STOP_GRACE_MS + 10_000;
+/** The build process's niceness (0 is the farm's; 19 the lowest priority). */
+export const BUILD_PROCESS_NICENESS = 10;
 /** After its report, how long the child gets to exit by itself. */
 const EXIT_GRACE_MS = 5000;
 
@@ -75,7 +78,16 @@ function runInChild(
     serialization: 'json',
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  if (child.pid !== undefined) onStarted?.(input.buildId, child.pid);
+  if (child.pid !== undefined) {
+    // Builds yield the CPU to the farm: on a busy machine the webhook's acknowledgement and the
+    // dashboard come first (its stages inherit the niceness). Best effort: not every system allows it.
+    try {
+      setPriority(child.pid, BUILD_PROCESS_NICENESS);
+    } catch {
+      // keep the default priority
+    }
+    onStarted?.(input.buildId, child.pid);
+  }
   let outcome: { report: BuildReport } | { error: { name: string; message: string } } | undefined;
   let killTimer: NodeJS.Timeout | undefined;
 
