@@ -6,7 +6,7 @@ describe('Class: LogBatcher', () => {
   it('joins a flood of chunks into one message per stage per interval, keeping only the last characters', async () => {
     // Prepare
     const sent: Array<[string, string]> = [];
-    const batcher = new LogBatcher({ send: (stage, chunk) => sent.push([stage, chunk]), intervalMs: 20, limitChars: 10 });
+    const batcher = new LogBatcher({ send: (stage, chunk) => void sent.push([stage, chunk]), intervalMs: 20, limitChars: 10 });
 
     // Act: 1,000 chunks in one tick
     for (let i = 0; i < 1000; i += 1) batcher.add('flood', `${i % 10}`);
@@ -22,7 +22,7 @@ describe('Class: LogBatcher', () => {
 
   it('sends what waits for a stage at once when flushed (before its result), and nothing twice', () => {
     const sent: Array<[string, string]> = [];
-    const batcher = new LogBatcher({ send: (stage, chunk) => sent.push([stage, chunk]), intervalMs: 10_000 });
+    const batcher = new LogBatcher({ send: (stage, chunk) => void sent.push([stage, chunk]), intervalMs: 10_000 });
     batcher.add('a', 'one ');
     batcher.add('b', 'two');
     batcher.flush('a');
@@ -30,5 +30,30 @@ describe('Class: LogBatcher', () => {
     expect(sent).toEqual([['a', 'one ']]);
     batcher.flush();
     expect(sent).toEqual([['a', 'one '], ['b', 'two']]);
+  });
+
+  it('keeps one batch on the channel at a time: while the farm has not taken the last, only the newest characters wait', async () => {
+    // Prepare: a channel that takes 100 ms per message (a farm slower than the stage prints)
+    const sent: Array<[string, string]> = [];
+    const batcher = new LogBatcher({
+      send: (stage, chunk) => {
+        sent.push([stage, chunk]);
+        return new Promise((resolve) => setTimeout(resolve, 100));
+      },
+      intervalMs: 10,
+      limitChars: 4,
+    });
+
+    // Act: a first batch goes; then many chunks while it is in flight
+    batcher.add('flood', 'aaaa');
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    for (let i = 0; i < 1000; i += 1) batcher.add('flood', `${i % 10}`);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    const whileInFlight = sent.length;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+
+    // Assess: nothing more was sent while the first was in flight; then only the last 4 characters
+    expect(whileInFlight).toBe(1);
+    expect(sent).toEqual([['flood', 'aaaa'], ['flood', '6789']]);
   });
 });

@@ -79,7 +79,7 @@ async function build(input: BuildExecutionInput, settings: BuildProcessSettings)
     },
     sandbox: settings.sandbox,
   });
-  const logs = new LogBatcher({ send: (stage, chunk) => void send({ type: 'stageLog', stage, chunk }) });
+  const logs = new LogBatcher({ send: (stage, chunk) => send({ type: 'stageLog', stage, chunk }) });
   try {
     const { report } = await runLocalBuild(input, farm, {
       signal: controller.signal,
