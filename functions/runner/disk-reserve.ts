@@ -21,14 +21,13 @@ export async function setAsideDiskReserve(path: string, bytes: number): Promise<
       await file.write(chunk, 0, Math.min(chunk.length, bytes - written));
     }
     await file.sync();
-    return true;
   } catch {
     await file.close().catch(() => undefined);
     await rm(path, { force: true });
     return false;
-  } finally {
-    await file.close().catch(() => undefined);
   }
+  await file.close();
+  return true;
 }
 
 export interface DiskAtRelease {

@@ -38,7 +38,7 @@ import { buildOutcome, type BuildOutcome } from '../domain/fargate/task-metadata
 import { DISK_RESERVE_BYTES, ENV, HELPER_PATH, HOME_PATH, LIVE_LOG_CONTAINER, LOG_FILE, LOGS_PATH, WORKSPACE_PATH } from '../domain/fargate/layout.js';
 import type { StageCacheReport } from '../domain/cache/cache-report.js';
 import type { CacheScope } from '../domain/cache/scope.js';
-import type { Plan, PlannedStage } from '../domain/plan/types.js';
+import type { PlannedStage } from '../domain/plan/types.js';
 import { artifactSources } from '../domain/plan/artifact-sources.js';
 import type { ArtifactManifest, StageResult } from '../domain/report/types.js';
 import { manifestKey, stageLogKey, stageResultKey } from '../domain/storage-keys.js';

@@ -209,7 +209,6 @@ export function buildReport(input: BuildReportInput): BuildReport {
     planned: input.plan !== undefined || input.notTriggered !== undefined || input.refused !== undefined,
     batches: batches.map((batch) => batch.stages.map((s) => s.name)),
     skippedByIf: ran?.skipped.length ?? 0,
-    failFast: ran?.failFast ?? false,
     stages: usageStages,
   };
   const stateTransitions = input.stateTransitions ?? estimateStateTransitions(usage);

@@ -34,8 +34,6 @@ export interface UsageInput {
   batches: string[][];
   /** Stages of the pipeline file that `if:` left out (the plan still read their history). */
   skippedByIf: number;
-  /** Fail-fast builds' Select stages reads every earlier result, not only the needs. */
-  failFast?: boolean;
   stages: UsageStage[];
 }
 
