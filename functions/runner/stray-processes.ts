@@ -9,8 +9,11 @@
  *
  * Rounds: stop everything first (SIGSTOP, so a forking process cannot replace itself while
  * we look), then SIGKILL, then read /proc again; a fork bomb needs a few rounds. A zombie
- * (state Z) runs nothing and is not counted. A process that survives every round makes the
- * invocation fail loudly (`StrayProcessesSurvived`).
+ * (state Z) runs nothing and is not counted. A killed process still in state D
+ * (uninterruptible: inside the kernel, e.g. releasing its memory on a loaded host) cannot
+ * run user code again and dies when it leaves the kernel, so it gets a grace period
+ * (`uninterruptibleGraceMs`) before it counts. A process that survives every round makes
+ * the invocation fail loudly (`StrayProcessesSurvived`).
  *
  * Lambda extensions run as the same user and would be killed too: runner layers must not
  * contain extensions (docs/deploy.md).
@@ -31,6 +34,8 @@ export interface StrayScanOptions {
   maxRounds?: number;
   /** Pause between rounds, ms (the kernel needs a moment to tear a killed process down). */
   settleMs?: number;
+  /** How long a killed process in state D may take to leave the kernel; default 5 s. */
+  uninterruptibleGraceMs?: number;
 }
 
 export interface StraySweep {
@@ -124,10 +129,15 @@ export async function killStrayProcesses(options: StrayScanOptions = {}): Promis
     }
     await sleep(settleMs);
   }
-  if (left.length > 0) {
-    // The last round signalled them: look once more before calling them survivors.
+  const graceEnds = Date.now() + (options.uninterruptibleGraceMs ?? 5_000);
+  while (left.length > 0) {
+    // The last round signalled them: look again before calling them survivors.
     const processes = await readProcesses(procRoot);
     left = strays(processes, uid, ancestry(self, processes));
+    const onlyInKernel = left.length > 0 && left.every((p) => p.state === 'D');
+    if (!onlyInKernel || Date.now() >= graceEnds) break;
+    for (const p of left) signal(p.pid, 'SIGKILL');
+    await sleep(Math.max(settleMs, 10));
   }
   return { killed: [...killed], survivors: left.map(({ pid, ppid, uid: u, state, command }) => ({ pid, ppid, uid: u, state, command })) };
 }

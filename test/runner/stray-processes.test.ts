@@ -96,6 +96,48 @@ describe('Function: killStrayProcesses on a /proc fixture', () => {
     expect(sweep).toEqual({ killed: [30], survivors: [] });
   });
 
+  it('waits for a killed process still in the kernel (state D) to die, within its grace period', async () => {
+    // Prepare: 56 stays in state D for the first 3 looks after the kill rounds, then is gone.
+    const procRoot = fakeProc([
+      { pid: 1, ppid: 0, uid: 0 },
+      { pid: 20, ppid: 1, uid: 993 },
+      { pid: 56, ppid: 1, uid: 993, state: 'D', name: 'exiting' },
+    ]);
+    roots.push(procRoot);
+    let kills = 0;
+
+    // Act
+    const sweep = await killStrayProcesses({
+      procRoot,
+      uid: 993,
+      selfPid: 20,
+      settleMs: 0,
+      maxRounds: 2,
+      kill: (pid, signal) => {
+        if (signal === 'SIGKILL' && ++kills === 5) rmSync(join(procRoot, String(pid)), { recursive: true });
+      },
+    });
+
+    // Assess
+    expect(sweep).toEqual({ killed: [56], survivors: [] });
+  });
+
+  it('counts a process in state D as a survivor once its grace period is over', async () => {
+    // Prepare
+    const procRoot = fakeProc([
+      { pid: 1, ppid: 0, uid: 0 },
+      { pid: 20, ppid: 1, uid: 993 },
+      { pid: 57, ppid: 1, uid: 993, state: 'D', name: 'stuck' },
+    ]);
+    roots.push(procRoot);
+
+    // Act
+    const sweep = sweepStrayProcesses('end', { procRoot, uid: 993, selfPid: 20, settleMs: 0, maxRounds: 2, uninterruptibleGraceMs: 50, kill: () => undefined });
+
+    // Assess
+    await expect(sweep).rejects.toMatchObject({ message: expect.stringContaining('57 (stuck, state D)') });
+  });
+
   it('fails loudly, naming the process, when one survives every round', async () => {
     // Prepare
     const procRoot = fakeProc([
