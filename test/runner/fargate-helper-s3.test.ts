@@ -5,11 +5,9 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { S3ArtifactStore } from '../../functions/adapters/aws/s3-artifact-store.js';
+import { describe, expect, it } from 'vitest';
 import type { Plan } from '../../functions/domain/plan/types.js';
 import type { ArtifactManifest } from '../../functions/domain/report/types.js';
 import { artifactArchiveKey, manifestKey, planKey, sourceKey, stageLogKey, stageResultKey } from '../../functions/domain/storage-keys.js';
@@ -18,37 +16,24 @@ import { runFetch, runPublish, type HelperContext, type HelperDeps } from '../..
 import { MASK } from '../../functions/runner/secret-masker.js';
 import { StageLog } from '../../functions/runner/stage-log.js';
 import { prepareWorkspace } from '../../functions/runner/workspace.js';
-import { startS3rver, type RunningS3rver } from '../support/s3rver.js';
+import { useS3rverStore } from '../support/s3rver-store.js';
 import { CapturedOutput, MapSecrets, plannedStage, secretRef } from '../support/stages.js';
 import { file, makeTarGz } from '../support/tarballs.js';
 
 const BUILD = 'b-42';
-let s3: RunningS3rver;
-let store: S3ArtifactStore;
-let dir: string;
-
-beforeAll(async () => {
-  s3 = await startS3rver();
-  store = new S3ArtifactStore(s3.client, s3.bucket);
-  dir = mkdtempSync(join(tmpdir(), 'fargate-helper-s3-'));
-});
-
-afterAll(async () => {
-  await s3.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+const on = useS3rverStore('fargate-helper-s3-');
 
 describe('Function: runFetch and runPublish on S3', () => {
   it('brings in the snapshot and upstream artifacts (modes and links kept), and publishes the build’s artifacts and result', async () => {
     // Prepare: a GitHub-style tarball, an upstream stage's archive (an executable and a link), and the plan.
-    await store.put(sourceKey(BUILD), await makeTarGz([file('repo-abc123/greeting.txt', 'hello\n')]));
-    const compiled = join(dir, 'compile-workspace');
+    await on.store.put(sourceKey(BUILD), await makeTarGz([file('repo-abc123/greeting.txt', 'hello\n')]));
+    const compiled = join(on.dir, 'compile-workspace');
     mkdirSync(join(compiled, 'lib'), { recursive: true });
     writeFileSync(join(compiled, 'lib/version.txt'), '1.2\n');
     writeFileSync(join(compiled, 'lib/stamp.sh'), '#!/bin/sh\necho stamped\n', { mode: 0o755 });
     symlinkSync('version.txt', join(compiled, 'lib/current'));
-    const upstream = await uploadArtifacts(compiled, ['lib/current', 'lib/stamp.sh', 'lib/version.txt'], { buildId: BUILD, stage: 'compile' }, store);
-    await store.put(manifestKey(BUILD, 'compile'), JSON.stringify(upstream));
+    const upstream = await uploadArtifacts(compiled, ['lib/current', 'lib/stamp.sh', 'lib/version.txt'], { buildId: BUILD, stage: 'compile' }, on.store);
+    await on.store.put(manifestKey(BUILD, 'compile'), JSON.stringify(upstream));
     const stage = plannedStage({
       name: 'package',
       runner: 'fargate',
@@ -60,28 +45,28 @@ describe('Function: runFetch and runPublish on S3', () => {
       artifacts: ['dist.txt'],
     });
     const plan: Plan = { version: 1, waves: [['compile'], ['package']], stages: [stage], skipped: [], failFast: false, cancelSuperseded: false, region: 'us-east-1', predictedCostUsd: 0, secretsWithheld: false };
-    await store.put(planKey(BUILD), JSON.stringify(plan));
+    await on.store.put(planKey(BUILD), JSON.stringify(plan));
 
     const context: HelperContext = {
       buildId: BUILD,
       stageName: 'package',
       planKey: planKey(BUILD),
-      workspace: join(dir, 'workspace'),
+      workspace: join(on.dir, 'workspace'),
       workspaceUid: 0,
       fromFork: false,
-      helperDir: join(dir, 'buildfarm'),
-      logsDir: join(dir, 'logs'),
+      helperDir: join(on.dir, 'buildfarm'),
+      logsDir: join(on.dir, 'logs'),
     };
     for (const d of [context.workspace, context.helperDir, context.logsDir]) mkdirSync(d);
     let buildExit: number | null = null;
     const deps: HelperDeps = {
-      store,
+      store: on.store,
       secrets: new MapSecrets({}),
       prepareWorkspace,
       findArtifacts,
       uploadArtifacts,
       keys: { stageLogKey, manifestKey, stageResultKey },
-      log: new StageLog(join(dir, 'helper.txt'), new CapturedOutput()),
+      log: new StageLog(join(on.dir, 'helper.txt'), new CapturedOutput()),
       now: Date.now,
       taskMetadata: async () => ({ Containers: [{ Name: 'build', KnownStatus: 'STOPPED', ExitCode: buildExit }] }),
     };
@@ -94,54 +79,54 @@ describe('Function: runFetch and runPublish on S3', () => {
     // Assess
     expect(buildExit).toBe(0);
     expect(result).toMatchObject({ status: 'succeeded', exitCode: 0, artifactCount: 1, runner: 'fargate' });
-    const manifest = JSON.parse((await store.getText(manifestKey(BUILD, 'package')))!) as ArtifactManifest;
+    const manifest = JSON.parse((await on.store.getText(manifestKey(BUILD, 'package')))!) as ArtifactManifest;
     expect(manifest.artifacts).toEqual([{ path: 'dist.txt', size: 10, mode: expect.any(Number), type: 'file' }]);
-    const archive = Buffer.concat(await (await store.get(artifactArchiveKey(BUILD, 'package')))!.toArray());
+    const archive = Buffer.concat(await (await on.store.get(artifactArchiveKey(BUILD, 'package')))!.toArray());
     expect(archive.includes('hello\n1.2\n')).toBe(true);
-    expect(await store.getText(stageLogKey(BUILD, 'package'))).toContain('stamped');
-    expect(await store.getText(stageLogKey(BUILD, 'package'))).toContain('packaged as demo');
-    expect(JSON.parse((await store.getText(stageResultKey(BUILD, 'package')))!)).toEqual(result);
+    expect(await on.store.getText(stageLogKey(BUILD, 'package'))).toContain('stamped');
+    expect(await on.store.getText(stageLogKey(BUILD, 'package'))).toContain('packaged as demo');
+    expect(JSON.parse((await on.store.getText(stageResultKey(BUILD, 'package')))!)).toEqual(result);
   });
 
   it('gives the commands the stage’s secret, keeps it off stdout, and stores the log masked', async () => {
     // Prepare: a stage with a secret, run as the build user (uid 65534) as on Fargate
     const buildId = `${BUILD}-secrets`;
     const token = "tok'en-$(id)-`id`\nline two";
-    await store.put(sourceKey(buildId), await makeTarGz([file('repo-abc123/README', 'x\n')]));
+    await on.store.put(sourceKey(buildId), await makeTarGz([file('repo-abc123/README', 'x\n')]));
     const stage = plannedStage({
       name: 'deploy',
       runner: 'fargate',
       secrets: { TOKEN: secretRef('buildfarm/deploy-token') },
       commands: [
-        `test ! -e ${join(dir, 'logs3', 'secrets')} && echo secrets-file-gone`,
+        `test ! -e ${join(on.dir, 'logs3', 'secrets')} && echo secrets-file-gone`,
         // The value stays out of the command line: the command compares its hash.
         `[ "$(printf '%s' "$TOKEN" | sha256sum | cut -c1-64)" = ${createHash('sha256').update(token).digest('hex')} ] && echo token-matches`,
         'echo "deploying with $TOKEN"',
       ],
     });
     const plan: Plan = { version: 1, waves: [['deploy']], stages: [stage], skipped: [], failFast: false, cancelSuperseded: false, region: 'us-east-1', predictedCostUsd: 0, secretsWithheld: false };
-    await store.put(planKey(buildId), JSON.stringify(plan));
+    await on.store.put(planKey(buildId), JSON.stringify(plan));
     const context: HelperContext = {
       buildId,
       stageName: 'deploy',
       planKey: planKey(buildId),
-      workspace: join(dir, 'ws3'),
+      workspace: join(on.dir, 'ws3'),
       workspaceUid: 65534,
       fromFork: false,
-      helperDir: join(dir, 'bf3'),
-      logsDir: join(dir, 'logs3'),
+      helperDir: join(on.dir, 'bf3'),
+      logsDir: join(on.dir, 'logs3'),
     };
     for (const d of [context.workspace, context.helperDir, context.logsDir]) mkdirSync(d);
-    chmodSync(dir, 0o755);
+    chmodSync(on.dir, 0o755);
     let buildExit: number | null = null;
     const deps: HelperDeps = {
-      store,
+      store: on.store,
       secrets: new MapSecrets({ 'buildfarm/deploy-token': token }),
       prepareWorkspace,
       findArtifacts,
       uploadArtifacts,
       keys: { stageLogKey, manifestKey, stageResultKey },
-      log: new StageLog(join(dir, 'helper3.txt'), new CapturedOutput()),
+      log: new StageLog(join(on.dir, 'helper3.txt'), new CapturedOutput()),
       now: Date.now,
       taskMetadata: async () => ({ Containers: [{ Name: 'build', KnownStatus: 'STOPPED', ExitCode: buildExit }] }),
     };
@@ -153,7 +138,7 @@ describe('Function: runFetch and runPublish on S3', () => {
     const result = await runPublish(context, deps);
 
     // Assess
-    const log = (await store.getText(stageLogKey(buildId, 'deploy')))!;
+    const log = (await on.store.getText(stageLogKey(buildId, 'deploy')))!;
     expect(buildExit).toBe(0);
     expect(result).toMatchObject({ status: 'succeeded', exitCode: 0 });
     expect(log).toContain('secrets-file-gone');
@@ -168,26 +153,26 @@ describe('Function: runFetch and runPublish on S3', () => {
     // Prepare
     const stage = plannedStage({ name: 'deploy', runner: 'fargate', secrets: { TOKEN: secretRef('buildfarm/token') } });
     const plan: Plan = { version: 1, waves: [['deploy']], stages: [stage], skipped: [], failFast: false, cancelSuperseded: false, region: 'us-east-1', predictedCostUsd: 0, secretsWithheld: false };
-    await store.put(`builds/${BUILD}-2/plan.json`, JSON.stringify(plan));
+    await on.store.put(`builds/${BUILD}-2/plan.json`, JSON.stringify(plan));
     const context: HelperContext = {
       buildId: `${BUILD}-2`,
       stageName: 'deploy',
       planKey: `builds/${BUILD}-2/plan.json`,
-      workspace: join(dir, 'ws2'),
+      workspace: join(on.dir, 'ws2'),
       workspaceUid: 0,
       fromFork: true,
-      helperDir: join(dir, 'bf2'),
-      logsDir: join(dir, 'logs2'),
+      helperDir: join(on.dir, 'bf2'),
+      logsDir: join(on.dir, 'logs2'),
     };
     const secrets = new MapSecrets({ 'buildfarm/token': 'never-read' });
     const deps = {
-      store,
+      store: on.store,
       secrets,
       prepareWorkspace,
       findArtifacts,
       uploadArtifacts,
       keys: { stageLogKey, manifestKey, stageResultKey },
-      log: new StageLog(join(dir, 'helper2.txt'), new CapturedOutput()),
+      log: new StageLog(join(on.dir, 'helper2.txt'), new CapturedOutput()),
       now: Date.now,
       taskMetadata: async () => ({}),
     } satisfies HelperDeps;
@@ -198,7 +183,7 @@ describe('Function: runFetch and runPublish on S3', () => {
     // Assess
     await expect(attempt).rejects.toMatchObject({ name: 'SecretsDeniedForFork' });
     expect(secrets.asked).toEqual([]);
-    expect(JSON.parse((await store.getText(stageResultKey(`${BUILD}-2`, 'deploy')))!)).toMatchObject({
+    expect(JSON.parse((await on.store.getText(stageResultKey(`${BUILD}-2`, 'deploy')))!)).toMatchObject({
       status: 'failed',
       errorName: 'SecretsDeniedForFork',
     });

@@ -12,17 +12,9 @@ import { buildReport, type BuildReportInput } from '../../../functions/domain/re
 import { pricedCostModel } from '../../../functions/domain/report/cost-model.js';
 import type { StageRunRecord } from '../../../functions/domain/report/run-record.js';
 import type { StageResult } from '../../../functions/domain/report/types.js';
+import { US_EAST_1_PRICES } from '../../support/us-east-1-prices.js';
 
-const PRICES: RegionPrices = {
-  x86_64: { lambdaGbSecond: 0.0000166667, lambdaRequest: 0.0000002, lambdaStorageGbSecond: 0.0000000309, fargateVcpuHour: 0.04048, fargateGbHour: 0.004445, fargateStorageGbHour: 0.000111 },
-  arm64: { lambdaGbSecond: 0.0000133334, lambdaRequest: 0.0000002, lambdaStorageGbSecond: 0.0000000309, fargateVcpuHour: 0.03238, fargateGbHour: 0.00356, fargateStorageGbHour: 0.000111 },
-  stateTransition: 0.000025,
-  s3WriteRequest: 0.000005,
-  s3ReadRequest: 0.0000004,
-  fargateSpotDiscount: 0.7,
-  cloudWatchLogsIngestGb: 0.5,
-  publicIpv4Hour: 0.005,
-};
+const PRICES: RegionPrices = US_EAST_1_PRICES;
 
 function stage(name: string, overrides: Partial<PlannedStage> = {}): PlannedStage {
   return {

@@ -4,11 +4,9 @@
  * definition sets it) see the files, publish saves after a success. Against s3rver.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { S3ArtifactStore } from '../../../functions/adapters/aws/s3-artifact-store.js';
+import { describe, expect, it } from 'vitest';
 import { cacheScopeFor } from '../../../functions/domain/cache/scope.js';
 import type { Plan } from '../../../functions/domain/plan/types.js';
 import { manifestKey, planKey, sourceKey, stageLogKey, stageResultKey } from '../../../functions/domain/storage-keys.js';
@@ -16,33 +14,21 @@ import { findArtifacts, uploadArtifacts } from '../../../functions/runner/artifa
 import { runFetch, runPublish, type HelperContext, type HelperDeps } from '../../../functions/runner/fargate-helper.js';
 import { StageLog } from '../../../functions/runner/stage-log.js';
 import { prepareWorkspace } from '../../../functions/runner/workspace.js';
-import { startS3rver, type RunningS3rver } from '../../support/s3rver.js';
+import { useS3rverStore } from '../../support/s3rver-store.js';
 import { CapturedOutput, MapSecrets, plannedStage } from '../../support/stages.js';
 import { file, makeTarGz } from '../../support/tarballs.js';
 
-let s3: RunningS3rver;
-let store: S3ArtifactStore;
-let dir: string;
-
-beforeAll(async () => {
-  s3 = await startS3rver();
-  store = new S3ArtifactStore(s3.client, s3.bucket);
-  dir = mkdtempSync(join(tmpdir(), 'fargate-cache-'));
-});
-afterAll(async () => {
-  await s3.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+const on = useS3rverStore('fargate-cache-');
 
 async function fargateBuild(buildId: string, commands: string[]) {
-  await store.put(sourceKey(buildId), await makeTarGz([file('repo-abc/package-lock.json', '{"v":1}\n')]));
+  await on.store.put(sourceKey(buildId), await makeTarGz([file('repo-abc/package-lock.json', '{"v":1}\n')]));
   const stage = plannedStage({ name: 'install', runner: 'fargate', commands, cache: { paths: ['~/.npm'], keyFiles: ['package-lock.json'], prefix: 'npm' } });
   const plan: Plan = {
     version: 1, waves: [['install']], stages: [stage], skipped: [], failFast: false, cancelSuperseded: false, region: 'us-east-1', predictedCostUsd: 0, secretsWithheld: false,
     cacheScope: cacheScopeFor({ repository: 'octo/app', event: 'push', branch: 'main', fromFork: false }),
   };
-  await store.put(planKey(buildId), JSON.stringify(plan));
-  const root = join(dir, buildId);
+  await on.store.put(planKey(buildId), JSON.stringify(plan));
+  const root = join(on.dir, buildId);
   const context: HelperContext = {
     buildId, stageName: 'install', planKey: planKey(buildId), workspace: join(root, 'workspace'), workspaceUid: 0, fromFork: false,
     helperDir: join(root, 'buildfarm'), logsDir: join(root, 'logs'), homeDir: join(root, 'home'),
@@ -50,7 +36,7 @@ async function fargateBuild(buildId: string, commands: string[]) {
   for (const d of [context.workspace, context.helperDir, context.logsDir]) mkdirSync(d, { recursive: true });
   let buildExit: number | null = null;
   const deps: HelperDeps = {
-    store, secrets: new MapSecrets({}), prepareWorkspace, findArtifacts, uploadArtifacts,
+    store: on.store, secrets: new MapSecrets({}), prepareWorkspace, findArtifacts, uploadArtifacts,
     keys: { stageLogKey, manifestKey, stageResultKey },
     log: new StageLog(join(root, 'helper.txt'), new CapturedOutput()),
     now: Date.now,
@@ -60,7 +46,7 @@ async function fargateBuild(buildId: string, commands: string[]) {
   const run = spawnSync('sh', [join(context.helperDir, 'stage.sh')], { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: context.homeDir } });
   buildExit = run.status;
   const result = await runPublish(context, deps);
-  return { result, log: (await store.getText(stageLogKey(buildId, 'install'))) ?? '' };
+  return { result, log: (await on.store.getText(stageLogKey(buildId, 'install'))) ?? '' };
 }
 
 describe('Function: runFetch and runPublish with a cache', () => {

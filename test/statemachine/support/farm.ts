@@ -24,17 +24,9 @@ import { reportTask } from '../../../functions/handlers/report.js';
 import { scheduleTask } from '../../../functions/handlers/schedule.js';
 import type { FargatePrepareEvent, LambdaRunnerEvent, LocalTaskBindings, RunTaskParameters } from '../../../functions/local/state-machine-runner.js';
 import { MemoryNotifier, MemoryStore } from './memory-store.js';
+import { US_EAST_1_PRICES } from '../../support/us-east-1-prices.js';
 
-export const PRICES: RegionPrices = {
-  x86_64: { lambdaGbSecond: 0.0000166667, lambdaRequest: 0.0000002, lambdaStorageGbSecond: 0.0000000309, fargateVcpuHour: 0.04048, fargateGbHour: 0.004445, fargateStorageGbHour: 0.000111 },
-  arm64: { lambdaGbSecond: 0.0000133334, lambdaRequest: 0.0000002, lambdaStorageGbSecond: 0.0000000309, fargateVcpuHour: 0.03238, fargateGbHour: 0.00356, fargateStorageGbHour: 0.000111 },
-  stateTransition: 0.000025,
-  s3WriteRequest: 0.000005,
-  s3ReadRequest: 0.0000004,
-  fargateSpotDiscount: 0.7,
-  cloudWatchLogsIngestGb: 0.5,
-  publicIpv4Hour: 0.005,
-};
+export const PRICES: RegionPrices = US_EAST_1_PRICES;
 
 export const REQUEST: BuildRequest = {
   deliveryId: 'd-1',
