@@ -15,7 +15,7 @@ import { defaultStageConcurrency } from '../functions/local/stage-concurrency.js
 import type { Figure, SectionResult } from './lib/figure.js';
 import { buildLocally, repositoryWith } from './lib/local-build.js';
 import type { ProxiedRequest } from './lib/counting-proxy.js';
-import { median, ratio, round } from './lib/stats.js';
+import { median, ratio, round, slope } from './lib/stats.js';
 
 export const CHAIN_STAGES = 50;
 const SAMPLE = 10;
@@ -81,6 +81,8 @@ export async function benchChain(): Promise<SectionResult> {
     const lastCycle = round(median(last.map((s) => s.cycleMs)));
     const firstRun = round(median(first.map((s) => s.runMs)));
     const lastRun = round(median(last.map((s) => s.runMs)));
+    const requestTrend = round(slope(shares.map((s) => s.requests)), 2);
+    const cycleTrend = round(slope(shares.map((s) => s.cycleMs)), 2);
     const where = `a chain of ${CHAIN_STAGES} Lambda stages without artifacts through the local farm (MaxStageConcurrency ${concurrency}, this machine's cores: batches of ${concurrency}), requests counted at a proxy in front of the embedded S3, cut at each stage's result PUT`;
     const figures: Figure[] = [
       {
@@ -88,7 +90,7 @@ export async function benchChain(): Promise<SectionResult> {
         name: `S3 requests per stage, last ${SAMPLE} of ${CHAIN_STAGES}`,
         value: lastRequests,
         unit: 'requests',
-        how: `${where}; mean over s${CHAIN_STAGES - SAMPLE + 1}..s${CHAIN_STAGES} (GET/HEAD ${round(mean(last.map((s) => s.gets)))}, PUT/POST ${round(mean(last.map((s) => s.puts)))}); ${s3Requests!.length} requests in the whole build`,
+        how: `${where}; mean over s${CHAIN_STAGES - SAMPLE + 1}..s${CHAIN_STAGES} (GET/HEAD ${round(mean(last.map((s) => s.gets)))}, PUT/POST ${round(mean(last.map((s) => s.puts)))}); trend over s2..s${CHAIN_STAGES}: ${requestTrend} requests more per position (least squares); ${s3Requests!.length} requests in the whole build`,
         baseline: { name: `the same build's s2..s${SAMPLE + 1}`, value: firstRequests, unit: 'requests' },
         ratio: ratio(lastRequests, firstRequests),
         goal: { text: 'constant per stage (ratio <= 1.1)', met: lastRequests <= firstRequests * 1.1 },
@@ -98,7 +100,7 @@ export async function benchChain(): Promise<SectionResult> {
         name: `time per stage (result to result), last ${SAMPLE} of ${CHAIN_STAGES}`,
         value: lastCycle,
         unit: 'ms',
-        how: `${where}; median of the time from the previous stage's result PUT to this stage's (the release, the run and its records); the stage's own run (its result's durationMs): ${firstRun} ms first ${SAMPLE}, ${lastRun} ms last ${SAMPLE}`,
+        how: `${where}; median of the time from the previous stage's result PUT to this stage's (the release, the run and its records); the stage's own run (its result's durationMs): ${firstRun} ms first ${SAMPLE}, ${lastRun} ms last ${SAMPLE}; trend over s2..s${CHAIN_STAGES}: ${cycleTrend} ms more per position (least squares; the load of a shared machine moves it)`,
         baseline: { name: `the same build's s2..s${SAMPLE + 1}`, value: firstCycle, unit: 'ms' },
         ratio: ratio(lastCycle, firstCycle),
         goal: { text: 'constant per stage (ratio <= 1.25, a loaded machine)', met: lastCycle <= firstCycle * 1.25 },
@@ -106,7 +108,7 @@ export async function benchChain(): Promise<SectionResult> {
     ];
     return {
       figures,
-      details: { stages: CHAIN_STAGES, maxStageConcurrency: concurrency, totalRequests: s3Requests!.length, stateTransitions, buildDurationMs: report.durationMs, perStage: shares },
+      details: { requestTrendPerPosition: requestTrend, cycleMsTrendPerPosition: cycleTrend, stages: CHAIN_STAGES, maxStageConcurrency: concurrency, totalRequests: s3Requests!.length, stateTransitions, buildDurationMs: report.durationMs, perStage: shares },
     };
   } finally {
     await rm(repository, { recursive: true, force: true });

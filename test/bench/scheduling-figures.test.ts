@@ -8,6 +8,7 @@ import { timingsOf } from '../../bench/critical-path.js';
 import type { ProxiedRequest } from '../../bench/lib/counting-proxy.js';
 import type { BuildReport } from '../../functions/domain/report/types.js';
 import { stageResultKey } from '../../functions/domain/storage-keys.js';
+import { slope } from '../../bench/lib/stats.js';
 
 const at = (second: number) => new Date(Date.UTC(2026, 11, 1, 0, 0, second)).toISOString();
 
@@ -64,5 +65,12 @@ describe('Function: sharesOf', () => {
 
   it('names the stage whose result never reached S3', () => {
     expect(() => sharesOf([], 'x', [{ name: 's1', durationMs: 1 }])).toThrow(`no PUT of ${stageResultKey('x', 's1')} reached S3`);
+  });
+});
+
+describe('Function: slope', () => {
+  it('is zero for a constant series and the step for a linear one', () => {
+    expect(slope([16, 16, 16, 16])).toBe(0);
+    expect(slope([100, 120, 140, 160, 180])).toBeCloseTo(20);
   });
 });
