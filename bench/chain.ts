@@ -20,7 +20,7 @@ import { median, ratio, round, slope } from './lib/stats.js';
 export const CHAIN_STAGES = 50;
 const SAMPLE = 10;
 
-function chainYaml(length: number): string {
+export function chainYaml(length: number): string {
   const lines = ['version: 1', 'stages:'];
   for (let i = 1; i <= length; i += 1) {
     lines.push(`  s${i}:`, '    runner: lambda', `    commands: [echo ${i}]`);
