@@ -8,6 +8,8 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchBundleAndInit } from './bundle-init.js';
+import { benchChain } from './chain.js';
+import { benchCriticalPath } from './critical-path.js';
 import { ROOT } from './lib/child.js';
 import type { Figure, SectionResult } from './lib/figure.js';
 import { machine } from './lib/machine.js';
@@ -20,7 +22,7 @@ import { benchUpload } from './upload.js';
 import { benchWebhook } from './webhook.js';
 import { benchBusyWebhook } from './webhook-under-builds.js';
 
-export const SECTIONS = ['webhook', 'busy-webhook', 'bundle', 'transitions', 'plan', 'overhead', 'upload'] as const;
+export const SECTIONS = ['webhook', 'busy-webhook', 'bundle', 'transitions', 'plan', 'chain', 'critical-path', 'overhead', 'upload'] as const;
 export type SectionName = (typeof SECTIONS)[number];
 
 interface SectionRecord extends Partial<SectionResult> {
@@ -60,6 +62,8 @@ export async function main(args: string[]): Promise<number> {
       return result;
     },
     plan: () => benchPlan(transitionsPerStage),
+    chain: benchChain,
+    'critical-path': benchCriticalPath,
     overhead: benchOverhead,
     upload: benchUpload,
   };

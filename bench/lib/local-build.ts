@@ -9,13 +9,15 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { startEmbeddedS3 } from '../../functions/adapters/local/embedded-s3.js';
+import { S3ArtifactStore } from '../../functions/adapters/aws/s3-artifact-store.js';
+import { s3rverClient, startEmbeddedS3, type EmbeddedS3 } from '../../functions/adapters/local/embedded-s3.js';
 import { LocalBus } from '../../functions/adapters/local/local-bus.js';
 import type { BuildRequest } from '../../functions/domain/build-request.js';
 import { DEFAULT_PRICE_BOOK } from '../../functions/domain/pricing/price-book.js';
 import type { BuildReport } from '../../functions/domain/report/types.js';
 import { createFarmContext } from '../../functions/local/farm-context.js';
 import { runLocalBuild } from '../../functions/local/run-local-build.js';
+import { startCountingProxy, type ProxiedRequest } from './counting-proxy.js';
 
 const exec = promisify(execFile);
 
@@ -37,11 +39,42 @@ export async function repositoryWith(pipelineYaml: string): Promise<string> {
 export interface LocalBuildResult {
   report: BuildReport;
   stateTransitions: number;
+  /** Every request that reached the S3 server, in arrival order (with `countRequests`). */
+  s3Requests?: ProxiedRequest[];
 }
 
-export async function buildLocally(repository: string, buildId: string): Promise<LocalBuildResult> {
+export interface LocalBuildOptions {
+  /** The template's MaxStageConcurrency (default: the local farm's, this machine's cores). */
+  maxStageConcurrency?: number;
+  /** Put a counting proxy in front of the embedded S3 (bench/lib/counting-proxy.ts). */
+  countRequests?: boolean;
+}
+
+/** The embedded S3 seen through a counting proxy: every client of the build gets the proxy's endpoint. */
+async function proxiedS3(s3: EmbeddedS3): Promise<{ s3: EmbeddedS3; requests: ProxiedRequest[] }> {
+  const proxy = await startCountingProxy(s3.endpoint);
+  const client = s3rverClient(proxy.endpoint);
+  return {
+    requests: proxy.requests,
+    s3: {
+      endpoint: proxy.endpoint,
+      bucket: s3.bucket,
+      client,
+      store: new S3ArtifactStore(client, s3.bucket),
+      async close() {
+        client.destroy();
+        await proxy.close();
+        await s3.close();
+      },
+    },
+  };
+}
+
+export async function buildLocally(repository: string, buildId: string, options: LocalBuildOptions = {}): Promise<LocalBuildResult> {
   const data = await mkdtemp(join(tmpdir(), 'bench-farm-'));
-  const s3 = await startEmbeddedS3(join(data, 's3'));
+  const embedded = await startEmbeddedS3(join(data, 's3'));
+  const counted = options.countRequests ? await proxiedS3(embedded) : undefined;
+  const s3 = counted?.s3 ?? embedded;
   const bus = await LocalBus.open({ file: join(data, 'bus.jsonl') });
   try {
     await mkdir(data, { recursive: true });
@@ -68,8 +101,10 @@ export async function buildLocally(repository: string, buildId: string): Promise
       region: 'us-east-1',
       prices: DEFAULT_PRICE_BOOK,
       lambdaEphemeralStorageMB: 512,
+      ...(options.maxStageConcurrency ? { maxStageConcurrency: options.maxStageConcurrency } : {}),
     });
-    return await runLocalBuild({ buildId, request }, farm);
+    const outcome = await runLocalBuild({ buildId, request }, farm);
+    return { ...outcome, s3Requests: counted?.requests };
   } finally {
     await bus.idle();
     await s3.close();

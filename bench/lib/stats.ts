@@ -31,3 +31,18 @@ export function ratio(value: number, baseline: number | undefined): number | und
 export function msSince(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
+
+/** Least-squares slope of `values` against their index: how much each further position adds. */
+export function slope(values: readonly number[]): number {
+  const n = values.length;
+  if (n < 2) throw new Error('a slope needs two samples');
+  const meanX = (n - 1) / 2;
+  const meanY = values.reduce((a, b) => a + b, 0) / n;
+  let num = 0;
+  let den = 0;
+  values.forEach((y, x) => {
+    num += (x - meanX) * (y - meanY);
+    den += (x - meanX) ** 2;
+  });
+  return num / den;
+}

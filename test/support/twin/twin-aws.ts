@@ -93,14 +93,23 @@ export async function createTwinStack(clients: TwinClients, region: string, opti
     MaxStageConcurrency: String(options.maxStageConcurrency ?? 2),
   };
   const roleArn = `arn:aws:iam::${TWIN_ACCOUNT}:role/buildfarm-twin-state-machine`;
-  const definition = substitutePlaceholders(options.definitionText ?? (await readBuildDefinition()), substitutions);
-  const { stateMachineArn } = await clients.sfn.send(
-    new CreateStateMachineCommand({
-      name: 'buildfarm-twin-build',
-      definition,
-      roleArn,
-      type: 'STANDARD',
-    }),
-  );
-  return { bucket, reportsTopicArn: reportsTopicArn!, reports, clusterArn: cluster!.clusterArn!, stateMachineArn: stateMachineArn!, roleArn, definition, substitutions };
+  const definitionText = options.definitionText ?? (await readBuildDefinition());
+  const { stateMachineArn, definition } = await createBuildStateMachine(clients, 'buildfarm-twin-build', definitionText, substitutions, roleArn);
+  return { bucket, reportsTopicArn: reportsTopicArn!, reports, clusterArn: cluster!.clusterArn!, stateMachineArn, roleArn, definition, substitutions };
+}
+
+/**
+ * Creates a state machine from the build definition with `substitutions` applied, as a stack
+ * deployed with other template parameters would (another MaxStageConcurrency, say).
+ */
+export async function createBuildStateMachine(
+  clients: TwinClients,
+  name: string,
+  definitionText: string,
+  substitutions: Substitutions,
+  roleArn: string,
+): Promise<{ stateMachineArn: string; definition: string }> {
+  const definition = substitutePlaceholders(definitionText, substitutions);
+  const { stateMachineArn } = await clients.sfn.send(new CreateStateMachineCommand({ name, definition, roleArn, type: 'STANDARD' }));
+  return { stateMachineArn: stateMachineArn!, definition };
 }

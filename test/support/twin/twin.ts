@@ -24,7 +24,8 @@ import { LocalFargateExecutor } from '../../../functions/local/executors/local-f
 import { startMotoServer, type MotoServer } from './moto-server.js';
 import { TwinRouter } from './router.js';
 import type { SnsEnvelope } from './sqs-queue.js';
-import { createTwinStack, twinClients, type TwinClients, type TwinStack, type TwinStackOptions } from './twin-aws.js';
+import { readBuildDefinition } from '../../../functions/local/asl-definition.js';
+import { createBuildStateMachine, createTwinStack, twinClients, type TwinClients, type TwinStack, type TwinStackOptions } from './twin-aws.js';
 import { TwinFargate } from './twin-fargate.js';
 import { bindTwinFunctions, readHelperCode, twinSecrets, twinStageAccess } from './twin-functions.js';
 
@@ -38,7 +39,12 @@ export interface Twin {
   fargate: TwinFargate;
   /** What the BuildReports topic delivered to its SQS subscriber so far. */
   reports(): Promise<SnsEnvelope[]>;
-  runBuild(input: BuildExecutionInput, options?: { timeoutMs?: number }): Promise<TwinBuild>;
+  runBuild(input: BuildExecutionInput, options?: { timeoutMs?: number; stateMachineArn?: string }): Promise<TwinBuild>;
+  /**
+   * Creates another build state machine in moto, from the same file with the stack's
+   * substitutions but `maxStageConcurrency` (the template's MaxStageConcurrency parameter).
+   */
+  buildStateMachine(name: string, options: { maxStageConcurrency: number }): Promise<string>;
   /** Creates a state machine from `definition` and runs one execution of it to its end. */
   runDefinition(name: string, definition: object, input: unknown): Promise<TwinExecution>;
   stop(): Promise<void>;
@@ -131,7 +137,12 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
           return received;
         };
       })(),
-      runBuild: (input, runOptions) => runBuild(clients, stack, input, runOptions?.timeoutMs ?? 60_000),
+      runBuild: (input, runOptions) => runBuild(clients, stack, input, runOptions?.timeoutMs ?? 60_000, runOptions?.stateMachineArn),
+      async buildStateMachine(name, machineOptions) {
+        const substitutions = { ...stack.substitutions, MaxStageConcurrency: String(machineOptions.maxStageConcurrency) };
+        const text = options.definitionText ?? (await readBuildDefinition());
+        return (await createBuildStateMachine(clients, name, text, substitutions, stack.roleArn)).stateMachineArn;
+      },
       async runDefinition(name, definition, input) {
         const { stateMachineArn } = await clients.sfn.send(
           new CreateStateMachineCommand({ name, definition: JSON.stringify(definition), roleArn: stack.roleArn, type: 'STANDARD' }),
@@ -167,8 +178,8 @@ export async function runExecution(clients: TwinClients, stateMachineArn: string
   return { executionArn: executionArn!, execution, history };
 }
 
-async function runBuild(clients: TwinClients, stack: TwinStack, input: BuildExecutionInput, timeoutMs: number): Promise<TwinBuild> {
-  const run = await runExecution(clients, stack.stateMachineArn, input.buildId, input, timeoutMs);
+async function runBuild(clients: TwinClients, stack: TwinStack, input: BuildExecutionInput, timeoutMs: number, stateMachineArn = stack.stateMachineArn): Promise<TwinBuild> {
+  const run = await runExecution(clients, stateMachineArn, input.buildId, input, timeoutMs);
   const output = run.execution.output ? (JSON.parse(run.execution.output) as { reportKey?: string }) : {};
   let report: BuildReport | undefined;
   if (output.reportKey) {
