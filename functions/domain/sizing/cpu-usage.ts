@@ -56,3 +56,8 @@ export function parseCpuUsage(value: unknown): CpuUsage | undefined {
   if (!CPU_SOURCES.includes(source as CpuSource)) return undefined;
   return { seconds, wallSeconds, averageVcpu, peakVcpu, source: source as CpuSource };
 }
+
+/** "CPU 4.2 s over 2.1 s: average 2.00, peak 2.00 vCPU", for the report and the dashboard. */
+export function describeCpuUsage(usage: CpuUsage): string {
+  return `CPU ${usage.seconds.toFixed(1)} s over ${usage.wallSeconds.toFixed(1)} s: average ${usage.averageVcpu.toFixed(2)}, peak ${usage.peakVcpu.toFixed(2)} vCPU`;
+}
