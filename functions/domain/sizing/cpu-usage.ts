@@ -7,8 +7,10 @@
  * How each runner measures it (docs/cost.md, "How CPU is measured"):
  * - `process-tree`: the runner samples /proc/<pid>/stat of the command's process tree (Lambda,
  *   the local farm, and the local Fargate executor): functions/runner/tree-cpu-meter.ts.
+ * - `container-stats`: on a Fargate task, the live-log container samples the build container's
+ *   Docker stats from the task metadata endpoint v4 (domain/fargate/container-stats.ts).
  */
-export const CPU_SOURCES = ['process-tree'] as const;
+export const CPU_SOURCES = ['process-tree', 'container-stats'] as const;
 export type CpuSource = (typeof CPU_SOURCES)[number];
 
 export interface CpuUsage {
