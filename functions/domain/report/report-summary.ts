@@ -86,8 +86,8 @@ export function reportSummary(report: BuildReport, context: SummaryContext): str
     const cached = report.stages.filter((s) => s.cache);
     if (cached.length > 0) lines.push('', ...cached.map((stage) => `${oneLine(stage.name)}: ${oneLine(describeCache(stage.cache!))}`));
     // What each stage measured: right-sizing rests on these (domain/sizing/right-size.ts).
-    const measured = report.stages.filter((s) => s.cpuUsage || (s.peakMemoryMiB ?? 0) > 0);
-    if (measured.length > 0) lines.push('', ...measured.map((stage) => `${oneLine(stage.name)}: peak ${stage.peakMemoryMiB ?? 0} MiB${stage.cpuUsage ? `, ${describeCpuUsage(stage.cpuUsage)}` : ', CPU not measured'}`));
+    const measured = report.stages.filter((s) => s.cpuUsage && s.status !== 'skipped');
+    if (measured.length > 0) lines.push('', ...measured.map((stage) => `${oneLine(stage.name)}: peak ${stage.peakMemoryMiB ?? 0} MiB, ${describeCpuUsage(stage.cpuUsage!)}`));
     const notes = report.stages.filter((s) => s.status !== 'succeeded' && s.reason);
     if (notes.length > 0) {
       lines.push('');
