@@ -3,7 +3,7 @@
  * made-up samples, then on real processes against the kernel's own account, which the command's
  * shell prints with `times` (the CPU time of the children it waited for, getrusage(2)).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -118,4 +118,20 @@ describe('Function: runCommand (CPU, real processes)', () => {
     await runCommand('sleep 0.5', { cwd: dir, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, log: new StageLog(join(dir, 'log2.txt'), new CapturedOutput()), deadline: Date.now() + 60_000, now: Date.now, diskRoot: dir }, peaks);
     expect(peaks.cpu!.wallSeconds).toBeGreaterThan(wall + 0.4);
   }, 60_000);
+
+  it('hostile: busy daemons a stage starts (setsid, double fork) never count for a stage beside it, and only hide from their own', async () => {
+    // Prepare: stage A leaves busy daemons outside its tree while stage B, beside it, sleeps.
+    const daemon = (n: number) => `(setsid sh -c '${busy.replace(/'/g, `'\\''`)}; touch daemon-${n}.done' > /dev/null 2>&1 &)`;
+    const a = run(`${daemon(1)}; ${daemon(2)}; sleep 2`);
+    const b = run('sleep 2');
+
+    // Act
+    const [stageA, stageB] = await Promise.all([a, b]);
+
+    // Assess: B measured nothing of A's work; A's daemons left its tree, so A under-reports only itself.
+    expect(stageB.cpu!.seconds).toBeLessThan(0.1);
+    expect(stageA.cpu!.seconds).toBeLessThan(0.5);
+    // The daemons did run their busy loops (they outlive the command here: no marker, no cgroup in this test).
+    await expect.poll(() => existsSync(join(dir, 'daemon-1.done')) && existsSync(join(dir, 'daemon-2.done')), { timeout: 60_000, interval: 200 }).toBe(true);
+  }, 120_000);
 });
