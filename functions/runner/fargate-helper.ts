@@ -37,8 +37,11 @@ import { STAGE_TIMEOUT_EXIT_CODE } from '../domain/fargate/task-timeout.js';
 import { buildOutcome, type BuildOutcome } from '../domain/fargate/task-metadata.js';
 import type { ContainerUsage } from '../domain/fargate/container-stats.js';
 import { cpuUsage, type CpuUsage } from '../domain/sizing/cpu-usage.js';
-import { readContainerUsage, sampleBuildContainer, USAGE_FILE, USAGE_SAMPLE_MS } from './container-usage.js';
-import { DISK_RESERVE_BYTES, ENV, HELPER_PATH, HOME_PATH, LIVE_LOG_CONTAINER, LOG_FILE, LOGS_PATH, WORKSPACE_PATH } from '../domain/fargate/layout.js';
+import { readContainerUsage, USAGE_FILE } from './container-usage.js';
+import { runLiveLog } from './live-log-container.js';
+import { fetchTaskMetadata, HelperMisconfigured } from './task-metadata-endpoint.js';
+
+import { DISK_RESERVE_BYTES, ENV, HELPER_PATH, HOME_PATH, LIVE_LOG_CONTAINER, LOGS_PATH, WORKSPACE_PATH } from '../domain/fargate/layout.js';
 import type { StageCacheReport } from '../domain/cache/cache-report.js';
 import type { CacheScope } from '../domain/cache/scope.js';
 import type { PlannedStage } from '../domain/plan/types.js';
@@ -51,13 +54,15 @@ import { findArtifacts, uploadArtifacts } from './artifacts.js';
 import { restoreInFetch, saveInPublish } from './cache/fargate-cache.js';
 import { PlanMissing, SecretsDeniedForFork, SecretUnavailable, StageNotInPlan } from './errors.js';
 import { releaseDiskReserve, setAsideDiskReserve } from './disk-reserve.js';
-import { buildContainerStopped, followLiveLog } from './live-log.js';
 import { readStageSlice } from './planned-stage.js';
 import { capStream } from './log-cap.js';
 import { SecretMasker } from './secret-masker.js';
 import { StageSession } from './stage-session.js';
 import { StageLog } from './stage-log.js';
 import { prepareWorkspace } from './workspace.js';
+
+// Where they lived before: tests and callers import them from here.
+export { fetchTaskMetadata, HelperMisconfigured, runLiveLog };
 
 /** A line-oriented log (the stage agent's StageLog fits). */
 export interface HelperLog {
@@ -129,10 +134,6 @@ function scriptPaths(context: HelperContext): ScriptPaths {
 /** Where fetch leaves the secret values' hashes for publish (see layout.ts SECRET_HASHES_FILE). */
 function secretHashesFile(context: HelperContext): string {
   return join(context.helperDir, 'secret-hashes.json');
-}
-
-export class HelperMisconfigured extends Error {
-  override readonly name = 'HelperMisconfigured';
 }
 
 const GiB = 1024 ** 3;
@@ -496,15 +497,6 @@ export async function runHelper(env: NodeJS.ProcessEnv, deps: HelperDeps): Promi
   throw new HelperMisconfigured(`${ENV.mode} must be fetch or publish, not "${mode ?? ''}"`);
 }
 
-/** GET the task metadata endpoint v4 (set by the ECS agent in every container): `/task`, or `/task/stats`. */
-export async function fetchTaskMetadata(env: NodeJS.ProcessEnv = process.env, path: '/task' | '/task/stats' = '/task'): Promise<unknown> {
-  const base = env.ECS_CONTAINER_METADATA_URI_V4;
-  if (!base) throw new HelperMisconfigured('ECS_CONTAINER_METADATA_URI_V4 is not set (not running on ECS?)');
-  const response = await fetch(`${base}${path}`);
-  if (!response.ok) throw new HelperMisconfigured(`task metadata: HTTP ${response.status}`);
-  return response.json();
-}
-
 /**
  * The real pieces: the stage agent's workspace and artifact code on the S3 artifact store,
  * through the stage's own session. The task role can do nothing but invoke StageCredentials
@@ -540,50 +532,6 @@ export async function helperDepsFromEnv(env: NodeJS.ProcessEnv): Promise<HelperD
     taskMetadata: () => fetchTaskMetadata(env),
     containerUsage: () => readContainerUsage(USAGE_FILE),
   };
-}
-
-/**
- * The live-log container (live-log.ts): no grant, no S3, no secrets; it only reads the logs
- * volume and the task metadata endpoint. A stage with secrets prints nothing live.
- */
-export async function runLiveLog(env: NodeJS.ProcessEnv, output: NodeJS.WritableStream = process.stdout): Promise<number> {
-  const stopRequested = new Promise<void>((resolve) => process.once('SIGTERM', () => resolve()));
-  const buildStopped = async () => buildContainerStopped(await fetchTaskMetadata(env));
-  // The build container's CPU and memory, sampled while it runs (container-usage.ts), with or without a live log.
-  let finished!: () => void;
-  const until = new Promise<void>((resolve) => (finished = resolve));
-  const usage = sampleBuildContainer({ taskMetadata: () => fetchTaskMetadata(env), taskStats: () => fetchTaskMetadata(env, '/task/stats'), until, file: USAGE_FILE });
-  if (env[ENV.logLive] !== 'true') {
-    output.write('buildfarm: this stage has secrets, so its output goes only to the stage log, which publish masks and uploads\n');
-    await untilBuildStops(buildStopped, stopRequested);
-  } else {
-    await followLiveLog({ logFile: LOG_FILE, output, capBytes: logLimitFromEnv(env), buildStopped, stopRequested });
-  }
-  finished();
-  await usage;
-  return 0;
-}
-
-/** Waits for the build container to stop; gives up when there is no endpoint, or it failed 10 times running. */
-async function untilBuildStops(buildStopped: () => Promise<boolean>, stopRequested: Promise<void>): Promise<void> {
-  let stop = false;
-  void stopRequested.then(() => (stop = true));
-  for (let failures = 0; !stop && failures < 10; ) {
-    try {
-      if (await buildStopped()) return;
-      failures = 0;
-    } catch (error) {
-      if (error instanceof HelperMisconfigured) return;
-      failures += 1;
-    }
-    await Promise.race([stopRequested, new Promise((resolve) => setTimeout(resolve, USAGE_SAMPLE_MS))]);
-  }
-}
-
-/** The stage's `log-limit` as the overrides carry it; the default cap when absent or unreadable. */
-function logLimitFromEnv(env: NodeJS.ProcessEnv): number | undefined {
-  const bytes = Number(env[ENV.logLimitBytes]);
-  return Number.isInteger(bytes) && bytes > 0 ? bytes : undefined;
 }
 
 // Runs only inside the task's helper containers; importing the module (tests, bundling) does nothing.
