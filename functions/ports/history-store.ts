@@ -5,6 +5,8 @@ export interface StageRun {
   durationMs: number;
   peakMemoryMiB: number;
   peakDiskMiB: number;
+  /** Where the runner measured CPU (domain/sizing/cpu-usage.ts). */
+  cpu?: { peakVcpu: number; averageVcpu: number };
   /** The stage ran out of time or disk on Lambda and was escalated to Fargate. */
   escalated: boolean;
 }

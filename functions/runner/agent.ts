@@ -231,6 +231,7 @@ export async function runStage(job: StageJob, deps: AgentDeps): Promise<StageRes
     durationMs,
     peakMemoryMiB: Math.ceil(peaks.memoryBytes / MiB),
     peakDiskMiB: Math.ceil(peaks.diskBytes / MiB),
+    ...(peaks.cpu ? { cpuUsage: peaks.cpu } : {}),
     logKey: stageLogKey(buildId, stage.name),
     manifestKey: manifestKey(buildId, stage.name),
     artifactCount: artifacts.length,

@@ -35,7 +35,13 @@ import type { S3RequestCount } from '../domain/report/cost-model.js';
 import { commandsScript, secretFile, stageScript, timedOutMarker, type ScriptPaths } from '../domain/fargate/stage-script.js';
 import { STAGE_TIMEOUT_EXIT_CODE } from '../domain/fargate/task-timeout.js';
 import { buildOutcome, type BuildOutcome } from '../domain/fargate/task-metadata.js';
-import { DISK_RESERVE_BYTES, ENV, HELPER_PATH, HOME_PATH, LIVE_LOG_CONTAINER, LOG_FILE, LOGS_PATH, WORKSPACE_PATH } from '../domain/fargate/layout.js';
+import type { ContainerUsage } from '../domain/fargate/container-stats.js';
+import { cpuUsage, type CpuUsage } from '../domain/sizing/cpu-usage.js';
+import { readContainerUsage, USAGE_FILE } from './container-usage.js';
+import { runLiveLog } from './live-log-container.js';
+import { fetchTaskMetadata, HelperMisconfigured } from './task-metadata-endpoint.js';
+
+import { DISK_RESERVE_BYTES, ENV, HELPER_PATH, HOME_PATH, LIVE_LOG_CONTAINER, LOGS_PATH, WORKSPACE_PATH } from '../domain/fargate/layout.js';
 import type { StageCacheReport } from '../domain/cache/cache-report.js';
 import type { CacheScope } from '../domain/cache/scope.js';
 import type { PlannedStage } from '../domain/plan/types.js';
@@ -48,13 +54,15 @@ import { findArtifacts, uploadArtifacts } from './artifacts.js';
 import { restoreInFetch, saveInPublish } from './cache/fargate-cache.js';
 import { PlanMissing, SecretsDeniedForFork, SecretUnavailable, StageNotInPlan } from './errors.js';
 import { releaseDiskReserve, setAsideDiskReserve } from './disk-reserve.js';
-import { buildContainerStopped, followLiveLog } from './live-log.js';
 import { readStageSlice } from './planned-stage.js';
 import { capStream } from './log-cap.js';
 import { SecretMasker } from './secret-masker.js';
 import { StageSession } from './stage-session.js';
 import { StageLog } from './stage-log.js';
 import { prepareWorkspace } from './workspace.js';
+
+// Where they lived before: tests and callers import them from here.
+export { fetchTaskMetadata, HelperMisconfigured, runLiveLog };
 
 /** A line-oriented log (the stage agent's StageLog fits). */
 export interface HelperLog {
@@ -87,6 +95,8 @@ export interface HelperDeps {
   now: () => number;
   /** GET `${ECS_CONTAINER_METADATA_URI_V4}/task` (injected so tests need no endpoint). */
   taskMetadata: () => Promise<unknown>;
+  /** What live-log measured of the build container (container-usage.ts readContainerUsage); absent: not measured. */
+  containerUsage?: () => Promise<ContainerUsage | undefined>;
   /**
    * The S3 requests this container's client has made so far (adapters/aws/s3-request-counter.ts),
    * the bootstrap's helper download included. Absent: the result carries no count.
@@ -124,10 +134,6 @@ function scriptPaths(context: HelperContext): ScriptPaths {
 /** Where fetch leaves the secret values' hashes for publish (see layout.ts SECRET_HASHES_FILE). */
 function secretHashesFile(context: HelperContext): string {
   return join(context.helperDir, 'secret-hashes.json');
-}
-
-export class HelperMisconfigured extends Error {
-  override readonly name = 'HelperMisconfigured';
 }
 
 const GiB = 1024 ** 3;
@@ -398,7 +404,8 @@ export async function runPublish(context: HelperContext, deps: HelperDeps): Prom
   const cache = context.homeDir
     ? await saveInPublish({ ...context, homeDir: context.homeDir }, stage, cacheScope, deps.store, deps.log, { succeeded: outcome.exitCode === 0 && !failure, now: deps.now })
     : undefined;
-  return writeResult(context, deps, { startedAt, outcome, failure, manifest, masking, logLimitBytes: stage.logLimitBytes, cache });
+  const usage = await deps.containerUsage?.().catch(() => undefined);
+  return writeResult(context, deps, { startedAt, outcome, failure, manifest, masking, logLimitBytes: stage.logLimitBytes, cache, ...(usage ? { usage } : {}) });
 }
 
 async function writeResult(
@@ -413,6 +420,7 @@ async function writeResult(
     /** The stage's `log-limit` (the default cap when absent). */
     logLimitBytes?: number;
     cache?: StageCacheReport;
+    usage?: ContainerUsage;
   },
 ): Promise<StageResult> {
   const { buildId, stageName } = context;
@@ -451,8 +459,9 @@ async function writeResult(
     startedAt: new Date(facts.startedAt).toISOString(),
     finishedAt: new Date(finishedAt).toISOString(),
     durationMs: Math.max(0, finishedAt - facts.startedAt),
-    // Fargate bills the task size; the report takes usage from the task, not from here.
-    peakMemoryMiB: 0,
+    // Measured by live-log from the build container's Docker stats (container-usage.ts); 0 when it left none.
+    peakMemoryMiB: facts.usage?.peakMemoryMiB ?? 0,
+    ...(facts.usage && facts.usage.samples > 0 ? { cpuUsage: fargateCpuUsage(facts.usage, facts.outcome, Math.max(0, finishedAt - facts.startedAt)) } : {}),
     peakDiskMiB: 0,
     logKey: deps.keys.stageLogKey(buildId, stageName),
     manifestKey: deps.keys.manifestKey(buildId, stageName),
@@ -464,6 +473,12 @@ async function writeResult(
   };
   await deps.store.put(deps.keys.stageResultKey(buildId, stageName), JSON.stringify(result), 'application/json');
   return result;
+}
+
+/** CPU usage from live-log's figures, over the build container's own run (its StartedAt to FinishedAt). */
+function fargateCpuUsage(usage: ContainerUsage, outcome: BuildOutcome, fallbackMs: number): CpuUsage {
+  const ran = outcome.startedAt && outcome.finishedAt ? Date.parse(outcome.finishedAt) - Date.parse(outcome.startedAt) : NaN;
+  return cpuUsage(usage.cpuSeconds, (Number.isFinite(ran) && ran > 0 ? ran : fallbackMs) / 1000, usage.peakVcpu, 'container-stats');
 }
 
 /** Runs the mode named in the environment; exit code 0 means the result record is written. */
@@ -480,15 +495,6 @@ export async function runHelper(env: NodeJS.ProcessEnv, deps: HelperDeps): Promi
     return 0;
   }
   throw new HelperMisconfigured(`${ENV.mode} must be fetch or publish, not "${mode ?? ''}"`);
-}
-
-/** GET the task metadata endpoint v4 (set by the ECS agent in every container). */
-export async function fetchTaskMetadata(env: NodeJS.ProcessEnv = process.env): Promise<unknown> {
-  const base = env.ECS_CONTAINER_METADATA_URI_V4;
-  if (!base) throw new HelperMisconfigured('ECS_CONTAINER_METADATA_URI_V4 is not set (not running on ECS?)');
-  const response = await fetch(`${base}/task`);
-  if (!response.ok) throw new HelperMisconfigured(`task metadata: HTTP ${response.status}`);
-  return response.json();
 }
 
 /**
@@ -524,33 +530,8 @@ export async function helperDepsFromEnv(env: NodeJS.ProcessEnv): Promise<HelperD
     log,
     now: Date.now,
     taskMetadata: () => fetchTaskMetadata(env),
+    containerUsage: () => readContainerUsage(USAGE_FILE),
   };
-}
-
-/**
- * The live-log container (live-log.ts): no grant, no S3, no secrets; it only reads the logs
- * volume and the task metadata endpoint. A stage with secrets prints nothing live.
- */
-export async function runLiveLog(env: NodeJS.ProcessEnv, output: NodeJS.WritableStream = process.stdout): Promise<number> {
-  if (env[ENV.logLive] !== 'true') {
-    output.write('buildfarm: this stage has secrets, so its output goes only to the stage log, which publish masks and uploads\n');
-    return 0;
-  }
-  const stopRequested = new Promise<void>((resolve) => process.once('SIGTERM', () => resolve()));
-  await followLiveLog({
-    logFile: LOG_FILE,
-    output,
-    capBytes: logLimitFromEnv(env),
-    buildStopped: async () => buildContainerStopped(await fetchTaskMetadata(env)),
-    stopRequested,
-  });
-  return 0;
-}
-
-/** The stage's `log-limit` as the overrides carry it; the default cap when absent or unreadable. */
-function logLimitFromEnv(env: NodeJS.ProcessEnv): number | undefined {
-  const bytes = Number(env[ENV.logLimitBytes]);
-  return Number.isInteger(bytes) && bytes > 0 ? bytes : undefined;
 }
 
 // Runs only inside the task's helper containers; importing the module (tests, bundling) does nothing.

@@ -13,9 +13,27 @@ export interface ProcessEntry {
   rssPages: number;
   /** Clock ticks after boot the process started: with the pid, it names one process even after pid reuse. */
   startTime: number;
+  /**
+   * CPU clock ticks: its own user + system time (all its threads) plus the cumulative time of the
+   * children it has waited for (utime + stime + cutime + cstime, proc(5) fields 14 to 17).
+   */
+  cpuTicks: number;
 }
 
 let pageSize: number | undefined;
+let ticksPerSecond: number | undefined;
+
+/** The kernel's clock ticks per second (CPU times in /proc/<pid>/stat are in these; 100 on Linux). */
+export function clockTicksPerSecond(): number {
+  if (ticksPerSecond === undefined) {
+    try {
+      ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      ticksPerSecond = 100;
+    }
+  }
+  return ticksPerSecond;
+}
 
 /** The kernel page size (RSS in /proc/<pid>/stat is in pages). */
 function pageBytes(): number {
@@ -45,7 +63,7 @@ async function readProcess(pid: number): Promise<ProcessEntry | undefined> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
   if (stat === undefined) return undefined;
   // The command name (field 2) may hold spaces and parentheses: parse after the last ')'.
-  // Fields from there on: state(3) ppid(4) pgrp(5) ... starttime(22) vsize(23) rss(24).
+  // Fields from there on: state(3) ppid(4) pgrp(5) ... utime(14) stime(15) cutime(16) cstime(17) ... starttime(22) vsize(23) rss(24).
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return {
     pid,
@@ -53,6 +71,7 @@ async function readProcess(pid: number): Promise<ProcessEntry | undefined> {
     pgrp: Number(fields[2]),
     startTime: Number(fields[19]),
     rssPages: Number(fields[21]),
+    cpuTicks: Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]),
   };
 }
 

@@ -3,20 +3,23 @@
  * local farm: inside the bubblewrap sandbox, see launch-command.ts), so the
  * deadline (or a memory/disk limit) can stop the whole tree: SIGTERM to the
  * group, then SIGKILL after a short grace. While it runs, the tree's memory
- * (summed RSS from /proc) and the work directory's disk use are sampled.
+ * (summed RSS from /proc), its CPU time (tree-cpu-meter.ts) and the work
+ * directory's disk use are sampled.
  * When the command ends, whatever it left running is killed: its tree, its
  * cgroup or sandbox, and every process still carrying the stage's marker.
  */
 import { launchCommand, type LaunchedCommand } from './launch-command.js';
 import { diskUsageBytes } from './disk-usage.js';
-import { rssBytes, signalSeen, signalTree, treeMembers, type ProcessEntry } from './process-tree.js';
+import { addCpuUsage, cpuUsage, type CpuUsage } from '../domain/sizing/cpu-usage.js';
+import { clockTicksPerSecond, rssBytes, signalSeen, signalTree, treeMembers, type ProcessEntry } from './process-tree.js';
+import { TreeCpuMeter } from './tree-cpu-meter.js';
 import type { StageDirectories, StageSandbox } from './sandbox.js';
 import { killMarked } from './stage-containment.js';
 import type { StageLog } from './stage-log.js';
 
 /** Time a stopped tree gets between SIGTERM and SIGKILL. */
 export const KILL_GRACE_MS = 2_000;
-/** How often the tree's memory is sampled. */
+/** How often the tree's memory and CPU time are sampled. */
 export const MEMORY_SAMPLE_MS = 200;
 /** How often disk use is sampled (`du` walks the tree, so less often). */
 export const DISK_SAMPLE_MS = 1_000;
@@ -51,10 +54,14 @@ export interface CommandOptions {
   sandbox?: { settings: StageSandbox; directories: StageDirectories };
 }
 
-/** Peaks observed across a stage's commands. */
+/** Peaks observed across a stage's commands, and their CPU use added up. */
 export class ResourcePeaks {
   memoryBytes = 0;
   diskBytes = 0;
+  cpu: CpuUsage | undefined;
+  noteCpu(usage: CpuUsage): void {
+    this.cpu = addCpuUsage(this.cpu, usage);
+  }
   noteMemory(bytes: number): void {
     this.memoryBytes = Math.max(this.memoryBytes, bytes);
   }
@@ -112,6 +119,8 @@ function supervise(launched: LaunchedCommand, options: CommandOptions, peaks: Re
     // The tree as last sampled: its orphans are still ours to stop once their parent is gone.
     let known: ProcessEntry[] = [];
     const timers: NodeJS.Timeout[] = [];
+    const startedAt = options.now();
+    const cpu = new TreeCpuMeter(clockTicksPerSecond());
 
     for (const stream of [child.stdout!, child.stderr!]) {
       const masker = options.log.masker();
@@ -138,6 +147,7 @@ function supervise(launched: LaunchedCommand, options: CommandOptions, peaks: Re
         sampling = true;
         try {
           const members = await treeMembers(leader);
+          cpu.note(members, options.now());
           if (members.length > 0) known = members;
           const rss = rssBytes(members);
           if (!exited) peaks.noteMemory(rss);
@@ -186,6 +196,7 @@ function supervise(launched: LaunchedCommand, options: CommandOptions, peaks: Re
 
     child.on('exit', (code, signal) => {
       exited = true;
+      if (leader !== undefined) peaks.noteCpu(cpuUsage(cpu.seconds, Math.max(0, options.now() - startedAt) / 1000, cpu.peakVcpu, 'process-tree'));
       const outcome: CommandOutcome =
         stopReason !== undefined
           ? { kind: stopReason }

@@ -192,7 +192,7 @@ describe('Function: prepareFargateTask', () => {
         runtimePlatform: { cpuArchitecture: 'X86_64', operatingSystemFamily: 'LINUX' },
         executionRoleArn: settings.executionRoleArn,
         taskRoleArn: settings.taskRoleArn,
-        volumes: [{ name: 'workspace' }, { name: 'buildfarm' }, { name: 'buildfarm-logs' }, { name: 'buildfarm-home' }],
+        volumes: [{ name: 'workspace' }, { name: 'buildfarm' }, { name: 'buildfarm-logs' }, { name: 'buildfarm-home' }, { name: 'buildfarm-usage' }],
       });
       const [fetch, build, liveLog, publish] = request.containerDefinitions!;
       expect(fetch).toMatchObject({ name: 'fetch', image: settings.helperImage, essential: false });
@@ -220,7 +220,11 @@ describe('Function: prepareFargateTask', () => {
       expect(liveLog.mountPoints).toEqual([
         { sourceVolume: 'buildfarm', containerPath: '/buildfarm', readOnly: true },
         { sourceVolume: 'buildfarm-logs', containerPath: '/buildfarm-logs', readOnly: true },
+        { sourceVolume: 'buildfarm-usage', containerPath: '/buildfarm-usage', readOnly: false },
       ]);
+      // What live-log measured of the build is out of the build container's reach; publish only reads it.
+      expect(build.mountPoints!.map((m) => m.sourceVolume)).not.toContain('buildfarm-usage');
+      expect(publish.mountPoints).toContainEqual({ sourceVolume: 'buildfarm-usage', containerPath: '/buildfarm-usage', readOnly: true });
       for (const container of request.containerDefinitions!) {
         expect(container.logConfiguration).toEqual({
           logDriver: 'awslogs',

@@ -69,6 +69,9 @@ describe('Dashboard (headless Chromium)', () => {
     const total = detail.report!.totalCostUsd;
     expect(await page.locator('.stats').innerText()).toContain(`$${total.toFixed(4)}`);
     expect(costs).toContain('Saved by running short stages on Lambda');
+    // What each stage that ran measured: peak memory and CPU (the report's peakMemoryMiB and cpuUsage).
+    const ran = detail.report!.stages.find((s) => s.status !== 'skipped' && s.cpuUsage)!;
+    expect(await page.locator(`tr[data-stage="${ran.name}"] .usage`).innerText()).toBe(`peak 80 MiB · CPU 1.5 s, average ${ran.cpuUsage!.averageVcpu.toFixed(2)} / peak 0.90 vCPU`);
     const artifactLinks = page.locator('.artifacts a');
     expect(await artifactLinks.count()).toBe(detail.report!.stages.reduce((n, s) => n + s.artifacts.length, 0));
     const report = await page.locator('[data-section="cost report"] pre').innerText();

@@ -75,4 +75,17 @@ describe('Function: reportSummary', () => {
     expect(text).toContain('lint: cache npm-0123456789ab: hit from npm-0123456789ab (main), 2.0 KiB down; not saved: the key was an exact hit\n');
     expect(text).toContain('pr: cache npm-0123456789ab: miss; not saved: pull requests and forks never write caches\n');
   });
+
+  it('lists what each stage measured where CPU was measured: peak memory, CPU seconds, average and peak vCPUs', () => {
+    // Prepare
+    const cpuUsage = { seconds: 4.2, wallSeconds: 2.1, averageVcpu: 2, peakVcpu: 2.3, source: 'process-tree' as const };
+    const report = buildReport({ stages: [lambdaStage({ name: 'compile', peakMemoryMiB: 900, cpuUsage }), lambdaStage({ name: 'old' })] });
+
+    // Act
+    const text = reportSummary(report, { link: LINK });
+
+    // Assess: a stage nothing measured the CPU of gets no line
+    expect(text).toContain('\ncompile: peak 900 MiB, CPU 4.2 s over 2.1 s: average 2.00, peak 2.30 vCPU\n');
+    expect(text).not.toMatch(/^old: peak/m);
+  });
 });

@@ -192,6 +192,21 @@ describe('Function: runFetch then runPublish', () => {
     expect(resultOf()).toEqual(result);
   });
 
+  it('puts what live-log measured of the build container in the result: peak memory and CPU (was 0 and nothing)', async () => {
+    // Prepare
+    storePlan(stage());
+    await runFetch(context, deps());
+    exitCode = runBuildContainer();
+    clock += 42_000;
+
+    // Act
+    const result = await runPublish(context, { ...deps(), containerUsage: async () => ({ cpuSeconds: 21, peakVcpu: 0.9, peakMemoryMiB: 700, samples: 40 }) });
+
+    // Assess: over the 42 s the stage ran (the metadata here gives no container start and finish)
+    expect(result.peakMemoryMiB).toBe(700);
+    expect(result.cpuUsage).toEqual({ seconds: 21, wallSeconds: 42, averageVcpu: 0.5, peakVcpu: 0.9, source: 'container-stats' });
+  });
+
   it('uploads a capped log (64 MiB: head, marker, tail) when the build container printed 70 MiB', async () => {
     // Prepare: 70 MiB of output, its first and last lines marked
     storePlan(stage({ commands: ['echo FIRST; head -c 73400320 /dev/zero | tr "\\000" "a"; echo; echo LAST'], artifacts: [] }));

@@ -37,6 +37,15 @@ export const COMMANDS_SCRIPT = `${HELPER_PATH}/commands.sh`;
 export const HOME_VOLUME = 'buildfarm-home';
 export const HOME_PATH = '/buildfarm-home';
 
+/**
+ * What the live-log container measured of the build container (CPU and memory, from the task
+ * metadata endpoint's stats: domain/fargate/container-stats.ts), for publish. A volume the build
+ * container does not mount, so the stage cannot write its own figures.
+ */
+export const USAGE_VOLUME = 'buildfarm-usage';
+export const USAGE_PATH = '/buildfarm-usage';
+export const USAGE_FILE = `${USAGE_PATH}/usage.json`;
+
 /** The build's log and exit code, written by the build container, read by publish. */
 export const LOGS_VOLUME = 'buildfarm-logs';
 export const LOGS_PATH = '/buildfarm-logs';

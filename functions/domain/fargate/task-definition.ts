@@ -9,7 +9,9 @@
  *   upstream artifacts and the stage's script. Its success gates the build.
  * - `build` (the stage's image, not essential): `sh` runs the generated script.
  * - `live-log` (helper, not essential, no credentials): prints the build's log file,
- *   capped, to CloudWatch Logs while the build runs (functions/runner/live-log.ts).
+ *   capped, to CloudWatch Logs while the build runs (functions/runner/live-log.ts), and
+ *   samples the build container's CPU and memory from the task metadata endpoint into the
+ *   usage volume, which the build container does not mount (runner/container-usage.ts).
  * - `publish` (helper, essential): starts when build has stopped, whatever its exit
  *   code (COMPLETE), uploads the log, artifacts and result; the task stops with it.
  * `dependsOn` SUCCESS is not allowed on an essential container, which is why only
@@ -32,6 +34,8 @@ import {
   LIVE_LOG_CONTAINER,
   LOGS_PATH,
   LOGS_VOLUME,
+  USAGE_PATH,
+  USAGE_VOLUME,
   NON_ROOT_UID,
   NON_ROOT_USER,
   PUBLISH_CONTAINER,
@@ -129,6 +133,9 @@ function helperEnvironment(settings: TaskSettings, mode: 'fetch' | 'publish', wo
 const workspaceMount: MountPoint = { sourceVolume: WORKSPACE_VOLUME, containerPath: WORKSPACE_PATH, readOnly: false };
 const homeMount: MountPoint = { sourceVolume: HOME_VOLUME, containerPath: HOME_PATH, readOnly: false };
 const logsMount: MountPoint = { sourceVolume: LOGS_VOLUME, containerPath: LOGS_PATH, readOnly: false };
+function usageMount(readOnly: boolean): MountPoint {
+  return { sourceVolume: USAGE_VOLUME, containerPath: USAGE_PATH, readOnly };
+}
 function helperMount(readOnly: boolean): MountPoint {
   return { sourceVolume: HELPER_VOLUME, containerPath: HELPER_PATH, readOnly };
 }
@@ -172,7 +179,7 @@ export function buildContainers(settings: TaskSettings, task: TaskImage): Contai
     essential: true,
     entryPoint: ['node', HELPER_FILE],
     environment: helperEnvironment(settings, 'publish', workspaceUid),
-    mountPoints: [workspaceMount, helperMount(false), logsMount, homeMount],
+    mountPoints: [workspaceMount, helperMount(false), logsMount, homeMount, usageMount(true)],
     dependsOn: [{ containerName: BUILD_CONTAINER, condition: 'COMPLETE' }],
     logConfiguration: awslogs(settings, 'stage'),
   };
@@ -181,9 +188,10 @@ export function buildContainers(settings: TaskSettings, task: TaskImage): Contai
     image: settings.helperImage,
     essential: false,
     entryPoint: ['node', HELPER_FILE],
-    // No bucket, no grant, no StageCredentials: it only reads the log file and the task metadata.
+    // No bucket, no grant, no StageCredentials: it only reads the log file and the task metadata,
+    // and writes what it measured of the build container where only publish reads it.
     environment: [{ name: ENV.mode, value: LIVE_LOG_CONTAINER }],
-    mountPoints: [helperMount(true), { ...logsMount, readOnly: true }],
+    mountPoints: [helperMount(true), { ...logsMount, readOnly: true }, usageMount(false)],
     // Fetch wrote the helper code it runs; it starts alongside the build container.
     dependsOn: [{ containerName: FETCH_CONTAINER, condition: 'SUCCESS' }],
     logConfiguration: awslogs(settings, 'stage'),
@@ -204,7 +212,7 @@ export function buildTaskDefinition(settings: TaskSettings, task: TaskImage): Re
     },
     executionRoleArn: settings.executionRoleArn,
     taskRoleArn: settings.taskRoleArn,
-    volumes: [{ name: WORKSPACE_VOLUME }, { name: HELPER_VOLUME }, { name: LOGS_VOLUME }, { name: HOME_VOLUME }],
+    volumes: [{ name: WORKSPACE_VOLUME }, { name: HELPER_VOLUME }, { name: LOGS_VOLUME }, { name: HOME_VOLUME }, { name: USAGE_VOLUME }],
     containerDefinitions: buildContainers(settings, task),
   };
   return { family: taskDefinitionFamily(task.image, content), ...content };

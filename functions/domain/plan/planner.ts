@@ -16,7 +16,7 @@ import type { LambdaSize, Plan, PlanContext, PlannedStage, PlannerConfig, Skippe
 import { historyBudgetIssue } from './history-budget.js';
 import { historyIdOf } from './stage-definition.js';
 import { applyAutoResources } from './auto-resources.js';
-import { recommendSize } from '../sizing/right-size.js';
+import { recommendSize, type MeasuredCpu } from '../sizing/right-size.js';
 import { artifactSourcesOf } from './artifact-sources.js';
 import { computeWaves, upstreamOf } from './waves.js';
 
@@ -52,6 +52,11 @@ function conditionSkips(pipeline: Pipeline, ctx: PlanContext): SkippedStage[] {
     }
   }
   return [...skipped].map(([name, reason]) => ({ name, reason }));
+}
+
+/** The history's CPU figures, where a runner measured them. */
+function measuredCpu(history: StageHistory): { cpu?: MeasuredCpu } {
+  return history.peakVcpu !== undefined ? { cpu: { peakVcpu: history.peakVcpu, averageVcpu: history.averageVcpu ?? history.peakVcpu } } : {};
 }
 
 function lambdaSizeFor(stage: StageSpec, config: PlannerConfig): LambdaSize {
@@ -125,7 +130,7 @@ export function planPipeline(pipeline: Pipeline, ctx: PlanContext, config: Plann
     planned.predictedCostUsd = roundUsd(costOn(decision.runner, durationMs));
     if (auto.applied) planned.autoSized = auto.applied;
     const rightSizing = !stage.resourcesAuto && history && predictedMs !== undefined
-      ? recommendSize({ name: stage.name, runner: planned.runner, lambda: planned.lambda, fargate, durationMs: predictedMs, peakMemoryMiB: history.peakMemoryMiB }, prices, config.lambdaRunnerTiersMB)
+      ? recommendSize({ name: stage.name, runner: planned.runner, lambda: planned.lambda, fargate, durationMs: predictedMs, peakMemoryMiB: history.peakMemoryMiB, ...measuredCpu(history) }, prices, config.lambdaRunnerTiersMB)
       : undefined;
     if (rightSizing) planned.rightSizing = rightSizing;
     return planned;

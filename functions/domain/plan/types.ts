@@ -140,6 +140,13 @@ export interface StageHistory {
   durationsMs: number[];
   peakMemoryMiB: number;
   peakDiskMiB: number;
+  /**
+   * The vCPUs the stage's commands used at their peak (over 1 s windows) and on average, where
+   * measured (domain/sizing/cpu-usage.ts). Absent in histories written before CPU was measured
+   * and for stages no runner measured: then right-sizing keeps the CPU the stage asks for.
+   */
+  peakVcpu?: number;
+  averageVcpu?: number;
   /** The stage ran out of time or disk on Lambda and was escalated. */
   escalated: boolean;
 }

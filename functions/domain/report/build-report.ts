@@ -16,6 +16,7 @@ import type { ArtifactEntry, BuildReport, BuildStatus, StageReport, StageResult 
 import { artifactSources } from '../plan/artifact-sources.js';
 import { computeBatches } from '../plan/batches.js';
 import { estimateS3Requests, estimateStateTransitions, modelledControlPlaneRequests, type UsageStage } from './usage-estimate.js';
+import { parseCpuUsage } from '../sizing/cpu-usage.js';
 
 export interface BuildReportInput {
   buildId: string;
@@ -118,6 +119,8 @@ function stageReport(planned: PlannedStage, result: StageResult | undefined, run
       logKey: result.logKey,
       peakMemoryMiB: result.peakMemoryMiB,
       peakDiskMiB: result.peakDiskMiB,
+      // The record is the stage runner's: a stage could at most have forged its own figure.
+      ...(parseCpuUsage(result.cpuUsage) ? { cpuUsage: parseCpuUsage(result.cpuUsage)! } : {}),
       startedAt: result.startedAt,
       finishedAt: result.finishedAt,
       ...(planned.historyId ? { historyId: planned.historyId } : {}),

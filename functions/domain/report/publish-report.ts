@@ -86,6 +86,7 @@ export function stageRun(stage: StageReport): StageRun {
     durationMs: stage.durationMs,
     peakMemoryMiB: stage.peakMemoryMiB ?? 0,
     peakDiskMiB: stage.peakDiskMiB ?? 0,
+    ...(stage.cpuUsage ? { cpu: { peakVcpu: stage.cpuUsage.peakVcpu, averageVcpu: stage.cpuUsage.averageVcpu } } : {}),
     escalated: stage.escalated,
   };
 }

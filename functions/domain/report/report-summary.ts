@@ -23,6 +23,7 @@ import { oneLine } from './text.js';
 import type { BuildReport, StageReport } from './types.js';
 import { prCostLines } from './pr-cost.js';
 import { rightSizingLines } from '../sizing/right-size.js';
+import { describeCpuUsage } from '../sizing/cpu-usage.js';
 
 export interface SummaryContext {
   branch?: string;
@@ -84,6 +85,9 @@ export function reportSummary(report: BuildReport, context: SummaryContext): str
     // Dependency caches: hit, fallback or miss, what was restored from where, the bytes moved.
     const cached = report.stages.filter((s) => s.cache);
     if (cached.length > 0) lines.push('', ...cached.map((stage) => `${oneLine(stage.name)}: ${oneLine(describeCache(stage.cache!))}`));
+    // What each stage measured: right-sizing rests on these (domain/sizing/right-size.ts).
+    const measured = report.stages.filter((s) => s.cpuUsage && s.status !== 'skipped');
+    if (measured.length > 0) lines.push('', ...measured.map((stage) => `${oneLine(stage.name)}: peak ${stage.peakMemoryMiB ?? 0} MiB, ${describeCpuUsage(stage.cpuUsage!)}`));
     const notes = report.stages.filter((s) => s.status !== 'succeeded' && s.reason);
     if (notes.length > 0) {
       lines.push('');

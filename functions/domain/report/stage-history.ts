@@ -17,8 +17,10 @@ export function parseStageHistory(text: string): StageHistory | undefined {
     return undefined;
   }
   if (typeof value !== 'object' || value === null) return undefined;
-  const { durationsMs, peakMemoryMiB, peakDiskMiB, escalated } = value as Record<string, unknown>;
+  const { durationsMs, peakMemoryMiB, peakDiskMiB, escalated, peakVcpu, averageVcpu } = value as Record<string, unknown>;
   if (!Array.isArray(durationsMs) || !durationsMs.every(isCount)) return undefined;
   if (!isCount(peakMemoryMiB) || !isCount(peakDiskMiB) || typeof escalated !== 'boolean') return undefined;
-  return { durationsMs: durationsMs.slice(-HISTORY_WINDOW), peakMemoryMiB, peakDiskMiB, escalated };
+  // CPU figures are optional (older histories have none); a malformed one is dropped, not the history.
+  const cpu = isCount(peakVcpu) && isCount(averageVcpu) ? { peakVcpu, averageVcpu } : {};
+  return { durationsMs: durationsMs.slice(-HISTORY_WINDOW), peakMemoryMiB, peakDiskMiB, ...cpu, escalated };
 }

@@ -8,6 +8,7 @@ import type { CostBreakdown } from './cost-breakdown.js';
 import type { S3RequestCount } from './cost-model.js';
 import type { CostComparison } from './cost-comparison.js';
 import type { RightSizing } from '../sizing/right-size.js';
+import type { CpuUsage } from '../sizing/cpu-usage.js';
 import type { PrCostComparison } from './pr-cost.js';
 
 export type StageStatus = 'succeeded' | 'failed' | 'timed_out' | 'skipped' | 'cancelled';
@@ -68,6 +69,8 @@ export interface StageResult {
   durationMs: number;
   peakMemoryMiB: number;
   peakDiskMiB: number;
+  /** What the stage's commands did with the CPU (domain/sizing/cpu-usage.ts); absent where not measured. */
+  cpuUsage?: CpuUsage;
   logKey: string;
   manifestKey: string;
   artifactCount: number;
@@ -110,6 +113,8 @@ export interface StageReport {
   logKey?: string;
   peakMemoryMiB?: number;
   peakDiskMiB?: number;
+  /** From the stage's result: CPU seconds and the average and peak vCPUs in use, where measured. */
+  cpuUsage?: CpuUsage;
   startedAt?: string;
   finishedAt?: string;
   /** The plan's `historyId` (`{stage}/{definition hash}`): where this run is recorded for the planner. */

@@ -1,6 +1,6 @@
 /**
  * Right-sizing for a finished build: each stage that succeeded, from what it measured in this
- * run (duration, peak memory) on the size it ran at, and the saving per run a cheaper fitting
+ * run (duration, peak memory, peak and average vCPUs where measured) on the size it ran at, and the saving per run a cheaper fitting
  * size would make (domain/sizing/right-size.ts). A failed stage is left out: it may have stopped
  * before its peak.
  */
@@ -17,7 +17,7 @@ export function rightSizeReport(report: BuildReport, plan: Plan, prices: RegionP
     if (!p || stage.status !== 'succeeded' || p.autoSized) continue;
     const lambda = stage.runner === 'lambda' ? (stage.lambda ?? p.lambda) : undefined;
     const recommendation = recommendSize(
-      { name: stage.name, runner: stage.runner, ...(lambda ? { lambda } : {}), fargate: p.fargate, durationMs: stage.durationMs, peakMemoryMiB: stage.peakMemoryMiB ?? 0 },
+      { name: stage.name, runner: stage.runner, ...(lambda ? { lambda } : {}), fargate: p.fargate, durationMs: stage.durationMs, peakMemoryMiB: stage.peakMemoryMiB ?? 0, ...(stage.cpuUsage ? { cpu: stage.cpuUsage } : {}) },
       prices,
       lambdaTiersMB,
     );

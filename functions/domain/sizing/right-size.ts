@@ -1,38 +1,58 @@
 /**
- * Right-sizing: from a stage's measured peak memory (the agent records the process tree's peak
- * RSS) and, when measured, its CPU time, the cheapest Lambda tier or Fargate pair that fits with
- * headroom, and what it would save at the stage's measured duration.
+ * Right-sizing: from a stage's measured peak memory (the process tree's peak RSS) and, where the
+ * runner measured it, its peak vCPUs (domain/sizing/cpu-usage.ts), the cheapest Lambda tier or
+ * Fargate pair that fits with headroom, and what it would save (or add) at the measured duration.
  *
+ * The rule (docs/cost.md, "Right-sizing"):
  * - Memory: the peak plus MEMORY_HEADROOM (30 %), at least MIN_MEMORY_MIB.
- * - CPU: with a CPU-time measurement, the average vCPU in use plus CPU_HEADROOM (25 %), at least
- *   0.25; without one, the CPU the stage asked for (the farm does not guess that a build is idle).
- * - On Lambda, CPU comes with memory (1769 MB per vCPU), so the tier covers both.
- * The duration is assumed unchanged, which holds while the CPU is not cut: only memory is cut
- * when CPU was not measured.
+ * - CPU: the peak vCPUs (the highest over 1 s windows) plus CPU_HEADROOM (25 %), rounded up to a
+ *   quarter vCPU, at least MIN_VCPU. Not measured: the CPU the stage asks for (the farm does not
+ *   guess that a build is idle).
+ * - Fargate: the cheapest valid CPU/memory pair covering both (choose-fargate-size.ts).
+ * - Lambda: CPU comes with memory, 1 vCPU per 1769 MB up to 6 vCPU at 10,240 MB
+ *   (https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html), so the tier is the
+ *   smallest deployed one with memory for both: an idle stage may drop a tier, a CPU-bound one
+ *   may need a bigger one. Over the largest deployed tier: that tier.
+ * A smaller size is recommended with its saving at the measured duration: covering the peak with
+ * headroom, the stage is assumed to run as fast. A larger size (the stage's CPU or memory peak is
+ * close to what its size gives) is shown with what it adds at the measured duration, an upper
+ * bound: a CPU-bound stage runs shorter on more vCPUs (on Lambda, about as much shorter as the
+ * tier is bigger, so its cost stays about the same).
  */
 import type { FargateSize, LambdaSize, Runner } from '../plan/types.js';
 import { FARGATE_BILLED_STARTUP_MS, fargateCost, fargateHourlyUsd, lambdaCost } from '../pricing/cost.js';
 import type { RegionPrices } from '../pricing/price-book.js';
-import { chooseFargateSize } from './choose-fargate-size.js';
-import { lambdaMemoryNeeded, lambdaTierFor } from './lambda-sizes.js';
+import { chooseFargateSize, NoFargateSize } from './choose-fargate-size.js';
+import { LAMBDA_MB_PER_VCPU, LAMBDA_MAX_VCPU, LAMBDA_RUNNER_TIERS_MB, lambdaMemoryNeeded, lambdaTierFor } from './lambda-sizes.js';
 
 export const MEMORY_HEADROOM = 1.3;
 export const CPU_HEADROOM = 1.25;
 export const MIN_MEMORY_MIB = 512;
+/** Fargate's smallest CPU (256 units). */
+export const MIN_VCPU = 0.25;
 
 export interface RightSizing {
   stage: string;
   runner: Runner;
   current: string;
   recommended: string;
+  /** `smaller` saves money at the same speed; `larger` gives a stage that uses all it has more room. */
+  direction: 'smaller' | 'larger';
   /** The stage at its measured duration on its current size, and on the recommended one. */
   currentUsd: number;
   recommendedUsd: number;
+  /** currentUsd - recommendedUsd: negative for a larger size (what it adds at the same duration, at most). */
   savingUsd: number;
   /** What the recommendation rests on, in words. */
   basis: string;
   /** The resources to write in the pipeline file (or what `resources: auto` applies). */
   resources: { cpu: number; memoryMiB: number };
+}
+
+/** What a runner measured of a stage's CPU: the peak and average vCPUs in use. */
+export interface MeasuredCpu {
+  peakVcpu: number;
+  averageVcpu: number;
 }
 
 export interface MeasuredStage {
@@ -42,53 +62,92 @@ export interface MeasuredStage {
   fargate: FargateSize;
   durationMs: number;
   peakMemoryMiB: number;
-  /** CPU seconds the stage's processes used, when measured. */
-  cpuSeconds?: number;
+  /** Absent where no runner measured CPU. */
+  cpu?: MeasuredCpu;
 }
 
+export interface NeededResources {
+  cpu: number;
+  memoryMiB: number;
+  cpuMeasured: boolean;
+  basis: string;
+}
+
+const quarterUp = (vcpu: number): number => Math.ceil(vcpu * 4 - 1e-9) / 4;
+
 /** The resources a stage needs from its measured peaks, with headroom. */
-export function neededResources(stage: { requestedCpu: number } & Pick<MeasuredStage, 'durationMs' | 'peakMemoryMiB' | 'cpuSeconds'>): { cpu: number; memoryMiB: number; basis: string } {
+export function neededResources(stage: { requestedCpu: number; peakMemoryMiB: number; cpu?: MeasuredCpu }): NeededResources {
   const memoryMiB = Math.max(MIN_MEMORY_MIB, Math.ceil(stage.peakMemoryMiB * MEMORY_HEADROOM));
-  const measuredCpu = stage.cpuSeconds !== undefined && stage.durationMs > 0 ? stage.cpuSeconds / (stage.durationMs / 1000) : undefined;
-  const cpu = measuredCpu === undefined ? stage.requestedCpu : Math.max(0.25, Math.ceil(measuredCpu * CPU_HEADROOM * 4) / 4);
-  const cpuBasis = measuredCpu === undefined ? `cpu ${cpu} as asked (not measured)` : `average ${measuredCpu.toFixed(2)} vCPU + 25%`;
-  return { cpu, memoryMiB, basis: `peak ${Math.round(stage.peakMemoryMiB)} MiB + 30%, ${cpuBasis}` };
+  const memoryBasis = `peak ${Math.round(stage.peakMemoryMiB)} MiB + 30%`;
+  if (!stage.cpu) return { cpu: stage.requestedCpu, memoryMiB, cpuMeasured: false, basis: `${memoryBasis}, cpu ${stage.requestedCpu} as asked (not measured)` };
+  const cpu = Math.max(MIN_VCPU, quarterUp(stage.cpu.peakVcpu * CPU_HEADROOM));
+  return { cpu, memoryMiB, cpuMeasured: true, basis: `${memoryBasis}, peak ${stage.cpu.peakVcpu.toFixed(2)} vCPU (average ${stage.cpu.averageVcpu.toFixed(2)}) + 25%` };
 }
 
 const round = (n: number): number => Number(n.toPrecision(6));
 
-/** The cheaper size, or undefined when the stage's size is already the cheapest that fits (or nothing was measured). */
-export function recommendSize(stage: MeasuredStage, prices: RegionPrices, lambdaTiersMB?: readonly number[]): RightSizing | undefined {
-  if (!(stage.peakMemoryMiB > 0) || !(stage.durationMs > 0)) return undefined;
-  const need = neededResources({ ...stage, requestedCpu: stage.fargate.cpu / 1024 });
-  if (stage.runner === 'lambda' && stage.lambda) {
-    const tier = lambdaTierFor(lambdaMemoryNeeded(need.cpu, need.memoryMiB), lambdaTiersMB);
-    if (tier === undefined || tier >= stage.lambda.memoryMB) return undefined;
-    const currentUsd = lambdaCost(stage.lambda, stage.durationMs, prices).costUsd;
-    const recommendedUsd = lambdaCost({ ...stage.lambda, memoryMB: tier }, stage.durationMs, prices).costUsd;
-    return result(stage, `Lambda ${stage.lambda.memoryMB} MB`, `Lambda ${tier} MB`, currentUsd, recommendedUsd, need);
-  }
-  const smaller = chooseFargateSize({ cpu: need.cpu, memoryMiB: need.memoryMiB, diskMiB: 0 }, { architecture: stage.fargate.architecture, spot: stage.fargate.spot }, prices);
-  const hourly = (s: { cpu: number; memory: number }) => fargateHourlyUsd(s.cpu, s.memory, prices, stage.fargate.architecture);
-  if (hourly(smaller) >= hourly(stage.fargate)) return undefined;
-  const billed = stage.durationMs + FARGATE_BILLED_STARTUP_MS;
-  const currentUsd = fargateCost(stage.fargate, billed, prices).costUsd;
-  const recommendedUsd = fargateCost({ ...stage.fargate, cpu: smaller.cpu, memory: smaller.memory }, billed, prices).costUsd;
-  const describe = (s: { cpu: number; memory: number }) => `Fargate ${s.cpu / 1024} vCPU / ${s.memory} MiB`;
-  return result(stage, describe(stage.fargate), describe(smaller), currentUsd, recommendedUsd, need);
+/** The vCPUs a Lambda tier gives (https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html). */
+export function lambdaVcpus(memoryMB: number): number {
+  return Math.min(LAMBDA_MAX_VCPU, memoryMB / LAMBDA_MB_PER_VCPU);
 }
 
-function result(stage: MeasuredStage, current: string, recommended: string, currentUsd: number, recommendedUsd: number, need: ReturnType<typeof neededResources>): RightSizing | undefined {
-  const savingUsd = currentUsd - recommendedUsd;
-  if (!(savingUsd > 0)) return undefined;
+/** Another size, or undefined when the stage's size already is the cheapest that fits (or nothing was measured). */
+export function recommendSize(stage: MeasuredStage, prices: RegionPrices, lambdaTiersMB?: readonly number[]): RightSizing | undefined {
+  if (!(stage.peakMemoryMiB > 0) || !(stage.durationMs > 0)) return undefined;
+  const need = neededResources({ requestedCpu: stage.fargate.cpu / 1024, peakMemoryMiB: stage.peakMemoryMiB, cpu: stage.cpu });
+  if (stage.runner === 'lambda' && stage.lambda) return recommendLambda(stage, stage.lambda, need, prices, lambdaTiersMB);
+  return recommendFargate(stage, need, prices);
+}
+
+function recommendLambda(stage: MeasuredStage, current: LambdaSize, need: NeededResources, prices: RegionPrices, lambdaTiersMB?: readonly number[]): RightSizing | undefined {
+  const tiers = lambdaTiersMB ?? LAMBDA_RUNNER_TIERS_MB;
+  const tier = lambdaTierFor(lambdaMemoryNeeded(need.cpu, need.memoryMiB), tiers) ?? Math.max(...tiers);
+  if (tier === current.memoryMB) return undefined;
+  if (tier > current.memoryMB && !outgrows(need, lambdaVcpus(current.memoryMB), current.memoryMB)) return undefined;
+  const currentUsd = lambdaCost(current, stage.durationMs, prices).costUsd;
+  const recommendedUsd = lambdaCost({ ...current, memoryMB: tier }, stage.durationMs, prices).costUsd;
+  const describe = (mb: number) => `Lambda ${mb} MB (${lambdaVcpus(mb).toFixed(2)} vCPU)`;
+  return result(stage, describe(current.memoryMB), describe(tier), tier > current.memoryMB, currentUsd, recommendedUsd, need);
+}
+
+function recommendFargate(stage: MeasuredStage, need: NeededResources, prices: RegionPrices): RightSizing | undefined {
+  let pair: FargateSize;
+  try {
+    pair = chooseFargateSize({ cpu: need.cpu, memoryMiB: need.memoryMiB, diskMiB: 0 }, { architecture: stage.fargate.architecture, spot: stage.fargate.spot }, prices);
+  } catch (error) {
+    // Measured on a machine bigger than any Fargate task: the largest pair is all there is.
+    if (error instanceof NoFargateSize) return undefined;
+    throw error;
+  }
+  const hourly = (s: { cpu: number; memory: number }) => fargateHourlyUsd(s.cpu, s.memory, prices, stage.fargate.architecture);
+  if (hourly(pair) === hourly(stage.fargate)) return undefined;
+  if (hourly(pair) > hourly(stage.fargate) && !outgrows(need, stage.fargate.cpu / 1024, stage.fargate.memory)) return undefined;
+  const billed = stage.durationMs + FARGATE_BILLED_STARTUP_MS;
+  const currentUsd = fargateCost(stage.fargate, billed, prices).costUsd;
+  const recommendedUsd = fargateCost({ ...stage.fargate, cpu: pair.cpu, memory: pair.memory }, billed, prices).costUsd;
+  const describe = (s: { cpu: number; memory: number }) => `Fargate ${s.cpu / 1024} vCPU / ${s.memory} MiB`;
+  return result(stage, describe(stage.fargate), describe(pair), hourly(pair) > hourly(stage.fargate), currentUsd, recommendedUsd, need);
+}
+
+/**
+ * A larger size only on evidence: the measured CPU peak with headroom is more than the size gives,
+ * or the memory peak with headroom is. (Unmeasured CPU never makes a size larger: the CPU asked
+ * for, turned into Lambda memory, may be above a tier the planner chose for other reasons.)
+ */
+function outgrows(need: NeededResources, vcpus: number, memoryMiB: number): boolean {
+  return (need.cpuMeasured && need.cpu > vcpus) || need.memoryMiB > memoryMiB;
+}
+
+function result(stage: MeasuredStage, current: string, recommended: string, larger: boolean, currentUsd: number, recommendedUsd: number, need: NeededResources): RightSizing {
   return {
     stage: stage.name,
     runner: stage.runner,
     current,
     recommended,
+    direction: larger ? 'larger' : 'smaller',
     currentUsd: round(currentUsd),
     recommendedUsd: round(recommendedUsd),
-    savingUsd: round(savingUsd),
+    savingUsd: round(currentUsd - recommendedUsd),
     basis: need.basis,
     resources: { cpu: need.cpu, memoryMiB: need.memoryMiB },
   };
@@ -97,7 +156,11 @@ function result(stage: MeasuredStage, current: string, recommended: string, curr
 const usd = (n: number): string => (n < 0.01 ? `$${n.toFixed(6)}` : `$${n.toFixed(4)}`);
 
 export function describeRightSizing(r: RightSizing): string {
-  return `${r.stage}: ${r.current} -> ${r.recommended} saves ${usd(r.savingUsd)} a run (${r.basis}; resources: { cpu: ${r.resources.cpu}, memory: ${r.resources.memoryMiB}MiB } or resources: auto)`;
+  const effect =
+    r.direction === 'larger'
+      ? `adds at most ${usd(-r.savingUsd)} a run at the same duration (it uses what it has: more room runs a CPU-bound stage shorter)`
+      : `saves ${usd(r.savingUsd)} a run`;
+  return `${r.stage}: ${r.current} -> ${r.recommended} ${effect} (${r.basis}; resources: { cpu: ${r.resources.cpu}, memory: ${r.resources.memoryMiB}MiB } or resources: auto)`;
 }
 
 export function rightSizingLines(list: readonly RightSizing[]): string[] {

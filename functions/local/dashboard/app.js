@@ -391,7 +391,9 @@ function rightSizingOf(build, name) {
   const fromPlan = (build.plan?.stages ?? []).find((s) => s.name === name)?.rightSizing;
   const r = fromReport ?? fromPlan;
   if (!r) return null;
-  return h('div', { class: 'small right-sizing', title: r.basis }, `${r.recommended} would save ${usd(r.savingUsd)} a run`);
+  // A larger size (the stage uses all its CPU or nearly all its memory) adds cost at the same duration, at most.
+  const effect = r.direction === 'larger' ? `needs more room: adds at most ${usd(-r.savingUsd)} a run` : `would save ${usd(r.savingUsd)} a run`;
+  return h('div', { class: 'small right-sizing', title: r.basis }, `${r.recommended} ${effect}`);
 }
 
 function stageTable(build) {
@@ -404,7 +406,7 @@ function stageTable(build) {
     return h('tr', { 'data-stage': stage.name },
       h('td', {}, h('div', { class: 'stage-cell' }, statusIcon(stage.status), h('strong', {}, stage.name))),
       h('td', {}, runnerBadge(stage.runner, stage.escalated), h('div', { class: 'small muted' }, size(stage))),
-      h('td', { class: 'reason' }, stage.reason || '—', outcomeLine(stage, reported), cacheLine(reported)),
+      h('td', { class: 'reason' }, stage.reason || '—', outcomeLine(stage, reported), cacheLine(reported), usageLine(reported)),
       h('td', { class: 'num' }, stage.status === 'skipped' ? h('span', { class: 'muted' }, 'skipped') : duration(elapsed(stage)),
         reported && reported.status !== 'skipped' ? h('div', { class: 'small muted' }, `billed ${duration(reported.billedDurationMs)}`) : null),
       h('td', { class: 'num' },
@@ -429,6 +431,16 @@ function outcomeLine(stage, reported) {
     return h('div', { class: 'small error-text' }, `${errorName}${exit}${stage.outcome ? `: ${stage.outcome}` : ''}`);
   }
   return stage.outcome ? h('div', { class: 'small muted' }, stage.outcome) : null;
+}
+
+/** What the stage measured: peak memory, and CPU seconds with the average and peak vCPUs where measured. */
+function usageLine(reported) {
+  if (!reported || reported.status === 'skipped') return null;
+  const cpu = reported.cpuUsage;
+  const memory = reported.peakMemoryMiB > 0 ? `peak ${reported.peakMemoryMiB} MiB` : '';
+  const cpuText = cpu ? `CPU ${cpu.seconds.toFixed(1)} s, average ${cpu.averageVcpu.toFixed(2)} / peak ${cpu.peakVcpu.toFixed(2)} vCPU` : '';
+  const text = [memory, cpuText].filter(Boolean).join(' · ');
+  return text ? h('div', { class: 'small muted usage' }, text) : null;
 }
 
 /** The stage's dependency cache: hit, fallback (from which key and branch) or miss, and the bytes moved. */

@@ -151,6 +151,8 @@ function stageReport(stage: ScriptedStage, status: StageReport['status'], start:
     artifacts: Object.entries(artifacts).sort(([a], [b]) => a.localeCompare(b)).map(([path, body]) => ({ path, size: body.length, mode: 0o644, type: 'file' as const })),
     logKey: buildId ? `builds/${buildId}/stages/${stage.name}/log.txt` : undefined,
     startedAt: new Date(start).toISOString(), finishedAt: new Date(end).toISOString(),
+    // What a runner measures (scripted): the dashboard shows it under the stage.
+    ...(status === 'skipped' ? {} : { peakMemoryMiB: 80, cpuUsage: { seconds: 1.5, wallSeconds: (end - start) / 1000, averageVcpu: 1.5 / ((end - start) / 1000), peakVcpu: 0.9, source: 'process-tree' as const } }),
   };
 }
 
