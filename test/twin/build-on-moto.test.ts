@@ -41,7 +41,7 @@ stages:
   slow:
     resources: { cpu: 0.5, memory: 512MB }
     commands:
-      - sleep 8
+      - if [ "$BUILDFARM_RUNNER" = lambda ]; then sleep 60; fi
       - echo finished
 `;
 
@@ -81,9 +81,10 @@ describe.skipIf(unavailable !== undefined)('the build state machine on moto\'s S
     const git = (...args: string[]) => execFileSync('git', args, { cwd: repo.path, encoding: 'utf8' }).trim();
     git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qam', 'break the test');
     const brokenSha = git('rev-parse', 'HEAD');
-    // A third: one small stage on the 1024 MB runner, which the twin gives 15 s, 5 s past the
-    // runner's safety margin (room for StageCredentials and the workspace on a loaded machine):
-    // its 8 s command runs out of Lambda time and the stage escalates to Fargate.
+    // A third: one small stage on the 1024 MB runner, which the twin gives 30 s, 20 s past the
+    // runner's safety margin (room for StageCredentials and the workspace on a loaded machine,
+    // where they took over 5 s): on Lambda its command sleeps past that, runs out of Lambda
+    // time and the stage escalates to Fargate, where it ends at once.
     await writeFile(join(repo.path, '.buildfarm.yml'), ESCALATING_PIPELINE);
     git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qam', 'a stage too slow for its Lambda');
     const escalatingSha = git('rev-parse', 'HEAD');
@@ -94,7 +95,7 @@ describe.skipIf(unavailable !== undefined)('the build state machine on moto\'s S
     git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qam', 'uneven stages, a slower b');
     const slowerSha = git('rev-parse', 'HEAD');
 
-    twin = await startTwin({ repositoryPath: repo.path, runnerTimeoutSeconds: { 1024: 15 } });
+    twin = await startTwin({ repositoryPath: repo.path, runnerTimeoutSeconds: { 1024: 30 } });
     const input = { buildId: 'twin-hello-1', request: aBuildRequest({ repository: REPOSITORY, sha: repo.sha }) };
     const broken = { buildId: 'twin-hello-2', request: aBuildRequest({ repository: `${REPOSITORY}-broken`, sha: brokenSha }) };
     // All at once: the two engines build the same commit (the twin in moto, the local farm in its
