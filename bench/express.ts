@@ -9,7 +9,8 @@
  * - the farm, cold: `buildfarm run` on a new data directory (cache miss: npm downloads);
  * - the farm, warm: `buildfarm run` again on the same data directory (cache hit on ~/.npm).
  *
- * Both sides use the same node (the stage's Node 22) and npm, with CI=true. Issue 12's goal:
+ * Both sides use the same node (the stage's Node 22) and npm, with CI=true and the same
+ * NODE_EXTRA_CA_CERTS when this machine needs one (express-fixture.ts trustEnv). Issue 12's goal:
  * the farm warm at most 1.15x by hand warm. Where the farm's time goes is taken from each
  * stage's `phases` in the report (runner/phase-clock.ts) and from the report's timestamps.
  *
@@ -26,7 +27,7 @@ import { bundleCli } from '../scripts/bundle.mjs';
 import type { BuildReport } from '../functions/domain/report/types.js';
 import { localStageRuntimeEnv } from '../functions/local/stage-environment.js';
 import { ROOT } from './lib/child.js';
-import { checkout, EXPRESS_COMMANDS, expressRepository } from './lib/express-fixture.js';
+import { checkout, EXPRESS_COMMANDS, expressRepository, trustEnv } from './lib/express-fixture.js';
 import { farmBreakdown, type FarmBreakdown } from './lib/farm-breakdown.js';
 import { below, type Figure, type SectionResult } from './lib/figure.js';
 import { msSince, ratio, round } from './lib/stats.js';
@@ -73,7 +74,7 @@ async function byHand(repository: string, home: string): Promise<number> {
   const dir = await checkout(repository);
   try {
     const script = Object.values(EXPRESS_COMMANDS).join(' && ');
-    const env = { ...localStageRuntimeEnv(), HOME: home, CI: 'true' };
+    const env = { ...localStageRuntimeEnv(), ...trustEnv(), HOME: home, CI: 'true' };
     return (await timed('sh', ['-c', `${script} > /dev/null`], dir, env)).ms;
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -25,12 +25,24 @@ export const EXPRESS_COMMANDS = {
 } as const;
 
 /**
+ * What the machine's TLS needs, passed to both sides alike: a host whose outbound HTTPS goes
+ * through an intercepting proxy trusts its CA through NODE_EXTRA_CA_CERTS (npm's own `cafile`
+ * lives in the global npmrc of the system's npm prefix, which the stage's Node 22 does not
+ * read). A stage sees only the environment its pipeline gives it, so the pipeline sets it.
+ */
+export function trustEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  return env.NODE_EXTRA_CA_CERTS ? { NODE_EXTRA_CA_CERTS: env.NODE_EXTRA_CA_CERTS } : {};
+}
+
+/**
  * install -> lint || test -> pack. The npm cache (~/.npm) is kept between builds; the
  * installed node_modules travels to lint, test and pack as install's artifacts (one archive,
  * modes and links kept), so the farm installs once, as a person does.
  */
-export const EXPRESS_PIPELINE = `version: 1
-stages:
+export function expressPipeline(env: Record<string, string> = {}): string {
+  const defaults = Object.keys(env).length > 0 ? `defaults:\n  env:\n${Object.entries(env).map(([key, value]) => `    ${key}: ${JSON.stringify(value)}\n`).join('')}` : '';
+  return `version: 1
+${defaults}stages:
   install:
     commands: [${EXPRESS_COMMANDS.install}]
     cache:
@@ -50,6 +62,7 @@ stages:
     commands: [${EXPRESS_COMMANDS.pack}]
     artifacts: ["*.tgz"]
 `;
+}
 
 async function git(cwd: string, args: string[]): Promise<string> {
   const { stdout } = await exec('git', ['-c', 'user.name=bench', '-c', 'user.email=bench@localhost', '-c', 'commit.gpgsign=false', ...args], { cwd });
@@ -82,7 +95,7 @@ export async function expressRepository(options: { quick?: boolean } = {}): Prom
   const dir = await mkdtemp(join(tmpdir(), 'bench-express-'));
   if (options.quick) await writeQuickProject(dir);
   else await cp(EXPRESS_FIXTURE, dir, { recursive: true });
-  await writeFile(join(dir, '.buildfarm.yml'), EXPRESS_PIPELINE);
+  await writeFile(join(dir, '.buildfarm.yml'), expressPipeline(trustEnv()));
   await writeFile(join(dir, '.gitignore'), 'node_modules/\n*.tgz\n');
   await git(dir, ['init', '-q', '-b', 'main']);
   await git(dir, ['add', '-A']);
