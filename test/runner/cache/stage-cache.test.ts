@@ -134,6 +134,27 @@ describe('Class: StageCache (through runStage, against s3rver)', () => {
     expect(again.log).toContain('w\na\nb\n');
   });
 
+  it('removes what a glob restored when the entry turns out damaged, so the commands start clean', async () => {
+    // Prepare: an entry of packages/*/node_modules, then its archive altered in one content byte (its sha256 no longer matches)
+    const spec: CacheSpec = { paths: ['packages/*/node_modules'], keyFiles: ['package-lock.json'], prefix: 'damaged' };
+    await build(lockV1, ['mkdir -p packages/a/node_modules', 'echo MARKER-CONTENT > packages/a/node_modules/m.js'], spec, MAIN_PUSH);
+    const partKey = (await keysUnder('caches/octo/app/main/damaged/')).find((key) => key.endsWith('.workspace.tar'))!;
+    const chunks: Buffer[] = [];
+    for await (const chunk of (await store.get(partKey))!) chunks.push(chunk as Buffer);
+    const archive = Buffer.concat(chunks);
+    archive[archive.indexOf('MARKER-CONTENT')] = 'X'.charCodeAt(0);
+    await store.put(partKey, archive, 'application/x-tar');
+
+    // Act
+    const run = await build(lockV1, ['test ! -e packages/a/node_modules && echo clean'], spec, MAIN_PUSH);
+
+    // Assess
+    expect(run.result.status).toBe('succeeded');
+    expect(run.log).toMatch(/warning: cache damaged-[0-9a-f]{12} could not be restored, the stage starts without it/);
+    expect(run.log).toContain('clean');
+    expect(run.result.cache?.result).toBe('miss');
+  });
+
   it('saves nothing when a glob matches a link that leaves HOME, and says so (the stage still succeeds)', async () => {
     const spec: CacheSpec = { paths: ['~/.cache/*'], keyFiles: [], prefix: 'escape' };
     const run = await build(lockV1, ['mkdir -p ~/.cache/ok && echo ok > ~/.cache/ok/f', 'ln -s /etc ~/.cache/etc'], spec, MAIN_PUSH);
