@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { benchBundleAndInit } from './bundle-init.js';
 import { benchChain } from './chain.js';
 import { benchCriticalPath } from './critical-path.js';
+import { benchExpress } from './express.js';
 import { ROOT } from './lib/child.js';
 import type { Figure, SectionResult } from './lib/figure.js';
 import { machine } from './lib/machine.js';
@@ -22,7 +23,7 @@ import { benchUpload } from './upload.js';
 import { benchWebhook } from './webhook.js';
 import { benchBusyWebhook } from './webhook-under-builds.js';
 
-export const SECTIONS = ['webhook', 'busy-webhook', 'bundle', 'transitions', 'plan', 'chain', 'critical-path', 'overhead', 'upload'] as const;
+export const SECTIONS = ['webhook', 'busy-webhook', 'bundle', 'transitions', 'plan', 'chain', 'critical-path', 'overhead', 'upload', 'express'] as const;
 export type SectionName = (typeof SECTIONS)[number];
 
 interface SectionRecord extends Partial<SectionResult> {
@@ -32,7 +33,7 @@ interface SectionRecord extends Partial<SectionResult> {
 }
 
 export async function main(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { only: { type: 'string' }, out: { type: 'string' } } });
+  const { values } = parseArgs({ args, options: { only: { type: 'string' }, out: { type: 'string' }, quick: { type: 'boolean' } } });
   const only = values.only?.split(',').map((s) => s.trim());
   const unknown = only?.filter((name) => !(SECTIONS as readonly string[]).includes(name)) ?? [];
   if (unknown.length > 0) {
@@ -66,6 +67,8 @@ export async function main(args: string[]): Promise<number> {
     'critical-path': benchCriticalPath,
     overhead: benchOverhead,
     upload: benchUpload,
+    // --quick: the dependency-free project, no network (what test/bench/express-bench.test.ts runs).
+    express: () => benchExpress({ quick: values.quick === true }),
   };
 
   for (const name of selected) {

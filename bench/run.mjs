@@ -4,6 +4,7 @@
 //
 //   npm run bench                          every section; writes bench/results.json
 //   npm run bench -- --only webhook,plan   some sections; prints only, unless --out FILE
+//   npm run bench -- --only express --quick   the express section on its dependency-free project (no network)
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

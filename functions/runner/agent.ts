@@ -42,6 +42,7 @@ import {
 import { ResourcePeaks, runCommand, type CommandOutcome } from './run-command.js';
 import type { StageSandbox } from './sandbox.js';
 import { newStageMarker, STAGE_MARKER_VARIABLE } from './stage-containment.js';
+import { PhaseClock } from './phase-clock.js';
 import { StageLog } from './stage-log.js';
 import { prepareWorkspace } from './workspace.js';
 
@@ -113,6 +114,7 @@ export async function runStage(job: StageJob, deps: AgentDeps): Promise<StageRes
   const { values: secretValues, error: secretError } = await resolveSecrets(job, deps.secrets);
   const log = new StageLog(join(job.workRoot, 'log.txt'), deps.output ?? process.stdout, Object.values(secretValues), { capBytes: job.logCapBytes ?? stage.logLimitBytes });
   const peaks = new ResourcePeaks();
+  const clock = new PhaseClock(deps.now);
   const diskLimitBytes = job.diskLimitMiB !== undefined ? job.diskLimitMiB * MiB : undefined;
 
   let failure: StageFailure | undefined;
@@ -140,9 +142,9 @@ export async function runStage(job: StageJob, deps: AgentDeps): Promise<StageRes
       limitBytes: diskLimitBytes ?? DEFAULT_WORKSPACE_LIMIT_BYTES,
       limitIsDisk: diskLimitBytes !== undefined,
     };
-    await beforeDeadline(job, deps, 'preparing the workspace', prepareWorkspace(workspaceRequest, deps.store, log));
+    await beforeDeadline(job, deps, 'preparing the workspace', prepareWorkspace(workspaceRequest, deps.store, log, clock));
     const cacheRequest = { buildId, stage, scope: job.cacheScope, roots: { home, workspace }, store: deps.store, log, maxRestoreBytes: workspaceRequest.limitBytes };
-    cache = await beforeDeadline(job, deps, 'restoring the cache', StageCache.open(cacheRequest));
+    cache = await clock.time('cacheRestoreMs', () => beforeDeadline(job, deps, 'restoring the cache', StageCache.open(cacheRequest)));
     cacheReport = cache?.report;
     peaks.noteDisk(await diskUsageBytes(job.workRoot));
 
@@ -155,7 +157,7 @@ export async function runStage(job: StageJob, deps: AgentDeps): Promise<StageRes
       if (job.signal?.aborted) throw new StageCancelled(`the build was stopped before "${command}" could start`);
       log.line(`$ ${command}`);
       log.sawNoSpace = false;
-      const outcome = await runCommand(
+      const outcome = await clock.time('commandsMs', () => runCommand(
         command,
         {
           cwd: workspace,
@@ -169,9 +171,10 @@ export async function runStage(job: StageJob, deps: AgentDeps): Promise<StageRes
           signal: job.signal,
           marker,
           sandbox,
+          phases: clock,
         },
         peaks,
-      );
+      ));
       const failed = failureOf(outcome, command, log, peaks, job);
       if (failed) throw failed;
       // A short command can finish between two disk samples: measure once more before going on.
@@ -182,16 +185,13 @@ export async function runStage(job: StageJob, deps: AgentDeps): Promise<StageRes
       }
     }
 
-    const found = await findArtifacts(workspace, stage.artifacts);
-    for (const pattern of found.unmatched) log.line(`warning: artifact path "${pattern}" matched no file`);
-    manifest = await beforeDeadline(
-      job,
-      deps,
-      'uploading artifacts',
-      uploadArtifacts(workspace, found.files, { buildId, stage: stage.name }, deps.store),
-    );
+    manifest = await clock.time('artifactsOutMs', async () => {
+      const found = await findArtifacts(workspace, stage.artifacts);
+      for (const pattern of found.unmatched) log.line(`warning: artifact path "${pattern}" matched no file`);
+      return beforeDeadline(job, deps, 'uploading artifacts', uploadArtifacts(workspace, found.files, { buildId, stage: stage.name }, deps.store));
+    });
     if (manifest.archive) log.line(`== ${manifest.artifacts.length} artifacts stored (one archive, ${manifest.archive.bytes} bytes)`);
-    cacheReport = await cache?.save(job.deadline, deps.now);
+    if (cache) cacheReport = await clock.time('cacheSaveMs', () => cache!.save(job.deadline, deps.now));
   } catch (error) {
     if (error instanceof StageFailure) failure = error;
     else if (error instanceof InfrastructureError) infrastructure = error;
@@ -241,6 +241,7 @@ export async function runStage(job: StageJob, deps: AgentDeps): Promise<StageRes
     ...(deps.s3Requests ? { s3Requests: deps.s3Requests() } : {}),
     ...(job.invocation ? { lambdaInvocation: { durationMs: Math.max(0, deps.now() - job.invocation.startedAt), initDurationMs: job.invocation.initDurationMs } } : {}),
     ...(cacheReport ? { cache: cacheReport } : {}),
+    phases: clock.phases,
   };
   if (result.s3Requests) result.s3Requests = { ...result.s3Requests, put: result.s3Requests.put + 1 };
   await store(deps.store, stageResultKey(buildId, stage.name), JSON.stringify(result), 'application/json');

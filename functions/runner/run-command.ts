@@ -15,6 +15,7 @@ import { clockTicksPerSecond, rssBytes, signalSeen, signalTree, treeMembers, typ
 import { TreeCpuMeter } from './tree-cpu-meter.js';
 import type { StageDirectories, StageSandbox } from './sandbox.js';
 import { killMarked } from './stage-containment.js';
+import type { PhaseClock } from './phase-clock.js';
 import type { StageLog } from './stage-log.js';
 
 /** Time a stopped tree gets between SIGTERM and SIGKILL. */
@@ -52,6 +53,8 @@ export interface CommandOptions {
   marker?: string;
   /** The local farm's sandbox and the stage's writable directories; absent on AWS. */
   sandbox?: { settings: StageSandbox; directories: StageDirectories };
+  /** Where the sandbox's start-up time goes (`sandboxStartMs`: from spawning bwrap until the command may run). */
+  phases?: Pick<PhaseClock, 'time'>;
 }
 
 /** Peaks observed across a stage's commands, and their CPU use added up. */
@@ -88,13 +91,15 @@ export async function runCommand(command: string, options: CommandOptions, peaks
 async function runOnce(command: string, options: CommandOptions, peaks: ResourcePeaks): Promise<{ outcome: CommandOutcome; sandboxSetupFailed: boolean }> {
   let launched: LaunchedCommand;
   try {
-    launched = await launchCommand(command, {
-      cwd: options.cwd,
-      env: options.env,
-      sandbox: options.sandbox,
-      marker: options.marker ?? '',
-      warn: (text) => options.log.raw(text),
-    });
+    const launch = () =>
+      launchCommand(command, {
+        cwd: options.cwd,
+        env: options.env,
+        sandbox: options.sandbox,
+        marker: options.marker ?? '',
+        warn: (text) => options.log.raw(text),
+      });
+    launched = options.phases && options.sandbox?.settings.kind === 'bubblewrap' ? await options.phases.time('sandboxStartMs', launch) : await launch();
   } catch (error) {
     return { outcome: { kind: 'spawn_failed', message: (error as Error).message }, sandboxSetupFailed: false };
   }

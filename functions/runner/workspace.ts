@@ -13,6 +13,7 @@ import type { ArtifactStore } from '../ports/artifact-store.js';
 import { unpackArchive } from './archive/index.js';
 import { ArtifactCorrupt, ArtifactDownloadFailed, OutOfDisk, SnapshotMissing, SnapshotTooLarge, UnsafeArchive } from './errors.js';
 import { extractSnapshot } from './extract-snapshot.js';
+import type { PhaseClock } from './phase-clock.js';
 import type { StageLog } from './stage-log.js';
 
 export interface WorkspaceRequest {
@@ -26,21 +27,35 @@ export interface WorkspaceRequest {
   limitIsDisk: boolean;
 }
 
-export async function prepareWorkspace(request: WorkspaceRequest, store: Pick<ArtifactStore, 'get' | 'getText'>, log: Pick<StageLog, 'line'>): Promise<void> {
+export async function prepareWorkspace(
+  request: WorkspaceRequest,
+  store: Pick<ArtifactStore, 'get' | 'getText'>,
+  log: Pick<StageLog, 'line'>,
+  clock?: Pick<PhaseClock, 'time'>,
+): Promise<void> {
+  const time = <T>(phase: 'snapshotMs' | 'artifactsInMs', work: () => Promise<T>) => (clock ? clock.time(phase, work) : work());
+  const used = await time('snapshotMs', () => addSnapshot(request, store, log));
+  if (request.artifactsFrom.length > 0) await time('artifactsInMs', () => addArtifacts(request, store, log, used));
+}
+
+/** Unpacks the source snapshot; returns its bytes. */
+async function addSnapshot(request: WorkspaceRequest, store: Pick<ArtifactStore, 'get'>, log: Pick<StageLog, 'line'>): Promise<number> {
   const snapshot = await store.get(sourceKey(request.buildId));
   if (snapshot === undefined) throw new SnapshotMissing(`no source snapshot at ${sourceKey(request.buildId)}`);
-  let used: number;
   try {
     const summary = await extractSnapshot(snapshot, request.workspace, {
       stripTopLevel: true,
       maxBytes: request.limitBytes,
     });
-    used = summary.bytes;
     log.line(`== source: ${summary.files} files, ${summary.bytes} bytes`);
+    return summary.bytes;
   } catch (error) {
     throw asDiskError(error, request);
   }
+}
 
+/** Unpacks each upstream stage's archive; returns the bytes the workspace now holds. */
+async function addArtifacts(request: WorkspaceRequest, store: Pick<ArtifactStore, 'get' | 'getText'>, log: Pick<StageLog, 'line'>, used: number): Promise<number> {
   for (const stage of request.artifactsFrom) {
     const manifest = await readManifest(request.buildId, stage, store);
     if (manifest.archive === null) {
@@ -70,6 +85,7 @@ export async function prepareWorkspace(request: WorkspaceRequest, store: Pick<Ar
     }
     log.line(`== artifacts of ${stage}: ${manifest.artifacts.length} files and links, ${manifest.archive.bytes} bytes`);
   }
+  return used;
 }
 
 async function readManifest(buildId: string, stage: string, store: Pick<ArtifactStore, 'getText'>): Promise<ArtifactManifest> {

@@ -9,7 +9,7 @@ import type { Plan } from '../../functions/domain/plan/types.js';
 import { stagePlanKey } from '../../functions/domain/storage-keys.js';
 import { planTask } from '../../functions/handlers/plan.js';
 import { PlanMissing, StageNotInPlan } from '../../functions/runner/errors.js';
-import { readPlannedStage } from '../../functions/runner/planned-stage.js';
+import { readPlannedStage, readStageSlice } from '../../functions/runner/planned-stage.js';
 import { REQUEST, tarball } from '../statemachine/support/farm.js';
 import { MemoryStore } from '../statemachine/support/memory-store.js';
 
@@ -95,6 +95,23 @@ describe('Plan slices: one planned stage per object', () => {
     expect(stage.needs).toHaveLength(50);
   });
 
+  it('gives a stage with a cache the build\'s cache scope through its slice (without it, no runner restores or saves)', async () => {
+    // Prepare
+    const store = new MemoryStore();
+    const pipeline = 'version: 1\nstages:\n  install:\n    commands: [npm ci]\n    cache: { paths: [~/.npm], key: { files: [package-lock.json], prefix: npm } }\n  test:\n    needs: [install]\n    commands: [npm test]\n';
+    const output = await planTask({ buildId: 'b', request: REQUEST, maxStageConcurrency: '4', executionArn: EXECUTION_ARN }, depsFor(store, pipeline));
+    const plan = store.json<Plan>(output.planKey)!;
+
+    // Act
+    const cached = await readStageSlice(store, output.planKey, 'install');
+    const uncached = await readStageSlice(store, output.planKey, 'test');
+
+    // Assess
+    expect(plan.cacheScope).toEqual({ repository: REQUEST.repository, read: [REQUEST.branch], write: REQUEST.branch });
+    expect(cached.cacheScope).toEqual(plan.cacheScope);
+    expect(uncached.cacheScope).toBeUndefined();
+  });
+
   it('names the key when the plan, the stage or the slice is wrong', async () => {
     const store = new MemoryStore();
     await expect(readPlannedStage(store, 'builds/x/plan.json', 'a')).rejects.toThrow(new PlanMissing('no plan at builds/x/plan.json'));
@@ -104,6 +121,8 @@ describe('Plan slices: one planned stage per object', () => {
     const wrong = readPlannedStage(store, 'builds/x/plan.json', 'a');
     await expect(wrong).rejects.toThrow(StageSliceInvalid);
     await expect(readPlannedStage(store, 'builds/x/plan.json', 'a')).rejects.toThrow('builds/x/plan/stages/a.json holds stage "b", not "a"');
+    await store.put('builds/x/plan/stages/a.json', JSON.stringify({ version: 1, stage: { name: 'a' }, cacheScope: { repository: 'o/r', read: 'main' } }));
+    await expect(readPlannedStage(store, 'builds/x/plan.json', 'a')).rejects.toThrow('builds/x/plan/stages/a.json holds a cacheScope that is not one the Plan step writes');
     await store.put('builds/x/plan/stages/a.json', '{');
     await expect(readPlannedStage(store, 'builds/x/plan.json', 'a')).rejects.toThrow(/builds\/x\/plan\/stages\/a\.json is not JSON/);
   });

@@ -331,6 +331,23 @@ describe('Function: runStage', () => {
     expect(existsSync(join(workRoot, 'workspace', 'dist', 'app.txt'))).toBe(true);
   });
 
+  it('records where the stage\'s time went: snapshot, upstream artifacts, commands and artifact upload, within its duration', async () => {
+    // Prepare: `build` stores dist/ for `package`
+    await runStage(job({ name: 'build', commands: ['./build.sh'], artifacts: ['dist'] }), deps());
+    await rm(workRoot, { recursive: true, force: true });
+    workRoot = await mkdtemp(join(tmpdir(), 'agent-'));
+
+    // Act
+    const result = await runStage(job({ name: 'package', upstream: ['build'], needs: ['build'], commands: ['sleep 0.3', 'cp dist/app.txt app.txt'], artifacts: ['app.txt'] }), deps());
+
+    // Assess
+    const phases = result.phases!;
+    expect(Object.keys(phases).sort()).toEqual(['artifactsInMs', 'artifactsOutMs', 'cacheRestoreMs', 'commandsMs', 'snapshotMs']);
+    expect(phases.commandsMs).toBeGreaterThanOrEqual(300);
+    const measured = phases.snapshotMs! + phases.artifactsInMs! + phases.cacheRestoreMs! + phases.commandsMs! + phases.artifactsOutMs!;
+    expect(measured).toBeLessThanOrEqual(result.durationMs + 5);
+  });
+
   it('records a result well under the 256 KiB state payload limit for many artifacts', async () => {
     // Prepare
     const stageJob = job({

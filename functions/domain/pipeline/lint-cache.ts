@@ -3,8 +3,8 @@ import type { FieldSites } from './field-sites.js';
 import type { Pipeline, StageSpec } from './types.js';
 
 /**
- * Lint rules for `cache:` (read by read-cache.ts). A cache path is restored into the
- * stage's HOME (`~/...`) or its workspace, so like artifacts it may not name anything
+ * Lint rules for `cache:` (read by read-cache.ts). A cache path (or glob) is restored into
+ * the stage's HOME (`~/...`) or its workspace, so like artifacts it may not name anything
  * outside them; the prefix becomes an S3 key segment (domain/storage-keys.ts).
  */
 
@@ -17,11 +17,16 @@ interface Rule {
   check(pipeline: Pipeline, sites: FieldSites): PipelineIssue[];
 }
 
-/** Why a cache path is refused, or undefined. `~` and `~/x` are the stage's HOME. */
+/**
+ * Why a cache path is refused, or undefined. `~` and `~/x` are the stage's HOME. Globs are
+ * allowed (picomatch, as artifacts' globs: runner/cache/cache-globs.ts resolves them) but not
+ * negated, and a HOME glob starts with a named directory, so it never means the whole HOME.
+ */
 export function cachePathProblem(path: string): string | undefined {
   if (path.trim() === '') return 'is empty';
   if (/^~\/*$/.test(path.trim())) return 'is the whole HOME; name the directories to keep';
-  if (/[*?[\]{}]/.test(path)) return 'is a glob; name files or directories (a directory keeps everything under it)';
+  if (path.startsWith('!')) return 'is a negated glob; cache paths only name what to keep';
+  if (/^~\/+[*?]*(\/|$)/.test(path) || /^~\/+\*\*/.test(path)) return 'is a glob over the whole HOME; start it with a directory, such as ~/.cache/*/wheels';
   if (/^~[^/]/.test(path)) return 'names another user\'s home (only ~ and ~/... are the stage\'s HOME)';
   if (/^([/\\]|[A-Za-z]:)/.test(path)) return 'is absolute';
   if (path.split(/[/\\]/).includes('..')) return 'leaves the workspace or HOME (it contains "..")';
@@ -44,13 +49,13 @@ function cached(pipeline: Pipeline): (StageSpec & { cache: NonNullable<StageSpec
 export const CACHE_LINT_RULES: readonly Rule[] = [
   {
     id: 'cache-path',
-    summary: 'cache paths stay in HOME or the workspace; key files are workspace files',
+    summary: 'cache paths and globs stay in HOME or the workspace; key files are workspace files',
     check: (pipeline, sites) =>
       cached(pipeline).flatMap((stage) => [
         ...stage.cache.paths.flatMap((path, index) => {
           const why = cachePathProblem(path);
           return why
-            ? [sites.issue(`stages.${stage.name}.cache.paths[${index}]`, `${JSON.stringify(path)} ${why}; cache paths are ~/... (the stage's HOME) or relative to the workspace, such as ~/.npm or .gradle/caches`)]
+            ? [sites.issue(`stages.${stage.name}.cache.paths[${index}]`, `${JSON.stringify(path)} ${why}; cache paths are ~/... (the stage's HOME) or relative to the workspace, files, directories or globs, such as ~/.npm, .gradle/caches or packages/*/node_modules`)]
             : [];
         }),
         ...stage.cache.keyFiles.flatMap((file, index) => {

@@ -70,7 +70,20 @@ export function parseStageSlice(text: string, stageName: string, key: string): S
   if (slice.stage.name !== stageName) {
     throw new StageSliceInvalid(`${key} holds stage "${String(slice.stage.name)}", not "${stageName}"`);
   }
-  return { version: 1, stage: slice.stage, dependents: Array.isArray(slice.dependents) ? slice.dependents : [] };
+  const scope = slice.cacheScope;
+  if (scope !== undefined && !isCacheScope(scope)) throw new StageSliceInvalid(`${key} holds a cacheScope that is not one the Plan step writes`);
+  // The cache scope too: without it the runner of a stage with a `cache` neither restores nor saves.
+  return { version: 1, stage: slice.stage, dependents: Array.isArray(slice.dependents) ? slice.dependents : [], ...(scope ? { cacheScope: scope } : {}) };
+}
+
+function isCacheScope(value: unknown): value is CacheScope {
+  const scope = value as Partial<CacheScope> | null;
+  return (
+    typeof scope === 'object' && scope !== null &&
+    typeof scope.repository === 'string' &&
+    Array.isArray(scope.read) && scope.read.every((branch) => typeof branch === 'string') &&
+    (scope.write === undefined || typeof scope.write === 'string')
+  );
 }
 
 export function parseBatchSlice(text: string, index: number, key: string): BatchPlanSlice {

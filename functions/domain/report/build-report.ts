@@ -125,6 +125,7 @@ function stageReport(planned: PlannedStage, result: StageResult | undefined, run
       finishedAt: result.finishedAt,
       ...(planned.historyId ? { historyId: planned.historyId } : {}),
       ...(result.cache ? { cache: result.cache } : {}),
+      ...(result.phases ? { phases: result.phases } : {}),
     },
     lines,
     ran: {

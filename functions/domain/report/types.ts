@@ -2,6 +2,7 @@
  * What a stage run returns (the agent's result record) and the build report.
  */
 import type { StageCacheReport } from '../cache/cache-report.js';
+import type { StagePhases } from './stage-phases.js';
 import type { FargateSize, LambdaSize, Runner } from '../plan/types.js';
 import type { PriceBookInfo } from '../pricing/price-book.js';
 import type { CostBreakdown } from './cost-breakdown.js';
@@ -90,6 +91,8 @@ export interface StageResult {
   lambdaInvocation?: { durationMs: number; initDurationMs: number };
   /** The stage's dependency cache: hit, fallback or miss, and the bytes moved. */
   cache?: StageCacheReport;
+  /** Where the stage's time went (snapshot, cache, commands, sandbox start, artifacts). */
+  phases?: StagePhases;
 }
 
 export interface StageReport {
@@ -109,6 +112,8 @@ export interface StageReport {
   escalated: boolean;
   /** From the stage's result: what its cache did. */
   cache?: StageCacheReport;
+  /** From the stage's result: where its time went. */
+  phases?: StagePhases;
   artifacts: ArtifactEntry[];
   logKey?: string;
   peakMemoryMiB?: number;

@@ -83,10 +83,11 @@ async function add(context: ListContext, path: string, absolute: string, stats: 
   } else if (stats.isDirectory()) {
     context.entries.push({ path, type: 'directory', mode, size: 0 });
     const children = (await readdir(absolute)).sort();
-    for (const name of children) {
-      const child = join(absolute, name);
-      const childStats = await lstat(child).catch(() => undefined);
-      if (childStats !== undefined) await add(context, posix.join(path, name), child, childStats);
+    // The children's lstat calls at once (the thread pool runs them in parallel), then each in order.
+    const childStats = await Promise.all(children.map((name) => lstat(join(absolute, name)).catch(() => undefined)));
+    for (const [index, name] of children.entries()) {
+      const stats = childStats[index];
+      if (stats !== undefined) await add(context, posix.join(path, name), join(absolute, name), stats);
     }
   }
   // Sockets, FIFOs, devices: nothing a later stage could use, and nothing to create in a workspace.

@@ -3,7 +3,7 @@
  * leave: the archive's sha256 and size are known the moment the last byte is read,
  * with nothing held in memory or written to disk on the way.
  */
-import { createReadStream } from 'node:fs';
+import { closeSync, constants, createReadStream, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -56,11 +56,47 @@ export function packArchive(root: string, entries: ArchiveEntry[], options: Pack
   return { stream: output, packed };
 }
 
+/**
+ * Files up to this size are read with one synchronous call and added as a buffer: for the
+ * few-KiB files most of a node_modules is, a read stream's set-up and its trips through
+ * libuv's thread pool cost far more than the bytes (the express bench, docs/performance.md).
+ */
+const SMALL_FILE_BYTES = 64 * 1024;
+
+/**
+ * A small file's bytes, read without following a link (O_NOFOLLOW): a file the stage swapped
+ * for a link after it was listed is refused, never read through. Reads one byte past the
+ * listed size, so a file that grew is caught as well as one that shrank.
+ */
+function readSmallFile(path: string, size: number): Buffer {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    const buffer = Buffer.allocUnsafe(size + 1);
+    let read = 0;
+    while (read < buffer.length) {
+      const count = readSync(fd, buffer, read, buffer.length - read, null);
+      if (count === 0) break;
+      read += count;
+    }
+    // The same error tar-stream gives a streamed file whose length changed.
+    if (read !== size) throw new Error('Size mismatch');
+    return buffer.subarray(0, size);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 async function writeEntries(tar: Pack, root: string, entries: ArchiveEntry[]): Promise<void> {
   for (const entry of entries) {
     const header = headerOf(entry);
-    if (entry.type !== 'file') {
-      await new Promise<void>((resolve, reject) => tar.entry(header, (error) => (error ? reject(error) : resolve())));
+    if (entry.type !== 'file' || entry.size <= SMALL_FILE_BYTES) {
+      const data = entry.type === 'file' ? readSmallFile(join(root, ...entry.path.split('/')), entry.size) : undefined;
+      // With a buffer, tar-stream calls back once the pack took it (its backpressure): one entry in flight.
+      await new Promise<void>((resolve, reject) => {
+        const done = (error?: Error | null) => (error ? reject(error) : resolve());
+        if (data !== undefined) tar.entry(header, data, done);
+        else tar.entry(header, done);
+      });
       continue;
     }
     const done = new Promise<void>((resolve, reject) => {

@@ -15,8 +15,8 @@
  * - devices and FIFOs are skipped;
  * - the unpacked size and the entry count are capped (decompression bombs).
  */
-import { createWriteStream } from 'node:fs';
-import { link, lstat, mkdir, readlink, realpath, rm, symlink } from 'node:fs/promises';
+import { closeSync, constants, createWriteStream, openSync, rmSync, writeSync } from 'node:fs';
+import { link, lstat, mkdir, open, readlink, realpath, rm, symlink, type FileHandle } from 'node:fs/promises';
 import { dirname, isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -49,6 +49,58 @@ export const DEFAULT_MAX_ENTRIES = 1_000_000;
 
 /** Per-entry allowance for tar headers and padding when capping the decompressed stream. */
 const TAR_OVERHEAD_PER_ENTRY = 1536;
+
+/**
+ * Files up to this size are read whole from the archive and written synchronously, not
+ * streamed: most of a node_modules is files of a few KiB, where a stream's set-up and three
+ * trips through libuv's thread pool (open, write, close: each waiting for a thread and for the
+ * event loop to wake, slow on a loaded machine) cost far more than the bytes. Each write
+ * blocks the loop for microseconds, and the loop turns between entries (docs/performance.md,
+ * the express bench).
+ */
+const SMALL_FILE_BYTES = 64 * 1024;
+
+/**
+ * Opened without following a link in the last component (O_NOFOLLOW: ELOOP when it is one),
+ * so a link planted where a file goes is never written through; the kernel checks it at the
+ * open itself, with no gap between a check and the write.
+ */
+const WRITE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
+
+function writeSmallFile(target: string, data: Buffer, mode: number): void {
+  let fd: number;
+  try {
+    fd = openSync(target, WRITE_FLAGS, mode);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ELOOP') throw error;
+    // A link already there (from the snapshot or an earlier archive) is replaced, not written through.
+    rmSync(target, { force: true });
+    fd = openSync(target, WRITE_FLAGS, mode);
+  }
+  try {
+    let written = 0;
+    while (written < data.length) written += writeSync(fd, data, written, data.length - written);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function openForWrite(target: string, mode: number): Promise<FileHandle> {
+  try {
+    return await open(target, WRITE_FLAGS, mode);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ELOOP') throw error;
+    // A link already there (from the snapshot or an earlier archive) is replaced, not written through.
+    await rm(target, { force: true });
+    return open(target, WRITE_FLAGS, mode);
+  }
+}
+
+async function readWhole(entry: AsyncIterable<unknown>): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of entry) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
 
 interface PendingLink {
   entry: string;
@@ -96,6 +148,13 @@ export async function extractTar(
 
   const hardLinks: PendingLink[] = [];
   const symLinks: PendingLink[] = [];
+  // Directories this extraction made or found: each is made once, not once per file in it.
+  const directories = new Set<string>();
+  const makeDirectory = async (path: string) => {
+    if (directories.has(path)) return;
+    await mkdir(path, { recursive: true });
+    directories.add(path);
+  };
 
   try {
     for await (const entry of extractor) {
@@ -116,17 +175,16 @@ export async function extractTar(
           const size = header.size ?? 0;
           if (bytes + size > options.maxBytes) throw new SnapshotTooLarge(options.maxBytes);
           bytes += size;
-          await mkdir(dirname(target), { recursive: true });
-          // A link already there (from the snapshot or an earlier archive) is replaced, not written through.
-          if ((await lstat(target).catch(() => undefined))?.isSymbolicLink()) await rm(target, { force: true });
+          await makeDirectory(dirname(target));
           // Keep the executable bits; the owner can always read and write their own workspace.
           const mode = ((header.mode ?? 0o644) & 0o777) | 0o600;
-          await pipeline(entry, createWriteStream(target, { mode }));
+          if (size <= SMALL_FILE_BYTES) writeSmallFile(target, await readWhole(entry), mode);
+          else await pipeline(entry, createWriteStream(target, { fd: await openForWrite(target, mode) }));
           files += 1;
           break;
         }
         case 'directory':
-          await mkdir(target, { recursive: true });
+          await makeDirectory(target);
           entry.resume();
           break;
         case 'link':

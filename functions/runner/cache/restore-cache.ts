@@ -18,6 +18,7 @@ import type { CacheScope } from '../../domain/cache/scope.js';
 import type { CacheSpec } from '../../domain/pipeline/types.js';
 import type { ArtifactStore } from '../../ports/artifact-store.js';
 import { unpackArchive } from '../archive/index.js';
+import { resolveCachePaths } from './cache-globs.js';
 import { keyFileDigests, pathsByRoot } from './cache-paths.js';
 
 export interface CacheContext {
@@ -83,7 +84,9 @@ async function listScope(context: CacheContext, branch: string): Promise<ScopeLi
 async function removeCachePaths(context: CacheContext): Promise<void> {
   const split = pathsByRoot(context.spec.paths);
   for (const root of ['home', 'workspace'] as const) {
-    for (const path of split[root]) await rm(join(context.roots[root], path), { recursive: true, force: true }).catch(() => undefined);
+    // Globs are resolved against what was unpacked so far; rm removes a link, never what it points to.
+    const paths = await resolveCachePaths(context.roots[root], split[root]).catch(() => split[root]);
+    for (const path of paths) await rm(join(context.roots[root], path), { recursive: true, force: true }).catch(() => undefined);
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * Saving a stage's dependency cache after its commands succeeded: each root's paths
- * packed as one archive (runner/archive), uploaded beside the key, then the manifest,
+ * (globs resolved: cache-globs.ts) packed as one archive (runner/archive), uploaded beside the key, then the manifest,
  * which makes the entry visible to restores. Skipped, with the reason in the log and the
  * report (never a failure): after an exact hit (nothing new to keep), when the build may
  * not write (a pull request or a fork: domain/cache/scope.ts), and above the size limit.
@@ -9,6 +9,7 @@ import { cacheEntryKey } from '../../domain/cache/cache-keys.js';
 import { cachePartKey, type CacheManifest, type CachePart, type CacheRoot } from '../../domain/cache/cache-manifest.js';
 import { describeCache, formatBytes, MAX_CACHE_ENTRY_BYTES, type StageCacheReport } from '../../domain/cache/cache-report.js';
 import { listArchiveEntries, packArchive, type ArchiveEntry } from '../archive/index.js';
+import { resolveCachePaths } from './cache-globs.js';
 import { pathsByRoot } from './cache-paths.js';
 import type { CacheContext, RestoredCache } from './restore-cache.js';
 
@@ -33,7 +34,8 @@ export async function saveCache(context: CacheContext, restored: RestoredCache, 
     const listed: { root: CacheRoot; entries: ArchiveEntry[] }[] = [];
     for (const root of ['home', 'workspace'] as const) {
       if (split[root].length === 0) continue;
-      const entries = await listArchiveEntries(context.roots[root], split[root], { rootLabel: root === 'home' ? 'HOME' : 'the workspace' });
+      const paths = await resolveCachePaths(context.roots[root], split[root]);
+      const entries = await listArchiveEntries(context.roots[root], paths, { rootLabel: root === 'home' ? 'HOME' : 'the workspace' });
       if (entries.length > 0) listed.push({ root, entries });
     }
     if (listed.length === 0) return skip(`none of ${context.spec.paths.join(', ')} exists`);

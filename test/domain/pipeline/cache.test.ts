@@ -42,11 +42,20 @@ describe('Function: parsePipeline (cache)', () => {
     expect(issues('version: 1\nstages:\n  a:\n    commands: [x]\n    cache:\n      paths: []\n')).toEqual(['6:14 stages.a.cache.paths: must list at least one path']);
   });
 
-  it('refuses the whole HOME and globs in paths', () => {
-    expect(issues('version: 1\nstages:\n  a:\n    commands: [x]\n    cache:\n      paths: ["~", "~/.cache/*"]\n')).toEqual([
-      '6:15 stages.a.cache.paths[0]: "~" is the whole HOME; name the directories to keep; cache paths are ~/... (the stage\'s HOME) or relative to the workspace, such as ~/.npm or .gradle/caches',
-      '6:20 stages.a.cache.paths[1]: "~/.cache/*" is a glob; name files or directories (a directory keeps everything under it); cache paths are ~/... (the stage\'s HOME) or relative to the workspace, such as ~/.npm or .gradle/caches',
+  it('refuses the whole HOME, as a path or a glob, and negated globs', () => {
+    const why = "; cache paths are ~/... (the stage's HOME) or relative to the workspace, files, directories or globs, such as ~/.npm, .gradle/caches or packages/*/node_modules";
+    expect(issues('version: 1\nstages:\n  a:\n    commands: [x]\n    cache:\n      paths: ["~", "~/*", "~/**/cache", "!~/.npm/_logs", "~/.cache/../.ssh/*"]\n')).toEqual([
+      `6:15 stages.a.cache.paths[0]: "~" is the whole HOME; name the directories to keep${why}`,
+      `6:20 stages.a.cache.paths[1]: "~/*" is a glob over the whole HOME; start it with a directory, such as ~/.cache/*/wheels${why}`,
+      `6:27 stages.a.cache.paths[2]: "~/**/cache" is a glob over the whole HOME; start it with a directory, such as ~/.cache/*/wheels${why}`,
+      `6:41 stages.a.cache.paths[3]: "!~/.npm/_logs" is a negated glob; cache paths only name what to keep${why}`,
+      `6:58 stages.a.cache.paths[4]: "~/.cache/../.ssh/*" leaves the workspace or HOME (it contains "..")${why}`,
     ]);
+  });
+
+  it('accepts globs in HOME and in the workspace (files, directories or globs, as artifacts)', () => {
+    const pipeline = parsePipeline('version: 1\nstages:\n  a:\n    commands: [x]\n    cache:\n      paths: ["~/.cache/*/wheels", "~/{.npm,.yarn}", "packages/*/node_modules", "**/.turbo"]\n');
+    expect(pipeline.stages[0]!.cache!.paths).toEqual(['~/.cache/*/wheels', '~/{.npm,.yarn}', 'packages/*/node_modules', '**/.turbo']);
   });
 
   it('the docs\' complete example caches ~/.npm for every stage and passes no node_modules around', () => {

@@ -91,6 +91,46 @@ describe('Module: archive', () => {
     expect(await readFile(join(target, 'victim.txt'), 'utf8')).toBe('untouched\n');
   });
 
+  it('replaces a planted link with a large (streamed) file too, never writing through it', async () => {
+    // Prepare: over the size written in one call
+    await writeFile(join(source, 'out/big.bin'), randomBytes(300 * 1024));
+    const { bytes, packed } = await packToBuffer(source, ['out/big.bin']);
+    await mkdir(join(target, 'out'), { recursive: true });
+    await writeFile(join(target, 'victim.txt'), 'untouched\n');
+    await symlink('../victim.txt', join(target, 'out/big.bin'));
+    // Act
+    await unpackArchive(Readable.from([bytes]), target, { ...packed, maxBytes: MiB, name: 'a' });
+    // Assess
+    expect((await lstat(join(target, 'out/big.bin'))).isFile()).toBe(true);
+    expect(await readFile(join(target, 'out/big.bin'))).toEqual(await readFile(join(source, 'out/big.bin')));
+    expect(await readFile(join(target, 'victim.txt'), 'utf8')).toBe('untouched\n');
+  });
+
+  it('never reads through a file swapped for a link after it was listed, and refuses a file whose size changed', async () => {
+    // Prepare: listed as a file, then replaced by a link to a file outside the root
+    await writeFile(join(base, 'outside.txt'), 'outside secret\n');
+    const entries = await listArchiveEntries(source, ['out/private.txt']);
+    await rm(join(source, 'out/private.txt'));
+    await symlink(join(base, 'outside.txt'), join(source, 'out/private.txt'));
+    // Act
+    const swapped = packArchive(source, entries);
+    const read = (async () => {
+      for await (const _chunk of swapped.stream) void _chunk;
+    })();
+    // Assess
+    await expect(swapped.packed).rejects.toThrow(/ELOOP/);
+    await read.catch(() => undefined);
+
+    // Prepare: listed at one size, then grown
+    await writeFile(join(source, 'out/tool'), '#!/bin/sh\necho tool ran, now longer\n');
+    const grown = packArchive(source, (await listArchiveEntries(source, ['out/tool'])).map((entry) => ({ ...entry, size: entry.size - 5 })));
+    const drained = (async () => {
+      for await (const _chunk of grown.stream) void _chunk;
+    })();
+    await expect(grown.packed).rejects.toThrow('Size mismatch');
+    await drained.catch(() => undefined);
+  });
+
   it('takes the root as a parameter (a HOME with ~/.npm) and skips paths that do not exist', async () => {
     // Prepare
     const home = join(base, 'home');

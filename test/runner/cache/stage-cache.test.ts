@@ -124,6 +124,46 @@ describe('Class: StageCache (through runStage, against s3rver)', () => {
     expect(again.result.cache?.result).toBe('hit');
   });
 
+  it('keeps what globs match, in HOME and the workspace, and restores it at the same paths', async () => {
+    const spec: CacheSpec = { paths: ['~/.cache/*/wheels', 'packages/*/node_modules'], keyFiles: ['package-lock.json'], prefix: 'globs' };
+    const saved = await build(lockV1, ['mkdir -p ~/.cache/pip/wheels ~/.cache/pip/http packages/a/node_modules packages/b/node_modules', 'echo w > ~/.cache/pip/wheels/w.whl', 'echo h > ~/.cache/pip/http/h', 'echo a > packages/a/node_modules/a.js', 'echo b > packages/b/node_modules/b.js'], spec, MAIN_PUSH);
+    expect(saved.result.cache).toMatchObject({ result: 'miss', saved: { branch: 'main' } });
+    const again = await build(lockV1, ['cat ~/.cache/pip/wheels/w.whl packages/a/node_modules/a.js packages/b/node_modules/b.js', 'test ! -e ~/.cache/pip/http'], spec, MAIN_PUSH);
+    expect(again.result.status).toBe('succeeded');
+    expect(again.result.cache?.result).toBe('hit');
+    expect(again.log).toContain('w\na\nb\n');
+  });
+
+  it('removes what a glob restored when the entry turns out damaged, so the commands start clean', async () => {
+    // Prepare: an entry of packages/*/node_modules, then its archive altered in one content byte (its sha256 no longer matches)
+    const spec: CacheSpec = { paths: ['packages/*/node_modules'], keyFiles: ['package-lock.json'], prefix: 'damaged' };
+    await build(lockV1, ['mkdir -p packages/a/node_modules', 'echo MARKER-CONTENT > packages/a/node_modules/m.js'], spec, MAIN_PUSH);
+    const partKey = (await keysUnder('caches/octo/app/main/damaged/')).find((key) => key.endsWith('.workspace.tar'))!;
+    const chunks: Buffer[] = [];
+    for await (const chunk of (await store.get(partKey))!) chunks.push(chunk as Buffer);
+    const archive = Buffer.concat(chunks);
+    archive[archive.indexOf('MARKER-CONTENT')] = 'X'.charCodeAt(0);
+    await store.put(partKey, archive, 'application/x-tar');
+
+    // Act
+    const run = await build(lockV1, ['test ! -e packages/a/node_modules && echo clean'], spec, MAIN_PUSH);
+
+    // Assess
+    expect(run.result.status).toBe('succeeded');
+    expect(run.log).toMatch(/warning: cache damaged-[0-9a-f]{12} could not be restored, the stage starts without it/);
+    expect(run.log).toContain('clean');
+    expect(run.result.cache?.result).toBe('miss');
+  });
+
+  it('saves nothing when a glob matches a link that leaves HOME, and says so (the stage still succeeds)', async () => {
+    const spec: CacheSpec = { paths: ['~/.cache/*'], keyFiles: [], prefix: 'escape' };
+    const run = await build(lockV1, ['mkdir -p ~/.cache/ok && echo ok > ~/.cache/ok/f', 'ln -s /etc ~/.cache/etc'], spec, MAIN_PUSH);
+    expect(run.result.status).toBe('succeeded');
+    expect(run.result.cache?.saved).toBeUndefined();
+    expect(run.log).toMatch(/warning: cache escape-[0-9a-f]{12} was not saved: .*\.cache\/etc" is a link that leaves HOME/);
+    expect(await keysUnder('caches/octo/app/main/escape/')).toEqual([]);
+  });
+
   it('a failed stage saves nothing', async () => {
     const failed = await build(lockV1, ['mkdir -p ~/.npm && echo x > ~/.npm/f', 'exit 3'], { ...NPM, prefix: 'failing' }, MAIN_PUSH);
     expect(failed.result.status).toBe('failed');
