@@ -1,8 +1,11 @@
 /**
  * The spend ledger in the artifact store (S3 on AWS, s3rver locally): one empty object per build
- * whose key carries its cost (domain/budget/spend-ledger.ts), summed from a listing. Reading a
- * month is one ListObjectsV2 per 1,000 builds; recording is one PutObject.
+ * whose key carries its cost (domain/budget/spend-ledger.ts), and one per open budget
+ * reservation (domain/budget/reservations.ts), summed from listings. Reading a month is one
+ * ListObjectsV2 per 1,000 builds; recording or reserving is one PutObject; releasing is one
+ * DeleteObject (free: https://aws.amazon.com/s3/pricing/).
  */
+import { parseReservationKey, RESERVATIONS_PREFIX, reservationKey, type Reservation } from '../domain/budget/reservations.js';
 import { parseSpendKey, spendKey, spendMonthPrefix, type SpendEntry } from '../domain/budget/spend-ledger.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
 import type { SpendLedger } from '../ports/spend-ledger.js';
@@ -21,5 +24,27 @@ export class S3SpendLedger implements SpendLedger {
 
   async record(entry: SpendEntry): Promise<void> {
     await this.store.put(spendKey(entry), '', 'text/plain');
+  }
+
+  async reservations(): Promise<Reservation[]> {
+    const reservations: Reservation[] = [];
+    for await (const object of this.store.list(RESERVATIONS_PREFIX)) {
+      const reservation = parseReservationKey(object.key);
+      if (reservation) reservations.push(reservation);
+    }
+    return reservations;
+  }
+
+  async reserve(reservation: Reservation): Promise<string> {
+    const key = reservationKey(reservation);
+    await this.store.put(key, '', 'text/plain');
+    return key;
+  }
+
+  async release(key: string): Promise<void> {
+    // The key comes from a stored plan: never delete anything but a reservation.
+    if (parseReservationKey(key) === undefined) throw new Error(`not a budget reservation key: ${key}`);
+    if (!this.store.delete) throw new Error('this artifact store cannot delete objects, so budget reservations cannot be released');
+    await this.store.delete(key);
   }
 }

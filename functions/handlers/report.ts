@@ -12,7 +12,7 @@ import { SnsNotifier } from '../adapters/aws/sns-notifier.js';
 import { S3HistoryStore } from '../adapters/s3-history-store.js';
 import { S3SpendLedger } from '../adapters/s3-spend-ledger.js';
 import type { SpendLedger } from '../ports/spend-ledger.js';
-import { recordSpend } from './record-spend.js';
+import { settleSpend } from './record-spend.js';
 import { comparePullRequestCost, prThresholdFromEnvironment, recordBranchCost } from './pr-cost-check.js';
 import type { Plan } from '../domain/plan/types.js';
 import { pricingRegion, regionPrices, type RegionPrices } from '../domain/pricing/price-book.js';
@@ -144,7 +144,7 @@ export async function reportTask(input: ReportTaskInput, deps: ReportDeps): Prom
     link: deps.link?.(input.buildId),
     logger: deps.logger,
   });
-  await recordSpend(report, deps.spend ?? new S3SpendLedger(deps.store), deps.logger);
+  await settleSpend(report, plan?.budgetReservation, deps.spend ?? new S3SpendLedger(deps.store), deps.logger);
   await recordBranchCost(report, request, deps.store, deps.logger);
   return { status: report.status, totalCostUsd: report.totalCostUsd, reportKey: published.reportKey };
 }
