@@ -8,10 +8,15 @@
 import { parseReservationKey, RESERVATIONS_PREFIX, reservationKey, type Reservation } from '../domain/budget/reservations.js';
 import { parseSpendKey, spendKey, spendMonthPrefix, type SpendEntry } from '../domain/budget/spend-ledger.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
+import type { ObjectRemover } from './aws/s3-object-remover.js';
 import type { SpendLedger } from '../ports/spend-ledger.js';
 
 export class S3SpendLedger implements SpendLedger {
-  constructor(private readonly store: ArtifactStore) {}
+  /** `remove` deletes a released reservation; without it (a read-only use, the dashboard) release throws. */
+  constructor(
+    private readonly store: ArtifactStore,
+    private readonly remove?: ObjectRemover,
+  ) {}
 
   async entriesOf(month: string): Promise<SpendEntry[]> {
     const entries: SpendEntry[] = [];
@@ -44,7 +49,7 @@ export class S3SpendLedger implements SpendLedger {
   async release(key: string): Promise<void> {
     // The key comes from a stored plan: never delete anything but a reservation.
     if (parseReservationKey(key) === undefined) throw new Error(`not a budget reservation key: ${key}`);
-    if (!this.store.delete) throw new Error('this artifact store cannot delete objects, so budget reservations cannot be released');
-    await this.store.delete(key);
+    if (!this.remove) throw new Error('this spend ledger was made without a way to delete objects, so it cannot release budget reservations');
+    await this.remove(key);
   }
 }

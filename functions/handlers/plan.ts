@@ -23,6 +23,7 @@ import { GitHubTarballSource } from '../adapters/aws/github-tarball-source.js';
 import { SfnRunningBuilds, stateMachineArnOf } from '../adapters/aws/sfn-running-builds.js';
 import { S3HistoryStore } from '../adapters/s3-history-store.js';
 import { S3SpendLedger } from '../adapters/s3-spend-ledger.js';
+import { s3ObjectRemover } from '../adapters/aws/s3-object-remover.js';
 import { PipelineInvalid } from '../domain/errors.js';
 import { parsePipelineWithSites } from '../domain/pipeline/parse.js';
 import { matchesTriggers } from '../domain/pipeline/triggers.js';
@@ -50,7 +51,7 @@ import type { PlanTaskInput, PlanTaskOutput } from './build-state-machine.js';
 import { commitStatusesFromEnvironment, githubTokenFromEnvironment } from './commit-status-environment.js';
 import { farmPolicyFromEnvironment } from './farm-policy-environment.js';
 import { readFileFromSnapshot } from './snapshot-file.js';
-import { artifactStore, priceBook, region, s3RequestCounter } from './task-environment.js';
+import { artifactClient, artifactStore, requiredEnv, priceBook, region, s3RequestCounter } from './task-environment.js';
 import { requestsSince, type S3RequestCount } from '../domain/report/cost-model.js';
 
 export const PIPELINE_FILE = '.buildfarm.yml';
@@ -266,6 +267,7 @@ function depsFromEnvironment(): PlanTaskDeps {
   }
   return {
     store: artifactStore(),
+    spend: new S3SpendLedger(artifactStore(), s3ObjectRemover(artifactClient(), requiredEnv('ARTIFACT_BUCKET'))),
     s3Requests: () => s3RequestCounter().snapshot(),
     // The same token as the commit statuses, read through Powertools Parameters (cached).
     source: new GitHubTarballSource({

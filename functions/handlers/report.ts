@@ -11,6 +11,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SnsNotifier } from '../adapters/aws/sns-notifier.js';
 import { S3HistoryStore } from '../adapters/s3-history-store.js';
 import { S3SpendLedger } from '../adapters/s3-spend-ledger.js';
+import { s3ObjectRemover } from '../adapters/aws/s3-object-remover.js';
 import type { SpendLedger } from '../ports/spend-ledger.js';
 import { settleSpend } from './record-spend.js';
 import { comparePullRequestCost, prThresholdFromEnvironment, recordBranchCost } from './pr-cost-check.js';
@@ -36,7 +37,7 @@ import type { ReportTaskInput, ReportTaskOutput } from './build-state-machine.js
 import { reportExecutionEnd } from './report-execution-end.js';
 import { causeMessage, readJson } from './stage-records.js';
 import { commitStatusesFromEnvironment } from './commit-status-environment.js';
-import { artifactStore, priceBook, region, requiredEnv, s3RequestCounter } from './task-environment.js';
+import { artifactClient, artifactStore, priceBook, region, requiredEnv, s3RequestCounter } from './task-environment.js';
 
 export interface ReportDeps {
   store: ArtifactStore;
@@ -173,6 +174,7 @@ function depsFromEnvironment(): Omit<ReportDeps, 'statuses'> {
     now: () => new Date(),
     region: region(),
     history: new S3HistoryStore(store),
+    spend: new S3SpendLedger(store, s3ObjectRemover(artifactClient(), requiredEnv('ARTIFACT_BUCKET'))),
     logger: new Logger({ serviceName: 'buildfarm-report' }),
     ...prThresholdFromEnvironment(process.env),
   };

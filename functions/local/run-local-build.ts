@@ -18,6 +18,8 @@ import { buildPrefix, stageResultKey } from '../domain/storage-keys.js';
 import type { PlanTaskOutput } from '../handlers/build-state-machine.js';
 import type { FargatePrepareOutput } from '../handlers/fargate-prepare.js';
 import { planTask } from '../handlers/plan.js';
+import { S3SpendLedger } from '../adapters/s3-spend-ledger.js';
+import { s3ObjectRemover } from '../adapters/aws/s3-object-remover.js';
 import { reportTask } from '../handlers/report.js';
 import { scheduleTask } from '../handlers/schedule.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
@@ -149,6 +151,8 @@ export async function runLocalBuild(
     helperCode: farm.helperCode,
     sandbox: farm.sandbox,
   });
+  // Budget reservations are deleted with the farm's own client (DeleteObject is free: nothing to count).
+  const spendLedger = (store: ArtifactStore) => new S3SpendLedger(store, s3ObjectRemover(farm.s3, farm.bucket));
   const costs = pricedCostModel(regionPrices(farm.prices, farm.region), priceBookInfo(farm.prices, farm.region), farm.prices.githubHosted);
   let transitions = 0;
 
@@ -171,6 +175,7 @@ export async function runLocalBuild(
         prices: farm.prices,
         running: farm.running,
         policy: farm.policy,
+        spend: spendLedger(store),
       }));
       if (output.build) {
         const text = await farm.store.getText(output.planKey);
@@ -188,6 +193,7 @@ export async function runLocalBuild(
         now: () => new Date(),
         region: farm.region,
         stateTransitions: () => transitions,
+        spend: spendLedger(store),
         prices: regionPrices(farm.prices, farm.region),
         ...(farm.policy?.prCostThresholdPercent !== undefined ? { prCostThresholdPercent: farm.policy.prCostThresholdPercent } : {}),
         link: (buildId) => farm.buildLink?.(buildId) ?? `s3://${farm.bucket}/${buildPrefix(buildId)}`,

@@ -40,9 +40,4 @@ export interface ArtifactStore {
   read?(key: string, range?: RangeRequest): Promise<ObjectRead | 'unsatisfiable' | undefined>;
   /** Every object under `prefix`. */
   list(prefix: string): AsyncIterable<StoredObject>;
-  /**
-   * Deletes one object; a missing one is not an error. Optional: only the spend ledger's budget
-   * reservations are ever deleted by a deployed function (adapters/s3-spend-ledger.ts).
-   */
-  delete?(key: string): Promise<void>;
 }

@@ -7,7 +7,7 @@
  * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/default-encryption-faq.html).
  */
 import { Readable } from 'node:stream';
-import { DeleteObjectCommand, GetObjectCommand, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { ArtifactStore, ObjectRead, RangeRequest, StoredObject } from '../../ports/artifact-store.js';
 import { isAbsent } from './s3-absence.js';
@@ -105,15 +105,6 @@ export class S3ArtifactStore implements ArtifactStore {
         await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
       }
     }
-  }
-
-  /**
-   * DeleteObject. S3 answers 204 whether or not the key existed
-   * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObject.html), so a repeated
-   * delete is harmless.
-   */
-  async delete(key: string): Promise<void> {
-    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
   }
 
   /**
