@@ -32,6 +32,7 @@ import { LocalFargateExecutor } from './executors/local-fargate-executor.js';
 import { LocalStageAccessSource } from './local-stage-access.js';
 import { LocalLambdaExecutor } from './executors/local-lambda-executor.js';
 import { runBuildLocally, type LocalTaskBindings } from './state-machine-runner.js';
+import { releaseUnreportedReservation } from './release-reservation.js';
 
 /** The pieces of the local farm a build needs. */
 export interface LocalFarmContext {
@@ -224,13 +225,21 @@ export async function runLocalBuild(
     },
   };
 
-  const run = await runBuildLocally(input, bindings, {
-    signal: options.signal,
-    substitutions: farm.maxStageConcurrency ? { MaxStageConcurrency: String(farm.maxStageConcurrency) } : undefined,
-    onEvent: (event) => {
-      if (event.type === 'StateEntered' || event.type === 'StateRetried') transitions += 1;
-    },
-  });
+  let run;
+  try {
+    run = await runBuildLocally(input, bindings, {
+      signal: options.signal,
+      substitutions: farm.maxStageConcurrency ? { MaxStageConcurrency: String(farm.maxStageConcurrency) } : undefined,
+      onEvent: (event) => {
+        if (event.type === 'StateEntered' || event.type === 'StateRetried') transitions += 1;
+      },
+    });
+  } catch (error) {
+    // A stopped build never reaches Report; on AWS the execution-end rule reports it and so
+    // releases its budget reservation. Locally nothing else would: release it here.
+    await releaseUnreportedReservation(farm.store, input.buildId, spendLedger(farm.store));
+    throw error;
+  }
   const text = await farm.store.getText(run.output.reportKey);
   if (!text) throw new ReportMissing(`the build ended without a report at ${run.output.reportKey}`);
   return { report: JSON.parse(text) as BuildReport, stateTransitions: run.stateTransitions };
