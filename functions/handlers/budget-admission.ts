@@ -11,7 +11,7 @@
 import { admitByBudget } from '../domain/budget/admit-by-budget.js';
 import { isLate, listNotBeforeMs, reservationsCounted, settledBuilds, spendWithReservations } from '../domain/budget/admission-order.js';
 import { hasBudgets } from '../domain/budget/budgets.js';
-import type { Reservation } from '../domain/budget/reservations.js';
+import { reservationKey, type Reservation } from '../domain/budget/reservations.js';
 import { dayOf, monthOf } from '../domain/budget/spend-ledger.js';
 import type { Admission } from '../domain/plan/admission.js';
 import type { Plan } from '../domain/plan/types.js';
@@ -62,7 +62,9 @@ export async function admitWithinBudgets(request: BudgetRequest, policy: FarmPol
   try {
     key = await ledger.reserve(own);
   } catch (error) {
-    // A budget that cannot be held is not known to have room: refuse, and say why.
+    // A budget that cannot be held is not known to have room: refuse, and say why. (A PUT that
+    // failed after S3 stored it would hold the money: delete it, best effort.)
+    await ledger.release(reservationKey(own)).catch(() => undefined);
     return { run: false, reason: `the build's cost could not be reserved in the spend ledger to check the budgets (${describe(error)})` };
   }
   const late = isLate(own, clock.now().getTime());
