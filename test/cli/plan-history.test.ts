@@ -14,7 +14,7 @@ import { runCli } from '../support/cli.js';
 import { makeGitRepo } from '../support/git-repo.js';
 
 /** A Fargate stage asking for 8 GiB that needs a few MiB: with history, a smaller pair is recommended. */
-const PIPELINE = "version: 1\nstages:\n  test:\n    commands: ['echo hi']\n    runner: fargate\n    timeout: 2m\n    resources: { cpu: 1, memory: 8GiB }\n";
+const PIPELINE = "version: 1\nstages:\n  test:\n    commands: ['sleep 2']\n    runner: fargate\n    timeout: 2m\n    resources: { cpu: 1, memory: 8GiB }\n";
 
 const dirs: string[] = [];
 let repo: string;
@@ -51,7 +51,7 @@ describe('CLI: buildfarm plan with the data directory\'s history', () => {
   it('an edited stage has no history (a new definition hash), and says so', async () => {
     const edited = await mkdtemp(path.join(tmpdir(), 'bf-plan-edited-'));
     dirs.push(edited);
-    await writeFile(path.join(edited, '.buildfarm.yml'), PIPELINE.replace("'echo hi'", "'echo bye'"));
+    await writeFile(path.join(edited, '.buildfarm.yml'), PIPELINE.replace("'sleep 2'", "'sleep 3'"));
     const run = await runCli(['plan', edited, '--data-dir', data, '--repo', `local/${path.basename(repo)}`, '--json']);
     expect(JSON.parse(run.stdout).stages[0]).toMatchObject({ predictedFrom: 'timeout' });
     expect(run.stderr).toContain(`history: none for local/${path.basename(repo)} in ${data} (no build recorded these stages as they are defined now; --repo names the repository)`);
