@@ -22,6 +22,7 @@ Commands:
        [--lambda-storage MB] [--region R] [--prices FILE]
   plan [FILE|DIR] [--json]        show where each stage runs, at what size, why, and what it should cost
        [--event push|pull_request] [--branch B] [--base B] [--region R] [--prices FILE] [--lambda-storage MB]
+       [--data-dir DIR] [--repo OWNER/NAME]  (the stage history predictions and right-sizing use)
                                   (or "not triggered: <reason>" when the on: triggers do not match)
   run [DIR] [--json]              build a local git repository's HEAD through the real state machine
        [--logs|--no-logs] [--working-tree] [--data-dir DIR] [--stage-concurrency N]

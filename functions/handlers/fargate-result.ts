@@ -53,6 +53,12 @@ export async function recordFargateResultTask(input: RecordFargateResultInput, d
   const task = taskOf(input);
   const rerun = onDemandRerun(input, task);
   if (rerun) {
+    const before = deps.s3Requests?.();
+    // What the interrupted task's helpers counted, in the result its publish recorded (if it got
+    // that far: otherwise its fetch's count went with the task's volume).
+    const key = stageResultKey(input.buildId, input.stage.name);
+    const published = await readJson<StageResult>(deps.store, key);
+    const theirs = published?.runner === 'fargate' && Date.parse(published.finishedAt) >= (task?.PullStartedAt ?? 0) ? published.s3Requests : undefined;
     // The interrupted task's publish wrote a result, which would end the stage's grant before the
     // on-demand run's helpers use it: it is replaced by a record saying the stage runs again
     // (grant.ts SPOT_INTERRUPTED_ERROR). That run's publish and Record Fargate result write the stage's records.
@@ -63,8 +69,11 @@ export async function recordFargateResultTask(input: RecordFargateResultInput, d
       errorName: SPOT_INTERRUPTED_ERROR,
       reason: 'the Spot task was interrupted; the stage runs again on on-demand Fargate',
     };
-    await writeJson(deps.store, stageResultKey(input.buildId, input.stage.name), interrupted);
-    return { stage: input.stage.name, status: 'failed', rerun };
+    // This step's own GET and PUT (the PUT counted ahead, as it cannot count itself), plus the task's.
+    const ours = recordRequests(deps, before, theirs, 1);
+    await writeJson(deps.store, key, interrupted);
+    const billed = ours ? { ...rerun, spotInterruption: { ...rerun.spotInterruption, s3Requests: ours } } : rerun;
+    return { stage: input.stage.name, status: 'failed', rerun: billed };
   }
   const summary = await recordFargateTask(input, task, deps);
   await stageEnded(input.buildId, input.planKey, input.stage.name, summary.status, deps);

@@ -12,7 +12,8 @@
  * build whose plan predicts more than a cost limit is refused once planned. Either returns no
  * waves with `refused: true`, the path a build the triggers do not want already takes to Report.
  * So is a build whose prediction would take the spend past a daily or monthly budget
- * (handlers/budget-admission.ts).
+ * (handlers/budget-admission.ts); an admitted one holds its prediction in the spend ledger until
+ * its report, and the stored plan names that reservation (`budgetReservation`).
  */
 import { cacheScopeFor } from '../domain/cache/scope.js';
 import type { Readable } from 'node:stream';
@@ -22,6 +23,7 @@ import { GitHubTarballSource } from '../adapters/aws/github-tarball-source.js';
 import { SfnRunningBuilds, stateMachineArnOf } from '../adapters/aws/sfn-running-builds.js';
 import { S3HistoryStore } from '../adapters/s3-history-store.js';
 import { S3SpendLedger } from '../adapters/s3-spend-ledger.js';
+import { s3ObjectRemover } from '../adapters/aws/s3-object-remover.js';
 import { PipelineInvalid } from '../domain/errors.js';
 import { parsePipelineWithSites } from '../domain/pipeline/parse.js';
 import { matchesTriggers } from '../domain/pipeline/triggers.js';
@@ -44,12 +46,12 @@ import type { HistoryStore } from '../ports/history-store.js';
 import type { RunningBuilds } from '../ports/running-builds.js';
 import type { SourceProvider } from '../ports/source-provider.js';
 import type { SpendLedger } from '../ports/spend-ledger.js';
-import { admitWithinBudgets } from './budget-admission.js';
+import { admitWithinBudgets, budgetRequestOf } from './budget-admission.js';
 import type { PlanTaskInput, PlanTaskOutput } from './build-state-machine.js';
 import { commitStatusesFromEnvironment, githubTokenFromEnvironment } from './commit-status-environment.js';
 import { farmPolicyFromEnvironment } from './farm-policy-environment.js';
 import { readFileFromSnapshot } from './snapshot-file.js';
-import { artifactStore, priceBook, region, s3RequestCounter } from './task-environment.js';
+import { artifactClient, artifactStore, requiredEnv, priceBook, region, s3RequestCounter } from './task-environment.js';
 import { requestsSince, type S3RequestCount } from '../domain/report/cost-model.js';
 
 export const PIPELINE_FILE = '.buildfarm.yml';
@@ -85,6 +87,8 @@ export interface PlanTaskDeps {
   spend?: SpendLedger;
   /** The clock the budgets' day and month come from; the system clock when absent. */
   now?(): Date;
+  /** How the budget check waits for builds planned at the same moment (admission-order.ts); setTimeout when absent. */
+  sleep?(ms: number): Promise<void>;
 }
 
 export function parseConcurrency(text: string): number {
@@ -198,17 +202,14 @@ export async function planTask(input: PlanTaskInput, deps: PlanTaskDeps): Promis
   const context = { event: request.event, branch: request.branch, ...(request.baseBranch ? { baseBranch: request.baseBranch } : {}), secretsWithheld: withheld, cacheScope: cacheScopeFor(request) };
   const config = policy.optimize ? { ...deps.config, optimize: policy.optimize } : deps.config;
   const plan = planPipeline(pipeline, context, config, { prices: deps.prices, history, locate: (path) => sites.locate(path), file: PIPELINE_FILE });
-  // Stored even when refused: the report quotes its prediction, and a person can see what was asked for.
-  // The plan carries the requests made to plan it, its own PUT included, for the report to bill.
-  const stored = requestsBefore && deps.s3Requests ? { ...plan, s3Requests: requestsSince(requestsBefore, deps.s3Requests(), { put: 1 }) } : plan;
-  await deps.store.put(key, JSON.stringify(stored), 'application/json');
   const cost = admitByCost(request, plan.predictedCostUsd, policy);
-  if (!cost.run) {
-    deps.logger?.info?.('build refused', { buildId, reason: cost.reason });
-    return notRun(cost.reason, true, plan.failFast, plan.predictedCostUsd);
-  }
-  const ledger = deps.spend ?? new S3SpendLedger(deps.store);
-  const budget = await admitWithinBudgets(request.repository, plan.predictedCostUsd, policy, ledger, deps.now?.() ?? new Date());
+  const budget = cost.run ? await admitWithinBudgets(budgetRequestOf(buildId, request.repository, plan), policy, deps.spend ?? new S3SpendLedger(deps.store), deps) : cost;
+  // Stored even when refused: the report quotes its prediction, and a person can see what was asked for.
+  // The plan carries the requests made to plan it (the budget's included), its own PUT too, for
+  // the report to bill; and the budget reservation the report releases.
+  const reserved = budget.run && budget.reservationKey ? { ...plan, budgetReservation: budget.reservationKey } : plan;
+  const stored = requestsBefore && deps.s3Requests ? { ...reserved, s3Requests: requestsSince(requestsBefore, deps.s3Requests(), { put: 1 }) } : reserved;
+  await deps.store.put(key, JSON.stringify(stored), 'application/json');
   if (!budget.run) {
     deps.logger?.info?.('build refused', { buildId, reason: budget.reason });
     return notRun(budget.reason, true, plan.failFast, plan.predictedCostUsd);
@@ -266,6 +267,7 @@ function depsFromEnvironment(): PlanTaskDeps {
   }
   return {
     store: artifactStore(),
+    spend: new S3SpendLedger(artifactStore(), s3ObjectRemover(artifactClient(), requiredEnv('ARTIFACT_BUCKET'))),
     s3Requests: () => s3RequestCounter().snapshot(),
     // The same token as the commit statuses, read through Powertools Parameters (cached).
     source: new GitHubTarballSource({

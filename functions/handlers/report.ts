@@ -11,8 +11,9 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SnsNotifier } from '../adapters/aws/sns-notifier.js';
 import { S3HistoryStore } from '../adapters/s3-history-store.js';
 import { S3SpendLedger } from '../adapters/s3-spend-ledger.js';
+import { s3ObjectRemover } from '../adapters/aws/s3-object-remover.js';
 import type { SpendLedger } from '../ports/spend-ledger.js';
-import { recordSpend } from './record-spend.js';
+import { settleSpend } from './record-spend.js';
 import { comparePullRequestCost, prThresholdFromEnvironment, recordBranchCost } from './pr-cost-check.js';
 import type { Plan } from '../domain/plan/types.js';
 import { pricingRegion, regionPrices, type RegionPrices } from '../domain/pricing/price-book.js';
@@ -36,7 +37,7 @@ import type { ReportTaskInput, ReportTaskOutput } from './build-state-machine.js
 import { reportExecutionEnd } from './report-execution-end.js';
 import { causeMessage, readJson } from './stage-records.js';
 import { commitStatusesFromEnvironment } from './commit-status-environment.js';
-import { artifactStore, priceBook, region, requiredEnv, s3RequestCounter } from './task-environment.js';
+import { artifactClient, artifactStore, priceBook, region, requiredEnv, s3RequestCounter } from './task-environment.js';
 
 export interface ReportDeps {
   store: ArtifactStore;
@@ -144,7 +145,7 @@ export async function reportTask(input: ReportTaskInput, deps: ReportDeps): Prom
     link: deps.link?.(input.buildId),
     logger: deps.logger,
   });
-  await recordSpend(report, deps.spend ?? new S3SpendLedger(deps.store), deps.logger);
+  await settleSpend(report, plan?.budgetReservation, deps.spend ?? new S3SpendLedger(deps.store), deps.logger);
   await recordBranchCost(report, request, deps.store, deps.logger);
   return { status: report.status, totalCostUsd: report.totalCostUsd, reportKey: published.reportKey };
 }
@@ -173,6 +174,7 @@ function depsFromEnvironment(): Omit<ReportDeps, 'statuses'> {
     now: () => new Date(),
     region: region(),
     history: new S3HistoryStore(store),
+    spend: new S3SpendLedger(store, s3ObjectRemover(artifactClient(), requiredEnv('ARTIFACT_BUCKET'))),
     logger: new Logger({ serviceName: 'buildfarm-report' }),
     ...prThresholdFromEnvironment(process.env),
   };

@@ -25,14 +25,21 @@ export function requiredEnv(name: string): string {
 }
 
 let store: ArtifactStore | undefined;
+let client: S3Client | undefined;
 /**
  * Counts every S3 request of this sandbox's client. A Lambda sandbox runs one invocation at a
  * time, so an invocation's requests are the difference between two snapshots.
  */
 const requests = new S3RequestCounter();
 
+/** The sandbox's S3 client, counted (the artifact store's). */
+export function artifactClient(): S3Client {
+  client ??= requests.attach(new S3Client({}));
+  return client;
+}
+
 export function artifactStore(): ArtifactStore {
-  store ??= new S3ArtifactStore(requests.attach(new S3Client({})), requiredEnv('ARTIFACT_BUCKET'));
+  store ??= new S3ArtifactStore(artifactClient(), requiredEnv('ARTIFACT_BUCKET'));
   return store;
 }
 

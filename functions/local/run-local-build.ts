@@ -18,6 +18,8 @@ import { buildPrefix, stageResultKey } from '../domain/storage-keys.js';
 import type { PlanTaskOutput } from '../handlers/build-state-machine.js';
 import type { FargatePrepareOutput } from '../handlers/fargate-prepare.js';
 import { planTask } from '../handlers/plan.js';
+import { S3SpendLedger } from '../adapters/s3-spend-ledger.js';
+import { s3ObjectRemover } from '../adapters/aws/s3-object-remover.js';
 import { reportTask } from '../handlers/report.js';
 import { scheduleTask } from '../handlers/schedule.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
@@ -30,6 +32,7 @@ import { LocalFargateExecutor } from './executors/local-fargate-executor.js';
 import { LocalStageAccessSource } from './local-stage-access.js';
 import { LocalLambdaExecutor } from './executors/local-lambda-executor.js';
 import { runBuildLocally, type LocalTaskBindings } from './state-machine-runner.js';
+import { releaseUnreportedReservation } from './release-reservation.js';
 
 /** The pieces of the local farm a build needs. */
 export interface LocalFarmContext {
@@ -149,6 +152,8 @@ export async function runLocalBuild(
     helperCode: farm.helperCode,
     sandbox: farm.sandbox,
   });
+  // Budget reservations are deleted with the farm's own client (DeleteObject is free: nothing to count).
+  const spendLedger = (store: ArtifactStore) => new S3SpendLedger(store, s3ObjectRemover(farm.s3, farm.bucket));
   const costs = pricedCostModel(regionPrices(farm.prices, farm.region), priceBookInfo(farm.prices, farm.region), farm.prices.githubHosted);
   let transitions = 0;
 
@@ -171,6 +176,7 @@ export async function runLocalBuild(
         prices: farm.prices,
         running: farm.running,
         policy: farm.policy,
+        spend: spendLedger(store),
       }));
       if (output.build) {
         const text = await farm.store.getText(output.planKey);
@@ -188,6 +194,7 @@ export async function runLocalBuild(
         now: () => new Date(),
         region: farm.region,
         stateTransitions: () => transitions,
+        spend: spendLedger(store),
         prices: regionPrices(farm.prices, farm.region),
         ...(farm.policy?.prCostThresholdPercent !== undefined ? { prCostThresholdPercent: farm.policy.prCostThresholdPercent } : {}),
         link: (buildId) => farm.buildLink?.(buildId) ?? `s3://${farm.bucket}/${buildPrefix(buildId)}`,
@@ -218,13 +225,21 @@ export async function runLocalBuild(
     },
   };
 
-  const run = await runBuildLocally(input, bindings, {
-    signal: options.signal,
-    substitutions: farm.maxStageConcurrency ? { MaxStageConcurrency: String(farm.maxStageConcurrency) } : undefined,
-    onEvent: (event) => {
-      if (event.type === 'StateEntered' || event.type === 'StateRetried') transitions += 1;
-    },
-  });
+  let run;
+  try {
+    run = await runBuildLocally(input, bindings, {
+      signal: options.signal,
+      substitutions: farm.maxStageConcurrency ? { MaxStageConcurrency: String(farm.maxStageConcurrency) } : undefined,
+      onEvent: (event) => {
+        if (event.type === 'StateEntered' || event.type === 'StateRetried') transitions += 1;
+      },
+    });
+  } catch (error) {
+    // A stopped build never reaches Report; on AWS the execution-end rule reports it and so
+    // releases its budget reservation. Locally nothing else would: release it here.
+    await releaseUnreportedReservation(farm.store, input.buildId, spendLedger(farm.store));
+    throw error;
+  }
   const text = await farm.store.getText(run.output.reportKey);
   if (!text) throw new ReportMissing(`the build ended without a report at ${run.output.reportKey}`);
   return { report: JSON.parse(text) as BuildReport, stateTransitions: run.stateTransitions };

@@ -28,14 +28,16 @@ import { DEFAULT_RETENTION, type RetentionPolicy } from './retention.js';
 import { startBuildsFromBus } from './start-builds-from-bus.js';
 import { spendAgainstBudgets, type BudgetLine } from '../domain/budget/budget-view.js';
 import { hasBudgets, type Budgets } from '../domain/budget/budgets.js';
-import { dayOf, monthOf } from '../domain/budget/spend-ledger.js';
+import { monthOf } from '../domain/budget/spend-ledger.js';
 import { S3SpendLedger } from '../adapters/s3-spend-ledger.js';
 
 /** Spend against the budgets for the dashboard; none when no budget is set or the ledger cannot be read. */
 async function budgetLines(budgets: Budgets | undefined, ledger: S3SpendLedger, at: Date): Promise<BudgetLine[]> {
   if (!budgets || !hasBudgets(budgets)) return [];
+  // Reservations first, entries second, as the Plan task reads them (domain/budget/admission-order.ts).
+  const reservations = await ledger.reservations().catch(() => undefined);
   const entries = await ledger.entriesOf(monthOf(at)).catch(() => undefined);
-  return entries ? spendAgainstBudgets(budgets, entries, dayOf(at)) : [];
+  return entries && reservations ? spendAgainstBudgets(budgets, entries, reservations, at) : [];
 }
 import { createWebhookEndpoint } from './webhook-endpoint.js';
 

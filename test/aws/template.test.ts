@@ -4,6 +4,8 @@
  * and substitutions match, every AWS call in a function's code is allowed by its
  * policies, and the bucket is private, encrypted and TLS-only.
  */
+import { MAX_RESERVATION_SECONDS } from '../../functions/domain/budget/build-duration-bound.js';
+import { RESERVATIONS_PREFIX } from '../../functions/domain/budget/reservations.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -393,6 +395,11 @@ describe('template.yaml', () => {
     it('expires builds/', () => {
       const rule = bucket.LifecycleConfiguration.Rules.find((r: Json) => r.Prefix === 'builds/');
       expect(rule).toMatchObject({ Status: 'Enabled', ExpirationInDays: { Ref: 'BuildRetentionDays' } });
+    });
+
+    it('expires budget reservations a day after the longest they can count (the shorter of overlapping rules wins)', () => {
+      const rule = bucket.LifecycleConfiguration.Rules.find((r: Json) => r.Prefix === RESERVATIONS_PREFIX);
+      expect(rule).toMatchObject({ Status: 'Enabled', ExpirationInDays: MAX_RESERVATION_SECONDS / 86_400 + 1 });
     });
   });
 

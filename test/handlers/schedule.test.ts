@@ -239,6 +239,25 @@ describe('Function: recordFargateResultTask after a Spot interruption', () => {
     expect(store.json('builds/b/stages/image/run.json')).toBeUndefined();
   });
 
+  it('bills the interrupted task\'s S3 requests (its helpers\' count in the result its publish recorded) and its own to the rerun', async () => {
+    // Prepare: the interrupted task's publish counted 6 PUT / 9 GET (its fetch's included)
+    const store = new MemoryStore();
+    await store.put('builds/b/stages/image/result.json', JSON.stringify({ status: 'failed', runner: 'fargate', finishedAt: new Date(300_000).toISOString(), s3Requests: { put: 6, get: 9 } }));
+    let counted = { put: 0, get: 0 };
+    const counting = { ...deps(store), s3Requests: () => ({ ...counted }) };
+    const reads = store.getText.bind(store);
+    store.getText = async (key) => {
+      counted = { ...counted, get: counted.get + 1 };
+      return reads(key);
+    };
+
+    // Act
+    const summary = await recordFargateResultTask(input({ taskFailure: { Error: 'States.TaskFailed', Cause: JSON.stringify(interrupted) } }), counting);
+
+    // Assess: the task's 6 / 9, plus this step's GET of the result and its PUT of the interruption record
+    expect(summary.rerun?.spotInterruption.s3Requests).toEqual({ put: 7, get: 10 });
+  });
+
   it('does not rerun an on-demand task, whatever its stop code', async () => {
     const summary = await recordFargateResultTask(input({ capacityProvider: 'FARGATE', task: interrupted }), deps(new MemoryStore()));
     expect(summary.rerun).toBeNull();

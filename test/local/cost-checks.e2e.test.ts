@@ -6,7 +6,9 @@
  *   pull_request into main whose stage runs longer is compared with it, stage by stage, and
  *   with `--pr-cost-threshold 5` its cost status fails;
  * - budgets on the local path: a repository whose daily budget its build would pass is refused
- *   before any stage runs, with a reason naming the budget and the figures.
+ *   before any stage runs, with a reason naming the budget and the figures; a build admitted
+ *   under a budget holds its prediction while it runs (the dashboard shows it held) and its
+ *   actual cost replaces it when it is reported.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -42,7 +44,7 @@ beforeAll(async () => {
   dirs.push(made.path, capped.path, data);
   serve = await startServe(
     ['--port', '0', '--data-dir', data, '--repo', `octo-org/app=${repo.path}`, '--repo', `octo-org/capped=${capped.path}`,
-      '--pr-cost-threshold', '5', '--repo-daily-budget', 'octo-org/capped=0.01'],
+      '--pr-cost-threshold', '5', '--repo-daily-budget', 'octo-org/capped=0.01', '--repo-monthly-budget', 'octo-org/app=100'],
     { GITHUB_WEBHOOK_SECRET: SECRET },
   );
 });
@@ -76,6 +78,9 @@ async function getJson<T>(url: string): Promise<T> {
   return (await (await fetch(url)).json()) as T;
 }
 
+interface FarmInfo { budgets: { budget: string; limitUsd: number; spentUsd: number; heldUsd: number }[] }
+const APP_BUDGET = 'the monthly budget of octo-org/app';
+
 async function deliverAndWait(event: 'push' | 'pull_request', payload: Record<string, unknown>, repository: string, sha: string): Promise<BuildDetail> {
   const delivery = await sendSignedDelivery(`${serve!.url}/webhook`, SECRET, event, payload);
   expect(delivery.status, delivery.body).toBe(202);
@@ -97,7 +102,27 @@ describe('buildfarm serve: cost checks (end to end)', { timeout: 300_000 }, () =
   it('a pull request is compared with main\'s last successful build, and fails its cost status over the threshold', async () => {
     // Act: main first, then the pull request whose test stage sleeps 7 s instead of 1 s
     const main = await deliverAndWait('push', pushPayload('octo-org/app', repo.main), 'octo-org/app', repo.main);
+    // ... watching the dashboard's budget line while the pull request's build runs
+    let maxHeldUsd = 0;
+    let watching = true;
+    const watch = (async () => {
+      while (watching) {
+        const line = (await getJson<FarmInfo>(`${serve!.url}/api/farm`)).budgets.find((b) => b.budget === APP_BUDGET);
+        maxHeldUsd = Math.max(maxHeldUsd, line?.heldUsd ?? 0);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    })();
     const pr = await deliverAndWait('pull_request', pullRequestPayload('octo-org/app', repo.feature), 'octo-org/app', repo.feature);
+    watching = false;
+    await watch;
+
+    // Assess: the running build held its prediction; once reported, its actual replaced it.
+    // (The plan's compute prediction, which budgets check; the report's prediction adds orchestration and S3.)
+    expect(maxHeldUsd).toBeGreaterThan(0);
+    expect(maxHeldUsd).toBeLessThanOrEqual(pr.report!.predictedCostUsd);
+    const after = (await getJson<FarmInfo>(`${serve!.url}/api/farm`)).budgets.find((b) => b.budget === APP_BUDGET)!;
+    expect(after.heldUsd).toBe(0);
+    expect(after.spentUsd).toBeCloseTo(main.report!.totalCostUsd + pr.report!.totalCostUsd, 5);
 
     // Assess
     expect(main.status, serve!.output()).toBe('succeeded');
@@ -124,8 +149,11 @@ describe('buildfarm serve: cost checks (end to end)', { timeout: 300_000 }, () =
     const status = commitStatuses(build.report!, 'http://dashboard').find((s) => s.context === 'buildfarm')!;
     expect(status.state).toBe('error');
     // The dashboard's header data: spend against the budget, from the same ledger.
-    const info = await getJson<{ budgets: { budget: string; limitUsd: number; spentUsd: number }[] }>(`${serve!.url}/api/farm`);
-    expect(info.budgets).toEqual([{ budget: 'the daily budget of octo-org/capped', limitUsd: 0.01, spentUsd: expect.any(Number) }]);
+    const info = await getJson<FarmInfo>(`${serve!.url}/api/farm`);
+    expect(info.budgets).toEqual([
+      { budget: 'the daily budget of octo-org/capped', limitUsd: 0.01, spentUsd: expect.any(Number), heldUsd: 0 },
+      { budget: APP_BUDGET, limitUsd: 100, spentUsd: expect.any(Number), heldUsd: 0 },
+    ]);
     expect(info.budgets[0]!.spentUsd).toBeLessThan(0.01);
   });
 });

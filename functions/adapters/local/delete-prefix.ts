@@ -1,8 +1,8 @@
 /**
  * Deletes every object under a prefix of the local farm's embedded S3 (retention:
- * `buildfarm gc`). Local only on purpose: no function deployed to AWS carries
- * deletion code (the template grants none; the bucket's lifecycle rules expire
- * builds there). DeleteObjects takes at most 1,000 keys per request:
+ * `buildfarm gc`). Local only on purpose: no function deployed to AWS deletes builds
+ * (the template grants DeleteObject only on budget reservations, spend/reserved/*; the
+ * bucket's lifecycle rules expire builds there). DeleteObjects takes at most 1,000 keys per request:
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html
  */
 import { DeleteObjectsCommand, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';

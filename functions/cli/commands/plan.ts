@@ -9,6 +9,9 @@ import { formatPlan } from '../format-plan.js';
 import { currentBranch } from '../git.js';
 import { loadPipelineFile } from '../load-pipeline.js';
 import type { CliIo } from '../main.js';
+import { loadPlanHistory, localRepositoryOf } from '../plan-history.js';
+
+const REPOSITORY = /^[A-Za-z0-9][A-Za-z0-9_.-]*\/[A-Za-z0-9._-]+$/;
 
 const HELP = `Usage: buildfarm plan [FILE|DIR] [options]
 
@@ -22,6 +25,10 @@ Options:
   --branch B                   the branch to plan for (default: the checked-out branch, else main)
   --base B                     for pull_request: the base branch (default main)
   --fork                       for pull_request: plan it as coming from a fork (the farm's fork policy applies)
+  --data-dir DIR               the local farm's data directory whose stage history predictions and right-sizing use
+                               (default ./buildfarm-data; none there: predictions from the timeouts, and the plan says so)
+  --repo OWNER/NAME            whose history to read (default local/<the pipeline file's folder>, as buildfarm run names it;
+                               the name a serve --repo mapping gives)
   --region R                   price region (default $BUILDFARM_REGION, else $AWS_REGION, else us-east-1)
   --prices FILE                JSON prices merged over the built-in price book (or $BUILDFARM_PRICES)
   --lambda-storage MB          the Lambda runner's /tmp (default 512 like the template, or $BUILDFARM_LAMBDA_STORAGE_MB)
@@ -43,6 +50,8 @@ export async function planCommand(args: string[], io: CliIo): Promise<number> {
       branch: { type: 'string' },
       base: { type: 'string' },
       fork: { type: 'boolean' },
+      'data-dir': { type: 'string' },
+      repo: { type: 'string' },
       ...FARM_OPTIONS,
     },
   });
@@ -72,12 +81,20 @@ export async function planCommand(args: string[], io: CliIo): Promise<number> {
     return 0;
   }
   const context: PlanContext = { event, branch, ...(baseBranch ? { baseBranch } : {}), secretsWithheld: secretsWithheld(request, policy) };
+  const repository = values.repo ?? localRepositoryOf(file, io.cwd);
+  if (!REPOSITORY.test(repository)) throw new UserError(`--repo: "${repository}" is not OWNER/NAME (e.g. acme/api, or local/my-app as buildfarm run names a folder)`);
+  const { history, note } = await loadPlanHistory({ dataDir: values['data-dir'], cwd: io.cwd, repository, stages: pipeline.stages });
   const plan = planPipeline(pipeline, context, { ...plannerConfig(values, io.env), ...(policy.optimize ? { optimize: policy.optimize } : {}) }, {
     prices: await loadPriceBook(values, io.env),
+    history,
     file,
     locate,
   });
-  io.stdout.write(values.json ? `${JSON.stringify(plan, null, 2)}\n` : formatPlan(plan));
+  // With --json, stdout stays the plan a program reads; the history line goes to stderr.
+  if (values.json) {
+    io.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
+    io.stderr.write(`${note}\n`);
+  } else io.stdout.write(`${formatPlan(plan)}${note}\n`);
   const cost = admitByCost(request, plan.predictedCostUsd, policy);
   if (!cost.run) {
     // On stderr with --json, so stdout stays the plan a program reads.

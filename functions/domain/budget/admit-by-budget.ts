@@ -23,19 +23,22 @@ export interface BudgetStanding {
   scope: 'farm' | string;
   limitUsd: number;
   spentUsd: number;
+  /** Of `spentUsd`, what builds still running hold (reservations). */
+  heldUsd: number;
   names: SettingNames;
 }
 
 /** Every budget that applies to a build of `repository`, with what was spent against it. */
 export function budgetStandings(budgets: Budgets, repository: string, spend: Spend): BudgetStanding[] {
   const repo = repository.toLowerCase();
+  const [farmHeld, repoHeld] = [spend.farmHeldUsd ?? 0, spend.repoHeldUsd ?? 0];
   const standings: BudgetStanding[] = [];
-  if (budgets.dailyUsd !== undefined) standings.push({ which: 'daily', scope: 'farm', limitUsd: budgets.dailyUsd, spentUsd: spend.farmDayUsd, names: DAILY_BUDGET_SETTING });
-  if (budgets.monthlyUsd !== undefined) standings.push({ which: 'monthly', scope: 'farm', limitUsd: budgets.monthlyUsd, spentUsd: spend.farmMonthUsd, names: MONTHLY_BUDGET_SETTING });
+  if (budgets.dailyUsd !== undefined) standings.push({ which: 'daily', scope: 'farm', limitUsd: budgets.dailyUsd, spentUsd: spend.farmDayUsd, heldUsd: farmHeld, names: DAILY_BUDGET_SETTING });
+  if (budgets.monthlyUsd !== undefined) standings.push({ which: 'monthly', scope: 'farm', limitUsd: budgets.monthlyUsd, spentUsd: spend.farmMonthUsd, heldUsd: farmHeld, names: MONTHLY_BUDGET_SETTING });
   const repoDaily = budgets.repoDailyUsd?.[repo];
-  if (repoDaily !== undefined) standings.push({ which: 'daily', scope: repo, limitUsd: repoDaily, spentUsd: spend.repoDayUsd, names: REPO_DAILY_BUDGET_SETTING });
+  if (repoDaily !== undefined) standings.push({ which: 'daily', scope: repo, limitUsd: repoDaily, spentUsd: spend.repoDayUsd, heldUsd: repoHeld, names: REPO_DAILY_BUDGET_SETTING });
   const repoMonthly = budgets.repoMonthlyUsd?.[repo];
-  if (repoMonthly !== undefined) standings.push({ which: 'monthly', scope: repo, limitUsd: repoMonthly, spentUsd: spend.repoMonthUsd, names: REPO_MONTHLY_BUDGET_SETTING });
+  if (repoMonthly !== undefined) standings.push({ which: 'monthly', scope: repo, limitUsd: repoMonthly, spentUsd: spend.repoMonthUsd, heldUsd: repoHeld, names: REPO_MONTHLY_BUDGET_SETTING });
   return standings;
 }
 
@@ -51,10 +54,11 @@ export function admitByBudget(repository: string, predictedCostUsd: number, budg
     .sort((a, b) => a.room - b.room)[0];
   if (!over) return { run: true };
   const window = over.which === 'daily' ? 'today (UTC)' : 'this month (UTC)';
+  const held = over.heldUsd > 0 ? `, ${formatUsd(over.heldUsd)} of it held by builds still running` : '';
   return {
     run: false,
     reason:
       `predicted ${formatUsd(predictedCostUsd)} would take spend past ${describeBudget(over)} ${formatLimitUsd(over.limitUsd)}: ` +
-      `${formatUsd(over.spentUsd)} spent ${window} (${settingLabel(over.names)})`,
+      `${formatUsd(over.spentUsd)} spent ${window}${held} (${settingLabel(over.names)})`,
   };
 }

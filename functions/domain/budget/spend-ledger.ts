@@ -24,6 +24,9 @@ export interface Spend {
   farmMonthUsd: number;
   repoDayUsd: number;
   repoMonthUsd: number;
+  /** Of the figures above, what builds still running hold (their reservations: admission-order.ts). */
+  farmHeldUsd?: number;
+  repoHeldUsd?: number;
 }
 
 const MICRO = 1_000_000;

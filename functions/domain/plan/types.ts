@@ -96,6 +96,11 @@ export interface Plan {
    * stage follow it.
    */
   secretsWithheld: boolean;
+  /**
+   * The key of the build's budget reservation in the spend ledger (domain/budget/reservations.ts),
+   * when a budget admitted it: the Report releases it once the actual cost is recorded.
+   */
+  budgetReservation?: string;
   /** S3 requests the Plan task made (its own PUT of this object included), when it counted them. */
   s3Requests?: { put: number; get: number };
   /** The pipeline's `cost: { pr-threshold }`, which the report's pull request cost check uses over the farm's. */

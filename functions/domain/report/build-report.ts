@@ -203,7 +203,8 @@ export function buildReport(input: BuildReportInput): BuildReport {
     usageStages.push({ name: stage.name, needs: stage.needs, artifactsFrom: artifactSources(stage), waits, releases, result, run, skippedBySelection });
     // S3 is billed as counted only when every record that should carry a count does.
     if (result && counted) {
-      counted = result.s3Requests ? addCounts(addCounts(addCounts(counted, result.s3Requests), run?.s3Requests), run?.escalation?.s3Requests) : undefined;
+      const interrupted = run?.fargate?.spotInterruption?.s3Requests;
+      counted = result.s3Requests ? addCounts(addCounts(addCounts(addCounts(counted, result.s3Requests), run?.s3Requests), run?.escalation?.s3Requests), interrupted) : undefined;
     }
   }
   for (const skipped of ran?.skipped ?? []) stages.push(skippedByIf(skipped.name, skipped.reason));

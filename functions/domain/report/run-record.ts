@@ -35,6 +35,11 @@ export interface SpotInterruptionRecord {
   pullStartedAt?: number;
   stoppedAt?: number;
   stoppedReason?: string;
+  /**
+   * S3 requests of the interrupted task (its helpers', from the result its publish container
+   * recorded, when it got that far) and of recording the interruption: billed beside the rerun's.
+   */
+  s3Requests?: S3RequestCount;
 }
 
 export interface EscalationRecord {

@@ -603,7 +603,7 @@ async function loadFarmInfo() {
     // Spend against each budget the farm was started with (--daily-budget and the others).
     const budgets = (info.budgets ?? []).map((b) =>
       h('span', { class: `budget sep${b.spentUsd > b.limitUsd * 0.9 ? ' budget-near' : ''}`, 'data-budget': b.budget },
-        `${b.budget}: ${usd(b.spentUsd)} of ${usd(b.limitUsd)}`));
+        `${b.budget}: ${usd(b.spentUsd)} of ${usd(b.limitUsd)}${b.heldUsd > 0 ? ` (${usd(b.heldUsd)} held by running builds)` : ''}`));
     farmInfo.replaceChildren(
       h('span', { class: 'muted' }, 'Webhook '), h('code', {}, `${location.origin}${info.webhookPath}`),
       h('span', { class: 'muted sep' }, `${info.repositories.length} ${info.repositories.length === 1 ? 'repository' : 'repositories'} · ${info.region}`),

@@ -18,6 +18,8 @@ import { samTranslatorUnavailable, translatedTemplate } from '../../support/iam/
 import type { AwsRequest } from '../../support/iam/evaluate.js';
 
 const unavailable = samTranslatorUnavailable();
+/** A budget reservation (domain/budget/reservations.ts). */
+const RESERVATION = 'spend/reserved/octo/repo/49644-1764504000000-1764516360000-b1';
 if (unavailable) console.warn(`SKIPPED control-plane IAM catalogue: ${unavailable}`);
 
 /** With a GitHub token, so the token's grants exist and are judged too. */
@@ -82,6 +84,9 @@ describe.skipIf(unavailable !== undefined)('control-plane roles (IAM, evaluated)
       get('history/octo/repo/test/0123456789abcdef.json', 's3-history-store.ts loadHistory (stage-history-loader.ts: {stage}/{definition hash})'),
       absentKey('history on a repository\'s first build'),
       { action: 's3:ListBucket', resource: bucket(), context: { 's3:prefix': 'spend/2026-11/' }, why: 's3-spend-ledger.ts entriesOf: the month\'s spend, for the budgets' },
+      put(RESERVATION, 's3-spend-ledger.ts reserve (budget-admission.ts)'),
+      { action: 's3:ListBucket', resource: bucket(), context: { 's3:prefix': 'spend/reserved/' }, why: 's3-spend-ledger.ts reservations: builds still running' },
+      { action: 's3:DeleteObject', resource: object(RESERVATION), why: 'budget-admission.ts: a refused build releases its reservation' },
       { action: 'states:ListExecutions', resource: stateMachine(), why: 'cancel-superseded' },
       { action: 'states:DescribeExecution', resource: execution(), why: 'cancel-superseded' },
       { action: 'states:StopExecution', resource: execution(), why: 'cancel-superseded' },
@@ -127,6 +132,7 @@ describe.skipIf(unavailable !== undefined)('control-plane roles (IAM, evaluated)
       get('history/octo/repo/@branches/main.json', 'pr-cost: the base branch\'s last successful build'),
       put('history/octo/repo/@branches/main.json', 'pr-cost: a successful push build of main'),
       put('spend/2026-11/30/octo/repo/1234-b1', 's3-spend-ledger.ts record (record-spend.ts)'),
+      { action: 's3:DeleteObject', resource: object(RESERVATION), why: 'record-spend.ts settleSpend: the actual replaces the reservation' },
       { action: 'sns:Publish', resource: env('ReportFunction').BUILD_REPORTS_TOPIC_ARN!, why: 'sns-notifier.ts: the cost report' },
       { action: 'secretsmanager:GetSecretValue', resource: token, why: 'commit-status-environment.ts: the token' },
       ...runtimeLogs('ReportFunction'),

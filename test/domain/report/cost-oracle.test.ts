@@ -60,7 +60,7 @@ describe('The cost report against an independent oracle', () => {
         stage: 'heavy', runner: 'fargate', fargate: task('FARGATE', 50_000, 450_000), s3Requests: { put: 1, get: 2 },
         escalation: { from: 'lambda', errorName: 'OutOfDisk', reason: 'disk', lambdaBilledMs: 42_001, lambdaInitMs: 220, s3Requests: { put: 2, get: 3 }, logBytes: 30_000 },
       },
-      { stage: 'flaky', runner: 'fargate', fargate: { ...task('FARGATE', 100_000, 220_000), spotInterruption: { pullStartedAt: 0, stoppedAt: 90_000 } }, s3Requests: { put: 1, get: 2 } },
+      { stage: 'flaky', runner: 'fargate', fargate: { ...task('FARGATE', 100_000, 220_000), spotInterruption: { pullStartedAt: 0, stoppedAt: 90_000, s3Requests: { put: 4, get: 6 } } }, s3Requests: { put: 1, get: 2 } },
       { stage: 'slow', runner: 'fargate', fargate: task('FARGATE', 0, 3_600_500), s3Requests: { put: 1, get: 2 } },
     ];
     const plan: Plan = { version: 1, waves: [stages.map((s) => s.name)], stages, skipped: [], failFast: false, cancelSuperseded: false, region: 'us-east-1', predictedCostUsd: 0.008, secretsWithheld: false };
@@ -80,11 +80,11 @@ describe('The cost report against an independent oracle', () => {
       { name: 'flaky', lambda: [], tasks: [{ vcpu: 1, memoryGB: 2, storageGB: 20, arch: 'x86_64', spot: false, lifeMs: 120_000 }, { vcpu: 1, memoryGB: 2, storageGB: 20, arch: 'x86_64', spot: true, lifeMs: 90_000 }], logBytes: 9_000 },
       { name: 'slow', lambda: [], tasks: [{ vcpu: 1, memoryGB: 3, storageGB: 21, arch: 'x86_64', spot: false, lifeMs: 3_600_500 }], logBytes: 70_000_000 },
     ];
-    // S3, counted: results 31 PUT / 22 GET, run records 6 / 10, the escalated attempt 2 / 3, Plan and Report 6 / 14.
+    // S3, counted: results 31 PUT / 22 GET, run records 6 / 10, the escalated attempt 2 / 3, the interrupted Spot task 4 / 6, Plan and Report 6 / 14.
     // Modelled: Select stages GETs its batch's slice and the fail-fast record (2; one batch) and a grant PUT per stage (8); StageCredentials 2 GETs per session:
     // 3 Lambda stages x1, image, arm and slow x2, heavy x3 (its Lambda attempt), flaky x4 (the interrupted task's two) = 3 + 6 + 3 + 4 = 16 sessions.
-    const s3Tier1 = 31 + 6 + 2 + 6 + 8;
-    const s3Tier2 = 22 + 10 + 3 + 14 + 2 + 2 * 16;
+    const s3Tier1 = 31 + 6 + 2 + 4 + 6 + 8;
+    const s3Tier2 = 22 + 10 + 3 + 6 + 14 + 2 + 2 * 16;
     const bill = oracleBill(oracle, { transitions: 61, s3Tier1, s3Tier2, publicIp: true }, PRICES);
 
     // Assess: every figure within the report's 1e-10 rounding per line.
