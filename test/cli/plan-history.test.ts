@@ -43,7 +43,10 @@ describe('CLI: buildfarm plan with the data directory\'s history', () => {
     const json = await runCli(['plan', repo, '--data-dir', data, '--json']);
     const plan = JSON.parse(json.stdout) as Plan;
     expect(plan.stages[0]).toMatchObject({ predictedFrom: 'history' });
-    expect(plan.stages[0]!.rightSizing).toMatchObject({ stage: 'test', runner: 'fargate', current: 'Fargate 1 vCPU / 8192 MiB', recommended: 'Fargate 1 vCPU / 2048 MiB' });
+    expect(plan.stages[0]!.rightSizing).toMatchObject({ stage: 'test', runner: 'fargate', current: 'Fargate 1 vCPU / 8192 MiB', direction: 'smaller' });
+    // The recorded run measured a small peak: the recommendation is a smaller valid pair (its exact
+    // size follows the measured CPU and memory, which vary with the machine's load).
+    expect(plan.stages[0]!.rightSizing!.recommended).toMatch(/^Fargate (0\.25|0\.5|1) vCPU \/ (512|1024|2048) MiB$/);
     expect(plan.stages[0]!.predictedDurationSeconds).toBeLessThan(120);
     expect(json.stderr).toContain('history: 1 of 1 stage');
   });

@@ -33,24 +33,26 @@ describe('Class: LogBatcher', () => {
   });
 
   it('keeps one batch on the channel at a time: while the farm has not taken the last, only the newest characters wait', async () => {
-    // Prepare: a channel that takes 100 ms per message (a farm slower than the stage prints)
+    // Prepare: a channel the test answers by hand (a farm slower than the stage prints)
     const sent: Array<[string, string]> = [];
+    const taken: Array<() => void> = [];
     const batcher = new LogBatcher({
       send: (stage, chunk) => {
         sent.push([stage, chunk]);
-        return new Promise((resolve) => setTimeout(resolve, 100));
+        return new Promise<void>((resolve) => taken.push(resolve));
       },
       intervalMs: 10,
       limitChars: 4,
     });
 
-    // Act: a first batch goes; then many chunks while it is in flight
+    // Act: a first batch goes; then many chunks while it is in flight, for several intervals
     batcher.add('flood', 'aaaa');
     await new Promise((resolve) => setTimeout(resolve, 30));
     for (let i = 0; i < 1000; i += 1) batcher.add('flood', `${i % 10}`);
     await new Promise((resolve) => setTimeout(resolve, 60));
     const whileInFlight = sent.length;
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    taken.shift()!();
+    await new Promise((resolve) => setTimeout(resolve, 60));
 
     // Assess: nothing more was sent while the first was in flight; then only the last 4 characters
     expect(whileInFlight).toBe(1);

@@ -63,5 +63,5 @@ describe('CLI: buildfarm run, stage environment', () => {
     expect(log).toMatch(/NODE=22\./);
     expect(log).toContain('TSC=none');
     expect(log).toContain('TZ=UTC LANG=C.UTF-8');
-  });
+  }, 120_000);
 });
