@@ -7,7 +7,8 @@ import { readEnv, readLogLimit, readResources, readSecrets, readTimeout } from '
 import { isAutoResources, readCost, readOptimize } from './read-cost-fields.js';
 import { DEFAULT_TRIGGERS, readCondition, readTriggers } from './read-triggers.js';
 import type { Architecture, CacheSpec, Pipeline, RunnerChoice, StageSpec } from './types.js';
-import { kindOf, loadYaml, type Field, type MapEntry, type YamlReader } from './yaml-reader.js';
+import { loadYaml } from './load-yaml.js';
+import { kindOf, type Field, type MapEntry, type YamlReader } from './yaml-reader.js';
 
 /**
  * The schema of `.buildfarm.yml` (documented field by field in
