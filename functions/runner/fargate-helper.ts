@@ -14,9 +14,8 @@
  * The stage agent's pieces (workspace.ts, artifacts.ts, the S3 store) come in through
  * `HelperDeps` (fargate/helper-deps.ts), so the helper holds only what is specific to the
  * three-container layout; `helperDepsFromEnv` (fargate/helper-deps-from-env.ts) wires the
- * real ones, and this module runs
- * itself when BUILDFARM_HELPER_MODE is set (the bootstrap `require`s it, publish runs it
- * with node).
+ * real ones, and this module runs itself when BUILDFARM_HELPER_MODE is set (the bootstrap
+ * `require`s it, publish runs it with node).
  */
 import { ENV, LIVE_LOG_CONTAINER } from '../domain/fargate/layout.js';
 import { contextFromEnv } from './fargate/helper-context.js';
