@@ -5,27 +5,24 @@
  * It also answers the dashboard (BuildService), keeps records on disk, and
  * stops running builds on Ctrl-C.
  */
-import { posix } from 'node:path';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { BusMessage, LocalBus } from '../adapters/local/local-bus.js';
-import type { ArtifactManifest, StageResult } from '../domain/report/types.js';
-import { artifactArchiveKey, manifestKey, stageLogKey } from '../domain/storage-keys.js';
-import { readArchiveMember } from '../runner/archive/read-member.js';
-import { safeSegments } from '../runner/artifact-path.js';
-import type { ArtifactStore, ObjectRead, RangeRequest } from '../ports/artifact-store.js';
 import type { RunningBuild } from '../domain/webhook/execution-input.js';
+import type { ArtifactStore, ObjectRead, RangeRequest } from '../ports/artifact-store.js';
 import type { RunningBuilds } from '../ports/running-builds.js';
 import type { StartedWorkflow, WorkflowStarter } from '../ports/workflow-starter.js';
-import { isFinal, summarise, type BuildExecutionInput, type BuildRecord, type BuildSummary, type StageProgress } from './build-record.js';
-import type { BuildProgress, BuildRunner } from './build-runner.js';
+import { cancelledBy, ignoredAfter } from './build-cancellation.js';
+import { isFinal, summarise, type BuildRecord, type BuildSummary, type StageProgress } from './build-record.js';
+import { applyResult, mergeReport, plannedStages, stageProgress } from './build-record-progress.js';
+import type { BuildRunner } from './build-runner.js';
 import type { BuildDetail, BuildListener, BuildService } from './build-service.js';
 import type { BuildStore } from './build-store.js';
-import { resolveRange } from './byte-range.js';
+import { parseExecutionInput } from './farm-execution-input.js';
+import { LiveStageLogs } from './live-stage-logs.js';
+import { readStoredArtifact, readStoredLog } from './stored-stage-output.js';
 
 /** Builds run at once; more wait their turn (the machine, not the farm, is the limit locally). */
 export const DEFAULT_MAX_CONCURRENT_BUILDS = 2;
-/** A running stage's log kept in memory for the live view; older output is dropped from the front. */
-const LIVE_LOG_LIMIT = 1024 * 1024;
 const EXECUTION_ARN_PREFIX = 'arn:aws:states:local:000000000000:execution:buildfarm-local:';
 
 /** What the CLI prints progress from. */
@@ -45,16 +42,12 @@ export interface LocalFarmOptions {
   onError?: (error: unknown) => void;
 }
 
-export class InvalidExecutionInput extends Error {
-  override readonly name = 'InvalidExecutionInput';
-}
-
 export class LocalFarm implements WorkflowStarter, RunningBuilds, BuildService {
   private readonly now: () => Date;
   private readonly maxConcurrent: number;
   private readonly queue: string[] = [];
   private readonly running = new Map<string, { controller: AbortController; done: Promise<void> }>();
-  private readonly liveLogs = new Map<string, string>();
+  private readonly liveLogs = new LiveStageLogs();
   private readonly listeners = new Set<BuildListener>();
   private readonly settledWaiters = new Map<string, Array<(record: BuildRecord) => void>>();
   private closing = false;
@@ -70,7 +63,7 @@ export class LocalFarm implements WorkflowStarter, RunningBuilds, BuildService {
     const executionArn = EXECUTION_ARN_PREFIX + name;
     if (this.options.store.has(name)) return { executionArn, alreadyStarted: true };
     if (this.closing) throw new Error('the local farm is shutting down');
-    const execution = parseInput(input);
+    const execution = parseExecutionInput(input);
     const record: BuildRecord = {
       id: name,
       request: execution.request,
@@ -143,15 +136,11 @@ export class LocalFarm implements WorkflowStarter, RunningBuilds, BuildService {
   }
 
   async log(id: string, stage: string, range?: RangeRequest): Promise<ObjectRead | 'unsatisfiable' | undefined> {
-    const live = this.liveLogs.get(logSlot(id, stage));
-    if (live !== undefined) return readBuffer(Buffer.from(live), range);
+    const live = this.liveLogs.read(id, stage, range);
+    if (live !== undefined) return live;
     const record = this.options.store.get(id);
     if (record === undefined) return undefined;
-    const key = record.report?.stages.find((s) => s.name === stage)?.logKey ?? stageLogKey(id, stage);
-    // Streamed from the store: a stored log is capped (64 MiB by default) but never read whole here.
-    if (this.options.artifacts.read !== undefined) return this.options.artifacts.read(key, range);
-    const text = await this.options.artifacts.getText(key);
-    return text === undefined ? undefined : readBuffer(Buffer.from(text), range);
+    return readStoredLog(this.options.artifacts, record, id, stage, range);
   }
 
   /**
@@ -159,18 +148,7 @@ export class LocalFarm implements WorkflowStarter, RunningBuilds, BuildService {
    * served as the file it points to in the same archive.
    */
   async artifact(id: string, stage: string, path: string): Promise<Readable | undefined> {
-    const record = this.options.store.get(id);
-    const listed = record?.report?.stages.find((s) => s.name === stage)?.artifacts.find((a) => a.path === path);
-    // Only what a stage's manifest lists is served: no reading other keys through crafted paths.
-    if (!listed) return undefined;
-    const member = listed.type === 'symlink' ? posix.join(posix.dirname(path), listed.target ?? '') : path;
-    if (safeSegments(member) === undefined) return undefined;
-    const manifestText = await this.options.artifacts.getText(manifestKey(id, stage));
-    const manifest = manifestText === undefined ? undefined : (JSON.parse(manifestText) as Partial<ArtifactManifest>);
-    if (!manifest?.archive) return undefined;
-    const archive = await this.options.artifacts.get(artifactArchiveKey(id, stage));
-    if (archive === undefined) return undefined;
-    return readArchiveMember(archive, member, manifest.archive.compression);
+    return readStoredArtifact(this.options.artifacts, this.options.store.get(id), id, stage, path);
   }
 
   onChange(listener: BuildListener): () => void {
@@ -242,35 +220,23 @@ export class LocalFarm implements WorkflowStarter, RunningBuilds, BuildService {
           progress: ignoredAfter(signal, {
             planned: (plan) => {
               record.plan = plan;
-              record.stages = plan.stages.map((stage) => ({
-                name: stage.name,
-                wave: stage.wave,
-                runner: stage.runner,
-                reason: stage.reason,
-                needs: stage.needs,
-                lambda: stage.lambda,
-                fargate: stage.runner === 'fargate' ? stage.fargate : undefined,
-                status: 'pending',
-                predictedCostUsd: stage.predictedCostUsd,
-              }));
+              record.stages = plannedStages(plan);
               void this.changed(record, { type: 'planned', build: record });
             },
             stageStarted: (name, at) => {
-              const stage = this.stage(record, name);
+              const stage = stageProgress(record, name);
               stage.status = 'running';
               stage.startedAt = at.toISOString();
-              this.liveLogs.set(logSlot(record.id, name), '');
+              this.liveLogs.begin(record.id, name);
               void this.changed(record, { type: 'stage-started', build: record, stage });
             },
             stageLog: (name, chunk) => {
-              const slot = logSlot(record.id, name);
-              const text = (this.liveLogs.get(slot) ?? '') + chunk;
-              this.liveLogs.set(slot, text.length > LIVE_LOG_LIMIT ? text.slice(text.length - LIVE_LOG_LIMIT) : text);
+              this.liveLogs.append(record.id, name, chunk);
             },
             stageFinished: (result) => {
-              const stage = this.stage(record, result.stage);
+              const stage = stageProgress(record, result.stage);
               applyResult(stage, result);
-              this.liveLogs.delete(logSlot(record.id, result.stage));
+              this.liveLogs.end(record.id, result.stage);
               void this.changed(record, { type: 'stage-finished', build: record, stage });
             },
           }),
@@ -284,7 +250,7 @@ export class LocalFarm implements WorkflowStarter, RunningBuilds, BuildService {
       if (signal.aborted) await this.finish(record, 'cancelled', cancelledBy(signal));
       else await this.finish(record, 'error', { name: (error as Error).name ?? 'Error', message: (error as Error).message ?? String(error) });
     } finally {
-      for (const key of [...this.liveLogs.keys()]) if (key.startsWith(`${record.id}/`)) this.liveLogs.delete(key);
+      this.liveLogs.endBuild(record.id);
     }
   }
 
@@ -301,16 +267,6 @@ export class LocalFarm implements WorkflowStarter, RunningBuilds, BuildService {
     for (const resolve of waiters) resolve(record);
   }
 
-  private stage(record: BuildRecord, name: string): StageProgress {
-    let stage = record.stages.find((s) => s.name === name);
-    if (stage === undefined) {
-      // A stage the plan did not list (the runner reported before planning): show it anyway.
-      stage = { name, wave: 0, runner: 'lambda', reason: '', needs: [], status: 'pending', predictedCostUsd: 0 };
-      record.stages.push(stage);
-    }
-    return stage;
-  }
-
   /** Saves, tells the CLI and the dashboard; never rejects (progress callbacks call it without waiting). */
   private async changed(record: BuildRecord, event: FarmEvent): Promise<void> {
     const saved = this.options.store.save(record).catch((error: unknown) => this.options.onError?.(error));
@@ -325,89 +281,6 @@ export class LocalFarm implements WorkflowStarter, RunningBuilds, BuildService {
     const summary = summarise(event.build, this.now());
     for (const listener of this.listeners) listener(summary);
   }
-}
-
-/** Progress callbacks that do nothing once `signal` is aborted. */
-function ignoredAfter(signal: AbortSignal, progress: BuildProgress): BuildProgress {
-  return {
-    planned(plan) {
-      if (!signal.aborted) progress.planned(plan);
-    },
-    stageStarted(stage, at) {
-      if (!signal.aborted) progress.stageStarted(stage, at);
-    },
-    stageLog(stage, chunk) {
-      if (!signal.aborted) progress.stageLog(stage, chunk);
-    },
-    stageFinished(result) {
-      if (!signal.aborted) progress.stageFinished(result);
-    },
-  };
-}
-
-function parseInput(input: unknown): BuildExecutionInput {
-  const candidate = input as Partial<BuildExecutionInput> | null;
-  if (typeof candidate?.buildId !== 'string' || typeof candidate.request?.repository !== 'string' || typeof candidate.request.sha !== 'string') {
-    throw new InvalidExecutionInput('the execution input must be { buildId, request } with a BuildRequest');
-  }
-  return candidate as BuildExecutionInput;
-}
-
-function applyResult(stage: StageProgress, result: StageResult): void {
-  stage.status = result.status;
-  stage.runner = result.runner;
-  stage.startedAt = result.startedAt;
-  stage.finishedAt = result.finishedAt;
-  stage.durationMs = result.durationMs;
-  stage.outcome = result.reason;
-  stage.errorName = result.errorName;
-}
-
-/** After the run, the report is the truth: costs, escalations, final statuses. */
-function mergeReport(record: BuildRecord): void {
-  for (const reported of record.report?.stages ?? []) {
-    const stage = record.stages.find((s) => s.name === reported.name);
-    const target: StageProgress = stage ?? {
-      name: reported.name,
-      wave: 0,
-      runner: reported.runner,
-      reason: '',
-      needs: [],
-      status: reported.status,
-      predictedCostUsd: reported.predictedCostUsd,
-    };
-    target.status = reported.status;
-    target.runner = reported.runner;
-    target.outcome = reported.reason;
-    target.errorName = reported.errorName;
-    target.lambda = reported.lambda ?? target.lambda;
-    target.fargate = reported.fargate ?? (reported.runner === 'fargate' ? target.fargate : undefined);
-    target.startedAt = reported.startedAt ?? target.startedAt;
-    target.finishedAt = reported.finishedAt ?? target.finishedAt;
-    target.durationMs = reported.durationMs;
-    target.costUsd = reported.costUsd;
-    target.predictedCostUsd = reported.predictedCostUsd;
-    target.escalated = reported.escalated;
-    if (stage === undefined) record.stages.push(target);
-  }
-}
-
-function cancelledBy(signal: AbortSignal): { name: string; message: string } {
-  const reason = signal.reason as unknown;
-  return { name: 'Cancelled', message: reason instanceof Error ? reason.message : String(reason ?? 'cancelled') };
-}
-
-/** A log held in memory (the live view), as the store would serve it. */
-function readBuffer(bytes: Buffer, range: RangeRequest | undefined): ObjectRead | 'unsatisfiable' {
-  if (range === undefined) return { body: Readable.from([bytes]), length: bytes.length, total: bytes.length };
-  const resolved = resolveRange(range, bytes.length);
-  if (resolved === undefined) return 'unsatisfiable';
-  const part = bytes.subarray(resolved.start, resolved.end + 1);
-  return { body: Readable.from([part]), length: part.length, total: bytes.length, range: resolved };
-}
-
-function logSlot(id: string, stage: string): string {
-  return `${id}/${stage}`;
 }
 
 function parseBuildId(message: string): string | undefined {

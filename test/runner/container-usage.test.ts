@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { containerSample, ContainerUsageAccumulator } from '../../functions/domain/fargate/container-stats.js';
 import { readContainerUsage, sampleBuildContainer } from '../../functions/runner/container-usage.js';
-import { fetchTaskMetadata } from '../../functions/runner/fargate-helper.js';
+import { fetchTaskMetadata } from '../../functions/runner/task-metadata-endpoint.js';
 
 const BUILD_ID = 'cd189a933e5849daa93386466019ab50-2495160603';
 const at = (seconds: number) => new Date(Date.parse('2026-12-01T00:00:00Z') + seconds * 1000).toISOString();

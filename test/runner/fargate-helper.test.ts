@@ -8,14 +8,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Plan, PlannedStage } from '../../functions/domain/plan/types.js';
 import type { StageResult } from '../../functions/domain/report/types.js';
 import type { ArtifactStore, StoredObject } from '../../functions/ports/artifact-store.js';
-import {
-  contextFromEnv,
-  runFetch,
-  runHelper,
-  runPublish,
-  type HelperContext,
-  type HelperDeps,
-} from '../../functions/runner/fargate-helper.js';
+import { runHelper } from '../../functions/runner/fargate-helper.js';
+import { runFetch } from '../../functions/runner/fargate/fetch.js';
+import { contextFromEnv, type HelperContext } from '../../functions/runner/fargate/helper-context.js';
+import type { HelperDeps } from '../../functions/runner/fargate/helper-deps.js';
+import { runPublish } from '../../functions/runner/fargate/publish.js';
 import { MASK } from '../../functions/runner/secret-masker.js';
 import { MapSecrets, secretRef } from '../support/stages.js';
 

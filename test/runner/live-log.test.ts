@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runLiveLog } from '../../functions/runner/fargate-helper.js';
+import { runLiveLog } from '../../functions/runner/live-log-container.js';
 import { buildContainerStopped, followLiveLog } from '../../functions/runner/live-log.js';
 
 let dir: string;

@@ -1,24 +1,12 @@
-import {
-  Lexer,
-  LineCounter,
-  isAlias,
-  isMap,
-  isScalar,
-  isSeq,
-  parseDocument,
-  visit,
-  type Document,
-  type Node,
-  type YAMLMap,
-} from 'yaml';
-import type { PipelineIssue } from '../errors.js';
-import { FieldSites } from './field-sites.js';
-import { MAX_ALIAS_COUNT, MAX_FILE_BYTES, MAX_FLOW_DEPTH } from './limits.js';
-
 /**
- * Reading YAML safely and with positions. The document is walked as nodes
- * (never as a plain JS object) so every value keeps its line and column.
+ * Reading YAML with positions (load-yaml.ts parses it safely first). The document is
+ * walked as nodes (never as a plain JS object) so every value keeps its line and column.
  */
+import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Node, type YAMLMap } from 'yaml';
+import type { PipelineIssue } from '../errors.js';
+import { closest } from './closest-key.js';
+import type { FieldSites } from './field-sites.js';
+import { MAX_ALIAS_COUNT } from './limits.js';
 
 /** A value in the document with the path it has and the node to point at. */
 export interface Field {
@@ -33,71 +21,6 @@ export interface Field {
 export interface MapEntry extends Field {
   key: string;
   keyNode: Node;
-}
-
-/** Past this many, more syntax errors are usually echoes of the first ones. */
-const MAX_SYNTAX_ISSUES = 20;
-
-export type LoadResult = { ok: true; reader: YamlReader } | { ok: false; issues: PipelineIssue[] };
-
-/**
- * Parses `text` into a document, refusing hostile input before it can cost
- * memory or time: files over 1 MiB, flow collections nested deeper than 64,
- * and alias expansion (billion laughs) beyond yaml's `maxAliasCount`.
- */
-export function loadYaml(text: string, file: string): LoadResult {
-  const fail = (line: number, column: number, message: string): LoadResult => ({
-    ok: false,
-    issues: [{ file, line, column, path: '', message }],
-  });
-
-  const bytes = new TextEncoder().encode(text).length;
-  if (bytes > MAX_FILE_BYTES) {
-    return fail(1, 1, `the file is ${bytes} bytes; a pipeline file may be at most ${MAX_FILE_BYTES} bytes (1 MiB)`);
-  }
-
-  const lineCounter = new LineCounter();
-  const tooDeep = flowDepthExceeded(text);
-  if (tooDeep !== undefined) {
-    const pos = positionOf(text, tooDeep);
-    return fail(pos.line, pos.column, `collections are nested more than ${MAX_FLOW_DEPTH} levels deep; a pipeline file needs far fewer`);
-  }
-
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: false });
-  const problems = [...doc.errors, ...doc.warnings];
-  if (problems.length > 0) {
-    const issues: PipelineIssue[] = problems.slice(0, MAX_SYNTAX_ISSUES).map((problem) => {
-      const pos = lineCounter.linePos(problem.pos[0]);
-      // yaml catches its own stack overflow on pathological nesting and reports it under this code.
-      const message =
-        problem.code === 'RESOURCE_EXHAUSTION'
-          ? 'the document is nested too deeply to read; a pipeline file needs only a few levels'
-          : `YAML: ${firstLine(problem.message)}`;
-      return { file, line: pos.line, column: pos.col, path: '', message };
-    });
-    if (problems.length > MAX_SYNTAX_ISSUES) {
-      const last = issues[issues.length - 1];
-      issues.push({ ...last, message: `... and ${problems.length - MAX_SYNTAX_ISSUES} more YAML errors; fix the first ones and validate again` });
-    }
-    return { ok: false, issues };
-  }
-
-  try {
-    doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
-  } catch (error) {
-    if (error instanceof ReferenceError) {
-      const first = firstAliasOffset(doc);
-      const pos = first === undefined ? { line: 1, col: 1 } : lineCounter.linePos(first);
-      return fail(
-        pos.line,
-        pos.col,
-        `aliases expand into too many nodes (more than ${MAX_ALIAS_COUNT}); ` +
-          'the farm refuses alias expansion attacks ("billion laughs"); write the values out or use "defaults"',
-      );
-    }
-    throw error;
-  }
-  return { ok: true, reader: new YamlReader(doc, lineCounter, new FieldSites(file)) };
 }
 
 export class YamlReader {
@@ -307,69 +230,4 @@ function scalarText(node: Node): string {
   if (!isScalar(node)) return '';
   if (typeof node.value === 'string') return node.value;
   return typeof node.source === 'string' && node.source !== '' ? node.source : String(node.value);
-}
-
-function firstLine(message: string): string {
-  return message.split('\n')[0].replace(/:$/, '');
-}
-
-/** The offset of the `[` or `{` that goes one level deeper than allowed, if any. */
-function flowDepthExceeded(text: string): number | undefined {
-  let depth = 0;
-  let offset = 0;
-  for (const token of new Lexer().lex(text)) {
-    // The lexer emits a few control tokens that are not part of the source.
-    if (token === '\x02' || token === '\x18' || token === '\x1f') continue;
-    if (token === '[' || token === '{') {
-      depth++;
-      if (depth > MAX_FLOW_DEPTH) return offset;
-    } else if (token === ']' || token === '}') {
-      depth = Math.max(0, depth - 1);
-    }
-    offset += token.length;
-  }
-  return undefined;
-}
-
-function positionOf(text: string, offset: number): { line: number; column: number } {
-  const before = text.slice(0, offset);
-  const line = before.split('\n').length;
-  return { line, column: offset - before.lastIndexOf('\n') };
-}
-
-function firstAliasOffset(doc: Document): number | undefined {
-  let found: number | undefined;
-  visit(doc, {
-    Alias(_key, node) {
-      found = node.range?.[0];
-      return visit.BREAK;
-    },
-  });
-  return found;
-}
-
-/** The allowed key within edit distance 2 of a typo, if any. */
-function closest(key: string, allowed: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const candidate of allowed) {
-    const distance = editDistance(key.toLowerCase(), candidate);
-    if (distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length];
 }

@@ -8,7 +8,7 @@ const BUCKET = 'arn:aws:s3:::buildfarm-artifactbucket-0123456789ab';
 
 describe('Function: stageSessionPolicy', () => {
   it('stays under STS\'s 2,048 characters for the longest build id and stage name the farm makes', () => {
-    // Execution names are at most 80 characters; stage names at most 64 (lint.ts STAGE_NAME_PATTERN).
+    // Execution names are at most 80 characters; stage names at most 64 (lint-names.ts STAGE_NAME_PATTERN).
     const policy = stageSessionPolicy(BUCKET, { readPrefix: `builds/${'b'.repeat(80)}/`, writePrefix: `builds/${'b'.repeat(80)}/stages/${'s'.repeat(64)}/` });
     expect(JSON.stringify(policy).length).toBeLessThan(MAX_SESSION_POLICY_CHARACTERS / 2);
   });
