@@ -13,7 +13,11 @@ import { msSince } from '../lib/stats.js';
 const [endpoint, bucket, workspace, buildId] = process.argv.slice(2);
 // s3rver-client.ts, not embedded-s3.ts: that one loads s3rver itself, which would inflate the RSS measured here.
 const client = s3rverClient(endpoint);
-const store = new S3ArtifactStore(client, bucket);
+const tuning = {
+  ...(process.env.BENCH_UPLOAD_PART_MIB ? { partSize: Number(process.env.BENCH_UPLOAD_PART_MIB) * 1048576 } : {}),
+  ...(process.env.BENCH_UPLOAD_QUEUE ? { queueSize: Number(process.env.BENCH_UPLOAD_QUEUE) } : {}),
+};
+const store = new S3ArtifactStore(client, bucket, tuning);
 const rssBeforeMiB = process.memoryUsage().rss / 1048576;
 
 const findStart = process.hrtime.bigint();
