@@ -4,6 +4,9 @@
  * given, and prints the time and this process's peak RSS (process.resourceUsage().maxRSS).
  *
  *   node --import tsx bench/workers/upload.ts <endpoint> <bucket> <workspace> <buildId>
+ *
+ * BENCH_UPLOAD_PART_MIB and BENCH_UPLOAD_QUEUE override the store's part size and parts in
+ * flight, to compare settings by hand.
  */
 import { s3rverClient } from '../../functions/adapters/local/s3rver-client.js';
 import { S3ArtifactStore } from '../../functions/adapters/aws/s3-artifact-store.js';
@@ -20,6 +23,7 @@ const tuning = {
 const store = new S3ArtifactStore(client, bucket, tuning);
 const rssBeforeMiB = process.memoryUsage().rss / 1048576;
 
+const cpuBefore = process.cpuUsage();
 const findStart = process.hrtime.bigint();
 const found = await findArtifacts(workspace, ['**']);
 const findMs = msSince(findStart);
@@ -37,5 +41,7 @@ console.log(
     uploadMs,
     rssBeforeMiB,
     maxRssMiB: process.resourceUsage().maxRSS / 1024,
+    // From the search on: not Node's start nor tsx compiling this worker.
+    cpuMs: ((cpu) => (cpu.user + cpu.system) / 1000)(process.cpuUsage(cpuBefore)),
   }),
 );
