@@ -10,7 +10,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,6 +79,7 @@ function awsCliVersion(): string | undefined {
 
 function awsCp(workspace: string, endpoint: string, bucket: string, prefix: string, scratch: string): Promise<CliRun> {
   const measureRss = existsSync(GNU_TIME);
+  const cliConfig = join(scratch, 'aws-config');
   const rssFile = join(scratch, 'aws-rss.txt');
   const cli = ['aws', 's3', 'cp', workspace, `s3://${bucket}/${prefix}/`, '--recursive', '--endpoint-url', endpoint, '--only-show-errors'];
   const [command, ...args] = measureRss ? [GNU_TIME, '-f', '%M %U %S', '-o', rssFile, ...cli] : cli;
@@ -87,8 +88,9 @@ function awsCp(workspace: string, endpoint: string, bucket: string, prefix: stri
     AWS_ACCESS_KEY_ID: 'S3RVER',
     AWS_SECRET_ACCESS_KEY: 'S3RVER',
     AWS_DEFAULT_REGION: 'us-east-1',
-    // Nothing from the user's own AWS configuration.
-    AWS_CONFIG_FILE: join(scratch, 'no-config'),
+    // Nothing from the user's own AWS configuration; payloads unsigned, as the CLI sends them to S3 over
+    // HTTPS and as the farm sends parts (botocore signs payloads over plain HTTP unless told not to).
+    AWS_CONFIG_FILE: cliConfig,
     AWS_SHARED_CREDENTIALS_FILE: join(scratch, 'no-credentials'),
     AWS_PROFILE: undefined,
     AWS_SESSION_TOKEN: undefined,
@@ -97,6 +99,7 @@ function awsCp(workspace: string, endpoint: string, bucket: string, prefix: stri
     AWS_RESPONSE_CHECKSUM_VALIDATION: 'when_required',
   };
   return new Promise((resolve, reject) => {
+    writeFileSync(cliConfig, '[default]\ns3 =\n  payload_signing_enabled = false\n');
     const started = process.hrtime.bigint();
     // A process group of its own: on a timeout, GNU time and the CLI under it stop together.
     const child = spawn(command, args, { env, stdio: ['ignore', 'ignore', 'pipe'], detached: true });

@@ -15,6 +15,14 @@
  * With the SDK's default checksums (requestChecksumCalculation WHEN_SUPPORTED), the upload
  * declares CRC32 and lists each part's checksum on completion, as lib-storage does
  * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html).
+ *
+ * Part bodies are sent with the unsigned-payload option of SigV4 (`x-amz-content-sha256:
+ * UNSIGNED-PAYLOAD`, https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-header-based-auth.html):
+ * left to itself the SDK hashes every Buffer body with sha256 on the main thread to sign it, a
+ * second full pass over the archive beside the archive's own sha256. The AWS CLI does the same
+ * over HTTPS (botocore signs S3 payloads only over plain HTTP or when asked). What guards the
+ * bytes instead: TLS to S3, the CRC32 S3 checks on each part with the SDK's default checksums,
+ * and the archive's sha256, which the consuming stage checks on the way down.
  */
 import {
   AbortMultipartUploadCommand,
@@ -26,6 +34,8 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
+
+const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD';
 
 export const MIN_PART_SIZE = 5 * 1024 * 1024;
 export const MAX_PARTS = 10_000;
@@ -108,7 +118,7 @@ class PartPipeline {
     if (this.uploadId === undefined) {
       // Everything fits in one part: a single PutObject (also for an empty body).
       const only = this.held ?? this.current?.subarray(0, this.filled) ?? Buffer.alloc(0);
-      await this.client.send(new PutObjectCommand({ ...this.target, Body: only }));
+      await this.client.send(unsigned(new PutObjectCommand({ ...this.target, Body: only })));
       return;
     }
     if (this.held !== undefined) await this.send(this.held, this.tuning.partSize);
@@ -155,7 +165,7 @@ class PartPipeline {
 
   private async uploadPart(PartNumber: number, Body: Buffer): Promise<void> {
     const UploadId = await this.uploadId!;
-    const response = await this.client.send(new UploadPartCommand({ Bucket: this.target.Bucket, Key: this.target.Key, UploadId, PartNumber, Body }));
+    const response = await this.client.send(unsigned(new UploadPartCommand({ Bucket: this.target.Bucket, Key: this.target.Key, UploadId, PartNumber, Body })));
     if (response.ETag === undefined) throw new Error(`${this.target.Key}: S3 returned no ETag for part ${PartNumber}`);
     this.completed.push({ PartNumber, ETag: response.ETag, ...(this.checksums && response.ChecksumCRC32 ? { ChecksumCRC32: response.ChecksumCRC32 } : {}) });
   }
@@ -185,4 +195,20 @@ class PartPipeline {
       await Promise.race(this.inFlight);
     }
   }
+}
+
+/** The command, signed without hashing its body (see the module's comment). */
+function unsigned<C extends PutObjectCommand | UploadPartCommand>(command: C): C {
+  type Handler = (args: { request: unknown }) => Promise<unknown>;
+  const stack = command.middlewareStack as unknown as { add(middleware: (next: Handler) => Handler, options: object): void };
+  stack.add(
+    (next) => async (args) => {
+      const request = args.request as { headers?: Record<string, string> };
+      if (request.headers) request.headers['x-amz-content-sha256'] = UNSIGNED_PAYLOAD;
+      return next(args);
+    },
+    // After the checksum middleware set its headers (build), before the signer reads this one (finalizeRequest).
+    { step: 'build', name: 'unsignedPayload', priority: 'low' },
+  );
+  return command;
 }
