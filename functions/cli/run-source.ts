@@ -28,14 +28,14 @@ export async function resolveRunSource(dir: string, options: { workingTree: bool
   const info = await stat(dir).catch(() => undefined);
   if (info === undefined) throw new UserError(`${dir}: no such directory`);
   if (!info.isDirectory()) throw new UserError(`${dir} is not a directory: buildfarm run builds the git repository in a directory`);
-  const top = await git(dir, ['rev-parse', '--show-toplevel']).catch((error: unknown) => {
+  // Both in one process: the top, then DIR's path from it (an empty line, trimmed away, at the top).
+  const [top, prefix = ''] = (await git(dir, ['rev-parse', '--show-toplevel', '--show-prefix']).catch((error: unknown) => {
     if (error instanceof UserError && error.name === 'GitMissing') throw error;
     throw new UserError(`${dir} is not inside a git repository: buildfarm run builds a commit (git init, git commit first)`);
-  });
+  })).split('\n');
   // The other questions for git at once (each is a process of its own: in a row they add up at every start).
   // symbolic-ref works before the first commit too; a detached HEAD has no branch.
-  const [prefix, symbolic, head] = await Promise.all([
-    git(dir, ['rev-parse', '--show-prefix']),
+  const [symbolic, head] = await Promise.all([
     git(dir, ['symbolic-ref', '--short', '-q', 'HEAD']).catch(() => ''),
     options.workingTree ? Promise.resolve(undefined) : headCommit(dir),
   ]);
@@ -61,15 +61,13 @@ export async function resolveRunSource(dir: string, options: { workingTree: bool
 
 /** HEAD's commit, its subject and the uncommitted changes under `dir`, asked at once; undefined before the first commit. */
 async function headCommit(dir: string): Promise<{ sha: string; message: string; changed: string[] } | undefined> {
-  // log and diff fail too before the first commit: their errors count only once HEAD is known to exist.
-  const failed = (error: unknown) => ({ error });
-  const [sha, message, changed] = await Promise.all([
-    git(dir, ['rev-parse', '--verify', '--quiet', 'HEAD']).catch(() => undefined),
-    git(dir, ['log', '-1', '--format=%s']).catch(failed),
-    uncommittedChanges(dir).catch(failed),
+  // The diff fails too before the first commit: its error counts only once HEAD is known to exist.
+  const [commit, changed] = await Promise.all([
+    git(dir, ['log', '-1', '--format=%H%n%s']).catch(() => undefined),
+    uncommittedChanges(dir).catch((error: unknown) => ({ error })),
   ]);
-  if (sha === undefined) return undefined;
-  if (typeof message !== 'string') throw message.error;
+  if (commit === undefined) return undefined;
   if (!Array.isArray(changed)) throw changed.error;
+  const [sha = '', message = ''] = commit.split('\n');
   return { sha, message, changed };
 }
