@@ -28,13 +28,19 @@ export async function resolveRunSource(dir: string, options: { workingTree: bool
   const info = await stat(dir).catch(() => undefined);
   if (info === undefined) throw new UserError(`${dir}: no such directory`);
   if (!info.isDirectory()) throw new UserError(`${dir} is not a directory: buildfarm run builds the git repository in a directory`);
-  const top = await git(dir, ['rev-parse', '--show-toplevel']).catch((error: unknown) => {
+  // Both in one process: the top, then DIR's path from it (an empty line, trimmed away, at the top).
+  const [top, prefix = ''] = (await git(dir, ['rev-parse', '--show-toplevel', '--show-prefix']).catch((error: unknown) => {
     if (error instanceof UserError && error.name === 'GitMissing') throw error;
     throw new UserError(`${dir} is not inside a git repository: buildfarm run builds a commit (git init, git commit first)`);
-  });
-  const subdirectory = (await git(dir, ['rev-parse', '--show-prefix'])).replace(/\/$/, '');
+  })).split('\n');
+  // The other questions for git at once (each is a process of its own: in a row they add up at every start).
   // symbolic-ref works before the first commit too; a detached HEAD has no branch.
-  const branch = (await git(dir, ['symbolic-ref', '--short', '-q', 'HEAD']).catch(() => '')) || 'HEAD';
+  const [symbolic, head] = await Promise.all([
+    git(dir, ['symbolic-ref', '--short', '-q', 'HEAD']).catch(() => ''),
+    options.workingTree ? Promise.resolve(undefined) : headCommit(dir),
+  ]);
+  const subdirectory = prefix.replace(/\/$/, '');
+  const branch = symbolic || 'HEAD';
   const name = path.basename(subdirectory || top);
   const repository = `local/${name.replace(/[^A-Za-z0-9_.-]/g, '-')}`;
   const base = { top, subdirectory, branch, repository };
@@ -42,15 +48,26 @@ export async function resolveRunSource(dir: string, options: { workingTree: bool
     const message = `buildfarm run --working-tree: ${branch} as it is on disk`;
     return { ...base, sha: await commitWorkingTree(top, message), message, workingTree: true };
   }
-  const sha = await git(dir, ['rev-parse', '--verify', '--quiet', 'HEAD']).catch(() => {
-    throw new UserError(`${top} has no commit yet: buildfarm run builds HEAD (commit first, or build the files as they are with --working-tree)`);
-  });
-  const changed = await uncommittedChanges(dir);
+  if (head === undefined) throw new UserError(`${top} has no commit yet: buildfarm run builds HEAD (commit first, or build the files as they are with --working-tree)`);
+  const { sha, message, changed } = head;
   if (changed.length > 0) {
     warn(
       `warning: building HEAD (${sha.slice(0, 7)}), which does not have the uncommitted changes to ${changed.length} tracked ` +
         `file${changed.length === 1 ? '' : 's'}: ${nameSome(changed)}. Commit them, or add --working-tree to build the files as they are.\n`,
     );
   }
-  return { ...base, sha, message: await git(dir, ['log', '-1', '--format=%s']), workingTree: false };
+  return { ...base, sha, message, workingTree: false };
+}
+
+/** HEAD's commit, its subject and the uncommitted changes under `dir`, asked at once; undefined before the first commit. */
+async function headCommit(dir: string): Promise<{ sha: string; message: string; changed: string[] } | undefined> {
+  // The diff fails too before the first commit: its error counts only once HEAD is known to exist.
+  const [commit, changed] = await Promise.all([
+    git(dir, ['log', '-1', '--format=%H%n%s']).catch(() => undefined),
+    uncommittedChanges(dir).catch((error: unknown) => ({ error })),
+  ]);
+  if (commit === undefined) return undefined;
+  if (!Array.isArray(changed)) throw changed.error;
+  const [sha = '', message = ''] = commit.split('\n');
+  return { sha, message, changed };
 }

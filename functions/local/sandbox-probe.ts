@@ -6,7 +6,7 @@
  * slirp4netns for the stage's outbound network. What it finds is said out
  * loud by `buildfarm serve` and `buildfarm run` (`describeSandbox`).
  */
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { accessSync, constants, lstatSync, readlinkSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
@@ -28,6 +28,33 @@ export interface ProbeOptions {
 }
 
 export function probeStageSandbox(options: ProbeOptions): StageSandbox {
+  const candidate = sandboxCandidate(options);
+  if (candidate.kind === 'none') return candidate;
+  const trial = spawnSync(candidate.bwrap, trialArgs(candidate), { encoding: 'utf8', timeout: TRIAL_TIMEOUT_MS });
+  return judgeTrial(candidate, trial.status, trial.stderr || trial.error?.message);
+}
+
+/**
+ * The same probe with the trial run as a child process the caller need not wait on: `buildfarm
+ * run` starts it first and does its other start-up work (git, the embedded S3) meanwhile (issue 12:
+ * the blocking trial was one of the larger parts of the fixed overhead).
+ */
+export async function probeStageSandboxAsync(options: ProbeOptions): Promise<StageSandbox> {
+  const candidate = sandboxCandidate(options);
+  if (candidate.kind === 'none') return candidate;
+  const trial = await new Promise<{ status: number | null; why?: string }>((resolve) => {
+    execFile(candidate.bwrap, trialArgs(candidate), { encoding: 'utf8', timeout: TRIAL_TIMEOUT_MS }, (error, _stdout, stderr) => {
+      const code = (error as { code?: unknown } | null)?.code;
+      resolve(error === null ? { status: 0 } : { status: typeof code === 'number' ? code : null, why: stderr || error.message });
+    });
+  });
+  return judgeTrial(candidate, trial.status, trial.why);
+}
+
+const TRIAL_TIMEOUT_MS = 10_000;
+
+/** Everything but the trial: bwrap and slirp4netns found, what stays hidden and what is shown. */
+function sandboxCandidate(options: ProbeOptions): StageSandbox {
   if (options.setting !== undefined && OFF.has(options.setting.trim().toLowerCase())) {
     return { kind: 'none', reason: `BUILDFARM_SANDBOX=${options.setting} turned the sandbox off` };
   }
@@ -36,7 +63,7 @@ export function probeStageSandbox(options: ProbeOptions): StageSandbox {
   if (bwrap === undefined) return { kind: 'none', reason: 'bubblewrap (bwrap) is not installed (Debian/Ubuntu: apt-get install bubblewrap)' };
   const slirp = findExecutable('slirp4netns', searchPath);
   const hidden = [...new Set([resolve(options.dataDirectory), FARM_ROOT, homedir()])];
-  const sandbox: BubblewrapSandbox = {
+  return {
     kind: 'bubblewrap',
     bwrap,
     network: slirp
@@ -48,16 +75,17 @@ export function probeStageSandbox(options: ProbeOptions): StageSandbox {
     ...toolchainFor(stageNodeBinary(), hidden),
     hidden,
   };
-  // A trial run with the same namespaces: bwrap present but refused (no user namespaces) is no sandbox.
-  const trial = spawnSync(bwrap, ['--die-with-parent', '--unshare-pid', '--unshare-net', '--unshare-ipc', '--unshare-uts', '--cap-drop', 'ALL', '--proc', '/proc', '--dev', '/dev', ...systemArgs(sandbox.system), '--', 'true'], {
-    encoding: 'utf8',
-    timeout: 10_000,
-  });
-  if (trial.status !== 0) {
-    const why = (trial.stderr || trial.error?.message || `exit ${trial.status}`).trim().split('\n')[0];
-    return { kind: 'none', reason: `bubblewrap cannot make namespaces here (${why})` };
-  }
-  return sandbox;
+}
+
+/** A trial run with the same namespaces: bwrap present but refused (no user namespaces) is no sandbox. */
+function trialArgs(sandbox: BubblewrapSandbox): string[] {
+  return ['--die-with-parent', '--unshare-pid', '--unshare-net', '--unshare-ipc', '--unshare-uts', '--cap-drop', 'ALL', '--proc', '/proc', '--dev', '/dev', ...systemArgs(sandbox.system), '--', 'true'];
+}
+
+function judgeTrial(sandbox: BubblewrapSandbox, status: number | null, why: string | undefined): StageSandbox {
+  if (status === 0) return sandbox;
+  const reason = (why || `exit ${status}`).trim().split('\n')[0];
+  return { kind: 'none', reason: `bubblewrap cannot make namespaces here (${reason})` };
 }
 
 /** True when the sandbox line is a warning (no sandbox, or no network): it then goes to stderr. */

@@ -76,7 +76,7 @@ export async function uploadArtifacts(
   const key = artifactArchiveKey(target.buildId, target.stage);
   const { stream, packed } = packArchive(workspace, entries);
   try {
-    // The SDK retries each request (and lib-storage each part); an error here is final.
+    // The SDK retries each request, each part included; an error here is final.
     await store.put(key, stream, 'application/x-tar');
   } catch (error) {
     stream.destroy();

@@ -4,7 +4,7 @@
  * on a copy of bin/ with a stand-in bundle and a stand-in source that say which one ran.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -44,6 +44,20 @@ describe('bin/buildfarm.mjs: the CLI bundle or the sources', () => {
 
   it('runs the bundle when no source of it changed since it was built', () => {
     expect(runBin().stdout).toBe('bundle validate\n');
+  });
+
+  it('keeps V8 code caches of what it loads on disk (the compile cache), so the next start compiles less', async () => {
+    // Prepare: a temporary directory of its own, where the cache goes by default
+    const temporary = await mkdtemp(join(tmpdir(), 'cli-compile-cache-'));
+    try {
+      // Act
+      const result = runBin({ TMPDIR: temporary, NODE_COMPILE_CACHE: undefined, NODE_DISABLE_COMPILE_CACHE: undefined });
+      // Assess: the bundle ran and left its code cache behind
+      expect(result.stdout).toBe('bundle validate\n');
+      expect((await readdir(join(temporary, 'node-compile-cache'), { recursive: true })).length).toBeGreaterThan(0);
+    } finally {
+      await rm(temporary, { recursive: true, force: true });
+    }
   });
 
   it('runs the sources through tsx when BUILDFARM_CLI=source', () => {

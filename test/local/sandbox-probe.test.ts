@@ -3,9 +3,11 @@
  * and the line it prints: loud whenever stages are not sandboxed or have no network.
  */
 import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { describeSandbox, probeStageSandbox, toolchainFor } from '../../functions/local/sandbox-probe.js';
+import { describeSandbox, probeStageSandbox, probeStageSandboxAsync, toolchainFor } from '../../functions/local/sandbox-probe.js';
 
 const bwrapHere = ['/usr/bin/bwrap', '/bin/bwrap', '/usr/local/bin/bwrap'].some((path) => existsSync(path));
 
@@ -27,6 +29,29 @@ describe('Function: probeStageSandbox', () => {
     if (sandbox.kind !== 'bubblewrap') return;
     expect(sandbox.hidden).toEqual(expect.arrayContaining(['/srv/farm/.buildfarm', homedir(), process.cwd()]));
     expect(sandbox.system.map((entry) => entry.path)).toContain('/usr');
+  });
+});
+
+describe('Function: probeStageSandboxAsync (run starts it beside its other start-up work)', () => {
+  it.runIf(bwrapHere)('finds the same sandbox as the blocking probe', async () => {
+    const options = { dataDirectory: '/srv/farm/.buildfarm' };
+    expect(await probeStageSandboxAsync(options)).toEqual(probeStageSandbox(options));
+  });
+
+  it('says bubblewrap cannot make namespaces when the trial run fails, with its first line of stderr, as the blocking probe does', async () => {
+    // Prepare: a bwrap on the PATH that refuses, as a kernel without unprivileged user namespaces makes it
+    const bin = await mkdtemp(join(tmpdir(), 'refusing-bwrap-'));
+    try {
+      await writeFile(join(bin, 'bwrap'), '#!/bin/sh\necho "bwrap: No permissions to create new namespace" >&2\necho second line >&2\nexit 1\n', { mode: 0o755 });
+      const options = { dataDirectory: '/srv/farm/.buildfarm', searchPath: bin };
+      // Act
+      const [waited, blocking] = [await probeStageSandboxAsync(options), probeStageSandbox(options)];
+      // Assess
+      expect(waited).toEqual({ kind: 'none', reason: 'bubblewrap cannot make namespaces here (bwrap: No permissions to create new namespace)' });
+      expect(blocking).toEqual(waited);
+    } finally {
+      await rm(bin, { recursive: true, force: true });
+    }
   });
 });
 

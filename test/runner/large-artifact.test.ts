@@ -2,7 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { S3ArtifactStore } from '../../functions/adapters/aws/s3-artifact-store.js';
+import { S3ArtifactStore, UPLOAD_PART_SIZE, UPLOAD_QUEUE_SIZE } from '../../functions/adapters/aws/s3-artifact-store.js';
+import { DIGEST_BATCHES } from '../../functions/runner/archive/archive-digest.js';
 import type { ArtifactManifest } from '../../functions/domain/report/types.js';
 import { artifactArchiveKey, manifestKey } from '../../functions/domain/storage-keys.js';
 import { runStage } from '../../functions/runner/agent.js';
@@ -12,8 +13,8 @@ import { CapturedOutput, MapSecrets, plannedStage, storeSnapshot } from '../supp
 
 const MiB = 1024 * 1024;
 /**
- * Big enough that holding it would show: lib-storage's own ceiling, (queueSize + 1) x partSize, is 40 MiB, and
- * measured RSS growth (buffers copied per part, garbage not yet collected) stays near 110 MiB whatever the size.
+ * Big enough that holding it would show: the uploader holds at most (queueSize + 1) x partSize of parts (88 MiB
+ * with the defaults), in buffers it reuses, and the digest at most DIGEST_BATCHES x 1 MiB.
  */
 const SIZE = 400 * MiB;
 
@@ -73,7 +74,9 @@ describe('Function: runStage (large artifact)', () => {
     expect(stored).toBe(manifest.archive!.bytes);
     expect(stored).toBeGreaterThan(SIZE);
     expect(stored).toBeLessThan(SIZE + 4096);
-    // Memory: the file never sits in memory; growth is bounded by the upload's buffers, not the file's size.
-    expect(peak - baseline).toBeLessThan(SIZE / 2);
+    // Memory: the file never sits in memory; growth is bounded by the upload's buffers, not the file's size:
+    // the part pool, the digest's batches, and room for the hashing worker's own heap and the SDK.
+    console.info(`RSS growth uploading ${SIZE / MiB} MiB: ${Math.round((peak - baseline) / MiB)} MiB`);
+    expect(peak - baseline).toBeLessThan((UPLOAD_QUEUE_SIZE + 1) * UPLOAD_PART_SIZE + DIGEST_BATCHES * MiB + 56 * MiB);
   });
 });

@@ -8,25 +8,25 @@
  */
 import { Readable } from 'node:stream';
 import { GetObjectCommand, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import type { ArtifactStore, ObjectRead, RangeRequest, StoredObject } from '../../ports/artifact-store.js';
+import { uploadStream, checkTuning } from './multipart-upload.js';
 import { isAbsent } from './s3-absence.js';
 
 /**
- * Multipart part size. 8 MiB parts keep the 10,000-part limit above 78 GiB
- * per object (S3 multipart limits:
- * https://docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html), and a
- * body smaller than one part goes as a single PutObject.
+ * Multipart part size: the AWS CLI's multipart_chunksize. 8 MiB parts keep the 10,000-part
+ * limit above 78 GiB per object (S3 multipart limits:
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html), and a body of one part
+ * or less goes as a single PutObject.
  */
 export const UPLOAD_PART_SIZE = 8 * 1024 * 1024;
 
 /**
- * Parts in flight at once. lib-storage buffers at most about
- * (queueSize + 1) x partSize bytes of a stream, so memory stays near 40 MiB
- * whatever the object's size, which fits the smallest runner comfortably while
- * still overlapping a few uploads.
+ * Parts in flight at once: the AWS CLI's max_concurrent_requests
+ * (https://docs.aws.amazon.com/cli/latest/topic/s3-config.html). The uploader (multipart-upload.ts)
+ * holds at most (queueSize + 1) x partSize = 88 MiB of parts whatever the object's size, which
+ * fits the smallest runner (1024 MB) with room to spare.
  */
-export const UPLOAD_QUEUE_SIZE = 4;
+export const UPLOAD_QUEUE_SIZE = 10;
 
 /** Reads of a body cut mid-way, in all, before the error is the caller's. */
 export const BODY_READ_ATTEMPTS = 4;
@@ -37,22 +37,30 @@ function isConnectionCut(error: unknown): boolean {
   return code === 'ECONNRESET' || code === 'EPIPE' || code === 'ETIMEDOUT' || (error as Error | null)?.message === 'aborted';
 }
 
+/** How large bodies are cut and sent; the defaults are the constants above. */
+export interface UploadTuning {
+  partSize?: number;
+  queueSize?: number;
+}
+
 export class S3ArtifactStore implements ArtifactStore {
+  private readonly partSize: number;
+  private readonly queueSize: number;
+
   constructor(
     private readonly client: S3Client,
     private readonly bucket: string,
-  ) {}
+    tuning: UploadTuning = {},
+  ) {
+    this.partSize = tuning.partSize ?? UPLOAD_PART_SIZE;
+    this.queueSize = tuning.queueSize ?? UPLOAD_QUEUE_SIZE;
+    checkTuning({ partSize: this.partSize, queueSize: this.queueSize });
+  }
 
   async put(key: string, body: Readable | Buffer | string, contentType?: string): Promise<void> {
-    const upload = new Upload({
-      client: this.client,
-      params: { Bucket: this.bucket, Key: key, Body: body, ContentType: contentType },
-      partSize: UPLOAD_PART_SIZE,
-      queueSize: UPLOAD_QUEUE_SIZE,
-      // A failed multipart upload is aborted, so no orphaned parts are billed.
-      leavePartsOnError: false,
-    });
-    await upload.done();
+    // A Buffer or string goes whole (Readable.from does not split them): one PutObject when it fits a part.
+    const stream = body instanceof Readable ? body : Readable.from([typeof body === 'string' ? Buffer.from(body) : body]);
+    await uploadStream(this.client, { Bucket: this.bucket, Key: key, ...(contentType ? { ContentType: contentType } : {}) }, stream, { partSize: this.partSize, queueSize: this.queueSize });
   }
 
   async get(key: string): Promise<Readable | undefined> {

@@ -1,7 +1,7 @@
 /**
  * Counts the S3 requests a client makes, by price tier, as they are sent: an SDK middleware on
  * the client's stack, so every path through the client is counted (GetObject, the HeadObject of a
- * miss, ListObjectsV2 pages, and lib-storage's PutObject or CreateMultipartUpload + each
+ * miss, ListObjectsV2 pages, and the uploader's PutObject or CreateMultipartUpload + each
  * UploadPart + CompleteMultipartUpload). It sits in the finalizeRequest step below the retry
  * middleware, so a retried request counts once per attempt: S3 bills each request it receives.
  *

@@ -6,7 +6,7 @@ import type { BuildRequest } from '../../domain/build-request.js';
 import { createFarmContext } from '../../local/farm-context.js';
 import { openDataDirectory } from '../../local/data-directory.js';
 import { runLocalBuild } from '../../local/run-local-build.js';
-import { describeSandbox, probeStageSandbox, sandboxIsDegraded } from '../../local/sandbox-probe.js';
+import { describeSandbox, probeStageSandboxAsync, sandboxIsDegraded } from '../../local/sandbox-probe.js';
 import { FARM_OPTIONS, FARM_POLICY_HELP, farmPolicy, loadPriceBook, plannerConfig } from '../farm-config.js';
 import { resolveRunSource } from '../run-source.js';
 import { describeBuildFiles } from '../run-files.js';
@@ -72,6 +72,8 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   const opened = await openDataDirectory(values['data-dir'] ?? values.data, io.cwd);
   if (opened.note) io.stderr.write(`buildfarm run: ${opened.note}\n`);
   const dataDirectory = opened.path;
+  // The sandbox's trial run goes on while the embedded S3 and the bus start (it never rejects).
+  const probing = probeStageSandboxAsync({ dataDirectory, setting: io.env.BUILDFARM_SANDBOX, searchPath: io.env.PATH });
   const s3 = await startEmbeddedS3(path.join(dataDirectory, 's3'));
   // The same file `buildfarm serve` keeps its bus in, so both show in the dashboard's messages.
   const bus = await LocalBus.open({ file: path.join(dataDirectory, 'bus', 'messages.jsonl') });
@@ -95,7 +97,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
       sender: 'local',
       receivedAt: now.toISOString(),
     };
-    const sandbox = probeStageSandbox({ dataDirectory, setting: io.env.BUILDFARM_SANDBOX, searchPath: io.env.PATH });
+    const sandbox = await probing;
     (values.json || sandboxIsDegraded(sandbox) ? io.stderr : io.stdout).write(describeSandbox(sandbox));
     const farm = createFarmContext({
       dataDirectory,

@@ -54,7 +54,7 @@ export function stageSessionPolicy(bucketArn: string, grant: Pick<StageGrant, 'r
     Version: '2012-10-17',
     Statement: [
       { Sid: 'ReadBuild', Effect: 'Allow', Action: 's3:GetObject', Resource: `${bucketArn}/${read}*` },
-      // lib-storage uploads in parts and aborts a failed upload (s3:AbortMultipartUpload).
+      // The uploader (adapters/aws/multipart-upload.ts) sends parts and aborts a failed upload (s3:AbortMultipartUpload).
       { Sid: 'WriteStage', Effect: 'Allow', Action: ['s3:PutObject', 's3:AbortMultipartUpload'], Resource: `${bucketArn}/${write}*` },
       // So a missing key of the build answers 404 rather than 403, as for the other roles.
       {

@@ -18,6 +18,13 @@ export interface Digest {
 }
 
 const BATCH_BYTES = 1024 * 1024;
+/**
+ * Batches that exist at once. The worker hands each batch back once hashed, and the stream
+ * waits for one when all are out: memory stays at BATCHES x BATCH_BYTES however far the hash
+ * falls behind, and the copies land in memory already mapped (fresh 1 MiB buffers per batch
+ * cost page faults and garbage collection: issue 12's profile).
+ */
+export const DIGEST_BATCHES = 8;
 
 /** Archives from this size on are hashed off the main thread; smaller ones inline (a worker's start costs more). */
 export const OFF_THREAD_FROM_BYTES = 16 * 1024 * 1024;
@@ -27,7 +34,10 @@ const { parentPort } = require('node:worker_threads');
 const hash = require('node:crypto').createHash('sha256');
 parentPort.on('message', (message) => {
   if (message === 'digest') parentPort.postMessage(hash.digest('hex'));
-  else hash.update(new Uint8Array(message));
+  else {
+    hash.update(new Uint8Array(message));
+    parentPort.postMessage(message, [message]);
+  }
 });
 `;
 
@@ -50,9 +60,8 @@ export class ArchiveDigest extends Transform {
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.hasher.update(chunk);
     this.bytes += chunk.length;
-    callback(null, chunk);
+    this.hasher.update(chunk).then(() => callback(null, chunk), callback);
   }
 
   override _flush(callback: TransformCallback): void {
@@ -82,8 +91,9 @@ export class ArchiveDigest extends Transform {
 
 class InlineHasher {
   private readonly hash: Hash = createHash('sha256');
-  update(chunk: Buffer): void {
+  update(chunk: Buffer): Promise<void> {
     this.hash.update(chunk);
+    return Promise.resolve();
   }
   digest(): Promise<string> {
     return Promise.resolve(this.hash.digest('hex'));
@@ -92,14 +102,25 @@ class InlineHasher {
 }
 
 class WorkerHasher {
-  private batch = Buffer.allocUnsafeSlow(BATCH_BYTES);
+  private batch: Buffer | undefined;
   private filled = 0;
+  private readonly free: ArrayBuffer[] = [];
+  private allocated = 0;
+  private waiting: (() => void) | undefined;
   private failure: Error | undefined;
 
   private constructor(private readonly worker: Worker) {
     // The worker must never keep the process alive on its own (a stream abandoned midway).
     worker.unref();
-    worker.on('error', (error) => (this.failure = error));
+    worker.on('error', (error) => {
+      this.failure = error;
+      this.wake();
+    });
+    worker.on('message', (message: unknown) => {
+      if (!(message instanceof ArrayBuffer)) return;
+      this.free.push(message);
+      this.wake();
+    });
   }
 
   static start(): WorkerHasher | undefined {
@@ -110,9 +131,10 @@ class WorkerHasher {
     }
   }
 
-  update(chunk: Buffer): void {
+  async update(chunk: Buffer): Promise<void> {
     let offset = 0;
     while (offset < chunk.length) {
+      this.batch ??= await this.takeBatch();
       const taken = chunk.copy(this.batch, this.filled, offset);
       this.filled += taken;
       offset += taken;
@@ -124,10 +146,13 @@ class WorkerHasher {
     if (this.failure) return Promise.reject(this.failure);
     if (this.filled > 0) this.send();
     return new Promise((resolve, reject) => {
-      this.worker.once('message', (sha256: string) => {
-        resolve(sha256);
+      const onMessage = (message: unknown) => {
+        if (typeof message !== 'string') return;
+        this.worker.off('message', onMessage);
+        resolve(message);
         this.close();
-      });
+      };
+      this.worker.on('message', onMessage);
       this.worker.once('error', reject);
       this.worker.once('exit', () => reject(this.failure ?? new Error('the hashing worker stopped before the digest')));
       this.worker.postMessage('digest');
@@ -135,15 +160,41 @@ class WorkerHasher {
   }
 
   close(): void {
+    // Nothing waits for a batch after this (a destroyed stream): a waiter gets the error at once.
+    this.failure ??= new Error('the archive digest was closed');
+    this.wake();
     void this.worker.terminate();
   }
 
+  /** A batch handed back by the worker, a new one while fewer than DIGEST_BATCHES exist, else the next one back. */
+  private async takeBatch(): Promise<Buffer> {
+    for (;;) {
+      if (this.failure) throw this.failure;
+      const reused = this.free.pop();
+      if (reused !== undefined) return Buffer.from(reused);
+      if (this.allocated < DIGEST_BATCHES) {
+        this.allocated += 1;
+        // allocUnsafeSlow: an ArrayBuffer of its own, so transferring it moves exactly this batch.
+        return Buffer.allocUnsafeSlow(BATCH_BYTES);
+      }
+      await new Promise<void>((resolve) => (this.waiting = resolve));
+    }
+  }
+
+  private wake(): void {
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    waiting?.();
+  }
+
   private send(): void {
-    // Transferred, not copied: the batch's memory moves to the worker and a fresh one is filled
-    // (allocUnsafeSlow gives the batch an ArrayBuffer of its own; only a short last batch is cut).
-    const full = this.filled === this.batch.buffer.byteLength ? this.batch.buffer : this.batch.buffer.slice(0, this.filled);
-    this.worker.postMessage(full, [full as ArrayBuffer]);
-    this.batch = Buffer.allocUnsafeSlow(BATCH_BYTES);
+    // Transferred, not copied: the batch's memory moves to the worker, which hashes it and hands it back.
+    // A short last batch is sent as a copy of its filled bytes (the digest follows at once).
+    const batch = this.batch!;
+    const whole = this.filled === BATCH_BYTES;
+    const message = whole ? batch.buffer : batch.buffer.slice(batch.byteOffset, batch.byteOffset + this.filled);
+    this.worker.postMessage(message, [message as ArrayBuffer]);
+    this.batch = undefined;
     this.filled = 0;
   }
 }

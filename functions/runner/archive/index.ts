@@ -6,7 +6,7 @@
  *
  *   const entries = await listArchiveEntries(root, ['out', 'node_modules']);   // may throw UnsafeArtifactPath
  *   const { stream, packed } = packArchive(root, entries);
- *   await store.put(key, stream);                    // lib-storage multipart, bounded memory
+ *   await store.put(key, stream);                    // multipart, bounded memory (adapters/aws/multipart-upload.ts)
  *   const { sha256, bytes, compression } = await packed;
  *   ...
  *   await unpackArchive((await store.get(key))!, otherRoot, { sha256, bytes, compression, maxBytes, name: key });

@@ -12,6 +12,8 @@ import { pack as tarPack, type Pack } from 'tar-stream';
 import type { ArchiveEntry } from './archive-entries.js';
 import { ArchiveDigest, OFF_THREAD_FROM_BYTES } from './archive-digest.js';
 
+const READ_BYTES = 1024 * 1024;
+
 export type ArchiveCompression = 'none' | 'gzip';
 
 export interface PackOptions {
@@ -101,7 +103,8 @@ async function writeEntries(tar: Pack, root: string, entries: ArchiveEntry[]): P
     }
     const done = new Promise<void>((resolve, reject) => {
       const sink = tar.entry(header, (error) => (error ? reject(error) : resolve()));
-      pipeline(createReadStream(join(root, ...entry.path.split('/'))), sink).catch(reject);
+      // 1 MiB reads, not the default 64 KiB: a sixteenth of the system calls and stream callbacks for a large file.
+      pipeline(createReadStream(join(root, ...entry.path.split('/')), { highWaterMark: READ_BYTES }), sink).catch(reject);
     });
     await done;
   }

@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
-import { ArchiveDigest } from '../../../functions/runner/archive/archive-digest.js';
+import { ArchiveDigest, DIGEST_BATCHES } from '../../../functions/runner/archive/archive-digest.js';
 import { listArchiveEntries, packArchive, unpackArchive, type ArchiveCompression } from '../../../functions/runner/archive/index.js';
 import { ArtifactCorrupt, UnsafeArchive, UnsafeArtifactPath } from '../../../functions/runner/errors.js';
 import { file, makeTarGz } from '../../support/tarballs.js';
@@ -168,9 +168,9 @@ describe('Module: archive', () => {
     });
   });
 
-  it('hashes off the main thread to the same sha256 and size as inline, across uneven chunks and batch edges', async () => {
-    // Prepare: 3.5 MiB in chunks of uneven sizes, so batches of 1 MiB fill mid-chunk
-    const data = randomBytes(3.5 * MiB);
+  it('hashes off the main thread to the same sha256 and size as inline, across uneven chunks, batch edges and reused batches', async () => {
+    // Prepare: more than DIGEST_BATCHES MiB in chunks of uneven sizes, so 1 MiB batches fill mid-chunk and come back from the worker to be refilled
+    const data = randomBytes((DIGEST_BATCHES * 2 + 0.5) * MiB);
     const chunks: Buffer[] = [];
     for (let offset = 0, size = 1; offset < data.length; offset += size, size = (size * 7 + 13) % 300_000 + 1) chunks.push(data.subarray(offset, offset + size));
     const digests = [new ArchiveDigest({ offThread: true }), new ArchiveDigest({ offThread: false })];

@@ -1,0 +1,110 @@
+/**
+ * The fixed overhead of `buildfarm run`, taken apart on the smallest build there is: a
+ * repository whose pipeline is one stage running `true`. In the same run, interleaved, each
+ * repetition times:
+ *
+ *   - `sh -c true`: the build by hand;
+ *   - `node -e 0`: Node's own start, which no CLI written for Node can avoid;
+ *   - `buildfarm run --help` (the bundle): Node, the wrapper's freshness check, and loading the
+ *     CLI's modules (the run command's chunk and s3rver included), then nothing;
+ *   - `buildfarm run <repo> --json` (the bundle): the whole thing, with the report's own
+ *     `durationMs` (plan to report: the state machine, the snapshot, the stage, the report).
+ *
+ * "Fixed overhead above the build" = wall time less `durationMs`: what a build costs whatever
+ * its pipeline (start-up, the embedded S3 starting and stopping, git, the sandbox probe, the
+ * build's files written out). The breakdown splits it into Node's start, module loading, and
+ * the rest. The work inside `durationMs` above the stage's own time is reported beside it.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { BuildReport } from '../functions/domain/report/types.js';
+import { ROOT } from './lib/child.js';
+import { below, type Figure } from './lib/figure.js';
+import { median, msSince, round } from './lib/stats.js';
+
+export const BREAKDOWN_RUNS = Number(process.env.BENCH_OVERHEAD_RUNS ?? 5);
+const BIN = join(ROOT, 'bin', 'buildfarm.mjs');
+const BUNDLE_ENV = { ...process.env, BUILDFARM_CLI: 'bundle' };
+
+function timed(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ ms: number; stdout: string }> {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const child = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString('utf8')).slice(-4000)));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const ms = msSince(started);
+      if (code !== 0) return reject(new Error(`${command} ${args.join(' ')} exited with ${code}: ${stderr.trim()}`));
+      resolve({ ms, stdout });
+    });
+  });
+}
+
+/** A one-commit repository whose pipeline is one stage running `true`. */
+async function trueRepository(): Promise<string> {
+  const path = await mkdtemp(join(tmpdir(), 'bench-true-'));
+  await writeFile(join(path, '.buildfarm.yml'), 'version: 1\nstages:\n  only:\n    commands:\n      - "true"\n');
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: path, stdio: 'ignore' });
+  git('init', '-q');
+  git('add', '-A');
+  git('-c', 'user.name=bench', '-c', 'user.email=bench@localhost', 'commit', '-q', '-m', 'one stage: true');
+  return path;
+}
+
+interface Sample {
+  byHandMs: number;
+  nodeMs: number;
+  helpMs: number;
+  runMs: number;
+  buildMs: number;
+  stageMs: number;
+}
+
+async function sample(repository: string): Promise<Sample> {
+  const byHandMs = (await timed('sh', ['-c', 'true'])).ms;
+  const nodeMs = (await timed(process.execPath, ['-e', '0'])).ms;
+  const helpMs = (await timed(process.execPath, [BIN, 'run', '--help'], BUNDLE_ENV)).ms;
+  const data = await mkdtemp(join(tmpdir(), 'bench-true-data-'));
+  try {
+    const run = await timed(process.execPath, [BIN, 'run', repository, '--json', '--data-dir', data], BUNDLE_ENV);
+    const report = JSON.parse(run.stdout) as BuildReport;
+    if (report.status !== 'succeeded') throw new Error(`buildfarm run on the one-stage pipeline ${report.status}`);
+    return { byHandMs, nodeMs, helpMs, runMs: run.ms, buildMs: report.durationMs, stageMs: report.stages[0]?.durationMs ?? 0 };
+  } finally {
+    await rm(data, { recursive: true, force: true });
+  }
+}
+
+/** Figures of the breakdown; the bundle must be built and fresh (benchOverhead builds it first). */
+export async function overheadBreakdown(): Promise<{ figures: Figure[]; details: Record<string, unknown> }> {
+  const repository = await trueRepository();
+  const samples: Sample[] = [];
+  try {
+    await sample(repository); // unmeasured: the file cache warm for every measured run
+    for (let i = 0; i < BREAKDOWN_RUNS; i += 1) samples.push(await sample(repository));
+  } finally {
+    await rm(repository, { recursive: true, force: true });
+  }
+  const m = (pick: (s: Sample) => number) => round(median(samples.map(pick)));
+  const fixed = m((s) => s.runMs - s.buildMs);
+  const how = `median of ${BREAKDOWN_RUNS}, interleaved with the others`;
+  const figure = (name: string, value: number, text: string, extra: Partial<Figure> = {}): Figure => ({ section: 'overhead', name, value, unit: 'ms', how: `${text}, ${how}`, ...extra });
+  const figures: Figure[] = [
+    figure('one-stage `true` pipeline: fixed overhead above the build', fixed, "`buildfarm run <repo> --json` from the bundle, wall time less the report's durationMs (plan to report)", {
+      baseline: { name: '`true` by hand (sh -c true)', value: m((s) => s.byHandMs), unit: 'ms' },
+      goal: below(fixed, 300, '< 0.3 s (issue 12)'),
+    }),
+    figure('  of which Node starting (node -e 0)', m((s) => s.nodeMs), 'a bare Node process'),
+    figure('  of which loading the CLI (run --help less node -e 0)', m((s) => s.helpMs - s.nodeMs), '`buildfarm run --help` from the bundle: the wrapper, the bundle and its run chunk, s3rver'),
+    figure('  of which the rest (embedded S3, git, sandbox probe, files out)', m((s) => s.runMs - s.buildMs - s.helpMs), 'wall time less durationMs less `run --help`'),
+    figure('one-stage `true` pipeline: the build through the state machine', m((s) => s.buildMs), "the report's durationMs: plan, snapshot, the stage on the local Lambda executor, artifacts, report", {
+      baseline: { name: "the stage's own durationMs", value: m((s) => s.stageMs), unit: 'ms' },
+    }),
+  ];
+  return { figures, details: { runs: BREAKDOWN_RUNS, samples: samples.map((s) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, round(v)]))) } };
+}
