@@ -6,8 +6,10 @@
  * every new object anyway since January 2023
  * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/default-encryption-faq.html).
  */
+import { createReadStream, ReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { GetObjectCommand, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, paginateListObjectsV2, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { ArtifactStore, ObjectRead, RangeRequest, StoredObject } from '../../ports/artifact-store.js';
 import { isAbsent } from './s3-absence.js';
@@ -28,6 +30,15 @@ export const UPLOAD_PART_SIZE = 8 * 1024 * 1024;
  */
 export const UPLOAD_QUEUE_SIZE = 4;
 
+/**
+ * A file (a `fs.ReadStream` not yet read, as a stage's log is given) up to this size goes up as
+ * one PutObject streamed from disk, with no part in memory. lib-storage buffers up to
+ * (queueSize + 1) parts of any stream, 40 MiB: for the 64 MiB log at a stage's end that was the
+ * build process's peak (issue 11). Above this size, multipart's parallel parts earn their memory.
+ * (PutObject takes up to 5 GB: https://docs.aws.amazon.com/AmazonS3/latest/userguide/upload-objects.html)
+ */
+export const STREAMED_PUT_MAX_BYTES = 128 * 1024 * 1024;
+
 /** Reads of a body cut mid-way, in all, before the error is the caller's. */
 export const BODY_READ_ATTEMPTS = 4;
 
@@ -37,6 +48,17 @@ function isConnectionCut(error: unknown): boolean {
   return code === 'ECONNRESET' || code === 'EPIPE' || code === 'ETIMEDOUT' || (error as Error | null)?.message === 'aborted';
 }
 
+/** S3 answered 5xx (SlowDown, InternalError) or the connection went away. */
+function isTransient(error: unknown): boolean {
+  const status = (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode ?? 0;
+  return status >= 500 || isConnectionCut(error);
+}
+
+/** The path of a file stream nothing has read yet, else undefined. */
+function unreadFile(body: Readable | Buffer | string): string | undefined {
+  return body instanceof ReadStream && typeof body.path === 'string' && body.bytesRead === 0 && !body.destroyed ? body.path : undefined;
+}
+
 export class S3ArtifactStore implements ArtifactStore {
   constructor(
     private readonly client: S3Client,
@@ -44,6 +66,14 @@ export class S3ArtifactStore implements ArtifactStore {
   ) {}
 
   async put(key: string, body: Readable | Buffer | string, contentType?: string): Promise<void> {
+    const file = unreadFile(body);
+    if (file !== undefined) {
+      const { size } = await stat(file);
+      if (size <= STREAMED_PUT_MAX_BYTES) {
+        (body as ReadStream).destroy();
+        return this.putFile(key, file, size, contentType);
+      }
+    }
     const upload = new Upload({
       client: this.client,
       params: { Bucket: this.bucket, Key: key, Body: body, ContentType: contentType },
@@ -53,6 +83,22 @@ export class S3ArtifactStore implements ArtifactStore {
       leavePartsOnError: false,
     });
     await upload.done();
+  }
+
+  /**
+   * One PutObject per attempt, each reading the file afresh: the SDK never retries a streamed
+   * body (@smithy's retry middleware gives up on a streaming payload), so transient failures are
+   * retried here, as they are for parts.
+   */
+  private async putFile(key: string, path: string, size: number, contentType?: string): Promise<void> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: createReadStream(path), ContentLength: size, ContentType: contentType }));
+        return;
+      } catch (error) {
+        if (attempt >= BODY_READ_ATTEMPTS || !isTransient(error)) throw error;
+      }
+    }
   }
 
   async get(key: string): Promise<Readable | undefined> {
