@@ -11,6 +11,7 @@
  */
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import type { Readable } from 'node:stream';
+import { reopenableFile } from '../ports/artifact-store.js';
 import { DEFAULT_LOG_CAP_BYTES, HeadTailCap } from './log-cap.js';
 import { SecretMasker } from './secret-masker.js';
 
@@ -108,8 +109,9 @@ export class StageLog {
     return this.sentBytes;
   }
 
+  /** The stored log. The store may open it again by its path, as this stream itself opens it. */
   contents(): Readable {
-    return createReadStream(this.path);
+    return reopenableFile(createReadStream(this.path), this.path);
   }
 }
 

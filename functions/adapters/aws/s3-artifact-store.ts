@@ -6,12 +6,12 @@
  * every new object anyway since January 2023
  * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/default-encryption-faq.html).
  */
-import { createReadStream, ReadStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { GetObjectCommand, paginateListObjectsV2, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import type { ArtifactStore, ObjectRead, RangeRequest, StoredObject } from '../../ports/artifact-store.js';
+import type { ArtifactStore, ObjectRead, RangeRequest, ReopenableFile, StoredObject } from '../../ports/artifact-store.js';
 import { isAbsent } from './s3-absence.js';
 
 /**
@@ -31,7 +31,7 @@ export const UPLOAD_PART_SIZE = 8 * 1024 * 1024;
 export const UPLOAD_QUEUE_SIZE = 4;
 
 /**
- * A file (a `fs.ReadStream` not yet read, as a stage's log is given) up to this size goes up as
+ * A reopenable file (ports/artifact-store.ts: a stage's log) up to this size goes up as
  * one PutObject streamed from disk, with no part in memory. lib-storage buffers up to
  * (queueSize + 1) parts of any stream, 40 MiB: for the 64 MiB log at a stage's end that was the
  * build process's peak (issue 11). Above this size, multipart's parallel parts earn their memory.
@@ -54,9 +54,11 @@ function isTransient(error: unknown): boolean {
   return status >= 500 || isConnectionCut(error);
 }
 
-/** The path of a file stream nothing has read yet, else undefined. */
+/** The path of a reopenable file stream nothing has read yet (ports/artifact-store.ts), else undefined. */
 function unreadFile(body: Readable | Buffer | string): string | undefined {
-  return body instanceof ReadStream && typeof body.path === 'string' && body.bytesRead === 0 && !body.destroyed ? body.path : undefined;
+  if (!(body instanceof Readable) || body.destroyed || body.readableDidRead) return undefined;
+  const path = (body as Partial<ReopenableFile>).reopenablePath;
+  return typeof path === 'string' ? path : undefined;
 }
 
 export class S3ArtifactStore implements ArtifactStore {
@@ -70,7 +72,7 @@ export class S3ArtifactStore implements ArtifactStore {
     if (file !== undefined) {
       const { size } = await stat(file);
       if (size <= STREAMED_PUT_MAX_BYTES) {
-        (body as ReadStream).destroy();
+        (body as Readable).destroy();
         return this.putFile(key, file, size, contentType);
       }
     }

@@ -8,7 +8,7 @@ import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/clien
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3ArtifactStore } from '../../../functions/adapters/aws/s3-artifact-store.js';
-import type { StoredObject } from '../../../functions/ports/artifact-store.js';
+import { reopenableFile, type StoredObject } from '../../../functions/ports/artifact-store.js';
 import { startS3rver, type RunningS3rver } from '../../support/s3rver.js';
 
 describe('Class: S3ArtifactStore', () => {
@@ -40,7 +40,7 @@ describe('Class: S3ArtifactStore', () => {
   });
 
   describe('Method: put, a file', () => {
-    it('sends a file stream as one PutObject read from disk, with no multipart parts held in memory', async () => {
+    it('sends a reopenable file as one PutObject read from disk, with no multipart parts held in memory', async () => {
       // Prepare: 20 MiB, more than two 8 MiB parts; record the commands the client sends
       const directory = await mkdtemp(join(tmpdir(), 's3-put-file-'));
       const path = join(directory, 'log.txt');
@@ -50,7 +50,7 @@ describe('Class: S3ArtifactStore', () => {
       s3.client.middlewareStack.add((next, context) => (args) => (commands.push(context.commandName as string), next(args)), { step: 'initialize', name: 'recordCommands' });
       try {
         // Act
-        await store.put('a/log.txt', createReadStream(path), 'text/plain');
+        await store.put('a/log.txt', reopenableFile(createReadStream(path), path), 'text/plain');
       } finally {
         s3.client.middlewareStack.remove('recordCommands');
         await rm(directory, { recursive: true, force: true });
@@ -73,7 +73,7 @@ describe('Class: S3ArtifactStore', () => {
       const retrying = new S3ArtifactStore(new S3Client({ region: 'us-east-1' }), 'bucket');
       try {
         // Act
-        await retrying.put('a/log.txt', createReadStream(path), 'text/plain');
+        await retrying.put('a/log.txt', reopenableFile(createReadStream(path), path), 'text/plain');
       } finally {
         mock.restore();
         await rm(directory, { recursive: true, force: true });
@@ -83,6 +83,27 @@ describe('Class: S3ArtifactStore', () => {
       expect(calls).toHaveLength(2);
       expect(calls[0]!.args[0].input.Body).not.toBe(calls[1]!.args[0].input.Body);
       expect(calls.map((call) => call.args[0].input.ContentLength)).toEqual([8, 8]);
+    });
+  });
+
+  describe('Method: put, a plain file stream', () => {
+    it('never opens a file stream again by its path unless it is marked reopenable (a stream opened with O_NOFOLLOW stays as it was opened)', async () => {
+      // Prepare
+      const directory = await mkdtemp(join(tmpdir(), 's3-put-file-'));
+      const path = join(directory, 'log.txt');
+      await writeFile(path, randomBytes(9 * 1024 * 1024));
+      const commands: string[] = [];
+      s3.client.middlewareStack.add((next, context) => (args) => (commands.push(context.commandName as string), next(args)), { step: 'initialize', name: 'recordCommands' });
+      try {
+        // Act
+        await store.put('a/plain.txt', createReadStream(path));
+      } finally {
+        s3.client.middlewareStack.remove('recordCommands');
+        await rm(directory, { recursive: true, force: true });
+      }
+      // Assess: the stream itself, through multipart
+      expect(commands).toContain('CreateMultipartUploadCommand');
+      expect(commands).not.toContain('PutObjectCommand');
     });
   });
 
