@@ -47,7 +47,11 @@ if (major >= 22 && wantsMallocTuning(process.env) && typeof process.execve === '
   // glibc reads its malloc settings when a process starts (see malloc-tuning.mjs): this process
   // becomes itself again with them, same pid, same arguments, before anything is loaded.
   // (process.execve: Node 22.15 and later; on an older 22 the farm runs without the setting.)
-  process.execve(process.execPath, [process.execPath, ...process.execArgv, ...process.argv.slice(1)], withMallocTuning(process.env));
+  try {
+    process.execve(process.execPath, [process.execPath, ...process.execArgv, ...process.argv.slice(1)], withMallocTuning(process.env));
+  } catch {
+    // Not replaced (the system refused the exec): run on, without the setting.
+  }
 }
 if (major < 22 && existsSync(bundled)) {
   const child = spawn(bundled, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
