@@ -4,6 +4,7 @@
  * fargate-prepare code and to the local Lambda and Fargate executors. `buildfarm run`
  * and `buildfarm serve` both build through here.
  */
+import { StringDecoder } from 'node:string_decoder';
 import { Writable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { BuildRequest } from '../domain/build-request.js';
@@ -103,11 +104,23 @@ export class ReportMissing extends Error {
   override readonly name = 'ReportMissing';
 }
 
-/** A stage's live log, forwarded to the progress callback. */
+/**
+ * A stage's live log, forwarded to the progress callback as text. The agent writes bytes
+ * as the command printed them, so a character may be split between two chunks: the
+ * decoder holds its first bytes until the rest arrives.
+ */
 function logStream(stage: string, progress: Partial<LocalBuildProgress>): Writable {
+  const decoder = new StringDecoder('utf8');
+  const forward = (text: string) => {
+    if (text.length > 0) progress.stageLog?.(stage, text);
+  };
   return new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      progress.stageLog?.(stage, chunk.toString('utf8'));
+    write(chunk: Buffer | string, _encoding, done) {
+      forward(typeof chunk === 'string' ? chunk : decoder.write(chunk));
+      done();
+    },
+    final(done) {
+      forward(decoder.end());
       done();
     },
   });

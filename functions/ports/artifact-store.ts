@@ -22,6 +22,21 @@ export interface ObjectRead {
 }
 
 /**
+ * A stream of a file the store may open again by its path: to send it as one streamed
+ * request, and again on a retry. Only for a file the caller itself wrote where nobody else
+ * can replace it; a stream opened with O_NOFOLLOW from a volume the build user owns must
+ * never carry it (opening by path would follow a link left in the file's place).
+ */
+export interface ReopenableFile extends Readable {
+  readonly reopenablePath: string;
+}
+
+/** `stream` marked as a file the store may open again at `path` (see ReopenableFile). */
+export function reopenableFile(stream: Readable, path: string): ReopenableFile {
+  return Object.assign(stream, { reopenablePath: path });
+}
+
+/**
  * Object storage for snapshots, logs, artifacts, results and reports.
  * On AWS and locally the same S3 adapter implements it (locally against s3rver).
  */

@@ -77,8 +77,7 @@ export async function followLiveLog(options: LiveLogOptions): Promise<number> {
       if (finished) break;
       await Promise.race([sleep(pollMs), options.stopRequested ?? sleep(pollMs)]);
     }
-    const end = cap.finish();
-    if (end.length > 0) await write(options.output, end);
+    for (const part of cap.finish()) await write(options.output, part);
   } finally {
     await file?.close();
   }

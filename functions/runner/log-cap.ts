@@ -5,6 +5,12 @@
  * after that, only the most recent output is kept, in memory, up to the other
  * half; at the end a marker line saying how much was left out, then that tail,
  * are written. So the log keeps how a stage started and how it ended.
+ *
+ * The tail is one ring buffer of half the cap, allocated when output first goes
+ * past the head and written over in place: past the head, a chunk costs a copy
+ * into the ring and no allocation, and the end is handed out as slices of the
+ * ring, never joined into one more copy (issue 11: a stage printing 1 GiB made
+ * the build process allocate a copy of every chunk, then two of the whole tail).
  */
 import { Transform } from 'node:stream';
 
@@ -17,7 +23,9 @@ export class HeadTailCap {
   private readonly headLimit: number;
   private readonly tailLimit: number;
   private headWritten = 0;
-  private tail: Buffer[] = [];
+  /** The last `tailLimit` bytes, oldest at `tailStart`; allocated on the first overflow. */
+  private ring: Buffer | undefined;
+  private tailStart = 0;
   private tailBytes = 0;
   /** Bytes that were neither in the head nor are still in the tail. */
   private dropped = 0;
@@ -36,8 +44,8 @@ export class HeadTailCap {
   }
 
   /**
-   * Takes a chunk; returns the part to write now (the rest of the head), possibly
-   * empty. `justOverflowed` is true for the chunk that first went past the head.
+   * Takes a chunk; returns the part to write now (the rest of the head, a slice of
+   * `chunk`), possibly empty. `justOverflowed` is true for the chunk that first went past the head.
    */
   take(chunk: Buffer): { now: Buffer; justOverflowed: boolean } {
     const wasOverflowing = this.overflowing;
@@ -49,16 +57,27 @@ export class HeadTailCap {
     return { now, justOverflowed: !wasOverflowing && this.overflowing && rest.length > 0 };
   }
 
-  /** What to write at the end: the marker and the tail, or nothing when output fit the head. */
-  finish(): Buffer {
-    if (this.tailBytes === 0 && this.dropped === 0) return Buffer.alloc(0);
-    const marker = this.dropped > 0
-      ? `\n[buildfarm: ${this.dropped} bytes of output left out here: the stage log is capped at ${formatMiB(this.capBytes)} (its first and last ${formatMiB(this.headLimit)})]\n`
-      : '';
-    const tail = Buffer.concat(this.tail);
-    this.tail = [];
+  /**
+   * What to write at the end, in order: the marker and the tail (slices of the ring), or
+   * nothing when output fit the head. The cap lets go of the ring: the slices are the caller's.
+   */
+  finish(): Buffer[] {
+    if (this.tailBytes === 0 && this.dropped === 0) return [];
+    const parts: Buffer[] = [];
+    if (this.dropped > 0) {
+      parts.push(Buffer.from(`\n[buildfarm: ${this.dropped} bytes of output left out here: the stage log is capped at ${formatMiB(this.capBytes)} (its first and last ${formatMiB(this.headLimit)})]\n`));
+    }
+    const ring = this.ring;
+    if (ring !== undefined && this.tailBytes > 0) {
+      const firstEnd = Math.min(this.tailLimit, this.tailStart + this.tailBytes);
+      parts.push(ring.subarray(this.tailStart, firstEnd));
+      const wrapped = this.tailBytes - (firstEnd - this.tailStart);
+      if (wrapped > 0) parts.push(ring.subarray(0, wrapped));
+    }
+    this.ring = undefined;
+    this.tailStart = 0;
     this.tailBytes = 0;
-    return Buffer.concat([Buffer.from(marker), tail]);
+    return parts;
   }
 
   /** Bytes left out of the stored log so far. */
@@ -66,23 +85,26 @@ export class HeadTailCap {
     return this.dropped;
   }
 
+  /** Bytes held for the tail now (at most half the cap). */
+  get heldBytes(): number {
+    return this.tailBytes;
+  }
+
   private keepInTail(bytes: Buffer): void {
-    // Copy: the caller's buffer may be reused, and a small slice must not pin a big chunk.
-    this.tail.push(Buffer.from(bytes));
-    this.tailBytes += bytes.length;
-    while (this.tailBytes > this.tailLimit) {
-      const excess = this.tailBytes - this.tailLimit;
-      const first = this.tail[0];
-      if (first.length <= excess) {
-        this.tail.shift();
-        this.tailBytes -= first.length;
-        this.dropped += first.length;
-      } else {
-        this.tail[0] = first.subarray(excess);
-        this.tailBytes -= excess;
-        this.dropped += excess;
-      }
-    }
+    // Uninitialised is safe: only bytes written since are ever handed out. Pages never written cost no memory.
+    const ring = (this.ring ??= Buffer.allocUnsafeSlow(this.tailLimit));
+    const limit = this.tailLimit;
+    // Only the last `limit` bytes of a chunk can survive it.
+    const kept = bytes.length > limit ? bytes.subarray(bytes.length - limit) : bytes;
+    const overwritten = Math.max(0, this.tailBytes + kept.length - limit);
+    this.dropped += bytes.length - kept.length + overwritten;
+    let at = (this.tailStart + this.tailBytes) % limit;
+    const first = Math.min(kept.length, limit - at);
+    kept.copy(ring, at, 0, first);
+    if (first < kept.length) kept.copy(ring, 0, first);
+    at = (at + kept.length) % limit;
+    this.tailBytes = Math.min(limit, this.tailBytes + kept.length);
+    this.tailStart = (at - this.tailBytes + limit) % limit;
   }
 }
 
@@ -100,8 +122,8 @@ export function capStream(capBytes: number = DEFAULT_LOG_CAP_BYTES): Transform {
       callback(null, now.length > 0 ? now : undefined);
     },
     flush(callback) {
-      const end = cap.finish();
-      callback(null, end.length > 0 ? end : undefined);
+      for (const part of cap.finish()) this.push(part);
+      callback();
     },
   });
 }

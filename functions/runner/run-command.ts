@@ -129,8 +129,14 @@ function supervise(launched: LaunchedCommand, options: CommandOptions, peaks: Re
 
     for (const stream of [child.stdout!, child.stderr!]) {
       const masker = options.log.masker();
-      stream.on('data', (chunk: Buffer) => options.log.raw(masker.push(chunk)));
-      stream.on('end', () => options.log.raw(masker.flush()));
+      stream.on('data', (chunk: Buffer) => {
+        if (options.log.write(masker.push(chunk))) return;
+        // The log file (or the live output) is behind: the command waits on its pipe instead of its output
+        // piling up in this process's memory.
+        stream.pause();
+        void options.log.drained().then(() => stream.resume());
+      });
+      stream.on('end', () => options.log.write(masker.flush()));
     }
 
     const stop = (reason: NonNullable<typeof stopReason>) => {

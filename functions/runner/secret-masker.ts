@@ -1,17 +1,24 @@
 /**
- * Replaces secret values with `***` in a stream of text that arrives in
+ * Replaces secret values with `***` in a stream of output that arrives in
  * arbitrary chunks. A secret split across two writes is still caught: the
  * tail of each chunk that could be the start of a secret is held back until
  * the next chunk (or the end) decides.
+ *
+ * It works on bytes (each secret as its UTF-8 bytes), never on decoded text:
+ * a stage that prints 1 GB then costs no string per chunk and no re-encoding,
+ * and a chunk with no secret in it passes through as the same Buffer (issue 11:
+ * the build process's memory grew with output while it decoded every chunk).
  */
-import { StringDecoder } from 'node:string_decoder';
-
 export const MASK = '***';
 
+const MASK_BYTES = Buffer.from(MASK);
+const NOTHING = Buffer.alloc(0);
+
 export class SecretMasker {
+  /** Longest first, so a secret containing another is masked whole. */
   private readonly secrets: string[];
-  private readonly decoder = new StringDecoder('utf8');
-  private pending = '';
+  private readonly secretBytes: Buffer[];
+  private pending: Buffer = NOTHING;
 
   constructor(values: Iterable<string>) {
     const unique = new Set<string>();
@@ -21,43 +28,62 @@ export class SecretMasker {
       // Multi-line secrets (keys, certificates) are also masked line by line, as tools often print them that way.
       for (const line of value.split(/\r?\n/)) if (line.trim().length >= 4) unique.add(line);
     }
-    // Longest first, so a secret containing another is masked whole.
-    this.secrets = [...unique].sort((a, b) => b.length - a.length);
+    this.secrets = [...unique].sort((a, b) => Buffer.byteLength(b) - Buffer.byteLength(a));
+    this.secretBytes = this.secrets.map((secret) => Buffer.from(secret));
   }
 
-  /** Masks what can be decided now; keeps back a possible secret prefix. */
-  push(chunk: Buffer | string): string {
-    const text = this.pending + (typeof chunk === 'string' ? chunk : this.decoder.write(chunk));
-    if (this.secrets.length === 0) {
-      this.pending = '';
-      return text;
-    }
-    const masked = this.mask(text);
+  /** Masks what can be decided now; keeps back a possible secret prefix. Without secrets, `chunk` itself. */
+  push(chunk: Buffer | string): Buffer {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    if (this.secretBytes.length === 0) return bytes;
+    const data = this.pending.length === 0 ? bytes : Buffer.concat([this.pending, bytes]);
+    const masked = this.maskBytes(data);
     const hold = this.possibleSecretStart(masked);
-    this.pending = masked.slice(masked.length - hold);
-    return masked.slice(0, masked.length - hold);
+    // A copy: the few bytes held back must not keep a whole chunk alive.
+    this.pending = hold === 0 ? NOTHING : Buffer.from(masked.subarray(masked.length - hold));
+    return masked.subarray(0, masked.length - hold);
   }
 
   /** Everything still held back, masked. */
-  flush(): string {
-    const text = this.pending + this.decoder.end();
-    this.pending = '';
-    return this.mask(text);
+  flush(): Buffer {
+    const rest = this.maskBytes(this.pending);
+    this.pending = NOTHING;
+    return rest;
   }
 
+  /** The text with every secret replaced (for lines the agent writes itself, and a result's reason). */
   mask(text: string): string {
     let result = text;
     for (const secret of this.secrets) if (result.includes(secret)) result = result.split(secret).join(MASK);
     return result;
   }
 
-  /** Length of the longest suffix of `text` that is a proper prefix of some secret. */
-  private possibleSecretStart(text: string): number {
+  /** `data` with every secret replaced, longest first; `data` itself when it holds none. */
+  private maskBytes(data: Buffer): Buffer {
+    let result = data;
+    for (const secret of this.secretBytes) {
+      let found = result.indexOf(secret);
+      if (found === -1) continue;
+      const parts: Buffer[] = [];
+      let from = 0;
+      while (found !== -1) {
+        parts.push(result.subarray(from, found), MASK_BYTES);
+        from = found + secret.length;
+        found = result.indexOf(secret, from);
+      }
+      parts.push(result.subarray(from));
+      result = Buffer.concat(parts);
+    }
+    return result;
+  }
+
+  /** Length of the longest suffix of `bytes` that is a proper prefix of some secret. */
+  private possibleSecretStart(bytes: Buffer): number {
     let longest = 0;
-    for (const secret of this.secrets) {
-      const max = Math.min(secret.length - 1, text.length);
+    for (const secret of this.secretBytes) {
+      const max = Math.min(secret.length - 1, bytes.length);
       for (let length = max; length > longest; length -= 1) {
-        if (text.endsWith(secret.slice(0, length))) {
+        if (bytes.compare(secret, 0, length, bytes.length - length, bytes.length) === 0) {
           longest = length;
           break;
         }

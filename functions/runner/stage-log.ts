@@ -4,14 +4,21 @@
  * is uploaded to S3 at the end, whatever the outcome. Both are capped (see
  * log-cap.ts): past half the cap, output is held back and only its last half
  * cap is written at the end, after a marker saying how much was left out.
+ *
+ * Output stays bytes from the command's pipe to the file (no string per chunk),
+ * and `write` says when the file or the live output is behind, so the command's
+ * pipe is paused rather than its output queued in memory (run-command.ts).
  */
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import type { Readable } from 'node:stream';
+import { reopenableFile } from '../ports/artifact-store.js';
 import { DEFAULT_LOG_CAP_BYTES, HeadTailCap } from './log-cap.js';
 import { SecretMasker } from './secret-masker.js';
 
 /** The kernel's ENOSPC message as tools print it. */
 const NO_SPACE = 'No space left on device';
+/** Bytes the log file may have queued before `write` asks the command's pipe to wait. */
+const FILE_BUFFER_BYTES = 1024 * 1024;
 
 export class StageLog {
   private readonly file: WriteStream;
@@ -29,7 +36,7 @@ export class StageLog {
     options: { capBytes?: number } = {},
   ) {
     this.cap = new HeadTailCap(options.capBytes ?? DEFAULT_LOG_CAP_BYTES);
-    this.file = createWriteStream(path);
+    this.file = createWriteStream(path, { highWaterMark: FILE_BUFFER_BYTES });
     // An unwritable log file must not crash the process; the upload reports it.
     this.file.on('error', () => undefined);
     this.secrets = [...secrets];
@@ -52,13 +59,27 @@ export class StageLog {
 
   /** Writes already-masked text. */
   raw(masked: string): void {
-    if (masked.length === 0 || this.closed) return;
+    if (masked.length > 0) this.write(Buffer.from(masked));
+  }
+
+  /**
+   * Writes already-masked output. False when the log file or the live output has more
+   * queued than it wants: the caller waits for `drained()` before it writes more.
+   */
+  write(masked: Buffer): boolean {
+    if (masked.length === 0 || this.closed) return true;
     if (masked.includes(NO_SPACE)) this.sawNoSpace = true;
-    const { now, justOverflowed } = this.cap.take(Buffer.from(masked));
-    if (now.length > 0) this.write(now);
+    const { now, justOverflowed } = this.cap.take(masked);
+    let ready = now.length === 0 || this.emit(now);
     if (justOverflowed) {
-      this.toOutput(`\n[buildfarm: the log reached half its ${this.cap.capBytes}-byte cap; further output is held back and its end is written when the stage ends]\n`);
+      ready = this.toOutput(`\n[buildfarm: the log reached half its ${this.cap.capBytes}-byte cap; further output is held back and its end is written when the stage ends]\n`) && ready;
     }
+    return ready;
+  }
+
+  /** Resolves once the log file and the live output have taken what they were given. */
+  async drained(): Promise<void> {
+    await Promise.all([whenDrained(this.file), whenDrained(this.output)]);
   }
 
   /** Bytes of output left out of the log by the cap. */
@@ -69,19 +90,18 @@ export class StageLog {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const end = this.cap.finish();
-    if (end.length > 0) this.write(end);
+    for (const part of this.cap.finish()) this.emit(part);
     await new Promise<void>((resolve) => this.file.end(() => resolve()));
   }
 
-  private write(bytes: Buffer): void {
-    this.file.write(bytes);
-    this.toOutput(bytes);
+  private emit(bytes: Buffer): boolean {
+    const fileReady = this.file.write(bytes);
+    return this.toOutput(bytes) && fileReady;
   }
 
-  private toOutput(bytes: Buffer | string): void {
+  private toOutput(bytes: Buffer | string): boolean {
     this.sentBytes += Buffer.byteLength(bytes);
-    this.output.write(bytes);
+    return this.output.write(bytes) !== false;
   }
 
   /** Bytes written to the live output: on Lambda, stdout, which CloudWatch Logs ingests (and bills). */
@@ -89,7 +109,25 @@ export class StageLog {
     return this.sentBytes;
   }
 
+  /** The stored log. The store may open it again by its path, as this stream itself opens it. */
   contents(): Readable {
-    return createReadStream(this.path);
+    return reopenableFile(createReadStream(this.path), this.path);
   }
+}
+
+/** Resolves when `stream` needs no 'drain' (now, or once it drains, fails or closes). */
+function whenDrained(stream: NodeJS.WritableStream): Promise<void> {
+  const writable = stream as NodeJS.WritableStream & { writableNeedDrain?: boolean; destroyed?: boolean };
+  if (writable.writableNeedDrain !== true || writable.destroyed === true) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off('drain', done);
+      stream.off('error', done);
+      stream.off('close', done);
+      resolve();
+    };
+    stream.on('drain', done);
+    stream.on('error', done);
+    stream.on('close', done);
+  });
 }

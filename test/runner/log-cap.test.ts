@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HeadTailCap, MIN_LOG_CAP_BYTES } from '../../functions/runner/log-cap.js';
 import { ResourcePeaks, runCommand } from '../../functions/runner/run-command.js';
@@ -19,7 +20,7 @@ describe('Class: HeadTailCap', () => {
     // Assess
     expect(now.toString()).toBe('hello\n');
     expect(justOverflowed).toBe(false);
-    expect(cap.finish().length).toBe(0);
+    expect(cap.finish()).toEqual([]);
   });
 
   it('keeps the first and the last half of the cap and counts exactly what it left out', () => {
@@ -28,7 +29,7 @@ describe('Class: HeadTailCap', () => {
     const lines = Array.from({ length: 1000 }, (_, i) => `${String(i).padStart(6, '0')} ${'x'.repeat(92)}\n`);
     // Act
     const written = lines.map((line) => cap.take(Buffer.from(line)).now);
-    const end = cap.finish().toString();
+    const end = Buffer.concat(cap.finish()).toString();
     // Assess
     const head = Buffer.concat(written).toString();
     expect(head.length).toBe(32 * KiB);
@@ -38,6 +39,45 @@ describe('Class: HeadTailCap', () => {
     expect(tail.length).toBe(32 * KiB);
     expect(cap.droppedBytes).toBe(100_000 - 64 * KiB);
     expect(end).toContain(`${100_000 - 64 * KiB} bytes of output left out here: the stage log is capped at 64 KiB`);
+  });
+
+  it('keeps exactly the first and the last half of any output, however it is chunked', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 100 * KiB }), { maxLength: 12 }), (sizes) => {
+        // Prepare: numbered bytes, so a misplaced byte shows
+        const cap = new HeadTailCap(64 * KiB);
+        const chunks = sizes.map((size, i) => Buffer.alloc(size, i % 251));
+        const all = Buffer.concat(chunks);
+        // Act
+        const head = Buffer.concat(chunks.map((chunk) => cap.take(chunk).now));
+        const dropped = cap.droppedBytes;
+        const end = cap.finish();
+        // Assess
+        const headBytes = Math.min(all.length, 32 * KiB);
+        expect(head.equals(all.subarray(0, headBytes))).toBe(true);
+        const rest = all.subarray(headBytes);
+        const tail = rest.subarray(Math.max(0, rest.length - 32 * KiB));
+        expect(dropped).toBe(rest.length - tail.length);
+        const tailOut = Buffer.concat(dropped > 0 ? end.slice(1) : end);
+        expect(tailOut.equals(tail)).toBe(true);
+      }),
+    );
+  });
+
+  it('holds the tail in one buffer of half the cap, never a copy per chunk nor of the whole tail', () => {
+    // Prepare: 16 MiB through a 1 MiB cap, in 64 KiB chunks (a pipe's reads)
+    const cap = new HeadTailCap(1024 * KiB);
+    const chunk = Buffer.alloc(64 * KiB, 'y');
+    // Act
+    for (let i = 0; i < 256; i += 1) cap.take(chunk);
+    const held = cap.heldBytes;
+    const end = cap.finish();
+    // Assess: the marker, then slices of one ring buffer of 512 KiB
+    expect(held).toBe(512 * KiB);
+    const slices = end.slice(1);
+    expect(slices.reduce((sum, part) => sum + part.length, 0)).toBe(512 * KiB);
+    expect(new Set(slices.map((part) => part.buffer)).size).toBe(1);
+    expect(slices[0]!.buffer.byteLength).toBe(512 * KiB);
   });
 
   it('refuses a cap too small to hold a useful head and tail', () => {

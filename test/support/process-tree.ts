@@ -57,9 +57,33 @@ export function rssBytes(pid: number): number {
   }
 }
 
-/** Resident memory of a whole tree (the farm and its children), bytes. */
+/** Resident memory of a whole tree (the farm and its children), bytes: VmRSS summed, so shared pages count once per process. */
 export function treeRssBytes(root: number): number {
   return processTree(root).reduce((sum, pid) => sum + rssBytes(pid), 0);
+}
+
+/**
+ * Proportional set size of one process (`Pss` of /proc/PID/smaps_rollup), bytes: a page shared
+ * with other processes counts as its share. 0 when the process is gone.
+ */
+export function pssBytes(pid: number): number {
+  try {
+    const match = /^Pss:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * The memory a whole tree holds, bytes, each physical page counted once: the summed PSS. Summed
+ * VmRSS (treeRssBytes) counts the Node executable's pages once per Node process (about 45 MiB
+ * each: the farm and each build's process), and a process that forks counts twice for the moment
+ * between fork and exec (its child shares every page copy-on-write): the stage agent starts `du`
+ * every second, and summed VmRSS caught those moments as 100+ MiB peaks that no memory backed.
+ */
+export function treePssBytes(root: number): number {
+  return processTree(root).reduce((sum, pid) => sum + pssBytes(pid), 0);
 }
 
 /**

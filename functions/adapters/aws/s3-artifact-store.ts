@@ -6,9 +6,11 @@
  * every new object anyway since January 2023
  * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/default-encryption-faq.html).
  */
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { GetObjectCommand, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
-import type { ArtifactStore, ObjectRead, RangeRequest, StoredObject } from '../../ports/artifact-store.js';
+import { GetObjectCommand, paginateListObjectsV2, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { ArtifactStore, ObjectRead, RangeRequest, ReopenableFile, StoredObject } from '../../ports/artifact-store.js';
 import { uploadStream, checkTuning } from './multipart-upload.js';
 import { isAbsent } from './s3-absence.js';
 
@@ -28,6 +30,16 @@ export const UPLOAD_PART_SIZE = 8 * 1024 * 1024;
  */
 export const UPLOAD_QUEUE_SIZE = 10;
 
+/**
+ * A reopenable file (ports/artifact-store.ts: a stage's log) up to this size goes up as
+ * one PutObject streamed from disk, with no part in memory. The multipart uploader holds up to
+ * (queueSize + 1) parts of any stream, 88 MiB (lib-storage held 40 MiB): for the 64 MiB log at a
+ * stage's end that was the build process's peak (issue 11). Above this size, multipart's
+ * parallel parts earn their memory.
+ * (PutObject takes up to 5 GB: https://docs.aws.amazon.com/AmazonS3/latest/userguide/upload-objects.html)
+ */
+export const STREAMED_PUT_MAX_BYTES = 128 * 1024 * 1024;
+
 /** Reads of a body cut mid-way, in all, before the error is the caller's. */
 export const BODY_READ_ATTEMPTS = 4;
 
@@ -35,6 +47,19 @@ export const BODY_READ_ATTEMPTS = 4;
 function isConnectionCut(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return code === 'ECONNRESET' || code === 'EPIPE' || code === 'ETIMEDOUT' || (error as Error | null)?.message === 'aborted';
+}
+
+/** S3 answered 5xx (SlowDown, InternalError) or the connection went away. */
+function isTransient(error: unknown): boolean {
+  const status = (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode ?? 0;
+  return status >= 500 || isConnectionCut(error);
+}
+
+/** The path of a reopenable file stream nothing has read yet (ports/artifact-store.ts), else undefined. */
+function unreadFile(body: Readable | Buffer | string): string | undefined {
+  if (!(body instanceof Readable) || body.destroyed || body.readableDidRead) return undefined;
+  const path = (body as Partial<ReopenableFile>).reopenablePath;
+  return typeof path === 'string' ? path : undefined;
 }
 
 /** How large bodies are cut and sent; the defaults are the constants above. */
@@ -58,9 +83,33 @@ export class S3ArtifactStore implements ArtifactStore {
   }
 
   async put(key: string, body: Readable | Buffer | string, contentType?: string): Promise<void> {
+    const file = unreadFile(body);
+    if (file !== undefined) {
+      const { size } = await stat(file);
+      if (size <= STREAMED_PUT_MAX_BYTES) {
+        (body as Readable).destroy();
+        return this.putFile(key, file, size, contentType);
+      }
+    }
     // A Buffer or string goes whole (Readable.from does not split them): one PutObject when it fits a part.
     const stream = body instanceof Readable ? body : Readable.from([typeof body === 'string' ? Buffer.from(body) : body]);
     await uploadStream(this.client, { Bucket: this.bucket, Key: key, ...(contentType ? { ContentType: contentType } : {}) }, stream, { partSize: this.partSize, queueSize: this.queueSize });
+  }
+
+  /**
+   * One PutObject per attempt, each reading the file afresh: the SDK never retries a streamed
+   * body (@smithy's retry middleware gives up on a streaming payload), so transient failures are
+   * retried here, as they are for parts.
+   */
+  private async putFile(key: string, path: string, size: number, contentType?: string): Promise<void> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: createReadStream(path), ContentLength: size, ContentType: contentType }));
+        return;
+      } catch (error) {
+        if (attempt >= BODY_READ_ATTEMPTS || !isTransient(error)) throw error;
+      }
+    }
   }
 
   async get(key: string): Promise<Readable | undefined> {

@@ -1,9 +1,14 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3ArtifactStore } from '../../../functions/adapters/aws/s3-artifact-store.js';
-import type { StoredObject } from '../../../functions/ports/artifact-store.js';
+import { reopenableFile, type StoredObject } from '../../../functions/ports/artifact-store.js';
 import { startS3rver, type RunningS3rver } from '../../support/s3rver.js';
 
 describe('Class: S3ArtifactStore', () => {
@@ -31,6 +36,74 @@ describe('Class: S3ArtifactStore', () => {
       await store.put('a/stream.bin', Readable.from([Buffer.from('one '), Buffer.from('two')]));
       // Assess
       expect(await store.getText('a/stream.bin')).toBe('one two');
+    });
+  });
+
+  describe('Method: put, a file', () => {
+    it('sends a reopenable file as one PutObject read from disk, with no multipart parts held in memory', async () => {
+      // Prepare: 20 MiB, more than two 8 MiB parts; record the commands the client sends
+      const directory = await mkdtemp(join(tmpdir(), 's3-put-file-'));
+      const path = join(directory, 'log.txt');
+      const content = randomBytes(20 * 1024 * 1024);
+      await writeFile(path, content);
+      const commands: string[] = [];
+      s3.client.middlewareStack.add((next, context) => (args) => (commands.push(context.commandName as string), next(args)), { step: 'initialize', name: 'recordCommands' });
+      try {
+        // Act
+        await store.put('a/log.txt', reopenableFile(createReadStream(path), path), 'text/plain');
+      } finally {
+        s3.client.middlewareStack.remove('recordCommands');
+        await rm(directory, { recursive: true, force: true });
+      }
+      // Assess
+      expect(commands).toEqual(['PutObjectCommand']);
+      const stored = await store.get('a/log.txt');
+      const hash = createHash('sha256');
+      for await (const chunk of stored!) hash.update(chunk as Buffer);
+      expect(hash.digest('hex')).toBe(createHash('sha256').update(content).digest('hex'));
+    });
+
+    it('sends the file again, read afresh, when the connection is cut (the SDK never retries a streamed body)', async () => {
+      // Prepare
+      const directory = await mkdtemp(join(tmpdir(), 's3-put-file-'));
+      const path = join(directory, 'log.txt');
+      await writeFile(path, 'the log\n');
+      const mock = mockClient(S3Client);
+      mock.on(PutObjectCommand).rejectsOnce(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })).resolves({});
+      const retrying = new S3ArtifactStore(new S3Client({ region: 'us-east-1' }), 'bucket');
+      try {
+        // Act
+        await retrying.put('a/log.txt', reopenableFile(createReadStream(path), path), 'text/plain');
+      } finally {
+        mock.restore();
+        await rm(directory, { recursive: true, force: true });
+      }
+      // Assess: two attempts, each with a stream of its own and the file's length
+      const calls = mock.commandCalls(PutObjectCommand);
+      expect(calls).toHaveLength(2);
+      expect(calls[0]!.args[0].input.Body).not.toBe(calls[1]!.args[0].input.Body);
+      expect(calls.map((call) => call.args[0].input.ContentLength)).toEqual([8, 8]);
+    });
+  });
+
+  describe('Method: put, a plain file stream', () => {
+    it('never opens a file stream again by its path unless it is marked reopenable (a stream opened with O_NOFOLLOW stays as it was opened)', async () => {
+      // Prepare
+      const directory = await mkdtemp(join(tmpdir(), 's3-put-file-'));
+      const path = join(directory, 'log.txt');
+      await writeFile(path, randomBytes(9 * 1024 * 1024));
+      const commands: string[] = [];
+      s3.client.middlewareStack.add((next, context) => (args) => (commands.push(context.commandName as string), next(args)), { step: 'initialize', name: 'recordCommands' });
+      try {
+        // Act
+        await store.put('a/plain.txt', createReadStream(path));
+      } finally {
+        s3.client.middlewareStack.remove('recordCommands');
+        await rm(directory, { recursive: true, force: true });
+      }
+      // Assess: the stream itself, through multipart
+      expect(commands).toContain('CreateMultipartUploadCommand');
+      expect(commands).not.toContain('PutObjectCommand');
     });
   });
 
