@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import module from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { wantsMallocTuning, withMallocTuning } from './malloc-tuning.mjs';
+import { isLongRunning, wantsMallocTuning, withMallocTuning } from './malloc-tuning.mjs';
 
 // V8's code cache on disk (Node >= 22.1; NODE_COMPILE_CACHE names the directory, else
 // <tmpdir>/node-compile-cache): the bundle and s3rver's CommonJS tree (loaded from node_modules
@@ -49,9 +49,10 @@ function staleBundle() {
 // devDependency's Node 22 first on PATH; run directly on an older Node, re-run on that one.
 const major = Number(process.versions.node.split('.')[0]);
 const bundled = fileURLToPath(new URL('../node_modules/node/bin/node', import.meta.url));
-if (major >= 22 && wantsMallocTuning(process.env) && typeof process.execve === 'function') {
-  // glibc reads its malloc settings when a process starts (see malloc-tuning.mjs): this process
-  // becomes itself again with them, same pid, same arguments, before anything is loaded.
+const longRunning = isLongRunning(process.argv.slice(2));
+if (major >= 22 && longRunning && wantsMallocTuning(process.env) && typeof process.execve === 'function') {
+  // glibc reads its malloc settings when a process starts (see malloc-tuning.mjs): the farm
+  // (`serve`) becomes itself again with them, same pid, same arguments, before anything is loaded.
   // (process.execve: Node 22.15 and later; on an older 22 the farm runs without the setting.)
   try {
     process.execve(process.execPath, [process.execPath, ...process.execArgv, ...process.argv.slice(1)], withMallocTuning(process.env));
@@ -62,7 +63,7 @@ if (major >= 22 && wantsMallocTuning(process.env) && typeof process.execve === '
 if (major < 22 && existsSync(bundled)) {
   const child = spawn(bundled, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
     stdio: 'inherit',
-    env: { ...withMallocTuning(process.env), BUILDFARM_WRAPPER_PID: String(process.pid) },
+    env: { ...(longRunning ? withMallocTuning(process.env) : process.env), BUILDFARM_WRAPPER_PID: String(process.pid) },
   });
   // `kill -INT`/`kill -TERM` of this process must stop the farm itself (it cancels builds and ends their stages).
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));

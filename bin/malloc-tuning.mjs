@@ -18,6 +18,17 @@
 export const MALLOC_TUNING = Object.freeze({ MALLOC_MMAP_THRESHOLD_: '8192' });
 
 /**
+ * The commands that keep a farm running (and so must give memory back): the others end within
+ * seconds, and re-executing them would add a second Node start to `run`'s fixed overhead.
+ */
+export const LONG_RUNNING_COMMANDS = Object.freeze(['serve']);
+
+/** True when the command line (process.argv.slice(2)) starts a long-running farm. */
+export function isLongRunning(args) {
+  return LONG_RUNNING_COMMANDS.includes(args[0]);
+}
+
+/**
  * True when `env` has no malloc setting of its own: the user's MALLOC_MMAP_THRESHOLD_ or
  * GLIBC_TUNABLES win, and are left as they are.
  */

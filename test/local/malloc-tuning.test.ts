@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MALLOC_TUNING, withMallocTuning } from '../../bin/malloc-tuning.mjs';
+import { isLongRunning, MALLOC_TUNING, withMallocTuning } from '../../bin/malloc-tuning.mjs';
 import { startServe, type ServeProcess } from './support/serve-process.js';
 
 describe('Function: withMallocTuning', () => {
@@ -20,6 +20,13 @@ describe('Function: withMallocTuning', () => {
     expect(withMallocTuning({ MALLOC_MMAP_THRESHOLD_: '131072' }, 'linux')).toEqual({ MALLOC_MMAP_THRESHOLD_: '131072' });
     expect(withMallocTuning({ GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' }, 'linux')).toEqual({ GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' });
     expect(withMallocTuning({ PATH: '/bin' }, 'darwin')).toEqual({ PATH: '/bin' });
+  });
+});
+
+describe('Function: isLongRunning', () => {
+  it('is true for serve only: one-shot commands are not re-executed (no second Node start in run)', () => {
+    expect(isLongRunning(['serve', '--port', '0'])).toBe(true);
+    for (const args of [['run', '.'], ['plan'], ['validate'], ['gc'], []]) expect(isLongRunning(args)).toBe(false);
   });
 });
 
