@@ -18,7 +18,8 @@ async function makeFarm(): Promise<string> {
   await mkdir(join(directory, 'bin'));
   await mkdir(join(directory, 'dist', 'cli'), { recursive: true });
   await mkdir(join(directory, 'functions', 'cli'), { recursive: true });
-  await copyFile(join(ROOT, 'bin', 'buildfarm.mjs'), join(directory, 'bin', 'buildfarm.mjs'));
+  // Every file of bin/: buildfarm.mjs imports its neighbours (malloc-tuning.mjs).
+  for (const name of await readdir(join(ROOT, 'bin'))) await copyFile(join(ROOT, 'bin', name), join(directory, 'bin', name));
   await symlink(join(ROOT, 'node_modules'), join(directory, 'node_modules'));
   await writeFile(join(directory, 'package.json'), '{ "type": "module" }\n');
   await writeFile(join(directory, 'functions', 'cli', 'main.ts'), "export async function main(argv: string[]): Promise<number> { console.log('source', argv.join(' ')); return 0; }\n");

@@ -1,7 +1,7 @@
 /**
  * The S3 requests publishing a report makes after the report is built (so the report cannot
  * count them as they happen, but can know them): report.json and report.txt (one PUT each: both
- * are far below lib-storage's 8 MiB multipart threshold), and for each stage that ran, when history
+ * are far below the uploader's 8 MiB multipart threshold), and for each stage that ran, when history
  * is recorded, a GET and a PUT of its history object (adapters/s3-history-store.ts). Kept beside
  * publish-report.ts, whose steps it mirrors; test/adapters/aws/s3-request-counter.test.ts holds
  * the two together against s3rver.

@@ -41,7 +41,7 @@ describe.skipIf(unavailable !== undefined)('control-plane roles (IAM, evaluated)
 
   const get = (key: string, why: string): AwsRequest => ({ action: 's3:GetObject', resource: object(key), why });
   const put = (key: string, why: string): AwsRequest => ({ action: 's3:PutObject', resource: object(key), why });
-  /** lib-storage aborts a multipart upload it started (bodies over one 8 MiB part) when a part fails. */
+  /** The uploader (adapters/aws/multipart-upload.ts) aborts a multipart upload it started (bodies over one 8 MiB part) when a part fails. */
   const abort = (key: string, why: string): AwsRequest => ({ action: 's3:AbortMultipartUpload', resource: object(key), why });
   const absentKey = (why: string): AwsRequest => ({ action: 's3:ListBucket', resource: bucket(), context: {}, why: `a read of an absent key answers 404: ${why}` });
   /** The Lambda runtime writes the function's log group with the function's role. */
