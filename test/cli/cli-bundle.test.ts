@@ -4,7 +4,7 @@
  * on a copy of bin/ with a stand-in bundle and a stand-in source that say which one ran.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readdir, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readdir, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -48,15 +48,37 @@ describe('bin/buildfarm.mjs: the CLI bundle or the sources', () => {
   });
 
   it('keeps V8 code caches of what it loads on disk (the compile cache), so the next start compiles less', async () => {
-    // Prepare: a temporary directory of its own, where the cache goes by default
-    const temporary = await mkdtemp(join(tmpdir(), 'cli-compile-cache-'));
+    // Prepare: a cache home of its own, where the cache goes by default
+    const cacheHome = await mkdtemp(join(tmpdir(), 'cli-compile-cache-'));
     try {
       // Act
-      const result = runBin({ TMPDIR: temporary, NODE_COMPILE_CACHE: undefined, NODE_DISABLE_COMPILE_CACHE: undefined });
-      // Assess: the bundle ran and left its code cache behind
+      const result = runBin({ XDG_CACHE_HOME: cacheHome, NODE_COMPILE_CACHE: undefined, NODE_DISABLE_COMPILE_CACHE: undefined });
+      // Assess: the bundle ran and left its code cache behind, in a folder only its user may use
       expect(result.stdout).toBe('bundle validate\n');
-      expect((await readdir(join(temporary, 'node-compile-cache'), { recursive: true })).length).toBeGreaterThan(0);
+      const directory = join(cacheHome, 'buildfarm', 'node-compile-cache');
+      expect((await readdir(directory, { recursive: true })).length).toBeGreaterThan(0);
+      expect((await stat(directory)).mode & 0o777).toBe(0o700);
     } finally {
+      await rm(cacheHome, { recursive: true, force: true });
+    }
+  });
+
+  it("defends against a planted compile cache: a cache folder others can write is not used (not the shared /tmp's)", async () => {
+    // Prepare: the cache folder exists and is world-writable, as one made by someone else in /tmp would be
+    const cacheHome = await mkdtemp(join(tmpdir(), 'cli-compile-cache-'));
+    const directory = join(cacheHome, 'buildfarm', 'node-compile-cache');
+    await mkdir(directory, { recursive: true });
+    await chmod(directory, 0o777);
+    const temporary = await mkdtemp(join(tmpdir(), 'cli-tmp-'));
+    try {
+      // Act
+      const result = runBin({ XDG_CACHE_HOME: cacheHome, TMPDIR: temporary, NODE_COMPILE_CACHE: undefined, NODE_DISABLE_COMPILE_CACHE: undefined });
+      // Assess: it ran, wrote no cache there, and none in the temporary directory either
+      expect(result.stdout).toBe('bundle validate\n');
+      expect(await readdir(directory)).toEqual([]);
+      expect(await readdir(temporary)).toEqual([]);
+    } finally {
+      await rm(cacheHome, { recursive: true, force: true });
       await rm(temporary, { recursive: true, force: true });
     }
   });
