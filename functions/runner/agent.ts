@@ -213,6 +213,8 @@ export async function runStage(job: StageJob, deps: AgentDeps): Promise<StageRes
     await store(deps.store, stageLogKey(buildId, stage.name), log.contents(), 'text/plain; charset=utf-8');
   } catch (error) {
     throw infrastructure ?? error;
+  } finally {
+    log.release();
   }
   if (infrastructure) throw infrastructure;
 

@@ -9,9 +9,9 @@
  * and `write` says when the file or the live output is behind, so the command's
  * pipe is paused rather than its output queued in memory (run-command.ts).
  */
-import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { closeSync, constants, createWriteStream, openSync, type WriteStream } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { reopenableFile } from '../ports/artifact-store.js';
+import { readFileFromStart, reopenableFile } from '../ports/artifact-store.js';
 import { DEFAULT_LOG_CAP_BYTES, HeadTailCap } from './log-cap.js';
 import { SecretMasker } from './secret-masker.js';
 
@@ -22,6 +22,14 @@ const FILE_BUFFER_BYTES = 1024 * 1024;
 
 export class StageLog {
   private readonly file: WriteStream;
+  /**
+   * The log read back through a descriptor opened with the file, before any command runs: on
+   * Lambda the commands share the agent's uid and /tmp, and could replace `path` with a FIFO
+   * (stalling the upload) or a link (to a huge file) by the time it is uploaded.
+   */
+  private readFd: number | undefined;
+  /** Bytes written to the file: all the upload sends, whatever else the inode grew to. */
+  private fileBytes = 0;
   private readonly secrets: string[];
   private closed = false;
   private readonly cap: HeadTailCap;
@@ -36,7 +44,9 @@ export class StageLog {
     options: { capBytes?: number } = {},
   ) {
     this.cap = new HeadTailCap(options.capBytes ?? DEFAULT_LOG_CAP_BYTES);
-    this.file = createWriteStream(path, { highWaterMark: FILE_BUFFER_BYTES });
+    const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
+    this.file = createWriteStream(path, { fd: openSync(path, flags, 0o600), highWaterMark: FILE_BUFFER_BYTES });
+    this.readFd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
     // An unwritable log file must not crash the process; the upload reports it.
     this.file.on('error', () => undefined);
     this.secrets = [...secrets];
@@ -95,6 +105,7 @@ export class StageLog {
   }
 
   private emit(bytes: Buffer): boolean {
+    this.fileBytes += bytes.length;
     const fileReady = this.file.write(bytes);
     return this.toOutput(bytes) && fileReady;
   }
@@ -109,9 +120,20 @@ export class StageLog {
     return this.sentBytes;
   }
 
-  /** The stored log. The store may open it again by its path, as this stream itself opens it. */
+  /**
+   * The stored log: the bytes this log wrote, read through its own descriptor (the store may
+   * read them again from the start, see ReopenableFile). Call `release` once it is stored.
+   */
   contents(): Readable {
-    return reopenableFile(createReadStream(this.path), this.path);
+    if (this.readFd === undefined) throw new Error(`the stage log ${this.path} was released`);
+    return reopenableFile(readFileFromStart(this.readFd, this.fileBytes), this.readFd, this.fileBytes);
+  }
+
+  /** Closes the descriptor `contents` reads through (a warm Lambda sandbox must not collect them). */
+  release(): void {
+    if (this.readFd === undefined) return;
+    closeSync(this.readFd);
+    this.readFd = undefined;
   }
 }
 

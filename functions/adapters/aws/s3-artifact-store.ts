@@ -6,11 +6,9 @@
  * every new object anyway since January 2023
  * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/default-encryption-faq.html).
  */
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { GetObjectCommand, paginateListObjectsV2, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { ArtifactStore, ObjectRead, RangeRequest, ReopenableFile, StoredObject } from '../../ports/artifact-store.js';
+import { readFileFromStart, type ArtifactStore, type ObjectRead, type RangeRequest, type ReopenableFile, type StoredObject } from '../../ports/artifact-store.js';
 import { uploadStream, checkTuning } from './multipart-upload.js';
 import { isAbsent } from './s3-absence.js';
 
@@ -55,12 +53,13 @@ function isTransient(error: unknown): boolean {
   return status >= 500 || isConnectionCut(error);
 }
 
-/** The path of a reopenable file stream nothing has read yet (ports/artifact-store.ts), else undefined. */
-function unreadFile(body: Readable | Buffer | string): string | undefined {
+/** The descriptor and length of a reopenable file stream nothing has read yet (ports/artifact-store.ts), else undefined. */
+function unreadFile(body: Readable | Buffer | string): { fd: number; length: number } | undefined {
   if (!(body instanceof Readable) || body.destroyed || body.readableDidRead) return undefined;
-  const path = (body as Partial<ReopenableFile>).reopenablePath;
-  return typeof path === 'string' ? path : undefined;
+  const { reopenableFd: fd, reopenableLength: length } = body as Partial<ReopenableFile>;
+  return typeof fd === 'number' && typeof length === 'number' ? { fd, length } : undefined;
 }
+
 
 /** How large bodies are cut and sent; the defaults are the constants above. */
 export interface UploadTuning {
@@ -84,12 +83,9 @@ export class S3ArtifactStore implements ArtifactStore {
 
   async put(key: string, body: Readable | Buffer | string, contentType?: string): Promise<void> {
     const file = unreadFile(body);
-    if (file !== undefined) {
-      const { size } = await stat(file);
-      if (size <= STREAMED_PUT_MAX_BYTES) {
-        (body as Readable).destroy();
-        return this.putFile(key, file, size, contentType);
-      }
+    if (file !== undefined && file.length <= STREAMED_PUT_MAX_BYTES) {
+      (body as Readable).destroy();
+      return this.putFile(key, file.fd, file.length, contentType);
     }
     // A Buffer or string goes whole (Readable.from does not split them): one PutObject when it fits a part.
     const stream = body instanceof Readable ? body : Readable.from([typeof body === 'string' ? Buffer.from(body) : body]);
@@ -97,14 +93,14 @@ export class S3ArtifactStore implements ArtifactStore {
   }
 
   /**
-   * One PutObject per attempt, each reading the file afresh: the SDK never retries a streamed
+   * One PutObject per attempt, each reading the file afresh from its descriptor: the SDK never retries a streamed
    * body (@smithy's retry middleware gives up on a streaming payload), so transient failures are
    * retried here, as they are for parts.
    */
-  private async putFile(key: string, path: string, size: number, contentType?: string): Promise<void> {
+  private async putFile(key: string, fd: number, length: number, contentType?: string): Promise<void> {
     for (let attempt = 1; ; attempt += 1) {
       try {
-        await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: createReadStream(path), ContentLength: size, ContentType: contentType }));
+        await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: readFileFromStart(fd, length), ContentLength: length, ContentType: contentType }));
         return;
       } catch (error) {
         if (attempt >= BODY_READ_ATTEMPTS || !isTransient(error)) throw error;

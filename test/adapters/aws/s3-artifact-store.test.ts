@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { closeSync, createReadStream, ftruncateSync, openSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +9,7 @@ import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/clien
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3ArtifactStore } from '../../../functions/adapters/aws/s3-artifact-store.js';
-import { reopenableFile, type StoredObject } from '../../../functions/ports/artifact-store.js';
+import { readFileFromStart, reopenableFile, type StoredObject } from '../../../functions/ports/artifact-store.js';
 import { startS3rver, type RunningS3rver } from '../../support/s3rver.js';
 
 describe('Class: S3ArtifactStore', () => {
@@ -50,7 +51,12 @@ describe('Class: S3ArtifactStore', () => {
       s3.client.middlewareStack.add((next, context) => (args) => (commands.push(context.commandName as string), next(args)), { step: 'initialize', name: 'recordCommands' });
       try {
         // Act
-        await store.put('a/log.txt', reopenableFile(createReadStream(path), path), 'text/plain');
+        const fd = openSync(path, 'r');
+        try {
+          await store.put('a/log.txt', reopenableFile(readFileFromStart(fd, content.length), fd, content.length), 'text/plain');
+        } finally {
+          closeSync(fd);
+        }
       } finally {
         s3.client.middlewareStack.remove('recordCommands');
         await rm(directory, { recursive: true, force: true });
@@ -73,7 +79,12 @@ describe('Class: S3ArtifactStore', () => {
       const retrying = new S3ArtifactStore(new S3Client({ region: 'us-east-1' }), 'bucket');
       try {
         // Act
-        await retrying.put('a/log.txt', reopenableFile(createReadStream(path), path), 'text/plain');
+        const fd = openSync(path, 'r');
+        try {
+          await retrying.put('a/log.txt', reopenableFile(readFileFromStart(fd, 8), fd, 8), 'text/plain');
+        } finally {
+          closeSync(fd);
+        }
       } finally {
         mock.restore();
         await rm(directory, { recursive: true, force: true });
@@ -83,6 +94,28 @@ describe('Class: S3ArtifactStore', () => {
       expect(calls).toHaveLength(2);
       expect(calls[0]!.args[0].input.Body).not.toBe(calls[1]!.args[0].input.Body);
       expect(calls.map((call) => call.args[0].input.ContentLength)).toEqual([8, 8]);
+    });
+  });
+
+  describe('Method: put, a reopenable file replaced under its path', () => {
+    it('defends against a stage replacing the log: it sends what was written, through the descriptor, not a FIFO or a grown file at the path', async () => {
+      // Prepare: the log as written (opened before), then the path replaced by a FIFO and the inode grown
+      const directory = await mkdtemp(join(tmpdir(), 's3-put-file-'));
+      const path = join(directory, 'log.txt');
+      await writeFile(path, 'what the agent wrote\n');
+      const fd = openSync(path, 'r+');
+      try {
+        ftruncateSync(fd, 512 * 1024 * 1024);
+        await rm(path);
+        execFileSync('mkfifo', [path]);
+        // Act
+        await store.put('a/replaced.txt', reopenableFile(readFileFromStart(fd, 21), fd, 21), 'text/plain');
+      } finally {
+        closeSync(fd);
+        await rm(directory, { recursive: true, force: true });
+      }
+      // Assess
+      expect(await store.getText('a/replaced.txt')).toBe('what the agent wrote\n');
     });
   });
 
