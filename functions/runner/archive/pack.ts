@@ -66,12 +66,20 @@ export function packArchive(root: string, entries: ArchiveEntry[], options: Pack
 const SMALL_FILE_BYTES = 64 * 1024;
 
 /**
+ * Opening a listed file: O_NOFOLLOW refuses a link in the last component (ELOOP), and
+ * O_NONBLOCK keeps a file swapped for a FIFO from blocking the open until a writer comes
+ * (open(2): for a regular file O_NONBLOCK changes nothing; the FIFO then reads 0 bytes, a
+ * size mismatch, or fails the fstat check of a large file).
+ */
+const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
+/**
  * A small file's bytes, read without following a link (O_NOFOLLOW): a file the stage swapped
  * for a link after it was listed is refused, never read through. Reads one byte past the
  * listed size, so a file that grew is caught as well as one that shrank.
  */
 function readSmallFile(path: string, size: number): Buffer {
-  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  const fd = openSync(path, READ_FLAGS);
   try {
     const buffer = Buffer.allocUnsafe(size + 1);
     let read = 0;
@@ -95,7 +103,7 @@ function readSmallFile(path: string, size: number): Buffer {
  * tar-stream still fails the entry if the file changes length while it is read.
  */
 function openLargeFile(path: string, size: number): number {
-  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  const fd = openSync(path, READ_FLAGS);
   try {
     const stats = fstatSync(fd);
     if (!stats.isFile()) throw new Error(`${path} is no longer a regular file`);

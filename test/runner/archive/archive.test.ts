@@ -166,6 +166,24 @@ describe('Module: archive', () => {
     await drained.catch(() => undefined);
   });
 
+  it('refuses a small or large file swapped for a FIFO after it was listed, without waiting for a writer', async () => {
+    // Prepare: both listed as files, then replaced by FIFOs nobody writes to (a blocking open would never return)
+    await writeFile(join(source, 'out/large.bin'), randomBytes(128 * 1024));
+    for (const path of ['out/private.txt', 'out/large.bin']) {
+      const entries = await listArchiveEntries(source, [path]);
+      await rm(join(source, path));
+      execFileSync('mkfifo', [join(source, path)]);
+      // Act
+      const swapped = packArchive(source, entries);
+      const drained = (async () => {
+        for await (const _chunk of swapped.stream) void _chunk;
+      })();
+      // Assess
+      await expect(swapped.packed).rejects.toThrow(/Size mismatch|no longer a regular file/);
+      await drained.catch(() => undefined);
+    }
+  });
+
   it('takes the root as a parameter (a HOME with ~/.npm) and skips paths that do not exist', async () => {
     // Prepare
     const home = join(base, 'home');
