@@ -3,7 +3,7 @@
  * leave: the archive's sha256 and size are known the moment the last byte is read,
  * with nothing held in memory or written to disk on the way.
  */
-import { closeSync, constants, createReadStream, openSync, readSync } from 'node:fs';
+import { closeSync, constants, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -66,12 +66,20 @@ export function packArchive(root: string, entries: ArchiveEntry[], options: Pack
 const SMALL_FILE_BYTES = 64 * 1024;
 
 /**
+ * Opening a listed file: O_NOFOLLOW refuses a link in the last component (ELOOP), and
+ * O_NONBLOCK keeps a file swapped for a FIFO from blocking the open until a writer comes
+ * (open(2): for a regular file O_NONBLOCK changes nothing; the FIFO then reads 0 bytes, a
+ * size mismatch, or fails the fstat check of a large file).
+ */
+const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
+/**
  * A small file's bytes, read without following a link (O_NOFOLLOW): a file the stage swapped
  * for a link after it was listed is refused, never read through. Reads one byte past the
  * listed size, so a file that grew is caught as well as one that shrank.
  */
 function readSmallFile(path: string, size: number): Buffer {
-  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  const fd = openSync(path, READ_FLAGS);
   try {
     const buffer = Buffer.allocUnsafe(size + 1);
     let read = 0;
@@ -88,6 +96,26 @@ function readSmallFile(path: string, size: number): Buffer {
   }
 }
 
+/**
+ * A large file's descriptor, opened as a small file's is (O_NOFOLLOW: a file swapped for a link
+ * after it was listed is refused with ELOOP, never read through), and checked with fstat on
+ * that descriptor (no gap between the check and the read): a regular file of the listed size.
+ * tar-stream still fails the entry if the file changes length while it is read.
+ */
+function openLargeFile(path: string, size: number): number {
+  const fd = openSync(path, READ_FLAGS);
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) throw new Error(`${path} is no longer a regular file`);
+    // The same error tar-stream gives a streamed file whose length changed.
+    if (stats.size !== size) throw new Error('Size mismatch');
+    return fd;
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+}
+
 async function writeEntries(tar: Pack, root: string, entries: ArchiveEntry[]): Promise<void> {
   for (const entry of entries) {
     const header = headerOf(entry);
@@ -101,10 +129,13 @@ async function writeEntries(tar: Pack, root: string, entries: ArchiveEntry[]): P
       });
       continue;
     }
+    // Opened before the tar entry starts, so a refused file fails the pack without a half-written entry.
+    const fd = openLargeFile(join(root, ...entry.path.split('/')), entry.size);
     const done = new Promise<void>((resolve, reject) => {
       const sink = tar.entry(header, (error) => (error ? reject(error) : resolve()));
       // 1 MiB reads, not the default 64 KiB: a sixteenth of the system calls and stream callbacks for a large file.
-      pipeline(createReadStream(join(root, ...entry.path.split('/')), { highWaterMark: READ_BYTES }), sink).catch(reject);
+      // The stream owns the descriptor (autoClose) and closes it on end or error.
+      pipeline(createReadStream('', { fd, highWaterMark: READ_BYTES }), sink).catch(reject);
     });
     await done;
   }

@@ -38,6 +38,13 @@ export interface ExtractOptions {
   maxBytes: number;
   /** Cap on the number of entries (an archive of millions of empty files is a bomb too). */
   maxEntries?: number;
+  /**
+   * Receives, as they happen and before each write starts, the root-relative paths (with `/`)
+   * this extraction writes: each file and link, and each directory it creates (once, at the top
+   * of what it made; a directory that was already there is not its own). Filled even when the
+   * extraction fails, so a caller can undo exactly this extraction and nothing else.
+   */
+  written?: string[];
 }
 
 export interface ExtractSummary {
@@ -150,9 +157,12 @@ export async function extractTar(
   const symLinks: PendingLink[] = [];
   // Directories this extraction made or found: each is made once, not once per file in it.
   const directories = new Set<string>();
+  const noteWritten = (path: string) => options.written?.push(relative(root, path).split(sep).join(posix.sep));
   const makeDirectory = async (path: string) => {
     if (directories.has(path)) return;
-    await mkdir(path, { recursive: true });
+    // mkdir gives the first directory it had to create, undefined when all were there.
+    const created = await mkdir(path, { recursive: true });
+    if (created !== undefined) noteWritten(created);
     directories.add(path);
   };
 
@@ -178,6 +188,7 @@ export async function extractTar(
           await makeDirectory(dirname(target));
           // Keep the executable bits; the owner can always read and write their own workspace.
           const mode = ((header.mode ?? 0o644) & 0o777) | 0o600;
+          noteWritten(target);
           if (size <= SMALL_FILE_BYTES) writeSmallFile(target, await readWhole(entry), mode);
           else await pipeline(entry, createWriteStream(target, { fd: await openForWrite(target, mode) }));
           files += 1;
@@ -211,12 +222,14 @@ export async function extractTar(
   for (const pending of hardLinks) {
     const stats = await lstat(pending.target).catch(() => undefined);
     if (!stats?.isFile()) throw new UnsafeArchive(pending.entry, 'hard link to something that is not an extracted file');
-    await mkdir(dirname(pending.path), { recursive: true });
+    await makeDirectory(dirname(pending.path));
+    noteWritten(pending.path);
     await rm(pending.path, { force: true });
     await link(pending.target, pending.path);
   }
   for (const pending of symLinks) {
-    await mkdir(dirname(pending.path), { recursive: true });
+    await makeDirectory(dirname(pending.path));
+    noteWritten(pending.path);
     await rm(pending.path, { force: true, recursive: true });
     await symlink(relativeLinkText(pending), pending.path);
   }

@@ -25,6 +25,8 @@ export interface UnpackOptions {
   maxEntries?: number;
   /** Names the archive in errors (an S3 key, say). */
   name: string;
+  /** Receives the root-relative paths the unpacking wrote, even when it fails (safe-extract.ts ExtractOptions.written). */
+  written?: string[];
 }
 
 export async function unpackArchive(source: Readable, directory: string, options: UnpackOptions): Promise<ExtractSummary> {
@@ -36,6 +38,7 @@ export async function unpackArchive(source: Readable, directory: string, options
       tap: digest,
       maxBytes: options.maxBytes,
       maxEntries: options.maxEntries,
+      written: options.written,
     });
   } catch (error) {
     // Caps and hostile entries keep their own names; a stream that cannot be parsed is corruption.

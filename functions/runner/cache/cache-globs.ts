@@ -13,7 +13,7 @@
  */
 import type { Dirent } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import picomatch from 'picomatch';
 
 const GLOB_OPTIONS = { dot: true };
@@ -46,6 +46,9 @@ export async function resolveCachePaths(root: string, patterns: readonly string[
 
 async function matchGlob(root: string, pattern: string): Promise<string[]> {
   const { base } = picomatch.scan(pattern);
+  // Lint refuses `..` and absolute paths in a cache's paths; the runner does not rely on it
+  // (picomatch.scan('../*').base is '..', and the walk would list the root's siblings).
+  if (!isSafeBase(base)) return [];
   const matches = picomatch(pattern, GLOB_OPTIONS);
   // Without `**`, a match is never deeper than the pattern's own segments.
   const maxDepth = pattern.includes('**') ? Infinity : pattern.split('/').length;
@@ -65,6 +68,13 @@ async function matchGlob(root: string, pattern: string): Promise<string[]> {
   };
   await walk(base, base === '' ? 0 : base.split('/').length);
   return found;
+}
+
+/** A glob's literal base that stays under the root: empty, or relative with no `..` segment. */
+function isSafeBase(base: string): boolean {
+  if (base === '') return true;
+  if (isAbsolute(base) || base.includes('\\')) return false;
+  return !base.split('/').includes('..');
 }
 
 /** Every segment of `relative` under `root` is a directory, not a link. */

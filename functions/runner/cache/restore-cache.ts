@@ -7,8 +7,6 @@
  * A cache is an optimisation: nothing here fails the stage. A broken or missing entry is a
  * warning in the log and the stage starts cold, with any half-restored paths removed.
  */
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { cacheKey, cacheLabel, type CacheKey } from '../../domain/cache/cache-key.js';
 import { cacheFamilyPrefix } from '../../domain/cache/cache-keys.js';
 import { cacheEntryBytes, cachePartKey, parseCacheManifest, type CacheRoot } from '../../domain/cache/cache-manifest.js';
@@ -18,8 +16,8 @@ import type { CacheScope } from '../../domain/cache/scope.js';
 import type { CacheSpec } from '../../domain/pipeline/types.js';
 import type { ArtifactStore } from '../../ports/artifact-store.js';
 import { unpackArchive } from '../archive/index.js';
-import { resolveCachePaths } from './cache-globs.js';
-import { keyFileDigests, pathsByRoot } from './cache-paths.js';
+import { keyFileDigests } from './cache-paths.js';
+import { removeRestoredPaths } from './remove-restored.js';
 
 export interface CacheContext {
   buildId: string;
@@ -44,6 +42,8 @@ export async function restoreCache(context: CacheContext): Promise<RestoredCache
   const key = cacheKey(spec, await keyFileDigests(roots.workspace, spec.keyFiles));
   const report: StageCacheReport = { key: key.label, result: 'miss', restoredBytes: 0 };
   let choice: RestoreChoice = { result: 'miss' };
+  // What the unpacking wrote, per root, so a failure undoes exactly that.
+  const written: Record<CacheRoot, string[]> = { home: [], workspace: [] };
   try {
     for (const branch of scope.read) {
       choice = chooseRestore(key, [await listScope(context, branch)]);
@@ -58,13 +58,13 @@ export async function restoreCache(context: CacheContext): Promise<RestoredCache
         const partKey = cachePartKey(choice.objectKey, part.root);
         const body = await context.store.get(partKey);
         if (body === undefined) throw new Error(`${partKey} is missing`);
-        await unpackArchive(body, roots[part.root], { ...part, maxBytes: context.maxRestoreBytes, name: partKey });
+        await unpackArchive(body, roots[part.root], { ...part, maxBytes: context.maxRestoreBytes, name: partKey, written: written[part.root] });
       }
       Object.assign(report, { result: choice.result, restoredBytes: total, restoredFrom: { key: cacheLabel(spec.prefix, choice.hash), branch: choice.branch } });
     }
   } catch (error) {
     context.log.line(`warning: cache ${key.label} could not be restored, the stage starts without it: ${(error as Error).message}`);
-    await removeCachePaths(context);
+    await removeWritten(context, written);
     Object.assign(report, { result: 'miss', restoredBytes: 0 });
     delete report.restoredFrom;
   }
@@ -80,14 +80,12 @@ async function listScope(context: CacheContext, branch: string): Promise<ScopeLi
   return { branch, familyPrefix, entries };
 }
 
-/** After a failed restore: what was half unpacked goes, so the commands see no mix of two entries. */
-async function removeCachePaths(context: CacheContext): Promise<void> {
-  const split = pathsByRoot(context.spec.paths);
-  for (const root of ['home', 'workspace'] as const) {
-    // Globs are resolved against what was unpacked so far; rm removes a link, never what it points to.
-    const paths = await resolveCachePaths(context.roots[root], split[root]).catch(() => split[root]);
-    for (const path of paths) await rm(join(context.roots[root], path), { recursive: true, force: true }).catch(() => undefined);
-  }
+/**
+ * After a failed restore: what it unpacked goes, so the commands see no half entry. Only what
+ * it wrote: the cache's paths may match an upstream artifact already in the workspace.
+ */
+async function removeWritten(context: CacheContext, written: Record<CacheRoot, string[]>): Promise<void> {
+  for (const root of ['home', 'workspace'] as const) await removeRestoredPaths(context.roots[root], written[root]);
 }
 
 function pathsLabel(spec: CacheSpec): string {

@@ -131,6 +131,59 @@ describe('Module: archive', () => {
     await drained.catch(() => undefined);
   });
 
+  it('never reads through a large (streamed) file swapped for a link after it was listed', async () => {
+    // Prepare: a file above the small-file threshold (64 KiB), listed, then replaced by a link to an outside file of the same size
+    const secret = randomBytes(256 * 1024);
+    await writeFile(join(base, 'outside.bin'), secret);
+    await writeFile(join(source, 'out/large.bin'), randomBytes(secret.length));
+    const entries = await listArchiveEntries(source, ['out/large.bin']);
+    await rm(join(source, 'out/large.bin'));
+    await symlink(join(base, 'outside.bin'), join(source, 'out/large.bin'));
+    // Act
+    const swapped = packArchive(source, entries);
+    const chunks: Buffer[] = [];
+    const read = (async () => {
+      for await (const chunk of swapped.stream) chunks.push(chunk as Buffer);
+    })();
+    // Assess: refused at the open, and not one byte of the outside file left in the archive
+    await expect(swapped.packed).rejects.toThrow(/ELOOP/);
+    await read.catch(() => undefined);
+    expect(Buffer.concat(chunks).includes(secret.subarray(0, 4096))).toBe(false);
+  });
+
+  it('refuses a large (streamed) file that grew after it was listed', async () => {
+    // Prepare: listed at one size, then grown (the size is checked at the open, with fstat)
+    await writeFile(join(source, 'out/grows.bin'), randomBytes(128 * 1024));
+    const entries = await listArchiveEntries(source, ['out/grows.bin']);
+    await writeFile(join(source, 'out/grows.bin'), randomBytes(200 * 1024));
+    // Act
+    const grown = packArchive(source, entries);
+    const drained = (async () => {
+      for await (const _chunk of grown.stream) void _chunk;
+    })();
+    // Assess
+    await expect(grown.packed).rejects.toThrow(/Size mismatch|changed/);
+    await drained.catch(() => undefined);
+  });
+
+  it('refuses a small or large file swapped for a FIFO after it was listed, without waiting for a writer', async () => {
+    // Prepare: both listed as files, then replaced by FIFOs nobody writes to (a blocking open would never return)
+    await writeFile(join(source, 'out/large.bin'), randomBytes(128 * 1024));
+    for (const path of ['out/private.txt', 'out/large.bin']) {
+      const entries = await listArchiveEntries(source, [path]);
+      await rm(join(source, path));
+      execFileSync('mkfifo', [join(source, path)]);
+      // Act
+      const swapped = packArchive(source, entries);
+      const drained = (async () => {
+        for await (const _chunk of swapped.stream) void _chunk;
+      })();
+      // Assess
+      await expect(swapped.packed).rejects.toThrow(/Size mismatch|no longer a regular file/);
+      await drained.catch(() => undefined);
+    }
+  });
+
   it('takes the root as a parameter (a HOME with ~/.npm) and skips paths that do not exist', async () => {
     // Prepare
     const home = join(base, 'home');

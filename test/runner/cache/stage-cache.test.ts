@@ -155,6 +155,45 @@ describe('Class: StageCache (through runStage, against s3rver)', () => {
     expect(run.result.cache?.result).toBe('miss');
   });
 
+  it('after a damaged restore removes only what the restore wrote: an upstream artifact under a matched path survives', async () => {
+    // Prepare: an entry of packages/*/dist holding packages/a/dist/cached.js and packages/b/dist/b.js, then damaged in one content byte
+    const { mkdir, readFile, writeFile } = await import('node:fs/promises');
+    const { existsSync } = await import('node:fs');
+    const spec: CacheSpec = { paths: ['packages/*/dist'], keyFiles: [], prefix: 'upstream' };
+    const home = join(workRoot, 'home');
+    const saving = join(workRoot, 'saving');
+    await mkdir(home, { recursive: true });
+    await mkdir(join(saving, 'packages/a/dist'), { recursive: true });
+    await mkdir(join(saving, 'packages/b/dist'), { recursive: true });
+    await writeFile(join(saving, 'packages/a/dist/cached.js'), 'CACHED-A\n');
+    await writeFile(join(saving, 'packages/b/dist/b.js'), 'CACHED-B\n');
+    const open = (workspace: string, lines: string[]) =>
+      StageCache.open({ buildId: 'upstream', stage: { name: 's', cache: spec }, scope: MAIN_PUSH, roots: { home, workspace }, store, log: { line: (text) => lines.push(text) }, maxRestoreBytes: 1e9 });
+    const saver = await open(saving, []);
+    expect((await saver!.save(Date.now() + 60_000, Date.now)).saved).toBeDefined();
+    const partKey = (await keysUnder('caches/octo/app/main/upstream/')).find((key) => key.endsWith('.workspace.tar'))!;
+    const chunks: Buffer[] = [];
+    for await (const chunk of (await store.get(partKey))!) chunks.push(chunk as Buffer);
+    const archive = Buffer.concat(chunks);
+    archive[archive.indexOf('CACHED-B')] = 'X'.charCodeAt(0);
+    await store.put(partKey, archive, 'application/x-tar');
+    // Prepare: a workspace where an upstream stage's artifact already sits at packages/a/dist
+    const workspace = join(workRoot, 'workspace');
+    await mkdir(join(workspace, 'packages/a/dist'), { recursive: true });
+    await writeFile(join(workspace, 'packages/a/dist/upstream.js'), 'UPSTREAM\n');
+
+    // Act
+    const lines: string[] = [];
+    const restoring = await open(workspace, lines);
+
+    // Assess: a miss with a warning; the upstream file and its directory stay, all the restore wrote is gone
+    expect(restoring!.report.result).toBe('miss');
+    expect(lines.join('\n')).toMatch(/warning: cache upstream-[0-9a-f]{12} could not be restored/);
+    expect(await readFile(join(workspace, 'packages/a/dist/upstream.js'), 'utf8')).toBe('UPSTREAM\n');
+    expect(existsSync(join(workspace, 'packages/a/dist/cached.js'))).toBe(false);
+    expect(existsSync(join(workspace, 'packages/b'))).toBe(false);
+  });
+
   it('saves nothing when a glob matches a link that leaves HOME, and says so (the stage still succeeds)', async () => {
     const spec: CacheSpec = { paths: ['~/.cache/*'], keyFiles: [], prefix: 'escape' };
     const run = await build(lockV1, ['mkdir -p ~/.cache/ok && echo ok > ~/.cache/ok/f', 'ln -s /etc ~/.cache/etc'], spec, MAIN_PUSH);
