@@ -136,6 +136,29 @@ export function cliEntryPoints(root = ROOT) {
  * only when none of them changed since.
  */
 const CLI_EXTERNAL = ['s3rver', 'tsx'];
+
+/**
+ * aws-local-stepfunctions imports asl-validator, and with it ajv, ajv-formats, jsonata and
+ * asl-path-validator (about a quarter of the bundle's code, all evaluated at every start), for the
+ * definition check its StateMachine runs unless told not to. The farm always tells it not to
+ * (functions/local/state-machine-runner.ts: validationOptions.noValidate; Map and Parallel states
+ * build theirs with noValidate too): the definition is a file of this package, validated once by
+ * test/statemachine/definition.test.ts. So the CLI bundle gets a stand-in that fails loudly if it is
+ * ever called, and a start does not load the validator (issue 12's fixed overhead).
+ */
+export const NO_ASL_VALIDATOR_AT_RUN_TIME = {
+  name: 'no-asl-validator-at-run-time',
+  setup(build) {
+    build.onResolve({ filter: /^asl-validator$/ }, () => ({ path: 'asl-validator', namespace: 'no-asl-validator-at-run-time' }));
+    build.onLoad({ filter: /.*/, namespace: 'no-asl-validator-at-run-time' }, () => ({
+      loader: 'js',
+      contents:
+        "export default function aslValidator() {\n" +
+        "  throw new Error('asl-validator is not in the CLI bundle: the farm runs its state machine with validationOptions.noValidate, and test/statemachine/definition.test.ts validates the definition (scripts/bundle.mjs)');\n" +
+        '}\n',
+    }));
+  },
+};
 export async function bundleCli(outdir = CLI_DIST) {
   const started = Date.now();
   // Built beside it, then swapped in: a CLI started meanwhile never finds half a bundle.
@@ -151,6 +174,7 @@ export async function bundleCli(outdir = CLI_DIST) {
     format: 'esm',
     target: 'node22',
     external: CLI_EXTERNAL,
+    plugins: [NO_ASL_VALIDATOR_AT_RUN_TIME],
     // Bundled CommonJS packages call require() for Node's own modules; an ES module has none.
     banner: { js: "import { createRequire as __buildfarmCreateRequire } from 'node:module'; const require = __buildfarmCreateRequire(import.meta.url);" },
     // Error names are API (Step Functions routes on them, the CLI on UserError's subclasses).
@@ -161,7 +185,8 @@ export async function bundleCli(outdir = CLI_DIST) {
     metafile: true,
     logLevel: 'warning',
   });
-  const inputs = Object.keys(result.metafile.inputs).filter((file) => !file.startsWith('node_modules/')).sort();
+  // Files only: a plugin's module (namespace:path, such as the asl-validator stand-in) has none to check.
+  const inputs = Object.keys(result.metafile.inputs).filter((file) => !file.startsWith('node_modules/') && !/^[a-z-]+:/.test(file)).sort();
   // Optional: an installed package has no lock file, a checkout's changes with every npm install.
   const packages = ['package-lock.json'];
   await writeFile(join(building, 'inputs.json'), `${JSON.stringify({ builtAt: started, inputs, packages }, null, 1)}\n`);

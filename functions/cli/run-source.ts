@@ -24,21 +24,31 @@ export interface RunSource {
 }
 
 export async function resolveRunSource(dir: string, options: { workingTree: boolean }, warn: (text: string) => void): Promise<RunSource> {
-  // Checked first: git run in a missing directory fails like a missing git.
-  const info = await stat(dir).catch(() => undefined);
+  // Every question for git at once, before anything is awaited (each is a process of its own: in a
+  // row they add up at every start, and `buildfarm run` loads the farm while they run). Their
+  // answers are judged in order: the directory first (git run in a missing directory fails like a
+  // missing git), then the repository, then the rest. rev-parse gives the top, then DIR's path from
+  // it (an empty line, trimmed away, at the top). symbolic-ref works before the first commit too;
+  // a detached HEAD has no branch.
+  const [info, toplevel, symbolic, head] = await Promise.all([
+    stat(dir).catch(() => undefined),
+    git(dir, ['rev-parse', '--show-toplevel', '--show-prefix']).then(
+      (output) => ({ output }),
+      (error: unknown) => ({ error }),
+    ),
+    git(dir, ['symbolic-ref', '--short', '-q', 'HEAD']).catch(() => ''),
+    options.workingTree ? Promise.resolve(undefined) : headCommit(dir).then(
+      (commit) => ({ commit }),
+      (error: unknown) => ({ error }),
+    ),
+  ]);
   if (info === undefined) throw new UserError(`${dir}: no such directory`);
   if (!info.isDirectory()) throw new UserError(`${dir} is not a directory: buildfarm run builds the git repository in a directory`);
-  // Both in one process: the top, then DIR's path from it (an empty line, trimmed away, at the top).
-  const [top, prefix = ''] = (await git(dir, ['rev-parse', '--show-toplevel', '--show-prefix']).catch((error: unknown) => {
-    if (error instanceof UserError && error.name === 'GitMissing') throw error;
+  if ('error' in toplevel) {
+    if (toplevel.error instanceof UserError && toplevel.error.name === 'GitMissing') throw toplevel.error;
     throw new UserError(`${dir} is not inside a git repository: buildfarm run builds a commit (git init, git commit first)`);
-  })).split('\n');
-  // The other questions for git at once (each is a process of its own: in a row they add up at every start).
-  // symbolic-ref works before the first commit too; a detached HEAD has no branch.
-  const [symbolic, head] = await Promise.all([
-    git(dir, ['symbolic-ref', '--short', '-q', 'HEAD']).catch(() => ''),
-    options.workingTree ? Promise.resolve(undefined) : headCommit(dir),
-  ]);
+  }
+  const [top = '', prefix = ''] = toplevel.output.split('\n');
   const subdirectory = prefix.replace(/\/$/, '');
   const branch = symbolic || 'HEAD';
   const name = path.basename(subdirectory || top);
@@ -48,8 +58,10 @@ export async function resolveRunSource(dir: string, options: { workingTree: bool
     const message = `buildfarm run --working-tree: ${branch} as it is on disk`;
     return { ...base, sha: await commitWorkingTree(top, message), message, workingTree: true };
   }
-  if (head === undefined) throw new UserError(`${top} has no commit yet: buildfarm run builds HEAD (commit first, or build the files as they are with --working-tree)`);
-  const { sha, message, changed } = head;
+  if (head === undefined) throw new Error('unreachable: HEAD is asked for unless --working-tree');
+  if ('error' in head) throw head.error;
+  if (head.commit === undefined) throw new UserError(`${top} has no commit yet: buildfarm run builds HEAD (commit first, or build the files as they are with --working-tree)`);
+  const { sha, message, changed } = head.commit;
   if (changed.length > 0) {
     warn(
       `warning: building HEAD (${sha.slice(0, 7)}), which does not have the uncommitted changes to ${changed.length} tracked ` +

@@ -5,7 +5,6 @@
  */
 import { mkdir } from 'node:fs/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
-import S3rver from 's3rver';
 import type { ArtifactStore } from '../../ports/artifact-store.js';
 import { S3ArtifactStore } from '../aws/s3-artifact-store.js';
 import { s3rverClient } from './s3rver-client.js';
@@ -26,9 +25,20 @@ export interface EmbeddedS3 {
   close(): Promise<void>;
 }
 
+/**
+ * s3rver and its Koa stack, loaded on first use: a third of the CLI's loading time, which
+ * `buildfarm run --help`, `plan` without history and `validate` need not pay (issue 12's fixed
+ * overhead). `buildfarm run` calls it early, so the loading overlaps its git processes.
+ */
+let loadingS3rver: Promise<typeof import('s3rver')['default']> | undefined;
+export function loadS3rver(): Promise<typeof import('s3rver')['default']> {
+  loadingS3rver ??= import('s3rver').then((module) => module.default);
+  return loadingS3rver;
+}
+
 export async function startEmbeddedS3(directory: string, options: { bucket?: string; port?: number } = {}): Promise<EmbeddedS3> {
   const bucket = options.bucket ?? EMBEDDED_BUCKET;
-  await mkdir(directory, { recursive: true });
+  const [S3rver] = await Promise.all([loadS3rver(), mkdir(directory, { recursive: true })]);
   const server = new S3rver({
     address: '127.0.0.1',
     port: options.port ?? 0,

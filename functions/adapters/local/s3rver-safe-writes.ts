@@ -23,8 +23,6 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 const require = createRequire(import.meta.url);
-// s3rver's own error type, so its error middleware renders our message as S3 XML.
-const S3Error = require('s3rver/lib/models/error.js') as new (code: string, message: string) => Error;
 
 interface S3rverObject {
   bucket: string;
@@ -96,5 +94,8 @@ function failed(error: unknown, path: string, what: string): never {
   const reason = code === 'ENOSPC' || code === 'EDQUOT'
     ? `the local farm's disk is full (${code}) at ${dirname(path)}: free space or run \`buildfarm gc\``
     : `the local farm could not write to its disk at ${dirname(path)} (${code ?? (error as Error).message})`;
+  // s3rver's own error type, so its error middleware renders our message as S3 XML. Required here,
+  // when a write fails: s3rver itself is loaded only when an embedded S3 starts (embedded-s3.ts).
+  const S3Error = require('s3rver/lib/models/error.js') as new (code: string, message: string) => Error;
   throw new S3Error('InternalError', `${what}: ${reason}`);
 }

@@ -1,17 +1,13 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { startEmbeddedS3 } from '../../adapters/local/embedded-s3.js';
 import { LocalBus } from '../../adapters/local/local-bus.js';
 import type { BuildRequest } from '../../domain/build-request.js';
-import { createFarmContext } from '../../local/farm-context.js';
 import { openDataDirectory } from '../../local/data-directory.js';
-import { runLocalBuild } from '../../local/run-local-build.js';
 import { describeSandbox, probeStageSandboxAsync, sandboxIsDegraded } from '../../local/sandbox-probe.js';
 import { FARM_OPTIONS, FARM_POLICY_HELP, farmPolicy, loadPriceBook, plannerConfig } from '../farm-config.js';
 import { resolveRunSource } from '../run-source.js';
 import { describeBuildFiles } from '../run-files.js';
 import { BuildStore } from '../../local/build-store.js';
-import { exportBuildFiles } from '../../local/build-files.js';
 import { finishedBuildRecord } from '../../local/finished-build-record.js';
 import type { CliIo } from '../main.js';
 import { RunProgress } from '../run-progress.js';
@@ -41,6 +37,24 @@ Stage commands run in a bubblewrap sandbox when bwrap is installed (BUILDFARM_SA
 Exits 0 when the build succeeded (or was not triggered: on:, [skip ci]), 1 when it failed, was
 refused (predicted over --max-build-cost) or could not run.`;
 
+/**
+ * The farm itself: the state machine interpreter, the AWS SDK, s3rver, the archive code. Loading
+ * them is most of a start's CPU time, so they load only past --help and the argument checks, and
+ * while git answers (issue 12's fixed overhead).
+ */
+async function loadFarm() {
+  const [embeddedS3, context, build, files] = await Promise.all([
+    import('../../adapters/local/embedded-s3.js').then(async (module) => {
+      await module.loadS3rver();
+      return module;
+    }),
+    import('../../local/farm-context.js'),
+    import('../../local/run-local-build.js'),
+    import('../../local/build-files.js'),
+  ]);
+  return { startEmbeddedS3: embeddedS3.startEmbeddedS3, createFarmContext: context.createFarmContext, runLocalBuild: build.runLocalBuild, exportBuildFiles: files.exportBuildFiles };
+}
+
 export async function runCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -63,7 +77,12 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     return 0;
   }
   const dir = path.resolve(io.cwd, positionals[0] ?? '.');
-  const { top, subdirectory, sha, branch, message, repository, workingTree } = await resolveRunSource(dir, { workingTree: values['working-tree'] === true }, (text) => io.stderr.write(text));
+  // resolveRunSource starts its git processes before it awaits anything: the farm loads meanwhile.
+  const resolving = resolveRunSource(dir, { workingTree: values['working-tree'] === true }, (text) => io.stderr.write(text));
+  const loading = loadFarm();
+  // A bad DIR is reported as such, whatever the loading does meanwhile.
+  loading.catch(() => undefined);
+  const { top, subdirectory, sha, branch, message, repository, workingTree } = await resolving;
 
   const config = plannerConfig(values, io.env);
   const policy = farmPolicy(values, io.env);
@@ -74,6 +93,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   const dataDirectory = opened.path;
   // The sandbox's trial run goes on while the embedded S3 and the bus start (it never rejects).
   const probing = probeStageSandboxAsync({ dataDirectory, setting: io.env.BUILDFARM_SANDBOX, searchPath: io.env.PATH });
+  const { startEmbeddedS3, createFarmContext, runLocalBuild, exportBuildFiles } = await loading;
   const s3 = await startEmbeddedS3(path.join(dataDirectory, 's3'));
   // The same file `buildfarm serve` keeps its bus in, so both show in the dashboard's messages.
   const bus = await LocalBus.open({ file: path.join(dataDirectory, 'bus', 'messages.jsonl') });

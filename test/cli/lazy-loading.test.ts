@@ -1,0 +1,80 @@
+/**
+ * The CLI loads only what a command uses (issue 12's fixed overhead: loading modules was most of
+ * `buildfarm run`'s start). s3rver and its Koa stack, a third of the loading, load only when an
+ * embedded S3 starts: not for `--help`, `validate`, or `plan` without a data directory. Tried on
+ * the bundle the test run built (test/support/build-cli.ts), with a preload that lists the
+ * CommonJS modules the process loaded (s3rver stays outside the bundle, so it is one of them).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+let directory: string;
+
+/** The CommonJS modules `buildfarm ARGS` loaded (their paths), with its exit status. */
+async function loadedBy(args: string[]): Promise<{ status: number | null; stderr: string; loaded: string[] }> {
+  const report = join(directory, `loaded-${args.join('-').replace(/[^a-z]/g, '')}.json`);
+  const child = spawnSync(process.execPath, ['--require', join(directory, 'list-loaded.cjs'), join(ROOT, 'bin', 'buildfarm.mjs'), ...args], {
+    cwd: directory,
+    encoding: 'utf8',
+    env: { ...process.env, BUILDFARM_CLI: 'bundle', LOADED_REPORT: report },
+  });
+  return { status: child.status, stderr: child.stderr, loaded: JSON.parse(await readFile(report, 'utf8')) as string[] };
+}
+
+const s3rverModules = (loaded: string[]) => loaded.filter((path) => path.includes(`${join('node_modules', 's3rver')}/`));
+
+describe('the CLI loads s3rver only when an embedded S3 starts', () => {
+  beforeAll(async () => {
+    directory = await mkdtemp(join(tmpdir(), 'cli-lazy-'));
+    await writeFile(
+      join(directory, 'list-loaded.cjs'),
+      "process.on('exit', () => require('node:fs').writeFileSync(process.env.LOADED_REPORT, JSON.stringify(Object.keys(require.cache))));\n",
+    );
+    await writeFile(join(directory, '.buildfarm.yml'), 'version: 1\nstages:\n  only:\n    commands:\n      - "true"\n');
+  });
+  afterAll(async () => {
+    await rm(directory, { recursive: true, force: true });
+  });
+
+  it('`run --help` does not load it', async () => {
+    const run = await loadedBy(['run', '--help']);
+    expect(run.status).toBe(0);
+    expect(s3rverModules(run.loaded)).toEqual([]);
+  });
+
+  it('`validate` and `plan` without a data directory do not load it', async () => {
+    const validate = await loadedBy(['validate']);
+    expect(validate.status, validate.stderr).toBe(0);
+    expect(s3rverModules(validate.loaded)).toEqual([]);
+    const plan = await loadedBy(['plan', '--data-dir', join(directory, 'none')]);
+    expect(plan.status, plan.stderr).toBe(0);
+    expect(s3rverModules(plan.loaded)).toEqual([]);
+  });
+
+  it('`plan` with a data directory loads it, to read the stage history through the embedded S3', async () => {
+    // Prepare: a data directory with an S3 folder, as `buildfarm run` leaves one
+    await mkdir(join(directory, 'data', 's3'), { recursive: true });
+    // Act
+    const plan = await loadedBy(['plan', '--data-dir', join(directory, 'data')]);
+    // Assess: the preload sees s3rver when it is used (so its absence above means something)
+    expect(plan.status, plan.stderr).toBe(0);
+    expect(s3rverModules(plan.loaded).length).toBeGreaterThan(10);
+  });
+});
+
+describe('the CLI bundle leaves asl-validator out (the farm never validates the definition at run time)', () => {
+  it('carries neither asl-validator nor ajv and jsonata, only a stand-in that fails loudly', async () => {
+    // Prepare: every module of the bundle the test run built
+    const chunks = join(ROOT, 'dist', 'cli', 'chunks');
+    const files = (await readdir(chunks)).filter((name) => name.endsWith('.mjs'));
+    const code = (await Promise.all(files.map((name) => readFile(join(chunks, name), 'utf8')))).join('\n');
+    // Assess: esbuild names every bundled file in a comment; none of the validator's is there
+    expect(code).toContain('// node_modules/aws-local-stepfunctions/');
+    for (const validator of ['asl-validator', 'ajv', 'jsonata', 'asl-path-validator']) expect(code).not.toContain(`// node_modules/${validator}/`);
+    expect(code).toContain('asl-validator is not in the CLI bundle');
+  });
+});
