@@ -13,6 +13,9 @@ import { planKey, reportKey } from '../domain/storage-keys.js';
 import type { BuildExecutionInput, ReportTaskInput, ReportTaskOutput } from './build-state-machine.js';
 import { reportTask, type ReportDeps } from './report.js';
 import { readJson } from './stage-records.js';
+import { settleSpend } from './record-spend.js';
+import { S3SpendLedger } from '../adapters/s3-spend-ledger.js';
+import type { Plan } from '../domain/plan/types.js';
 
 /** The event cannot be reported: its input is missing (over EventBridge's size) or not a build's. */
 export class UnreportableExecution extends Error {
@@ -35,7 +38,13 @@ export async function reportExecutionEnd(event: ExecutionStatusChangeEvent, deps
   const { buildId, request } = executionInput(event);
   const key = reportKey(buildId);
   const existing = await readJson<BuildReport>(deps.store, key);
-  if (existing) return { status: existing.status, totalCostUsd: existing.totalCostUsd, reportKey: key };
+  if (existing) {
+    // Report published but may have died before settling the budget: settle again (both steps are
+    // idempotent), or the reservation would hold money until it expires.
+    const plan = await readJson<Pick<Plan, 'budgetReservation'>>(deps.store, planKey(buildId));
+    await settleSpend(existing, plan?.budgetReservation, deps.spend ?? new S3SpendLedger(deps.store), deps.logger);
+    return { status: existing.status, totalCostUsd: existing.totalCostUsd, reportKey: key };
+  }
   // The plan, when Plan stored one: the report then lists every stage with what it recorded.
   const planned = (await deps.store.getText(planKey(buildId))) !== undefined;
   const input: ReportTaskInput = {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { reportKey, stageResultKey } from '../../functions/domain/storage-keys.js';
+import { planKey, reportKey, stageResultKey } from '../../functions/domain/storage-keys.js';
 import type { ExecutionStatusChangeEvent } from '../../functions/domain/report/execution-end.js';
 import type { BuildReport } from '../../functions/domain/report/types.js';
 import { reportExecutionEnd, UnreportableExecution } from '../../functions/handlers/report-execution-end.js';
@@ -65,6 +65,28 @@ describe('Function: reportExecutionEnd (EventBridge: an execution that ended wit
     expect(output).toEqual({ status: 'succeeded', totalCostUsd: 0.5, reportKey: reportKey(BUILD) });
     expect(notifier.messages).toHaveLength(0);
     expect(store.json(stageResultKey(BUILD, 'test'))).toBeUndefined();
+  });
+
+  it('settles the budget when the Report state published but died before settling: the actual is recorded and the reservation released', async () => {
+    // Prepare: report.json exists, the plan names its reservation, nothing was settled
+    const store = new MemoryStore();
+    await store.put(reportKey(BUILD), JSON.stringify({ buildId: BUILD, repository: 'octo/app', status: 'succeeded', totalCostUsd: 0.5, finishedAt: '2026-11-22T12:03:00.000Z' }));
+    await store.put(planKey(BUILD), JSON.stringify({ budgetReservation: 'spend/reserved/octo/app/500000-1-2-' + BUILD }));
+    const calls: string[] = [];
+    const spend = {
+      entriesOf: async () => [],
+      reservations: async () => [],
+      reserve: async () => '',
+      record: async (entry: { buildId: string; costUsd: number }) => void calls.push(`record ${entry.buildId} ${entry.costUsd}`),
+      release: async (key: string) => void calls.push(`release ${key}`),
+    };
+
+    // Act
+    const output = await reportExecutionEnd(ABORTED(), { ...deps(store).deps, spend });
+
+    // Assess: recorded first, then released (a Plan listing reservations, then entries, sees it once)
+    expect(output.status).toBe('succeeded');
+    expect(calls).toEqual([`record ${BUILD} 0.5`, `release spend/reserved/octo/app/500000-1-2-${BUILD}`]);
   });
 
   it('refuses an event without the execution input, by name', async () => {

@@ -7,7 +7,9 @@
  *
  * - a Lambda stage: its `Run on Lambda` state (960 s), then, escalated, the Fargate task's state
  *   (its timeout plus FARGATE_TASK_OVERHEAD_SECONDS, domain/fargate/task-timeout.ts);
- * - a Fargate stage: the Fargate task's state;
+ * - a Fargate stage: the Fargate task's state; twice on Spot, whose interrupted task is run
+ *   again on demand ("Fall back to on-demand" in statemachines/build.asl.json), possibly near
+ *   the end of its first run (escalated Lambda stages on Spot too);
  * - each stage also STAGE_SLACK_SECONDS for Prepare (300 s), recording and release (120 s each)
  *   and the retries' back-off;
  * - the build BUILD_SLACK_SECONDS for Plan (900 s), Select stages and Report (300 s).
@@ -28,7 +30,8 @@ export const BUILD_SLACK_SECONDS = 1800;
 export const MAX_RESERVATION_SECONDS = 7 * 24 * 3600;
 
 function stageBoundSeconds(stage: PlannedStage): number {
-  const fargate = fargateStateTimeoutSeconds(stage.timeoutSeconds);
+  const fargateRuns = stage.fargate?.spot === true ? 2 : 1;
+  const fargate = fargateRuns * fargateStateTimeoutSeconds(stage.timeoutSeconds);
   return (stage.runner === 'lambda' ? LAMBDA_STATE_TIMEOUT_SECONDS : 0) + fargate + STAGE_SLACK_SECONDS;
 }
 

@@ -77,6 +77,12 @@ describe('Function: buildDurationBoundSeconds', () => {
     expect(buildDurationBoundSeconds(plan)).toBe(12_360);
   });
 
+  it('counts a Spot stage\'s task twice: an interrupted task runs again on demand, possibly near the end of its first run', () => {
+    // test (fargate 3600 s, Spot): 2 x (3600 + 1800) + 900 = 11700; + 1800 = 13500.
+    const spot = { ...stage('test', 'fargate', 3600), fargate: { spot: true } } as PlannedStage;
+    expect(buildDurationBoundSeconds({ stages: [spot] })).toBe(13_500);
+  });
+
   it('is capped, so no reservation outlives the lifecycle rule', () => {
     const chain = Array.from({ length: 10 }, (_, i) => stage(`s${i}`, 'fargate', 86_400, i === 0 ? [] : [`s${i - 1}`]));
     expect(buildDurationBoundSeconds({ stages: chain })).toBe(MAX_RESERVATION_SECONDS);
