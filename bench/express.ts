@@ -18,7 +18,6 @@
  * `quick` builds a project without dependencies instead (no network), for the test that
  * keeps this module working (test/bench/express-bench.test.ts).
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,7 +29,8 @@ import { ROOT } from './lib/child.js';
 import { checkout, EXPRESS_COMMANDS, expressRepository, trustEnv } from './lib/express-fixture.js';
 import { farmBreakdown, type FarmBreakdown } from './lib/farm-breakdown.js';
 import { below, type Figure, type SectionResult } from './lib/figure.js';
-import { msSince, ratio, round } from './lib/stats.js';
+import { ratio, round } from './lib/stats.js';
+import { timedRun } from './lib/timed-run.js';
 
 export interface ExpressOptions {
   /** The dependency-free project: nothing from the network. */
@@ -42,23 +42,6 @@ export interface ExpressOptions {
 }
 
 const GOAL_RATIO = 1.15;
-
-function timed(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ ms: number; stdout: string }> {
-  return new Promise((resolve, reject) => {
-    const started = process.hrtime.bigint();
-    const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString('utf8')).slice(-4000)));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const ms = msSince(started);
-      if (code !== 0) return reject(new Error(`${command} ${args.slice(0, 3).join(' ')} exited with ${code}: ${stderr.trim() || stdout.slice(-2000)}`));
-      resolve({ ms, stdout });
-    });
-  });
-}
 
 /** Why the registry cannot be used, or undefined when it answers. */
 export async function registryProblem(registry: string): Promise<string | undefined> {
@@ -77,7 +60,7 @@ async function byHand(repository: string, home: string): Promise<number> {
   try {
     const script = Object.values(EXPRESS_COMMANDS).join(' && ');
     const env = { ...localStageRuntimeEnv(), ...trustEnv(), HOME: home, CI: 'true' };
-    return (await timed('sh', ['-c', `${script} > /dev/null`], dir, env)).ms;
+    return (await timedRun('sh', ['-c', `${script} > /dev/null`], dir, env)).ms;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -85,7 +68,7 @@ async function byHand(repository: string, home: string): Promise<number> {
 
 async function byFarm(repository: string, data: string): Promise<{ ms: number; report: BuildReport }> {
   const bin = join(ROOT, 'bin', 'buildfarm.mjs');
-  const { ms, stdout } = await timed(process.execPath, [bin, 'run', repository, '--json', '--data-dir', data], ROOT, { ...process.env, BUILDFARM_CLI: 'bundle' });
+  const { ms, stdout } = await timedRun(process.execPath, [bin, 'run', repository, '--json', '--data-dir', data], ROOT, { ...process.env, BUILDFARM_CLI: 'bundle' });
   const report = JSON.parse(stdout) as BuildReport;
   if (report.status !== 'succeeded') throw new Error(`buildfarm run ${report.status}: ${report.stages.map((s) => `${s.name} ${s.status} ${s.reason}`).join('; ')}`);
   return { ms, report };

@@ -16,35 +16,19 @@
  * build's files written out). The breakdown splits it into Node's start, module loading, and
  * the rest. The work inside `durationMs` above the stage's own time is reported beside it.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BuildReport } from '../functions/domain/report/types.js';
 import { ROOT } from './lib/child.js';
 import { below, type Figure } from './lib/figure.js';
-import { median, msSince, round } from './lib/stats.js';
+import { median, round } from './lib/stats.js';
+import { timedRun } from './lib/timed-run.js';
 
 export const BREAKDOWN_RUNS = Number(process.env.BENCH_OVERHEAD_RUNS ?? 5);
 const BIN = join(ROOT, 'bin', 'buildfarm.mjs');
 const BUNDLE_ENV = { ...process.env, BUILDFARM_CLI: 'bundle' };
-
-function timed(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ ms: number; stdout: string }> {
-  return new Promise((resolve, reject) => {
-    const started = process.hrtime.bigint();
-    const child = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString('utf8')).slice(-4000)));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const ms = msSince(started);
-      if (code !== 0) return reject(new Error(`${command} ${args.join(' ')} exited with ${code}: ${stderr.trim()}`));
-      resolve({ ms, stdout });
-    });
-  });
-}
 
 /** A one-commit repository whose pipeline is one stage running `true`. */
 async function trueRepository(): Promise<string> {
@@ -67,12 +51,12 @@ interface Sample {
 }
 
 async function sample(repository: string): Promise<Sample> {
-  const byHandMs = (await timed('sh', ['-c', 'true'])).ms;
-  const nodeMs = (await timed(process.execPath, ['-e', '0'])).ms;
-  const helpMs = (await timed(process.execPath, [BIN, 'run', '--help'], BUNDLE_ENV)).ms;
+  const byHandMs = (await timedRun('sh', ['-c', 'true'], ROOT)).ms;
+  const nodeMs = (await timedRun(process.execPath, ['-e', '0'], ROOT)).ms;
+  const helpMs = (await timedRun(process.execPath, [BIN, 'run', '--help'], ROOT, BUNDLE_ENV)).ms;
   const data = await mkdtemp(join(tmpdir(), 'bench-true-data-'));
   try {
-    const run = await timed(process.execPath, [BIN, 'run', repository, '--json', '--data-dir', data], BUNDLE_ENV);
+    const run = await timedRun(process.execPath, [BIN, 'run', repository, '--json', '--data-dir', data], ROOT, BUNDLE_ENV);
     const report = JSON.parse(run.stdout) as BuildReport;
     if (report.status !== 'succeeded') throw new Error(`buildfarm run on the one-stage pipeline ${report.status}`);
     return { byHandMs, nodeMs, helpMs, runMs: run.ms, buildMs: report.durationMs, stageMs: report.stages[0]?.durationMs ?? 0 };

@@ -10,7 +10,6 @@
  * BENCH_OVERHEAD_BASELINE_BIN to another checkout's bin/buildfarm.mjs to measure it beside them
  * (how docs/performance.md's "before" figures were taken).
  */
-import { spawn } from 'node:child_process';
 import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,27 +21,11 @@ import type { BuildReport } from '../functions/domain/report/types.js';
 import { ROOT } from './lib/child.js';
 import { overheadBreakdown } from './overhead-breakdown.js';
 import type { Figure, SectionResult } from './lib/figure.js';
-import { median, msSince, ratio, round } from './lib/stats.js';
+import { median, ratio, round } from './lib/stats.js';
+import { timedRun } from './lib/timed-run.js';
 
 export const OVERHEAD_RUNS = 3;
 const EXAMPLE = join(ROOT, 'examples', 'hello-farm');
-
-function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<{ ms: number; stdout: string }> {
-  return new Promise((resolve, reject) => {
-    const started = process.hrtime.bigint();
-    const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString('utf8')).slice(-4000)));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const ms = msSince(started);
-      if (code !== 0) return reject(new Error(`${command} ${args.join(' ')} exited with ${code}: ${stderr.trim()}`));
-      resolve({ ms, stdout });
-    });
-  });
-}
 
 /** Single-quoted for sh. */
 function quote(value: string): string {
@@ -68,7 +51,7 @@ async function directRun(script: string): Promise<number> {
   const copy = await mkdtemp(join(tmpdir(), 'bench-direct-'));
   try {
     await cp(EXAMPLE, copy, { recursive: true });
-    return (await run('sh', ['-c', script], copy)).ms;
+    return (await timedRun('sh', ['-c', script], copy)).ms;
   } finally {
     await rm(copy, { recursive: true, force: true });
   }
@@ -84,7 +67,7 @@ interface Variant {
 async function farmRun(variant: Variant): Promise<{ ms: number; report: BuildReport }> {
   const data = await mkdtemp(join(tmpdir(), 'bench-run-'));
   try {
-    const { ms, stdout } = await run(process.execPath, [variant.bin, 'run', EXAMPLE, '--json', '--data', data], ROOT, { ...process.env, ...variant.env });
+    const { ms, stdout } = await timedRun(process.execPath, [variant.bin, 'run', EXAMPLE, '--json', '--data', data], ROOT, { ...process.env, ...variant.env });
     const report = JSON.parse(stdout) as BuildReport;
     if (report.status !== 'succeeded') throw new Error(`buildfarm run on the example ${report.status}`);
     return { ms, report };
