@@ -1,5 +1,4 @@
-import { read } from 'node:fs';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 
 export interface StoredObject {
   key: string;
@@ -23,44 +22,19 @@ export interface ObjectRead {
 }
 
 /**
- * A stream of a file the store may read again from its first byte: to send it as one
- * streamed request, and again on a retry. It is read through a descriptor the caller opened
- * before anyone else could touch the file, and only its first `reopenableLength` bytes (what
- * the caller wrote): never by its path, which a stage sharing the uid (Lambda) could replace
- * with a FIFO or a link, and never past what was written, which it could inflate with a
- * truncate of the same inode.
+ * A stream the store may read again from its first byte: to send it as one streamed
+ * request, and again on a retry. `reopen` gives a fresh stream of the same
+ * `reopenableLength` bytes each time (for a stage's log: read through a descriptor opened
+ * before any command ran, never by its path; runner/file-from-start.ts).
  */
 export interface ReopenableFile extends Readable {
-  readonly reopenableFd: number;
+  readonly reopen: () => Readable;
   readonly reopenableLength: number;
 }
 
-/**
- * The first `length` bytes of the file open at `fd`, read by position (pread) in 1 MiB
- * chunks. The descriptor stays open whatever happens to the stream (an fs.ReadStream on a
- * given fd closes it when destroyed, even with autoClose: false): its owner closes it.
- */
-export function readFileFromStart(fd: number, length: number): Readable {
-  return Readable.from(chunksOf(fd, length), { objectMode: false });
-}
-
-async function* chunksOf(fd: number, length: number): AsyncGenerator<Buffer> {
-  for (let position = 0; position < length; ) {
-    const size = Math.min(1024 * 1024, length - position);
-    const { bytesRead, buffer } = await readAt(fd, Buffer.allocUnsafe(size), position);
-    if (bytesRead === 0) throw new Error(`the file shrank to ${position} bytes while it was read (${length} expected)`);
-    position += bytesRead;
-    yield buffer.subarray(0, bytesRead);
-  }
-}
-
-function readAt(fd: number, buffer: Buffer, position: number): Promise<{ bytesRead: number; buffer: Buffer }> {
-  return new Promise((resolve, reject) => read(fd, buffer, 0, buffer.length, position, (error, bytesRead) => (error ? reject(error) : resolve({ bytesRead, buffer }))));
-}
-
-/** `stream` marked as the first `length` bytes of the file open at `fd` (see ReopenableFile). */
-export function reopenableFile(stream: Readable, fd: number, length: number): ReopenableFile {
-  return Object.assign(stream, { reopenableFd: fd, reopenableLength: length });
+/** `stream` marked as `length` bytes that `reopen` can read again from the start (see ReopenableFile). */
+export function reopenableFile(stream: Readable, reopen: () => Readable, length: number): ReopenableFile {
+  return Object.assign(stream, { reopen, reopenableLength: length });
 }
 
 /**

@@ -11,7 +11,8 @@
  */
 import { closeSync, constants, createWriteStream, openSync, type WriteStream } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { readFileFromStart, reopenableFile } from '../ports/artifact-store.js';
+import { reopenableFile } from '../ports/artifact-store.js';
+import { readFileFromStart } from './file-from-start.js';
 import { DEFAULT_LOG_CAP_BYTES, HeadTailCap } from './log-cap.js';
 import { SecretMasker } from './secret-masker.js';
 
@@ -126,7 +127,9 @@ export class StageLog {
    */
   contents(): Readable {
     if (this.readFd === undefined) throw new Error(`the stage log ${this.path} was released`);
-    return reopenableFile(readFileFromStart(this.readFd, this.fileBytes), this.readFd, this.fileBytes);
+    const fd = this.readFd;
+    const length = this.fileBytes;
+    return reopenableFile(readFileFromStart(fd, length), () => readFileFromStart(fd, length), length);
   }
 
   /** Closes the descriptor `contents` reads through (a warm Lambda sandbox must not collect them). */

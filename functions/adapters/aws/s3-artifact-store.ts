@@ -8,7 +8,7 @@
  */
 import { Readable } from 'node:stream';
 import { GetObjectCommand, paginateListObjectsV2, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { readFileFromStart, type ArtifactStore, type ObjectRead, type RangeRequest, type ReopenableFile, type StoredObject } from '../../ports/artifact-store.js';
+import type { ArtifactStore, ObjectRead, RangeRequest, ReopenableFile, StoredObject } from '../../ports/artifact-store.js';
 import { uploadStream, checkTuning } from './multipart-upload.js';
 import { isAbsent } from './s3-absence.js';
 
@@ -53,11 +53,11 @@ function isTransient(error: unknown): boolean {
   return status >= 500 || isConnectionCut(error);
 }
 
-/** The descriptor and length of a reopenable file stream nothing has read yet (ports/artifact-store.ts), else undefined. */
-function unreadFile(body: Readable | Buffer | string): { fd: number; length: number } | undefined {
+/** How to read a reopenable stream nothing has read yet again, and its length (ports/artifact-store.ts), else undefined. */
+function unreadFile(body: Readable | Buffer | string): { reopen: () => Readable; length: number } | undefined {
   if (!(body instanceof Readable) || body.destroyed || body.readableDidRead) return undefined;
-  const { reopenableFd: fd, reopenableLength: length } = body as Partial<ReopenableFile>;
-  return typeof fd === 'number' && typeof length === 'number' ? { fd, length } : undefined;
+  const { reopen, reopenableLength: length } = body as Partial<ReopenableFile>;
+  return typeof reopen === 'function' && typeof length === 'number' ? { reopen, length } : undefined;
 }
 
 
@@ -85,7 +85,7 @@ export class S3ArtifactStore implements ArtifactStore {
     const file = unreadFile(body);
     if (file !== undefined && file.length <= STREAMED_PUT_MAX_BYTES) {
       (body as Readable).destroy();
-      return this.putFile(key, file.fd, file.length, contentType);
+      return this.putFile(key, file.reopen, file.length, contentType);
     }
     // A Buffer or string goes whole (Readable.from does not split them): one PutObject when it fits a part.
     const stream = body instanceof Readable ? body : Readable.from([typeof body === 'string' ? Buffer.from(body) : body]);
@@ -93,14 +93,14 @@ export class S3ArtifactStore implements ArtifactStore {
   }
 
   /**
-   * One PutObject per attempt, each reading the file afresh from its descriptor: the SDK never retries a streamed
+   * One PutObject per attempt, each reading the bytes afresh: the SDK never retries a streamed
    * body (@smithy's retry middleware gives up on a streaming payload), so transient failures are
    * retried here, as they are for parts.
    */
-  private async putFile(key: string, fd: number, length: number, contentType?: string): Promise<void> {
+  private async putFile(key: string, reopen: () => Readable, length: number, contentType?: string): Promise<void> {
     for (let attempt = 1; ; attempt += 1) {
       try {
-        await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: readFileFromStart(fd, length), ContentLength: length, ContentType: contentType }));
+        await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: reopen(), ContentLength: length, ContentType: contentType }));
         return;
       } catch (error) {
         if (attempt >= BODY_READ_ATTEMPTS || !isTransient(error)) throw error;

@@ -9,7 +9,8 @@ import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/clien
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3ArtifactStore } from '../../../functions/adapters/aws/s3-artifact-store.js';
-import { readFileFromStart, reopenableFile, type StoredObject } from '../../../functions/ports/artifact-store.js';
+import { reopenableFile, type StoredObject } from '../../../functions/ports/artifact-store.js';
+import { readFileFromStart } from '../../../functions/runner/file-from-start.js';
 import { startS3rver, type RunningS3rver } from '../../support/s3rver.js';
 
 describe('Class: S3ArtifactStore', () => {
@@ -53,7 +54,7 @@ describe('Class: S3ArtifactStore', () => {
         // Act
         const fd = openSync(path, 'r');
         try {
-          await store.put('a/log.txt', reopenableFile(readFileFromStart(fd, content.length), fd, content.length), 'text/plain');
+          await store.put('a/log.txt', reopenableFile(readFileFromStart(fd, content.length), () => readFileFromStart(fd, content.length), content.length), 'text/plain');
         } finally {
           closeSync(fd);
         }
@@ -81,7 +82,7 @@ describe('Class: S3ArtifactStore', () => {
         // Act
         const fd = openSync(path, 'r');
         try {
-          await retrying.put('a/log.txt', reopenableFile(readFileFromStart(fd, 8), fd, 8), 'text/plain');
+          await retrying.put('a/log.txt', reopenableFile(readFileFromStart(fd, 8), () => readFileFromStart(fd, 8), 8), 'text/plain');
         } finally {
           closeSync(fd);
         }
@@ -109,7 +110,7 @@ describe('Class: S3ArtifactStore', () => {
         await rm(path);
         execFileSync('mkfifo', [path]);
         // Act
-        await store.put('a/replaced.txt', reopenableFile(readFileFromStart(fd, 21), fd, 21), 'text/plain');
+        await store.put('a/replaced.txt', reopenableFile(readFileFromStart(fd, 21), () => readFileFromStart(fd, 21), 21), 'text/plain');
       } finally {
         closeSync(fd);
         await rm(directory, { recursive: true, force: true });
