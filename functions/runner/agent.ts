@@ -9,7 +9,6 @@
  * that cannot be read). The log is uploaded in every case.
  */
 import { mkdir } from 'node:fs/promises';
-import { constants } from 'node:os';
 import { join } from 'node:path';
 import type { CacheScope } from '../domain/cache/scope.js';
 import type { StageCacheReport } from '../domain/cache/cache-report.js';
@@ -21,30 +20,30 @@ import { manifestKey, stageLogKey, stageResultKey } from '../domain/storage-keys
 import type { ArtifactStore } from '../ports/artifact-store.js';
 import type { SecretsProvider } from '../ports/secrets.js';
 import { findArtifacts, uploadArtifacts } from './artifacts.js';
+import { beforeDeadline } from './before-deadline.js';
 import { StageCache } from './cache/stage-cache.js';
+import { commandEnv, resolveSecrets } from './command-environment.js';
+import { failureOf } from './command-failure.js';
 import { diskUsageBytes } from './disk-usage.js';
 import {
   ArtifactUploadFailed,
-  CommandFailed,
   InfrastructureError,
   OutOfDisk,
-  OutOfMemory,
   ResultUploadFailed,
   RunnerError,
-  SecretUnavailable,
   SecretsDeniedForFork,
   StageCancelled,
-  StageError,
   StageFailure,
   StageTimeout,
-  failureFromName,
 } from './errors.js';
-import { ResourcePeaks, runCommand, type CommandOutcome } from './run-command.js';
+import { ResourcePeaks, runCommand } from './run-command.js';
 import type { StageSandbox } from './sandbox.js';
 import { newStageMarker, STAGE_MARKER_VARIABLE } from './stage-containment.js';
 import { PhaseClock } from './phase-clock.js';
 import { StageLog } from './stage-log.js';
 import { prepareWorkspace } from './workspace.js';
+
+export { raiseForResult } from './command-failure.js';
 
 export interface StageJob {
   buildId: string;
@@ -99,9 +98,6 @@ export interface AgentDeps {
 export const DEFAULT_WORKSPACE_LIMIT_BYTES = 200 * 1024 ** 3;
 
 const MiB = 1024 * 1024;
-
-/** Environment variables of the runner that commands may see; nothing else leaks (no AWS credentials). */
-const INHERITED_ENV = ['PATH', 'LANG', 'LC_ALL', 'TZ'];
 
 export async function runStage(job: StageJob, deps: AgentDeps): Promise<StageResult> {
   const { buildId, stage } = job;
@@ -248,130 +244,6 @@ export async function runStage(job: StageJob, deps: AgentDeps): Promise<StageRes
   if (result.s3Requests) result.s3Requests = { ...result.s3Requests, put: result.s3Requests.put + 1 };
   await store(deps.store, stageResultKey(buildId, stage.name), JSON.stringify(result), 'application/json');
   return result;
-}
-
-/**
- * Settles with `work`, or fails with StageTimeout once the deadline passes
- * (a slow download or upload must not run into the runner's own hard limit,
- * where the stage would end without a result). The abandoned work is left
- * to finish or fail on its own; its outcome is ignored.
- */
-async function beforeDeadline<T>(job: StageJob, deps: AgentDeps, what: string, work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(
-      () => reject(new StageTimeout(`the deadline passed while ${what}`)),
-      Math.max(0, job.deadline - deps.now()),
-    );
-  });
-  work.catch(() => undefined);
-  try {
-    return await Promise.race([work, expired]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/**
- * Throws the named error for a failed result (for callers that must fail
- * with it: the Lambda runner, so Step Functions can Catch `StageTimeout` or
- * `OutOfDisk` and escalate to Fargate). Does nothing for a success.
- */
-export function raiseForResult(result: StageResult): void {
-  if (result.status === 'succeeded' || result.status === 'skipped') return;
-  throw failureFromName(result.errorName ?? 'StageError', result.reason, result.exitCode);
-}
-
-/** Resolves every secret; the values read so far are kept on error so the log still masks them. */
-async function resolveSecrets(
-  job: StageJob,
-  provider: SecretsProvider,
-): Promise<{ values: Record<string, string>; error?: SecretUnavailable }> {
-  const values: Record<string, string> = {};
-  // Forks never get secrets: the stage fails (SecretsDeniedForFork) before anything runs.
-  if (job.fromFork) return { values };
-  for (const [name, ref] of Object.entries(job.stage.secrets)) {
-    try {
-      values[name] = await provider.resolve(ref);
-    } catch (error) {
-      const message = `secret ${name} (${ref.raw}) could not be read: ${(error as Error).message}`;
-      return { values, error: new SecretUnavailable(message, { cause: error }) };
-    }
-  }
-  return { values };
-}
-
-function commandEnv(
-  job: StageJob,
-  dirs: { workspace: string; home: string; tmp: string },
-  secrets: Record<string, string>,
-): Record<string, string> {
-  const env: Record<string, string> = {};
-  const runtime = job.runtimeEnv ?? process.env;
-  for (const name of INHERITED_ENV) {
-    const value = runtime[name];
-    if (value !== undefined) env[name] = value;
-  }
-  env.PATH ??= '/usr/local/bin:/usr/bin:/bin';
-  Object.assign(env, {
-    CI: 'true',
-    BUILDFARM: 'true',
-    BUILDFARM_BUILD_ID: job.buildId,
-    BUILDFARM_STAGE: job.stage.name,
-    BUILDFARM_RUNNER: job.runner,
-    BUILDFARM_WORKSPACE: dirs.workspace,
-    HOME: dirs.home,
-    TMPDIR: dirs.tmp,
-  });
-  return { ...env, ...job.stage.env, ...secrets };
-}
-
-function failureOf(
-  outcome: CommandOutcome,
-  command: string,
-  log: StageLog,
-  peaks: ResourcePeaks,
-  job: StageJob,
-): StageFailure | undefined {
-  switch (outcome.kind) {
-    case 'exited': {
-      if (outcome.exitCode === 0) return undefined;
-      if (log.sawNoSpace) return new OutOfDisk(`"${command}" failed (exit ${outcome.exitCode}): no space left on device`);
-      // 137 = 128 + SIGKILL: the shell reports a child the kernel's OOM killer took.
-      if (outcome.exitCode === 137 && nearMemoryLimit(peaks, job)) {
-        return new OutOfMemory(`"${command}" was killed (exit 137) near the ${job.memoryLimitMiB} MiB memory limit`);
-      }
-      return new CommandFailed(`"${command}" exited with ${outcome.exitCode}`, outcome.exitCode);
-    }
-    case 'signalled':
-      if (outcome.signal === 'SIGKILL' && job.memoryLimitMiB !== undefined && !nearMemoryLimit(peaks, job)) {
-        // Far below the limit the OOM killer has no reason to act: someone else killed it (kill -9, a supervisor).
-        const peak = Math.ceil(peaks.memoryBytes / MiB);
-        return new CommandFailed(
-          `"${command}" was killed by SIGKILL from outside the stage (its memory peaked at ${peak} MiB, far below the ${job.memoryLimitMiB} MiB limit)`,
-          128 + constants.signals.SIGKILL,
-        );
-      }
-      if (outcome.signal === 'SIGKILL') {
-        return new OutOfMemory(`"${command}" was killed by SIGKILL, as the kernel's OOM killer does`);
-      }
-      return new CommandFailed(`"${command}" was killed by ${outcome.signal}`, 128 + (constants.signals[outcome.signal] ?? 0));
-    case 'timed_out':
-      return new StageTimeout(`"${command}" was still running at the deadline; its process tree was stopped`);
-    case 'out_of_memory':
-      return new OutOfMemory(`"${command}" went past the ${job.memoryLimitMiB} MiB memory limit; its process tree was stopped`);
-    case 'cancelled':
-      return new StageCancelled(`the build was stopped while "${command}" ran; its process tree was stopped`);
-    case 'out_of_disk':
-      return new OutOfDisk(`"${command}" went past the ${job.diskLimitMiB} MiB disk limit; its process tree was stopped`);
-    case 'spawn_failed':
-      return new StageError(`"${command}" could not start: ${outcome.message}`);
-  }
-}
-
-/** The tree's sampled peak came within 80% of the memory limit: close enough for the OOM killer to act. */
-function nearMemoryLimit(peaks: ResourcePeaks, job: StageJob): boolean {
-  return job.memoryLimitMiB !== undefined && peaks.memoryBytes >= 0.8 * job.memoryLimitMiB * MiB;
 }
 
 async function store(target: ArtifactStore, key: string, body: Parameters<ArtifactStore['put']>[1], type: string) {
