@@ -12,7 +12,6 @@
  * archive's sha256 and size, archive/unpack.ts) still covers the whole of it.
  */
 import { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ObjectReadInterrupted } from '../object-read-errors.js';
 
 /** Resumes of one body before the cut is the caller's: a flaky moment, not a broken network. */
@@ -52,48 +51,98 @@ export function isConnectionCut(error: unknown): boolean {
   return message === 'aborted' || (typeof message === 'string' && message.startsWith('Connection lost or stream closed before all data'));
 }
 
-/** A body that ended cleanly but short of the length its answer declared. */
+/** A body that ended (or closed) cleanly but short of the length its answer declared. */
 class BodyEndedEarly extends Error {
   override readonly name = 'BodyEndedEarly';
 }
 
 /** `source`'s bytes as one stream: a cut body goes on from the byte it stopped at, up to `maxResumes` times. */
 export function resumableBody(source: ResumableSource, tuning: ResumeTuning = {}): Readable {
-  const maxResumes = source.from === undefined ? 0 : (tuning.maxResumes ?? MAX_BODY_RESUMES);
-  const backoffMs = tuning.backoffMs ?? RESUME_BACKOFF_MS;
+  return new ResumableBody(source, tuning);
+}
 
-  async function* bytes(): AsyncGenerator<Buffer> {
-    // Undefined between a cut and the resumed answer: a resume whose request fails counts as a cut too.
-    let body: Readable | undefined = source.first;
-    let received = 0;
-    let resumes = 0;
-    try {
-      for (;;) {
-        try {
-          body ??= await source.from!(received);
-          for await (const chunk of body) {
-            const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
-            received += buffer.length;
-            yield buffer;
-          }
-          if (source.length === undefined || received >= source.length) return;
-          throw new BodyEndedEarly(`the answer ended after ${received} of ${source.length} bytes`);
-        } catch (error) {
-          body?.destroy();
-          body = undefined;
-          if (!isConnectionCut(error)) throw error;
-          if (resumes >= maxResumes) throw interrupted(source, received, resumes, error);
-          resumes += 1;
-          await sleep(backoffMs * 2 ** (resumes - 1) * (1 + Math.random()));
-        }
-      }
-    } finally {
-      // The consumer stopped early (an unsafe entry, a cap) or an error ends the read: free the connection.
-      body?.destroy();
-    }
+/**
+ * A Readable over the current answer's body, swapped for a resumed one after a cut. Not an async
+ * generator: destroying the stream must release the connection at once, even while the body is
+ * silent (a generator awaiting its next chunk cannot be stopped until one arrives).
+ */
+class ResumableBody extends Readable {
+  private body: Readable | undefined;
+  private received = 0;
+  private resumes = 0;
+  private waiting: NodeJS.Timeout | undefined;
+  private readonly maxResumes: number;
+  private readonly backoffMs: number;
+
+  constructor(
+    private readonly source: ResumableSource,
+    tuning: ResumeTuning,
+  ) {
+    super();
+    this.maxResumes = source.from === undefined ? 0 : (tuning.maxResumes ?? MAX_BODY_RESUMES);
+    this.backoffMs = tuning.backoffMs ?? RESUME_BACKOFF_MS;
+    this.attach(source.first);
   }
 
-  return Readable.from(bytes(), { objectMode: false });
+  override _read(): void {
+    this.body?.resume();
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    clearTimeout(this.waiting);
+    this.release();
+    callback(error);
+  }
+
+  private attach(body: Readable): void {
+    this.body = body;
+    const current = () => this.body === body;
+    body.on('data', (chunk: Buffer | Uint8Array) => {
+      if (!current()) return;
+      this.received += chunk.length;
+      if (!this.push(chunk)) body.pause();
+    });
+    body.once('end', () => {
+      if (!current()) return;
+      const { length } = this.source;
+      if (length === undefined || this.received >= length) {
+        this.body = undefined;
+        this.push(null);
+      } else this.cut(new BodyEndedEarly(`the answer ended after ${this.received} of ${length} bytes`));
+    });
+    body.on('error', (error) => current() && this.cut(error));
+    body.once('close', () => current() && !body.readableEnded && this.cut(new BodyEndedEarly(`the connection closed after ${this.received} bytes`)));
+  }
+
+  /** Lets go of the current body; a late error from it has a listener and goes nowhere. */
+  private release(): void {
+    const body = this.body;
+    this.body = undefined;
+    if (body === undefined) return;
+    body.on('error', () => undefined);
+    body.destroy();
+  }
+
+  private cut(error: unknown): void {
+    this.release();
+    if (this.destroyed) return;
+    if (!isConnectionCut(error)) return void this.destroy(error as Error);
+    if (this.resumes >= this.maxResumes) return void this.destroy(interrupted(this.source, this.received, this.resumes, error));
+    this.resumes += 1;
+    const delay = this.backoffMs * 2 ** (this.resumes - 1) * (1 + Math.random());
+    this.waiting = setTimeout(() => void this.fetchRest(), delay);
+  }
+
+  /** Asks for the rest; a resume whose request fails counts as a cut too. */
+  private async fetchRest(): Promise<void> {
+    try {
+      const next = await this.source.from!(this.received);
+      if (this.destroyed) return void next.destroy();
+      this.attach(next);
+    } catch (error) {
+      if (!this.destroyed) this.cut(error);
+    }
+  }
 }
 
 function interrupted(source: ResumableSource, received: number, resumes: number, error: unknown): ObjectReadInterrupted {

@@ -85,4 +85,23 @@ describe('Function: resumableBody', () => {
     // Assess
     expect(first.destroyed).toBe(true);
   });
+
+  it('does not resume for the consumer: a stream destroyed with a cut-like error of its own ends there', async () => {
+    // Prepare: a first body that sent 1 KiB and waits
+    let resumed = false;
+    const first = new Readable({ read() {} });
+    first.push(Buffer.alloc(1024));
+    const stream = resumableBody({ name: 'k', first, length: 10 * 1024 * 1024, from: async () => ((resumed = true), body(OBJECT)) }, fast);
+    stream.on('error', () => undefined);
+    await new Promise((resolve) => stream.once('readable', resolve));
+    stream.read();
+    const closed = new Promise((resolve) => stream.once('close', resolve));
+    // Act
+    stream.destroy(Object.assign(new Error("the consumer's own socket"), { code: 'ECONNRESET' }));
+    await closed;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Assess
+    expect(resumed).toBe(false);
+    expect(first.destroyed).toBe(true);
+  });
 });
