@@ -11,8 +11,10 @@
  * same total (a server that ignored Range would send byte 0 again). A mismatch fails the read with
  * an error naming the key; nothing is spliced from two versions.
  *
- * A ranged answer carries no whole-object checksum, so the SDK checks none on a resumed part
- * (a full GET may carry x-amz-checksum-*): the reader's own digest covers every byte anyway.
+ * A ranged answer carries no whole-object checksum (S3 leaves x-amz-checksum-* off range answers;
+ * moto 5.2.1 does the same, moto/s3/responses.py `_handle_range_header`, and MinIO followed S3 in
+ * minio/minio#17105), so the SDK checks none on a resumed part. The reader's own digest covers
+ * every byte anyway.
  */
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
