@@ -28,6 +28,7 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { LambdaStageAccessSource } from '../adapters/aws/lambda-stage-access-source.js';
 import { S3ArtifactStore } from '../adapters/aws/s3-artifact-store.js';
+import { RUNNER_S3_REQUEST_HANDLER } from '../adapters/aws/s3-http-timeouts.js';
 import { S3RequestCounter } from '../adapters/aws/s3-request-counter.js';
 import type { StageResult } from '../domain/report/types.js';
 import type { StageAccessSource } from '../ports/stage-access.js';
@@ -106,7 +107,8 @@ export function createLambdaRunnerHandler(options: LambdaRunnerHandlerOptions = 
       await sweepProcesses?.('start');
       const session = await StageSession.open(source(), event.grant);
       const requests = new S3RequestCounter();
-      const s3 = requests.attach(new S3Client({ ...options.s3Config, credentials: session.credentialProvider }));
+      // Timeouts first, so a stalled S3 connection fails fast (s3-http-timeouts.ts); a test's s3Config may replace them.
+      const s3 = requests.attach(new S3Client({ requestHandler: RUNNER_S3_REQUEST_HANDLER, ...options.s3Config, credentials: session.credentialProvider }));
       const result = await runLambdaStage(event, context, {
         store: new S3ArtifactStore(s3, bucket),
         invocation,

@@ -11,6 +11,8 @@ import { GetObjectCommand, paginateListObjectsV2, PutObjectCommand, type S3Clien
 import type { ArtifactStore, ObjectRead, RangeRequest, ReopenableFile, StoredObject } from '../../ports/artifact-store.js';
 import { uploadStream, checkTuning } from './multipart-upload.js';
 import { isAbsent } from './s3-absence.js';
+import { isConnectionCut, type ResumeTuning } from './resumable-body.js';
+import { resumableObjectBody } from './s3-resumable-get.js';
 
 /**
  * Multipart part size: the AWS CLI's multipart_chunksize. 8 MiB parts keep the 10,000-part
@@ -38,14 +40,8 @@ export const UPLOAD_QUEUE_SIZE = 10;
  */
 export const STREAMED_PUT_MAX_BYTES = 128 * 1024 * 1024;
 
-/** Reads of a body cut mid-way, in all, before the error is the caller's. */
+/** PutObject attempts of a reopenable file, each reading it afresh, before the error is the caller's. */
 export const BODY_READ_ATTEMPTS = 4;
-
-/** The connection went away under the body (the SDK's own transient codes: @smithy's NODEJS_TIMEOUT_ERROR_CODES). */
-function isConnectionCut(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return code === 'ECONNRESET' || code === 'EPIPE' || code === 'ETIMEDOUT' || (error as Error | null)?.message === 'aborted';
-}
 
 /** S3 answered 5xx (SlowDown, InternalError) or the connection went away. */
 function isTransient(error: unknown): boolean {
@@ -61,15 +57,18 @@ function unreadFile(body: Readable | Buffer | string): { reopen: () => Readable;
 }
 
 
-/** How large bodies are cut and sent; the defaults are the constants above. */
+/** How large bodies are cut and sent (the defaults are the constants above), and how cut reads resume. */
 export interface UploadTuning {
   partSize?: number;
   queueSize?: number;
+  /** How a cut GetObject body is resumed (resumable-body.ts defaults). */
+  resume?: ResumeTuning;
 }
 
 export class S3ArtifactStore implements ArtifactStore {
   private readonly partSize: number;
   private readonly queueSize: number;
+  private readonly resume: ResumeTuning | undefined;
 
   constructor(
     private readonly client: S3Client,
@@ -78,6 +77,7 @@ export class S3ArtifactStore implements ArtifactStore {
   ) {
     this.partSize = tuning.partSize ?? UPLOAD_PART_SIZE;
     this.queueSize = tuning.queueSize ?? UPLOAD_QUEUE_SIZE;
+    this.resume = tuning.resume;
     checkTuning({ partSize: this.partSize, queueSize: this.queueSize });
   }
 
@@ -108,12 +108,17 @@ export class S3ArtifactStore implements ArtifactStore {
     }
   }
 
+  /**
+   * The object's bytes as one stream, even when the connection is cut mid-body: the rest is
+   * fetched from where it stopped, pinned to the same version (s3-resumable-get.ts). A cut the
+   * resumes cannot mend is ObjectReadInterrupted; a replaced object, ObjectChangedWhileRead.
+   */
   async get(key: string): Promise<Readable | undefined> {
     try {
       const response = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
       if (response.Body === undefined) return Readable.from([]);
       // In Node.js the SDK's body is an http.IncomingMessage, a Readable.
-      return response.Body as Readable;
+      return resumableObjectBody({ client: this.client, bucket: this.bucket, key }, response, this.resume);
     } catch (error) {
       if (await isAbsent(this.client, this.bucket, key, error)) return undefined;
       throw error;
@@ -137,27 +142,13 @@ export class S3ArtifactStore implements ArtifactStore {
     }
   }
 
-  /**
-   * GetObject and its whole body as text. The SDK retries a request that fails, but not the
-   * reading of a streamed body it has already handed over: a connection reset mid-body (Node's
-   * "aborted", ECONNRESET) surfaces here. S3 asks clients to retry such failures
-   * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/ErrorBestPractices.html), and the
-   * embedded s3rver drops connections under load (issue 11: builds ended `error: aborted` in Plan),
-   * so the whole read is retried, a few times, with a short backoff.
-   */
+  /** The whole object as text: `get`'s stream, so a body cut mid-way is resumed as for any read. */
   async getText(key: string): Promise<string | undefined> {
-    for (let attempt = 1; ; attempt += 1) {
-      const body = await this.get(key);
-      if (body === undefined) return undefined;
-      try {
-        const chunks: Buffer[] = [];
-        for await (const chunk of body) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
-        return Buffer.concat(chunks).toString('utf8');
-      } catch (error) {
-        if (attempt >= BODY_READ_ATTEMPTS || !isConnectionCut(error)) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
-      }
-    }
+    const body = await this.get(key);
+    if (body === undefined) return undefined;
+    const chunks: Buffer[] = [];
+    for await (const chunk of body) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
+    return Buffer.concat(chunks).toString('utf8');
   }
 
   /**

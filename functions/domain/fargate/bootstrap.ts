@@ -19,7 +19,12 @@
  * Environment: BUILDFARM_BUCKET, BUILDFARM_REGION, BUILDFARM_HELPER_KEY,
  * AWS_CONTAINER_CREDENTIALS_RELATIVE_URI (set by ECS) or _FULL_URI, and, for tests
  * only, BUILDFARM_S3_CONNECT (where to connect; the signed host stays the real one)
- * and BUILDFARM_HELPER_FILE (where to write the helper).
+ * and BUILDFARM_HELPER_FILE (where to write the helper), BUILDFARM_S3_IDLE_MS (the idle timeout).
+ *
+ * A connection that goes silent (no byte for 60 s, the runner's S3 socket timeout:
+ * adapters/aws/s3-http-timeouts.ts) is dropped and the download starts again: without it a stalled
+ * connection held the fetch container until the task's timeout. Starting again is right here: the
+ * helper is small, and it is written only once it arrived whole.
  */
 import { ENV, HELPER_FILE } from './layout.js';
 
@@ -47,6 +52,8 @@ function get(target, options) {
       response.on('error', reject);
     });
     request.on('error', reject);
+    const idleMs = Number(env.BUILDFARM_S3_IDLE_MS) || 60000;
+    request.setTimeout(idleMs, () => request.destroy(new Error('no byte from S3 for ' + idleMs + ' ms')));
     request.end();
   });
 }

@@ -3,6 +3,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { LambdaStageAccessSource } from '../../adapters/aws/lambda-stage-access-source.js';
 import { S3ArtifactStore } from '../../adapters/aws/s3-artifact-store.js';
+import { RUNNER_S3_REQUEST_HANDLER } from '../../adapters/aws/s3-http-timeouts.js';
 import { S3RequestCounter } from '../../adapters/aws/s3-request-counter.js';
 import { ENV, LOGS_PATH } from '../../domain/fargate/layout.js';
 import { manifestKey, stageLogKey, stageResultKey } from '../../domain/storage-keys.js';
@@ -37,7 +38,7 @@ export async function helperDepsFromEnv(env: NodeJS.ProcessEnv): Promise<HelperD
   // The bootstrap's signed GetObject of this helper (domain/fargate/bootstrap.ts), retries included.
   for (let i = 0; i < (Number(env[ENV.helperDownloads]) || 0); i += 1) requests.record('GetObjectCommand');
   return {
-    store: new S3ArtifactStore(requests.attach(new S3Client({ region, credentials: session.credentialProvider })), bucket),
+    store: new S3ArtifactStore(requests.attach(new S3Client({ region, credentials: session.credentialProvider, requestHandler: RUNNER_S3_REQUEST_HANDLER })), bucket),
     s3Requests: () => requests.snapshot(),
     secrets: session.secretsProvider(),
     prepareWorkspace,

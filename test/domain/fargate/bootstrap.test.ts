@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
@@ -42,6 +42,7 @@ let server: Server;
 let port: number;
 let captured: Captured[];
 let dir: string;
+const children = new Set<ChildProcess>();
 
 beforeEach(async () => {
   captured = [];
@@ -60,13 +61,18 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
+  // A bootstrap still waiting (a test that timed out) must not outlive it.
+  for (const child of children) child.kill('SIGKILL');
+  children.clear();
+  server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
   await rm(dir, { recursive: true, force: true });
 });
 
-function runBootstrap(): Promise<number> {
+function runBootstrap(extraEnv: Record<string, string> = {}): Promise<number> {
   const child = spawn(process.execPath, ['-e', HELPER_BOOTSTRAP_JS], {
     env: {
+      ...extraEnv,
       PATH: process.env.PATH,
       BUILDFARM_BUCKET: 'buildfarm-artifacts-abc',
       BUILDFARM_REGION: 'eu-west-1',
@@ -78,7 +84,8 @@ function runBootstrap(): Promise<number> {
     },
     stdio: 'inherit',
   });
-  return new Promise((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
+  children.add(child);
+  return new Promise((resolve) => child.on('exit', (code) => (children.delete(child), resolve(code ?? -1))));
 }
 
 describe('Constant: HELPER_BOOTSTRAP_JS', () => {
@@ -144,4 +151,28 @@ describe('Constant: HELPER_BOOTSTRAP_JS', () => {
     expect(code).toBe(70);
     await expect(readFile(join(dir, 'marker'), 'utf8')).rejects.toThrow();
   });
+
+  it('defends against a stalled S3 connection: the idle timeout drops it and the download starts again', async () => {
+    // Prepare: the first GET gets headers and a few bytes, then silence
+    let gets = 0;
+    server.removeAllListeners('request');
+    server.on('request', (req, res) => {
+      if (req.url === '/creds') return void res.end(JSON.stringify(credentials));
+      gets += 1;
+      if (gets === 1) {
+        res.writeHead(200, { 'content-length': String(helperSource.length) });
+        res.write(helperSource.slice(0, 10));
+        return;
+      }
+      res.end(helperSource);
+    });
+
+    // Act (before the idle timeout, this waited for ever: the test's own timeout ends it)
+    const code = await runBootstrap({ BUILDFARM_S3_IDLE_MS: '300' });
+
+    // Assess
+    expect(code).toBe(0);
+    expect(gets).toBe(2);
+    expect(await readFile(join(dir, 'marker'), 'utf8')).toBe('helper ran');
+  }, 15_000);
 });

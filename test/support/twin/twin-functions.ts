@@ -170,9 +170,10 @@ export function bindTwinFunctions(router: TwinRouter, options: TwinFunctionsOpti
       try {
         const handler = createLambdaRunnerHandler({
           env: { ARTIFACT_BUCKET: bucket, RUNNER_TMP_DIR: tmp, EPHEMERAL_STORAGE_MB: String(TWIN_EPHEMERAL_STORAGE_MB) },
-          // The runner reaches S3 only with the stage session StageCredentials returns (over the router).
+          // The runner reaches S3 only with the stage session StageCredentials returns (over the router),
+          // with the SDK's default attempts and the runner's own timeouts, as on AWS.
           stageAccess,
-          s3Config: { endpoint: options.endpoint, region, forcePathStyle: true, maxAttempts: 1 },
+          s3Config: { endpoint: options.endpoint, region, forcePathStyle: true },
           sweepProcesses: async () => undefined,
           logger: quietLogger('buildfarm-lambda-runner'),
           output: { write: () => true } as unknown as NodeJS.WritableStream,

@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClientException, DescribeTaskDefinitionCommand } from '@aws-sdk/client-ecs';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   CreateStateMachineCommand,
   DescribeExecutionCommand,
@@ -18,6 +18,7 @@ import {
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
 import { S3ArtifactStore } from '../../../functions/adapters/aws/s3-artifact-store.js';
+import { RUNNER_S3_REQUEST_HANDLER } from '../../../functions/adapters/aws/s3-http-timeouts.js';
 import type { BuildReport } from '../../../functions/domain/report/types.js';
 import type { BuildExecutionInput } from '../../../functions/handlers/build-state-machine.js';
 import { LocalFargateExecutor } from '../../../functions/local/executors/local-fargate-executor.js';
@@ -97,11 +98,17 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
       runnerTimeoutSeconds: options.runnerTimeoutSeconds,
       endpoint,
     });
+    // The Fargate helpers' S3 client as on AWS (helper-deps-from-env.ts): the SDK's default 3 attempts
+    // and the runner's timeouts, not the twin's single attempt. A connection reset before the answer
+    // (a reused keep-alive socket the router had just closed) is retried there; with one attempt it
+    // ended a stage `TimeoutError: read ECONNRESET` (a clean-clone run of build-on-moto.test.ts).
+    const runnerS3 = new S3Client({ endpoint, region: TWIN_REGION, forcePathStyle: true, credentials: { accessKeyId: 'twin', secretAccessKey: 'twin' }, requestHandler: RUNNER_S3_REQUEST_HANDLER });
+    cleanups.push(async () => runnerS3.destroy());
     const fargate = new TwinFargate({
       clusterArn: stack.clusterArn,
       executor: new LocalFargateExecutor({
-        store: new S3ArtifactStore(clients.s3, stack.bucket),
-        s3: clients.s3,
+        store: new S3ArtifactStore(runnerS3, stack.bucket),
+        s3: runnerS3,
         bucket: stack.bucket,
         secrets: twinSecrets(clients),
         // The helpers take their secrets from StageCredentials with the task's grant, as on AWS.
