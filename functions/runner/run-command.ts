@@ -127,16 +127,15 @@ function supervise(launched: LaunchedCommand, options: CommandOptions, peaks: Re
     const startedAt = options.now();
     const cpu = new TreeCpuMeter(clockTicksPerSecond());
 
+    // Both streams go through the log's one masker, in the order their chunks arrive (stage-log.ts).
     for (const stream of [child.stdout!, child.stderr!]) {
-      const masker = options.log.masker();
       stream.on('data', (chunk: Buffer) => {
-        if (options.log.write(masker.push(chunk))) return;
+        if (options.log.write(chunk)) return;
         // The log file (or the live output) is behind: the command waits on its pipe instead of its output
         // piling up in this process's memory.
         stream.pause();
         void options.log.drained().then(() => stream.resume());
       });
-      stream.on('end', () => options.log.write(masker.flush()));
     }
 
     const stop = (reason: NonNullable<typeof stopReason>) => {
