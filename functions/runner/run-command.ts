@@ -10,6 +10,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { launchCommand, type LaunchedCommand } from './launch-command.js';
+import { PipeGrace } from './pipe-grace.js';
 import { diskUsageBytes } from './disk-usage.js';
 import { addCpuUsage, cpuUsage, type CpuUsage } from '../domain/sizing/cpu-usage.js';
 import { clockTicksPerSecond, rssBytes, signalSeen, signalTree, treeMembers, type ProcessEntry } from './process-tree.js';
@@ -25,7 +26,7 @@ export const KILL_GRACE_MS = 2_000;
 export const MEMORY_SAMPLE_MS = 200;
 /** How often disk use is sampled (`du` walks the tree, so less often). */
 export const DISK_SAMPLE_MS = 1_000;
-/** How long to wait for the output pipes after the shell exits before giving up on stray holders. */
+/** How long to wait for the output pipes after the shell exits before giving up on stray holders (counted while they are read, see pipe-grace.ts). */
 const PIPE_DRAIN_MS = 2_000;
 /** How long bwrap's status pipe may stay open after bwrap exited (it closes it as it exits). */
 const STATUS_WAIT_MS = 2_000;
@@ -161,6 +162,7 @@ function supervise(launched: LaunchedCommand, options: CommandOptions, peaks: Re
     const startedAt = options.now();
     const cpu = new TreeCpuMeter(clockTicksPerSecond());
 
+    const grace = new PipeGrace(PIPE_DRAIN_MS);
     // Both streams go through the log's one masker, in the order their chunks arrive (stage-log.ts).
     for (const stream of [child.stdout!, child.stderr!]) {
       stream.on('data', (chunk: Buffer) => {
@@ -168,7 +170,11 @@ function supervise(launched: LaunchedCommand, options: CommandOptions, peaks: Re
         // The log file (or the live output) is behind: the command waits on its pipe instead of its output
         // piling up in this process's memory.
         stream.pause();
-        void options.log.drained().then(() => stream.resume());
+        grace.paused();
+        void options.log.drained().then(() => {
+          grace.resumed();
+          stream.resume();
+        });
       });
     }
 
@@ -256,13 +262,13 @@ function supervise(launched: LaunchedCommand, options: CommandOptions, peaks: Re
           options.log.line(`== killed ${escaped} process${escaped === 1 ? '' : 'es'} the command left running outside its process tree (daemonised)`);
         }
         if (closed) return finish(outcome);
-        const drained = setTimeout(() => {
+        grace.start(() => {
           child.stdout?.destroy();
           child.stderr?.destroy();
           finish(outcome);
-        }, PIPE_DRAIN_MS);
+        }, options.deadline - options.now());
         onClose.push(() => {
-          clearTimeout(drained);
+          grace.cancel();
           finish(outcome);
         });
       })();
