@@ -77,6 +77,18 @@ describe('Function: runStage, a secret printed across stdout and stderr', () => 
     }
   });
 
+  it('masks the base64 of a secret as a command prints it (an HTTP Basic header)', async () => {
+    // Act
+    const texts = await run(['printf "Authorization: Basic %s\\n" "$(printf "ci-user:%s" "$TOKEN" | base64 -w0)"']);
+    // Assess: the visible base64 decodes to no 4 bytes of the secret
+    const encoded = Buffer.from(`ci-user:${SECRET}`).toString('base64');
+    for (const text of texts) {
+      expect(text).toContain('Authorization: Basic ');
+      expect(text).not.toContain(encoded.slice(12, 24));
+      expect(text).toMatch(/Authorization: Basic [A-Za-z0-9+/]{0,12}\*\*\*/);
+    }
+  });
+
   it('masks a secret whose halves are printed by two commands in a row', async () => {
     // Act
     const texts = await run(['printf "%s" "$FIRST"', 'printf "%s\\n" "$SECOND"']);
