@@ -4,7 +4,7 @@
  * tail of each chunk that could be the start of a secret is held back until
  * the next chunk (or the end) decides.
  *
- * Besides each value, it masks the forms tools print a secret in (base64, URL, JSON, hex:
+ * Besides each value, it masks the forms tools print a secret in (base64, URL, JSON:
  * secret-forms.ts), and each line of a multi-line value.
  *
  * It works on bytes (each secret as its UTF-8 bytes), never on decoded text:
@@ -30,7 +30,7 @@ export class SecretMasker {
     for (const value of values) {
       if (value.length === 0) continue;
       unique.add(value);
-      // Its base64, percent-encoded, JSON-escaped and hex forms (secret-forms.ts).
+      // Its base64, percent-encoded and JSON-escaped forms (secret-forms.ts).
       for (const form of secretForms(value)) unique.add(form);
       // Multi-line secrets (keys, certificates) are also masked line by line, as tools often print them that way.
       for (const line of value.split(/\r?\n/)) if (line.trim().length >= 4) unique.add(line);
