@@ -5,8 +5,8 @@
  * serialises an object, JSON-escaped. GitHub Actions' runner masks the same derived forms (its
  * ValueEncoders: base64 at three byte offsets, JSON, URI data; and XML and shell quoting, which
  * we leave out), not only the exact value. Not hex: every form is one more scan of every chunk
- * of output (measured on this VM, 5 secrets: 283 MiB/s exact values only, 105 MiB/s with these
- * forms, 56 MiB/s with hex as well, whose 0-9a-f alphabet matches ordinary output often).
+ * of output, and hex's 0-9a-f alphabet matches ordinary output often (5 secrets on this VM:
+ * 105 MiB/s with these forms, 56 MiB/s with hex as well; see docs/runner.md for the figures).
  * A stage that means to leak a secret it holds can always transform it some other way (reverse
  * it, split it with other output between): masking is for accidents, the sandbox and the fork
  * rule (no secrets for forks) are the boundary. See docs/security.md.

