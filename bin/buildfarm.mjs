@@ -5,37 +5,13 @@
 // which costs about half a second at every start. BUILDFARM_CLI=source forces tsx;
 // BUILDFARM_CLI=bundle refuses to run anything but a fresh bundle (the tests set it).
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
-import module from 'node:module';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { enableOwnCompileCache } from './compile-cache.mjs';
 import { isLongRunning, wantsMallocTuning, withMallocTuning } from './malloc-tuning.mjs';
 
-// V8's code cache on disk (Node >= 22.1): the bundle and s3rver's CommonJS tree (loaded from
-// node_modules file by file) are compiled once, not at every start (issue 12's fixed overhead).
-// Not Node's default <tmpdir>/node-compile-cache: /tmp is shared, and whoever made that folder
-// first (another local user, or a stage run without the sandbox) could plant compiled code the
-// farm would then run. So a folder of this user's own, mode 0700, refused when anyone else owns
-// it or can write to it. NODE_COMPILE_CACHE names another; NODE_DISABLE_COMPILE_CACHE=1 turns it off.
+// V8's code cache on disk, in a folder only this user can change (see compile-cache.mjs).
 enableOwnCompileCache();
-
-function enableOwnCompileCache() {
-  if (typeof module.enableCompileCache !== 'function') return;
-  if (process.env.NODE_COMPILE_CACHE) return void module.enableCompileCache();
-  const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
-  const directory = join(base, 'buildfarm', 'node-compile-cache');
-  try {
-    mkdirSync(directory, { recursive: true, mode: 0o700 });
-    const facts = statSync(directory);
-    const ownUid = process.getuid?.();
-    if (ownUid !== undefined && facts.uid !== ownUid) return;
-    if ((facts.mode & 0o022) !== 0) return;
-    module.enableCompileCache(directory);
-  } catch {
-    // No cache (a read-only HOME, say): the CLI only starts slower.
-  }
-}
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 

@@ -4,7 +4,7 @@
  * this returns, so the stage's result names the cause the user must fix.
  */
 import { constants } from 'node:os';
-import { CommandFailed, OutOfDisk, OutOfMemory, StageCancelled, StageError, StageFailure, StageTimeout, failureFromName } from './errors.js';
+import { CommandFailed, InfrastructureError, OutOfDisk, OutOfMemory, SandboxFailed, StageCancelled, StageError, StageFailure, StageTimeout, failureFromName } from './errors.js';
 import type { StageResult } from '../domain/report/types.js';
 import type { CommandOutcome, ResourcePeaks } from './run-command.js';
 import type { StageLog } from './stage-log.js';
@@ -27,7 +27,7 @@ export function failureOf(
   log: StageLog,
   peaks: ResourcePeaks,
   job: { memoryLimitMiB?: number; diskLimitMiB?: number },
-): StageFailure | undefined {
+): StageFailure | InfrastructureError | undefined {
   switch (outcome.kind) {
     case 'exited': {
       if (outcome.exitCode === 0) return undefined;
@@ -61,6 +61,8 @@ export function failureOf(
       return new OutOfDisk(`"${command}" went past the ${job.diskLimitMiB} MiB disk limit; its process tree was stopped`);
     case 'spawn_failed':
       return new StageError(`"${command}" could not start: ${outcome.message}`);
+    case 'sandbox_failed':
+      return new SandboxFailed(`the sandbox for "${command}" failed to start twice (${outcome.message}); the command did not run`);
   }
 }
 

@@ -123,6 +123,11 @@ export class SecretUnavailable extends InfrastructureError {
   override readonly name = 'SecretUnavailable';
 }
 
+/** bubblewrap could not set up the local farm's sandbox (twice): the command never ran, so it is not the stage's failure. */
+export class SandboxFailed extends InfrastructureError {
+  override readonly name = 'SandboxFailed';
+}
+
 /** The agent itself failed unexpectedly (a bug or an unreadable record): never the user's fault. */
 export class RunnerError extends InfrastructureError {
   override readonly name = 'RunnerError';

@@ -9,7 +9,10 @@
  * finds the network up. slirp4netns exits when its --exit-fd closes (this
  * process ending included).
  *
- * https://github.com/containers/bubblewrap/blob/main/bwrap.xml (--info-fd, --block-fd)
+ * bwrap also reports the command's own exit on --json-status-fd (sandbox-status.ts), so
+ * a sandbox that failed to start is not taken for a command that exited 1.
+ *
+ * https://github.com/containers/bubblewrap/blob/main/bwrap.xml (--info-fd, --block-fd, --json-status-fd)
  * https://github.com/rootless-containers/slirp4netns/blob/master/slirp4netns.1.md (--ready-fd, --exit-fd, --disable-host-loopback)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -17,12 +20,14 @@ import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { CommandCgroup } from './stage-containment.js';
+import { readSandboxStatus, type SandboxStatus } from './sandbox-status.js';
 import { bubblewrapArgs, sandboxPath, slirpArgs, slirpResolvConf, type StageDirectories, type StageSandbox } from './sandbox.js';
 
 /** How long slirp4netns may take to attach before the command starts without network. */
 const NETWORK_READY_MS = 5_000;
 const INFO_FD = 3;
 const BLOCK_FD = 4;
+const STATUS_FD = 5;
 
 export interface LaunchOptions {
   cwd: string;
@@ -39,6 +44,14 @@ export interface LaunchedCommand {
   child: ChildProcess;
   /** Ends what the launch started besides the command (slirp4netns, the cgroup); resolves with the leftovers it killed. */
   release(): Promise<number>;
+  /**
+   * Settles once the command may run (the sandbox's network is attached). The caller reads the
+   * child's output and watches its exit from the start, not after this: bwrap that fails to set
+   * the sandbox up exits meanwhile, and Node discards the output of a child that exited unread.
+   */
+  ready: Promise<void>;
+  /** In the sandbox: whether the command ran, and its own exit code; settles when bwrap exits. */
+  sandboxStatus?: Promise<SandboxStatus>;
 }
 
 export async function launchCommand(command: string, options: LaunchOptions): Promise<LaunchedCommand> {
@@ -52,7 +65,7 @@ export async function launchCommand(command: string, options: LaunchOptions): Pr
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  return { child, release: async () => (cgroup ? cgroup.release() : 0) };
+  return { child, release: async () => (cgroup ? cgroup.release() : 0), ready: Promise.resolve() };
 }
 
 async function launchSandboxed(
@@ -73,6 +86,7 @@ async function launchSandboxed(
     cwd: options.cwd,
     directories,
     resolvConf,
+    statusFd: STATUS_FD,
     ...(slirp !== undefined ? { infoFd: INFO_FD, blockFd: BLOCK_FD } : {}),
   });
   const visible = [directories.workspace, directories.home, directories.tmp];
@@ -80,27 +94,32 @@ async function launchSandboxed(
   const child = spawn(settings.bwrap, args, {
     env,
     detached: true,
-    stdio: slirp !== undefined ? ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'],
+    stdio: slirp !== undefined ? ['ignore', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe', 'ignore', 'ignore', 'pipe'],
   });
-  if (slirp === undefined) return { child, release: async () => 0 };
+  const sandboxStatus = readSandboxStatus((child.stdio as unknown as Readable[])[STATUS_FD]!);
+  if (slirp === undefined) return { child, release: async () => 0, sandboxStatus, ready: Promise.resolve() };
 
   const info = child.stdio[INFO_FD] as Readable;
   const block = child.stdio[BLOCK_FD] as Writable;
   info.on('error', () => undefined);
   block.on('error', () => undefined);
   let network: ChildProcess | undefined;
-  try {
-    const pid = await sandboxPid(info);
-    network = spawn(slirp, slirpArgs(pid, 3, 4), { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] });
-    network.on('error', () => undefined);
-    await networkReady(network);
-  } catch (error) {
-    options.warn(`== WARNING: the stage's network could not be set up (${(error as Error).message}); the command runs without network\n`);
-  }
-  // Any byte lets bwrap go on to run the command.
-  block.end('1');
+  const attachNetwork = async () => {
+    try {
+      const pid = await sandboxPid(info);
+      network = spawn(slirp, slirpArgs(pid, 3, 4), { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] });
+      network.on('error', () => undefined);
+      await networkReady(network);
+    } catch (error) {
+      options.warn(`== WARNING: the stage's network could not be set up (${(error as Error).message}); the command runs without network\n`);
+    }
+    // Any byte lets bwrap go on to run the command.
+    block.end('1');
+  };
   return {
     child,
+    sandboxStatus,
+    ready: attachNetwork(),
     async release() {
       if (network !== undefined && network.exitCode === null && network.signalCode === null) {
         const exited = new Promise((resolve) => network!.once('exit', resolve));

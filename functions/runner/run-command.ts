@@ -8,7 +8,9 @@
  * When the command ends, whatever it left running is killed: its tree, its
  * cgroup or sandbox, and every process still carrying the stage's marker.
  */
+import type { ChildProcess } from 'node:child_process';
 import { launchCommand, type LaunchedCommand } from './launch-command.js';
+import { PipeGrace } from './pipe-grace.js';
 import { diskUsageBytes } from './disk-usage.js';
 import { addCpuUsage, cpuUsage, type CpuUsage } from '../domain/sizing/cpu-usage.js';
 import { clockTicksPerSecond, rssBytes, signalSeen, signalTree, treeMembers, type ProcessEntry } from './process-tree.js';
@@ -24,8 +26,10 @@ export const KILL_GRACE_MS = 2_000;
 export const MEMORY_SAMPLE_MS = 200;
 /** How often disk use is sampled (`du` walks the tree, so less often). */
 export const DISK_SAMPLE_MS = 1_000;
-/** How long to wait for the output pipes after the shell exits before giving up on stray holders. */
+/** How long to wait for the output pipes after the shell exits before giving up on stray holders (counted while they are read, see pipe-grace.ts). */
 const PIPE_DRAIN_MS = 2_000;
+/** How long bwrap's status pipe may stay open after bwrap exited (it closes it as it exits). */
+const STATUS_WAIT_MS = 2_000;
 
 export type CommandOutcome =
   | { kind: 'exited'; exitCode: number }
@@ -34,7 +38,9 @@ export type CommandOutcome =
   | { kind: 'out_of_memory' }
   | { kind: 'out_of_disk' }
   | { kind: 'cancelled' }
-  | { kind: 'spawn_failed'; message: string };
+  | { kind: 'spawn_failed'; message: string }
+  /** bubblewrap could not set the sandbox up; the command never ran (the farm's failure, not the stage's). */
+  | { kind: 'sandbox_failed'; message: string };
 
 export interface CommandOptions {
   cwd: string;
@@ -76,43 +82,72 @@ export class ResourcePeaks {
 /**
  * bubblewrap itself can fail to set a sandbox up on a loaded machine (seen: `bwrap: loopback:
  * Failed RTM_NEWADDR: No child processes`) and then exits 1 before the command starts. That is
- * the farm's failure, not the stage's: the command is started once more, and the log says so.
- * (A command that prints such a line and exits 1 itself is run twice; no more.)
+ * the farm's failure, not the stage's: bwrap's status says the command never ran
+ * (sandbox-status.ts), so it is started once more, and the log says so. Twice is an
+ * infrastructure error (SandboxFailed), never a CommandFailed the user is blamed for.
  */
-const SANDBOX_SETUP_FAILURE = /^bwrap: [^\n]*\n?$/;
-
 export async function runCommand(command: string, options: CommandOptions, peaks: ResourcePeaks): Promise<CommandOutcome> {
   const first = await runOnce(command, options, peaks);
-  if (options.sandbox?.settings.kind !== 'bubblewrap' || !first.sandboxSetupFailed) return first.outcome;
-  options.log.raw('== the sandbox failed to start (bubblewrap, above); starting the command once more\n');
-  return (await runOnce(command, options, peaks)).outcome;
+  if (first.kind !== 'sandbox_failed') return first;
+  options.log.raw(`== the sandbox failed to start (${first.message}); the command did not run; starting it once more\n`);
+  return runOnce(command, options, peaks);
 }
 
-async function runOnce(command: string, options: CommandOptions, peaks: ResourcePeaks): Promise<{ outcome: CommandOutcome; sandboxSetupFailed: boolean }> {
-  let launched: LaunchedCommand;
+async function runOnce(command: string, options: CommandOptions, peaks: ResourcePeaks): Promise<CommandOutcome> {
+  const start = async () => {
+    const launched = await launchCommand(command, {
+      cwd: options.cwd,
+      env: options.env,
+      sandbox: options.sandbox,
+      marker: options.marker ?? '',
+      warn: (text) => options.log.raw(text),
+    });
+    // Watched before the launch is ready (launch-command.ts): bwrap may fail and exit meanwhile.
+    const watched = watch(launched, options, peaks);
+    await launched.ready;
+    return watched;
+  };
   try {
-    const launch = () =>
-      launchCommand(command, {
-        cwd: options.cwd,
-        env: options.env,
-        sandbox: options.sandbox,
-        marker: options.marker ?? '',
-        warn: (text) => options.log.raw(text),
-      });
-    launched = options.phases && options.sandbox?.settings.kind === 'bubblewrap' ? await options.phases.time('sandboxStartMs', launch) : await launch();
+    const watched = options.phases && options.sandbox?.settings.kind === 'bubblewrap' ? await options.phases.time('sandboxStartMs', start) : await start();
+    return await watched.outcome;
   } catch (error) {
-    return { outcome: { kind: 'spawn_failed', message: (error as Error).message }, sandboxSetupFailed: false };
+    return { kind: 'spawn_failed', message: (error as Error).message };
   }
-  // Only the first bytes of each stream matter here: the command printed nothing but bwrap's one line.
-  let stdoutBytes = 0;
+}
+
+/** Supervises the launched command; in the sandbox, tells bwrap's own failure from the command's exit. */
+function watch(launched: LaunchedCommand, options: CommandOptions, peaks: ResourcePeaks): { outcome: Promise<CommandOutcome> } {
+  const { sandboxStatus } = launched;
+  if (sandboxStatus === undefined) return { outcome: supervise(launched, options, peaks) };
+  // bwrap's own complaint (its first stderr line) names why the sandbox failed, if it did.
   let stderrHead = '';
-  launched.child.stdout?.on('data', (chunk: Buffer) => (stdoutBytes += chunk.length));
   launched.child.stderr?.on('data', (chunk: Buffer) => {
     if (stderrHead.length < 512) stderrHead += chunk.toString('utf8', 0, 512);
   });
-  const outcome = await supervise(launched, options, peaks);
-  const sandboxSetupFailed = outcome.kind === 'exited' && outcome.exitCode === 1 && stdoutBytes === 0 && SANDBOX_SETUP_FAILURE.test(stderrHead);
-  return { outcome, sandboxSetupFailed };
+  const supervised = supervise(launched, options, peaks);
+  const outcome = (async (): Promise<CommandOutcome> => {
+    const exit = await supervised;
+    if (exit.kind !== 'exited') return exit;
+    const status = await settled(sandboxStatus, STATUS_WAIT_MS);
+    // Not settled: bwrap's status pipe is still open after bwrap exited, which bwrap never does; its exit code stands.
+    if (status === undefined) return exit;
+    if (!status.commandStarted) {
+      return { kind: 'sandbox_failed', message: stderrHead.split('\n')[0]?.trim() || `bwrap exited with ${exit.exitCode} before the command started` };
+    }
+    return { kind: 'exited', exitCode: status.exitCode ?? exit.exitCode };
+  })();
+  return { outcome };
+}
+
+/** `promise`'s value, or undefined when it takes longer than `ms`. */
+async function settled<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function supervise(launched: LaunchedCommand, options: CommandOptions, peaks: ResourcePeaks): Promise<CommandOutcome> {
@@ -127,16 +162,20 @@ function supervise(launched: LaunchedCommand, options: CommandOptions, peaks: Re
     const startedAt = options.now();
     const cpu = new TreeCpuMeter(clockTicksPerSecond());
 
+    const grace = new PipeGrace(PIPE_DRAIN_MS);
+    // Both streams go through the log's one masker, in the order their chunks arrive (stage-log.ts).
     for (const stream of [child.stdout!, child.stderr!]) {
-      const masker = options.log.masker();
       stream.on('data', (chunk: Buffer) => {
-        if (options.log.write(masker.push(chunk))) return;
+        if (options.log.write(chunk)) return;
         // The log file (or the live output) is behind: the command waits on its pipe instead of its output
         // piling up in this process's memory.
         stream.pause();
-        void options.log.drained().then(() => stream.resume());
+        grace.paused();
+        void options.log.drained().then(() => {
+          grace.resumed();
+          stream.resume();
+        });
       });
-      stream.on('end', () => options.log.write(masker.flush()));
     }
 
     const stop = (reason: NonNullable<typeof stopReason>) => {
@@ -151,7 +190,7 @@ function supervise(launched: LaunchedCommand, options: CommandOptions, peaks: Re
       const cancel = () => stop('cancelled');
       if (options.signal?.aborted) cancel();
       options.signal?.addEventListener('abort', cancel, { once: true });
-      child.on('exit', () => options.signal?.removeEventListener('abort', cancel));
+      onExit(child, () => options.signal?.removeEventListener('abort', cancel));
       let sampling = false;
       const sampleMemory = async () => {
         if (sampling || exited) return;
@@ -205,7 +244,7 @@ function supervise(launched: LaunchedCommand, options: CommandOptions, peaks: Re
       for (const listener of onClose) listener();
     });
 
-    child.on('exit', (code, signal) => {
+    onExit(child, (code, signal) => {
       exited = true;
       if (leader !== undefined) peaks.noteCpu(cpuUsage(cpu.seconds, Math.max(0, options.now() - startedAt) / 1000, cpu.peakVcpu, 'process-tree'));
       const outcome: CommandOutcome =
@@ -223,18 +262,28 @@ function supervise(launched: LaunchedCommand, options: CommandOptions, peaks: Re
           options.log.line(`== killed ${escaped} process${escaped === 1 ? '' : 'es'} the command left running outside its process tree (daemonised)`);
         }
         if (closed) return finish(outcome);
-        const drained = setTimeout(() => {
+        grace.start(() => {
           child.stdout?.destroy();
           child.stderr?.destroy();
           finish(outcome);
-        }, PIPE_DRAIN_MS);
+        }, options.deadline - options.now());
         onClose.push(() => {
-          clearTimeout(drained);
+          grace.cancel();
           finish(outcome);
         });
       })();
     });
   });
+}
+
+/**
+ * `listener` once `child` exits, even if it exited already: an 'exit' event emitted before
+ * anyone listened (a launch that awaited something after spawning) must not leave the
+ * command waited for forever.
+ */
+function onExit(child: ChildProcess, listener: (code: number | null, signal: NodeJS.Signals | null) => void): void {
+  if (child.exitCode !== null || child.signalCode !== null) queueMicrotask(() => listener(child.exitCode, child.signalCode));
+  else child.once('exit', listener);
 }
 
 async function killAll(leader: number, signal: NodeJS.Signals, seen: () => ProcessEntry[]): Promise<void> {

@@ -72,6 +72,8 @@ export interface SandboxCommand {
   /** Child file descriptors for bwrap's --info-fd (it writes the sandbox's pid) and --block-fd (it waits to start). */
   infoFd?: number;
   blockFd?: number;
+  /** Child file descriptor for bwrap's --json-status-fd: the command's own exit, written only once it ran (sandbox-status.ts). */
+  statusFd?: number;
 }
 
 /** The sandbox's host name: the host's own name says where the farm runs. */
@@ -149,6 +151,7 @@ export function bubblewrapArgs(sandbox: BubblewrapSandbox, run: SandboxCommand):
   args.push('--chdir', run.cwd);
   if (run.infoFd !== undefined) args.push('--info-fd', String(run.infoFd));
   if (run.blockFd !== undefined) args.push('--block-fd', String(run.blockFd));
+  if (run.statusFd !== undefined) args.push('--json-status-fd', String(run.statusFd));
   args.push('--', 'sh', '-c', run.command);
   return args;
 }

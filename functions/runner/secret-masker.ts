@@ -4,11 +4,16 @@
  * tail of each chunk that could be the start of a secret is held back until
  * the next chunk (or the end) decides.
  *
+ * Besides each value, it masks the forms tools print a secret in (base64, URL, JSON:
+ * secret-forms.ts), and each line of a multi-line value.
+ *
  * It works on bytes (each secret as its UTF-8 bytes), never on decoded text:
  * a stage that prints 1 GB then costs no string per chunk and no re-encoding,
  * and a chunk with no secret in it passes through as the same Buffer (issue 11:
  * the build process's memory grew with output while it decoded every chunk).
  */
+import { secretForms } from './secret-forms.js';
+
 export const MASK = '***';
 
 const MASK_BYTES = Buffer.from(MASK);
@@ -25,6 +30,8 @@ export class SecretMasker {
     for (const value of values) {
       if (value.length === 0) continue;
       unique.add(value);
+      // Its base64, percent-encoded and JSON-escaped forms (secret-forms.ts).
+      for (const form of secretForms(value)) unique.add(form);
       // Multi-line secrets (keys, certificates) are also masked line by line, as tools often print them that way.
       for (const line of value.split(/\r?\n/)) if (line.trim().length >= 4) unique.add(line);
     }
@@ -83,6 +90,8 @@ export class SecretMasker {
     for (const secret of this.secretBytes) {
       const max = Math.min(secret.length - 1, bytes.length);
       for (let length = max; length > longest; length -= 1) {
+        // A byte read first: a native compare per length cost 40 % of the masker's time on ordinary output.
+        if (bytes[bytes.length - length] !== secret[0]) continue;
         if (bytes.compare(secret, 0, length, bytes.length - length, bytes.length) === 0) {
           longest = length;
           break;

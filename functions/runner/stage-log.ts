@@ -8,6 +8,12 @@
  * Output stays bytes from the command's pipe to the file (no string per chunk),
  * and `write` says when the file or the live output is behind, so the command's
  * pipe is paused rather than its output queued in memory (run-command.ts).
+ *
+ * One masker sees everything the log shows, in the order it shows it: a command's
+ * stdout and stderr as their chunks arrive (merged), the agent's own lines between
+ * them, and one command's output after the one before. A masker per stream would
+ * mask each stream alone, but the merged log could still join a secret's first half
+ * from stdout to its second half from stderr (or from the next command).
  */
 import { closeSync, constants, createWriteStream, openSync, type WriteStream } from 'node:fs';
 import type { Readable } from 'node:stream';
@@ -32,6 +38,8 @@ export class StageLog {
   /** Bytes written to the file: all the upload sends, whatever else the inode grew to. */
   private fileBytes = 0;
   private readonly secrets: string[];
+  /** The masker of the merged sequence (see above). */
+  private readonly masker: SecretMasker;
   private closed = false;
   private readonly cap: HeadTailCap;
   private sentBytes = 0;
@@ -51,11 +59,7 @@ export class StageLog {
     // An unwritable log file must not crash the process; the upload reports it.
     this.file.on('error', () => undefined);
     this.secrets = [...secrets];
-  }
-
-  /** A masker for one source of chunks (each child stream gets its own, so split secrets are caught per stream). */
-  masker(): SecretMasker {
-    return new SecretMasker(this.secrets);
+    this.masker = new SecretMasker(this.secrets);
   }
 
   /** Writes a line the agent itself says (masked too: a command line may contain a value). */
@@ -68,17 +72,23 @@ export class StageLog {
     return new SecretMasker(this.secrets).mask(text);
   }
 
-  /** Writes already-masked text. */
-  raw(masked: string): void {
-    if (masked.length > 0) this.write(Buffer.from(masked));
+  /** Writes text the agent says (through the log's masker too, so it cannot complete a secret held back before it). */
+  raw(text: string): void {
+    if (text.length > 0) this.write(Buffer.from(text));
   }
 
   /**
-   * Writes already-masked output. False when the log file or the live output has more
-   * queued than it wants: the caller waits for `drained()` before it writes more.
+   * Writes a command's output (either stream, as it arrives), masked. False when the log
+   * file or the live output has more queued than it wants: the caller waits for `drained()`
+   * before it writes more.
    */
-  write(masked: Buffer): boolean {
-    if (masked.length === 0 || this.closed) return true;
+  write(chunk: Buffer): boolean {
+    if (chunk.length === 0 || this.closed) return true;
+    return this.writeMasked(this.masker.push(chunk));
+  }
+
+  private writeMasked(masked: Buffer): boolean {
+    if (masked.length === 0) return true;
     if (masked.includes(NO_SPACE)) this.sawNoSpace = true;
     const { now, justOverflowed } = this.cap.take(masked);
     let ready = now.length === 0 || this.emit(now);
@@ -100,6 +110,7 @@ export class StageLog {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    this.writeMasked(this.masker.flush());
     this.closed = true;
     for (const part of this.cap.finish()) this.emit(part);
     await new Promise<void>((resolve) => this.file.end(() => resolve()));

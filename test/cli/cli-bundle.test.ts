@@ -83,6 +83,31 @@ describe('bin/buildfarm.mjs: the CLI bundle or the sources', () => {
     }
   });
 
+  it('uses no compile cache behind a planted link to a folder others control, nor under a folder others can write', async () => {
+    // Prepare: the cache home's buildfarm folder is a link to the attacker's (world-writable) folder;
+    // and a second cache home under a world-writable (not sticky) folder
+    const cacheHome = await mkdtemp(join(tmpdir(), 'cli-compile-cache-'));
+    const attacker = join(cacheHome, 'attacker');
+    await mkdir(attacker);
+    await chmod(attacker, 0o777);
+    await mkdir(join(cacheHome, 'linked'));
+    await symlink(attacker, join(cacheHome, 'linked', 'buildfarm'));
+    const shared = join(cacheHome, 'shared');
+    await mkdir(shared);
+    await chmod(shared, 0o777);
+    try {
+      // Act
+      const linked = runBin({ XDG_CACHE_HOME: join(cacheHome, 'linked'), NODE_COMPILE_CACHE: undefined, NODE_DISABLE_COMPILE_CACHE: undefined });
+      const under = runBin({ XDG_CACHE_HOME: join(shared, 'cache'), NODE_COMPILE_CACHE: undefined, NODE_DISABLE_COMPILE_CACHE: undefined });
+      // Assess: both ran, with no error, and no compiled code went where the attacker can reach it
+      for (const result of [linked, under]) expect(result).toMatchObject({ status: 0, stdout: 'bundle validate\n', stderr: '' });
+      expect(await readdir(join(attacker, 'node-compile-cache')).catch(() => [])).toEqual([]);
+      expect(await readdir(join(shared, 'cache', 'buildfarm', 'node-compile-cache')).catch(() => [])).toEqual([]);
+    } finally {
+      await rm(cacheHome, { recursive: true, force: true });
+    }
+  });
+
   it('runs the sources through tsx when BUILDFARM_CLI=source', () => {
     expect(runBin({ BUILDFARM_CLI: 'source' }).stdout).toBe('source validate\n');
   });
