@@ -34,6 +34,7 @@ import { LocalStageAccessSource } from './local-stage-access.js';
 import { LocalLambdaExecutor } from './executors/local-lambda-executor.js';
 import { runBuildLocally, type LocalTaskBindings } from './state-machine-runner.js';
 import { releaseUnreportedReservation } from './release-reservation.js';
+import type { StageArtifactHandOver } from './stage-artifact-hand-over.js';
 
 /** The pieces of the local farm a build needs. */
 export interface LocalFarmContext {
@@ -78,6 +79,8 @@ export interface LocalFarmContext {
    * shell with no warning, as unit tests of the state machine want.
    */
   sandbox?: StageSandbox;
+  /** `buildfarm run` only: the stages' artifacts moved out of their work folders for the build's export (build-files.ts). */
+  artifactHandOver?: StageArtifactHandOver;
 }
 
 /** How a build is going, as it goes; every call is a notification only. */
@@ -152,6 +155,7 @@ export async function runLocalBuild(
     countedStore: farm.countedStore,
     ephemeralStorageMB: farm.lambdaEphemeralStorageMB,
     sandbox: farm.sandbox,
+    handOver: farm.artifactHandOver?.handOver,
   });
   const fargate = new LocalFargateExecutor({
     store: farm.store,
@@ -164,6 +168,7 @@ export async function runLocalBuild(
     countedStore: farm.countedStore,
     helperCode: farm.helperCode,
     sandbox: farm.sandbox,
+    handOver: farm.artifactHandOver?.handOver,
   });
   // Budget reservations are deleted with the farm's own client (DeleteObject is free: nothing to count).
   const spendLedger = (store: ArtifactStore) => new S3SpendLedger(store, s3ObjectRemover(farm.s3, farm.bucket));

@@ -32,6 +32,7 @@ import { StageSession } from '../../runner/stage-session.js';
 import type { StageSandbox } from '../../runner/sandbox.js';
 import type { RunTaskParameters } from '../state-machine-runner.js';
 import { LocalTaskDefinitions } from './local-task-definitions.js';
+import type { StageHandOver } from '../stage-artifact-hand-over.js';
 
 export interface LocalFargateExecutorOptions {
   store: ArtifactStore;
@@ -61,6 +62,8 @@ export interface LocalFargateExecutorOptions {
   sandbox?: StageSandbox;
   /** A counted store per task (as the helpers' own S3 clients on AWS); without it `store`, uncounted. */
   countedStore?(): CountedStore;
+  /** `buildfarm run`: takes a finished stage's artifacts out of its work folder before it is deleted (stage-artifact-hand-over.ts). */
+  handOver?: StageHandOver;
 }
 
 /** An exit code for a build container the agent stopped (SIGKILL), as Docker reports it. */
@@ -190,6 +193,8 @@ export class LocalFargateExecutor {
         },
         { store: counted?.store ?? this.options.store, s3Requests: counted?.requests, secrets, now, output },
       );
+      // runStage returns once every command's process has ended (in bubblewrap, with its PID namespace).
+      await this.options.handOver?.(result, workRoot);
     } catch (error) {
       // The publish container could not record a result: the task fails as on AWS.
       const stoppedAt = now();

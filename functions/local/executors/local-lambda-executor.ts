@@ -17,6 +17,7 @@ import { StageSession } from '../../runner/stage-session.js';
 import type { StageSandbox } from '../../runner/sandbox.js';
 import type { CountedStore } from '../../adapters/local/counted-store.js';
 import { localStageRuntimeEnv } from '../stage-environment.js';
+import type { StageHandOver } from '../stage-artifact-hand-over.js';
 
 export interface LocalLambdaExecutorOptions {
   store: ArtifactStore;
@@ -38,6 +39,8 @@ export interface LocalLambdaExecutorOptions {
   sandbox?: StageSandbox;
   /** A counted store per invocation (as the function's own S3 client on AWS); without it `store`, uncounted. */
   countedStore?(): CountedStore;
+  /** `buildfarm run`: takes a finished stage's artifacts out of its work folder before it is deleted (stage-artifact-hand-over.ts). */
+  handOver?: StageHandOver;
 }
 
 /**
@@ -85,6 +88,7 @@ export class LocalLambdaExecutor {
           signal,
           sandbox: this.options.sandbox,
           runtimeEnv: this.runtimeEnv,
+          handOver: this.options.handOver,
         },
       );
     } finally {
