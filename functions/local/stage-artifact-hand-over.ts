@@ -2,10 +2,10 @@
  * `buildfarm run` leaves each stage's artifacts as plain files in `DATA/builds/ID/stages/STAGE/
  * artifacts/` (build-files.ts). Unpacking them there from the stored archive after the build makes
  * every file anew (node_modules: 3,772 inodes, over a second on this machine's ext4). Instead, when
- * a stage has ended and stored its archive, its executor hands its work folder over here before
- * deleting it, and the manifest's entries are MOVED out of the workspace (executors/artifact-move.ts,
- * which checks each against the manifest) into a folder of the farm's work root; the export then
- * renames that folder into place.
+ * a stage has ended and stored its archive, its work folder comes here before it is deleted
+ * (retired-work-folders.ts, in the background while the next stages run), and the manifest's entries
+ * are MOVED out of the workspace (executors/artifact-move.ts, which checks each against the manifest)
+ * into a folder of the farm's work root; the export then renames that folder into place.
  *
  * Only stages whose commands ran in bubblewrap are taken: each command's PID namespace dies with its
  * first process, so when the agent returns no process of the stage is left to change a file after
@@ -20,7 +20,7 @@ import type { ArtifactStore } from '../ports/artifact-store.js';
 import type { StageSandbox } from '../runner/sandbox.js';
 import { moveArtifacts, type ArtifactMoveOutcome } from './executors/artifact-move.js';
 
-/** An executor's call after a stage that returned its result, its processes gone, before its work folder is deleted. */
+/** Called with a stage that returned its result and its (retired) work folder, its processes gone, before the folder is deleted. */
 export type StageHandOver = (result: StageResult, workRoot: string) => Promise<void>;
 
 /** The folder of a stage's moved artifacts and the archive they match. */
@@ -49,7 +49,7 @@ export class StageArtifactHandOver {
     private readonly options: { workRoot: string; store: ArtifactStore; sandbox: StageSandbox | undefined },
   ) {}
 
-  /** For the executors: moves a finished stage's artifacts out of `workRoot/workspace` when that is safe. */
+  /** Moves a finished stage's artifacts out of `workRoot/workspace` when that is safe. */
   readonly handOver: StageHandOver = async (result, workRoot) => {
     const key = `${result.buildId}/${result.stage}`;
     try {

@@ -72,11 +72,12 @@ export interface LambdaRunnerDeps {
   /** Local farm only: the Lambda-like runtime environment the commands start from (see StageJob.runtimeEnv). */
   runtimeEnv?: Readonly<Record<string, string>>;
   /**
-   * Local farm only: called with the stage's work folder after a stage that returned its result,
-   * its processes swept, before /tmp is emptied (`buildfarm run` moves the artifacts out for its
-   * export: local/stage-artifact-hand-over.ts). Must not throw.
+   * Local farm only: takes the stage's work folder (the local executor renames it away, to delete
+   * it while the next stage runs and, for `buildfarm run`, move its artifacts out for the export:
+   * local/retired-work-folders.ts), after a stage that returned its result, its processes swept,
+   * before /tmp is emptied. On AWS /tmp is emptied in place.
    */
-  handOver?: (result: StageResult, workRoot: string) => Promise<void>;
+  takeWorkFolder?: (workRoot: string, result: StageResult) => Promise<void>;
 }
 
 /** 10 s: the kill grace (2 s) plus uploading the log, manifest and result, with room to spare. */
@@ -149,7 +150,7 @@ export async function runLambdaStage(
     // Processes first: a survivor could otherwise write into /tmp again after it is emptied.
     try {
       await deps.sweepProcesses?.('end');
-      if (returned && deps.handOver) await deps.handOver(returned, workRoot);
+      if (returned && deps.takeWorkFolder) await deps.takeWorkFolder(workRoot, returned);
     } finally {
       await emptyDirectory(deps.tmpRoot);
     }
