@@ -25,8 +25,8 @@
  * stage's commands ran in bubblewrap, whose PID namespace dies with its first process); the checks
  * here are against what a stage left, not against a writer racing them.
  */
-import type { Stats } from 'node:fs';
-import { chmod, lstat, mkdir, readdir, readlink, realpath, rename, rm } from 'node:fs/promises';
+import { chmodSync, lstatSync, mkdirSync, readdirSync, readlinkSync, realpathSync, renameSync, rmSync, type Stats } from 'node:fs';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { join } from 'node:path';
 import type { ArtifactEntry } from '../../domain/report/types.js';
 import { isInside } from '../../runner/archive/safe-extract.js';
@@ -53,21 +53,21 @@ export async function moveArtifacts(workspace: string, entries: readonly Artifac
   let tree: Folder;
   try {
     tree = manifestTree(entries);
-    const root = await lstat(workspace);
+    const root = lstatSync(workspace);
     if (!root.isDirectory()) throw new Mismatch('the workspace is not a folder');
-    const check = { workspace, realWorkspace: await realpath(workspace), device: root.dev, owner: root.uid, changes: [] as Array<{ path: string; mode: number; actual: number }> };
+    const check = { workspace, realWorkspace: realpathSync.native(workspace), device: root.dev, owner: root.uid, changes: [] as Array<{ path: string; mode: number; actual: number }> };
     await checkFolder(check, tree, workspace, '');
     // The destination's own mode shows the default a new folder gets here (umask applied), as unpacking makes them.
-    await mkdir(destination);
-    const folderMode = (await lstat(destination)).mode & 0o7777;
+    mkdirSync(destination);
+    const folderMode = lstatSync(destination).mode & 0o7777;
     const fileMode = (listed: number) => (listed | 0o600) & folderMode;
     const moving = { workspace, destination, folderMode, fileMode };
     try {
-      for (const change of check.changes) if (fileMode(change.mode) !== change.actual) await chmod(change.path, fileMode(change.mode));
+      for (const change of check.changes) if (fileMode(change.mode) !== change.actual) chmodSync(change.path, fileMode(change.mode));
       await moveFolder(moving, tree, '');
     } catch (error) {
       // What moved so far goes with the destination; the workspace is thrown away after the stage anyway.
-      await rm(destination, { recursive: true, force: true });
+      rmSync(destination, { recursive: true, force: true });
       throw error;
     }
   } catch (error) {
@@ -106,12 +106,15 @@ interface CheckContext {
 }
 
 async function checkFolder(context: CheckContext, folder: Folder, absolute: string, path: string): Promise<void> {
-  const names = await readdir(absolute);
+  // Synchronous calls, a folder at a time with a turn of the event loop between: thousands of calls
+  // queued at once on libuv's thread pool would hold up the farm's own I/O (the next stage's) behind them.
+  await nextTurn();
+  const names = readdirSync(absolute);
   const present = new Set(names);
   // Anything not listed (an empty folder, a FIFO the packer skipped, a file outside the globs) keeps the folder from moving whole.
   let whole = names.every((name) => folder.entries.has(name) || folder.folders.has(name));
   const [subfolders, entries] = [[...folder.folders], [...folder.entries]];
-  const stats = await Promise.all([...subfolders, ...entries].map(([name]) => (present.has(name) ? lstat(join(absolute, name)) : undefined)));
+  const stats = [...subfolders, ...entries].map(([name]) => (present.has(name) ? lstatSync(join(absolute, name)) : undefined));
   for (const [index, [name, subfolder]] of subfolders.entries()) {
     const child = path === '' ? name : `${path}/${name}`;
     const found = stats[index];
@@ -123,9 +126,18 @@ async function checkFolder(context: CheckContext, folder: Folder, absolute: stri
   for (const [index, [name, entry]] of entries.entries()) {
     const found = stats[subfolders.length + index];
     if (found === undefined) throw new Mismatch(`"${entry.path}" is missing from the workspace`);
-    await checkEntry(context, entry, join(absolute, name), found);
+    checkEntry(context, entry, join(absolute, name), found);
   }
   folder.whole = whole;
+}
+
+function realOrUndefined(path: string): string | undefined {
+  try {
+    // The kernel's answer (realpath(3)): the JavaScript realpathSync resolves `..` lexically before following links.
+    return realpathSync.native(path);
+  } catch {
+    return undefined;
+  }
 }
 
 function ownedHere(context: CheckContext, stats: Stats, path: string): void {
@@ -133,14 +145,14 @@ function ownedHere(context: CheckContext, stats: Stats, path: string): void {
   if (stats.dev !== context.device) throw new Mismatch(`"${path}" is on another file system`);
 }
 
-async function checkEntry(context: CheckContext, entry: ArtifactEntry, absolute: string, stats: Stats): Promise<void> {
+function checkEntry(context: CheckContext, entry: ArtifactEntry, absolute: string, stats: Stats): void {
   ownedHere(context, stats, entry.path);
   if (entry.type === 'symlink') {
     if (!stats.isSymbolicLink()) throw new Mismatch(`"${entry.path}" was listed as a link and is not one`);
-    const text = await readlink(absolute);
+    const text = readlinkSync(absolute);
     if (text !== entry.target) throw new Mismatch(`link "${entry.path}" points to "${text}", listed "${entry.target}"`);
     // Each link lexically inside can still leave through another (`a -> .`, `b -> a/..`): its real path decides, as unpacking checks.
-    const real = await realpath(absolute).catch(() => undefined);
+    const real = realOrUndefined(absolute);
     if (real !== undefined && !isInside(context.realWorkspace, real)) throw new Mismatch(`link "${entry.path}" resolves outside the workspace`);
     return;
   }
@@ -162,24 +174,25 @@ interface MoveContext {
 
 /** Moves a checked folder's listed content: whole sub-folders by one rename each, the rest entry by entry. */
 async function moveFolder(context: MoveContext, folder: Folder, path: string): Promise<void> {
+  await nextTurn();
   for (const [name, subfolder] of folder.folders) {
     const child = path === '' ? name : `${path}/${name}`;
     if (subfolder.whole) {
-      await rename(join(context.workspace, child), join(context.destination, child));
-      await setFolderModes(context, subfolder, join(context.destination, child));
+      renameSync(join(context.workspace, child), join(context.destination, child));
+      setFolderModes(context, subfolder, join(context.destination, child));
     } else {
-      await mkdir(join(context.destination, child));
+      mkdirSync(join(context.destination, child));
       await moveFolder(context, subfolder, child);
     }
   }
   for (const name of folder.entries.keys()) {
     const child = path === '' ? name : `${path}/${name}`;
-    await rename(join(context.workspace, child), join(context.destination, child));
+    renameSync(join(context.workspace, child), join(context.destination, child));
   }
 }
 
 /** A folder that moved whole keeps the stage's mode: set it, and its sub-folders', as a new folder's. */
-async function setFolderModes(context: MoveContext, folder: Folder, absolute: string): Promise<void> {
-  await chmod(absolute, context.folderMode);
-  for (const [name, subfolder] of folder.folders) await setFolderModes(context, subfolder, join(absolute, name));
+function setFolderModes(context: MoveContext, folder: Folder, absolute: string): void {
+  chmodSync(absolute, context.folderMode);
+  for (const [name, subfolder] of folder.folders) setFolderModes(context, subfolder, join(absolute, name));
 }
