@@ -1,57 +1,113 @@
 /**
  * A finished build's objects as plain files: `buildfarm run` copies everything the build left in
  * the embedded S3 (its `builds/ID/` folder: logs, artifacts, results, manifests, plan, report,
- * snapshot; each stage's artifact archive unpacked into `stages/STAGE/artifacts/`) to `DATA/builds/ID/`, beside the build's record `DATA/builds/ID.json`, so a user can
+ * snapshot; each stage's artifacts into `stages/STAGE/artifacts/`, moved out of its workspace or unpacked) to `DATA/builds/ID/`, beside the build's record `DATA/builds/ID.json`, so a user can
  * open `DATA/builds/ID/stages/STAGE/log.txt` without knowing s3rver's own layout. BuildStore.remove
  * (retention) deletes the folder with the record.
  */
 import { createWriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { buildPrefix } from '../domain/storage-keys.js';
 import type { ArtifactManifest } from '../domain/report/types.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
 import { unpackArchive } from '../runner/archive/index.js';
+import type { StageArtifactHandOver } from './stage-artifact-hand-over.js';
 
 /** The folder of a build's plain files in the build store's directory. */
 export function buildFilesDirectory(buildsDirectory: string, buildId: string): string {
   return join(buildsDirectory, buildId);
 }
 
-/** Copies the build's objects; returns the folder and how many files it wrote. */
-export async function exportBuildFiles(store: ArtifactStore, buildId: string, buildsDirectory: string): Promise<{ directory: string; files: number }> {
+/** Objects copied at once: each is small (logs, records) and waits mostly on s3rver and the disk. */
+const COPY_CONCURRENCY = 8;
+
+/**
+ * Copies the build's objects; returns the folder and how many files it wrote. `handOver`: the
+ * stages' artifacts already moved out of their workspaces (stage-artifact-hand-over.ts), renamed
+ * into place instead of unpacked when they match the stored archive.
+ */
+export async function exportBuildFiles(
+  store: ArtifactStore,
+  buildId: string,
+  buildsDirectory: string,
+  handOver?: StageArtifactHandOver,
+): Promise<{ directory: string; files: number }> {
   const prefix = buildPrefix(buildId);
   const directory = resolve(buildFilesDirectory(buildsDirectory, buildId));
   let files = 0;
+  const copies: Array<() => Promise<void>> = [];
   for await (const object of store.list(prefix)) {
     if (object.key.endsWith(`/${ARCHIVE_NAME}`)) {
-      // A stage's artifacts, stored as one archive: unpacked into the stage's `artifacts/` folder.
-      files += await unpackStageArtifacts(store, object.key, resolve(directory, dirname(object.key.slice(prefix.length)), 'artifacts'));
+      // A stage's artifacts, stored as one archive: moved or unpacked into the stage's `artifacts/` folder.
+      const stageFolder = dirname(object.key.slice(prefix.length));
+      copies.push(async () => {
+        files += await exportStageArtifacts(store, object.key, resolve(directory, stageFolder, 'artifacts'), { buildId, stage: basename(stageFolder), handOver });
+      });
       continue;
     }
     const target = resolve(directory, object.key.slice(prefix.length));
     // Keys come from the farm's own writers, which refuse unsafe artifact paths; checked again here.
     const inside = relative(directory, target);
     if (inside === '' || inside.startsWith(`..${sep}`) || inside === '..' || object.key.endsWith('/')) continue;
-    const body = await store.get(object.key);
-    if (body === undefined) continue;
-    await mkdir(dirname(target), { recursive: true });
-    await pipeline(body, createWriteStream(target));
-    files += 1;
+    copies.push(async () => {
+      const body = await store.get(object.key);
+      if (body === undefined) return;
+      await mkdir(dirname(target), { recursive: true });
+      await pipeline(body, createWriteStream(target));
+      files += 1;
+    });
   }
+  await runBounded(copies, COPY_CONCURRENCY);
   return { directory, files };
+}
+
+/** Runs the tasks, at most `limit` at a time; the first failure is thrown once all have settled. */
+async function runBounded(tasks: Array<() => Promise<void>>, limit: number): Promise<void> {
+  let next = 0;
+  const failures: unknown[] = [];
+  const worker = async () => {
+    while (next < tasks.length) {
+      const task = tasks[next++];
+      await task().catch((error: unknown) => failures.push(error));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
+  if (failures.length > 0) throw failures[0];
 }
 
 const ARCHIVE_NAME = 'artifacts.tar';
 
-/** Unpacks a stage's archive (checked against its manifest, through the same safe extraction as a stage's download). */
-async function unpackStageArtifacts(store: ArtifactStore, archiveKey: string, target: string): Promise<number> {
+/**
+ * A stage's artifacts: the folder its executor moved them into, renamed into place when it matches
+ * the stored archive; otherwise the archive unpacked (checked against its manifest, through the
+ * same safe extraction as a stage's download).
+ */
+async function exportStageArtifacts(
+  store: ArtifactStore,
+  archiveKey: string,
+  target: string,
+  from: { buildId: string; stage: string; handOver?: StageArtifactHandOver },
+): Promise<number> {
   const manifestText = await store.getText(archiveKey.replace(new RegExp(`${ARCHIVE_NAME}$`), 'manifest.json'));
-  const archive = manifestText ? (JSON.parse(manifestText) as ArtifactManifest).archive : null;
-  const body = archive ? await store.get(archiveKey) : undefined;
-  if (!archive || body === undefined) return 0;
+  const manifest = manifestText ? (JSON.parse(manifestText) as ArtifactManifest) : undefined;
+  const archive = manifest?.archive;
+  if (!manifest || !archive) return 0;
+  await mkdir(dirname(target), { recursive: true });
+  const moved = from.handOver?.takeMoved(from.buildId, from.stage, archive.sha256);
+  if (moved) {
+    try {
+      await rename(moved.directory, target);
+      return moved.entries;
+    } catch {
+      // Another file system (a work root in the OS temporary folder) or a folder already there: unpack instead.
+      await rm(moved.directory, { recursive: true, force: true });
+    }
+  }
+  const body = await store.get(archiveKey);
+  if (body === undefined) return 0;
   await mkdir(target, { recursive: true });
   await unpackArchive(body, target, { sha256: archive.sha256, bytes: archive.bytes, compression: archive.compression, maxBytes: Number.MAX_SAFE_INTEGER, name: archiveKey });
-  return (JSON.parse(manifestText!) as ArtifactManifest).artifacts.length;
+  return manifest.artifacts.length;
 }

@@ -18,6 +18,7 @@ import { LocalSecretsFile } from './executors/local-secrets.js';
 import { workRootFor } from './data-directory.js';
 import { farmFile } from './farm-files.js';
 import { defaultStageConcurrency } from './stage-concurrency.js';
+import { StageArtifactHandOver } from './stage-artifact-hand-over.js';
 import type { LocalFarmContext } from './run-local-build.js';
 
 export interface LocalSourceMapping {
@@ -48,6 +49,8 @@ export interface FarmContextOptions {
   running?: RunningBuilds;
   /** Where stage commands run (probeStageSandbox); the CLI probes once and says what it found. */
   sandbox?: StageSandbox;
+  /** `buildfarm run`: its export takes the stages' artifacts moved out of their workspaces (stage-artifact-hand-over.ts). */
+  handOverArtifacts?: boolean;
 }
 
 const HELPER_SOURCE = farmFile('functions', 'runner', 'fargate-helper.ts');
@@ -57,6 +60,7 @@ export class RepositoryNotMapped extends UserError {
 }
 
 export function createFarmContext(options: FarmContextOptions): LocalFarmContext {
+  const workRoot = workRootFor(options.dataDirectory);
   return {
     store: options.s3.store,
     countedStore: () => countedS3rverStore(options.s3.endpoint, options.s3.bucket),
@@ -74,12 +78,13 @@ export function createFarmContext(options: FarmContextOptions): LocalFarmContext
     lambdaEphemeralStorageMB: options.lambdaEphemeralStorageMB,
     lambdaRunnerTiersMB: options.lambdaRunnerTiersMB,
     policy: options.policy,
-    workRoot: workRootFor(options.dataDirectory),
+    workRoot,
     maxStageConcurrency: options.maxStageConcurrency ?? defaultStageConcurrency(),
     buildLink: options.buildLink ? (id) => options.buildLink?.(id) ?? `s3://${options.s3.bucket}/builds/${id}/` : undefined,
     // On AWS the helper is an esbuild bundle; locally its source stands in (only its hash is used).
     helperCode: () => readFile(HELPER_SOURCE),
     running: options.running,
     sandbox: options.sandbox,
+    ...(options.handOverArtifacts ? { artifactHandOver: new StageArtifactHandOver({ workRoot, store: options.s3.store, sandbox: options.sandbox }) } : {}),
   };
 }

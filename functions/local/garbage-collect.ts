@@ -16,6 +16,8 @@ import { executionName } from '../domain/webhook/execution-name.js';
 import { parseBuildRequest } from '../domain/webhook/parse-build-request.js';
 import type { BuildStore } from './build-store.js';
 import { processAlive } from './process-alive.js';
+import { HAND_OVER_FOLDER } from './stage-artifact-hand-over.js';
+import { RETIRED_FOLDER } from './retired-work-folders.js';
 import { CACHES_PREFIX } from '../domain/cache/cache-keys.js';
 import type { StoredObject } from '../ports/artifact-store.js';
 import { buildsToRemove, expiredCacheObjects, type RetentionPolicy } from './retention.js';
@@ -85,10 +87,12 @@ function buildIdOf(message: BusMessage): string | undefined {
 /** Scratch directories named after a process that no longer runs. */
 async function orphanedWorkDirectories(workRoot: string): Promise<string[]> {
   const orphans: string[] = [];
-  for (const kind of ['lambda', 'fargate']) {
+  // `export`: artifacts moved out of a stage for `buildfarm run`'s export (stage-artifact-hand-over.ts).
+  // `retired`: finished stages' work folders waiting for deletion (retired-work-folders.ts).
+  for (const kind of ['lambda', 'fargate', HAND_OVER_FOLDER, RETIRED_FOLDER]) {
     const directory = join(workRoot, kind);
     for (const name of await readdir(directory).catch(() => [] as string[])) {
-      const pid = Number(/^(?:sandbox|task)-(\d+)-\d+$/.exec(name)?.[1]);
+      const pid = Number(/^(?:sandbox|task|export|retired)-(\d+)-\d+$/.exec(name)?.[1]);
       if (pid > 0 && !processAlive(pid)) orphans.push(join(directory, name));
     }
   }

@@ -34,6 +34,8 @@ import { LocalStageAccessSource } from './local-stage-access.js';
 import { LocalLambdaExecutor } from './executors/local-lambda-executor.js';
 import { runBuildLocally, type LocalTaskBindings } from './state-machine-runner.js';
 import { releaseUnreportedReservation } from './release-reservation.js';
+import type { StageArtifactHandOver } from './stage-artifact-hand-over.js';
+import { RetiredWorkFolders } from './retired-work-folders.js';
 
 /** The pieces of the local farm a build needs. */
 export interface LocalFarmContext {
@@ -78,6 +80,8 @@ export interface LocalFarmContext {
    * shell with no warning, as unit tests of the state machine want.
    */
   sandbox?: StageSandbox;
+  /** `buildfarm run` only: the stages' artifacts moved out of their work folders for the build's export (build-files.ts). */
+  artifactHandOver?: StageArtifactHandOver;
 }
 
 /** How a build is going, as it goes; every call is a notification only. */
@@ -144,6 +148,8 @@ export async function runLocalBuild(
   const progress = options.progress ?? {};
   // The same grant checks as StageCredentials on AWS, in-process (local/local-stage-access.ts).
   const stageAccess = new LocalStageAccessSource({ store: farm.store, secrets: farm.secrets, bucket: farm.bucket });
+  // Each finished stage's work folder is renamed away and deleted while the next stages run; the build waits for them at its end.
+  const retired = new RetiredWorkFolders(farm.workRoot, farm.artifactHandOver);
   const lambda = new LocalLambdaExecutor({
     store: farm.store,
     secrets: farm.secrets,
@@ -152,6 +158,7 @@ export async function runLocalBuild(
     countedStore: farm.countedStore,
     ephemeralStorageMB: farm.lambdaEphemeralStorageMB,
     sandbox: farm.sandbox,
+    retire: retired.retire,
   });
   const fargate = new LocalFargateExecutor({
     store: farm.store,
@@ -164,6 +171,7 @@ export async function runLocalBuild(
     countedStore: farm.countedStore,
     helperCode: farm.helperCode,
     sandbox: farm.sandbox,
+    retire: retired.retire,
   });
   // Budget reservations are deleted with the farm's own client (DeleteObject is free: nothing to count).
   const spendLedger = (store: ArtifactStore) => new S3SpendLedger(store, s3ObjectRemover(farm.s3, farm.bucket));
@@ -252,6 +260,9 @@ export async function runLocalBuild(
     // releases its budget reservation. Locally nothing else would: release it here.
     await releaseUnreportedReservation(farm.store, input.buildId, spendLedger(farm.store));
     throw error;
+  } finally {
+    // Every stage's folder handed over (the export takes them next) and deleted.
+    await retired.idle();
   }
   const text = await farm.store.getText(run.output.reportKey);
   if (!text) throw new ReportMissing(`the build ended without a report at ${run.output.reportKey}`);

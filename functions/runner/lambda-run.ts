@@ -71,6 +71,13 @@ export interface LambdaRunnerDeps {
   s3Requests?: () => S3RequestCount;
   /** Local farm only: the Lambda-like runtime environment the commands start from (see StageJob.runtimeEnv). */
   runtimeEnv?: Readonly<Record<string, string>>;
+  /**
+   * Local farm only: takes the stage's work folder (the local executor renames it away, to delete
+   * it while the next stage runs and, for `buildfarm run`, move its artifacts out for the export:
+   * local/retired-work-folders.ts), after a stage that returned its result, its processes swept,
+   * before /tmp is emptied. On AWS /tmp is emptied in place.
+   */
+  takeWorkFolder?: (workRoot: string, result: StageResult) => Promise<void>;
 }
 
 /** 10 s: the kill grace (2 s) plus uploading the log, manifest and result, with room to spare. */
@@ -106,13 +113,15 @@ export async function runLambdaStage(
   // A warm sandbox keeps /tmp: whatever an earlier invocation left (even one Lambda cut short) goes first.
   await emptyDirectory(deps.tmpRoot);
   const memoryMB = Number(context.memoryLimitInMB ?? 0);
+  const workRoot = join(deps.tmpRoot, 'work');
+  let returned: StageResult | undefined;
   try {
     const result = await runStage(
       {
         buildId: event.buildId,
         stage,
         runner: 'lambda',
-        workRoot: join(deps.tmpRoot, 'work'),
+        workRoot,
         deadline,
         diskLimitMiB: deps.ephemeralStorageMB,
         memoryLimitMiB: memoryMB > AGENT_MEMORY_RESERVE_MB ? memoryMB - AGENT_MEMORY_RESERVE_MB : undefined,
@@ -135,11 +144,13 @@ export async function runLambdaStage(
       };
       throw failureFromName(result.errorName, withAttemptUsage(result.reason, usage), result.exitCode);
     }
+    returned = result;
     return result;
   } finally {
     // Processes first: a survivor could otherwise write into /tmp again after it is emptied.
     try {
       await deps.sweepProcesses?.('end');
+      if (returned && deps.takeWorkFolder) await deps.takeWorkFolder(workRoot, returned);
     } finally {
       await emptyDirectory(deps.tmpRoot);
     }

@@ -64,6 +64,10 @@ describe('Function: collectGarbage (a real data directory: embedded S3, records,
     const deadPid = spawnSync('true').pid!;
     mkdirSync(join(directory, 'work', 'lambda', `sandbox-${deadPid}-0`, 'work'), { recursive: true });
     mkdirSync(join(directory, 'work', 'lambda', `sandbox-${process.pid}-0`), { recursive: true });
+    // Artifacts a `buildfarm run` that died moved out of a stage for its export, and a live one's.
+    mkdirSync(join(directory, 'work', 'export', `export-${deadPid}-3`, 'node_modules'), { recursive: true });
+    mkdirSync(join(directory, 'work', 'export', `export-${process.pid}-3`), { recursive: true });
+    mkdirSync(join(directory, 'work', 'retired', `retired-${deadPid}-4`, 'workspace'), { recursive: true });
     // Act
     const outcome = await collectGarbage({ store, bus, deleteObjects: (prefix) => deletePrefix(s3.client, s3.bucket, prefix), workRoot: join(directory, 'work'), now: NOW, policy: { keepDays: 30, keepBuilds: 1 } });
     const left: string[] = [];
@@ -76,6 +80,9 @@ describe('Function: collectGarbage (a real data directory: embedded S3, records,
     expect(existsSync(join(directory, 'builds', `${oldId}.json`))).toBe(false);
     expect(existsSync(join(directory, 'work', 'lambda', `sandbox-${deadPid}-0`))).toBe(false);
     expect(existsSync(join(directory, 'work', 'lambda', `sandbox-${process.pid}-0`))).toBe(true);
+    expect(existsSync(join(directory, 'work', 'export', `export-${deadPid}-3`))).toBe(false);
+    expect(existsSync(join(directory, 'work', 'export', `export-${process.pid}-3`))).toBe(true);
+    expect(existsSync(join(directory, 'work', 'retired', `retired-${deadPid}-4`))).toBe(false);
     // The recovery at the next start replays the bus: the collected build must not come back.
     const farm = await startTestFarm({ directory });
     try {

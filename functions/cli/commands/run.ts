@@ -131,6 +131,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
       policy,
       sandbox,
       maxStageConcurrency,
+      handOverArtifacts: true,
     });
     const tty = !values.json && Boolean((io.stdout as NodeJS.WriteStream).isTTY);
     const progress = new RunProgress({ write: (t) => (values.json ? io.stderr : io.stdout).write(t), tty, logs: values.logs ?? tty });
@@ -138,7 +139,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     const { report } = await runLocalBuild({ buildId, request }, farm, { signal: controller.signal, progress });
     // Plain files of the build, and its record in the build store serve's dashboard lists.
     const builds = await BuildStore.open(path.join(dataDirectory, 'builds'));
-    const files = await exportBuildFiles(farm.store, buildId, path.join(dataDirectory, 'builds'));
+    const files = await exportBuildFiles(farm.store, buildId, path.join(dataDirectory, 'builds'), farm.artifactHandOver).finally(() => farm.artifactHandOver?.discard());
     await builds.save(finishedBuildRecord({ id: buildId, request, queuedAt: now.toISOString(), plan: progress.plan, report }));
     if (values.json) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     else {

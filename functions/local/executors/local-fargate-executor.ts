@@ -32,6 +32,7 @@ import { StageSession } from '../../runner/stage-session.js';
 import type { StageSandbox } from '../../runner/sandbox.js';
 import type { RunTaskParameters } from '../state-machine-runner.js';
 import { LocalTaskDefinitions } from './local-task-definitions.js';
+import type { RetireWorkFolder } from '../retired-work-folders.js';
 
 export interface LocalFargateExecutorOptions {
   store: ArtifactStore;
@@ -61,6 +62,12 @@ export interface LocalFargateExecutorOptions {
   sandbox?: StageSandbox;
   /** A counted store per task (as the helpers' own S3 clients on AWS); without it `store`, uncounted. */
   countedStore?(): CountedStore;
+  /**
+   * Takes a finished task's work folder away (renamed at once, its artifacts handed over and the
+   * folder deleted in the background: retired-work-folders.ts); without it the folder is deleted
+   * before `runTask` returns.
+   */
+  retire?: RetireWorkFolder;
 }
 
 /** An exit code for a build container the agent stopped (SIGKILL), as Docker reports it. */
@@ -166,7 +173,7 @@ export class LocalFargateExecutor {
     const memory = Number(parameters.Overrides.Memory);
     const storageGiB = parameters.Overrides.EphemeralStorage?.SizeInGiB ?? 20;
     output.write(`[fargate] ${definition.family}: ${Number(parameters.Overrides.Cpu) / 1024} vCPU, ${memory} MiB, ${storageGiB} GiB; no container engine here, so the phases run ${this.options.sandbox?.kind === 'bubblewrap' ? 'in the bubblewrap sandbox' : 'on the host shell'}\n`);
-    let result: StageResult;
+    let result: StageResult | undefined;
     const counted = this.options.countedStore?.();
     try {
       const grant = env.get(ENV.grant);
@@ -210,7 +217,9 @@ export class LocalFargateExecutor {
       );
     } finally {
       counted?.close();
-      await rm(workRoot, { recursive: true, force: true });
+      // runStage returns once every command's process has ended (in bubblewrap, with its PID namespace).
+      if (this.options.retire) await this.options.retire(workRoot, result);
+      else await rm(workRoot, { recursive: true, force: true });
     }
     const buildExit = result.exitCode ?? (result.status === 'succeeded' ? 0 : KILLED_EXIT_CODE);
     return {

@@ -17,6 +17,7 @@ import { StageSession } from '../../runner/stage-session.js';
 import type { StageSandbox } from '../../runner/sandbox.js';
 import type { CountedStore } from '../../adapters/local/counted-store.js';
 import { localStageRuntimeEnv } from '../stage-environment.js';
+import type { RetireWorkFolder } from '../retired-work-folders.js';
 
 export interface LocalLambdaExecutorOptions {
   store: ArtifactStore;
@@ -38,6 +39,11 @@ export interface LocalLambdaExecutorOptions {
   sandbox?: StageSandbox;
   /** A counted store per invocation (as the function's own S3 client on AWS); without it `store`, uncounted. */
   countedStore?(): CountedStore;
+  /**
+   * Takes a finished stage's work folder away (renamed at once, handed over and deleted in the
+   * background: retired-work-folders.ts); without it the folder is deleted before `invoke` returns.
+   */
+  retire?: RetireWorkFolder;
 }
 
 /**
@@ -85,11 +91,14 @@ export class LocalLambdaExecutor {
           signal,
           sandbox: this.options.sandbox,
           runtimeEnv: this.runtimeEnv,
+          // The stage's work folder leaves the sandbox before runLambdaStage empties it (on AWS, /tmp is emptied in place).
+          ...(this.options.retire ? { takeWorkFolder: this.options.retire } : {}),
         },
       );
     } finally {
       counted?.close();
-      await rm(sandbox, { recursive: true, force: true });
+      if (this.options.retire) await this.options.retire(sandbox);
+      else await rm(sandbox, { recursive: true, force: true });
     }
   }
 

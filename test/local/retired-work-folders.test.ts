@@ -1,0 +1,69 @@
+/**
+ * A finished stage's work folder leaves its path at once (one rename), is handed over and deleted
+ * in the background, and `idle()` waits for all of it: the build ends with no stage folder left.
+ */
+import { lstat, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { StageResult } from '../../functions/domain/report/types.js';
+import { RetiredWorkFolders } from '../../functions/local/retired-work-folders.js';
+import type { StageArtifactHandOver } from '../../functions/local/stage-artifact-hand-over.js';
+
+let root: string;
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), 'retired-'));
+});
+afterEach(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+async function workFolder(name: string): Promise<string> {
+  const folder = join(root, 'lambda', name);
+  await mkdir(join(folder, 'workspace', 'node_modules', 'a'), { recursive: true });
+  for (let i = 0; i < 50; i++) await writeFile(join(folder, 'workspace', 'node_modules', 'a', `${i}.js`), 'x');
+  return folder;
+}
+
+describe('Class: RetiredWorkFolders', () => {
+  it('frees the path at once, hands the folder over before deleting it, and idle() waits for both', async () => {
+    // Prepare: a hand-over that sees the folder's files and is slow
+    const seen: string[] = [];
+    const handOver = {
+      handOver: async (result: StageResult, folder: string) => {
+        seen.push(`${result.stage}:${(await readdir(join(folder, 'workspace', 'node_modules', 'a'))).length}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      },
+    } as unknown as StageArtifactHandOver;
+    const retired = new RetiredWorkFolders(root, handOver);
+    const folder = await workFolder('sandbox-1-0');
+    // Act
+    await retired.retire(folder, { stage: 'install' } as StageResult);
+    // Assess: the stage's path is free before the background work ends
+    await expect(lstat(folder)).rejects.toMatchObject({ code: 'ENOENT' });
+    await retired.idle();
+    expect(seen).toEqual(['install:50']);
+    expect(await readdir(join(root, 'retired'))).toEqual([]);
+  });
+
+  it('deletes without a hand-over when there is no result (the stage threw)', async () => {
+    const retired = new RetiredWorkFolders(root);
+    const folder = await workFolder('task-1-0');
+    await retired.retire(folder);
+    await retired.idle();
+    await expect(lstat(folder)).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(await readdir(join(root, 'retired'))).toEqual([]);
+  });
+
+  it('deletes in place, before returning, when the folder cannot be renamed away', async () => {
+    // Prepare: the retired folder's parent is a file, so the rename fails
+    await writeFile(join(root, 'retired'), 'in the way');
+    const retired = new RetiredWorkFolders(root);
+    const folder = await workFolder('sandbox-1-1');
+    // Act
+    await retired.retire(folder);
+    // Assess: already gone, nothing pending
+    await expect(lstat(folder)).rejects.toMatchObject({ code: 'ENOENT' });
+    await retired.idle();
+  });
+});
