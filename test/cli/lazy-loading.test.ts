@@ -4,32 +4,25 @@
  * embedded S3 starts: not for `--help`, `validate`, or `plan` without a data directory. Tried on
  * the bundle the test run built (test/support/build-cli.ts), with a preload that lists the
  * CommonJS modules the process loaded (s3rver stays outside the bundle, so it is one of them).
- * `run` loads it in the embedded S3's worker thread, beside its main thread's own loading
- * (local/embedded-s3-thread.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 let directory: string;
 
-/**
- * The CommonJS modules `buildfarm ARGS` loaded (their paths) on its main thread, and in each worker
- * thread it started, with its exit status and output.
- */
-async function loadedBy(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string; loaded: string[]; workers: string[][] }> {
+/** The CommonJS modules `buildfarm ARGS` loaded (their paths), with its exit status. */
+async function loadedBy(args: string[]): Promise<{ status: number | null; stderr: string; loaded: string[] }> {
   const report = join(directory, `loaded-${args.join('-').replace(/[^a-z]/g, '')}.json`);
   const child = spawnSync(process.execPath, ['--require', join(directory, 'list-loaded.cjs'), join(ROOT, 'bin', 'buildfarm.mjs'), ...args], {
     cwd: directory,
     encoding: 'utf8',
     env: { ...process.env, BUILDFARM_CLI: 'bundle', LOADED_REPORT: report },
   });
-  const workerReports = (await readdir(directory)).filter((name) => name.startsWith(`${basename(report)}.worker-`));
-  const workers = await Promise.all(workerReports.map(async (name) => JSON.parse(await readFile(join(directory, name), 'utf8')) as string[]));
-  return { status: child.status, stdout: child.stdout, stderr: child.stderr, loaded: JSON.parse(await readFile(report, 'utf8')) as string[], workers };
+  return { status: child.status, stderr: child.stderr, loaded: JSON.parse(await readFile(report, 'utf8')) as string[] };
 }
 
 const s3rverModules = (loaded: string[]) => loaded.filter((path) => path.includes(`${join('node_modules', 's3rver')}/`));
@@ -39,10 +32,7 @@ describe('the CLI loads s3rver only when an embedded S3 starts', () => {
     directory = await mkdtemp(join(tmpdir(), 'cli-lazy-'));
     await writeFile(
       join(directory, 'list-loaded.cjs'),
-      // A worker thread runs the preload too (it inherits the flags): each thread writes its own list.
-      "const { threadId } = require('node:worker_threads');\n" +
-        "const file = threadId === 0 ? process.env.LOADED_REPORT : `${process.env.LOADED_REPORT}.worker-${threadId}`;\n" +
-        "process.on('exit', () => require('node:fs').writeFileSync(file, JSON.stringify(Object.keys(require.cache))));\n",
+      "process.on('exit', () => require('node:fs').writeFileSync(process.env.LOADED_REPORT, JSON.stringify(Object.keys(require.cache))));\n",
     );
     await writeFile(join(directory, '.buildfarm.yml'), 'version: 1\nstages:\n  only:\n    commands:\n      - "true"\n');
   });
@@ -63,23 +53,6 @@ describe('the CLI loads s3rver only when an embedded S3 starts', () => {
     const plan = await loadedBy(['plan', '--data-dir', join(directory, 'none')]);
     expect(plan.status, plan.stderr).toBe(0);
     expect(s3rverModules(plan.loaded)).toEqual([]);
-  });
-
-  it('`run` loads it only in the embedded S3\'s worker thread, never on its main thread, and builds through it', async () => {
-    // Prepare: the folder is a one-commit repository with the one-stage pipeline
-    const git = (...args: string[]) => spawnSync('git', args, { cwd: directory, stdio: 'ignore' });
-    git('init', '-q');
-    git('add', '.buildfarm.yml');
-    git('-c', 'user.name=t', '-c', 'user.email=t@localhost', 'commit', '-q', '-m', 'one stage');
-    // Act
-    const run = await loadedBy(['run', '--json', '--data-dir', join(directory, 'run-data')]);
-    // Assess: the build went through the embedded S3, whose s3rver the worker loaded, not the main thread
-    expect(run.status, run.stderr).toBe(0);
-    expect(s3rverModules(run.loaded)).toEqual([]);
-    expect(run.workers.length).toBeGreaterThan(0);
-    expect(run.workers.some((loaded) => s3rverModules(loaded).length > 10)).toBe(true);
-    // The report is the build's, with its S3 requests counted against s3rver
-    expect(JSON.parse(run.stdout)).toMatchObject({ status: 'succeeded', stages: [{ name: 'only', status: 'succeeded' }] });
   });
 
   it('`plan` with a data directory loads it, to read the stage history through the embedded S3', async () => {

@@ -3,14 +3,18 @@
  * its objects under .buildfarm/s3, and the same S3ArtifactStore the Lambda
  * functions use on AWS, pointed at it with path-style addressing.
  */
+import { mkdir } from 'node:fs/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { ArtifactStore } from '../../ports/artifact-store.js';
 import { S3ArtifactStore } from '../aws/s3-artifact-store.js';
 import { s3rverClient } from './s3rver-client.js';
-import { EMBEDDED_BUCKET, startS3rver } from './s3rver-server.js';
+import { addAbortMultipartUpload } from './s3rver-abort-multipart.js';
+import { makeS3rverWritesSafe } from './s3rver-safe-writes.js';
+import { addSuffixRanges } from './s3rver-suffix-range.js';
 
 export { s3rverClient };
-export { EMBEDDED_BUCKET, loadS3rver } from './s3rver-server.js';
+
+export const EMBEDDED_BUCKET = 'buildfarm-local';
 
 export interface EmbeddedS3 {
   /** `http://127.0.0.1:PORT`: any S3 client (aws cli with --endpoint-url) can read it. */
@@ -21,15 +25,33 @@ export interface EmbeddedS3 {
   close(): Promise<void>;
 }
 
-/** An s3rver started in this thread (the worker-thread variant is local/embedded-s3-thread.ts). */
-export async function startEmbeddedS3(directory: string, options: { bucket?: string; port?: number } = {}): Promise<EmbeddedS3> {
-  const bucket = options.bucket ?? EMBEDDED_BUCKET;
-  const server = await startS3rver(directory, { bucket, port: options.port });
-  return embeddedS3At(`http://127.0.0.1:${server.port}`, bucket, () => server.close());
+/**
+ * s3rver and its Koa stack, loaded on first use: a third of the CLI's loading time, which
+ * `buildfarm run --help`, `plan` without history and `validate` need not pay (issue 12's fixed
+ * overhead). `buildfarm run` calls it early, so the loading overlaps its git processes.
+ */
+let loadingS3rver: Promise<typeof import('s3rver')['default']> | undefined;
+export function loadS3rver(): Promise<typeof import('s3rver')['default']> {
+  loadingS3rver ??= import('s3rver').then((module) => module.default);
+  return loadingS3rver;
 }
 
-/** The client and store of an s3rver listening at `endpoint`; `close` ends the client, then calls `stopServer`. */
-export function embeddedS3At(endpoint: string, bucket: string, stopServer: () => Promise<void>): EmbeddedS3 {
+export async function startEmbeddedS3(directory: string, options: { bucket?: string; port?: number } = {}): Promise<EmbeddedS3> {
+  const bucket = options.bucket ?? EMBEDDED_BUCKET;
+  const [S3rver] = await Promise.all([loadS3rver(), mkdir(directory, { recursive: true })]);
+  const server = new S3rver({
+    address: '127.0.0.1',
+    port: options.port ?? 0,
+    silent: true,
+    directory,
+    configureBuckets: [{ name: bucket }],
+  });
+  // Before it serves anything: a full disk must fail an upload, not kill the farm (see the module).
+  makeS3rverWritesSafe((server as unknown as { store: unknown }).store);
+  addAbortMultipartUpload(server);
+  addSuffixRanges(server);
+  const { port } = await server.run();
+  const endpoint = `http://127.0.0.1:${port}`;
   const client = s3rverClient(endpoint);
   return {
     endpoint,
@@ -38,7 +60,7 @@ export function embeddedS3At(endpoint: string, bucket: string, stopServer: () =>
     store: new S3ArtifactStore(client, bucket),
     async close() {
       client.destroy();
-      await stopServer();
+      await server.close();
     },
   };
 }

@@ -7,7 +7,6 @@ import { describeSandbox, probeStageSandboxAsync, sandboxIsDegraded } from '../.
 import { FARM_OPTIONS, FARM_POLICY_HELP, farmPolicy, loadPriceBook, plannerConfig } from '../farm-config.js';
 import { resolveRunSource } from '../run-source.js';
 import { describeBuildFiles } from '../run-files.js';
-import { EmbeddedS3Thread } from '../../local/embedded-s3-thread.js';
 import { BuildStore } from '../../local/build-store.js';
 import { finishedBuildRecord } from '../../local/finished-build-record.js';
 import type { CliIo } from '../main.js';
@@ -39,21 +38,25 @@ Exits 0 when the build succeeded (or was not triggered: on:, [skip ci]), 1 when 
 refused (predicted over --max-build-cost) or could not run.`;
 
 /**
- * The farm itself: the state machine interpreter, the AWS SDK, the archive code. Loading them is
- * most of a start's CPU time, so they load only past --help and the argument checks, and while git
- * answers (issue 12's fixed overhead). s3rver loads beside them, in the embedded S3's own thread.
+ * The farm itself: the state machine interpreter, the AWS SDK, s3rver, the archive code. Loading
+ * them is most of a start's CPU time, so they load only past --help and the argument checks, and
+ * while git answers (issue 12's fixed overhead).
  */
 async function loadFarm() {
-  const [context, build, files] = await Promise.all([
+  const [embeddedS3, context, build, files] = await Promise.all([
+    import('../../adapters/local/embedded-s3.js').then(async (module) => {
+      await module.loadS3rver();
+      return module;
+    }),
     import('../../local/farm-context.js'),
     import('../../local/run-local-build.js'),
     import('../../local/build-files.js'),
   ]);
-  return { createFarmContext: context.createFarmContext, runLocalBuild: build.runLocalBuild, exportBuildFiles: files.exportBuildFiles };
+  return { startEmbeddedS3: embeddedS3.startEmbeddedS3, createFarmContext: context.createFarmContext, runLocalBuild: build.runLocalBuild, exportBuildFiles: files.exportBuildFiles };
 }
 
-function parseRunArgs(args: string[]) {
-  return parseArgs({
+export async function runCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
     allowNegative: true,
@@ -69,32 +72,10 @@ function parseRunArgs(args: string[]) {
       data: { type: 'string' },
     },
   });
-}
-
-export async function runCommand(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseRunArgs(args);
   if (values.help) {
     io.stdout.write(`${HELP}\n`);
     return 0;
   }
-  const controller = new AbortController();
-  // First of all: the worker loads s3rver on the other core while this thread does everything below.
-  const s3Thread = EmbeddedS3Thread.load({
-    onCrash(error) {
-      io.stderr.write(`buildfarm run: the embedded S3 stopped (${error.message}); stopping the build\n`);
-      controller.abort();
-    },
-  });
-  try {
-    return await runBuild(values, positionals, io, s3Thread, controller);
-  } finally {
-    await s3Thread.close();
-  }
-}
-
-type RunValues = ReturnType<typeof parseRunArgs>['values'];
-
-async function runBuild(values: RunValues, positionals: string[], io: CliIo, s3Thread: EmbeddedS3Thread, controller: AbortController): Promise<number> {
   const dir = path.resolve(io.cwd, positionals[0] ?? '.');
   // resolveRunSource starts its git processes before it awaits anything: the farm loads meanwhile.
   const resolving = resolveRunSource(dir, { workingTree: values['working-tree'] === true }, (text) => io.stderr.write(text));
@@ -112,10 +93,11 @@ async function runBuild(values: RunValues, positionals: string[], io: CliIo, s3T
   const dataDirectory = opened.path;
   // The sandbox's trial run goes on while the embedded S3 and the bus start (it never rejects).
   const probing = probeStageSandboxAsync({ dataDirectory, setting: io.env.BUILDFARM_SANDBOX, searchPath: io.env.PATH });
-  const s3 = await s3Thread.start(path.join(dataDirectory, 's3'));
-  const { createFarmContext, runLocalBuild, exportBuildFiles } = await loading;
+  const { startEmbeddedS3, createFarmContext, runLocalBuild, exportBuildFiles } = await loading;
+  const s3 = await startEmbeddedS3(path.join(dataDirectory, 's3'));
   // The same file `buildfarm serve` keeps its bus in, so both show in the dashboard's messages.
   const bus = await LocalBus.open({ file: path.join(dataDirectory, 'bus', 'messages.jsonl') });
+  const controller = new AbortController();
   const stop = () => controller.abort();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
