@@ -17,3 +17,11 @@ declare module 's3rver' {
   }
   export default S3rver;
 }
+
+// s3rver's error type: its error middleware renders an S3Error as S3's XML error body.
+declare module 's3rver/lib/models/error.js' {
+  class S3Error extends Error {
+    constructor(code: string, message: string, detail?: Record<string, unknown>);
+  }
+  export default S3Error;
+}

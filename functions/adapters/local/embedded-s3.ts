@@ -25,20 +25,28 @@ export interface EmbeddedS3 {
   close(): Promise<void>;
 }
 
+/** s3rver's error type: what its error middleware renders as S3's XML error. */
+export type S3rverError = new (code: string, message: string) => Error;
+
 /**
  * s3rver and its Koa stack, loaded on first use: a third of the CLI's loading time, which
  * `buildfarm run --help`, `plan` without history and `validate` need not pay (issue 12's fixed
- * overhead). `buildfarm run` calls it early, so the loading overlaps its git processes.
+ * overhead). `buildfarm run` calls it early, so the loading overlaps its git processes. Its error
+ * type comes from the same load, so it is the very class s3rver checks its errors against, whether
+ * s3rver runs from node_modules (the sources) or from the CLI bundle (scripts/bundle.mjs).
  */
-let loadingS3rver: Promise<typeof import('s3rver')['default']> | undefined;
-export function loadS3rver(): Promise<typeof import('s3rver')['default']> {
-  loadingS3rver ??= import('s3rver').then((module) => module.default);
+let loadingS3rver: Promise<{ S3rver: typeof import('s3rver')['default']; S3Error: S3rverError }> | undefined;
+export function loadS3rver(): Promise<{ S3rver: typeof import('s3rver')['default']; S3Error: S3rverError }> {
+  loadingS3rver ??= Promise.all([import('s3rver'), import('s3rver/lib/models/error.js')]).then(([server, error]) => ({
+    S3rver: server.default,
+    S3Error: error.default,
+  }));
   return loadingS3rver;
 }
 
 export async function startEmbeddedS3(directory: string, options: { bucket?: string; port?: number } = {}): Promise<EmbeddedS3> {
   const bucket = options.bucket ?? EMBEDDED_BUCKET;
-  const [S3rver] = await Promise.all([loadS3rver(), mkdir(directory, { recursive: true })]);
+  const [{ S3rver, S3Error }] = await Promise.all([loadS3rver(), mkdir(directory, { recursive: true })]);
   const server = new S3rver({
     address: '127.0.0.1',
     port: options.port ?? 0,
@@ -47,7 +55,7 @@ export async function startEmbeddedS3(directory: string, options: { bucket?: str
     configureBuckets: [{ name: bucket }],
   });
   // Before it serves anything: a full disk must fail an upload, not kill the farm (see the module).
-  makeS3rverWritesSafe((server as unknown as { store: unknown }).store);
+  makeS3rverWritesSafe((server as unknown as { store: unknown }).store, S3Error);
   addAbortMultipartUpload(server);
   addSuffixRanges(server);
   const { port } = await server.run();

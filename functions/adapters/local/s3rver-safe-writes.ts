@@ -17,12 +17,9 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, unlink, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-
-const require = createRequire(import.meta.url);
 
 interface S3rverObject {
   bucket: string;
@@ -39,12 +36,20 @@ interface FilesystemStore {
   initiateUpload(bucket: string, key: string, uploadId: string, metadata: Record<string, string>): Promise<void>;
 }
 
-/** Makes `store` (an s3rver's `server.store`) write safely; see the file comment. */
-export function makeS3rverWritesSafe(store: unknown): void {
+/** s3rver's own error type (`s3rver/lib/models/error.js`), so its error middleware renders our message as S3 XML. */
+type S3ErrorType = new (code: string, message: string) => Error;
+
+/**
+ * Makes `store` (an s3rver's `server.store`) write safely; see the file comment. `S3Error` must be
+ * the class of the same s3rver (embedded-s3.ts loads both together).
+ */
+export function makeS3rverWritesSafe(store: unknown, S3Error: S3ErrorType): void {
   const fsStore = store as FilesystemStore;
   if (typeof fsStore.putObject !== 'function' || typeof fsStore.putPart !== 'function' || typeof fsStore.getResourcePath !== 'function') {
     throw new Error('s3rver changed: its filesystem store no longer has putObject/putPart/getResourcePath (see s3rver-safe-writes.ts)');
   }
+  const failed = failer(S3Error);
+  const writeFully = fullWriter(failed);
   fsStore.putObject = async function putObject(object) {
     const path = fsStore.getResourcePath(object.bucket, object.key, 'object');
     const written = await writeFully(object.content, path, `object ${object.key}`);
@@ -69,33 +74,36 @@ export function makeS3rverWritesSafe(store: unknown): void {
   };
 }
 
-async function writeFully(content: Buffer | Readable, path: string, what: string): Promise<{ size: number; md5: string }> {
-  await mkdir(dirname(path), { recursive: true }).catch((error: unknown) => failed(error, path, what));
-  const md5 = createHash('md5');
-  let size = 0;
-  const count = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      md5.update(chunk);
-      size += chunk.length;
-      callback(null, chunk);
-    },
-  });
-  try {
-    await pipeline(Buffer.isBuffer(content) ? Readable.from([content]) : content, count, createWriteStream(path));
-  } catch (error) {
-    await unlink(path).catch(() => undefined);
-    return failed(error, path, what);
-  }
-  return { size, md5: md5.digest('hex') };
+type Failed = (error: unknown, path: string, what: string) => never;
+
+function fullWriter(failed: Failed) {
+  return async function writeFully(content: Buffer | Readable, path: string, what: string): Promise<{ size: number; md5: string }> {
+    await mkdir(dirname(path), { recursive: true }).catch((error: unknown) => failed(error, path, what));
+    const md5 = createHash('md5');
+    let size = 0;
+    const count = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        md5.update(chunk);
+        size += chunk.length;
+        callback(null, chunk);
+      },
+    });
+    try {
+      await pipeline(Buffer.isBuffer(content) ? Readable.from([content]) : content, count, createWriteStream(path));
+    } catch (error) {
+      await unlink(path).catch(() => undefined);
+      return failed(error, path, what);
+    }
+    return { size, md5: md5.digest('hex') };
+  };
 }
 
-function failed(error: unknown, path: string, what: string): never {
-  const code = (error as NodeJS.ErrnoException).code;
-  const reason = code === 'ENOSPC' || code === 'EDQUOT'
-    ? `the local farm's disk is full (${code}) at ${dirname(path)}: free space or run \`buildfarm gc\``
-    : `the local farm could not write to its disk at ${dirname(path)} (${code ?? (error as Error).message})`;
-  // s3rver's own error type, so its error middleware renders our message as S3 XML. Required here,
-  // when a write fails: s3rver itself is loaded only when an embedded S3 starts (embedded-s3.ts).
-  const S3Error = require('s3rver/lib/models/error.js') as new (code: string, message: string) => Error;
-  throw new S3Error('InternalError', `${what}: ${reason}`);
+function failer(S3Error: S3ErrorType): Failed {
+  return function failed(error: unknown, path: string, what: string): never {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOSPC' || code === 'EDQUOT'
+      ? `the local farm's disk is full (${code}) at ${dirname(path)}: free space or run \`buildfarm gc\``
+      : `the local farm could not write to its disk at ${dirname(path)} (${code ?? (error as Error).message})`;
+    throw new S3Error('InternalError', `${what}: ${reason}`);
+  };
 }
