@@ -39,10 +39,11 @@ export interface ExtractOptions {
   /** Cap on the number of entries (an archive of millions of empty files is a bomb too). */
   maxEntries?: number;
   /**
-   * Receives, as they happen and before each write starts, the root-relative paths (with `/`)
-   * this extraction writes: each file and link, and each directory it creates (once, at the top
-   * of what it made; a directory that was already there is not its own). Filled even when the
-   * extraction fails, so a caller can undo exactly this extraction and nothing else.
+   * Receives the root-relative paths (with `/`) this extraction writes: each file and link
+   * before its write starts, and each directory it creates once the writer made it (once, at
+   * the top of what it made; a directory that was already there is not its own). Complete
+   * when the extraction settles, also when it fails (the writer's work in flight is waited
+   * for), so a caller can undo exactly this extraction and nothing else.
    */
   written?: string[];
 }
