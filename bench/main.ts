@@ -7,6 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { benchArchive } from './archive.js';
 import { benchBundleAndInit } from './bundle-init.js';
 import { benchChain } from './chain.js';
 import { benchCriticalPath } from './critical-path.js';
@@ -23,7 +24,7 @@ import { benchUpload } from './upload.js';
 import { benchWebhook } from './webhook.js';
 import { benchBusyWebhook } from './webhook-under-builds.js';
 
-export const SECTIONS = ['webhook', 'busy-webhook', 'bundle', 'transitions', 'plan', 'chain', 'critical-path', 'overhead', 'upload', 'express'] as const;
+export const SECTIONS = ['webhook', 'busy-webhook', 'bundle', 'transitions', 'plan', 'chain', 'critical-path', 'overhead', 'upload', 'archive', 'express'] as const;
 export type SectionName = (typeof SECTIONS)[number];
 
 interface SectionRecord extends Partial<SectionResult> {
@@ -67,6 +68,7 @@ export async function main(args: string[]): Promise<number> {
     'critical-path': benchCriticalPath,
     overhead: benchOverhead,
     upload: benchUpload,
+    archive: benchArchive,
     // --quick: the dependency-free project, no network (what test/bench/express-bench.test.ts runs).
     express: () => benchExpress({ quick: values.quick === true }),
   };

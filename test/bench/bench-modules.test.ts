@@ -12,7 +12,7 @@ describe('Module: bench/main.ts', () => {
   it('loads every benchmark section', () => {
     // Prepare, Act: the import above loads every section module.
     // Assess
-    expect(SECTIONS).toEqual(['webhook', 'busy-webhook', 'bundle', 'transitions', 'plan', 'chain', 'critical-path', 'overhead', 'upload', 'express']);
+    expect(SECTIONS).toEqual(['webhook', 'busy-webhook', 'bundle', 'transitions', 'plan', 'chain', 'critical-path', 'overhead', 'upload', 'archive', 'express']);
   });
 });
 

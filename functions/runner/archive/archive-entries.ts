@@ -47,14 +47,34 @@ export async function listArchiveEntries(
   const entries: ArchiveEntry[] = [];
   const label = options.rootLabel ?? 'the workspace';
   const context = { lexicalRoot, realRoot, seen, entries, label };
-  for (const path of paths) {
+  const named = paths.map((path) => {
     const segments = safeSegments(path);
     if (segments === undefined) throw new UnsafeArtifactPath(`artifact path "${path}" is not inside ${label} (relative, without ..)`);
-    const absolute = join(lexicalRoot, ...segments);
-    const stats = await lstat(absolute).catch(() => undefined);
+    return { path, segments, absolute: join(lexicalRoot, ...segments) };
+  });
+  // A stage's artifacts are often thousands of files named one by one (findArtifacts): their
+  // lstat calls go LOOKAHEAD at a time through the thread pool, and each directory's real path
+  // is resolved once, not once per file in it (issue 12: a system call's round trip each).
+  const realParents = new Map<string, Promise<string>>();
+  const realParentOf = (directory: string) => {
+    let real = realParents.get(directory);
+    if (real === undefined) realParents.set(directory, (real = realpath(directory)));
+    return real;
+  };
+  const look = (index: number) => {
+    const { absolute } = named[index]!;
+    const stats = lstat(absolute).catch(() => undefined);
+    stats.catch(() => undefined);
+    return stats;
+  };
+  const pending = named.slice(0, LOOKAHEAD).map((_, index) => look(index));
+  for (const [index, { path, segments, absolute }] of named.entries()) {
+    if (index + LOOKAHEAD < named.length) pending.push(look(index + LOOKAHEAD));
+    const stats = await pending[index];
+    pending[index] = Promise.resolve(undefined);
     if (stats === undefined) continue;
     // The named path must not be reached through a link that leaves the root (`out -> /etc`, then `out/passwd`).
-    const realParent = await realpath(dirname(absolute));
+    const realParent = await realParentOf(dirname(absolute));
     if (!isInside(realRoot, realParent)) {
       throw new UnsafeArtifactPath(`artifact "${path}" lies under a link that leaves ${label}`);
     }
@@ -62,6 +82,9 @@ export async function listArchiveEntries(
   }
   return entries;
 }
+
+/** Named paths whose lstat is in flight at once. */
+const LOOKAHEAD = 32;
 
 interface ListContext {
   lexicalRoot: string;

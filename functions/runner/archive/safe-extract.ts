@@ -15,14 +15,14 @@
  * - devices and FIFOs are skipped;
  * - the unpacked size and the entry count are capped (decompression bombs).
  */
-import { closeSync, constants, createWriteStream, openSync, rmSync, writeSync } from 'node:fs';
-import { link, lstat, mkdir, open, readlink, realpath, rm, symlink, type FileHandle } from 'node:fs/promises';
+import { link, lstat, mkdir, readlink, realpath, rm, symlink } from 'node:fs/promises';
 import { dirname, isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { extract as tarExtract, type Header } from 'tar-stream';
 import { SnapshotTooLarge, UnsafeArchive } from '../errors.js';
+import { FileWriter } from './file-writer.js';
 
 export interface ExtractOptions {
   /** The stream is gzip (default true: snapshots are .tar.gz). */
@@ -39,10 +39,11 @@ export interface ExtractOptions {
   /** Cap on the number of entries (an archive of millions of empty files is a bomb too). */
   maxEntries?: number;
   /**
-   * Receives, as they happen and before each write starts, the root-relative paths (with `/`)
-   * this extraction writes: each file and link, and each directory it creates (once, at the top
-   * of what it made; a directory that was already there is not its own). Filled even when the
-   * extraction fails, so a caller can undo exactly this extraction and nothing else.
+   * Receives the root-relative paths (with `/`) this extraction writes: each file and link
+   * before its write starts, and each directory it creates once the writer made it (once, at
+   * the top of what it made; a directory that was already there is not its own). Complete
+   * when the extraction settles, also when it fails (the writer's work in flight is waited
+   * for), so a caller can undo exactly this extraction and nothing else.
    */
   written?: string[];
 }
@@ -58,55 +59,15 @@ export const DEFAULT_MAX_ENTRIES = 1_000_000;
 const TAR_OVERHEAD_PER_ENTRY = 1536;
 
 /**
- * Files up to this size are read whole from the archive and written synchronously, not
- * streamed: most of a node_modules is files of a few KiB, where a stream's set-up and three
- * trips through libuv's thread pool (open, write, close: each waiting for a thread and for the
- * event loop to wake, slow on a loaded machine) cost far more than the bytes. Each write
- * blocks the loop for microseconds, and the loop turns between entries (docs/performance.md,
- * the express bench).
+ * Files up to this size are read whole from the archive and handed to the writer in one
+ * operation (open, write, close on its thread); larger ones are streamed to it in chunks.
  */
 const SMALL_FILE_BYTES = 64 * 1024;
 
-/**
- * Opened without following a link in the last component (O_NOFOLLOW: ELOOP when it is one),
- * so a link planted where a file goes is never written through; the kernel checks it at the
- * open itself, with no gap between a check and the write.
- */
-const WRITE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
-
-function writeSmallFile(target: string, data: Buffer, mode: number): void {
-  let fd: number;
-  try {
-    fd = openSync(target, WRITE_FLAGS, mode);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ELOOP') throw error;
-    // A link already there (from the snapshot or an earlier archive) is replaced, not written through.
-    rmSync(target, { force: true });
-    fd = openSync(target, WRITE_FLAGS, mode);
-  }
-  try {
-    let written = 0;
-    while (written < data.length) written += writeSync(fd, data, written, data.length - written);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-async function openForWrite(target: string, mode: number): Promise<FileHandle> {
-  try {
-    return await open(target, WRITE_FLAGS, mode);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ELOOP') throw error;
-    // A link already there (from the snapshot or an earlier archive) is replaced, not written through.
-    await rm(target, { force: true });
-    return open(target, WRITE_FLAGS, mode);
-  }
-}
-
-async function readWhole(entry: AsyncIterable<unknown>): Promise<Buffer> {
+async function readChunks(entry: AsyncIterable<unknown>): Promise<Buffer[]> {
   const chunks: Buffer[] = [];
   for await (const chunk of entry) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
+  return chunks;
 }
 
 interface PendingLink {
@@ -158,11 +119,12 @@ export async function extractTar(
   // Directories this extraction made or found: each is made once, not once per file in it.
   const directories = new Set<string>();
   const noteWritten = (path: string) => options.written?.push(relative(root, path).split(sep).join(posix.sep));
-  const makeDirectory = async (path: string) => {
+  // Files and directories are written in order on the writer's thread (file-writer.ts), which
+  // reports each directory it had to create; links are made here, after it finished.
+  const writer = new FileWriter(noteWritten);
+  const makeDirectory = (path: string) => {
     if (directories.has(path)) return;
-    // mkdir gives the first directory it had to create, undefined when all were there.
-    const created = await mkdir(path, { recursive: true });
-    if (created !== undefined) noteWritten(created);
+    writer.mkdir(path);
     directories.add(path);
   };
 
@@ -185,17 +147,25 @@ export async function extractTar(
           const size = header.size ?? 0;
           if (bytes + size > options.maxBytes) throw new SnapshotTooLarge(options.maxBytes);
           bytes += size;
-          await makeDirectory(dirname(target));
+          makeDirectory(dirname(target));
           // Keep the executable bits; the owner can always read and write their own workspace.
           const mode = ((header.mode ?? 0o644) & 0o777) | 0o600;
           noteWritten(target);
-          if (size <= SMALL_FILE_BYTES) writeSmallFile(target, await readWhole(entry), mode);
-          else await pipeline(entry, createWriteStream(target, { fd: await openForWrite(target, mode) }));
+          if (size <= SMALL_FILE_BYTES) writer.writeFile(target, mode, await readChunks(entry));
+          else {
+            writer.beginFile(target, mode);
+            for await (const chunk of entry) {
+              writer.append(chunk as Buffer);
+              await writer.ready();
+            }
+            writer.endFile();
+          }
+          await writer.ready();
           files += 1;
           break;
         }
         case 'directory':
-          await makeDirectory(target);
+          makeDirectory(target);
           entry.resume();
           break;
         case 'link':
@@ -213,22 +183,25 @@ export async function extractTar(
       }
     }
     await feeding;
+    await writer.finish();
   } catch (error) {
     source.destroy();
     extractor.destroy();
+    // What the writer already did is reported (`written`) before the failure is.
+    await writer.abort();
     throw feedError instanceof SnapshotTooLarge ? feedError : error;
   }
 
   for (const pending of hardLinks) {
     const stats = await lstat(pending.target).catch(() => undefined);
     if (!stats?.isFile()) throw new UnsafeArchive(pending.entry, 'hard link to something that is not an extracted file');
-    await makeDirectory(dirname(pending.path));
+    await mkdir(dirname(pending.path), { recursive: true }).then((created) => created !== undefined && noteWritten(created));
     noteWritten(pending.path);
     await rm(pending.path, { force: true });
     await link(pending.target, pending.path);
   }
   for (const pending of symLinks) {
-    await makeDirectory(dirname(pending.path));
+    await mkdir(dirname(pending.path), { recursive: true }).then((created) => created !== undefined && noteWritten(created));
     noteWritten(pending.path);
     await rm(pending.path, { force: true, recursive: true });
     await symlink(relativeLinkText(pending), pending.path);
