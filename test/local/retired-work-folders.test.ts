@@ -1,6 +1,6 @@
 /**
- * A finished stage's work folder leaves its path at once (one rename), is handed over and deleted
- * in the background, and `idle()` waits for all of it: the build ends with no stage folder left.
+ * A finished stage's work folder leaves its path at once (one rename), is handed over in the
+ * background and deleted when the build ends (`idle()`): the build ends with no stage folder left.
  */
 import { lstat, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -43,6 +43,24 @@ describe('Class: RetiredWorkFolders', () => {
     await expect(lstat(folder)).rejects.toMatchObject({ code: 'ENOENT' });
     await retired.idle();
     expect(seen).toEqual(['install:50']);
+    expect(await readdir(join(root, 'retired'))).toEqual([]);
+  });
+
+  it('keeps retired folders until idle(): no deletion while later stages create their files', async () => {
+    // Why: on an ext4 without a journal, files created soon after many were deleted cost several
+    // times more (docs/performance.md); deleting one stage's node_modules while the next unpacks
+    // its own slowed the express build by seconds.
+    const handed: string[] = [];
+    const handOver = { handOver: async (result: StageResult) => void handed.push(result.stage) } as unknown as StageArtifactHandOver;
+    const retired = new RetiredWorkFolders(root, handOver);
+    await retired.retire(await workFolder('sandbox-1-0'), { stage: 'install' } as StageResult);
+    await retired.retire(await workFolder('sandbox-1-1'), { stage: 'lint' } as StageResult);
+    // Assess: handed over in the background, yet both still on disk
+    await expect.poll(() => handed.length).toBe(2);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await readdir(join(root, 'retired'))).toHaveLength(2);
+    // Act: the build ends
+    await retired.idle();
     expect(await readdir(join(root, 'retired'))).toEqual([]);
   });
 
