@@ -39,16 +39,26 @@ export class SecretMasker {
     this.secretBytes = this.secrets.map((secret) => Buffer.from(secret));
   }
 
-  /** Masks what can be decided now; keeps back a possible secret prefix. Without secrets, `chunk` itself. */
+  /**
+   * Masks what can be decided now; keeps back, unmasked, a possible secret prefix. Without secrets, `chunk` itself.
+   *
+   * The prefix is looked for in the bytes as printed, not after masking: masking a secret that lies
+   * inside a longer one (a password inside a database URL, both secrets) would hide the longer one's
+   * start, and its rest would go out with the next chunk. And no secret found in the bytes may be cut
+   * by where the held part starts: the cut moves back to its start, so it is masked whole later.
+   */
   push(chunk: Buffer | string): Buffer {
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     if (this.secretBytes.length === 0) return bytes;
     const data = this.pending.length === 0 ? bytes : Buffer.concat([this.pending, bytes]);
-    const masked = this.maskBytes(data);
-    const hold = this.possibleSecretStart(masked);
+    const ranges = this.secretRanges(data);
+    let cut = data.length - this.possibleSecretStart(data);
+    // Ranges are in order and never overlap: those reaching past the cut are the last ones, and the
+    // first of them to start before it moves the cut back to its start (held whole, masked once complete).
+    while (ranges.length > 0 && ranges[ranges.length - 1]![1] > cut) cut = Math.min(cut, ranges.pop()![0]);
     // A copy: the few bytes held back must not keep a whole chunk alive.
-    this.pending = hold === 0 ? NOTHING : Buffer.from(masked.subarray(masked.length - hold));
-    return masked.subarray(0, masked.length - hold);
+    this.pending = cut === data.length ? NOTHING : Buffer.from(data.subarray(cut));
+    return replaceRanges(cut === data.length ? data : data.subarray(0, cut), ranges);
   }
 
   /** Everything still held back, masked. */
@@ -67,21 +77,38 @@ export class SecretMasker {
 
   /** `data` with every secret replaced, longest first; `data` itself when it holds none. */
   private maskBytes(data: Buffer): Buffer {
-    let result = data;
+    return replaceRanges(data, this.secretRanges(data));
+  }
+
+  /**
+   * Where the secrets are in `data`, as [start, end) in order, never overlapping: longest secret
+   * first, each occurrence from left to right, skipping any that overlaps one already taken (as
+   * replacing the longest first, then the next in what is left, would).
+   */
+  private secretRanges(data: Buffer): Array<[number, number]> {
+    const taken: Array<[number, number]> = [];
+    // The bytes taken by earlier secrets, made only when a later secret may overlap them.
+    let covered: Uint8Array | undefined;
     for (const secret of this.secretBytes) {
-      let found = result.indexOf(secret);
-      if (found === -1) continue;
-      const parts: Buffer[] = [];
-      let from = 0;
-      while (found !== -1) {
-        parts.push(result.subarray(from, found), MASK_BYTES);
-        from = found + secret.length;
-        found = result.indexOf(secret, from);
+      // Only ranges of the secrets before this one can overlap it (its own occurrences are found past each other).
+      const others = taken.length;
+      if (others > 0 && covered === undefined) {
+        covered = new Uint8Array(data.length);
+        for (const [start, end] of taken) covered.fill(1, start, end);
       }
-      parts.push(result.subarray(from));
-      result = Buffer.concat(parts);
+      for (let found = data.indexOf(secret); found !== -1; ) {
+        const end = found + secret.length;
+        if (others > 0 && overlapsTaken(covered!, found, end)) {
+          found = data.indexOf(secret, found + 1);
+          continue;
+        }
+        covered?.fill(1, found, end);
+        taken.push([found, end]);
+        found = data.indexOf(secret, end);
+      }
     }
-    return result;
+    // One secret's ranges come in order; several secrets' are merged by start.
+    return covered === undefined ? taken : taken.sort((a, b) => a[0] - b[0]);
   }
 
   /** Length of the longest suffix of `bytes` that is a proper prefix of some secret. */
@@ -100,4 +127,22 @@ export class SecretMasker {
     }
     return longest;
   }
+}
+
+function overlapsTaken(covered: Uint8Array, start: number, end: number): boolean {
+  for (let index = start; index < end; index += 1) if (covered[index] === 1) return true;
+  return false;
+}
+
+/** `data` with each range replaced by the mask; `data` itself when there is none. */
+function replaceRanges(data: Buffer, ranges: ReadonlyArray<[number, number]>): Buffer {
+  if (ranges.length === 0) return data;
+  const parts: Buffer[] = [];
+  let from = 0;
+  for (const [start, end] of ranges) {
+    parts.push(data.subarray(from, start), MASK_BYTES);
+    from = end;
+  }
+  parts.push(data.subarray(from));
+  return Buffer.concat(parts);
 }

@@ -84,3 +84,44 @@ describe('Class: SecretMasker', () => {
     );
   });
 });
+
+describe('Class: SecretMasker, one secret inside another', () => {
+  // A database URL holds its password; both are secrets. Masking the password first (it was complete
+  // in the first chunk) hid the URL's start from the held-back check, so the rest of the URL went out.
+  const password = 'hunter22-pw';
+  const url = `postgres://app:${password}@db.internal:5432/prod`;
+
+  it('masks the longer secret whole when the chunk boundary falls just after the shorter one inside it', () => {
+    // Prepare
+    const text = `url=${url}\n`;
+    // Act
+    const masked = maskInChunks([password, url], text, [text.indexOf('@')]);
+    // Assess
+    expect(masked).toBe('url=***\n');
+  });
+
+  it('masks the same wherever the chunks are cut as in one chunk', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ maxLength: 12 }),
+        fc.string({ maxLength: 12 }),
+        fc.array(fc.nat(120), { maxLength: 8 }),
+        (before, after, cuts) => {
+          const text = `${before}${url}${after}${password}${url.slice(0, 20)}`;
+          expect(maskInChunks([password, url], text, cuts)).toBe(maskInChunks([password, url], text, []));
+        },
+      ),
+    );
+  });
+
+  it('holds back at most a few secrets\' length, even when the output is one secret repeated over and over', () => {
+    // Prepare: every offset starts an occurrence of the secret, so occurrences overlap each other all the way back.
+    const masker = new SecretMasker(['aaaaaaaa']);
+    // Act
+    const pushed = [1, 2, 3].map(() => masker.push('a'.repeat(1000)).toString());
+    const rest = masker.flush().toString();
+    // Assess: each push gives out the masks of nearly all it got (125 of 8 bytes), and all 375 are there in the end.
+    for (const out of pushed) expect(out).toMatch(/^(\*\*\*){120,}$/);
+    expect(pushed.join('') + rest).toBe('***'.repeat(375));
+  });
+});
