@@ -39,18 +39,20 @@ export async function exportBuildFiles(
   let files = 0;
   const copies: Array<() => Promise<void>> = [];
   for await (const object of store.list(prefix)) {
+    // Keys come from the farm's own writers, which refuse unsafe artifact paths; checked again here
+    // (the embedded S3 takes writes from anyone on the loopback with its well-known keys), archives' too.
     if (object.key.endsWith(`/${ARCHIVE_NAME}`)) {
       // A stage's artifacts, stored as one archive: moved or unpacked into the stage's `artifacts/` folder.
       const stageFolder = dirname(object.key.slice(prefix.length));
+      const target = resolve(directory, stageFolder, 'artifacts');
+      if (!strictlyInside(directory, target)) continue;
       copies.push(async () => {
-        files += await exportStageArtifacts(store, object.key, resolve(directory, stageFolder, 'artifacts'), { buildId, stage: basename(stageFolder), handOver });
+        files += await exportStageArtifacts(store, object.key, target, { buildId, stage: basename(stageFolder), handOver });
       });
       continue;
     }
     const target = resolve(directory, object.key.slice(prefix.length));
-    // Keys come from the farm's own writers, which refuse unsafe artifact paths; checked again here.
-    const inside = relative(directory, target);
-    if (inside === '' || inside.startsWith(`..${sep}`) || inside === '..' || object.key.endsWith('/')) continue;
+    if (!strictlyInside(directory, target) || object.key.endsWith('/')) continue;
     copies.push(async () => {
       const body = await store.get(object.key);
       if (body === undefined) return;
@@ -61,6 +63,12 @@ export async function exportBuildFiles(
   }
   await runBounded(copies, COPY_CONCURRENCY);
   return { directory, files };
+}
+
+/** `target` is below `directory` (not the folder itself, not beside or above it). */
+function strictlyInside(directory: string, target: string): boolean {
+  const inside = relative(directory, target);
+  return inside !== '' && inside !== '..' && !inside.startsWith(`..${sep}`);
 }
 
 /** Runs the tasks, at most `limit` at a time; the first failure is thrown once all have settled. */
