@@ -7,7 +7,7 @@
  * loud by `buildfarm serve` and `buildfarm run` (`describeSandbox`).
  */
 import { execFile, spawnSync } from 'node:child_process';
-import { accessSync, constants, lstatSync, readlinkSync } from 'node:fs';
+import { accessSync, constants, lstatSync, readlinkSync, realpathSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { ETC_ENTRIES, SYSTEM_PATHS, type BubblewrapSandbox, type StageSandbox, type SystemPath } from '../runner/sandbox.js';
@@ -62,7 +62,9 @@ function sandboxCandidate(options: ProbeOptions): StageSandbox {
   const bwrap = findExecutable('bwrap', searchPath);
   if (bwrap === undefined) return { kind: 'none', reason: 'bubblewrap (bwrap) is not installed (Debian/Ubuntu: apt-get install bubblewrap)' };
   const slirp = findExecutable('slirp4netns', searchPath);
-  const hidden = [...new Set([resolve(options.dataDirectory), FARM_ROOT, homedir()])];
+  // Each path as given and as the kernel resolves it: a data directory reached through a link into
+  // a folder the sandbox shows (say under /usr/local) must be covered where its files really are.
+  const hidden = [...new Set([resolve(options.dataDirectory), FARM_ROOT, homedir()].flatMap(withRealPath))];
   return {
     kind: 'bubblewrap',
     bwrap,
@@ -75,6 +77,15 @@ function sandboxCandidate(options: ProbeOptions): StageSandbox {
     ...toolchainFor(stageNodeBinary(), hidden),
     hidden,
   };
+}
+
+/** The path, and its real path when that differs (links resolved by the kernel); a missing path is itself alone. */
+function withRealPath(path: string): string[] {
+  try {
+    return [path, realpathSync.native(path)];
+  } catch {
+    return [path];
+  }
 }
 
 /** A trial run with the same namespaces: bwrap present but refused (no user namespaces) is no sandbox. */

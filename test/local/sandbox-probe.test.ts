@@ -2,8 +2,8 @@
  * What the farm finds out about its sandbox at start (functions/local/sandbox-probe.ts),
  * and the line it prints: loud whenever stages are not sandboxed or have no network.
  */
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { existsSync, realpathSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -29,6 +29,26 @@ describe('Function: probeStageSandbox', () => {
     if (sandbox.kind !== 'bubblewrap') return;
     expect(sandbox.hidden).toEqual(expect.arrayContaining(['/srv/farm/.buildfarm', homedir(), process.cwd()]));
     expect(sandbox.system.map((entry) => entry.path)).toContain('/usr');
+  });
+});
+
+describe('Function: probeStageSandbox, a data directory reached through a link', () => {
+  it.runIf(bwrapHere)('hides the folder the link leads to as well as the link (review: a link into /usr/local left secrets.json readable)', async () => {
+    // Prepare: the real data directory, and a link to it under another name
+    const root = await mkdtemp(join(tmpdir(), 'probe-link-'));
+    try {
+      const real = join(root, 'real-data');
+      await mkdir(real);
+      await symlink(real, join(root, 'data'));
+      // Act
+      const sandbox = probeStageSandbox({ dataDirectory: join(root, 'data') });
+      // Assess
+      expect(sandbox.kind).toBe('bubblewrap');
+      if (sandbox.kind !== 'bubblewrap') return;
+      expect(sandbox.hidden).toEqual(expect.arrayContaining([join(root, 'data'), realpathSync.native(real)]));
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });
 
