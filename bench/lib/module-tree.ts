@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { seededRandom } from './seeded-random.js';
 
 export const MODULE_TREE_SHAPE = { packages: 207, directories: 571, files: 3190, links: 11, executables: 67 } as const;
 
@@ -21,17 +22,6 @@ const SIZE_QUANTILES: [number, number][] = [
   [0, 20], [0.1, 201], [0.25, 724], [0.5, 1662], [0.75, 5330], [0.9, 15272], [0.977, 65536], [0.99, 116560], [0.999, 250000], [1, 1225710],
 ];
 
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function sizeAt(q: number): number {
   for (let i = 1; i < SIZE_QUANTILES.length; i += 1) {
     const [q1, s1] = SIZE_QUANTILES[i]!;
@@ -43,7 +33,7 @@ function sizeAt(q: number): number {
 
 /** Writes the tree under `root/node_modules`; returns its content bytes. */
 export async function makeModuleTree(root: string, seed = 12): Promise<{ bytes: number }> {
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   const shape = MODULE_TREE_SHAPE;
   const top = join(root, 'node_modules');
   // Packages, then nested directories hung under random earlier ones (depth grows as in a real tree).

@@ -13,6 +13,7 @@
  * the layer before. A seeded generator makes every run plan the same pipeline.
  */
 import type { StageHistory } from '../../functions/domain/plan/types.js';
+import { seededRandom } from './seeded-random.js';
 
 export const PIPELINE_LAYER_SIZE = 50;
 
@@ -33,18 +34,6 @@ const KINDS: Kind[] = [
   { name: 'integration', share: 0.1, yaml: ['timeout: 45m', 'resources: { cpu: 4, memory: 8GiB }'], minSeconds: 900, maxSeconds: 1800, memoryMiB: 8192 },
 ];
 
-/** mulberry32: a small, well-known seeded generator (deterministic benchmarks). */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function kindFor(random: number): Kind {
   let sum = 0;
   for (const kind of KINDS) {
@@ -62,7 +51,7 @@ export interface SyntheticPipeline {
 }
 
 export function syntheticPipeline(stageCount: number, seed = 42): SyntheticPipeline {
-  const random = seeded(seed);
+  const random = seededRandom(seed);
   const lines = ['version: 1', 'defaults:', '  env: { CI: "true" }', 'stages:'];
   const history: Record<string, StageHistory> = {};
   const mix: Record<string, number> = {};
