@@ -53,6 +53,7 @@ import { farmPolicyFromEnvironment } from './farm-policy-environment.js';
 import { readFileFromSnapshot } from './snapshot-file.js';
 import { artifactClient, artifactStore, requiredEnv, priceBook, region, s3RequestCounter } from './task-environment.js';
 import { requestsSince, type S3RequestCount } from '../domain/report/cost-model.js';
+import { runBounded } from '../domain/run-bounded.js';
 
 export const PIPELINE_FILE = '.buildfarm.yml';
 /** A pipeline file is text a person writes; anything bigger is a mistake. */
@@ -168,14 +169,8 @@ const INLINE_MAP_MAX_CONCURRENCY = 40;
  * that runs, before any stage can start.
  */
 async function storeSlices(store: ArtifactStore, slices: { key: string; slice: unknown }[]): Promise<void> {
-  let next = 0;
-  const writer = async () => {
-    while (next < slices.length) {
-      const { key, slice } = slices[next++]!;
-      await store.put(key, JSON.stringify(slice), 'application/json');
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(SLICE_WRITES_IN_FLIGHT, slices.length) }, writer));
+  const writes = slices.map(({ key, slice }) => () => store.put(key, JSON.stringify(slice), 'application/json'));
+  await runBounded(writes, SLICE_WRITES_IN_FLIGHT);
 }
 
 export async function planTask(input: PlanTaskInput, deps: PlanTaskDeps): Promise<PlanTaskOutput> {

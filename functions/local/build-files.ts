@@ -9,6 +9,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { runBounded } from '../domain/run-bounded.js';
 import { buildPrefix } from '../domain/storage-keys.js';
 import type { ArtifactManifest } from '../domain/report/types.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
@@ -69,20 +70,6 @@ export async function exportBuildFiles(
 function strictlyInside(directory: string, target: string): boolean {
   const inside = relative(directory, target);
   return inside !== '' && inside !== '..' && !inside.startsWith(`..${sep}`);
-}
-
-/** Runs the tasks, at most `limit` at a time; the first failure is thrown once all have settled. */
-async function runBounded(tasks: Array<() => Promise<void>>, limit: number): Promise<void> {
-  let next = 0;
-  const failures: unknown[] = [];
-  const worker = async () => {
-    while (next < tasks.length) {
-      const task = tasks[next++];
-      await task().catch((error: unknown) => failures.push(error));
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
-  if (failures.length > 0) throw failures[0];
 }
 
 const ARCHIVE_NAME = 'artifacts.tar';
