@@ -35,6 +35,8 @@ export class RetiredWorkFolders {
   private readonly pending = new Set<Promise<void>>();
   /** Retired folders handed over and waiting to be deleted, all at once, when the build asks (idle). */
   private readonly toDelete: string[] = [];
+  /** Set once idle() has run: a folder retired later (a stopped build's stage ending after it) is deleted at once, not left behind. */
+  private drained = false;
 
   /** `workRoot`: the farm's work root, on the file system of every stage's work folder. */
   constructor(
@@ -61,6 +63,7 @@ export class RetiredWorkFolders {
   /** Resolves once every folder retired so far is handed over and deleted (all in one `rm`). */
   async idle(): Promise<void> {
     while (this.pending.size > 0) await Promise.all([...this.pending]);
+    this.drained = true;
     const folders = this.toDelete.splice(0);
     if (folders.length > 0) await deleteFolders(folders);
   }
@@ -69,7 +72,7 @@ export class RetiredWorkFolders {
     try {
       if (result && this.handOver) await this.handOver.handOver(result, folder);
     } finally {
-      if (deferDeletion) this.toDelete.push(folder);
+      if (deferDeletion && !this.drained) this.toDelete.push(folder);
       else await deleteFolders([folder]);
     }
   }

@@ -32,7 +32,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await s3?.close();
-  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+  // A stopped build returns before its stage's work folder is retired (the stage is still being
+  // stopped): retry while that folder moves, as Node's rm does on ENOTEMPTY.
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 })));
 });
 
 describe('Budget reservations on the local farm', () => {

@@ -64,6 +64,13 @@ describe('Class: RetiredWorkFolders', () => {
     expect(await readdir(join(root, 'retired'))).toEqual([]);
   });
 
+  it('deletes at once a folder retired after idle() (a stopped build whose stage ends late): nothing left behind', async () => {
+    const retired = new RetiredWorkFolders(root);
+    await retired.idle();
+    await retired.retire(await workFolder('sandbox-2-0'));
+    await expect.poll(async () => readdir(join(root, 'retired'))).toEqual([]);
+  });
+
   it('deletes without a hand-over when there is no result (the stage threw)', async () => {
     const retired = new RetiredWorkFolders(root);
     const folder = await workFolder('task-1-0');
