@@ -35,6 +35,7 @@ import { LocalLambdaExecutor } from './executors/local-lambda-executor.js';
 import { runBuildLocally, type LocalTaskBindings } from './state-machine-runner.js';
 import { releaseUnreportedReservation } from './release-reservation.js';
 import type { StageArtifactHandOver } from './stage-artifact-hand-over.js';
+import { InFlight } from './in-flight.js';
 import { RetiredWorkFolders } from './retired-work-folders.js';
 
 /** The pieces of the local farm a build needs. */
@@ -177,6 +178,8 @@ export async function runLocalBuild(
   const spendLedger = (store: ArtifactStore) => new S3SpendLedger(store, s3ObjectRemover(farm.s3, farm.bucket));
   const costs = pricedCostModel(regionPrices(farm.prices, farm.region), priceBookInfo(farm.prices, farm.region), farm.prices.githubHosted);
   let transitions = 0;
+  // A stopped build waits for its stages to finish stopping (in-flight.ts).
+  const stages = new InFlight();
 
   const finished = async (stage: string): Promise<void> => {
     const text = await farm.store.getText(stageResultKey(input.buildId, stage));
@@ -220,7 +223,7 @@ export async function runLocalBuild(
         ...(farm.policy?.prCostThresholdPercent !== undefined ? { prCostThresholdPercent: farm.policy.prCostThresholdPercent } : {}),
         link: (buildId) => farm.buildLink?.(buildId) ?? `s3://${farm.bucket}/${buildPrefix(buildId)}`,
       })),
-    async runLambdaStage(event) {
+    runLambdaStage: (event) => stages.track(async () => {
       progress.stageStarted?.(event.stageName, new Date());
       try {
         // `fromFork` as the state machine passes it (the plan's secretsWithheld), as on AWS.
@@ -228,11 +231,11 @@ export async function runLocalBuild(
       } finally {
         await finished(event.stageName);
       }
-    },
+    }),
     async prepareFargate(event): Promise<FargatePrepareOutput> {
       return fargate.prepare({ buildId: event.buildId, stageName: event.stageName, planKey: event.planKey, fromFork: event.fromFork, grant: event.grant });
     },
-    async runFargateTask(parameters) {
+    runFargateTask: (parameters) => stages.track(async () => {
       const environment = parameters.Overrides.ContainerOverrides.flatMap((c) => c.Environment ?? []);
       const stage = environment.find((e) => e.Name === ENV.stage)?.Value ?? '';
       // What fargate-prepare put in the overrides from the state machine's `fromFork`, as the helpers read it on AWS.
@@ -243,7 +246,7 @@ export async function runLocalBuild(
       } finally {
         await finished(stage);
       }
-    },
+    }),
   };
 
   let run;
@@ -261,6 +264,7 @@ export async function runLocalBuild(
     await releaseUnreportedReservation(farm.store, input.buildId, spendLedger(farm.store));
     throw error;
   } finally {
+    await stages.settled();
     // Every stage's folder handed over (the export takes them next) and deleted.
     await retired.idle();
   }

@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { s3rverClient } from '../../functions/adapters/local/s3rver-client.js';
 import { S3Client } from '@aws-sdk/client-s3';
-import S3rver from 's3rver';
+import { s3rverClient } from '../../functions/adapters/local/s3rver-client.js';
+import { startEmbeddedS3 } from '../../functions/adapters/local/embedded-s3.js';
 
 export interface RunningS3rver {
   client: S3Client;
@@ -48,15 +48,18 @@ interface Server {
   close(): Promise<void>;
 }
 
+/**
+ * The farm's own s3rver (embedded-s3.ts), with its patches: unpatched s3rver 3.7 answers a PUT
+ * before the file is written, so a GET right after it can read a truncated object (a CI flake).
+ */
 async function startInProcess(directory: string, bucket: string): Promise<Server> {
-  const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory, configureBuckets: [{ name: bucket }] });
-  const { port } = await server.run();
-  return { port, close: () => server.close() };
+  const server = await startEmbeddedS3(directory, { bucket });
+  return { port: Number(new URL(server.endpoint).port), close: () => server.close() };
 }
 
 async function startInChild(directory: string, bucket: string): Promise<Server> {
-  const script = fileURLToPath(new URL('./s3rver-process.mjs', import.meta.url));
-  const child = spawn(process.execPath, [script, directory, bucket], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const script = fileURLToPath(new URL('./s3rver-process.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', script, directory, bucket], { stdio: ['pipe', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code) => reject(new Error(`s3rver process exited with ${code}`)));

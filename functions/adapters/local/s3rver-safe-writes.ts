@@ -9,14 +9,20 @@
  * - acknowledge only once the file is flushed;
  * - on any write error remove the partial file and answer S3 `InternalError`
  *   with a message naming the farm's disk, so the upload fails (the SDK retries,
- *   then the stage's upload fails with that reason) and nothing partial remains.
+ *   then the stage's upload fails with that reason) and nothing partial remains;
+ * - replace an object whole: the object, its `.md5` and its metadata are each written
+ *   beside their final name and renamed over it, so a GET while the key is overwritten
+ *   reads the old object or the new one, never a truncated file (S3's strong
+ *   read-after-write consistency; s3rver truncates in place). The temporary names end
+ *   in `.partial-…`, which s3rver's listing skips (it lists only `._S3rver_object` files).
  * Checked against s3rver 3.7.1 (package-lock.json pins it): the methods are
  * `FilesystemStore.putObject(object)` (also what `putObjectMultipart` completes an upload with),
  * `putPart(bucket, uploadId, partNumber, content)` and `initiateUpload(bucket, key, uploadId, metadata)`.
  */
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, unlink, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -52,11 +58,23 @@ export function makeS3rverWritesSafe(store: unknown, S3Error: S3ErrorType): void
   const writeFully = fullWriter(failed);
   fsStore.putObject = async function putObject(object) {
     const path = fsStore.getResourcePath(object.bucket, object.key, 'object');
-    const written = await writeFully(object.content, path, `object ${object.key}`);
-    await fsStore.putMetadata(object.bucket, object.key, object.metadata, written.md5).catch(async (error: unknown) => {
-      await unlink(path).catch(() => undefined);
+    const partial = `.partial-${randomUUID()}`;
+    const written = await writeFully(object.content, path + partial, `object ${object.key}`);
+    // s3rver's own putMetadata picks the metadata it keeps; it writes under a temporary key here.
+    const temporaryKey = object.key + partial;
+    const staged = [
+      [fsStore.getResourcePath(object.bucket, temporaryKey, 'object.md5'), fsStore.getResourcePath(object.bucket, object.key, 'object.md5')],
+      [fsStore.getResourcePath(object.bucket, temporaryKey, 'metadata.json'), fsStore.getResourcePath(object.bucket, object.key, 'metadata.json')],
+      // The object last: a new key appears only once its metadata is there.
+      [path + partial, path],
+    ] as const;
+    try {
+      await fsStore.putMetadata(object.bucket, temporaryKey, object.metadata, written.md5);
+      for (const [from, to] of staged) await rename(from, to);
+    } catch (error) {
+      await Promise.all(staged.map(([from]) => unlink(from).catch(() => undefined)));
       return failed(error, path, `metadata of object ${object.key}`);
-    });
+    }
     return written;
   };
   // A multipart upload starts by writing its key and metadata files: on a full disk that too must name the disk.
