@@ -3,8 +3,8 @@
  * group (it is started detached, so it leads a new group) plus any
  * descendant that moved to a group of its own.
  */
-import { execFileSync } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
+import { kernelUnits } from './kernel-units.js';
 
 export interface ProcessEntry {
   pid: number;
@@ -20,31 +20,9 @@ export interface ProcessEntry {
   cpuTicks: number;
 }
 
-let pageSize: number | undefined;
-let ticksPerSecond: number | undefined;
-
 /** The kernel's clock ticks per second (CPU times in /proc/<pid>/stat are in these; 100 on Linux). */
 export function clockTicksPerSecond(): number {
-  if (ticksPerSecond === undefined) {
-    try {
-      ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-    } catch {
-      ticksPerSecond = 100;
-    }
-  }
-  return ticksPerSecond;
-}
-
-/** The kernel page size (RSS in /proc/<pid>/stat is in pages). */
-function pageBytes(): number {
-  if (pageSize === undefined) {
-    try {
-      pageSize = Number(execFileSync('getconf', ['PAGESIZE'], { encoding: 'utf8' }).trim()) || 4096;
-    } catch {
-      pageSize = 4096;
-    }
-  }
-  return pageSize;
+  return kernelUnits().ticksPerSecond;
 }
 
 async function readProcessTable(): Promise<ProcessEntry[]> {
@@ -108,7 +86,7 @@ export async function treeMembers(leader: number): Promise<ProcessEntry[]> {
 
 /** Summed resident memory of processes, bytes. */
 export function rssBytes(members: ProcessEntry[]): number {
-  return members.reduce((sum, entry) => sum + entry.rssPages, 0) * pageBytes();
+  return members.reduce((sum, entry) => sum + entry.rssPages, 0) * kernelUnits().pageBytes;
 }
 
 /** Rounds of stopping descendants outside the group before giving up on a tree still growing. */
