@@ -163,6 +163,50 @@ export const NO_ASL_VALIDATOR_AT_RUN_TIME = {
     }));
   },
 };
+/**
+ * aws-local-stepfunctions also imports the AWS SDK's Lambda client and credential providers
+ * (Cognito identity and STS clients among them: about 700 KiB of code evaluated at every start),
+ * to invoke a real function for a Task state that has no local handler. The farm gives every Task
+ * state one, or refuses the definition (functions/local/state-machine-runner.ts), so that path is
+ * never taken: the CLI bundle gets stand-ins that fail loudly if it ever is, for these two imports
+ * of that package only (the farm's own code keeps the real clients). Issue 12's fixed overhead.
+ */
+export const NO_AWS_LAMBDA_CLIENT_IN_INTERPRETER = {
+  name: 'no-aws-lambda-client-in-interpreter',
+  setup(build) {
+    build.onResolve({ filter: /^@aws-sdk\/(client-lambda|credential-providers)$/ }, (args) =>
+      /[\\/]node_modules[\\/]aws-local-stepfunctions[\\/]/.test(args.importer) ? { path: args.path, namespace: 'no-aws-lambda-client-in-interpreter' } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'no-aws-lambda-client-in-interpreter' }, () => ({
+      loader: 'js',
+      contents:
+        "const why = 'the local farm binds every Task state of its state machine to a local handler; aws-local-stepfunctions never calls AWS Lambda in the CLI bundle (scripts/bundle.mjs)';\n" +
+        'export class LambdaClient { constructor() { throw new Error(why); } }\n' +
+        'export class InvokeCommand { constructor() { throw new Error(why); } }\n' +
+        'export function fromCognitoIdentityPool() { throw new Error(why); }\n',
+    }));
+  },
+};
+/**
+ * s3rver requires busboy at start for one route, POST Object (an HTML form's upload, straight
+ * from a browser: https://docs.aws.amazon.com/AmazonS3/latest/API/RESTObjectPOST.html). Its
+ * character-set tables are 600 KiB of code evaluated at every start; the farm and its stages
+ * upload with PutObject and multipart uploads only. The CLI bundle gets a stand-in that answers
+ * such a POST with an error instead (issue 12's fixed overhead); the tests' s3rver keeps busboy.
+ */
+export const NO_BROWSER_FORM_UPLOADS_IN_S3RVER = {
+  name: 'no-browser-form-uploads-in-s3rver',
+  setup(build) {
+    build.onResolve({ filter: /^busboy$/ }, (args) =>
+      /[\\/]node_modules[\\/]s3rver[\\/]/.test(args.importer) ? { path: args.path, namespace: 'no-browser-form-uploads-in-s3rver' } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'no-browser-form-uploads-in-s3rver' }, () => ({
+      loader: 'js',
+      contents:
+        "module.exports = class Busboy { constructor() { throw new Error('the local farm\\'s S3 takes no browser form uploads (POST Object): use PutObject (scripts/bundle.mjs)'); } };\n",
+    }));
+  },
+};
 export async function bundleCli(outdir = CLI_DIST) {
   const started = Date.now();
   // Built beside it, then swapped in: a CLI started meanwhile never finds half a bundle.
@@ -178,7 +222,7 @@ export async function bundleCli(outdir = CLI_DIST) {
     format: 'esm',
     target: 'node22',
     external: CLI_EXTERNAL,
-    plugins: [NO_ASL_VALIDATOR_AT_RUN_TIME],
+    plugins: [NO_ASL_VALIDATOR_AT_RUN_TIME, NO_AWS_LAMBDA_CLIENT_IN_INTERPRETER, NO_BROWSER_FORM_UPLOADS_IN_S3RVER],
     // Bundled CommonJS packages call require() for Node's own modules; an ES module has none.
     banner: { js: "import { createRequire as __buildfarmCreateRequire } from 'node:module'; const require = __buildfarmCreateRequire(import.meta.url);" },
     // Error names are API (Step Functions routes on them, the CLI on UserError's subclasses).
@@ -190,7 +234,7 @@ export async function bundleCli(outdir = CLI_DIST) {
     logLevel: 'warning',
   });
   // Files only: a plugin's module (namespace:path, such as the asl-validator stand-in) has none to check.
-  const inputs = Object.keys(result.metafile.inputs).filter((file) => !file.startsWith('node_modules/') && !/^[a-z-]+:/.test(file)).sort();
+  const inputs = Object.keys(result.metafile.inputs).filter((file) => !file.startsWith('node_modules/') && !/^[a-z0-9-]+:/.test(file)).sort();
   // Optional: an installed package has no lock file, a checkout's changes with every npm install.
   const packages = ['package-lock.json'];
   await writeFile(join(building, 'inputs.json'), `${JSON.stringify({ builtAt: started, inputs, packages }, null, 1)}\n`);

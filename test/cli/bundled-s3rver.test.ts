@@ -73,4 +73,31 @@ describe('the CLI bundle carries s3rver', () => {
     expect(child.stdout).toMatch(/object blocked\/object\.txt: the local farm could not write to its disk at .*\(E(NOTDIR|EXIST)\)/);
     expect(child.stdout).not.toMatch(/We encountered an internal error/);
   }, 90_000);
+
+  it('answers a browser form upload (POST Object, left out of the bundle) with an error, and serves on', async () => {
+    // Prepare: the bundled embedded S3, in a process of its own
+    const modules = await bundleModules();
+    const chunk = [...modules.keys()].find((name) => /^chunks\/embedded-s3-[A-Z0-9]+\.mjs$/.test(name));
+    const script = `
+      const { startEmbeddedS3 } = await import(process.env.CHUNK);
+      const s3 = await startEmbeddedS3(process.env.S3_DIR);
+      const form = new FormData();
+      form.append('key', 'posted.txt');
+      form.append('file', new Blob(['hello']), 'posted.txt');
+      const posted = await fetch(s3.endpoint + '/' + s3.bucket, { method: 'POST', body: form });
+      await s3.store.put('put.txt', 'still serving');
+      console.log(JSON.stringify({ status: posted.status, put: await s3.store.getText('put.txt'), posted: await s3.store.getText('posted.txt') ?? null }));
+      await s3.close();`;
+    // Act
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      env: { ...process.env, CHUNK: pathToFileURL(join(DIST, chunk!)).href, S3_DIR: join(directory, 's3-post') },
+      timeout: 60_000,
+    });
+    // Assess
+    expect(child.status, child.stderr).toBe(0);
+    const answer = JSON.parse(child.stdout) as { status: number; put: string; posted: string | null };
+    expect(answer.status).toBeGreaterThanOrEqual(400);
+    expect(answer).toMatchObject({ put: 'still serving', posted: null });
+  }, 90_000);
 });

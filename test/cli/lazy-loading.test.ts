@@ -83,3 +83,25 @@ describe('the CLI bundle leaves asl-validator out (the farm never validates the 
     expect(code).toContain('asl-validator is not in the CLI bundle');
   });
 });
+
+describe('the CLI bundle leaves out code only an unused path needs (issue 12 fixed overhead)', () => {
+  async function bundledCode(): Promise<string> {
+    const chunks = join(ROOT, 'dist', 'cli', 'chunks');
+    const files = (await readdir(chunks)).filter((name) => name.endsWith('.mjs'));
+    return (await Promise.all(files.map((name) => readFile(join(chunks, name), 'utf8')))).join('\n');
+  }
+
+  it("carries not the interpreter's AWS Lambda client and credential providers, only stand-ins that fail loudly", async () => {
+    const code = await bundledCode();
+    expect(code).toContain('// node_modules/aws-local-stepfunctions/');
+    for (const client of ['@aws-sdk/client-lambda', '@aws-sdk/credential-providers', '@aws-sdk/credential-provider-cognito-identity']) expect(code).not.toContain(`// node_modules/${client}/`);
+    expect(code).toContain('aws-local-stepfunctions never calls AWS Lambda in the CLI bundle');
+  });
+
+  it("carries not s3rver's busboy (POST Object, a browser form's upload), only a stand-in that fails loudly", async () => {
+    const code = await bundledCode();
+    expect(code).toContain('// node_modules/s3rver/');
+    expect(code).not.toContain('// node_modules/busboy/');
+    expect(code).toContain('takes no browser form uploads');
+  });
+});
