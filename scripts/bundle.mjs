@@ -142,6 +142,22 @@ export function cliEntryPoints(root = ROOT) {
 const CLI_EXTERNAL = ['tsx'];
 
 /**
+ * An esbuild plugin that bundles `contents` in place of the packages `filter` matches, when
+ * imported by a file whose path `importer` matches (any importer when absent): code only an
+ * unused path needs stays out of the CLI bundle, and the stand-in fails loudly if that path is
+ * ever taken (issue 12's fixed overhead).
+ */
+function standIn(name, { filter, importer, contents }) {
+  return {
+    name,
+    setup(build) {
+      build.onResolve({ filter }, (args) => (importer === undefined || importer.test(args.importer) ? { path: args.path, namespace: name } : undefined));
+      build.onLoad({ filter: /.*/, namespace: name }, () => ({ loader: 'js', contents }));
+    },
+  };
+}
+
+/**
  * aws-local-stepfunctions imports asl-validator, and with it ajv, ajv-formats, jsonata and
  * asl-path-validator (about a quarter of the bundle's code, all evaluated at every start), for the
  * definition check its StateMachine runs unless told not to. The farm always tells it not to
@@ -150,19 +166,14 @@ const CLI_EXTERNAL = ['tsx'];
  * test/statemachine/definition.test.ts. So the CLI bundle gets a stand-in that fails loudly if it is
  * ever called, and a start does not load the validator (issue 12's fixed overhead).
  */
-export const NO_ASL_VALIDATOR_AT_RUN_TIME = {
-  name: 'no-asl-validator-at-run-time',
-  setup(build) {
-    build.onResolve({ filter: /^asl-validator$/ }, () => ({ path: 'asl-validator', namespace: 'no-asl-validator-at-run-time' }));
-    build.onLoad({ filter: /.*/, namespace: 'no-asl-validator-at-run-time' }, () => ({
-      loader: 'js',
-      contents:
-        "export default function aslValidator() {\n" +
-        "  throw new Error('asl-validator is not in the CLI bundle: the farm runs its state machine with validationOptions.noValidate, and test/statemachine/definition.test.ts validates the definition (scripts/bundle.mjs)');\n" +
-        '}\n',
-    }));
-  },
-};
+export const NO_ASL_VALIDATOR_AT_RUN_TIME = standIn('no-asl-validator-at-run-time', {
+  filter: /^asl-validator$/,
+  contents:
+    "export default function aslValidator() {\n" +
+    "  throw new Error('asl-validator is not in the CLI bundle: the farm runs its state machine with validationOptions.noValidate, and test/statemachine/definition.test.ts validates the definition (scripts/bundle.mjs)');\n" +
+    '}\n',
+});
+
 /**
  * aws-local-stepfunctions also imports the AWS SDK's Lambda client and credential providers
  * (Cognito identity and STS clients among them: about 700 KiB of code evaluated at every start),
@@ -171,22 +182,16 @@ export const NO_ASL_VALIDATOR_AT_RUN_TIME = {
  * never taken: the CLI bundle gets stand-ins that fail loudly if it ever is, for these two imports
  * of that package only (the farm's own code keeps the real clients). Issue 12's fixed overhead.
  */
-export const NO_AWS_LAMBDA_CLIENT_IN_INTERPRETER = {
-  name: 'no-aws-lambda-client-in-interpreter',
-  setup(build) {
-    build.onResolve({ filter: /^@aws-sdk\/(client-lambda|credential-providers)$/ }, (args) =>
-      /[\\/]node_modules[\\/]aws-local-stepfunctions[\\/]/.test(args.importer) ? { path: args.path, namespace: 'no-aws-lambda-client-in-interpreter' } : undefined,
-    );
-    build.onLoad({ filter: /.*/, namespace: 'no-aws-lambda-client-in-interpreter' }, () => ({
-      loader: 'js',
-      contents:
-        "const why = 'the local farm binds every Task state of its state machine to a local handler; aws-local-stepfunctions never calls AWS Lambda in the CLI bundle (scripts/bundle.mjs)';\n" +
-        'export class LambdaClient { constructor() { throw new Error(why); } }\n' +
-        'export class InvokeCommand { constructor() { throw new Error(why); } }\n' +
-        'export function fromCognitoIdentityPool() { throw new Error(why); }\n',
-    }));
-  },
-};
+export const NO_AWS_LAMBDA_CLIENT_IN_INTERPRETER = standIn('no-aws-lambda-client-in-interpreter', {
+  filter: /^@aws-sdk\/(client-lambda|credential-providers)$/,
+  importer: /[\\/]node_modules[\\/]aws-local-stepfunctions[\\/]/,
+  contents:
+    "const why = 'the local farm binds every Task state of its state machine to a local handler; aws-local-stepfunctions never calls AWS Lambda in the CLI bundle (scripts/bundle.mjs)';\n" +
+    'export class LambdaClient { constructor() { throw new Error(why); } }\n' +
+    'export class InvokeCommand { constructor() { throw new Error(why); } }\n' +
+    'export function fromCognitoIdentityPool() { throw new Error(why); }\n',
+});
+
 /**
  * s3rver requires busboy at start for one route, POST Object (an HTML form's upload, straight
  * from a browser: https://docs.aws.amazon.com/AmazonS3/latest/API/RESTObjectPOST.html). Its
@@ -194,19 +199,13 @@ export const NO_AWS_LAMBDA_CLIENT_IN_INTERPRETER = {
  * upload with PutObject and multipart uploads only. The CLI bundle gets a stand-in that answers
  * such a POST with an error instead (issue 12's fixed overhead); the tests' s3rver keeps busboy.
  */
-export const NO_BROWSER_FORM_UPLOADS_IN_S3RVER = {
-  name: 'no-browser-form-uploads-in-s3rver',
-  setup(build) {
-    build.onResolve({ filter: /^busboy$/ }, (args) =>
-      /[\\/]node_modules[\\/]s3rver[\\/]/.test(args.importer) ? { path: args.path, namespace: 'no-browser-form-uploads-in-s3rver' } : undefined,
-    );
-    build.onLoad({ filter: /.*/, namespace: 'no-browser-form-uploads-in-s3rver' }, () => ({
-      loader: 'js',
-      contents:
-        "module.exports = class Busboy { constructor() { throw new Error('the local farm\\'s S3 takes no browser form uploads (POST Object): use PutObject (scripts/bundle.mjs)'); } };\n",
-    }));
-  },
-};
+export const NO_BROWSER_FORM_UPLOADS_IN_S3RVER = standIn('no-browser-form-uploads-in-s3rver', {
+  filter: /^busboy$/,
+  importer: /[\\/]node_modules[\\/]s3rver[\\/]/,
+  contents:
+    "module.exports = class Busboy { constructor() { throw new Error('the local farm\\'s S3 takes no browser form uploads (POST Object): use PutObject (scripts/bundle.mjs)'); } };\n",
+});
+
 export async function bundleCli(outdir = CLI_DIST) {
   const started = Date.now();
   // Built beside it, then swapped in: a CLI started meanwhile never finds half a bundle.
