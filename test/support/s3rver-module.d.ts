@@ -25,3 +25,13 @@ declare module 's3rver/lib/models/error.js' {
   }
   export default S3Error;
 }
+
+// s3rver's object model: what its store answers a read with; ALLOWED_METADATA are the headers it keeps.
+declare module 's3rver/lib/models/object.js' {
+  class S3Object {
+    constructor(bucket: string, key: string, content: import('node:stream').Readable | null, metadata: Record<string, string | number>);
+    range?: { start: number; end: number };
+    static ALLOWED_METADATA: readonly string[];
+  }
+  export default S3Object;
+}

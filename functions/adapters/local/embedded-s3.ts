@@ -9,6 +9,8 @@ import type { ArtifactStore } from '../../ports/artifact-store.js';
 import { S3ArtifactStore } from '../aws/s3-artifact-store.js';
 import { s3rverClient } from './s3rver-client.js';
 import { addAbortMultipartUpload } from './s3rver-abort-multipart.js';
+import { makeS3rverReadsConsistent } from './s3rver-consistent-reads.js';
+import { sweepAbandonedPartials } from './s3rver-object-stamp.js';
 import { makeS3rverWritesSafe } from './s3rver-safe-writes.js';
 import { addSuffixRanges } from './s3rver-suffix-range.js';
 
@@ -35,18 +37,32 @@ export type S3rverError = new (code: string, message: string) => Error;
  * type comes from the same load, so it is the very class s3rver checks its errors against, whether
  * s3rver runs from node_modules (the sources) or from the CLI bundle (scripts/bundle.mjs).
  */
-let loadingS3rver: Promise<{ S3rver: typeof import('s3rver')['default']; S3Error: S3rverError }> | undefined;
-export function loadS3rver(): Promise<{ S3rver: typeof import('s3rver')['default']; S3Error: S3rverError }> {
-  loadingS3rver ??= Promise.all([import('s3rver'), import('s3rver/lib/models/error.js')]).then(([server, error]) => ({
-    S3rver: server.default,
-    S3Error: error.default,
-  }));
+interface LoadedS3rver {
+  S3rver: typeof import('s3rver')['default'];
+  S3Error: S3rverError;
+  /** s3rver's object model: what its store answers a read with, and the headers it keeps. */
+  S3Object: S3rverObject;
+}
+type S3rverObject = Parameters<typeof makeS3rverReadsConsistent>[1] & { ALLOWED_METADATA: readonly string[] };
+
+let loadingS3rver: Promise<LoadedS3rver> | undefined;
+export function loadS3rver(): Promise<LoadedS3rver> {
+  loadingS3rver ??= Promise.all([import('s3rver'), import('s3rver/lib/models/error.js'), import('s3rver/lib/models/object.js')]).then(
+    ([server, error, object]) => ({
+      S3rver: server.default,
+      S3Error: error.default,
+      S3Object: object.default,
+    }),
+  );
   return loadingS3rver;
 }
 
 export async function startEmbeddedS3(directory: string, options: { bucket?: string; port?: number } = {}): Promise<EmbeddedS3> {
   const bucket = options.bucket ?? EMBEDDED_BUCKET;
-  const [{ S3rver, S3Error }] = await Promise.all([loadS3rver(), mkdir(directory, { recursive: true })]);
+  const [{ S3rver, S3Error, S3Object }] = await Promise.all([
+    loadS3rver(),
+    mkdir(directory, { recursive: true }).then(() => sweepAbandonedPartials(directory)),
+  ]);
   const server = new S3rver({
     address: '127.0.0.1',
     port: options.port ?? 0,
@@ -54,8 +70,11 @@ export async function startEmbeddedS3(directory: string, options: { bucket?: str
     directory,
     configureBuckets: [{ name: bucket }],
   });
-  // Before it serves anything: a full disk must fail an upload, not kill the farm (see the module).
-  makeS3rverWritesSafe((server as unknown as { store: unknown }).store, S3Error);
+  // Before it serves anything: a full disk must fail an upload, not kill the farm, and an overwrite
+  // must never be read half-done (see the modules).
+  const store = (server as unknown as { store: unknown }).store;
+  makeS3rverWritesSafe(store, S3Error, S3Object.ALLOWED_METADATA);
+  makeS3rverReadsConsistent(store, S3Object);
   addAbortMultipartUpload(server);
   addSuffixRanges(server);
   const { port } = await server.run();

@@ -10,21 +10,24 @@
  * - on any write error remove the partial file and answer S3 `InternalError`
  *   with a message naming the farm's disk, so the upload fails (the SDK retries,
  *   then the stage's upload fails with that reason) and nothing partial remains;
- * - replace an object whole: the object, its `.md5` and its metadata are each written
- *   beside their final name and renamed over it, so a GET while the key is overwritten
- *   reads the old object or the new one, never a truncated file (S3's strong
- *   read-after-write consistency; s3rver truncates in place). The temporary names end
- *   in `.partial-…`, which s3rver's listing skips (it lists only `._S3rver_object` files).
+ * - replace an object whole, as one version: the object and its metadata (stamped with the
+ *   object file's identity, s3rver-object-stamp.ts) and `.md5` are written in the bucket's partial
+ *   folder and renamed into place, object last, with one key's renames never interleaved in this
+ *   process. A GET while the key is overwritten reads the old version or the new one, body, ETag and
+ *   type together (S3's strong read-after-write consistency; s3rver truncates in place, and its
+ *   reads are made consistent in s3rver-consistent-reads.ts).
  * Checked against s3rver 3.7.1 (package-lock.json pins it): the methods are
  * `FilesystemStore.putObject(object)` (also what `putObjectMultipart` completes an upload with),
  * `putPart(bucket, uploadId, partNumber, content)` and `initiateUpload(bucket, key, uploadId, metadata)`.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { KeyedLock } from './keyed-lock.js';
+import { MD5_FIELD, PARTIAL_FOLDER, STAMP_FIELD, stampOf } from './s3rver-object-stamp.js';
 
 interface S3rverObject {
   bucket: string;
@@ -34,8 +37,8 @@ interface S3rverObject {
 }
 
 interface FilesystemStore {
+  getBucketPath(bucket: string): string;
   getResourcePath(bucket: string, key: string | undefined, resource: string): string;
-  putMetadata(bucket: string, key: string, metadata: Record<string, string>, md5: string): Promise<void>;
   putObject(object: S3rverObject): Promise<{ size: number; md5: string }>;
   putPart(bucket: string, uploadId: string, partNumber: number, content: Readable): Promise<{ size: number; md5: string }>;
   initiateUpload(bucket: string, key: string, uploadId: string, metadata: Record<string, string>): Promise<void>;
@@ -46,30 +49,35 @@ type S3ErrorType = new (code: string, message: string) => Error;
 
 /**
  * Makes `store` (an s3rver's `server.store`) write safely; see the file comment. `S3Error` must be
- * the class of the same s3rver (embedded-s3.ts loads both together).
+ * the class of the same s3rver (embedded-s3.ts loads both together), and `allowedMetadata` its
+ * `S3Object.ALLOWED_METADATA` (the headers s3rver keeps with an object).
  */
-export function makeS3rverWritesSafe(store: unknown, S3Error: S3ErrorType): void {
+export function makeS3rverWritesSafe(store: unknown, S3Error: S3ErrorType, allowedMetadata: readonly string[]): void {
   const fsStore = store as FilesystemStore;
-  if (typeof fsStore.putObject !== 'function' || typeof fsStore.putPart !== 'function' || typeof fsStore.getResourcePath !== 'function') {
-    throw new Error('s3rver changed: its filesystem store no longer has putObject/putPart/getResourcePath (see s3rver-safe-writes.ts)');
+  if (['putObject', 'putPart', 'getResourcePath', 'getBucketPath'].some((method) => typeof (fsStore as unknown as Record<string, unknown>)[method] !== 'function')) {
+    throw new Error('s3rver changed: its filesystem store no longer has putObject/putPart/getResourcePath/getBucketPath (see s3rver-safe-writes.ts)');
   }
   const failed = failer(S3Error);
   const writeFully = fullWriter(failed);
+  const renames = new KeyedLock();
   fsStore.putObject = async function putObject(object) {
     const path = fsStore.getResourcePath(object.bucket, object.key, 'object');
-    const partial = `.partial-${randomUUID()}`;
-    const written = await writeFully(object.content, path + partial, `object ${object.key}`);
-    // s3rver's own putMetadata picks the metadata it keeps; it writes under a temporary key here.
-    const temporaryKey = object.key + partial;
+    const partial = join(fsStore.getBucketPath(object.bucket), PARTIAL_FOLDER, randomUUID());
+    const written = await writeFully(object.content, `${partial}.object`, `object ${object.key}`);
     const staged = [
-      [fsStore.getResourcePath(object.bucket, temporaryKey, 'object.md5'), fsStore.getResourcePath(object.bucket, object.key, 'object.md5')],
-      [fsStore.getResourcePath(object.bucket, temporaryKey, 'metadata.json'), fsStore.getResourcePath(object.bucket, object.key, 'metadata.json')],
+      [`${partial}.md5`, fsStore.getResourcePath(object.bucket, object.key, 'object.md5')],
+      [`${partial}.metadata.json`, fsStore.getResourcePath(object.bucket, object.key, 'metadata.json')],
       // The object last: a new key appears only once its metadata is there.
-      [path + partial, path],
+      [`${partial}.object`, path],
     ] as const;
     try {
-      await fsStore.putMetadata(object.bucket, temporaryKey, object.metadata, written.md5);
-      for (const [from, to] of staged) await rename(from, to);
+      const stamp = stampOf(await stat(`${partial}.object`));
+      await writeFile(`${partial}.md5`, written.md5);
+      await writeFile(`${partial}.metadata.json`, JSON.stringify(keptMetadata(object.metadata, allowedMetadata, stamp, written.md5), null, 2));
+      await mkdir(dirname(path), { recursive: true });
+      await renames.run(`${object.bucket}/${object.key}`, async () => {
+        for (const [from, to] of staged) await rename(from, to);
+      });
     } catch (error) {
       await Promise.all(staged.map(([from]) => unlink(from).catch(() => undefined)));
       return failed(error, path, `metadata of object ${object.key}`);
@@ -89,6 +97,12 @@ export function makeS3rverWritesSafe(store: unknown, S3Error: S3ErrorType): void
     await writeFile(`${path}.md5`, written.md5).catch((error: unknown) => failed(error, path, `part ${partNumber}`));
     return written;
   };
+}
+
+/** What s3rver's own putMetadata keeps (its allowed headers and user metadata), and the stamp. */
+function keptMetadata(metadata: Record<string, string>, allowed: readonly string[], stamp: string, md5: string): Record<string, string> {
+  const kept = Object.fromEntries(Object.entries(metadata).filter(([name]) => allowed.includes(name) || name.startsWith('x-amz-meta-')));
+  return { ...kept, [STAMP_FIELD]: stamp, [MD5_FIELD]: md5 };
 }
 
 type Failed = (error: unknown, path: string, what: string) => never;

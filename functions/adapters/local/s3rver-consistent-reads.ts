@@ -1,0 +1,136 @@
+/**
+ * s3rver 3.7's reads of an object (`FilesystemStore.getMetadata`, and `getObject` through it) stat
+ * the object file, read its `.md5` and metadata, and then open the file again by name. While the key
+ * is overwritten (s3rver-safe-writes.ts renames the new version into place), that could answer one
+ * version's body, cut to the other's length, under the other's ETag. These replacements open the
+ * object file once, take its size and time from that open file, and take ETag and metadata only from
+ * a metadata file stamped for that very file (s3rver-object-stamp.ts). A stamp for another file
+ * means a write is between its renames: the read opens again, a few times; a stamp that stays wrong
+ * means a farm stopped between them, and the read answers the body with its own MD5 and no stored
+ * metadata (Content-Type `binary/octet-stream`) until the key is written again. Objects written
+ * before stamps existed are read as s3rver reads them.
+ * Checked against s3rver 3.7.1: `getMetadata(bucket, key)` answers the stored metadata plus `etag`,
+ * `last-modified` and `content-length`; `getObject(bucket, key, { start, end })` answers an
+ * `S3Object` (null when absent) with `range` set when a range was asked for, and no content when
+ * that range is not satisfiable.
+ */
+import { createHash } from 'node:crypto';
+import type { Stats } from 'node:fs';
+import { open, readFile, writeFile, type FileHandle } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { MD5_FIELD, STAMP_FIELD, stampOf } from './s3rver-object-stamp.js';
+
+type Metadata = Record<string, string | number>;
+
+interface S3ObjectType {
+  new (bucket: string, key: string, content: Readable | null, metadata: Metadata): { range?: { start: number; end: number } };
+}
+
+interface FilesystemStore {
+  getResourcePath(bucket: string, key: string | undefined, resource: string): string;
+  getMetadata(bucket: string, key: string): Promise<Metadata>;
+  getObject(bucket: string, key: string, options?: { start?: number; end?: number }): Promise<unknown>;
+}
+
+/** How often a read opens again while the metadata names another file, and how long it waits between (150 ms in all). */
+const REOPENS = 12;
+const reopenWaitMs = (reopen: number) => Math.min(2 * (reopen + 1), 20);
+
+export function makeS3rverReadsConsistent(store: unknown, S3Object: S3ObjectType): void {
+  const fsStore = store as FilesystemStore;
+  if (typeof fsStore.getMetadata !== 'function' || typeof fsStore.getObject !== 'function') {
+    throw new Error('s3rver changed: its filesystem store no longer has getMetadata/getObject (see s3rver-consistent-reads.ts)');
+  }
+
+  /** The object file, opened, with the metadata of that very file. Throws ENOENT when the key is absent. */
+  async function openVersion(bucket: string, key: string): Promise<{ file: FileHandle; metadata: Metadata }> {
+    const objectPath = fsStore.getResourcePath(bucket, key, 'object');
+    const metadataPath = fsStore.getResourcePath(bucket, key, 'metadata.json');
+    for (let reopen = 0; ; reopen++) {
+      const file = await open(objectPath, 'r');
+      try {
+        const stats = await file.stat();
+        const stored = await readJson(metadataPath);
+        if (stored === undefined || stored[STAMP_FIELD] === undefined) {
+          return { file, metadata: intrinsic(stored ?? {}, await unstampedMd5(`${objectPath}.md5`, file), stats) };
+        }
+        const { [STAMP_FIELD]: stamp, [MD5_FIELD]: md5, ...kept } = stored;
+        if (stamp === stampOf(stats)) return { file, metadata: intrinsic(kept, String(md5), stats) };
+        if (reopen >= REOPENS) return { file, metadata: intrinsic({}, await md5Of(file), stats) };
+      } catch (error) {
+        await file.close();
+        throw error;
+      }
+      await file.close();
+      await sleep(reopenWaitMs(reopen));
+    }
+  }
+
+  fsStore.getMetadata = async function getMetadata(bucket, key) {
+    const { file, metadata } = await openVersion(bucket, key);
+    await file.close();
+    return metadata;
+  };
+
+  fsStore.getObject = async function getObject(bucket, key, options) {
+    let opened: { file: FileHandle; metadata: Metadata };
+    try {
+      opened = await openVersion(bucket, key);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw error;
+    }
+    const { file, metadata } = opened;
+    try {
+      const lastByte = Math.max(0, Number(metadata['content-length']) - 1);
+      const range = { start: options?.start ?? 0, end: Math.min(options?.end ?? Infinity, lastByte) };
+      const ranged = options !== undefined && (options.start !== undefined || options.end !== undefined);
+      const satisfiable = range.start >= 0 && range.start <= range.end;
+      // The stream reads the file opened above, whatever has been renamed over its name since; it closes it when done.
+      const content = satisfiable ? file.createReadStream({ start: range.start, end: range.end }) : null;
+      if (content === null) await file.close();
+      const object = new S3Object(bucket, key, content, metadata);
+      if (ranged) object.range = range;
+      return object;
+    } catch (error) {
+      await file.close().catch(() => undefined);
+      throw error;
+    }
+  };
+}
+
+function intrinsic(stored: Record<string, unknown>, md5: string, stats: Stats): Metadata {
+  return { ...(stored as Metadata), etag: JSON.stringify(md5), 'last-modified': stats.mtime.toUTCString(), 'content-length': stats.size };
+}
+
+async function readJson(path: string): Promise<Record<string, unknown> | undefined> {
+  const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw error;
+  });
+  return text === undefined ? undefined : (JSON.parse(text) as Record<string, unknown>);
+}
+
+/** As s3rver does for an object written without a stamp: its `.md5` file, or the MD5 of its body, then kept. */
+async function unstampedMd5(md5Path: string, file: FileHandle): Promise<string> {
+  const kept = await readFile(md5Path, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw error;
+  });
+  if (kept !== undefined) return kept;
+  const md5 = await md5Of(file);
+  await writeFile(md5Path, md5);
+  return md5;
+}
+
+async function md5Of(file: FileHandle): Promise<string> {
+  const hash = createHash('md5');
+  const buffer = Buffer.allocUnsafe(1 << 20);
+  for (let position = 0; ; ) {
+    const { bytesRead } = await file.read(buffer, 0, buffer.length, position);
+    if (bytesRead === 0) return hash.digest('hex');
+    hash.update(buffer.subarray(0, bytesRead));
+    position += bytesRead;
+  }
+}
