@@ -178,8 +178,15 @@ export async function runLocalBuild(
   const spendLedger = (store: ArtifactStore) => new S3SpendLedger(store, s3ObjectRemover(farm.s3, farm.bucket));
   const costs = pricedCostModel(regionPrices(farm.prices, farm.region), priceBookInfo(farm.prices, farm.region), farm.prices.githubHosted);
   let transitions = 0;
-  // A stopped build waits for its stages to finish stopping (in-flight.ts).
+  // The build returns only once every stage run and every step it started has ended (in-flight.ts).
   const stages = new InFlight();
+  const steps = new InFlight();
+  // Stage runs stop when the build is stopped, and when the execution can no longer use them: a
+  // failed iteration fails its Map, and Step Functions stops the Map's other iterations and the
+  // `.sync` tasks they run (the interpreter stops their states, not the work its handlers started).
+  // https://docs.aws.amazon.com/step-functions/latest/dg/state-map-inline.html
+  const stopStages = new AbortController();
+  const stageSignal = options.signal ? AbortSignal.any([options.signal, stopStages.signal]) : stopStages.signal;
 
   const finished = async (stage: string): Promise<void> => {
     const text = await farm.store.getText(stageResultKey(input.buildId, stage));
@@ -187,7 +194,7 @@ export async function runLocalBuild(
   };
 
   const bindings: LocalTaskBindings = {
-    async plan(planInput) {
+    plan: (planInput) => steps.track(async () => {
       const output: PlanTaskOutput = await withCountedStore(farm, (store, s3Requests) => planTask(planInput, {
         store,
         s3Requests,
@@ -207,9 +214,11 @@ export async function runLocalBuild(
         if (text) progress.planned?.(JSON.parse(text) as Plan);
       }
       return output;
-    },
-    schedule: (scheduleInput, tokens) => withCountedStore(farm, (store, s3Requests) => scheduleTask(scheduleInput, { store, s3Requests, now: () => new Date(), tokens })),
-    report: (reportInput) =>
+    }),
+    schedule: (scheduleInput, tokens) =>
+      steps.track(() => withCountedStore(farm, (store, s3Requests) => scheduleTask(scheduleInput, { store, s3Requests, now: () => new Date(), tokens }))),
+    // After a failed Map, the report waits for the stages being stopped, so it shows how they ended.
+    report: (reportInput) => stages.settled().then(() => steps.track(() =>
       withCountedStore(farm, (store, s3Requests) => reportTask(reportInput, {
         store,
         s3Requests,
@@ -222,19 +231,18 @@ export async function runLocalBuild(
         prices: regionPrices(farm.prices, farm.region),
         ...(farm.policy?.prCostThresholdPercent !== undefined ? { prCostThresholdPercent: farm.policy.prCostThresholdPercent } : {}),
         link: (buildId) => farm.buildLink?.(buildId) ?? `s3://${farm.bucket}/${buildPrefix(buildId)}`,
-      })),
+      })))),
     runLambdaStage: (event) => stages.track(async () => {
       progress.stageStarted?.(event.stageName, new Date());
       try {
         // `fromFork` as the state machine passes it (the plan's secretsWithheld), as on AWS.
-        return await lambda.invoke(event, logStream(event.stageName, progress), options.signal);
+        return await lambda.invoke(event, logStream(event.stageName, progress), stageSignal);
       } finally {
         await finished(event.stageName);
       }
     }),
-    async prepareFargate(event): Promise<FargatePrepareOutput> {
-      return fargate.prepare({ buildId: event.buildId, stageName: event.stageName, planKey: event.planKey, fromFork: event.fromFork, grant: event.grant });
-    },
+    prepareFargate: (event): Promise<FargatePrepareOutput> =>
+      steps.track(() => fargate.prepare({ buildId: event.buildId, stageName: event.stageName, planKey: event.planKey, fromFork: event.fromFork, grant: event.grant })),
     runFargateTask: (parameters) => stages.track(async () => {
       const environment = parameters.Overrides.ContainerOverrides.flatMap((c) => c.Environment ?? []);
       const stage = environment.find((e) => e.Name === ENV.stage)?.Value ?? '';
@@ -242,7 +250,7 @@ export async function runLocalBuild(
       const withheld = environment.find((e) => e.Name === ENV.fromFork)?.Value === 'true';
       progress.stageStarted?.(stage, new Date());
       try {
-        return await fargate.runTask(parameters, logStream(stage, progress), withheld, options.signal);
+        return await fargate.runTask(parameters, logStream(stage, progress), withheld, stageSignal);
       } finally {
         await finished(stage);
       }
@@ -256,15 +264,19 @@ export async function runLocalBuild(
       substitutions: farm.maxStageConcurrency ? { MaxStageConcurrency: String(farm.maxStageConcurrency) } : undefined,
       onEvent: (event) => {
         if (event.type === 'StateEntered' || event.type === 'StateRetried') transitions += 1;
+        if (event.type === 'MapIterationFailed') stopStages.abort(new Error('a step of another stage failed, which fails the build\'s Map state'));
       },
     });
   } catch (error) {
+    // The execution failed (a step without a Catch, a task's timeout) or was stopped: nothing will use the stages still running.
+    stopStages.abort(error);
     // A stopped build never reaches Report; on AWS the execution-end rule reports it and so
     // releases its budget reservation. Locally nothing else would: release it here.
     await releaseUnreportedReservation(farm.store, input.buildId, spendLedger(farm.store));
     throw error;
   } finally {
     await stages.settled();
+    await steps.settled();
     // Every stage's folder handed over (the export takes them next) and deleted.
     await retired.idle();
   }

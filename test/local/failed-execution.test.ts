@@ -1,0 +1,88 @@
+/**
+ * A local build in which a step with no Catch (`Release dependents`) fails while a sibling stage
+ * still runs stops that stage and reports, as Step Functions does: the failed iteration fails the
+ * `Run stages` Map, which stops its other iterations and the `.sync` tasks they run. It used to
+ * report at once with the sibling still running, then wait for the sibling's own deadline before
+ * returning (the interpreter stops the iterations' states, not the work their handlers started).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmbeddedS3, type EmbeddedS3 } from '../../functions/adapters/local/embedded-s3.js';
+import { buildFailureKey } from '../../functions/domain/storage-keys.js';
+import { DEFAULT_PRICE_BOOK } from '../../functions/domain/pricing/price-book.js';
+import { createFarmContext } from '../../functions/local/farm-context.js';
+import { runLocalBuild } from '../../functions/local/run-local-build.js';
+import type { ArtifactStore } from '../../functions/ports/artifact-store.js';
+import { aBuildRequest } from '../support/build-requests.js';
+import { makeGitRepo } from '../support/git-repo.js';
+import { RecordingNotifier } from '../support/recording-notifier.js';
+
+const REPOSITORY = 'octo/failed-execution';
+const dirs: string[] = [];
+let s3: EmbeddedS3;
+let repo: { path: string; sha: string };
+
+beforeAll(async () => {
+  repo = await makeGitRepo({
+    // `quick` has a dependent, so its end goes through `Release dependents`.
+    '.buildfarm.yml': 'version: 1\nstages:\n  quick:\n    commands: ["exit 3"]\n  slow:\n    commands: ["sleep 60"]\n  after:\n    needs: [quick]\n    commands: ["true"]\n',
+  });
+  const data = await mkdtemp(join(tmpdir(), 'bf-failed-execution-'));
+  dirs.push(repo.path, data);
+  s3 = await startEmbeddedS3(join(data, 's3'));
+});
+
+afterAll(async () => {
+  await s3?.close();
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+});
+
+/** The farm's store, except that writing `key` fails (an S3 error the state machine does not catch). */
+function failingOn(store: ArtifactStore, key: string): ArtifactStore {
+  return new Proxy(store, {
+    get(target, property, receiver) {
+      if (property === 'put') {
+        return (written: string, ...rest: Parameters<ArtifactStore['put']> extends [string, ...infer R] ? R : never) =>
+          written === key ? Promise.reject(new Error(`AccessDenied on ${written}`)) : target.put(written, ...rest);
+      }
+      const value = Reflect.get(target, property, receiver) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+describe('Local farm: a failed execution', () => {
+  it('stops its still-running stages and returns, rather than waiting for their deadlines', async () => {
+    // Prepare: recording `quick`'s failure for fail-fast fails, so `Release dependents` fails
+    const buildId = 'failed-execution-1';
+    const farm = createFarmContext({
+      dataDirectory: dirs[1]!,
+      s3,
+      reports: new RecordingNotifier(),
+      repositories: [{ repository: REPOSITORY, path: repo.path }],
+      region: 'us-east-1',
+      prices: DEFAULT_PRICE_BOOK,
+      lambdaEphemeralStorageMB: 512,
+    });
+    const started: string[] = [];
+    const startedAt = Date.now();
+
+    // Act
+    const outcome = await runLocalBuild(
+      { buildId, request: aBuildRequest({ repository: REPOSITORY, sha: repo.sha }) },
+      { ...farm, countedStore: undefined, store: failingOn(farm.store, buildFailureKey(buildId)), maxStageConcurrency: 3 },
+      { progress: { stageStarted: (stage) => started.push(stage) } },
+    );
+    const seconds = (Date.now() - startedAt) / 1000;
+
+    // Assess: `slow` was running, was stopped rather than waited out, and the report says so
+    expect(started.sort()).toEqual(['quick', 'slow']);
+    expect(seconds).toBeLessThan(30);
+    const status = Object.fromEntries(outcome.report.stages.map((stage) => [stage.name, stage.status]));
+    expect(status).toMatchObject({ quick: 'failed', slow: 'cancelled' });
+    // The farm's own step failed (not a stage's commands): the build ends in error, as the execution-end rule reports it on AWS.
+    expect(outcome.report.status).toBe('error');
+  }, 90_000);
+});
