@@ -37,6 +37,14 @@ export function parseAuxv(auxv: Buffer, wordBytes: 4 | 8 = 8, littleEndian = end
   return found;
 }
 
+/** Node's 32-bit architectures (process.arch): their auxiliary vector has 4-byte words; every other is 64-bit. */
+const THIRTY_TWO_BIT_ARCHES = new Set(['arm', 'ia32', 'mips', 'mipsel', 'ppc', 's390']);
+
+/** The native word size of a `process.arch`. */
+export function auxvWordBytes(arch: string): 4 | 8 {
+  return THIRTY_TWO_BIT_ARCHES.has(arch) ? 4 : 8;
+}
+
 let units: KernelUnits | undefined;
 
 /** This kernel's units, read once. */
@@ -44,7 +52,7 @@ export function kernelUnits(): KernelUnits {
   if (units === undefined) {
     let read: Partial<KernelUnits> = {};
     try {
-      read = parseAuxv(readFileSync('/proc/self/auxv'), process.arch === 'ia32' || process.arch === 'arm' ? 4 : 8);
+      read = parseAuxv(readFileSync('/proc/self/auxv'), auxvWordBytes(process.arch));
     } catch {
       // No /proc (not Linux): the fallback.
     }

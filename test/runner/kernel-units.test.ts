@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { FALLBACK_UNITS, kernelUnits, parseAuxv } from '../../functions/runner/kernel-units.js';
+import { auxvWordBytes, FALLBACK_UNITS, kernelUnits, parseAuxv } from '../../functions/runner/kernel-units.js';
 
 /** An auxiliary vector as the kernel lays it out: (type, value) words, ended by AT_NULL. */
 function auxv(pairs: [number, number][], wordBytes: 4 | 8, littleEndian: boolean): Buffer {
@@ -30,5 +30,10 @@ describe('Kernel units from the auxiliary vector', () => {
     expect(parseAuxv(vector, 8, true)).toEqual({ pageBytes: 16384 });
     expect(parseAuxv(Buffer.alloc(5), 8, true)).toEqual({});
     expect(FALLBACK_UNITS).toEqual({ ticksPerSecond: 100, pageBytes: 4096 });
+  });
+
+  it("reads native words: 4 bytes on Node's 32-bit architectures, 8 on the others", () => {
+    expect(['arm', 'ia32', 'mips', 'mipsel', 'ppc', 's390'].map(auxvWordBytes)).toEqual([4, 4, 4, 4, 4, 4]);
+    expect(['x64', 'arm64', 'ppc64', 's390x', 'riscv64', 'loong64'].map(auxvWordBytes)).toEqual([8, 8, 8, 8, 8, 8]);
   });
 });
