@@ -85,6 +85,48 @@ describe('Embedded S3: one version per answer', () => {
     expect(seen.filter((answer) => answer !== 'long' && answer !== 'short')).toEqual([]);
   });
 
+  it('a suffix range (the last N bytes) while a key alternates answers the tail of one version, range and total of that version', async () => {
+    // Prepare: the size used to be looked up before the file was opened, so an overwrite between
+    // the two gave a long version whole, or refused a short one's range as unsatisfiable
+    const server = await open();
+    const key = 'builds/b1/stages/test/log.txt';
+    await put(server, key, 'long');
+    const tail = 5_000;
+    const expected = (version: Version) => {
+      const body = VERSIONS[version].body;
+      const start = Math.max(0, body.length - tail);
+      return { body: body.subarray(start), range: `bytes ${start}-${body.length - 1}/${body.length}` };
+    };
+    const readTail = async (): Promise<string> => {
+      try {
+        const answer = await server.client.send(new GetObjectCommand({ Bucket: server.bucket, Key: key, Range: `bytes=-${tail}` }));
+        const body = Buffer.from(await answer.Body!.transformToByteArray());
+        const version = (Object.keys(VERSIONS) as Version[]).find((name) => expected(name).body.equals(body));
+        if (version === undefined) return `${body.length} bytes, not a tail of either version (${answer.ContentRange})`;
+        return answer.ContentRange === expected(version).range ? version : `${version} tail labelled ${answer.ContentRange}`;
+      } catch (error) {
+        return `error ${(error as Error).name}`;
+      }
+    };
+
+    // Act
+    let writing = true;
+    const writer = (async () => {
+      for (let i = 0; i < 60; i++) await put(server, key, i % 2 === 0 ? 'short' : 'long');
+      writing = false;
+    })();
+    const reader = async () => {
+      const seen: string[] = [];
+      while (writing) seen.push(await readTail());
+      return seen;
+    };
+    const seen = (await Promise.all([reader(), reader(), reader(), writer])).slice(0, 3).flat() as string[];
+
+    // Assess
+    expect(seen.length).toBeGreaterThan(30);
+    expect(seen.filter((answer) => answer !== 'long' && answer !== 'short')).toEqual([]);
+  });
+
   it('after overlapping PUTs of a key, its body, ETag and type are those of one of them', async () => {
     // Prepare
     const server = await open();

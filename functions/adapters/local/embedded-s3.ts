@@ -13,6 +13,7 @@ import { makeS3rverReadsConsistent } from './s3rver-consistent-reads.js';
 import { sweepAbandonedPartials } from './s3rver-object-stamp.js';
 import { makeS3rverWritesSafe } from './s3rver-safe-writes.js';
 import { addSuffixRanges } from './s3rver-suffix-range.js';
+import { addUnsentBodyRelease } from './s3rver-unsent-bodies.js';
 
 export { s3rverClient };
 
@@ -77,6 +78,7 @@ export async function startEmbeddedS3(directory: string, options: { bucket?: str
   makeS3rverReadsConsistent(store, S3Object);
   addAbortMultipartUpload(server);
   addSuffixRanges(server);
+  addUnsentBodyRelease(server);
   const { port } = await server.run();
   const endpoint = `http://127.0.0.1:${port}`;
   const client = s3rverClient(endpoint);

@@ -20,6 +20,8 @@ import { open, readFile, writeFile, type FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MD5_FIELD, STAMP_FIELD, stampOf } from './s3rver-object-stamp.js';
+import { requestedSuffix } from './s3rver-suffix-range.js';
+import { releaseIfUnsent } from './s3rver-unsent-bodies.js';
 
 type Metadata = Record<string, string | number>;
 
@@ -84,12 +86,17 @@ export function makeS3rverReadsConsistent(store: unknown, S3Object: S3ObjectType
     const { file, metadata } = opened;
     try {
       const lastByte = Math.max(0, Number(metadata['content-length']) - 1);
-      const range = { start: options?.start ?? 0, end: Math.min(options?.end ?? Infinity, lastByte) };
+      const size = Number(metadata['content-length']);
+      // A suffix range (s3rver-suffix-range.ts): the last N bytes of this very file.
+      const suffix = requestedSuffix();
+      const start = suffix === undefined ? (options?.start ?? 0) : Math.max(0, size - suffix);
+      const range = { start, end: Math.min(options?.end ?? Infinity, lastByte) };
       const ranged = options !== undefined && (options.start !== undefined || options.end !== undefined);
       const satisfiable = range.start >= 0 && range.start <= range.end;
       // The stream reads the file opened above, whatever has been renamed over its name since; it closes it when done.
       const content = satisfiable ? file.createReadStream({ start: range.start, end: range.end }) : null;
       if (content === null) await file.close();
+      else releaseIfUnsent(content);
       const object = new S3Object(bucket, key, content, metadata);
       if (ranged) object.range = range;
       return object;

@@ -3,12 +3,16 @@
  * `bytes=0-N`: it splits on `-` and takes the empty start for 0. S3 answers
  * the last N bytes (RFC 9110 suffix-byte-range-spec), so locally `curl -r
  * -65536` of a log gave its first 64 KiB, labelled `bytes 0-65536/...`. This
- * rewrites a suffix range into the equivalent `bytes=START-` from the object's
- * size before s3rver sees it (N at or past the size: the whole object, as S3
- * does; `bytes=-0` is left for s3rver to refuse).
+ * hands s3rver `bytes=0-` instead (a range, from the start) and keeps N for the
+ * request; the store's read (s3rver-consistent-reads.ts) starts at size - N of
+ * the very file it opened, so an overwrite between looking up the size and
+ * opening the file cannot shift the range. N at or past the size: the whole
+ * object, as S3 does; `bytes=-0` is left for s3rver to refuse.
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html#API_GetObject_RequestSyntax
  * https://www.rfc-editor.org/rfc/rfc9110#name-byte-ranges
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
+
 interface KoaContext {
   method: string;
   path: string;
@@ -16,27 +20,25 @@ interface KoaContext {
 }
 type Middleware = (ctx: KoaContext, next: () => Promise<void>) => Promise<void>;
 
-interface MetadataStore {
-  getMetadata(bucket: string, key: string): Promise<Record<string, string>>;
+/** The N of the suffix range the current request asked for, while s3rver answers it. */
+const suffixOfRequest = new AsyncLocalStorage<number>();
+
+/** The suffix length (N of `bytes=-N`) of the request being answered, if it asked for one. */
+export function requestedSuffix(): number | undefined {
+  return suffixOfRequest.getStore();
 }
 
-/** Puts the suffix-range rewrite first in an s3rver (a Koa app) with a filesystem store. */
+/** Puts the suffix-range rewrite first in an s3rver (a Koa app). */
 export function addSuffixRanges(server: unknown): void {
-  const app = server as { middleware: Middleware[]; store: MetadataStore };
-  if (!Array.isArray(app.middleware) || typeof app.store?.getMetadata !== 'function') {
-    throw new Error('s3rver changed: no Koa middleware list or store metadata (see s3rver-suffix-range.ts)');
+  const app = server as { middleware: Middleware[] };
+  if (!Array.isArray(app.middleware)) {
+    throw new Error('s3rver changed: no Koa middleware list (see s3rver-suffix-range.ts)');
   }
   app.middleware.unshift(async (ctx, next) => {
     const range = ctx.headers.range;
     const suffix = typeof range === 'string' ? /^bytes=-(\d+)$/.exec(range.trim()) : null;
-    const target = /^\/([^/]+)\/(.+)$/.exec(ctx.path);
-    if ((ctx.method !== 'GET' && ctx.method !== 'HEAD') || suffix === null || target === null || Number(suffix[1]) === 0) return next();
-    const size = await app.store
-      .getMetadata(target[1]!, decodeURIComponent(target[2]!))
-      .then((metadata) => Number(metadata['content-length']))
-      .catch(() => undefined);
-    // An absent object: s3rver answers NoSuchKey as usual.
-    if (size !== undefined && Number.isFinite(size)) ctx.headers.range = `bytes=${Math.max(0, size - Number(suffix[1]))}-`;
-    return next();
+    if ((ctx.method !== 'GET' && ctx.method !== 'HEAD') || suffix === null || Number(suffix[1]) === 0) return next();
+    ctx.headers.range = 'bytes=0-';
+    return suffixOfRequest.run(Number(suffix[1]), next);
   });
 }

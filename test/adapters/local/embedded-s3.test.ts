@@ -1,4 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { mkdtemp, readdir, readlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -54,4 +55,31 @@ describe('Function: startEmbeddedS3', () => {
     expect(more).toEqual({ text: '0123456789abcdefghij', range: { start: 0, end: 19 }, total: 20 });
     expect(absent).toBeUndefined();
   });
+
+  it('closes the object file of a GET it answers 304 Not Modified, rather than leaving it to garbage collection', async () => {
+    // Prepare
+    const s3 = await startEmbeddedS3(directory);
+    const key = 'builds/b1/stages/build/log.txt';
+    await s3.store.put(key, 'line\n'.repeat(1000), 'text/plain');
+    const { ETag } = await s3.client.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: key }));
+    const openOnObject = async () => {
+      const links = await Promise.all((await readdir('/proc/self/fd')).map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => '')));
+      return links.filter((link) => link.includes('log.txt._S3rver_object')).length;
+    };
+    const status = (request: Promise<unknown>) => request.then(() => 200, (error: { $metadata?: { httpStatusCode?: number } }) => error.$metadata?.httpStatusCode);
+
+    // Act
+    const answers = [];
+    for (let i = 0; i < 5; i++) {
+      answers.push(await status(s3.client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: key, IfNoneMatch: ETag }))));
+      answers.push(await status(s3.client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: key, IfModifiedSince: new Date(Date.now() + 60_000) }))));
+    }
+    const stillOpen = await openOnObject();
+    await s3.close();
+
+    // Assess
+    expect(answers).toEqual(Array(10).fill(304));
+    expect(stillOpen).toBe(0);
+  });
 });
+
