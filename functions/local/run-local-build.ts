@@ -32,7 +32,7 @@ import type { StageSandbox } from '../runner/sandbox.js';
 import { LocalFargateExecutor } from './executors/local-fargate-executor.js';
 import { LocalStageAccessSource } from './local-stage-access.js';
 import { LocalLambdaExecutor } from './executors/local-lambda-executor.js';
-import { runBuildLocally, type LocalTaskBindings } from './state-machine-runner.js';
+import { BuildAborted, runBuildLocally, type LocalTaskBindings } from './state-machine-runner.js';
 import { releaseUnreportedReservation } from './release-reservation.js';
 import type { StageArtifactHandOver } from './stage-artifact-hand-over.js';
 import { InFlight } from './in-flight.js';
@@ -218,7 +218,11 @@ export async function runLocalBuild(
     schedule: (scheduleInput, tokens) =>
       steps.track(() => withCountedStore(farm, (store, s3Requests) => scheduleTask(scheduleInput, { store, s3Requests, now: () => new Date(), tokens }))),
     // After a failed Map, the report waits for the stages being stopped, so it shows how they ended.
-    report: (reportInput) => stages.settled().then(() => steps.track(() =>
+    // A build stopped meanwhile reports nothing: the farm records it as cancelled (and on AWS a
+    // stopped execution never runs its Report state; the execution-end rule reports it instead).
+    report: (reportInput) => stages.settled().then(() => {
+      if (options.signal?.aborted) throw new BuildAborted('the build was stopped while its stages were stopping');
+      return steps.track(() =>
       withCountedStore(farm, (store, s3Requests) => reportTask(reportInput, {
         store,
         s3Requests,
@@ -231,7 +235,8 @@ export async function runLocalBuild(
         prices: regionPrices(farm.prices, farm.region),
         ...(farm.policy?.prCostThresholdPercent !== undefined ? { prCostThresholdPercent: farm.policy.prCostThresholdPercent } : {}),
         link: (buildId) => farm.buildLink?.(buildId) ?? `s3://${farm.bucket}/${buildPrefix(buildId)}`,
-      })))),
+      })));
+    }),
     runLambdaStage: (event) => stages.track(async () => {
       progress.stageStarted?.(event.stageName, new Date());
       try {

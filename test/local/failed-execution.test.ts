@@ -14,6 +14,7 @@ import { buildFailureKey } from '../../functions/domain/storage-keys.js';
 import { DEFAULT_PRICE_BOOK } from '../../functions/domain/pricing/price-book.js';
 import { createFarmContext } from '../../functions/local/farm-context.js';
 import { runLocalBuild } from '../../functions/local/run-local-build.js';
+import { BuildAborted } from '../../functions/local/state-machine-runner.js';
 import type { ArtifactStore } from '../../functions/ports/artifact-store.js';
 import { aBuildRequest } from '../support/build-requests.js';
 import { makeGitRepo } from '../support/git-repo.js';
@@ -23,14 +24,19 @@ const REPOSITORY = 'octo/failed-execution';
 const dirs: string[] = [];
 let s3: EmbeddedS3;
 let repo: { path: string; sha: string };
+let stubborn: { path: string; sha: string };
 
 beforeAll(async () => {
   repo = await makeGitRepo({
     // `quick` has a dependent, so its end goes through `Release dependents`.
     '.buildfarm.yml': 'version: 1\nstages:\n  quick:\n    commands: ["exit 3"]\n  slow:\n    commands: ["sleep 60"]\n  after:\n    needs: [quick]\n    commands: ["true"]\n',
   });
+  // `slow` ignores SIGTERM: stopping it takes the executor's grace period, which the report waits out.
+  stubborn = await makeGitRepo({
+    '.buildfarm.yml': "version: 1\nstages:\n  quick:\n    commands: [\"exit 3\"]\n  slow:\n    commands: [\"trap '' TERM; for i in $(seq 60); do sleep 1; done\"]\n  after:\n    needs: [quick]\n    commands: [\"true\"]\n",
+  });
   const data = await mkdtemp(join(tmpdir(), 'bf-failed-execution-'));
-  dirs.push(repo.path, data);
+  dirs.push(repo.path, stubborn.path, data);
   s3 = await startEmbeddedS3(join(data, 's3'));
 });
 
@@ -84,5 +90,41 @@ describe('Local farm: a failed execution', () => {
     expect(status).toMatchObject({ quick: 'failed', slow: 'cancelled' });
     // The farm's own step failed (not a stage's commands): the build ends in error, as the execution-end rule reports it on AWS.
     expect(outcome.report.status).toBe('error');
+  }, 90_000);
+
+  it('publishes no report when the build is stopped while its report waits for the stopping stages', async () => {
+    // Prepare: as above, with a `slow` stage that ignores SIGTERM
+    const buildId = 'failed-execution-stopped-1';
+    const reports = new RecordingNotifier();
+    const farm = createFarmContext({
+      dataDirectory: dirs[2]!,
+      s3,
+      reports,
+      repositories: [{ repository: REPOSITORY, path: stubborn.path }],
+      region: 'us-east-1',
+      prices: DEFAULT_PRICE_BOOK,
+      lambdaEphemeralStorageMB: 512,
+    });
+    const controller = new AbortController();
+
+    // Act: stop the build half a second after `quick` has failed (the Map has failed; `slow` is being stopped)
+    const outcome = runLocalBuild(
+      { buildId, request: aBuildRequest({ repository: REPOSITORY, sha: stubborn.sha }) },
+      { ...farm, countedStore: undefined, store: failingOn(farm.store, buildFailureKey(buildId)), maxStageConcurrency: 3 },
+      {
+        signal: controller.signal,
+        progress: {
+          stageFinished: (result) => {
+            if (result.stage === 'quick') setTimeout(() => controller.abort(new Error('stopped by the test')), 500);
+          },
+        },
+      },
+    );
+    const error = await outcome.then(() => undefined, (e: Error) => e);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+
+    // Assess: the farm records a stopped build as cancelled; a report saying `error` would contradict it
+    expect(error).toBeInstanceOf(BuildAborted);
+    expect(reports.published).toEqual([]);
   }, 90_000);
 });
