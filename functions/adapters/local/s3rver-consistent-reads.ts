@@ -85,20 +85,27 @@ export function makeS3rverReadsConsistent(store: unknown, S3Object: S3ObjectType
     }
     const { file, metadata } = opened;
     try {
-      const lastByte = Math.max(0, Number(metadata['content-length']) - 1);
       const size = Number(metadata['content-length']);
-      // A suffix range (s3rver-suffix-range.ts): the last N bytes of this very file.
-      const suffix = requestedSuffix();
-      const start = suffix === undefined ? (options?.start ?? 0) : Math.max(0, size - suffix);
-      const range = { start, end: Math.min(options?.end ?? Infinity, lastByte) };
       const ranged = options !== undefined && (options.start !== undefined || options.end !== undefined);
+      // A suffix range (s3rver-suffix-range.ts): the last N bytes of this very file. Of an empty
+      // object it is the whole (empty) object, answered 200; any other range of an empty object is
+      // unsatisfiable (RFC 9110 14.1.2; S3 answers InvalidRange). s3rver 3.7 answered those 206
+      // with Content-Length 1 and no body, and the reader hung.
+      const suffix = requestedSuffix();
+      if (!ranged || (size === 0 && suffix !== undefined)) {
+        const content = file.createReadStream();
+        releaseIfUnsent(content);
+        return new S3Object(bucket, key, content, metadata);
+      }
+      const start = suffix === undefined ? (options.start ?? 0) : Math.max(0, size - suffix);
+      const range = { start, end: Math.min(options.end ?? Infinity, size - 1) };
       const satisfiable = range.start >= 0 && range.start <= range.end;
       // The stream reads the file opened above, whatever has been renamed over its name since; it closes it when done.
       const content = satisfiable ? file.createReadStream({ start: range.start, end: range.end }) : null;
       if (content === null) await file.close();
       else releaseIfUnsent(content);
       const object = new S3Object(bucket, key, content, metadata);
-      if (ranged) object.range = range;
+      object.range = range;
       return object;
     } catch (error) {
       await file.close().catch(() => undefined);

@@ -81,5 +81,35 @@ describe('Function: startEmbeddedS3', () => {
     expect(answers).toEqual(Array(10).fill(304));
     expect(stillOpen).toBe(0);
   });
-});
 
+  it('answers reads of an empty object as S3 does: whole for a suffix range, InvalidRange for any other range, never a hang', async () => {
+    // Prepare: an empty stage log (s3rver 3.7 answered a range of it 206 with Content-Length 1 and no body)
+    const s3 = await startEmbeddedS3(directory);
+    const key = 'builds/b1/stages/quiet/log.txt';
+    await s3.store.put(key, '', 'text/plain');
+    const answer = async (range?: string) => {
+      try {
+        const response = await s3.client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: key, Range: range }), { abortSignal: AbortSignal.timeout(5_000) });
+        const text = await response.Body!.transformToString();
+        return { status: response.$metadata.httpStatusCode, text, contentRange: response.ContentRange };
+      } catch (error) {
+        return { status: (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode, error: (error as Error).name };
+      }
+    };
+
+    // Act
+    const whole = await answer();
+    const suffix = await answer('bytes=-5');
+    const fromStart = await answer('bytes=0-');
+    const firstByte = await answer('bytes=0-0');
+    const tail = await s3.store.read!(key, { suffix: 65_536 });
+    await s3.close();
+
+    // Assess (RFC 9110 14.1.2: an empty representation satisfies only a suffix range; S3 answers InvalidRange otherwise)
+    expect(whole).toEqual({ status: 200, text: '', contentRange: undefined });
+    expect(suffix).toEqual({ status: 200, text: '', contentRange: undefined });
+    expect(fromStart).toEqual({ status: 416, error: 'InvalidRange' });
+    expect(firstByte).toEqual({ status: 416, error: 'InvalidRange' });
+    expect(tail).toMatchObject({ length: 0, total: 0 });
+  });
+});
