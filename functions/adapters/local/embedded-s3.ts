@@ -10,6 +10,7 @@ import { S3ArtifactStore } from '../aws/s3-artifact-store.js';
 import { s3rverClient } from './s3rver-client.js';
 import { addAbortMultipartUpload } from './s3rver-abort-multipart.js';
 import { makeS3rverReadsConsistent } from './s3rver-consistent-reads.js';
+import { makeS3rverCopiesSafe } from './s3rver-safe-copy.js';
 import { sweepAbandonedPartials } from './s3rver-object-stamp.js';
 import { makeS3rverWritesSafe } from './s3rver-safe-writes.js';
 import { addSuffixRanges } from './s3rver-suffix-range.js';
@@ -76,6 +77,7 @@ export async function startEmbeddedS3(directory: string, options: { bucket?: str
   const store = (server as unknown as { store: unknown }).store;
   makeS3rverWritesSafe(store, S3Error, S3Object.ALLOWED_METADATA);
   makeS3rverReadsConsistent(store, S3Object);
+  makeS3rverCopiesSafe(store, S3Error);
   addAbortMultipartUpload(server);
   addSuffixRanges(server);
   addUnsentBodyRelease(server);
