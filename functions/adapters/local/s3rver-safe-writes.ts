@@ -12,8 +12,8 @@
  *   then the stage's upload fails with that reason) and nothing partial remains;
  * - replace an object whole, as one version: the object and its metadata (stamped with the
  *   object file's identity, s3rver-object-stamp.ts) and `.md5` are written in the bucket's partial
- *   folder and renamed into place, object last, with one key's renames never interleaved in this
- *   process. A GET while the key is overwritten reads the old version or the new one, body, ETag and
+ *   folder and renamed into place, object last, with one key's renames never interleaved, in this
+ *   process or with another on the same directory (s3rver-rename-lock.ts). A GET while the key is overwritten reads the old version or the new one, body, ETag and
  *   type together (S3's strong read-after-write consistency; s3rver truncates in place, and its
  *   reads are made consistent in s3rver-consistent-reads.ts).
  * Checked against s3rver 3.7.1 (package-lock.json pins it): the methods are
@@ -28,6 +28,7 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { KeyedLock } from './keyed-lock.js';
 import { MD5_FIELD, PARTIAL_FOLDER, STAMP_FIELD, stampOf } from './s3rver-object-stamp.js';
+import { renameLockPath, withRenameLock } from './s3rver-rename-lock.js';
 
 interface S3rverObject {
   bucket: string;
@@ -75,9 +76,11 @@ export function makeS3rverWritesSafe(store: unknown, S3Error: S3ErrorType, allow
       await writeFile(`${partial}.md5`, written.md5);
       await writeFile(`${partial}.metadata.json`, JSON.stringify(keptMetadata(object.metadata, allowedMetadata, stamp, written.md5), null, 2));
       await mkdir(dirname(path), { recursive: true });
-      await renames.run(`${object.bucket}/${object.key}`, async () => {
+      // In turn with this s3rver's other PUTs of the key, then with other processes' (s3rver-rename-lock.ts).
+      const lock = renameLockPath(dirname(partial), object.bucket, object.key);
+      await renames.run(`${object.bucket}/${object.key}`, () => withRenameLock(lock, async () => {
         for (const [from, to] of staged) await rename(from, to);
-      });
+      }));
     } catch (error) {
       await Promise.all(staged.map(([from]) => unlink(from).catch(() => undefined)));
       return failed(error, path, `metadata of object ${object.key}`);
