@@ -167,17 +167,41 @@ describe('Embedded S3: one version per answer', () => {
     directory = await mkdtemp(join(tmpdir(), 'bf-s3rver-consistency-'));
     const staging = join(directory, 'buildfarm-local', PARTIAL_FOLDER);
     await mkdir(staging, { recursive: true });
-    await writeFile(join(staging, 'dead.object'), 'x'.repeat(1000));
+    const dead = '0f0e0d0c-0b0a-4909-8807-060504030201.object';
+    const live = '1f0e0d0c-0b0a-4909-8807-060504030201.object';
+    await writeFile(join(staging, dead), 'x'.repeat(1000));
     const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
-    await utimes(join(staging, 'dead.object'), twoHoursAgo, twoHoursAgo);
-    await writeFile(join(staging, 'live.object'), 'y');
+    await utimes(join(staging, dead), twoHoursAgo, twoHoursAgo);
+    await writeFile(join(staging, live), 'y');
 
     // Act
     const server = await open();
     await put(server, 'after/start.txt', 'short');
 
     // Assess
-    expect(await readdir(staging)).toEqual(['live.object']);
+    expect(await readdir(staging)).toEqual([live]);
     expect(await readVersion(server, 'after/start.txt')).toBe('short');
+  });
+
+  it('a start keeps an object whose key is under the partial folder, however old: it is not a partial write', async () => {
+    // Prepare: an object stored under `.buildfarm-partial/` two hours ago, and a lock a killed farm left then
+    directory = await mkdtemp(join(tmpdir(), 'bf-s3rver-consistency-'));
+    const first = await open();
+    await put(first, `${PARTIAL_FOLDER}/notes.txt`, 'short');
+    await first.close();
+    s3 = undefined;
+    const staging = join(directory, 'buildfarm-local', PARTIAL_FOLDER);
+    const lock = `lock-${'a'.repeat(40)}`;
+    await writeFile(join(staging, lock), '');
+    const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
+    for (const name of await readdir(staging)) await utimes(join(staging, name), twoHoursAgo, twoHoursAgo);
+
+    // Act
+    const server = await open();
+
+    // Assess
+    // (Its body only: ageing the object file changed its modification time, so its stamp no longer matches.)
+    expect(await server.store.getText(`${PARTIAL_FOLDER}/notes.txt`)).toBe(VERSIONS.short.body.toString());
+    expect(await readdir(staging)).not.toContain(lock);
   });
 });

@@ -48,4 +48,21 @@ describe('Embedded S3: two servers on one directory', () => {
     // Assess
     expect(mismatched).toEqual([]);
   }, 120_000);
+
+  it('PUTs of two keys that s3rver stores in one file (a/./b and a/b) leave a body and metadata of the same PUT', async () => {
+    // Prepare
+    const mismatched: string[] = [];
+
+    // Act
+    for (let round = 0; round < 300; round++) {
+      const key = `spelled/stage-${round % 5}.json`;
+      await Promise.all([put(first, key, 'a'), put(first, key.replace('/', '/./'), 'b')]);
+      const head = await first.client.send(new HeadObjectCommand({ Bucket: first.bucket, Key: key }));
+      const body = (await first.store.getText(key))!;
+      if (head.ContentType !== `text/x-${body[0]}`) mismatched.push(`round ${round}: body ${body[0]}, type ${head.ContentType}`);
+    }
+
+    // Assess
+    expect(mismatched).toEqual([]);
+  }, 120_000);
 });

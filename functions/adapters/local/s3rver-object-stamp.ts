@@ -23,6 +23,14 @@ export function stampOf(stats: Pick<Stats, 'ino' | 'size' | 'mtimeMs'>): string 
   return `${stats.ino}:${stats.size}:${stats.mtimeMs}`;
 }
 
+/**
+ * The names the farm gives its files in the partial folder: a PUT's `UUID.object`, `UUID.md5` and
+ * `UUID.metadata.json` (s3rver-safe-writes.ts) and a key's `lock-HASH` (s3rver-rename-lock.ts).
+ * The sweep deletes nothing else: an S3 key under `.buildfarm-partial/` is stored in the same folder
+ * (as `NAME._S3rver_object` and its companions), and it is a user's object, not an abandoned write.
+ */
+const FARM_PARTIAL_NAME = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.(?:object|md5|metadata\.json)|lock-[0-9a-f]{40})$/;
+
 /** A partial file this old belongs to a write that will never finish: its farm stopped (an upload that still runs keeps writing it). */
 export const ABANDONED_AFTER_MS = 60 * 60 * 1000;
 
@@ -40,7 +48,7 @@ export async function sweepAbandonedPartials(root: string, now = Date.now()): Pr
         const folder = join(root, bucket.name, PARTIAL_FOLDER);
         const names = await readdir(folder).catch(() => [] as string[]);
         await Promise.all(
-          names.map(async (name) => {
+          names.filter((name) => FARM_PARTIAL_NAME.test(name)).map(async (name) => {
             const file = join(folder, name);
             const modified = (await stat(file).catch(() => undefined))?.mtimeMs;
             if (modified !== undefined && now - modified > ABANDONED_AFTER_MS) await unlink(file).catch(() => undefined);

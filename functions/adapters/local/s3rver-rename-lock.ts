@@ -19,9 +19,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 /** Far longer than three renames ever take, short enough that a crash costs one writer a few seconds once. */
 export const STALE_AFTER_MS = 5_000;
 
-/** The lock file for `bucket`/`key` in `folder` (the bucket's partial folder): a hash, so any key fits a file name. */
-export function renameLockPath(folder: string, bucket: string, key: string): string {
-  return join(folder, `lock-${createHash('sha256').update(`${bucket}/${key}`).digest('hex').slice(0, 40)}`);
+/**
+ * The lock file in `folder` (the bucket's partial folder) for the object file at `objectPath`: a hash,
+ * so any key fits a file name. Keyed on the file, not the key: s3rver stores keys that differ only by
+ * a `.` segment (`a/./b`, `a/b`) in the same files (test/local/s3rver-two-writers.test.ts).
+ */
+export function renameLockPath(folder: string, objectPath: string): string {
+  return join(folder, `lock-${createHash('sha256').update(objectPath).digest('hex').slice(0, 40)}`);
 }
 
 /** Runs `work` while holding the lock file at `path`, waiting for another process's hold to end. */

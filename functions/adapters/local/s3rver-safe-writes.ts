@@ -76,9 +76,9 @@ export function makeS3rverWritesSafe(store: unknown, S3Error: S3ErrorType, allow
       await writeFile(`${partial}.md5`, written.md5);
       await writeFile(`${partial}.metadata.json`, JSON.stringify(keptMetadata(object.metadata, allowedMetadata, stamp, written.md5), null, 2));
       await mkdir(dirname(path), { recursive: true });
-      // In turn with this s3rver's other PUTs of the key, then with other processes' (s3rver-rename-lock.ts).
-      const lock = renameLockPath(dirname(partial), object.bucket, object.key);
-      await renames.run(`${object.bucket}/${object.key}`, () => withRenameLock(lock, async () => {
+      // In turn with this s3rver's other PUTs of the file, then with other processes' (s3rver-rename-lock.ts).
+      // Both keyed on the object file: keys that differ by a `.` segment share it.
+      await renames.run(path, () => withRenameLock(renameLockPath(dirname(partial), path), async () => {
         for (const [from, to] of staged) await rename(from, to);
       }));
     } catch (error) {

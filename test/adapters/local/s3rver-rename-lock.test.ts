@@ -11,7 +11,7 @@ describe('Function: withRenameLock', () => {
 
   beforeEach(async () => {
     folder = await mkdtemp(join(tmpdir(), 'rename-lock-'));
-    lock = renameLockPath(folder, 'buildfarm-local', 'history/octo/app/test.json');
+    lock = renameLockPath(folder, '/data/s3/buildfarm-local/history/octo/app/test.json._S3rver_object');
   });
 
   afterEach(async () => {
@@ -53,8 +53,8 @@ describe('Function: withRenameLock', () => {
     expect(Date.now() - startedAt).toBeLessThan(1_000);
   });
 
-  it('names a distinct lock file per bucket and key', () => {
-    expect(renameLockPath(folder, 'b', 'k1')).not.toBe(renameLockPath(folder, 'b', 'k2'));
-    expect(renameLockPath(folder, 'b1', 'k')).not.toBe(renameLockPath(folder, 'b2', 'k'));
+  it('names a distinct lock file per object file', () => {
+    expect(renameLockPath(folder, '/s3/b/k1._S3rver_object')).not.toBe(renameLockPath(folder, '/s3/b/k2._S3rver_object'));
+    expect(renameLockPath(folder, '/s3/b/k._S3rver_object')).toMatch(/\/lock-[0-9a-f]{40}$/);
   });
 });
