@@ -32,6 +32,7 @@ import type { StageSandbox } from '../runner/sandbox.js';
 import { LocalFargateExecutor } from './executors/local-fargate-executor.js';
 import { LocalStageAccessSource } from './local-stage-access.js';
 import { LocalLambdaExecutor } from './executors/local-lambda-executor.js';
+import { StagesStopped } from '../runner/errors.js';
 import { BuildAborted, runBuildLocally, type LocalTaskBindings } from './state-machine-runner.js';
 import { releaseUnreportedReservation } from './release-reservation.js';
 import type { StageArtifactHandOver } from './stage-artifact-hand-over.js';
@@ -269,12 +270,12 @@ export async function runLocalBuild(
       substitutions: farm.maxStageConcurrency ? { MaxStageConcurrency: String(farm.maxStageConcurrency) } : undefined,
       onEvent: (event) => {
         if (event.type === 'StateEntered' || event.type === 'StateRetried') transitions += 1;
-        if (event.type === 'MapIterationFailed') stopStages.abort(new Error('a step of another stage failed, which fails the build\'s Map state'));
+        if (event.type === 'MapIterationFailed') stopStages.abort(new StagesStopped("another stage's step failed, and with it the build's `Run stages` Map,"));
       },
     });
   } catch (error) {
     // The execution failed (a step without a Catch, a task's timeout) or was stopped: nothing will use the stages still running.
-    stopStages.abort(error);
+    stopStages.abort(options.signal?.aborted ? error : new StagesStopped(`the build's execution failed (${(error as Error).message}),`));
     // A stopped build never reaches Report; on AWS the execution-end rule reports it and so
     // releases its budget reservation. Locally nothing else would: release it here.
     await releaseUnreportedReservation(farm.store, input.buildId, spendLedger(farm.store));

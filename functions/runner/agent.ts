@@ -35,6 +35,7 @@ import {
   StageCancelled,
   StageFailure,
   StageTimeout,
+  whyStopped,
 } from './errors.js';
 import { ResourcePeaks, runCommand } from './run-command.js';
 import type { StageSandbox } from './sandbox.js';
@@ -150,7 +151,7 @@ export async function runStage(job: StageJob, deps: AgentDeps): Promise<StageRes
     const sandbox = job.sandbox !== undefined ? { settings: job.sandbox, directories: { workspace, home, tmp } } : undefined;
     for (const command of stage.commands) {
       if (deps.now() >= job.deadline) throw new StageTimeout(`the deadline passed before "${command}" could start`);
-      if (job.signal?.aborted) throw new StageCancelled(`the build was stopped before "${command}" could start`);
+      if (job.signal?.aborted) throw new StageCancelled(`${whyStopped(job.signal)} before "${command}" could start`);
       log.line(`$ ${command}`);
       log.sawNoSpace = false;
       const outcome = await clock.time('commandsMs', () => runCommand(

@@ -4,7 +4,7 @@
  * this returns, so the stage's result names the cause the user must fix.
  */
 import { constants } from 'node:os';
-import { CommandFailed, InfrastructureError, OutOfDisk, OutOfMemory, SandboxFailed, StageCancelled, StageError, StageFailure, StageTimeout, failureFromName } from './errors.js';
+import { CommandFailed, InfrastructureError, OutOfDisk, OutOfMemory, SandboxFailed, StageCancelled, StageError, StageFailure, StageTimeout, failureFromName, whyStopped } from './errors.js';
 import type { StageResult } from '../domain/report/types.js';
 import type { CommandOutcome, ResourcePeaks } from './run-command.js';
 import type { StageLog } from './stage-log.js';
@@ -26,7 +26,7 @@ export function failureOf(
   command: string,
   log: StageLog,
   peaks: ResourcePeaks,
-  job: { memoryLimitMiB?: number; diskLimitMiB?: number },
+  job: { memoryLimitMiB?: number; diskLimitMiB?: number; signal?: AbortSignal },
 ): StageFailure | InfrastructureError | undefined {
   switch (outcome.kind) {
     case 'exited': {
@@ -56,7 +56,7 @@ export function failureOf(
     case 'out_of_memory':
       return new OutOfMemory(`"${command}" went past the ${job.memoryLimitMiB} MiB memory limit; its process tree was stopped`);
     case 'cancelled':
-      return new StageCancelled(`the build was stopped while "${command}" ran; its process tree was stopped`);
+      return new StageCancelled(`${whyStopped(job.signal)} while "${command}" ran; its process tree was stopped`);
     case 'out_of_disk':
       return new OutOfDisk(`"${command}" went past the ${job.diskLimitMiB} MiB disk limit; its process tree was stopped`);
     case 'spawn_failed':

@@ -39,6 +39,20 @@ export class StageCancelled extends StageFailure {
   override readonly status = 'cancelled' as const;
 }
 
+/**
+ * The reason a stage's stop signal carries when the farm stopped the stage and nobody stopped the
+ * build (locally: another stage's step failed the build's Map, which stops its other iterations).
+ * Its message says what happened, and the stopped stage's reason starts with it.
+ */
+export class StagesStopped extends Error {
+  override readonly name = 'StagesStopped';
+}
+
+/** What stopped a stage, as its reason puts it: the farm's own StagesStopped message, or the build being stopped. */
+export function whyStopped(signal: AbortSignal | undefined): string {
+  return signal?.reason instanceof StagesStopped ? signal.reason.message : 'the build was stopped';
+}
+
 /** The workspace grew past the disk limit, or a write hit ENOSPC. */
 export class OutOfDisk extends StageFailure {
   override readonly name = 'OutOfDisk';

@@ -88,6 +88,9 @@ describe('Local farm: a failed execution', () => {
     expect(seconds).toBeLessThan(30);
     const status = Object.fromEntries(outcome.report.stages.map((stage) => [stage.name, stage.status]));
     expect(status).toMatchObject({ quick: 'failed', slow: 'cancelled' });
+    // It says why: not "the build was stopped" (nobody stopped it), but what did
+    const slow = outcome.report.stages.find((stage) => stage.name === 'slow');
+    expect(slow?.reason).toMatch(/^another stage's step failed, and with it the build's `Run stages` Map, while "sleep 60" ran/);
     // The farm's own step failed (not a stage's commands): the build ends in error, as the execution-end rule reports it on AWS.
     expect(outcome.report.status).toBe('error');
   }, 90_000);
