@@ -10,13 +10,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedS3, type EmbeddedS3 } from '../../functions/adapters/local/embedded-s3.js';
 import { S3SpendLedger } from '../../functions/adapters/s3-spend-ledger.js';
-import { DEFAULT_PRICE_BOOK } from '../../functions/domain/pricing/price-book.js';
-import { createFarmContext } from '../../functions/local/farm-context.js';
 import { runLocalBuild } from '../../functions/local/run-local-build.js';
 import { farmPolicyFromEnvironment } from '../../functions/handlers/farm-policy-environment.js';
 import { aBuildRequest } from '../support/build-requests.js';
 import { makeGitRepo } from '../support/git-repo.js';
-import { RecordingNotifier } from '../support/recording-notifier.js';
+import { oneRepositoryFarm } from '../support/one-repository-farm.js';
 
 const REPOSITORY = 'octo/reserved';
 const dirs: string[] = [];
@@ -38,16 +36,7 @@ afterAll(async () => {
 
 describe('Budget reservations on the local farm', () => {
   it('a running build holds its prediction; stopped before its report, it lets it go', async () => {
-    const farm = createFarmContext({
-      dataDirectory: dirs[1]!,
-      s3,
-      reports: new RecordingNotifier(),
-      repositories: [{ repository: REPOSITORY, path: repo.path }],
-      region: 'us-east-1',
-      prices: DEFAULT_PRICE_BOOK,
-      lambdaEphemeralStorageMB: 512,
-      policy: farmPolicyFromEnvironment({ BUILDFARM_DAILY_BUDGET_USD: '10' }),
-    });
+    const farm = oneRepositoryFarm(dirs[1]!, s3, { name: REPOSITORY, path: repo.path }, { policy: farmPolicyFromEnvironment({ BUILDFARM_DAILY_BUDGET_USD: '10' }) });
     const ledger = new S3SpendLedger(s3.store);
     const controller = new AbortController();
     let heldWhileRunning: number | undefined;

@@ -11,13 +11,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedS3, type EmbeddedS3 } from '../../functions/adapters/local/embedded-s3.js';
 import { buildFailureKey } from '../../functions/domain/storage-keys.js';
-import { DEFAULT_PRICE_BOOK } from '../../functions/domain/pricing/price-book.js';
-import { createFarmContext } from '../../functions/local/farm-context.js';
 import { runLocalBuild } from '../../functions/local/run-local-build.js';
 import { BuildAborted } from '../../functions/local/state-machine-runner.js';
 import type { ArtifactStore } from '../../functions/ports/artifact-store.js';
 import { aBuildRequest } from '../support/build-requests.js';
 import { makeGitRepo } from '../support/git-repo.js';
+import { oneRepositoryFarm } from '../support/one-repository-farm.js';
 import { RecordingNotifier } from '../support/recording-notifier.js';
 
 const REPOSITORY = 'octo/failed-execution';
@@ -63,15 +62,7 @@ describe('Local farm: a failed execution', () => {
   it('stops its still-running stages and returns, rather than waiting for their deadlines', async () => {
     // Prepare: recording `quick`'s failure for fail-fast fails, so `Release dependents` fails
     const buildId = 'failed-execution-1';
-    const farm = createFarmContext({
-      dataDirectory: dirs[1]!,
-      s3,
-      reports: new RecordingNotifier(),
-      repositories: [{ repository: REPOSITORY, path: repo.path }],
-      region: 'us-east-1',
-      prices: DEFAULT_PRICE_BOOK,
-      lambdaEphemeralStorageMB: 512,
-    });
+    const farm = oneRepositoryFarm(dirs[2]!, s3, { name: REPOSITORY, path: repo.path });
     const started: string[] = [];
     const startedAt = Date.now();
 
@@ -99,15 +90,7 @@ describe('Local farm: a failed execution', () => {
     // Prepare: as above, with a `slow` stage that ignores SIGTERM
     const buildId = 'failed-execution-stopped-1';
     const reports = new RecordingNotifier();
-    const farm = createFarmContext({
-      dataDirectory: dirs[2]!,
-      s3,
-      reports,
-      repositories: [{ repository: REPOSITORY, path: stubborn.path }],
-      region: 'us-east-1',
-      prices: DEFAULT_PRICE_BOOK,
-      lambdaEphemeralStorageMB: 512,
-    });
+    const farm = oneRepositoryFarm(dirs[2]!, s3, { name: REPOSITORY, path: stubborn.path }, { reports });
     const controller = new AbortController();
 
     // Act: stop the build half a second after `quick` has failed (the Map has failed; `slow` is being stopped)

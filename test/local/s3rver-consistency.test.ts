@@ -58,6 +58,22 @@ async function readVersion(server: EmbeddedS3, key: string): Promise<string> {
   }
 }
 
+/** What three readers saw, each reading `key` again and again while one writer puts its two versions in turn 60 times. */
+async function readWhileAlternating(server: EmbeddedS3, key: string, read: () => Promise<string>): Promise<string[]> {
+  let writing = true;
+  const writer = (async () => {
+    for (let i = 0; i < 60; i++) await put(server, key, i % 2 === 0 ? 'short' : 'long');
+    writing = false;
+  })();
+  const reader = async () => {
+    const seen: string[] = [];
+    while (writing) seen.push(await read());
+    return seen;
+  };
+  const [first, second, third] = await Promise.all([reader(), reader(), reader(), writer]);
+  return [...first, ...second, ...third];
+}
+
 describe('Embedded S3: one version per answer', () => {
   it('a GET while a key alternates between a long and a short version gets one whole version', async () => {
     // Prepare
@@ -66,19 +82,7 @@ describe('Embedded S3: one version per answer', () => {
     await put(server, key, 'long');
 
     // Act: one writer alternates the versions while three readers read
-    let writing = true;
-    const writer = (async () => {
-      for (let i = 0; i < 60; i++) await put(server, key, i % 2 === 0 ? 'short' : 'long');
-      writing = false;
-    })();
-    const reader = async () => {
-      const seen: string[] = [];
-      while (writing) seen.push(await readVersion(server, key));
-      return seen;
-    };
-    const seen = (await Promise.all([reader(), reader(), reader(), writer]))
-      .slice(0, 3)
-      .flat() as string[];
+    const seen = await readWhileAlternating(server, key, () => readVersion(server, key));
 
     // Assess
     expect(seen.length).toBeGreaterThan(30);
@@ -110,17 +114,7 @@ describe('Embedded S3: one version per answer', () => {
     };
 
     // Act
-    let writing = true;
-    const writer = (async () => {
-      for (let i = 0; i < 60; i++) await put(server, key, i % 2 === 0 ? 'short' : 'long');
-      writing = false;
-    })();
-    const reader = async () => {
-      const seen: string[] = [];
-      while (writing) seen.push(await readTail());
-      return seen;
-    };
-    const seen = (await Promise.all([reader(), reader(), reader(), writer])).slice(0, 3).flat() as string[];
+    const seen = await readWhileAlternating(server, key, readTail);
 
     // Assess
     expect(seen.length).toBeGreaterThan(30);

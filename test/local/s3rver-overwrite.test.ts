@@ -4,7 +4,7 @@
  * report rewrites it. Unpatched s3rver truncates the object file in place and answers the PUT
  * before it is written, so a GET meanwhile (or right after) reads part of it.
  */
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -86,5 +86,70 @@ describe('Embedded S3: overwriting an object', () => {
     // Assess
     expect(listed.Contents?.map((o) => [o.Key, o.Size])).toEqual([['k/x', SIZE], ['k/y', SIZE], ['k/z', SIZE]]);
     expect(await readdir(join(directory, server.bucket, PARTIAL_FOLDER))).toEqual([]);
+  });
+});
+
+/**
+ * CopyObject goes through the same one-version read and safe write as a GET and a PUT
+ * (s3rver-safe-copy.ts). s3rver 3.7 copied the files in place, with the source's metadata file
+ * stamped for the source's object file: the copy lost its Content-Type and user metadata (the
+ * first test fails on s3rver's own copy).
+ */
+const putTyped = (server: EmbeddedS3, key: string, body: Buffer | string, type = 'text/plain') =>
+  server.client.send(new PutObjectCommand({ Bucket: server.bucket, Key: key, Body: body, ContentType: type, Metadata: { owner: 'octo' } }));
+
+const copy = (server: EmbeddedS3, from: string, to: string, replace?: { type: string }) =>
+  server.client.send(new CopyObjectCommand({
+    Bucket: server.bucket,
+    Key: to,
+    CopySource: `${server.bucket}/${from}`,
+    ...(replace ? { MetadataDirective: 'REPLACE' as const, ContentType: replace.type, Metadata: { owner: 'hubot' } } : {}),
+  }));
+
+describe('Embedded S3: copying an object', () => {
+  it('keeps the source\'s body, ETag, Content-Type and user metadata on the copy', async () => {
+    // Prepare
+    const server = await open();
+    await putTyped(server, 'reports/a.json', '{"status":"passed"}', 'application/json');
+
+    // Act
+    const copied = await copy(server, 'reports/a.json', 'reports/b.json');
+    const head = await server.client.send(new HeadObjectCommand({ Bucket: server.bucket, Key: 'reports/b.json' }));
+    const source = await server.client.send(new HeadObjectCommand({ Bucket: server.bucket, Key: 'reports/a.json' }));
+    const body = await server.store.getText('reports/b.json');
+
+    // Assess
+    expect(body).toBe('{"status":"passed"}');
+    expect(head.ContentType).toBe('application/json');
+    expect(head.Metadata).toEqual({ owner: 'octo' });
+    expect(head.ETag).toBe(source.ETag);
+    expect(copied.CopyObjectResult?.ETag).toBe(source.ETag);
+  });
+
+  it('replaces the metadata when asked to, on a copy of the key onto itself', async () => {
+    // Prepare
+    const server = await open();
+    await putTyped(server, 'logs/build.txt', 'line\n');
+
+    // Act
+    await copy(server, 'logs/build.txt', 'logs/build.txt', { type: 'text/x-log' });
+    const head = await server.client.send(new HeadObjectCommand({ Bucket: server.bucket, Key: 'logs/build.txt' }));
+    const body = await server.store.getText('logs/build.txt');
+
+    // Assess
+    expect(body).toBe('line\n');
+    expect(head.ContentType).toBe('text/x-log');
+    expect(head.Metadata).toEqual({ owner: 'hubot' });
+  });
+
+  it('answers NoSuchKey for a source that is not there', async () => {
+    // Prepare
+    const server = await open();
+
+    // Act
+    const error = await copy(server, 'absent', 'elsewhere').then(() => undefined, (e: Error) => e);
+
+    // Assess
+    expect(error?.name).toBe('NoSuchKey');
   });
 });

@@ -10,12 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedS3, type EmbeddedS3 } from '../../functions/adapters/local/embedded-s3.js';
-import { DEFAULT_PRICE_BOOK } from '../../functions/domain/pricing/price-book.js';
-import { createFarmContext } from '../../functions/local/farm-context.js';
 import { runLocalBuild } from '../../functions/local/run-local-build.js';
 import { aBuildRequest } from '../support/build-requests.js';
 import { makeGitRepo } from '../support/git-repo.js';
-import { RecordingNotifier } from '../support/recording-notifier.js';
+import { oneRepositoryFarm } from '../support/one-repository-farm.js';
 
 const REPOSITORY = 'octo/stopped';
 const dirs: string[] = [];
@@ -44,15 +42,7 @@ async function filesUnder(root: string): Promise<string[]> {
 describe('Local farm: stopping a build', () => {
   it('returns once its running stage has stopped and its work folder is gone', async () => {
     // Prepare
-    const farm = createFarmContext({
-      dataDirectory: dirs[1]!,
-      s3,
-      reports: new RecordingNotifier(),
-      repositories: [{ repository: REPOSITORY, path: repo.path }],
-      region: 'us-east-1',
-      prices: DEFAULT_PRICE_BOOK,
-      lambdaEphemeralStorageMB: 512,
-    });
+    const farm = oneRepositoryFarm(dirs[1]!, s3, { name: REPOSITORY, path: repo.path });
     const controller = new AbortController();
     let startedAt = 0;
 
