@@ -5,12 +5,16 @@
  * that never matches, so the key read back without its Content-Type until written again. A lock
  * file per key, across processes, keeps each PUT's renames together (s3rver-rename-lock.ts).
  */
-import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedS3, type EmbeddedS3 } from '../../functions/adapters/local/embedded-s3.js';
+import { s3rverClientConfig } from '../../functions/adapters/local/s3rver-client.js';
+import { PARTIAL_FOLDER } from '../../functions/adapters/local/s3rver-object-stamp.js';
+import { renameLockPath } from '../../functions/adapters/local/s3rver-rename-lock.js';
 
 let directory: string;
 let first: EmbeddedS3;
@@ -18,13 +22,17 @@ let second: EmbeddedS3;
 
 beforeAll(async () => {
   directory = await mkdtemp(join(tmpdir(), 'bf-s3rver-two-writers-'));
+  // The second reaches the directory through a symbolic link (as a container's bind mount might):
+  // the lock must not depend on how each process spells the path.
+  await symlink(directory, `${directory}-link`);
   first = await startEmbeddedS3(directory);
-  second = await startEmbeddedS3(directory);
+  second = await startEmbeddedS3(`${directory}-link`);
 });
 
 afterAll(async () => {
   await first?.close();
   await second?.close();
+  await rm(`${directory}-link`, { force: true });
   await rm(directory, { recursive: true, force: true });
 });
 
@@ -65,4 +73,26 @@ describe('Embedded S3: two servers on one directory', () => {
     // Assess
     expect(mismatched).toEqual([]);
   }, 120_000);
+
+  it('a PUT waiting for a dead holder\'s lock stores its object though a DELETE emptied and removed its folder meanwhile', async () => {
+    // Prepare: one attempt only (the SDK's retries would hide a failed first answer); the folder's
+    // only other key; a lock another process left on the new key when it was killed
+    const client = new S3Client({ ...s3rverClientConfig(first.endpoint), maxAttempts: 1 });
+    const Bucket = first.bucket;
+    await client.send(new PutObjectCommand({ Bucket, Key: 'builds/42/old.log', Body: 'old' }));
+    const partial = join(directory, Bucket, PARTIAL_FOLDER);
+    await mkdir(partial, { recursive: true });
+    await writeFile(renameLockPath(partial, 'builds/42/new.log._S3rver_object'), 'a killed farm\'s token');
+
+    // Act: the PUT waits for the lock to go stale; the DELETE removes the emptied folder meanwhile
+    const put = client.send(new PutObjectCommand({ Bucket, Key: 'builds/42/new.log', Body: 'new' })).then(() => 'stored', (e: Error) => `${e.name}: ${e.message}`);
+    await sleep(300);
+    await client.send(new DeleteObjectCommand({ Bucket, Key: 'builds/42/old.log' }));
+    const outcome = await put;
+    client.destroy();
+
+    // Assess
+    expect(outcome).toBe('stored');
+    expect(await first.store.getText('builds/42/new.log')).toBe('new');
+  }, 30_000);
 });

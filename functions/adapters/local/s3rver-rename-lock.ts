@@ -4,50 +4,67 @@
  * two processes with two s3rvers on the same files: their renames could interleave, leaving one
  * PUT's object under the other's metadata (a stamp that never matches, so the key read back without
  * its Content-Type until written again: test/local/s3rver-two-writers.test.ts). This is a lock file
- * per key in the bucket's partial folder, created with O_EXCL, held only for the renames (microseconds).
+ * per object file in the bucket's partial folder, created with O_EXCL, held only for the renames
+ * (microseconds).
  *
- * A holder killed between creating and removing it leaves it behind: a lock file older than
- * STALE_AFTER_MS is removed by the next writer. Two writers breaking the same stale lock at once could
- * both go ahead, and so could one that outlasts a holder stopped for longer (SIGSTOP); the worst that
- * does is what happened without the lock, never a torn body (the read opens one file).
+ * Named from the object file's path within its bucket folder, not its whole path: two processes may
+ * reach one data directory by different paths (a symbolic link, a container's bind mount). Folded to
+ * one case and Unicode form, so keys a case-insensitive disk (macOS) stores in one file share a lock
+ * too; on Linux that only makes two keys differing in case take turns.
+ *
+ * A holder killed between creating and removing it leaves it behind: a lock file whose modification
+ * time is more than STALE_AFTER_MS away from now, in either direction (a clock stepped back after
+ * the kill), is removed by the next writer. Each holder removes only a lock file with its own token
+ * in it. Two writers breaking the same stale lock at once could both go ahead, and so could one that
+ * outlasts a holder stopped for longer (SIGSTOP); the worst that does is what happened without the
+ * lock, never a torn body (the read opens one file).
  */
-import { createHash } from 'node:crypto';
-import { open, stat, unlink } from 'node:fs/promises';
+import { createHash, randomUUID } from 'node:crypto';
+import { open, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Far longer than three renames ever take, short enough that a crash costs one writer a few seconds once. */
 export const STALE_AFTER_MS = 5_000;
 
-/**
- * The lock file in `folder` (the bucket's partial folder) for the object file at `objectPath`: a hash,
- * so any key fits a file name. Keyed on the file, not the key: s3rver stores keys that differ only by
- * a `.` segment (`a/./b`, `a/b`) in the same files (test/local/s3rver-two-writers.test.ts).
- */
-export function renameLockPath(folder: string, objectPath: string): string {
-  return join(folder, `lock-${createHash('sha256').update(objectPath).digest('hex').slice(0, 40)}`);
+/** The lock file in `partialFolder` (the bucket's) for the object file at `nameInBucket` (its path relative to the bucket folder). */
+export function renameLockPath(partialFolder: string, nameInBucket: string): string {
+  const folded = nameInBucket.normalize('NFC').toLowerCase();
+  return join(partialFolder, `lock-${createHash('sha256').update(folded).digest('hex').slice(0, 40)}`);
 }
 
 /** Runs `work` while holding the lock file at `path`, waiting for another process's hold to end. */
 export async function withRenameLock<T>(path: string, work: () => Promise<T>): Promise<T> {
-  await acquire(path);
+  const token = await acquire(path);
   try {
     return await work();
   } finally {
-    await unlink(path).catch(() => undefined);
+    await release(path, token);
   }
 }
 
-async function acquire(path: string): Promise<void> {
+async function acquire(path: string): Promise<string> {
+  const token = randomUUID();
   for (let attempt = 0; ; attempt++) {
     try {
-      await (await open(path, 'wx')).close();
-      return;
+      const file = await open(path, 'wx');
+      try {
+        await file.writeFile(token);
+      } finally {
+        await file.close();
+      }
+      return token;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
     const held = await stat(path).catch(() => undefined);
-    if (held !== undefined && Date.now() - held.mtimeMs > STALE_AFTER_MS) await unlink(path).catch(() => undefined);
+    if (held !== undefined && Math.abs(Date.now() - held.mtimeMs) > STALE_AFTER_MS) await unlink(path).catch(() => undefined);
     else await sleep(Math.min(1 + attempt, 10));
   }
+}
+
+/** Removes the lock file if it is still this holder's (one broken as stale now belongs to another). */
+async function release(path: string, token: string): Promise<void> {
+  const content = await readFile(path, 'utf8').catch(() => undefined);
+  if (content === token) await unlink(path).catch(() => undefined);
 }

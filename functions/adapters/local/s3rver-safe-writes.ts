@@ -23,7 +23,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { KeyedLock } from './keyed-lock.js';
@@ -75,12 +75,10 @@ export function makeS3rverWritesSafe(store: unknown, S3Error: S3ErrorType, allow
       const stamp = stampOf(await stat(`${partial}.object`));
       await writeFile(`${partial}.md5`, written.md5);
       await writeFile(`${partial}.metadata.json`, JSON.stringify(keptMetadata(object.metadata, allowedMetadata, stamp, written.md5), null, 2));
-      await mkdir(dirname(path), { recursive: true });
       // In turn with this s3rver's other PUTs of the file, then with other processes' (s3rver-rename-lock.ts).
       // Both keyed on the object file: keys that differ by a `.` segment share it.
-      await renames.run(path, () => withRenameLock(renameLockPath(dirname(partial), path), async () => {
-        for (const [from, to] of staged) await rename(from, to);
-      }));
+      const lock = renameLockPath(dirname(partial), relative(fsStore.getBucketPath(object.bucket), path));
+      await renames.run(path, () => withRenameLock(lock, () => renameIntoPlace(staged)));
     } catch (error) {
       await Promise.all(staged.map(([from]) => unlink(from).catch(() => undefined)));
       return failed(error, path, `metadata of object ${object.key}`);
@@ -100,6 +98,23 @@ export function makeS3rverWritesSafe(store: unknown, S3Error: S3ErrorType, allow
     await writeFile(`${path}.md5`, written.md5).catch((error: unknown) => failed(error, path, `part ${partNumber}`));
     return written;
   };
+}
+
+/**
+ * Renames a PUT's files into place, creating the key's folder first. s3rver's DELETE removes a folder
+ * once it is empty, so the folder can vanish between its creation and the first rename: that rename is
+ * tried once more after creating the folder again (the later ones go into a folder that now holds
+ * the first file, which DELETE leaves alone). Otherwise the PUT failed with a false "disk" error.
+ */
+async function renameIntoPlace(staged: ReadonlyArray<readonly [string, string]>): Promise<void> {
+  for (const [index, [from, to]] of staged.entries()) {
+    if (index === 0) await mkdir(dirname(to), { recursive: true });
+    await rename(from, to).catch(async (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT' || index > 0) throw error;
+      await mkdir(dirname(to), { recursive: true });
+      await rename(from, to);
+    });
+  }
 }
 
 /** What s3rver's own putMetadata keeps (its allowed headers and user metadata), and the stamp. */

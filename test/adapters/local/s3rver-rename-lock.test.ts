@@ -1,4 +1,4 @@
-import { mkdtemp, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -11,7 +11,7 @@ describe('Function: withRenameLock', () => {
 
   beforeEach(async () => {
     folder = await mkdtemp(join(tmpdir(), 'rename-lock-'));
-    lock = renameLockPath(folder, '/data/s3/buildfarm-local/history/octo/app/test.json._S3rver_object');
+    lock = renameLockPath(folder, 'history/octo/app/test.json._S3rver_object');
   });
 
   afterEach(async () => {
@@ -53,8 +53,39 @@ describe('Function: withRenameLock', () => {
     expect(Date.now() - startedAt).toBeLessThan(1_000);
   });
 
-  it('names a distinct lock file per object file', () => {
-    expect(renameLockPath(folder, '/s3/b/k1._S3rver_object')).not.toBe(renameLockPath(folder, '/s3/b/k2._S3rver_object'));
-    expect(renameLockPath(folder, '/s3/b/k._S3rver_object')).toMatch(/\/lock-[0-9a-f]{40}$/);
+  it('breaks a lock file dated in the future (a clock stepped back after its holder died), not only an old one', async () => {
+    // Prepare
+    await writeFile(lock, '');
+    const future = new Date(Date.now() + 3600_000);
+    await utimes(lock, future, future);
+
+    // Act
+    const outcome = await Promise.race([withRenameLock(lock, async () => 'renamed'), sleep(STALE_AFTER_MS + 3_000).then(() => 'still waiting')]);
+
+    // Assess
+    expect(outcome).toBe('renamed');
+  }, 20_000);
+
+  it('leaves a lock file that another writer took over (after breaking it as stale) to that writer', async () => {
+    // Prepare
+    let successor = '';
+
+    // Act: while this hold lasts, another writer breaks it and takes the lock with its own token
+    await withRenameLock(lock, async () => {
+      await rm(lock);
+      await writeFile(lock, 'the successor');
+      successor = await readFile(lock, 'utf8');
+    });
+
+    // Assess
+    expect(successor).toBe('the successor');
+    expect(await readFile(lock, 'utf8')).toBe('the successor');
+  });
+
+  it('names one lock file per object file in its bucket, whatever the case or Unicode form of the name', () => {
+    expect(renameLockPath(folder, 'k1._S3rver_object')).not.toBe(renameLockPath(folder, 'k2._S3rver_object'));
+    expect(renameLockPath(folder, 'Logs/K._S3rver_object')).toBe(renameLockPath(folder, 'logs/k._S3rver_object'));
+    expect(renameLockPath(folder, 'caf\u00e9._S3rver_object')).toBe(renameLockPath(folder, 'cafe\u0301._S3rver_object'));
+    expect(renameLockPath(folder, 'k._S3rver_object')).toMatch(/\/lock-[0-9a-f]{40}$/);
   });
 });
