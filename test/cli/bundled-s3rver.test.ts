@@ -68,9 +68,9 @@ describe('the CLI bundle carries s3rver', () => {
       env: { ...process.env, CHUNK: pathToFileURL(join(DIST, chunk!)).href, S3_DIR: join(directory, 's3') },
       timeout: 60_000,
     });
-    // Assess: the patch's message, rendered by s3rver as S3's InternalError
+    // Assess: the patch's message, rendered by s3rver as S3's InvalidArgument
     expect(child.status, child.stderr).toBe(0);
-    expect(child.stdout).toMatch(/object blocked\/object\.txt: the local farm could not write to its disk at .*\(E(NOTDIR|EXIST)\)/);
+    expect(child.stdout).toMatch(/key blocked\/object\.txt: a folder on its path is a file in the local farm's S3/);
     expect(child.stdout).not.toMatch(/We encountered an internal error/);
   }, 90_000);
 

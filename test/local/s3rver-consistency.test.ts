@@ -6,7 +6,7 @@
  * the other's length under the other's ETag, and two overlapping PUTs of a key could leave one
  * version's ETag on the other's body for good (s3rver-consistent-reads.ts, s3rver-safe-writes.ts).
  */
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CreateMultipartUploadCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -177,25 +177,52 @@ describe('Embedded S3: one version per answer', () => {
     expect(await readVersion(server, 'after/start.txt')).toBe('short');
   });
 
-  it('a start keeps an object whose key is under the partial folder, however old: it is not a partial write', async () => {
-    // Prepare: an object stored under `.buildfarm-partial/` two hours ago, and a lock a killed farm left then
+  it('a start keeps an object under the partial folder (stored before such keys were refused), however old', async () => {
+    // Prepare: an object's three files in the partial folder two hours ago, and a lock a killed farm left then
     directory = await mkdtemp(join(tmpdir(), 'bf-s3rver-consistency-'));
-    const first = await open();
-    await put(first, `${PARTIAL_FOLDER}/notes.txt`, 'short');
-    await first.close();
-    s3 = undefined;
     const staging = join(directory, 'buildfarm-local', PARTIAL_FOLDER);
+    await mkdir(staging, { recursive: true });
+    const kept = ['notes.txt._S3rver_object', 'notes.txt._S3rver_object.md5', 'notes.txt._S3rver_metadata.json'];
+    for (const name of kept) await writeFile(join(staging, name), name.endsWith('object') ? 'keep me' : '{}');
     const lock = `lock-${'a'.repeat(40)}`;
     await writeFile(join(staging, lock), '');
     const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
     for (const name of await readdir(staging)) await utimes(join(staging, name), twoHoursAgo, twoHoursAgo);
 
     // Act
-    const server = await open();
+    await open();
 
     // Assess
-    // (Its body only: ageing the object file changed its modification time, so its stamp no longer matches.)
-    expect(await server.store.getText(`${PARTIAL_FOLDER}/notes.txt`)).toBe(VERSIONS.short.body.toString());
-    expect(await readdir(staging)).not.toContain(lock);
+    expect((await readdir(staging)).sort()).toEqual([...kept].sort());
+  });
+
+  it('refuses a PUT or an upload under the partial folder: those names are the farm\'s own', async () => {
+    // Prepare
+    const server = await open();
+    const status = (request: Promise<unknown>) => request.then(() => 'stored', (error: Error & { $metadata?: { httpStatusCode?: number } }) => `${error.$metadata?.httpStatusCode} ${error.name}`);
+
+    // Act
+    const refusedPut = await status(put(server, `${PARTIAL_FOLDER}/lock-${'b'.repeat(40)}/x`, 'short'));
+    const upload = await status(server.client.send(new CreateMultipartUploadCommand({ Bucket: server.bucket, Key: `${PARTIAL_FOLDER}/big` })));
+
+    // Assess
+    expect(refusedPut).toBe('400 InvalidArgument');
+    expect(upload).toBe('400 InvalidArgument');
+  });
+
+  it('refuses a key that has no place in s3rver\'s layout (a folder on its path is another key\'s file) as the key\'s fault, leaving no partial files', async () => {
+    // Prepare: key `a` is the file `a._S3rver_object`
+    const server = await open();
+    await put(server, 'a', 'short');
+
+    // Act
+    const answer = await server.client.send(new PutObjectCommand({ Bucket: server.bucket, Key: 'a._S3rver_object/b', Body: 'b' })).then(
+      () => 'stored',
+      (error: Error & { $metadata?: { httpStatusCode?: number } }) => `${error.$metadata?.httpStatusCode} ${error.name}: ${error.message}`,
+    );
+
+    // Assess
+    expect(answer).toMatch(/^400 InvalidArgument: key a\._S3rver_object\/b: a folder on its path is a file in the local farm's S3/);
+    expect(await readdir(join(directory!, server.bucket, PARTIAL_FOLDER))).toEqual([]);
   });
 });

@@ -43,6 +43,7 @@ interface FilesystemStore {
   putObject(object: S3rverObject): Promise<{ size: number; md5: string }>;
   putPart(bucket: string, uploadId: string, partNumber: number, content: Readable): Promise<{ size: number; md5: string }>;
   initiateUpload(bucket: string, key: string, uploadId: string, metadata: Record<string, string>): Promise<void>;
+  deleteObject(bucket: string, key: string): Promise<void>;
 }
 
 /** s3rver's own error type (`s3rver/lib/models/error.js`), so its error middleware renders our message as S3 XML. */
@@ -55,13 +56,26 @@ type S3ErrorType = new (code: string, message: string) => Error;
  */
 export function makeS3rverWritesSafe(store: unknown, S3Error: S3ErrorType, allowedMetadata: readonly string[]): void {
   const fsStore = store as FilesystemStore;
-  if (['putObject', 'putPart', 'getResourcePath', 'getBucketPath'].some((method) => typeof (fsStore as unknown as Record<string, unknown>)[method] !== 'function')) {
-    throw new Error('s3rver changed: its filesystem store no longer has putObject/putPart/getResourcePath/getBucketPath (see s3rver-safe-writes.ts)');
+  if (['putObject', 'putPart', 'getResourcePath', 'getBucketPath', 'deleteObject', 'initiateUpload'].some((method) => typeof (fsStore as unknown as Record<string, unknown>)[method] !== 'function')) {
+    throw new Error('s3rver changed: its filesystem store no longer has putObject/putPart/getResourcePath/getBucketPath/deleteObject/initiateUpload (see s3rver-safe-writes.ts)');
   }
   const failed = failer(S3Error);
   const writeFully = fullWriter(failed);
   const renames = new KeyedLock();
+  const refuseFarmKeys = (key: string) => {
+    if (key === PARTIAL_FOLDER || key.startsWith(`${PARTIAL_FOLDER}/`)) {
+      throw new S3Error('InvalidArgument', `keys under ${PARTIAL_FOLDER}/ are the local farm's own (its unfinished writes and locks): use another key`);
+    }
+  };
+  /** The lock of the object file at `path` in `bucket`, in turn with this s3rver's others, then other processes' (s3rver-rename-lock.ts). */
+  const lockedFile = <T>(bucket: string, path: string, work: () => Promise<T>): Promise<T> => {
+    const bucketPath = fsStore.getBucketPath(bucket);
+    // Keyed on the object file: keys that differ by a `.` segment share it.
+    const lock = renameLockPath(join(bucketPath, PARTIAL_FOLDER), relative(bucketPath, path));
+    return renames.run(path, () => withRenameLock(lock, work));
+  };
   fsStore.putObject = async function putObject(object) {
+    refuseFarmKeys(object.key);
     const path = fsStore.getResourcePath(object.bucket, object.key, 'object');
     const partial = join(fsStore.getBucketPath(object.bucket), PARTIAL_FOLDER, randomUUID());
     const written = await writeFully(object.content, `${partial}.object`, `object ${object.key}`);
@@ -75,19 +89,32 @@ export function makeS3rverWritesSafe(store: unknown, S3Error: S3ErrorType, allow
       const stamp = stampOf(await stat(`${partial}.object`));
       await writeFile(`${partial}.md5`, written.md5);
       await writeFile(`${partial}.metadata.json`, JSON.stringify(keptMetadata(object.metadata, allowedMetadata, stamp, written.md5), null, 2));
-      // In turn with this s3rver's other PUTs of the file, then with other processes' (s3rver-rename-lock.ts).
-      // Both keyed on the object file: keys that differ by a `.` segment share it.
-      const lock = renameLockPath(dirname(partial), relative(fsStore.getBucketPath(object.bucket), path));
-      await renames.run(path, () => withRenameLock(lock, () => renameIntoPlace(staged)));
+      await lockedFile(object.bucket, path, () => renameIntoPlace(staged));
     } catch (error) {
       await Promise.all(staged.map(([from]) => unlink(from).catch(() => undefined)));
-      return failed(error, path, `metadata of object ${object.key}`);
+      // A folder of the key is a file: s3rver keeps key `a` as the file `a._S3rver_object`, so a key
+      // `a._S3rver_object/b` has no place in its layout. The key's fault, not the disk's.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOTDIR' || code === 'EEXIST') {
+        throw new S3Error('InvalidArgument', `key ${object.key}: a folder on its path is a file in the local farm's S3 (s3rver keeps key "a" as the file "a._S3rver_object"): use another key`);
+      }
+      return failed(error, path, `object ${object.key}`);
     }
     return written;
+  };
+  // A DELETE takes the key's lock too: between a PUT's renames it would remove the first file, then
+  // the emptied folder, and the PUT's next rename would fail.
+  const deleteObject = fsStore.deleteObject.bind(fsStore);
+  fsStore.deleteObject = async function deleteLocked(bucket, key) {
+    const path = fsStore.getResourcePath(bucket, key, 'object');
+    // (A data directory from before partial writes has no partial folder, where the lock goes.)
+    await mkdir(join(fsStore.getBucketPath(bucket), PARTIAL_FOLDER), { recursive: true });
+    return lockedFile(bucket, path, () => deleteObject(bucket, key));
   };
   // A multipart upload starts by writing its key and metadata files: on a full disk that too must name the disk.
   const initiateUpload = fsStore.initiateUpload.bind(fsStore);
   fsStore.initiateUpload = async function initiate(bucket, key, uploadId, metadata) {
+    refuseFarmKeys(key);
     await initiateUpload(bucket, key, uploadId, metadata).catch((error: unknown) =>
       failed(error, join(fsStore.getResourcePath(bucket, undefined, 'uploads'), uploadId, 'key'), `upload of ${key}`),
     );

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -87,5 +87,22 @@ describe('Function: withRenameLock', () => {
     expect(renameLockPath(folder, 'Logs/K._S3rver_object')).toBe(renameLockPath(folder, 'logs/k._S3rver_object'));
     expect(renameLockPath(folder, 'caf\u00e9._S3rver_object')).toBe(renameLockPath(folder, 'cafe\u0301._S3rver_object'));
     expect(renameLockPath(folder, 'k._S3rver_object')).toMatch(/\/lock-[0-9a-f]{40}$/);
+  });
+
+  it('fails at once, naming the lock, when its path is a folder or a dangling link (neither would ever go away)', async () => {
+    // Prepare
+    const linkLock = renameLockPath(folder, 'other._S3rver_object');
+    await mkdir(join(lock, 'inside'), { recursive: true });
+    await symlink(join(folder, 'nowhere'), linkLock);
+    const startedAt = Date.now();
+
+    // Act
+    const onFolder = await withRenameLock(lock, async () => 'renamed').catch((error: Error) => error.message);
+    const onLink = await withRenameLock(linkLock, async () => 'renamed').catch((error: Error) => error.message);
+
+    // Assess
+    expect(onFolder).toBe(`the lock ${lock} is not a file the farm made: remove it`);
+    expect(onLink).toBe(`the lock ${linkLock} is not a file the farm made: remove it`);
+    expect(Date.now() - startedAt).toBeLessThan(1_000);
   });
 });
