@@ -204,10 +204,12 @@ describe('Embedded S3: one version per answer', () => {
     // Act
     const refusedPut = await status(put(server, `${PARTIAL_FOLDER}/lock-${'b'.repeat(40)}/x`, 'short'));
     const upload = await status(server.client.send(new CreateMultipartUploadCommand({ Bucket: server.bucket, Key: `${PARTIAL_FOLDER}/big` })));
+    const dotted = await status(put(server, `logs/../${PARTIAL_FOLDER}/x`, 'short'));
 
     // Assess
     expect(refusedPut).toBe('400 InvalidArgument');
     expect(upload).toBe('400 InvalidArgument');
+    expect(dotted).toBe('400 InvalidArgument');
   });
 
   it('refuses a key that has no place in s3rver\'s layout (a folder on its path is another key\'s file) as the key\'s fault, leaving no partial files', async () => {

@@ -23,7 +23,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
-import { dirname, join, relative } from 'node:path';
+import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { KeyedLock } from './keyed-lock.js';
@@ -62,10 +62,13 @@ export function makeS3rverWritesSafe(store: unknown, S3Error: S3ErrorType, allow
   const failed = failer(S3Error);
   const writeFully = fullWriter(failed);
   const renames = new KeyedLock();
-  const refuseFarmKeys = (key: string) => {
-    if (key === PARTIAL_FOLDER || key.startsWith(`${PARTIAL_FOLDER}/`)) {
+  /** Refuses a key stored under the partial folder, or outside the bucket's folder (`.` and `..` segments resolved as s3rver's paths resolve them). */
+  const refuseFarmKeys = (bucket: string, key: string) => {
+    const stored = relative(fsStore.getBucketPath(bucket), fsStore.getResourcePath(bucket, key, 'object'));
+    if (stored.startsWith(`${PARTIAL_FOLDER}${sep}`)) {
       throw new S3Error('InvalidArgument', `keys under ${PARTIAL_FOLDER}/ are the local farm's own (its unfinished writes and locks): use another key`);
     }
+    if (stored.startsWith(`..${sep}`) || isAbsolute(stored)) throw new S3Error('InvalidArgument', `key ${key} would be stored outside its bucket`);
   };
   /** The lock of the object file at `path` in `bucket`, in turn with this s3rver's others, then other processes' (s3rver-rename-lock.ts). */
   const lockedFile = <T>(bucket: string, path: string, work: () => Promise<T>): Promise<T> => {
@@ -75,7 +78,7 @@ export function makeS3rverWritesSafe(store: unknown, S3Error: S3ErrorType, allow
     return renames.run(path, () => withRenameLock(lock, work));
   };
   fsStore.putObject = async function putObject(object) {
-    refuseFarmKeys(object.key);
+    refuseFarmKeys(object.bucket, object.key);
     const path = fsStore.getResourcePath(object.bucket, object.key, 'object');
     const partial = join(fsStore.getBucketPath(object.bucket), PARTIAL_FOLDER, randomUUID());
     const written = await writeFully(object.content, `${partial}.object`, `object ${object.key}`);
@@ -114,7 +117,7 @@ export function makeS3rverWritesSafe(store: unknown, S3Error: S3ErrorType, allow
   // A multipart upload starts by writing its key and metadata files: on a full disk that too must name the disk.
   const initiateUpload = fsStore.initiateUpload.bind(fsStore);
   fsStore.initiateUpload = async function initiate(bucket, key, uploadId, metadata) {
-    refuseFarmKeys(key);
+    refuseFarmKeys(bucket, key);
     await initiateUpload(bucket, key, uploadId, metadata).catch((error: unknown) =>
       failed(error, join(fsStore.getResourcePath(bucket, undefined, 'uploads'), uploadId, 'key'), `upload of ${key}`),
     );
