@@ -39,36 +39,37 @@ afterAll(async () => {
 const put = (server: EmbeddedS3, key: string, letter: string) =>
   server.client.send(new PutObjectCommand({ Bucket: server.bucket, Key: key, Body: letter.repeat(1024), ContentType: `text/x-${letter}` }));
 
+/** Rounds of two simultaneous PUTs (letters a and b), each key read back once both are answered: where its type is not its body's. */
+async function mismatchesOver300Rounds(round: (n: number) => { key: string; puts: Promise<unknown>[] }): Promise<string[]> {
+  const mismatched: string[] = [];
+  for (let n = 0; n < 300; n++) {
+    const { key, puts } = round(n);
+    await Promise.all(puts);
+    const head = await first.client.send(new HeadObjectCommand({ Bucket: first.bucket, Key: key }));
+    const body = (await first.store.getText(key))!;
+    if (head.ContentType !== `text/x-${body[0]}`) mismatched.push(`round ${n}: body ${body[0]}, type ${head.ContentType}`);
+  }
+  return mismatched;
+}
+
 describe('Embedded S3: two servers on one directory', () => {
   it('PUTs of one key from both leave a body and metadata of the same PUT', async () => {
-    // Prepare
-    const mismatched: string[] = [];
-
     // Act: 300 rounds of simultaneous PUTs, each read back once both are answered
-    for (let round = 0; round < 300; round++) {
+    const mismatched = await mismatchesOver300Rounds((round) => {
       const key = `history/octo/app/stage-${round % 5}.json`;
-      await Promise.all([put(first, key, 'a'), put(second, key, 'b')]);
-      const head = await first.client.send(new HeadObjectCommand({ Bucket: first.bucket, Key: key }));
-      const body = (await first.store.getText(key))!;
-      if (head.ContentType !== `text/x-${body[0]}`) mismatched.push(`round ${round}: body ${body[0]}, type ${head.ContentType}`);
-    }
+      return { key, puts: [put(first, key, 'a'), put(second, key, 'b')] };
+    });
 
     // Assess
     expect(mismatched).toEqual([]);
   }, 120_000);
 
   it('PUTs of two keys that s3rver stores in one file (a/./b and a/b) leave a body and metadata of the same PUT', async () => {
-    // Prepare
-    const mismatched: string[] = [];
-
     // Act
-    for (let round = 0; round < 300; round++) {
+    const mismatched = await mismatchesOver300Rounds((round) => {
       const key = `spelled/stage-${round % 5}.json`;
-      await Promise.all([put(first, key, 'a'), put(first, key.replace('/', '/./'), 'b')]);
-      const head = await first.client.send(new HeadObjectCommand({ Bucket: first.bucket, Key: key }));
-      const body = (await first.store.getText(key))!;
-      if (head.ContentType !== `text/x-${body[0]}`) mismatched.push(`round ${round}: body ${body[0]}, type ${head.ContentType}`);
-    }
+      return { key, puts: [put(first, key, 'a'), put(first, key.replace('/', '/./'), 'b')] };
+    });
 
     // Assess
     expect(mismatched).toEqual([]);
