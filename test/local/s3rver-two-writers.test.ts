@@ -53,7 +53,8 @@ async function mismatchesOver300Rounds(round: (n: number) => { key: string; puts
 }
 
 describe('Embedded S3: two servers on one directory', () => {
-  it('PUTs of one key from both leave a body and metadata of the same PUT', async () => {
+  // The two rounds tests run side by side (their keys differ): each takes several seconds.
+  it.concurrent('PUTs of one key from both leave a body and metadata of the same PUT', async () => {
     // Act: 300 rounds of simultaneous PUTs, each read back once both are answered
     const mismatched = await mismatchesOver300Rounds((round) => {
       const key = `history/octo/app/stage-${round % 5}.json`;
@@ -64,7 +65,7 @@ describe('Embedded S3: two servers on one directory', () => {
     expect(mismatched).toEqual([]);
   }, 120_000);
 
-  it('PUTs of two keys that s3rver stores in one file (a/./b and a/b) leave a body and metadata of the same PUT', async () => {
+  it.concurrent('PUTs of two keys that s3rver stores in one file (a/./b and a/b) leave a body and metadata of the same PUT', async () => {
     // Act
     const mismatched = await mismatchesOver300Rounds((round) => {
       const key = `spelled/stage-${round % 5}.json`;
@@ -75,20 +76,22 @@ describe('Embedded S3: two servers on one directory', () => {
     expect(mismatched).toEqual([]);
   }, 120_000);
 
-  it('a PUT waiting for a dead holder\'s lock stores its object though a DELETE emptied and removed its folder meanwhile', async () => {
+  it('a PUT waiting for another process\'s lock stores its object though a DELETE emptied and removed its folder meanwhile', async () => {
     // Prepare: one attempt only (the SDK's retries would hide a failed first answer); the folder's
-    // only other key; a lock another process left on the new key when it was killed
+    // only other key; another process holding the new key's lock
     const client = new S3Client({ ...s3rverClientConfig(first.endpoint), maxAttempts: 1 });
     const Bucket = first.bucket;
     await client.send(new PutObjectCommand({ Bucket, Key: 'builds/42/old.log', Body: 'old' }));
     const partial = join(directory, Bucket, PARTIAL_FOLDER);
     await mkdir(partial, { recursive: true });
-    await writeFile(renameLockPath(partial, 'builds/42/new.log._S3rver_object'), 'a killed farm\'s token');
+    const lock = renameLockPath(partial, 'builds/42/new.log._S3rver_object');
+    await writeFile(lock, 'another farm\'s token');
 
-    // Act: the PUT waits for the lock to go stale; the DELETE removes the emptied folder meanwhile
+    // Act: the PUT waits for the lock; the DELETE removes the emptied folder meanwhile; then the other process lets go
     const put = client.send(new PutObjectCommand({ Bucket, Key: 'builds/42/new.log', Body: 'new' })).then(() => 'stored', (e: Error) => `${e.name}: ${e.message}`);
     await sleep(300);
     await client.send(new DeleteObjectCommand({ Bucket, Key: 'builds/42/old.log' }));
+    await rm(lock);
     const outcome = await put;
     client.destroy();
 
