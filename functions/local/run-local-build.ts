@@ -224,19 +224,19 @@ export async function runLocalBuild(
     report: (reportInput) => stages.settled().then(() => {
       if (options.signal?.aborted) throw new BuildAborted('the build was stopped while its stages were stopping');
       return steps.track(() =>
-      withCountedStore(farm, (store, s3Requests) => reportTask(reportInput, {
-        store,
-        s3Requests,
-        notifier: farm.reports,
-        costs,
-        now: () => new Date(),
-        region: farm.region,
-        stateTransitions: () => transitions,
-        spend: spendLedger(store),
-        prices: regionPrices(farm.prices, farm.region),
-        ...(farm.policy?.prCostThresholdPercent !== undefined ? { prCostThresholdPercent: farm.policy.prCostThresholdPercent } : {}),
-        link: (buildId) => farm.buildLink?.(buildId) ?? `s3://${farm.bucket}/${buildPrefix(buildId)}`,
-      })));
+        withCountedStore(farm, (store, s3Requests) => reportTask(reportInput, {
+          store,
+          s3Requests,
+          notifier: farm.reports,
+          costs,
+          now: () => new Date(),
+          region: farm.region,
+          stateTransitions: () => transitions,
+          spend: spendLedger(store),
+          prices: regionPrices(farm.prices, farm.region),
+          ...(farm.policy?.prCostThresholdPercent !== undefined ? { prCostThresholdPercent: farm.policy.prCostThresholdPercent } : {}),
+          link: (buildId) => farm.buildLink?.(buildId) ?? `s3://${farm.bucket}/${buildPrefix(buildId)}`,
+        })));
     }),
     runLambdaStage: (event) => stages.track(async () => {
       progress.stageStarted?.(event.stageName, new Date());

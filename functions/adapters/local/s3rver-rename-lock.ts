@@ -17,13 +17,16 @@
  * the kill), is removed by the next writer. Each holder removes only a lock file with its own token
  * in it. Something other than a file at the lock's path fails the write, naming the path, and so
  * does a wait past WAIT_LIMIT_MS: a PUT never hangs on the lock. (s3rver-safe-writes.ts refuses keys
- * under the partial folder, so no S3 client can put a folder there.) Two writers breaking the same stale lock at once could both go ahead, and so could one that
+ * under the partial folder, so no S3 client can put a folder there.) The partial folder is created
+ * when missing (a data directory from before partial writes, a DELETE its first use).
+ *
+ * Two writers breaking the same stale lock at once could both go ahead, and so could one that
  * outlasts a holder stopped for longer (SIGSTOP); the worst that does is what happened without the
  * lock, never a torn body (the read opens one file).
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { lstat, open, readFile, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { lstat, mkdir, open, readFile, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Far longer than three renames ever take, short enough that a crash costs one writer a few seconds once. */
@@ -73,7 +76,11 @@ async function acquire(path: string): Promise<string> {
 async function created(path: string, token: string): Promise<boolean> {
   let file;
   try {
-    file = await open(path, 'wx');
+    file = await open(path, 'wx').catch(async (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error;
+      await mkdir(dirname(path), { recursive: true });
+      return open(path, 'wx');
+    });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw error;

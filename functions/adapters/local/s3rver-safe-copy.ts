@@ -14,6 +14,7 @@
  * request's headers, or null to copy the source's.
  */
 import { Readable } from 'node:stream';
+import type { S3ErrorType } from './s3rver-safe-writes.js';
 
 type Metadata = Record<string, string>;
 
@@ -23,8 +24,6 @@ interface FilesystemStore {
   getMetadata(bucket: string, key: string): Promise<Metadata>;
   copyObject(srcBucket: string, srcKey: string, destBucket: string, destKey: string, replacementMetadata: Metadata | null): Promise<Metadata>;
 }
-
-type S3ErrorType = new (code: string, message: string) => Error;
 
 /** Call after makeS3rverWritesSafe and makeS3rverReadsConsistent: the copy goes through both. */
 export function makeS3rverCopiesSafe(store: unknown, S3Error: S3ErrorType): void {

@@ -13,9 +13,10 @@
  * - replace an object whole, as one version: the object and its metadata (stamped with the
  *   object file's identity, s3rver-object-stamp.ts) and `.md5` are written in the bucket's partial
  *   folder and renamed into place, object last, with one key's renames never interleaved, in this
- *   process or with another on the same directory (s3rver-rename-lock.ts). A GET while the key is overwritten reads the old version or the new one, body, ETag and
- *   type together (S3's strong read-after-write consistency; s3rver truncates in place, and its
- *   reads are made consistent in s3rver-consistent-reads.ts).
+ *   process or with another on the same directory (s3rver-rename-lock.ts). A GET while the key is
+ *   overwritten reads the old version or the new one, body, ETag and type together (S3's strong
+ *   read-after-write consistency; s3rver truncates in place, and its reads are made consistent in
+ *   s3rver-consistent-reads.ts).
  * Checked against s3rver 3.7.1 (package-lock.json pins it): the methods are
  * `FilesystemStore.putObject(object)` (also what `putObjectMultipart` completes an upload with),
  * `putPart(bucket, uploadId, partNumber, content)` and `initiateUpload(bucket, key, uploadId, metadata)`.
@@ -47,7 +48,7 @@ interface FilesystemStore {
 }
 
 /** s3rver's own error type (`s3rver/lib/models/error.js`), so its error middleware renders our message as S3 XML. */
-type S3ErrorType = new (code: string, message: string) => Error;
+export type S3ErrorType = new (code: string, message: string) => Error;
 
 /**
  * Makes `store` (an s3rver's `server.store`) write safely; see the file comment. `S3Error` must be
@@ -109,10 +110,7 @@ export function makeS3rverWritesSafe(store: unknown, S3Error: S3ErrorType, allow
   // the emptied folder, and the PUT's next rename would fail.
   const deleteObject = fsStore.deleteObject.bind(fsStore);
   fsStore.deleteObject = async function deleteLocked(bucket, key) {
-    const path = fsStore.getResourcePath(bucket, key, 'object');
-    // (A data directory from before partial writes has no partial folder, where the lock goes.)
-    await mkdir(join(fsStore.getBucketPath(bucket), PARTIAL_FOLDER), { recursive: true });
-    return lockedFile(bucket, path, () => deleteObject(bucket, key));
+    return lockedFile(bucket, fsStore.getResourcePath(bucket, key, 'object'), () => deleteObject(bucket, key));
   };
   // A multipart upload starts by writing its key and metadata files: on a full disk that too must name the disk.
   const initiateUpload = fsStore.initiateUpload.bind(fsStore);

@@ -105,4 +105,16 @@ describe('Function: withRenameLock', () => {
     expect(onLink).toBe(`the lock ${linkLock} is not a file the farm made: remove it`);
     expect(Date.now() - startedAt).toBeLessThan(1_000);
   });
+
+  it('creates the partial folder when it is missing (a data directory from before partial writes)', async () => {
+    // Prepare
+    const missing = renameLockPath(join(folder, 'bucket', '.buildfarm-partial'), 'k._S3rver_object');
+
+    // Act
+    const result = await withRenameLock(missing, async () => 'renamed');
+
+    // Assess
+    expect(result).toBe('renamed');
+    await expect(stat(missing)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
 });
