@@ -5,6 +5,38 @@
 import type { Plan } from '../domain/plan/types.js';
 import type { StageResult } from '../domain/report/types.js';
 import type { BuildRecord, StageProgress } from './build-record.js';
+import type { BuildProgress } from './build-runner.js';
+import type { LiveStageLogs } from './live-stage-logs.js';
+
+/** What the record's changes are told as (the farm saves the record and tells the CLI and the dashboard). */
+export type RecordChange =
+  | { type: 'planned'; build: BuildRecord }
+  | { type: 'stage-started' | 'stage-finished'; build: BuildRecord; stage: StageProgress };
+
+/** The progress that keeps `record` (and the live logs) up to date as its build runs. */
+export function recordingProgress(record: BuildRecord, liveLogs: LiveStageLogs, changed: (event: RecordChange) => void): BuildProgress {
+  return {
+    planned: (plan) => {
+      record.plan = plan;
+      record.stages = plannedStages(plan);
+      changed({ type: 'planned', build: record });
+    },
+    stageStarted: (name, at) => {
+      const stage = stageProgress(record, name);
+      stage.status = 'running';
+      stage.startedAt = at.toISOString();
+      liveLogs.begin(record.id, name);
+      changed({ type: 'stage-started', build: record, stage });
+    },
+    stageLog: (name, chunk) => liveLogs.append(record.id, name, chunk),
+    stageFinished: (result) => {
+      const stage = stageProgress(record, result.stage);
+      applyResult(stage, result);
+      liveLogs.end(record.id, result.stage);
+      changed({ type: 'stage-finished', build: record, stage });
+    },
+  };
+}
 
 /** The plan's stages, all pending, as the dashboard first shows them. */
 export function plannedStages(plan: Plan): StageProgress[] {

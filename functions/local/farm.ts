@@ -13,10 +13,12 @@ import type { RunningBuilds } from '../ports/running-builds.js';
 import type { StartedWorkflow, WorkflowStarter } from '../ports/workflow-starter.js';
 import { cancelledBy, ignoredAfter } from './build-cancellation.js';
 import { isFinal, summarise, type BuildRecord, type BuildSummary, type StageProgress } from './build-record.js';
-import { applyResult, mergeReport, plannedStages, stageProgress } from './build-record-progress.js';
-import type { BuildRunner } from './build-runner.js';
+import { mergeReport, recordingProgress } from './build-record-progress.js';
+import { alsoTo } from './build-progress-fanout.js';
+import type { BuildProgress, BuildRunner } from './build-runner.js';
 import type { BuildDetail, BuildListener, BuildService } from './build-service.js';
 import type { BuildStore } from './build-store.js';
+import type { LocalSourceMapping } from './farm-context.js';
 import { parseExecutionInput } from './farm-execution-input.js';
 import { LiveStageLogs } from './live-stage-logs.js';
 import { readStoredArtifact, readStoredLog } from './stored-stage-output.js';
@@ -50,6 +52,8 @@ export class LocalFarm implements WorkflowStarter, RunningBuilds, BuildService {
   private readonly liveLogs = new LiveStageLogs();
   private readonly listeners = new Set<BuildListener>();
   private readonly settledWaiters = new Map<string, Array<(record: BuildRecord) => void>>();
+  /** Builds `buildfarm run` handed over (run-handoff/): the repository each is built from, and who follows it. */
+  private readonly handedOver = new Map<string, { repository: LocalSourceMapping; progress: BuildProgress }>();
   private closing = false;
 
   constructor(private readonly options: LocalFarmOptions) {
@@ -84,6 +88,21 @@ export class LocalFarm implements WorkflowStarter, RunningBuilds, BuildService {
     return { executionArn, alreadyStarted: false };
   }
 
+  /**
+   * A build `buildfarm run` hands over: queued like a webhook's, built from `repository` (which
+   * need not be one of the farm's mappings), its progress told to `progress` as well.
+   */
+  async startHandedOver(buildId: string, request: RunningBuild['input']['request'], repository: LocalSourceMapping, progress: BuildProgress): Promise<void> {
+    if (this.options.store.has(buildId)) throw new Error(`a build named ${buildId} already exists on this farm`);
+    this.handedOver.set(buildId, { repository, progress });
+    try {
+      await this.start(buildId, { buildId, request });
+    } catch (error) {
+      this.handedOver.delete(buildId);
+      throw error;
+    }
+  }
+
   async stop(executionArn: string, reason: string): Promise<void> {
     const id = executionArn.startsWith(EXECUTION_ARN_PREFIX) ? executionArn.slice(EXECUTION_ARN_PREFIX.length) : executionArn;
     const queued = this.queue.indexOf(id);
@@ -111,6 +130,11 @@ export class LocalFarm implements WorkflowStarter, RunningBuilds, BuildService {
       builds.push({ executionArn: EXECUTION_ARN_PREFIX + id, input: { buildId: id, request: record.request } });
     }
     return builds;
+  }
+
+  /** Builds queued or running now. */
+  busy(): number {
+    return this.queue.length + this.running.size;
   }
 
   // --- BuildService ------------------------------------------------------------
@@ -211,35 +235,15 @@ export class LocalFarm implements WorkflowStarter, RunningBuilds, BuildService {
     record.state = 'running';
     record.startedAt = this.now().toISOString();
     await this.changed(record, { type: 'started', build: record });
+    const handedOver = this.handedOver.get(record.id);
     try {
       const report = await this.options.runner.run(
         { buildId: record.id, request: record.request },
         {
           signal,
+          ...(handedOver ? { repository: handedOver.repository } : {}),
           // After a stop, stages killed on the way out report as failed: the build is cancelled, so are they.
-          progress: ignoredAfter(signal, {
-            planned: (plan) => {
-              record.plan = plan;
-              record.stages = plannedStages(plan);
-              void this.changed(record, { type: 'planned', build: record });
-            },
-            stageStarted: (name, at) => {
-              const stage = stageProgress(record, name);
-              stage.status = 'running';
-              stage.startedAt = at.toISOString();
-              this.liveLogs.begin(record.id, name);
-              void this.changed(record, { type: 'stage-started', build: record, stage });
-            },
-            stageLog: (name, chunk) => {
-              this.liveLogs.append(record.id, name, chunk);
-            },
-            stageFinished: (result) => {
-              const stage = stageProgress(record, result.stage);
-              applyResult(stage, result);
-              this.liveLogs.end(record.id, result.stage);
-              void this.changed(record, { type: 'stage-finished', build: record, stage });
-            },
-          }),
+          progress: ignoredAfter(signal, alsoTo(handedOver?.progress, recordingProgress(record, this.liveLogs, (event) => void this.changed(record, event)))),
         },
       );
       record.report = report;
@@ -251,6 +255,7 @@ export class LocalFarm implements WorkflowStarter, RunningBuilds, BuildService {
       else await this.finish(record, 'error', { name: (error as Error).name ?? 'Error', message: (error as Error).message ?? String(error) });
     } finally {
       this.liveLogs.endBuild(record.id);
+      this.handedOver.delete(record.id);
     }
   }
 

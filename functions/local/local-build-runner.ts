@@ -7,7 +7,7 @@ import type { FarmPolicy } from '../domain/plan/farm-policy.js';
 import type { PriceBook } from '../domain/pricing/price-book.js';
 import type { StageSandbox } from '../runner/sandbox.js';
 import type { BuildRunner } from './build-runner.js';
-import { createFarmContext } from './farm-context.js';
+import { createFarmContext, type LocalSourceMapping } from './farm-context.js';
 import { runLocalBuild } from './run-local-build.js';
 import type { RunnerContext } from './start-farm.js';
 
@@ -24,11 +24,11 @@ export interface LocalBuildSettings {
 }
 
 export function createLocalBuildRunner(context: RunnerContext, settings: LocalBuildSettings): BuildRunner {
-  const farm = createFarmContext({
+  const contextFor = (repositories: LocalSourceMapping[]) => createFarmContext({
     dataDirectory: context.dataDirectory,
     s3: context.s3,
     reports: context.reports,
-    repositories: context.repositories,
+    repositories,
     region: settings.region,
     prices: settings.prices,
     lambdaEphemeralStorageMB: settings.lambdaEphemeralStorageMB,
@@ -39,9 +39,11 @@ export function createLocalBuildRunner(context: RunnerContext, settings: LocalBu
     sandbox: settings.sandbox,
     maxStageConcurrency: settings.maxStageConcurrency,
   });
+  const farm = contextFor(context.repositories);
   return {
-    async run(input, { signal, progress }) {
-      const { report } = await runLocalBuild(input, farm, { signal, progress });
+    async run(input, { signal, progress, repository }) {
+      // A handed-over build's own repository comes first (sourceFor takes the first match).
+      const { report } = await runLocalBuild(input, repository ? contextFor([repository, ...context.repositories]) : farm, { signal, progress });
       return report;
     },
   };

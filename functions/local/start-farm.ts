@@ -180,6 +180,7 @@ export async function startLocalFarm(options: StartLocalFarmOptions): Promise<Ru
       closing ??= (async () => {
         unsubscribe();
         await farm.shutdown(reason);
+        await runner.close?.();
         await bus.idle();
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -5,7 +5,10 @@ import type { BuildRequest } from '../../domain/build-request.js';
 import { openDataDirectory } from '../../local/data-directory.js';
 import { describeSandbox, probeStageSandboxAsync, sandboxIsDegraded } from '../../local/sandbox-probe.js';
 import { FARM_OPTIONS, FARM_POLICY_HELP, farmPolicy, loadPriceBook, plannerConfig } from '../farm-config.js';
-import { resolveRunSource } from '../run-source.js';
+import { resolveRunSource, type RunSource } from '../run-source.js';
+import { findRunningFarm, handOffBuild, type HandOffOptions, type HandOffOutcome } from '../run-handoff-client.js';
+import { farmSettings, type FarmSettings } from '../../local/run-handoff/protocol.js';
+import type { BuildReport } from '../../domain/report/types.js';
 import { describeBuildFiles } from '../run-files.js';
 import { BuildStore } from '../../local/build-store.js';
 import { finishedBuildRecord } from '../../local/finished-build-record.js';
@@ -42,6 +45,13 @@ refused (predicted over --max-build-cost) or could not run.`;
  * them is most of a start's CPU time, so they load only past --help and the argument checks, and
  * while git answers (issue 12's fixed overhead).
  */
+function startLoading() {
+  const loading = loadFarm();
+  // A bad DIR is reported as such, whatever the loading does meanwhile.
+  loading.catch(() => undefined);
+  return loading;
+}
+
 async function loadFarm() {
   const [embeddedS3, context, build, files] = await Promise.all([
     import('../../adapters/local/embedded-s3.js').then(async (module) => {
@@ -53,6 +63,43 @@ async function loadFarm() {
     import('../../local/build-files.js'),
   ]);
   return { startEmbeddedS3: embeddedS3.startEmbeddedS3, createFarmContext: context.createFarmContext, runLocalBuild: build.runLocalBuild, exportBuildFiles: files.exportBuildFiles };
+}
+
+/** What `run` builds, as the webhook would have asked for it: a push of the branch, by `local`. */
+function runRequest(buildId: string, source: RunSource, now: Date): BuildRequest {
+  return {
+    deliveryId: buildId,
+    event: 'push',
+    repository: source.repository,
+    cloneUrl: source.top,
+    ref: `refs/heads/${source.branch}`,
+    branch: source.branch,
+    sha: source.sha,
+    fromFork: false,
+    message: source.message,
+    sender: 'local',
+    receivedAt: now.toISOString(),
+  };
+}
+
+/** The build handed to the running farm, Ctrl-C relayed to it as a stop (run-handoff-client.ts). */
+async function handOff(
+  socket: string,
+  settings: FarmSettings,
+  build: { buildId: string; request: BuildRequest; source: RunSource },
+  options: Pick<HandOffOptions, 'progress' | 'onAccepted'>,
+): Promise<HandOffOutcome> {
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    const repository = { repository: build.source.repository, path: build.source.top, ...(build.source.subdirectory ? { subdirectory: build.source.subdirectory } : {}) };
+    return await handOffBuild({ socket, run: { type: 'run', settings, buildId: build.buildId, request: build.request, repository }, signal: controller.signal, ...options });
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
 }
 
 export async function runCommand(args: string[], io: CliIo): Promise<number> {
@@ -77,17 +124,50 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     return 0;
   }
   const dir = path.resolve(io.cwd, positionals[0] ?? '.');
-  // resolveRunSource starts its git processes before it awaits anything: the farm loads meanwhile.
+  // resolveRunSource starts its git processes before it awaits anything: the farm loads meanwhile,
+  // unless a `buildfarm serve` on the same data directory can take the build (run-handoff-client.ts).
   const resolving = resolveRunSource(dir, { workingTree: values['working-tree'] === true }, (text) => io.stderr.write(text));
-  const loading = loadFarm();
-  // A bad DIR is reported as such, whatever the loading does meanwhile.
-  loading.catch(() => undefined);
-  const { top, subdirectory, sha, branch, message, repository, workingTree } = await resolving;
+  // Awaited below; until then a bad DIR must not count as an unhandled rejection.
+  resolving.catch(() => undefined);
+  const running = await findRunningFarm(values['data-dir'] ?? values.data, io.cwd);
+  let loading = running === undefined ? startLoading() : undefined;
+  const source = await resolving;
 
   const config = plannerConfig(values, io.env);
   const policy = farmPolicy(values, io.env);
   const prices = await loadPriceBook(values, io.env);
   const maxStageConcurrency = stageConcurrency(values, io.env);
+  const now = new Date();
+  const buildId = `run-${now.toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${source.sha.slice(0, 7)}`;
+  const request = runRequest(buildId, source, now);
+  const json = values.json === true;
+  const tty = !json && Boolean((io.stdout as NodeJS.WriteStream).isTTY);
+  const progress = new RunProgress({ write: (t) => (json ? io.stderr : io.stdout).write(t), tty, logs: values.logs ?? tty });
+  const building = (how: string) => `building ${source.repository} ${source.branch} ${source.workingTree ? `working tree (${source.sha.slice(0, 7)}, on top of HEAD)` : source.sha.slice(0, 7)} (${source.subdirectory || source.top}) as ${buildId}${how}\n`;
+  const finish = (report: BuildReport, directory: string, dataDirectory: string): number => {
+    if (json) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    else {
+      progress.finish(report);
+      io.stdout.write(describeBuildFiles(report, directory, dataDirectory, io.cwd));
+    }
+    // A build `on:` does not trigger (or a [skip ci] commit) is skipped, which is no failure.
+    return report.status === 'succeeded' || report.status === 'skipped' ? 0 : 1;
+  };
+
+  if (running !== undefined) {
+    const outcome = await handOff(running.socket, farmSettings(config, prices, policy, maxStageConcurrency, io.env), { buildId, request, source }, {
+      progress,
+      onAccepted: (accepted) => {
+        (json || accepted.sandboxDegraded ? io.stderr : io.stdout).write(accepted.sandbox);
+        if (!json) io.stdout.write(building(`, on buildfarm serve (pid ${accepted.pid}${accepted.queued > 0 ? `, after ${accepted.queued} build${accepted.queued === 1 ? '' : 's'} it has` : ''}): ${accepted.dashboard}`));
+      },
+    });
+    if (outcome.handed) return finish(outcome.report, outcome.directory, running.dataDirectory);
+    if (outcome.why !== undefined) io.stderr.write(`buildfarm run: not handed to buildfarm serve: ${outcome.why}; building in this process\n`);
+  }
+  loading ??= startLoading();
+  const { top, subdirectory, repository } = source;
+
   const opened = await openDataDirectory(values['data-dir'] ?? values.data, io.cwd);
   if (opened.note) io.stderr.write(`buildfarm run: ${opened.note}\n`);
   const dataDirectory = opened.path;
@@ -102,23 +182,8 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   try {
-    const now = new Date();
-    const buildId = `run-${now.toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${sha.slice(0, 7)}`;
-    const request: BuildRequest = {
-      deliveryId: buildId,
-      event: 'push',
-      repository,
-      cloneUrl: top,
-      ref: `refs/heads/${branch}`,
-      branch,
-      sha,
-      fromFork: false,
-      message,
-      sender: 'local',
-      receivedAt: now.toISOString(),
-    };
     const sandbox = await probing;
-    (values.json || sandboxIsDegraded(sandbox) ? io.stderr : io.stdout).write(describeSandbox(sandbox));
+    (json || sandboxIsDegraded(sandbox) ? io.stderr : io.stdout).write(describeSandbox(sandbox));
     const farm = createFarmContext({
       dataDirectory,
       s3,
@@ -133,21 +198,13 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
       maxStageConcurrency,
       handOverArtifacts: true,
     });
-    const tty = !values.json && Boolean((io.stdout as NodeJS.WriteStream).isTTY);
-    const progress = new RunProgress({ write: (t) => (values.json ? io.stderr : io.stdout).write(t), tty, logs: values.logs ?? tty });
-    if (!values.json) io.stdout.write(`building ${repository} ${branch} ${workingTree ? `working tree (${sha.slice(0, 7)}, on top of HEAD)` : sha.slice(0, 7)} (${subdirectory || top}) as ${buildId}\n`);
+    if (!json) io.stdout.write(building(''));
     const { report } = await runLocalBuild({ buildId, request }, farm, { signal: controller.signal, progress });
     // Plain files of the build, and its record in the build store serve's dashboard lists.
     const builds = await BuildStore.open(path.join(dataDirectory, 'builds'));
     const files = await exportBuildFiles(farm.store, buildId, path.join(dataDirectory, 'builds'), farm.artifactHandOver).finally(() => farm.artifactHandOver?.discard());
     await builds.save(finishedBuildRecord({ id: buildId, request, queuedAt: now.toISOString(), plan: progress.plan, report }));
-    if (values.json) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-    else {
-      progress.finish(report);
-      io.stdout.write(describeBuildFiles(report, files.directory, dataDirectory, io.cwd));
-    }
-    // A build `on:` does not trigger (or a [skip ci] commit) is skipped, which is no failure.
-    return report.status === 'succeeded' || report.status === 'skipped' ? 0 : 1;
+    return finish(report, files.directory, dataDirectory);
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);

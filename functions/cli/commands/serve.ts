@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UserError } from '../../domain/errors.js';
 import { DEMO_REPOSITORY, demoPushPayload, prepareDemoRepository, sendSignedDelivery, type DemoRepository } from '../../local/demo.js';
-import { createChildProcessBuildRunner } from '../../local/child-build/child-process-runner.js';
+import { createChildProcessBuildRunner, type ChildProcessBuildRunner } from '../../local/child-build/child-process-runner.js';
 import { createProgressPrinter } from '../../local/progress-printer.js';
 import { describeSandbox, probeStageSandbox, sandboxIsDegraded } from '../../local/sandbox-probe.js';
 import { mergeMappings, parseRepositoryFlag, type RepositoryMapping } from '../../local/repositories.js';
@@ -18,6 +18,9 @@ import { startLocalFarm, type RunningLocalFarm } from '../../local/start-farm.js
 import { findDescendants, stopDescendants } from '../../local/stop-descendants.js';
 import { resolveWebhookSecret } from '../../local/webhook-secret.js';
 import { formatLimitUsd } from '../../domain/plan/admission.js';
+import { exportBuildFiles } from '../../local/build-files.js';
+import { farmSettings } from '../../local/run-handoff/protocol.js';
+import { startRunHandOff } from '../../local/run-handoff/handoff-server.js';
 import type { FarmPolicy } from '../../domain/plan/farm-policy.js';
 import { FARM_OPTIONS, FARM_POLICY_HELP, farmPolicy, loadPriceBook, plannerConfig } from '../farm-config.js';
 import { git } from '../git.js';
@@ -93,6 +96,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   let dashboardUrl: string | undefined;
   const printer = createProgressPrinter({ write, color, get dashboardUrl() { return dashboardUrl; } });
 
+  let runner: ChildProcessBuildRunner | undefined;
   const farm = await startLocalFarm({
     dataDirectory,
     port,
@@ -100,25 +104,41 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     secret: secret.secret,
     secretFromEnvironment: secret.source === 'environment',
     region: config.region,
-    // Each build in a process of its own: the webhook and the dashboard answer while builds run.
+    // Each build in a process of its own: the webhook and the dashboard answer while builds run. One
+    // is forked and loaded in advance, so a build (a webhook's, or a handed-over run) starts at once.
     createRunner: (context) =>
-      createChildProcessBuildRunner(context, {
-        region: config.region,
-        prices,
-        lambdaEphemeralStorageMB: config.lambdaEphemeralStorageMB,
-        lambdaRunnerTiersMB: config.lambdaRunnerTiersMB,
-        policy,
-        sandbox,
-        maxStageConcurrency,
-      }),
+      (runner = createChildProcessBuildRunner(
+        context,
+        {
+          region: config.region,
+          prices,
+          lambdaEphemeralStorageMB: config.lambdaEphemeralStorageMB,
+          lambdaRunnerTiersMB: config.lambdaRunnerTiersMB,
+          policy,
+          sandbox,
+          maxStageConcurrency,
+        },
+        { keepOneWarm: true },
+      )),
     onEvent: printer,
     retention,
     ...(policy.budgets ? { budgets: policy.budgets } : {}),
     onError: (error) => io.stderr.write(`buildfarm serve: ${error instanceof Error ? error.message : String(error)}\n`),
   });
   dashboardUrl = farm.url;
+  // `buildfarm run` on this data directory hands its builds to this farm (run-handoff/).
+  const handOff = await startRunHandOff({
+    dataDirectory,
+    farm: farm.farm,
+    settings: farmSettings(config, prices, policy, maxStageConcurrency, io.env),
+    sandbox: { text: describeSandbox(sandbox), degraded: sandboxIsDegraded(sandbox) },
+    dashboard: (id) => `${farm.url}/#/builds/${encodeURIComponent(id)}`,
+    exportFiles: async (id) => (await exportBuildFiles(farm.s3.store, id, join(dataDirectory, 'builds'))).directory,
+    onError: (error) => io.stderr.write(`buildfarm serve: run hand-off: ${error instanceof Error ? error.message : String(error)}\n`),
+  });
 
-  write(banner(farm, secret, dataDirectory, io.cwd, farm.store.interruptedAtOpen.length, describePolicy(policy)));
+  const handOffLine = 'path' in handOff ? `'buildfarm run' with this data directory and these settings builds here` : `off: ${handOff.unavailable}`;
+  write(banner(farm, secret, dataDirectory, io.cwd, farm.store.interruptedAtOpen.length, describePolicy(policy), handOffLine));
   // A warning goes to stderr (once), where it is not lost among the build lines.
   (sandboxIsDegraded(sandbox) ? io.stderr : io.stdout).write(describeSandbox(sandbox));
 
@@ -129,7 +149,11 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
 
   const running = farm.farm.list().filter((build) => build.status === 'running' || build.status === 'queued').length;
   write(`\n${signal}: stopping${running > 0 ? `, cancelling ${running} build${running === 1 ? '' : 's'}` : ''}…\n`);
+  if ('path' in handOff) handOff.stopAccepting();
   await farm.farm.shutdown(`stopped by ${signal}`);
+  if ('path' in handOff) await handOff.close();
+  // The build process kept loaded for the next build is the farm's own, not a stage's: ended first.
+  await runner?.close();
   // Stage processes live in sessions of their own: end them before leaving (this process started nothing else).
   const stopped = await stopDescendants({ except: ownHelpers });
   if (stopped > 0) write(`stopped ${stopped} stage process${stopped === 1 ? '' : 'es'}\n`);
@@ -177,7 +201,7 @@ function describePolicy(policy: FarmPolicy): string {
   return `${forks} · fork builds ${limit(policy.maxForkBuildCostUsd)} · builds ${limit(policy.maxBuildCostUsd)}`;
 }
 
-function banner(farm: RunningLocalFarm, secret: Awaited<ReturnType<typeof resolveWebhookSecret>>, dataDirectory: string, cwd: string, interrupted: number, policy: string): string {
+function banner(farm: RunningLocalFarm, secret: Awaited<ReturnType<typeof resolveWebhookSecret>>, dataDirectory: string, cwd: string, interrupted: number, policy: string, handOff: string): string {
   const relative = (path: string) => (path.startsWith(`${cwd}/`) ? path.slice(cwd.length + 1) : path);
   const secretLine =
     secret.source === 'environment'
@@ -192,6 +216,7 @@ function banner(farm: RunningLocalFarm, secret: Awaited<ReturnType<typeof resolv
     `  S3         ${farm.s3.endpoint}  bucket ${farm.s3.bucket}`,
     `  data       ${relative(dataDirectory)}/`,
     `  policy     ${policy}`,
+    `  run        ${handOff}`,
     ...(farm.repositories.length > 0
       ? farm.repositories.map((r, i) => `  ${i === 0 ? 'repos     ' : '          '} ${r.repository} <- ${relative(r.path)}`)
       : ['  repos      none mapped: add --repo OWNER/NAME=PATH to build a repository\'s webhooks']),

@@ -78,6 +78,7 @@ async function build(input: BuildExecutionInput, settings: BuildProcessSettings)
       stop: async (executionArn, reason) => void (await ask({ kind: 'stop', executionArn, reason })),
     },
     sandbox: settings.sandbox,
+    maxStageConcurrency: settings.maxStageConcurrency,
   });
   const logs = new LogBatcher({ send: (stage, chunk) => send({ type: 'stageLog', stage, chunk }) });
   try {
@@ -141,3 +142,6 @@ process.on('message', onMessage);
 process.on('disconnect', onDisconnect);
 // The farm's Ctrl-C reaches the whole foreground process group; the farm decides what stops (an abort message).
 process.on('SIGINT', () => undefined);
+// Forked ahead of its build (warm-build-process.ts), it may have lost its farm while it loaded.
+if (!process.connected) void orphaned();
+else void send({ type: 'ready' });

@@ -13,8 +13,7 @@
  *   died, and the stages it left are killed by its marker family;
  * - a child whose farm dies sees its IPC channel close and stops (build-process.ts).
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { setPriority } from 'node:os';
+import type { ChildProcess } from 'node:child_process';
 import type { BuildReport } from '../../domain/report/types.js';
 import { killMarkedFamily, newStageMarkerFamily } from '../../runner/stage-containment.js';
 import type { BuildRunner, RunBuildOptions } from '../build-runner.js';
@@ -24,11 +23,12 @@ import type { RunnerContext } from '../start-farm.js';
 import { STOP_GRACE_MS } from '../stop-descendants.js';
 import { buildProcessEntry, type BuildProcessEntry } from './entry.js';
 import type { BuildProcessSettings, FromBuildProcess, Question, ToBuildProcess } from './protocol.js';
+import { forkBuildProcess, WarmBuildProcesses } from './warm-build-process.js';
+
+export { BUILD_PROCESS_NICENESS } from './warm-build-process.js';
 
 /** After an abort, how long the child gets to stop its stages and report before it is killed. */
 export const ABORT_GRACE_MS = STOP_GRACE_MS + 10_000;
-/** The build process's niceness (0 is the farm's; 19 the lowest priority). */
-export const BUILD_PROCESS_NICENESS = 10;
 /** After its report, how long the child gets to exit by itself. */
 const EXIT_GRACE_MS = 5000;
 
@@ -41,16 +41,29 @@ export interface ChildProcessRunnerOptions {
   entry?: BuildProcessEntry;
   /** Told each child's pid as it starts (tests kill it from outside). */
   onStarted?(buildId: string, pid: number): void;
+  /** Keep one child forked and loaded ahead of the next build (warm-build-process.ts); default: fork per build. */
+  keepOneWarm?: boolean;
 }
 
-export function createChildProcessBuildRunner(context: RunnerContext, settings: LocalBuildSettings, options: ChildProcessRunnerOptions = {}): BuildRunner {
+export interface ChildProcessBuildRunner extends BuildRunner {
+  /** The pre-forked children, with keepOneWarm. */
+  readonly warm: WarmBuildProcesses | undefined;
+  /** Ends the idle child (running builds are the farm's to stop). */
+  close(): Promise<void>;
+}
+
+export function createChildProcessBuildRunner(context: RunnerContext, settings: LocalBuildSettings, options: ChildProcessRunnerOptions = {}): ChildProcessBuildRunner {
   const entry = options.entry ?? buildProcessEntry();
+  const warm = options.keepOneWarm ? new WarmBuildProcesses(entry) : undefined;
   return {
+    warm,
+    close: async () => warm?.close(),
     run(input, runOptions) {
       const processSettings: BuildProcessSettings = {
         dataDirectory: context.dataDirectory,
         s3: { endpoint: context.s3.endpoint, bucket: context.s3.bucket },
-        repositories: context.repositories.map((mapping) => ({ ...mapping })),
+        // A handed-over build's own repository first (sourceFor takes the first match).
+        repositories: [...(runOptions.repository ? [runOptions.repository] : []), ...context.repositories].map((mapping) => ({ ...mapping })),
         region: settings.region,
         prices: settings.prices,
         lambdaEphemeralStorageMB: settings.lambdaEphemeralStorageMB,
@@ -59,35 +72,22 @@ export function createChildProcessBuildRunner(context: RunnerContext, settings: 
         sandbox: settings.sandbox,
         buildLink: context.buildLink?.(input.buildId),
         markerFamily: newStageMarkerFamily(),
+        maxStageConcurrency: settings.maxStageConcurrency,
       };
-      return runInChild(entry, input, processSettings, runOptions, context, options.onStarted);
+      const child = warm ? warm.take() : forkBuildProcess(entry);
+      if (child.pid !== undefined) options.onStarted?.(input.buildId, child.pid);
+      return runInChild(child, input, processSettings, runOptions, context);
     },
   };
 }
 
 function runInChild(
-  entry: BuildProcessEntry,
+  child: ChildProcess,
   input: BuildExecutionInput,
   settings: BuildProcessSettings,
   { signal, progress }: RunBuildOptions,
   context: RunnerContext,
-  onStarted: ChildProcessRunnerOptions['onStarted'],
 ): Promise<BuildReport> {
-  const child: ChildProcess = fork(entry.module, [], {
-    execArgv: entry.execArgv,
-    serialization: 'json',
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  if (child.pid !== undefined) {
-    // Builds yield the CPU to the farm: on a busy machine the webhook's acknowledgement and the
-    // dashboard come first (its stages inherit the niceness). Best effort: not every system allows it.
-    try {
-      setPriority(child.pid, BUILD_PROCESS_NICENESS);
-    } catch {
-      // keep the default priority
-    }
-    onStarted?.(input.buildId, child.pid);
-  }
   let outcome: { report: BuildReport } | { error: { name: string; message: string } } | undefined;
   let killTimer: NodeJS.Timeout | undefined;
 

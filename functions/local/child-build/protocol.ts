@@ -13,13 +13,14 @@ import type { BuildReport, StageResult } from '../../domain/report/types.js';
 import type { RunningBuild } from '../../domain/webhook/execution-input.js';
 import type { StageSandbox } from '../../runner/sandbox.js';
 import type { BuildExecutionInput } from '../build-record.js';
-import type { RepositoryMapping } from '../repositories.js';
+import type { LocalSourceMapping } from '../farm-context.js';
 
 /** Everything the child builds with, sent once in `run`. */
 export interface BuildProcessSettings {
   dataDirectory: string;
   s3: { endpoint: string; bucket: string };
-  repositories: RepositoryMapping[];
+  /** With `subdirectory` for a build `buildfarm run` handed over (it builds a folder of a repository). */
+  repositories: LocalSourceMapping[];
   region: string;
   prices: PriceBook;
   lambdaEphemeralStorageMB: number;
@@ -30,6 +31,8 @@ export interface BuildProcessSettings {
   buildLink?: string;
   /** The prefix of the child's stage markers, by which the farm finds its stages if the child is killed. */
   markerFamily: string;
+  /** Most stages of a wave at once (serve's `--stage-concurrency`); default: the machine's cores. */
+  maxStageConcurrency?: number;
 }
 
 export type ToBuildProcess =
@@ -38,6 +41,8 @@ export type ToBuildProcess =
   | { type: 'answer'; id: number; value?: unknown; error?: string };
 
 export type FromBuildProcess =
+  /** Its modules are loaded: sent once, before any `run` (a pre-forked child waits for one, warm-build-process.ts). */
+  | { type: 'ready' }
   | { type: 'planned'; plan: Plan }
   | { type: 'stageStarted'; stage: string; at: string }
   | { type: 'stageLog'; stage: string; chunk: string }

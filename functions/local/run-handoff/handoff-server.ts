@@ -1,0 +1,189 @@
+/**
+ * The farm's end of the run hand-off (protocol.ts): `buildfarm serve` listens on
+ * DATA/run-handoff/farm.sock, and a `buildfarm run` on the same data directory hands its build
+ * over instead of loading the farm itself. The build is queued and run like a webhook's (the same
+ * build processes, sandbox and limits; it shows on the dashboard and in serve's output), built
+ * from the repository `run` names. After its report the farm writes the build's plain files, as
+ * `run` does, and tells `run` where they are.
+ *
+ * A `run` that goes away (Ctrl-C twice, killed, its terminal closed) stops its build: `run` is a
+ * foreground command, and nothing it started may outlive it.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { chmod, unlink } from 'node:fs/promises';
+import type { BuildRecord } from '../build-record.js';
+import type { BuildProgress } from '../build-runner.js';
+import type { LocalSourceMapping } from '../farm-context.js';
+import type { BuildRequest } from '../../domain/build-request.js';
+import { checkRunMessage } from './check-run-message.js';
+import { readJsonLines, writeJsonLine } from './json-lines.js';
+import type { FarmSettings, FromFarm } from './protocol.js';
+import { prepareSocketFolder } from './socket-folder.js';
+
+/** A connection that says nothing this long after connecting is closed. */
+const FIRST_MESSAGE_MS = 10_000;
+/** How long closing waits for handed-over builds' last messages (their files are being written). */
+const CLOSE_WAIT_MS = 30_000;
+
+/** What the hand-off needs of the farm (LocalFarm). */
+export interface HandOffFarm {
+  startHandedOver(buildId: string, request: BuildRequest, repository: LocalSourceMapping, progress: BuildProgress): Promise<void>;
+  stop(buildId: string, reason: string): Promise<void>;
+  settled(buildId: string): Promise<BuildRecord>;
+  /** Builds queued or running now. */
+  busy(): number;
+}
+
+export interface RunHandOffOptions {
+  dataDirectory: string;
+  farm: HandOffFarm;
+  /** What the farm builds with; a `run` with other settings is refused and builds by itself. */
+  settings: FarmSettings;
+  /** The sandbox probe's finding, as `run` prints it, and whether it is a warning. */
+  sandbox: { text: string; degraded: boolean };
+  dashboard(buildId: string): string;
+  /** Writes the build's plain files (exportBuildFiles); resolves with their folder. */
+  exportFiles(buildId: string): Promise<string>;
+  onError?(error: unknown): void;
+}
+
+export interface RunHandOffServer {
+  path: string;
+  /** No new hand-overs; builds already handed over go on (the farm's shutdown cancels them). */
+  stopAccepting(): void;
+  /**
+   * After the farm's shutdown: waits (at most CLOSE_WAIT_MS) for the handed-over builds' reports
+   * and files to go out, then ends every connection and removes the socket.
+   */
+  close(): Promise<void>;
+}
+
+export async function startRunHandOff(options: RunHandOffOptions): Promise<RunHandOffServer | { unavailable: string }> {
+  const place = await prepareSocketFolder(options.dataDirectory);
+  if ('unavailable' in place) return place;
+  const connections = new Set<Socket>();
+  const handling = new Set<Promise<void>>();
+  const server: Server = createServer((socket) => {
+    connections.add(socket);
+    socket.once('close', () => connections.delete(socket));
+    serveConnection(socket, options, (work) => {
+      handling.add(work);
+      void work.finally(() => handling.delete(work));
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(place.path, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  // The folder already keeps others out; the socket's own mode says the same to anyone who looks.
+  await chmod(place.path, 0o600);
+  server.on('error', (error) => options.onError?.(error));
+  let accepting = true;
+  const stopAccepting = () => {
+    if (!accepting) return;
+    accepting = false;
+    server.close();
+  };
+  return {
+    path: place.path,
+    stopAccepting,
+    async close() {
+      stopAccepting();
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.allSettled([...handling]), new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS)))]);
+      clearTimeout(timer);
+      for (const socket of connections) socket.destroy();
+      await unlink(place.path).catch(() => undefined);
+    },
+  };
+}
+
+function serveConnection(socket: Socket, options: RunHandOffOptions, track: (work: Promise<void>) => void): void {
+  const send = (message: FromFarm) => writeJsonLine(socket, message);
+  let buildId: string | undefined;
+  let settled = false;
+  const silent = setTimeout(() => socket.destroy(), FIRST_MESSAGE_MS);
+  socket.on('error', () => undefined);
+  socket.once('close', () => {
+    clearTimeout(silent);
+    if (buildId !== undefined && !settled) void options.farm.stop(buildId, 'buildfarm run went away (its connection to the farm closed)').catch(options.onError);
+  });
+  readJsonLines(socket, (message) => {
+    const typed = (message ?? {}) as Record<string, unknown>;
+    if (typed.type === 'abort') {
+      if (buildId !== undefined && !settled) void options.farm.stop(buildId, 'stopped by buildfarm run (Ctrl-C)').catch(options.onError);
+      return;
+    }
+    if (typed.type !== 'run' || buildId !== undefined) return void socket.destroy();
+    clearTimeout(silent);
+    const checked = checkRunMessage(typed, options.settings);
+    if (!checked.ok) {
+      send({ type: 'refused', reason: checked.refused });
+      return void socket.end();
+    }
+    buildId = checked.buildId;
+    track(
+      build(checked.buildId, checked.request, checked.repository).finally(() => {
+        settled = true;
+        socket.end();
+      }),
+    );
+  });
+
+  async function build(id: string, request: BuildRequest, repository: LocalSourceMapping): Promise<void> {
+    const queued = options.farm.busy();
+    // Before the build can report anything: `accepted` is the first line `run` reads after its own.
+    send({ type: 'accepted', pid: process.pid, dashboard: options.dashboard(id), sandbox: options.sandbox.text, sandboxDegraded: options.sandbox.degraded, queued });
+    try {
+      await options.farm.startHandedOver(id, request, repository, relayTo(send, () => socket.writableLength));
+    } catch (error) {
+      return send({ type: 'error', error: asError(error) });
+    }
+    const record = await options.farm.settled(id);
+    if (record.report === undefined) {
+      return send({ type: 'error', error: record.error ?? { name: 'BuildError', message: `the build ended ${record.state} without a report` } });
+    }
+    try {
+      send({ type: 'report', report: record.report, directory: await options.exportFiles(id) });
+    } catch (error) {
+      send({ type: 'error', error: { name: 'ExportFailed', message: `the build ${record.report.status}, but its files could not be written: ${asError(error).message}` } });
+    }
+  }
+}
+
+/**
+ * The build's progress, line by line to `run`. A stage's output is dropped, and the drop said,
+ * while `run` is this far behind (a stage may print gigabytes; a paused terminal reads none):
+ * what the farm holds for a slow reader stays bounded, and the stored log keeps every byte.
+ */
+export const MAX_UNREAD_BYTES = 4 * 1024 * 1024;
+
+function relayTo(send: (message: FromFarm) => void, unread: () => number): BuildProgress {
+  const dropped = new Map<string, number>();
+  const sayDropped = (stage: string) => {
+    const bytes = dropped.get(stage);
+    if (bytes === undefined) return;
+    dropped.delete(stage);
+    send({ type: 'stageLog', stage, chunk: `[buildfarm: ${bytes} bytes of this stage's output not shown here (the terminal fell behind); the stored log has them]\n` });
+  };
+  return {
+    planned: (plan) => send({ type: 'planned', plan }),
+    stageStarted: (stage, at) => send({ type: 'stageStarted', stage, at: at.toISOString() }),
+    stageLog: (stage, chunk) => {
+      if (unread() > MAX_UNREAD_BYTES) return void dropped.set(stage, (dropped.get(stage) ?? 0) + Buffer.byteLength(chunk));
+      sayDropped(stage);
+      send({ type: 'stageLog', stage, chunk });
+    },
+    stageFinished: (result) => {
+      sayDropped(result.stage);
+      send({ type: 'stageFinished', result });
+    },
+  };
+}
+
+function asError(error: unknown): { name: string; message: string } {
+  return { name: (error as Error)?.name ?? 'Error', message: (error as Error)?.message ?? String(error) };
+}
