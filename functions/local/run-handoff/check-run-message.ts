@@ -7,7 +7,7 @@
 import { isAbsolute } from 'node:path';
 import type { BuildRequest } from '../../domain/build-request.js';
 import type { LocalSourceMapping } from '../farm-context.js';
-import { settingsDifferences, type FarmSettings } from './protocol.js';
+import { describeDifferences, settingsDifferences, type FarmSettings } from './protocol.js';
 
 export type CheckedRun =
   | { ok: true; buildId: string; request: BuildRequest; repository: LocalSourceMapping }
@@ -21,7 +21,7 @@ export function checkRunMessage(message: Record<string, unknown>, ours: FarmSett
   const settings = message.settings as FarmSettings | undefined;
   if (settings === null || typeof settings !== 'object') return { ok: false, refused: 'the run message has no settings' };
   const differences = settingsDifferences(ours, settings);
-  if (differences.length > 0) return { ok: false, refused: `buildfarm serve runs with other settings (${differences.join(', ')})` };
+  if (differences.length > 0) return { ok: false, refused: `buildfarm serve was started with other settings: ${describeDifferences(differences)} (flags or their environment variables)` };
   const { buildId, request, repository } = message as { buildId?: unknown; request?: Partial<BuildRequest>; repository?: Partial<LocalSourceMapping> };
   if (typeof buildId !== 'string' || !BUILD_ID.test(buildId)) return { ok: false, refused: `buildId: ${JSON.stringify(buildId)} is not a build id (letters, digits, - and _)` };
   if (request === null || typeof request !== 'object') return { ok: false, refused: 'request: missing' };

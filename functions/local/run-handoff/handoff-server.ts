@@ -45,6 +45,8 @@ export interface RunHandOffOptions {
   /** Writes the build's plain files (exportBuildFiles); resolves with their folder. */
   exportFiles(buildId: string): Promise<string>;
   onError?(error: unknown): void;
+  /** How long close() waits for handed-over builds' last messages (default CLOSE_WAIT_MS). */
+  closeWaitMs?: number;
 }
 
 export interface RunHandOffServer {
@@ -93,7 +95,7 @@ export async function startRunHandOff(options: RunHandOffOptions): Promise<RunHa
     async close() {
       stopAccepting();
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.allSettled([...handling]), new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS)))]);
+      await Promise.race([Promise.allSettled([...handling]), new Promise((resolve) => (timer = setTimeout(resolve, options.closeWaitMs ?? CLOSE_WAIT_MS)))]);
       clearTimeout(timer);
       for (const socket of connections) socket.destroy();
       await unlink(place.path).catch(() => undefined);

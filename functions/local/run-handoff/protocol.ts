@@ -66,16 +66,52 @@ export type FromFarm =
   | { type: 'report'; report: BuildReport; directory: string }
   | { type: 'error'; error: { name: string; message: string } };
 
-/** Differences between two settings, named by field (empty: the same). */
+/** Differences between two settings, named by field, one level into objects (empty: the same). */
 export function settingsDifferences(ours: FarmSettings, theirs: FarmSettings): string[] {
-  const keys = new Set([...Object.keys(ours), ...Object.keys(theirs)]) as Set<keyof FarmSettings>;
-  return [...keys].filter((key) => canonical(ours[key]) !== canonical(theirs[key]));
+  const differences: string[] = [];
+  for (const key of unionOfKeys(ours, theirs)) {
+    const [mine, other] = [ours[key as keyof FarmSettings] as unknown, theirs[key as keyof FarmSettings] as unknown];
+    if (canonical(mine) === canonical(other)) continue;
+    if (isRecord(mine) && isRecord(other)) {
+      for (const inner of unionOfKeys(mine, other)) if (canonical(mine[inner]) !== canonical(other[inner])) differences.push(`${key}.${inner}`);
+    } else differences.push(key);
+  }
+  return differences;
+}
+
+/** Where a user sets each field (a flag, or its environment variable): what a refusal names. */
+const WHERE_SET: Record<string, string> = {
+  protocol: 'the buildfarm version',
+  'planner.region': '--region',
+  'planner.lambdaEphemeralStorageMB': '--lambda-storage',
+  'planner.lambdaRunnerTiersMB': '--lambda-tiers',
+  'planner.optimize': '--optimize',
+  'policy.optimize': '--optimize',
+  'policy.forks': '--forks',
+  'policy.maxBuildCostUsd': '--max-build-cost',
+  'policy.maxForkBuildCostUsd': '--max-fork-build-cost',
+  'policy.budgets': 'the budgets (--daily-budget, --monthly-budget, --repo-daily-budget, --repo-monthly-budget)',
+  'policy.prCostThresholdPercent': '--pr-cost-threshold',
+  maxStageConcurrency: '--stage-concurrency',
+  sandboxSetting: 'BUILDFARM_SANDBOX',
+};
+
+/** The differences as the user set them: flags (or their environment variables), each once. */
+export function describeDifferences(differences: readonly string[]): string {
+  const named = differences.map((path) => WHERE_SET[path] ?? (path.startsWith('prices.') ? '--prices' : path));
+  return [...new Set(named)].join(', ');
+}
+
+function unionOfKeys(a: object, b: object): string[] {
+  return [...new Set([...Object.keys(a), ...Object.keys(b)])];
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 function canonical(value: unknown): string {
   return JSON.stringify(value, (_key, inner: unknown) =>
-    inner !== null && typeof inner === 'object' && !Array.isArray(inner)
-      ? Object.fromEntries(Object.entries(inner as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : inner,
+    isRecord(inner) ? Object.fromEntries(Object.entries(inner).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : inner,
   ) ?? 'undefined';
 }

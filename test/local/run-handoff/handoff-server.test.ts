@@ -1,0 +1,141 @@
+/**
+ * The farm's end of the hand-off, over a real unix socket, with a stand-in farm (the real one runs
+ * in test/cli/run-handoff.test.ts): what a client that misbehaves or goes away does to the farm.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DEFAULT_FARM_POLICY } from '../../../functions/domain/plan/farm-policy.js';
+import type { BuildRecord } from '../../../functions/local/build-record.js';
+import type { BuildProgress } from '../../../functions/local/build-runner.js';
+import { MAX_UNREAD_BYTES, startRunHandOff, type HandOffFarm, type RunHandOffServer } from '../../../functions/local/run-handoff/handoff-server.js';
+import { farmSettings, type FromFarm } from '../../../functions/local/run-handoff/protocol.js';
+import { loadPriceBook, plannerConfig } from '../../../functions/cli/farm-config.js';
+
+const settings = farmSettings(plannerConfig({}, {}), await loadPriceBook({}, {}), DEFAULT_FARM_POLICY, 2, {});
+const dirs: string[] = [];
+afterAll(async () => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
+
+/** A farm whose builds run until the test settles them. */
+function standInFarm() {
+  const followers = new Map<string, BuildProgress>();
+  const settle = new Map<string, (record: BuildRecord) => void>();
+  const stopped: Array<{ id: string; reason: string }> = [];
+  const farm: HandOffFarm = {
+    async startHandedOver(id, _request, _repository, progress) {
+      followers.set(id, progress);
+    },
+    async stop(id, reason) {
+      stopped.push({ id, reason });
+    },
+    settled: (id) => new Promise((resolve) => settle.set(id, resolve)),
+    busy: () => followers.size,
+  };
+  return { farm, followers, settle, stopped };
+}
+
+async function serve(farm: HandOffFarm): Promise<RunHandOffServer> {
+  const data = await mkdtemp(join(tmpdir(), 'bf-hs-'));
+  dirs.push(data);
+  const server = await startRunHandOff({ dataDirectory: data, farm, settings, sandbox: { text: 'sandbox: test\n', degraded: false }, dashboard: (id) => `http://dash/${id}`, exportFiles: async (id) => join(data, 'builds', id), closeWaitMs: 100 });
+  if ('unavailable' in server) throw new Error(server.unavailable);
+  return server;
+}
+
+function runMessage(buildId: string) {
+  return {
+    type: 'run',
+    settings,
+    buildId,
+    request: { deliveryId: buildId, event: 'push', repository: 'local/app', cloneUrl: '/r', ref: 'refs/heads/main', branch: 'main', sha: 'a'.repeat(40), fromFork: false, message: 'm', sender: 'local', receivedAt: '2026-12-02T00:00:00Z' },
+    repository: { repository: 'local/app', path: '/r' },
+  };
+}
+
+/** A client that reads nothing until told (as a paused terminal would), then everything. */
+function client(path: string): { socket: Socket; lines: () => FromFarm[]; closed: Promise<void> } {
+  const socket = connect(path);
+  let text = '';
+  socket.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  socket.on('error', () => undefined);
+  return { socket, closed, lines: () => text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as FromFarm) };
+}
+
+const until = async (check: () => boolean) => {
+  for (let i = 0; i < 200 && !check(); i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+  expect(check()).toBe(true);
+};
+
+describe('the run hand-off server', () => {
+  it('stops the build when its run goes away, and when its run asks', async () => {
+    const { farm, followers, stopped } = standInFarm();
+    const server = await serve(farm);
+    try {
+      const first = client(server.path);
+      first.socket.write(`${JSON.stringify(runMessage('run-1'))}\n`);
+      await until(() => followers.has('run-1'));
+      first.socket.destroy();
+      await until(() => stopped.length === 1);
+      expect(stopped[0]).toEqual({ id: 'run-1', reason: 'buildfarm run went away (its connection to the farm closed)' });
+
+      const second = client(server.path);
+      second.socket.write(`${JSON.stringify(runMessage('run-2'))}\n`);
+      await until(() => followers.has('run-2'));
+      second.socket.write(`${JSON.stringify({ type: 'abort' })}\n`);
+      await until(() => stopped.length === 2);
+      expect(stopped[1]).toEqual({ id: 'run-2', reason: 'stopped by buildfarm run (Ctrl-C)' });
+      second.socket.destroy();
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('drops, and says it dropped, a stage\'s output while its run is far behind; the report still arrives', async () => {
+    const { farm, followers, settle } = standInFarm();
+    const server = await serve(farm);
+    try {
+      const slow = client(server.path);
+      slow.socket.write(`${JSON.stringify(runMessage('run-flood'))}\n`);
+      await until(() => followers.has('run-flood'));
+      slow.socket.pause();
+      const chunk = 'x'.repeat(64 * 1024);
+      // Sixty-four times the bound: without it, all of it would wait in the farm's memory.
+      for (let i = 0; i < 64 * (MAX_UNREAD_BYTES / chunk.length); i += 1) followers.get('run-flood')!.stageLog('test', chunk);
+      followers.get('run-flood')!.stageFinished({ stage: 'test' } as never);
+      settle.get('run-flood')!({ id: 'run-flood', state: 'succeeded', report: { status: 'succeeded' } } as BuildRecord);
+      slow.socket.resume();
+      await slow.closed;
+      const lines = slow.lines();
+      const shown = lines.filter((l) => l.type === 'stageLog' && !l.chunk.startsWith('[buildfarm')).length * chunk.length;
+      expect(shown).toBeLessThanOrEqual(MAX_UNREAD_BYTES + 2 * chunk.length + 1024 * 1024);
+      const note = lines.find((l) => l.type === 'stageLog' && l.chunk.startsWith('[buildfarm'));
+      expect(note).toMatchObject({ chunk: expect.stringMatching(/^\[buildfarm: \d+ bytes of this stage's output not shown here/) });
+      expect(lines.at(-1)).toMatchObject({ type: 'report', report: { status: 'succeeded' } });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('ends a connection that sends what is not a run, and goes on serving others', async () => {
+    const { farm, followers } = standInFarm();
+    const server = await serve(farm);
+    try {
+      const garbage = client(server.path);
+      garbage.socket.write('this is not json\n');
+      await garbage.closed;
+      const twice = client(server.path);
+      twice.socket.write(`${JSON.stringify(runMessage('run-a'))}\n${JSON.stringify(runMessage('run-b'))}\n`);
+      await twice.closed;
+      expect([...followers.keys()]).toEqual(['run-a']);
+      const refused = client(server.path);
+      refused.socket.write(`${JSON.stringify({ ...runMessage('run-c'), settings: { ...settings, maxStageConcurrency: 9 } })}\n`);
+      await refused.closed;
+      expect(refused.lines()).toEqual([{ type: 'refused', reason: 'buildfarm serve was started with other settings: --stage-concurrency (flags or their environment variables)' }]);
+    } finally {
+      await server.close();
+    }
+  });
+});
