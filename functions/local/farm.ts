@@ -118,14 +118,16 @@ export class LocalFarm implements WorkflowStarter, RunningBuilds, BuildService {
   /**
    * The queued and running builds of `repository` on `branch` (what ListExecutions RUNNING
    * finds on AWS, where a queued build is already a running execution), for the Plan step of
-   * a build whose pipeline file sets `cancel-superseded`.
+   * a build whose pipeline file sets `cancel-superseded`. Builds `buildfarm run` handed over are
+   * not listed: in its own process such a run is never superseded, and two checkouts named alike
+   * (`local/app`) are not one repository.
    */
   async findRunning(repository: string, branch: string): Promise<RunningBuild[]> {
     const ids = [...this.queue, ...this.running.keys()];
     const builds: RunningBuild[] = [];
     for (const id of ids) {
       const record = this.options.store.get(id);
-      if (record === undefined || isFinal(record.state)) continue;
+      if (record === undefined || isFinal(record.state) || this.handedOver.has(id)) continue;
       if (record.request.repository.toLowerCase() !== repository.toLowerCase() || record.request.branch !== branch) continue;
       builds.push({ executionArn: EXECUTION_ARN_PREFIX + id, input: { buildId: id, request: record.request } });
     }

@@ -88,7 +88,7 @@ describe('buildfarm run handed to buildfarm serve', () => {
     const { code, stdout, stderr } = await run.done;
     expect(stderr).not.toMatch(/not handed/);
     expect(code).toBe(0);
-    const id = /as (run-\d{14}-[0-9a-f]{7}), on buildfarm serve \(pid (\d+)\)/.exec(stdout);
+    const id = /as (run-\d{17}-[0-9a-f]{7}), on buildfarm serve \(pid (\d+)\)/.exec(stdout);
     expect(id?.[2]).toBe(String(serve.child.pid));
     expect(stdout).toMatch(/make \| made by the farm/);
     expect(stdout).toMatch(/✓ use succeeded/);
@@ -118,7 +118,7 @@ describe('buildfarm run handed to buildfarm serve', () => {
     expect(stderr).toContain(
       'not handed to buildfarm serve: buildfarm serve was started with other settings: --optimize, --stage-concurrency (flags or their environment variables); building in this process',
     );
-    expect(stdout).toMatch(/build run-\d{14}-[0-9a-f]{7} succeeded/);
+    expect(stdout).toMatch(/build run-\d{17}-[0-9a-f]{7} succeeded/);
     expect(stdout).not.toMatch(/on buildfarm serve/);
   });
 
@@ -128,7 +128,7 @@ describe('buildfarm run handed to buildfarm serve', () => {
     for (const signal of ['SIGINT', 'SIGKILL'] as const) {
       const run = startRun([long.path, '--data-dir', data, '--logs']);
       await until(() => run.output().includes('waits | waiting'));
-      const id = /as (run-\d{14}-[0-9a-f]{7})/.exec(run.output())![1];
+      const id = /as (run-\d{17}-[0-9a-f]{7})/.exec(run.output())![1];
       process.kill(run.pid, signal);
       const { code, stderr } = await run.done;
       if (signal === 'SIGINT') {

@@ -137,6 +137,26 @@ describe('Class: LocalFarm', () => {
     });
   });
 
+  describe('Method: startHandedOver', () => {
+    it('builds a run handed over like a webhook build, but never lists it as one another build could supersede', async () => {
+      // Prepare
+      const { farm, runner } = await makeFarm({ hold: { stage: 'build', buildId: 'handed' } });
+      const stages: string[] = [];
+      const progress = { planned: () => undefined, stageStarted: (stage: string) => stages.push(stage), stageLog: () => undefined, stageFinished: () => undefined };
+      // Act
+      await farm.startHandedOver('handed', pushRequest(), { repository: 'octo-org/hello-farm', path: '/nowhere' }, progress);
+      const running = await farm.findRunning('octo-org/hello-farm', 'main');
+      const twice = await farm.startHandedOver('handed', pushRequest(), { repository: 'octo-org/hello-farm', path: '/nowhere' }, progress).catch((error: Error) => error.message);
+      runner.release();
+      const record = await farm.settled('handed');
+      // Assess
+      expect(running).toEqual([]);
+      expect(twice).toBe('a build named handed already exists on this farm');
+      expect(record.state).toBe('succeeded');
+      expect(stages[0]).toBe('build');
+    });
+  });
+
   describe('Method: shutdown', () => {
     it('cancels running and queued builds and refuses new ones', async () => {
       // Prepare

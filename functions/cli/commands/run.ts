@@ -138,7 +138,9 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   const prices = await loadPriceBook(values, io.env);
   const maxStageConcurrency = stageConcurrency(values, io.env);
   const now = new Date();
-  const buildId = `run-${now.toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${source.sha.slice(0, 7)}`;
+  // To the millisecond: two runs of one commit started in the same second (a loop, two terminals)
+  // must not share a build id, on a farm they are handed to or in the data directory.
+  const buildId = `run-${now.toISOString().replace(/[-:.TZ]/g, '').slice(0, 17)}-${source.sha.slice(0, 7)}`;
   const request = runRequest(buildId, source, now);
   const json = values.json === true;
   const tty = !json && Boolean((io.stdout as NodeJS.WriteStream).isTTY);

@@ -13,7 +13,7 @@ export type CheckedRun =
   | { ok: true; buildId: string; request: BuildRequest; repository: LocalSourceMapping }
   | { ok: false; refused: string };
 
-/** `run-20261202033412-0123abc`, as `buildfarm run` names builds; any id of this alphabet is accepted. */
+/** `run-20261202033412345-0123abc`, as `buildfarm run` names builds; any id of this alphabet is accepted. */
 const BUILD_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/;
 const REQUEST_STRINGS = ['deliveryId', 'event', 'repository', 'cloneUrl', 'ref', 'branch', 'sha', 'message', 'sender', 'receivedAt'] as const;
 
