@@ -13,8 +13,9 @@
  * (/proc is scanned from here). The same farm without bubblewrap is
  * sandbox-fallback.test.ts.
  */
-import { readFile } from 'node:fs/promises';
+import { lstat, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BuildDetail } from '../../functions/local/build-service.js';
 import { probeStageSandbox } from '../../functions/local/sandbox-probe.js';
@@ -56,11 +57,13 @@ describe('Hostile: a fork pull request attacks the local farm through its sandbo
       const text = await log(scene, buildId, stage);
       expect(text).toContain('READS-DONE');
       expect(Number(/visible-pids=(\d+)/.exec(text)?.[1])).toBeLessThan(10);
-      for (const service of ['s3rver', 'dashboard', 'host-loopback']) expect(text).toMatch(new RegExp(`${service} refused`));
+      for (const service of ['s3rver', 'dashboard', 'host-loopback', 'handoff']) expect(text).toMatch(new RegExp(`${service} refused`));
       // ...and found nothing: no canary anywhere in what it printed.
       expectNoCanary(text);
       // The same object IS there for anyone on the host's loopback: the stage was kept from it, it was not missing.
       expect(await (await fetch(`${scene.serve.s3Endpoint}/${EMBEDDED_BUCKET}/${scene.otherKey}`)).text()).toBe(CANARY.object);
+      // So is buildfarm run's socket, which would build any path of the host it is given.
+      expect((await lstat(join(scene.data, 'run-handoff', 'farm.sock'))).isSocket()).toBe(true);
     },
   );
 

@@ -25,6 +25,10 @@ DIR may be a folder inside a repository: that folder is built as the root. After
 the build's logs, artifacts and report are plain files in DATA/builds/ID/, and
 'buildfarm serve' on the same data directory lists the build on its dashboard.
 
+When 'buildfarm serve' is running on the same data directory with the same settings,
+the build is handed to it (queued with its other builds, on its dashboard at once;
+faster to start); Ctrl-C here stops it there. Otherwise it builds in this process.
+
 Options:
   --json                 print only the report JSON on stdout
   --logs / --no-logs     show the stages' output (default: on a terminal)

@@ -16,6 +16,16 @@
 /** Leaves of the self-daemonising fork tree (2^9). */
 export const TREE_LEAVES = 512;
 
+/**
+ * Hands the farm a build of the farm user's home through `buildfarm run`'s socket (which `buildfarm
+ * serve` keeps under DATA/run-handoff/): prints `handoff connected` or `handoff refused <code>`.
+ */
+function handOffLine(): string {
+  const run = `{"type":"run","buildId":"run-stolen","repository":{"repository":"local/home","path":process.env.HOSTHOME}}`;
+  const script = `const s=require("net").connect(process.argv[1]);s.on("connect",()=>{console.log("handoff connected");s.end(JSON.stringify(${run})+"\\n")});s.on("data",d=>console.log("handoff answered",String(d).slice(0,200)));s.on("error",e=>console.log("handoff refused",e.code))`;
+  return `node -e '${script}' "$DATA/run-handoff/farm.sock"`;
+}
+
 /** A fetch from inside the stage that prints `got <body>` or `refused <code>`: node is on every stage's PATH. */
 function fetchLine(label: string, url: string): string {
   const script = `fetch(process.argv[1],{signal:AbortSignal.timeout(3000)}).then(r=>r.text()).then(t=>console.log("${label} got",t.slice(0,400)),e=>console.log("${label} refused",e.cause?.code||e.name))`;
@@ -45,6 +55,7 @@ echo "--- the farm's services"
 ${fetchLine('s3rver', '$S3/buildfarm-local/$OTHER_KEY')}
 ${fetchLine('dashboard', '$FARM/api/builds')}
 ${fetchLine('host-loopback', 'http://10.0.2.2:${S3##*:}/buildfarm-local/$OTHER_KEY')}
+${handOffLine()}
 echo READS-DONE
 `;
 
