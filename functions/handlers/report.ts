@@ -145,8 +145,11 @@ export async function reportTask(input: ReportTaskInput, deps: ReportDeps): Prom
     link: deps.link?.(input.buildId),
     logger: deps.logger,
   });
-  await settleSpend(report, plan?.budgetReservation, deps.spend ?? new S3SpendLedger(deps.store), deps.logger);
-  await recordBranchCost(report, request, deps.store, deps.logger);
+  // Independent objects, each catching its own failure: side by side.
+  await Promise.all([
+    settleSpend(report, plan?.budgetReservation, deps.spend ?? new S3SpendLedger(deps.store), deps.logger),
+    recordBranchCost(report, request, deps.store, deps.logger),
+  ]);
   return { status: report.status, totalCostUsd: report.totalCostUsd, reportKey: published.reportKey };
 }
 

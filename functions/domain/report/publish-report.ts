@@ -23,6 +23,7 @@ import { reportNotification, type ReportNotification } from './notification.js';
 import { reportKey } from '../storage-keys.js';
 import { reportSummaryKey } from './record-keys.js';
 import { reportSummary } from './report-summary.js';
+import { runBounded } from '../run-bounded.js';
 import type { BuildReport, StageReport } from './types.js';
 
 /** The part of a logger this needs; Powertools' Logger fits. */
@@ -93,20 +94,29 @@ export function stageRun(stage: StageReport): StageRun {
 
 const messageOf = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
 
+/** Stage histories written at once: well under the SDK's 50 sockets, and S3's per-prefix request rates. */
+const HISTORY_CONCURRENCY = 8;
+
 export async function publishReport(report: BuildReport, deps: PublishReportDeps): Promise<PublishedReport> {
   const link = deps.link ?? executionConsoleUrl(deps.region, deps.executionArn);
   const keys = { reportKey: reportKey(report.buildId), summaryKey: reportSummaryKey(report.buildId) };
   const summary = reportSummary(report, { branch: deps.branch, link });
 
-  await deps.store.put(keys.reportKey, JSON.stringify(report, null, 2), 'application/json');
-  await deps.store.put(keys.summaryKey, summary, 'text/plain; charset=utf-8');
+  // The two objects the notification names, written side by side: both exist before it goes out.
+  await Promise.all([
+    deps.store.put(keys.reportKey, JSON.stringify(report, null, 2), 'application/json'),
+    deps.store.put(keys.summaryKey, summary, 'text/plain; charset=utf-8'),
+  ]);
 
   const notification = reportNotification(report, { branch: deps.branch, link, ...keys });
   const { messageId } = await deps.notifier.publish(notification.body, { ...notification.attributes });
   deps.logger?.info('build report published', { buildId: report.buildId, messageId, costUsd: report.totalCostUsd });
 
+  // Commit statuses (to GitHub) and stage history (to S3) need nothing of each other: side by side,
+  // so the report step, and with it every build, does not wait for one after the other.
   const statuses: PostedStatus[] = [];
-  if (deps.statuses) {
+  const postStatuses = async () => {
+    if (!deps.statuses) return;
     // One at a time: GitHub asks for mutating requests in series to stay clear of its secondary rate limits.
     for (const status of commitStatuses(report, link)) {
       try {
@@ -117,11 +127,14 @@ export async function publishReport(report: BuildReport, deps: PublishReportDeps
         statuses.push({ status, error: messageOf(error) });
       }
     }
-  }
+  };
 
   const historyRecorded: string[] = [];
   const historyFailed: { stage: string; error: string }[] = [];
-  for (const stage of deps.recordHistory === false ? [] : ranStages(report)) {
+  // Each stage's history is an object of its own (`{stage}/{definition hash}`), so stages are
+  // recorded side by side, a few at a time (a pipeline may have hundreds).
+  const ran = deps.recordHistory === false ? [] : ranStages(report);
+  const recordHistory = ran.map((stage) => async () => {
     try {
       // Under the stage's definition hash, so an edited stage starts a new history (stage-definition.ts).
       await deps.history.recordRun(report.repository, stage.historyId ?? stage.name, stageRun(stage));
@@ -130,7 +143,12 @@ export async function publishReport(report: BuildReport, deps: PublishReportDeps
       deps.logger?.warn('stage history not recorded', { buildId: report.buildId, stage: stage.name, error: messageOf(error) });
       historyFailed.push({ stage: stage.name, error: messageOf(error) });
     }
-  }
+  });
+  await Promise.all([postStatuses(), runBounded(recordHistory, HISTORY_CONCURRENCY)]);
+  // In the report's stage order, whichever write finished first.
+  const order = (name: string) => ran.findIndex((stage) => stage.name === name);
+  historyRecorded.sort((a, b) => order(a) - order(b));
+  historyFailed.sort((a, b) => order(a.stage) - order(b.stage));
 
   return { ...keys, summary, link, notification, messageId, statuses, historyRecorded, historyFailed };
 }
