@@ -12,7 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import { runBounded } from '../domain/run-bounded.js';
 import { buildPrefix } from '../domain/storage-keys.js';
 import type { ArtifactManifest } from '../domain/report/types.js';
-import type { ArtifactStore } from '../ports/artifact-store.js';
+import type { ArtifactStore, StoredObject } from '../ports/artifact-store.js';
 import { unpackArchive } from '../runner/archive/index.js';
 import type { StageArtifactHandOver } from './stage-artifact-hand-over.js';
 
@@ -24,22 +24,36 @@ export function buildFilesDirectory(buildsDirectory: string, buildId: string): s
 /** Objects copied at once: each is small (logs, records) and waits mostly on s3rver and the disk. */
 const COPY_CONCURRENCY = 8;
 
+/** A part of a build's export, for a build exported while it runs (run-handoff/early-export.ts). */
+export interface PartialExport {
+  /** Only the objects under this folder of the build (`stages/test/`); default: all of them. */
+  under?: string;
+  /** Key -> ETag of the objects already copied: skipped while their ETag is the same; filled in as copies are made. */
+  done: Map<string, string>;
+}
+
 /**
  * Copies the build's objects; returns the folder and how many files it wrote. `handOver`: the
  * stages' artifacts already moved out of their workspaces (stage-artifact-hand-over.ts), renamed
- * into place instead of unpacked when they match the stored archive.
+ * into place instead of unpacked when they match the stored archive. `part`: see PartialExport.
  */
 export async function exportBuildFiles(
   store: ArtifactStore,
   buildId: string,
   buildsDirectory: string,
   handOver?: StageArtifactHandOver,
+  part?: PartialExport,
 ): Promise<{ directory: string; files: number }> {
   const prefix = buildPrefix(buildId);
   const directory = resolve(buildFilesDirectory(buildsDirectory, buildId));
   let files = 0;
   const copies: Array<() => Promise<void>> = [];
-  for await (const object of store.list(prefix)) {
+  const copied = (object: StoredObject) => {
+    if (object.etag !== undefined) part?.done.set(object.key, object.etag);
+  };
+  for await (const object of store.list(prefix + (part?.under ?? ''))) {
+    const before = part?.done.get(object.key);
+    if (before !== undefined && before === object.etag) continue;
     // Keys come from the farm's own writers, which refuse unsafe artifact paths; checked again here
     // (the embedded S3 takes writes from anyone on the loopback with its well-known keys), archives' too.
     if (object.key.endsWith(`/${ARCHIVE_NAME}`)) {
@@ -48,7 +62,10 @@ export async function exportBuildFiles(
       const target = resolve(directory, stageFolder, 'artifacts');
       if (!strictlyInside(directory, target)) continue;
       copies.push(async () => {
+        // Rewritten since an earlier part of the export unpacked it (a stage run again): unpacked anew.
+        if (before !== undefined) await rm(target, { recursive: true, force: true });
         files += await exportStageArtifacts(store, object.key, target, { buildId, stage: basename(stageFolder), handOver });
+        copied(object);
       });
       continue;
     }
@@ -60,6 +77,7 @@ export async function exportBuildFiles(
       await mkdir(dirname(target), { recursive: true });
       await pipeline(body, createWriteStream(target));
       files += 1;
+      copied(object);
     });
   }
   await runBounded(copies, COPY_CONCURRENCY);

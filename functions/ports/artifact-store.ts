@@ -5,6 +5,8 @@ export interface StoredObject {
   size: number;
   /** When the object was written, where the store knows (S3's LastModified): the cache's fallback takes the newest. */
   lastModified?: Date;
+  /** S3's ETag, where the store knows it: the same ETag, the same bytes (a copy made of it need not be made again). */
+  etag?: string;
 }
 
 /** A byte range as HTTP and S3 take it: `start-end`, `start-` or the last `suffix` bytes. */

@@ -160,7 +160,12 @@ export class S3ArtifactStore implements ArtifactStore {
     const pages = paginateListObjectsV2({ client: this.client, pageSize }, { Bucket: this.bucket, Prefix: prefix });
     for await (const page of pages) {
       for (const object of page.Contents ?? []) {
-        if (object.Key !== undefined) yield { key: object.Key, size: object.Size ?? 0, ...(object.LastModified ? { lastModified: object.LastModified } : {}) };
+        if (object.Key !== undefined) yield {
+            key: object.Key,
+            size: object.Size ?? 0,
+            ...(object.LastModified ? { lastModified: object.LastModified } : {}),
+            ...(object.ETag ? { etag: object.ETag } : {}),
+          };
       }
     }
   }

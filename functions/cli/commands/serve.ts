@@ -133,7 +133,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     settings: farmSettings(config, prices, policy, maxStageConcurrency, io.env),
     sandbox: { text: describeSandbox(sandbox), degraded: sandboxIsDegraded(sandbox) },
     dashboard: (id) => `${farm.url}/#/builds/${encodeURIComponent(id)}`,
-    exportFiles: async (id) => (await exportBuildFiles(farm.s3.store, id, join(dataDirectory, 'builds'))).directory,
+    exportFiles: async (id, part) => (await exportBuildFiles(farm.s3.store, id, join(dataDirectory, 'builds'), undefined, part)).directory,
     onError: (error) => io.stderr.write(`buildfarm serve: run hand-off: ${error instanceof Error ? error.message : String(error)}\n`),
   });
 

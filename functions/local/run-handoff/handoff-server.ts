@@ -13,9 +13,11 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { chmod, unlink } from 'node:fs/promises';
 import type { BuildRecord } from '../build-record.js';
 import type { BuildProgress } from '../build-runner.js';
+import { alsoTo } from '../build-progress-fanout.js';
 import type { LocalSourceMapping } from '../farm-context.js';
 import type { BuildRequest } from '../../domain/build-request.js';
 import { checkRunMessage } from './check-run-message.js';
+import { EarlyExport, type ExportFiles } from './early-export.js';
 import { readJsonLines, writeJsonLine } from './json-lines.js';
 import type { FarmSettings, FromFarm } from './protocol.js';
 import { prepareSocketFolder } from './socket-folder.js';
@@ -42,8 +44,8 @@ export interface RunHandOffOptions {
   /** The sandbox probe's finding, as `run` prints it, and whether it is a warning. */
   sandbox: { text: string; degraded: boolean };
   dashboard(buildId: string): string;
-  /** Writes the build's plain files (exportBuildFiles); resolves with their folder. */
-  exportFiles(buildId: string): Promise<string>;
+  /** Writes the build's plain files, or a part of them (exportBuildFiles); resolves with their folder. */
+  exportFiles: ExportFiles;
   onError?(error: unknown): void;
   /** How long close() waits for handed-over builds' last messages (default CLOSE_WAIT_MS). */
   closeWaitMs?: number;
@@ -137,10 +139,11 @@ function serveConnection(socket: Socket, options: RunHandOffOptions, track: (wor
 
   async function build(id: string, request: BuildRequest, repository: LocalSourceMapping): Promise<void> {
     const queued = options.farm.busy();
+    const files = new EarlyExport(options.exportFiles, id);
     // Before the build can report anything: `accepted` is the first line `run` reads after its own.
     send({ type: 'accepted', pid: process.pid, dashboard: options.dashboard(id), sandbox: options.sandbox.text, sandboxDegraded: options.sandbox.degraded, queued });
     try {
-      await options.farm.startHandedOver(id, request, repository, relayTo(send, () => socket.writableLength));
+      await options.farm.startHandedOver(id, request, repository, alsoTo(files.progress, relayTo(send, () => socket.writableLength)));
     } catch (error) {
       return send({ type: 'error', error: asError(error) });
     }
@@ -149,7 +152,7 @@ function serveConnection(socket: Socket, options: RunHandOffOptions, track: (wor
       return send({ type: 'error', error: record.error ?? { name: 'BuildError', message: `the build ended ${record.state} without a report` } });
     }
     try {
-      send({ type: 'report', report: record.report, directory: await options.exportFiles(id) });
+      send({ type: 'report', report: record.report, directory: await files.finish() });
     } catch (error) {
       send({ type: 'error', error: { name: 'ExportFailed', message: `the build ${record.report.status}, but its files could not be written: ${asError(error).message}` } });
     }

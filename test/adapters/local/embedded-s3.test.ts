@@ -30,7 +30,7 @@ describe('Function: startEmbeddedS3', () => {
     // Assess
     expect(second.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(text).toBe('Hello, farm!\n');
-    expect(listed).toEqual([{ key: 'builds/b1/stages/build/artifacts/dist/hello.txt', size: 13, lastModified: expect.any(Date) }]);
+    expect(listed).toEqual([{ key: 'builds/b1/stages/build/artifacts/dist/hello.txt', size: 13, lastModified: expect.any(Date), etag: '"7e578b9daf8b2696204a15d801742e75"' }]);
   });
 
   it('answers a suffix range (bytes=-N) with the last N bytes, as S3 does (s3rver 3.7 gave the first N + 1)', async () => {
