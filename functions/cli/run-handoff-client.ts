@@ -20,7 +20,12 @@ import { trustedSocket } from '../local/run-handoff/socket-folder.js';
 export const HANDOFF_REPLY_MS = 5000;
 
 export type Accepted = Extract<FromFarm, { type: 'accepted' }>;
-export type HandOffOutcome = { handed: false; why?: string } | { handed: true; report: BuildReport; directory: string };
+/**
+ * `why`: said on stderr (none for the socket of a farm that is gone). `farmMayHaveIt`: the run
+ * message went out and no refusal came back, so the farm may still read it and start the build
+ * (it stops it at once, the connection being closed): `run` builds under another id.
+ */
+export type HandOffOutcome = { handed: false; why?: string; farmMayHaveIt?: boolean } | { handed: true; report: BuildReport; directory: string };
 
 /** The build could not run to a report on the farm (said as `run` says any error: its message, exit 1). */
 export class HandedOverBuildFailed extends UserError {
@@ -60,17 +65,23 @@ export function handOffBuild(options: HandOffOptions): Promise<HandOffOutcome> {
       else resolvePromise(outcome);
       socket.end();
     };
+    let sent = false;
     const waiting = setTimeout(() => {
-      // Closing stops anything the farm started of it: building here as well cannot build twice.
-      finish({ handed: false, why: `buildfarm serve did not answer within ${HANDOFF_REPLY_MS / 1000} s` });
+      // A farm that reads the message later sees this connection closed, and stops what it started.
+      finish({ handed: false, why: `buildfarm serve did not answer within ${HANDOFF_REPLY_MS / 1000} s`, farmMayHaveIt: sent });
       socket.destroy();
     }, HANDOFF_REPLY_MS);
     const abort = () => writeJsonLine(socket, { type: 'abort' } satisfies ToFarm);
     socket.on('error', () => undefined);
-    socket.once('connect', () => writeJsonLine(socket, options.run));
+    socket.once('connect', () => {
+      writeJsonLine(socket, options.run);
+      sent = true;
+    });
     socket.once('close', () => {
-      if (accepted === undefined) return finish({ handed: false });
-      finish(new HandedOverBuildFailed(`buildfarm serve (pid ${accepted.pid}) stopped before build ${options.run.buildId} ended; its dashboard or output may say why`));
+      // Never connected: the socket of a farm that is gone (killed), passed over without a word.
+      if (!sent) return finish({ handed: false });
+      if (accepted === undefined) return finish({ handed: false, why: 'buildfarm serve closed the connection without answering (is it stopping?)', farmMayHaveIt: true });
+      finish(new HandedOverBuildFailed(`buildfarm run: buildfarm serve (pid ${accepted.pid}) stopped before build ${options.run.buildId} ended; its dashboard or output may say why`));
     });
     readJsonLines(socket, (message) => {
       const typed = message as FromFarm;

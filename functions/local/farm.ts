@@ -257,12 +257,12 @@ export class LocalFarm implements WorkflowStarter, RunningBuilds, BuildService {
       else await this.finish(record, 'error', { name: (error as Error).name ?? 'Error', message: (error as Error).message ?? String(error) });
     } finally {
       this.liveLogs.endBuild(record.id);
-      this.handedOver.delete(record.id);
     }
   }
 
   private async finish(record: BuildRecord, state: BuildRecord['state'], error?: { name: string; message: string }): Promise<void> {
     record.state = state;
+    this.handedOver.delete(record.id); // also a handed-over build cancelled while still queued
     record.finishedAt = record.report?.finishedAt ?? this.now().toISOString();
     if (error !== undefined) record.error = error;
     if (state === 'cancelled' || state === 'error' || state === 'interrupted') {

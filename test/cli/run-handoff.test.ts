@@ -4,49 +4,21 @@
  * the same plain files), `run`'s Ctrl-C and its death stop it, a `run` with other settings builds
  * by itself, and a farm that was killed leaves a socket `run` passes over.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { lstat, mkdtemp, readFile, readlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BuildReport } from '../../functions/domain/report/types.js';
 import { startServe, type ServeProcess } from '../local/support/serve-process.js';
 import { makeGitRepo } from '../support/git-repo.js';
 import { isAlive } from '../support/process-tree.js';
+import { startRun, until } from './support/run-process.js';
 
-const BIN = fileURLToPath(new URL('../../bin/buildfarm.mjs', import.meta.url));
 const dirs: string[] = [];
 let data: string;
 let serve: ServeProcess;
 let repo: string;
-
-interface RunProcess {
-  pid: number;
-  done: Promise<{ code: number | null; stdout: string; stderr: string }>;
-  output(): string;
-}
-
-function startRun(args: string[], env: NodeJS.ProcessEnv = {}): RunProcess {
-  const child = spawn(process.execPath, [BIN, 'run', ...args], { env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));
-  child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
-  return {
-    pid: child.pid!,
-    output: () => stdout + stderr,
-    done: new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr }))),
-  };
-}
-
-const until = async (check: () => boolean | Promise<boolean>, ms = 30_000) => {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-};
 
 /** Served by the farm's dashboard API: the build's state there. */
 async function stateOnServe(id: string): Promise<string | undefined> {

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { LocalBus } from '../../adapters/local/local-bus.js';
 import type { BuildRequest } from '../../domain/build-request.js';
+import { UserError } from '../../domain/errors.js';
 import { openDataDirectory } from '../../local/data-directory.js';
 import { describeSandbox, probeStageSandboxAsync, sandboxIsDegraded } from '../../local/sandbox-probe.js';
 import { FARM_OPTIONS, FARM_POLICY_HELP, farmPolicy, loadPriceBook, plannerConfig } from '../farm-config.js';
@@ -86,6 +87,15 @@ function runRequest(buildId: string, source: RunSource, now: Date): BuildRequest
   };
 }
 
+/**
+ * `run-<UTC time to the millisecond>-<commit>`: two runs of one commit started in the same second
+ * (a loop, two terminals) must not share a build id, on a farm they are handed to or in the data
+ * directory.
+ */
+function runBuildId(sha: string, at: Date): string {
+  return `run-${at.toISOString().replace(/[-:.TZ]/g, '').slice(0, 17)}-${sha.slice(0, 7)}`;
+}
+
 /** The build handed to the running farm, Ctrl-C relayed to it as a stop (run-handoff-client.ts). */
 async function handOff(
   socket: string,
@@ -142,10 +152,8 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   const prices = await loadPriceBook(values, io.env);
   const maxStageConcurrency = stageConcurrency(values, io.env);
   const now = new Date();
-  // To the millisecond: two runs of one commit started in the same second (a loop, two terminals)
-  // must not share a build id, on a farm they are handed to or in the data directory.
-  const buildId = `run-${now.toISOString().replace(/[-:.TZ]/g, '').slice(0, 17)}-${source.sha.slice(0, 7)}`;
-  const request = runRequest(buildId, source, now);
+  let buildId = runBuildId(source.sha, now);
+  let request = runRequest(buildId, source, now);
   const json = values.json === true;
   const tty = !json && Boolean((io.stdout as NodeJS.WriteStream).isTTY);
   const progress = new RunProgress({ write: (t) => (json ? io.stderr : io.stdout).write(t), tty, logs: values.logs ?? tty });
@@ -170,6 +178,12 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     });
     if (outcome.handed) return finish(outcome.report, outcome.directory, running.dataDirectory);
     if (outcome.why !== undefined) io.stderr.write(`buildfarm run: not handed to buildfarm serve: ${outcome.why}; building in this process\n`);
+    if (outcome.farmMayHaveIt === true) {
+      // Two builds must never share an id: the farm may still start (and at once stop) the first.
+      const again = runBuildId(source.sha, new Date());
+      buildId = again === buildId ? `${again}-2` : again;
+      request = runRequest(buildId, source, now);
+    }
   }
   loading ??= startLoading();
   const { top, subdirectory, repository } = source;
@@ -205,7 +219,11 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
       handOverArtifacts: true,
     });
     if (!json) io.stdout.write(building(''));
-    const { report } = await runLocalBuild({ buildId, request }, farm, { signal: controller.signal, progress });
+    const { report } = await runLocalBuild({ buildId, request }, farm, { signal: controller.signal, progress }).catch((error: unknown) => {
+      // Ctrl-C: said as a stop, not as a crash (runLocalBuild returns once the stages have ended).
+      if (controller.signal.aborted) throw new UserError(`buildfarm run: build ${buildId} stopped (Ctrl-C); its stages were ended`);
+      throw error;
+    });
     // Plain files of the build, and its record in the build store serve's dashboard lists.
     const builds = await BuildStore.open(path.join(dataDirectory, 'builds'));
     const files = await exportBuildFiles(farm.store, buildId, path.join(dataDirectory, 'builds'), farm.artifactHandOver).finally(() => farm.artifactHandOver?.discard());

@@ -3,7 +3,7 @@
  * state machine, a dashboard out; `--demo` (what `npm start` passes) builds
  * the bundled example on first start.
  */
-import { stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UserError } from '../../domain/errors.js';
@@ -18,7 +18,7 @@ import { startLocalFarm, type RunningLocalFarm } from '../../local/start-farm.js
 import { findDescendants, stopDescendants } from '../../local/stop-descendants.js';
 import { resolveWebhookSecret } from '../../local/webhook-secret.js';
 import { formatLimitUsd } from '../../domain/plan/admission.js';
-import { exportBuildFiles } from '../../local/build-files.js';
+import { buildFilesDirectory, exportBuildFiles } from '../../local/build-files.js';
 import { farmSettings } from '../../local/run-handoff/protocol.js';
 import { startRunHandOff } from '../../local/run-handoff/handoff-server.js';
 import type { FarmPolicy } from '../../domain/plan/farm-policy.js';
@@ -134,6 +134,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     sandbox: { text: describeSandbox(sandbox), degraded: sandboxIsDegraded(sandbox) },
     dashboard: (id) => `${farm.url}/#/builds/${encodeURIComponent(id)}`,
     exportFiles: async (id, part) => (await exportBuildFiles(farm.s3.store, id, join(dataDirectory, 'builds'), undefined, part)).directory,
+    removeFiles: (id) => rm(buildFilesDirectory(join(dataDirectory, 'builds'), id), { recursive: true, force: true }),
     onError: (error) => io.stderr.write(`buildfarm serve: run hand-off: ${error instanceof Error ? error.message : String(error)}\n`),
   });
 

@@ -18,6 +18,7 @@ export class EarlyExport {
 
   constructor(
     private readonly exportFiles: ExportFiles,
+    private readonly removeFiles: (buildId: string) => Promise<void>,
     private readonly buildId: string,
   ) {}
 
@@ -33,6 +34,12 @@ export class EarlyExport {
   async finish(): Promise<string> {
     await this.passes;
     return this.exportFiles(this.buildId, { done: this.done });
+  }
+
+  /** A build that ended without a report: once the passes are over, what they copied is removed. */
+  async discard(): Promise<void> {
+    await this.passes;
+    await this.removeFiles(this.buildId);
   }
 
   /** One pass at a time, in the order they were asked for. */

@@ -46,6 +46,8 @@ export interface RunHandOffOptions {
   dashboard(buildId: string): string;
   /** Writes the build's plain files, or a part of them (exportBuildFiles); resolves with their folder. */
   exportFiles: ExportFiles;
+  /** Removes the build's plain files (a build that ended without a report). */
+  removeFiles(buildId: string): Promise<void>;
   onError?(error: unknown): void;
   /** How long close() waits for handed-over builds' last messages (default CLOSE_WAIT_MS). */
   closeWaitMs?: number;
@@ -109,18 +111,24 @@ function serveConnection(socket: Socket, options: RunHandOffOptions, track: (wor
   const send = (message: FromFarm) => writeJsonLine(socket, message);
   let buildId: string | undefined;
   let settled = false;
+  // A stop asked for before the farm has queued the build (startHandedOver saves its record first)
+  // would find nothing to stop: it is kept, and made as soon as the build is queued.
+  let onFarm = false;
+  let stopReason: string | undefined;
+  const stopBuild = (reason: string) => {
+    if (buildId === undefined || settled || stopReason !== undefined) return;
+    stopReason = reason;
+    if (onFarm) void options.farm.stop(buildId, reason).catch(options.onError);
+  };
   const silent = setTimeout(() => socket.destroy(), FIRST_MESSAGE_MS);
   socket.on('error', () => undefined);
   socket.once('close', () => {
     clearTimeout(silent);
-    if (buildId !== undefined && !settled) void options.farm.stop(buildId, 'buildfarm run went away (its connection to the farm closed)').catch(options.onError);
+    stopBuild('buildfarm run went away (its connection to the farm closed)');
   });
   readJsonLines(socket, (message) => {
     const typed = (message ?? {}) as Record<string, unknown>;
-    if (typed.type === 'abort') {
-      if (buildId !== undefined && !settled) void options.farm.stop(buildId, 'stopped by buildfarm run (Ctrl-C)').catch(options.onError);
-      return;
-    }
+    if (typed.type === 'abort') return stopBuild('stopped by buildfarm run (Ctrl-C)');
     if (typed.type !== 'run' || buildId !== undefined) return void socket.destroy();
     clearTimeout(silent);
     const checked = checkRunMessage(typed, options.settings);
@@ -139,7 +147,7 @@ function serveConnection(socket: Socket, options: RunHandOffOptions, track: (wor
 
   async function build(id: string, request: BuildRequest, repository: LocalSourceMapping): Promise<void> {
     const queued = options.farm.busy();
-    const files = new EarlyExport(options.exportFiles, id);
+    const files = new EarlyExport(options.exportFiles, options.removeFiles, id);
     // Before the build can report anything: `accepted` is the first line `run` reads after its own.
     send({ type: 'accepted', pid: process.pid, dashboard: options.dashboard(id), sandbox: options.sandbox.text, sandboxDegraded: options.sandbox.degraded, queued });
     try {
@@ -147,8 +155,13 @@ function serveConnection(socket: Socket, options: RunHandOffOptions, track: (wor
     } catch (error) {
       return send({ type: 'error', error: asError(error) });
     }
+    onFarm = true;
+    if (stopReason !== undefined) await options.farm.stop(id, stopReason).catch(options.onError);
     const record = await options.farm.settled(id);
     if (record.report === undefined) {
+      // As `run` in its own process leaves no files of a build that did not report: the parts
+      // copied while it ran are removed.
+      await files.discard().catch(options.onError);
       return send({ type: 'error', error: record.error ?? { name: 'BuildError', message: `the build ended ${record.state} without a report` } });
     }
     try {

@@ -8,7 +8,8 @@ export class HandOffLineTooLong extends Error {
 
 /**
  * Calls `onMessage` with each line's value, in order. A line that is not JSON, or longer than
- * MAX_LINE_BYTES, destroys the socket with an error (the other side is not a buildfarm).
+ * MAX_LINE_BYTES, or whose handling throws, destroys the socket with an error (the other side is
+ * not a buildfarm).
  */
 export function readJsonLines(socket: Socket, onMessage: (message: unknown) => void): void {
   let pending: Buffer[] = [];
@@ -28,7 +29,14 @@ export function readJsonLines(socket: Socket, onMessage: (message: unknown) => v
         socket.destroy(new Error(`the other side sent a line that is not JSON: ${line.slice(0, 80)}`));
         return;
       }
-      onMessage(message);
+      try {
+        onMessage(message);
+      } catch (error) {
+        // A value JSON.parse took that its handler cannot (nested 100,000 deep: a RangeError from
+        // the recursion in any walk over it) ends this connection, never the process.
+        socket.destroy(error instanceof Error ? error : new Error(String(error)));
+        return;
+      }
       if (socket.destroyed) return;
     }
     if (start < chunk.length) {

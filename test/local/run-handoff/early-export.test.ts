@@ -71,7 +71,7 @@ describe('Class: EarlyExport', () => {
         running -= 1;
       }
     };
-    const early = new EarlyExport(exportFiles, 'b1');
+    const early = new EarlyExport(exportFiles, async () => undefined, 'b1');
     // Act
     early.progress.planned({} as never);
     early.progress.stageFinished({ stage: 'lint' } as StageResult);

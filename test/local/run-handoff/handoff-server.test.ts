@@ -18,17 +18,21 @@ const settings = farmSettings(plannerConfig({}, {}), await loadPriceBook({}, {})
 const dirs: string[] = [];
 afterAll(async () => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
 
-/** A farm whose builds run until the test settles them. */
-function standInFarm() {
+/**
+ * A farm whose builds run until the test settles them. As the real one, it stops only a build it
+ * has queued; `saving`, while pending, holds startHandedOver where the real farm saves the record.
+ */
+function standInFarm(saving: Promise<void> = Promise.resolve()) {
   const followers = new Map<string, BuildProgress>();
   const settle = new Map<string, (record: BuildRecord) => void>();
   const stopped: Array<{ id: string; reason: string }> = [];
   const farm: HandOffFarm = {
     async startHandedOver(id, _request, _repository, progress) {
+      await saving;
       followers.set(id, progress);
     },
     async stop(id, reason) {
-      stopped.push({ id, reason });
+      if (followers.has(id)) stopped.push({ id, reason });
     },
     settled: (id) => new Promise((resolve) => settle.set(id, resolve)),
     busy: () => followers.size,
@@ -36,10 +40,19 @@ function standInFarm() {
   return { farm, followers, settle, stopped };
 }
 
-async function serve(farm: HandOffFarm): Promise<RunHandOffServer> {
+async function serve(farm: HandOffFarm, removed: string[] = []): Promise<RunHandOffServer> {
   const data = await mkdtemp(join(tmpdir(), 'bf-hs-'));
   dirs.push(data);
-  const server = await startRunHandOff({ dataDirectory: data, farm, settings, sandbox: { text: 'sandbox: test\n', degraded: false }, dashboard: (id) => `http://dash/${id}`, exportFiles: async (id) => join(data, 'builds', id), closeWaitMs: 100 });
+  const server = await startRunHandOff({
+    dataDirectory: data,
+    farm,
+    settings,
+    sandbox: { text: 'sandbox: test\n', degraded: false },
+    dashboard: (id) => `http://dash/${id}`,
+    exportFiles: async (id) => join(data, 'builds', id),
+    removeFiles: async (id) => void removed.push(id),
+    closeWaitMs: 100,
+  });
   if ('unavailable' in server) throw new Error(server.unavailable);
   return server;
 }
@@ -88,6 +101,70 @@ describe('the run hand-off server', () => {
       await until(() => stopped.length === 2);
       expect(stopped[1]).toEqual({ id: 'run-2', reason: 'stopped by buildfarm run (Ctrl-C)' });
       second.socket.destroy();
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('keeps a stop that comes before the farm has queued the build, and makes it once the build is', async () => {
+    let saved = () => undefined as void;
+    const { farm, followers, stopped } = standInFarm(new Promise<void>((resolve) => (saved = resolve)));
+    const server = await serve(farm);
+    try {
+      // Ctrl-C right after `accepted` (run sends its abort the moment it reads it)...
+      const aborting = client(server.path);
+      aborting.socket.write(`${JSON.stringify(runMessage('run-early-abort'))}\n`);
+      await until(() => aborting.lines().some((l) => l.type === 'accepted'));
+      aborting.socket.write(`${JSON.stringify({ type: 'abort' })}\n`);
+      // ...and a run that gives up at once (its 5 s for an answer ran out while the farm was stopped).
+      const leaving = client(server.path);
+      leaving.socket.write(`${JSON.stringify(runMessage('run-gone'))}\n`);
+      await until(() => leaving.lines().some((l) => l.type === 'accepted'));
+      leaving.socket.destroy();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(stopped).toEqual([]);
+      saved();
+      await until(() => stopped.length === 2);
+      expect(followers.size).toBe(2);
+      expect([...stopped].sort((a, b) => a.id.localeCompare(b.id))).toEqual([
+        { id: 'run-early-abort', reason: 'stopped by buildfarm run (Ctrl-C)' },
+        { id: 'run-gone', reason: 'buildfarm run went away (its connection to the farm closed)' },
+      ]);
+      aborting.socket.destroy();
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('removes the files it copied of a build that ended without a report, and says how it ended', async () => {
+    const { farm, followers, settle } = standInFarm();
+    const removed: string[] = [];
+    const server = await serve(farm, removed);
+    try {
+      const run = client(server.path);
+      run.socket.write(`${JSON.stringify(runMessage('run-cancelled'))}\n`);
+      await until(() => followers.has('run-cancelled'));
+      settle.get('run-cancelled')!({ id: 'run-cancelled', state: 'cancelled', error: { name: 'Cancelled', message: 'stopped by SIGINT' } } as BuildRecord);
+      await run.closed;
+      expect(removed).toEqual(['run-cancelled']);
+      expect(run.lines().at(-1)).toEqual({ type: 'error', error: { name: 'Cancelled', message: 'stopped by SIGINT' } });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('survives a message nested too deep to compare: that connection ends, the next builds', async () => {
+    const { farm, followers } = standInFarm();
+    const server = await serve(farm);
+    try {
+      const deep = client(server.path);
+      const depth = 200_000;
+      deep.socket.write(`{"type":"run","settings":{"protocol":1,"planner":${'['.repeat(depth)}${']'.repeat(depth)}}}\n`);
+      await deep.closed;
+      const next = client(server.path);
+      next.socket.write(`${JSON.stringify(runMessage('run-after'))}\n`);
+      await until(() => followers.has('run-after'));
+      next.socket.destroy();
     } finally {
       await server.close();
     }
