@@ -13,6 +13,8 @@ import {
   type SettingNames,
 } from '../domain/plan/farm-policy.js';
 import type { PlannerConfig } from '../domain/plan/types.js';
+import type { LocalBuildSettings } from '../local/local-build-runner.js';
+import type { StageSandbox } from '../runner/sandbox.js';
 import { OPTIMIZE_SETTING } from '../domain/plan/optimize.js';
 import { costSettingsFrom, PR_COST_THRESHOLD_SETTING } from '../domain/plan/farm-settings.js';
 import { DAILY_BUDGET_SETTING, MONTHLY_BUDGET_SETTING, REPO_DAILY_BUDGET_SETTING, REPO_MONTHLY_BUDGET_SETTING } from '../domain/budget/budgets.js';
@@ -143,5 +145,18 @@ export function farmPolicy(flags: FarmFlags, env: NodeJS.ProcessEnv): FarmPolicy
   return {
     ...farmPolicyFrom({ forks: forks.text, maxBuildCostUsd: build.text, maxForkBuildCostUsd: fork.text }, (names) => where.get(names) ?? names.flag),
     ...costSettingsFrom(texts, (names) => where.get(names) ?? names.flag),
+  };
+}
+
+/** What every local build runs with, from the farm's settings: `serve`'s build processes and `run`'s own farm alike. */
+export function localBuildSettings(config: PlannerConfig, prices: PriceBook, policy: FarmPolicy, sandbox: StageSandbox, maxStageConcurrency: number): LocalBuildSettings {
+  return {
+    region: config.region,
+    prices,
+    lambdaEphemeralStorageMB: config.lambdaEphemeralStorageMB,
+    lambdaRunnerTiersMB: config.lambdaRunnerTiersMB,
+    policy,
+    sandbox,
+    maxStageConcurrency,
   };
 }

@@ -15,6 +15,7 @@ import { createChildProcessBuildRunner } from '../../functions/local/child-build
 import type { FarmEvent } from '../../functions/local/farm.js';
 import { createLocalBuildRunner, type LocalBuildSettings } from '../../functions/local/local-build-runner.js';
 import { startLocalFarm, type RunningLocalFarm } from '../../functions/local/start-farm.js';
+import { numberedPush } from './numbered-push.js';
 
 export const REAL_FARM_REPOSITORY = 'octo-org/real-farm';
 export const REAL_FARM_SECRET = 'real-farm-secret';
@@ -78,19 +79,7 @@ export async function startRealLocalFarm(options: RealLocalFarmOptions): Promise
       sequence += 1;
       return {
         buildId,
-        request: {
-          deliveryId: `00000000-0000-4000-9000-${String(sequence).padStart(12, '0')}`,
-          event: 'push',
-          repository: REAL_FARM_REPOSITORY,
-          cloneUrl: `https://github.com/${REAL_FARM_REPOSITORY}.git`,
-          ref: 'refs/heads/main',
-          branch: 'main',
-          sha,
-          fromFork: false,
-          message: 'A pipeline',
-          sender: 'octocat',
-          receivedAt: new Date().toISOString(),
-        },
+        request: numberedPush(REAL_FARM_REPOSITORY, sha, sequence),
       };
     },
     async close() {

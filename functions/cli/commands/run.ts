@@ -5,7 +5,7 @@ import type { BuildRequest } from '../../domain/build-request.js';
 import { UserError } from '../../domain/errors.js';
 import { openDataDirectory } from '../../local/data-directory.js';
 import { describeSandbox, probeStageSandboxAsync, sandboxIsDegraded } from '../../local/sandbox-probe.js';
-import { FARM_OPTIONS, FARM_POLICY_HELP, farmPolicy, loadPriceBook, plannerConfig } from '../farm-config.js';
+import { FARM_OPTIONS, FARM_POLICY_HELP, farmPolicy, loadPriceBook, localBuildSettings, plannerConfig } from '../farm-config.js';
 import { resolveRunSource, type RunSource } from '../run-source.js';
 import { findRunningFarm, handOffBuild, type HandOffOptions, type HandOffOutcome } from '../run-handoff-client.js';
 import { farmSettings, type FarmSettings } from '../../local/run-handoff/protocol.js';
@@ -209,13 +209,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
       s3,
       reports: bus.notifier('BuildReports'),
       repositories: [{ repository, path: top, subdirectory }],
-      region: config.region,
-      prices,
-      lambdaEphemeralStorageMB: config.lambdaEphemeralStorageMB,
-      lambdaRunnerTiersMB: config.lambdaRunnerTiersMB,
-      policy,
-      sandbox,
-      maxStageConcurrency,
+      ...localBuildSettings(config, prices, policy, sandbox, maxStageConcurrency),
       handOverArtifacts: true,
     });
     if (!json) io.stdout.write(building(''));

@@ -22,7 +22,7 @@ import { buildFilesDirectory, exportBuildFiles } from '../../local/build-files.j
 import { farmSettings } from '../../local/run-handoff/protocol.js';
 import { startRunHandOff } from '../../local/run-handoff/handoff-server.js';
 import type { FarmPolicy } from '../../domain/plan/farm-policy.js';
-import { FARM_OPTIONS, FARM_POLICY_HELP, farmPolicy, loadPriceBook, plannerConfig } from '../farm-config.js';
+import { FARM_OPTIONS, FARM_POLICY_HELP, farmPolicy, loadPriceBook, localBuildSettings, plannerConfig } from '../farm-config.js';
 import { git } from '../git.js';
 import type { CliIo } from '../main.js';
 import { STAGE_CONCURRENCY_HELP, STAGE_CONCURRENCY_OPTION, stageConcurrency } from '../../local/stage-concurrency.js';
@@ -107,19 +107,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     // Each build in a process of its own: the webhook and the dashboard answer while builds run. One
     // is forked and loaded in advance, so a build (a webhook's, or a handed-over run) starts at once.
     createRunner: (context) =>
-      (runner = createChildProcessBuildRunner(
-        context,
-        {
-          region: config.region,
-          prices,
-          lambdaEphemeralStorageMB: config.lambdaEphemeralStorageMB,
-          lambdaRunnerTiersMB: config.lambdaRunnerTiersMB,
-          policy,
-          sandbox,
-          maxStageConcurrency,
-        },
-        { keepOneWarm: true },
-      )),
+      (runner = createChildProcessBuildRunner(context, localBuildSettings(config, prices, policy, sandbox, maxStageConcurrency), { keepOneWarm: true })),
     onEvent: printer,
     retention,
     ...(policy.budgets ? { budgets: policy.budgets } : {}),

@@ -16,19 +16,12 @@ import type { LocalBuildSettings } from '../../../functions/local/local-build-ru
 import { defaultStageConcurrency } from '../../../functions/local/stage-concurrency.js';
 import { startLocalFarm, type RunningLocalFarm } from '../../../functions/local/start-farm.js';
 import { findDescendants } from '../../../functions/local/stop-descendants.js';
+import { numberedPush } from '../../support/numbered-push.js';
+import { isAlive } from '../../support/process-tree.js';
 
 const REPOSITORY = 'octo-org/warm-farm';
 const SETTINGS: LocalBuildSettings = { region: 'us-east-1', prices: DEFAULT_PRICE_BOOK, lambdaEphemeralStorageMB: 512 };
 const HELLO = 'version: 1\nstages:\n  hello:\n    commands:\n      - echo hello\n';
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 interface WarmFarm {
   farm: RunningLocalFarm;
@@ -75,19 +68,7 @@ describe('Local farm: one build process kept warm', { timeout: 60_000 }, () => {
       runner: runner!,
       async build(id) {
         sequence += 1;
-        const request = {
-          deliveryId: `00000000-0000-4000-9000-${String(sequence).padStart(12, '0')}`,
-          event: 'push' as const,
-          repository: REPOSITORY,
-          cloneUrl: `https://github.com/${REPOSITORY}.git`,
-          ref: 'refs/heads/main',
-          branch: 'main',
-          sha,
-          fromFork: false,
-          message: 'A pipeline',
-          sender: 'octocat',
-          receivedAt: new Date().toISOString(),
-        };
+        const request = numberedPush(REPOSITORY, sha, sequence);
         await farm.farm.start(id, { buildId: id, request });
         return farm.farm.settled(id);
       },
