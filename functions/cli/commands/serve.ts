@@ -123,6 +123,11 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     dashboard: (id) => `${farm.url}/#/builds/${encodeURIComponent(id)}`,
     exportFiles: async (id, part) => (await exportBuildFiles(farm.s3.store, id, join(dataDirectory, 'builds'), undefined, part)).directory,
     removeFiles: (id) => rm(buildFilesDirectory(join(dataDirectory, 'builds'), id), { recursive: true, force: true }),
+    reportsPublished: (listener) =>
+      farm.bus.subscribe('BuildReports', (message) => {
+        const buildId = (JSON.parse(message.message) as { buildId?: unknown }).buildId;
+        if (typeof buildId === 'string') listener(buildId);
+      }),
     onError: (error) => io.stderr.write(`buildfarm serve: run hand-off: ${error instanceof Error ? error.message : String(error)}\n`),
   });
 

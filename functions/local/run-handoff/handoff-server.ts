@@ -48,6 +48,11 @@ export interface RunHandOffOptions {
   exportFiles: ExportFiles;
   /** Removes the build's plain files (a build that ended without a report). */
   removeFiles(buildId: string): Promise<void>;
+  /**
+   * Calls `listener` with the build id of each report published on the farm's BuildReports topic
+   * (the report and its summary are stored by then); returns how to stop. Optional.
+   */
+  reportsPublished?(listener: (buildId: string) => void): () => void;
   onError?(error: unknown): void;
   /** How long close() waits for handed-over builds' last messages (default CLOSE_WAIT_MS). */
   closeWaitMs?: number;
@@ -157,7 +162,9 @@ function serveConnection(socket: Socket, options: RunHandOffOptions, track: (wor
     }
     onFarm = true;
     if (stopReason !== undefined) await options.farm.stop(id, stopReason).catch(options.onError);
-    const record = await options.farm.settled(id);
+    // Copied as soon as they are stored, while the report step records history and spend.
+    const unsubscribe = options.reportsPublished?.((published) => published === id && files.reportPublished());
+    const record = await options.farm.settled(id).finally(() => unsubscribe?.());
     if (record.report === undefined) {
       // As `run` in its own process leaves no files of a build that did not report: the parts
       // copied while it ran are removed.

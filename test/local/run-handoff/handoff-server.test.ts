@@ -40,7 +40,15 @@ function standInFarm(saving: Promise<void> = Promise.resolve()) {
   return { farm, followers, settle, stopped };
 }
 
-async function serve(farm: HandOffFarm, removed: string[] = []): Promise<RunHandOffServer> {
+interface ServeSpies {
+  removed?: string[];
+  /** Each export asked for: its folder (`stages/x/`, '' for a pass over everything) or `last`. */
+  exported?: string[];
+  /** The listeners of published reports, to call as the farm's bus would. */
+  published?: Array<(buildId: string) => void>;
+}
+
+async function serve(farm: HandOffFarm, spies: ServeSpies = {}): Promise<RunHandOffServer> {
   const data = await mkdtemp(join(tmpdir(), 'bf-hs-'));
   dirs.push(data);
   const server = await startRunHandOff({
@@ -49,8 +57,15 @@ async function serve(farm: HandOffFarm, removed: string[] = []): Promise<RunHand
     settings,
     sandbox: { text: 'sandbox: test\n', degraded: false },
     dashboard: (id) => `http://dash/${id}`,
-    exportFiles: async (id) => join(data, 'builds', id),
-    removeFiles: async (id) => void removed.push(id),
+    exportFiles: async (id, part) => {
+      spies.exported?.push(part?.under ?? 'last');
+      return join(data, 'builds', id);
+    },
+    removeFiles: async (id) => void spies.removed?.push(id),
+    reportsPublished: (listener) => {
+      spies.published?.push(listener);
+      return () => spies.published?.splice(spies.published.indexOf(listener), 1);
+    },
     closeWaitMs: 100,
   });
   if ('unavailable' in server) throw new Error(server.unavailable);
@@ -139,7 +154,7 @@ describe('the run hand-off server', () => {
   it('removes the files it copied of a build that ended without a report, and says how it ended', async () => {
     const { farm, followers, settle } = standInFarm();
     const removed: string[] = [];
-    const server = await serve(farm, removed);
+    const server = await serve(farm, { removed });
     try {
       const run = client(server.path);
       run.socket.write(`${JSON.stringify(runMessage('run-cancelled'))}\n`);
@@ -148,6 +163,27 @@ describe('the run hand-off server', () => {
       await run.closed;
       expect(removed).toEqual(['run-cancelled']);
       expect(run.lines().at(-1)).toEqual({ type: 'error', error: { name: 'Cancelled', message: 'stopped by SIGINT' } });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('copies the build\'s files when its report is published, before the last pass, and stops listening once it settles', async () => {
+    const { farm, followers, settle } = standInFarm();
+    const exported: string[] = [];
+    const published: Array<(buildId: string) => void> = [];
+    const server = await serve(farm, { exported, published });
+    try {
+      const run = client(server.path);
+      run.socket.write(`${JSON.stringify(runMessage('run-published'))}\n`);
+      await until(() => followers.has('run-published') && published.length === 1);
+      followers.get('run-published')!.stageFinished({ stage: 'test' } as never);
+      for (const listener of published) listener('another-build');
+      for (const listener of published) listener('run-published');
+      settle.get('run-published')!({ id: 'run-published', state: 'succeeded', report: { status: 'succeeded' } } as BuildRecord);
+      await run.closed;
+      expect(exported).toEqual(['stages/test/', '', 'last']);
+      expect(published).toEqual([]);
     } finally {
       await server.close();
     }
