@@ -41,8 +41,7 @@ export async function exportBuildFiles(
   store: ArtifactStore,
   buildId: string,
   buildsDirectory: string,
-  handOver?: StageArtifactHandOver,
-  part?: PartialExport,
+  { handOver, part }: { handOver?: StageArtifactHandOver; part?: PartialExport } = {},
 ): Promise<{ directory: string; files: number }> {
   const prefix = buildPrefix(buildId);
   const directory = resolve(buildFilesDirectory(buildsDirectory, buildId));

@@ -220,7 +220,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     });
     // Plain files of the build, and its record in the build store serve's dashboard lists.
     const builds = await BuildStore.open(path.join(dataDirectory, 'builds'));
-    const files = await exportBuildFiles(farm.store, buildId, path.join(dataDirectory, 'builds'), farm.artifactHandOver).finally(() => farm.artifactHandOver?.discard());
+    const files = await exportBuildFiles(farm.store, buildId, path.join(dataDirectory, 'builds'), { handOver: farm.artifactHandOver }).finally(() => farm.artifactHandOver?.discard());
     await builds.save(finishedBuildRecord({ id: buildId, request, queuedAt: now.toISOString(), plan: progress.plan, report }));
     return finish(report, files.directory, dataDirectory);
   } finally {

@@ -121,7 +121,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     settings: farmSettings(config, prices, policy, maxStageConcurrency, io.env),
     sandbox: { text: describeSandbox(sandbox), degraded: sandboxIsDegraded(sandbox) },
     dashboard: (id) => `${farm.url}/#/builds/${encodeURIComponent(id)}`,
-    exportFiles: async (id, part) => (await exportBuildFiles(farm.s3.store, id, join(dataDirectory, 'builds'), undefined, part)).directory,
+    exportFiles: async (id, part) => (await exportBuildFiles(farm.s3.store, id, join(dataDirectory, 'builds'), { part })).directory,
     removeFiles: (id) => rm(buildFilesDirectory(join(dataDirectory, 'builds'), id), { recursive: true, force: true }),
     reportsPublished: (listener) =>
       farm.bus.subscribe('BuildReports', (message) => {

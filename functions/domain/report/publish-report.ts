@@ -129,26 +129,24 @@ export async function publishReport(report: BuildReport, deps: PublishReportDeps
     }
   };
 
-  const historyRecorded: string[] = [];
-  const historyFailed: { stage: string; error: string }[] = [];
   // Each stage's history is an object of its own (`{stage}/{definition hash}`), so stages are
-  // recorded side by side, a few at a time (a pipeline may have hundreds).
+  // recorded side by side, a few at a time (a pipeline may have hundreds). Each outcome is kept at
+  // its stage's place, so the lists below are in the report's order whichever write ended first.
   const ran = deps.recordHistory === false ? [] : ranStages(report);
-  const recordHistory = ran.map((stage) => async () => {
+  const outcomes: Array<{ stage: string; error?: string }> = [];
+  const recordHistory = ran.map((stage, index) => async () => {
     try {
       // Under the stage's definition hash, so an edited stage starts a new history (stage-definition.ts).
       await deps.history.recordRun(report.repository, stage.historyId ?? stage.name, stageRun(stage));
-      historyRecorded.push(stage.name);
+      outcomes[index] = { stage: stage.name };
     } catch (error) {
       deps.logger?.warn('stage history not recorded', { buildId: report.buildId, stage: stage.name, error: messageOf(error) });
-      historyFailed.push({ stage: stage.name, error: messageOf(error) });
+      outcomes[index] = { stage: stage.name, error: messageOf(error) };
     }
   });
   await Promise.all([postStatuses(), runBounded(recordHistory, HISTORY_CONCURRENCY)]);
-  // In the report's stage order, whichever write finished first.
-  const order = (name: string) => ran.findIndex((stage) => stage.name === name);
-  historyRecorded.sort((a, b) => order(a) - order(b));
-  historyFailed.sort((a, b) => order(a.stage) - order(b.stage));
+  const historyRecorded = outcomes.filter((outcome) => outcome.error === undefined).map((outcome) => outcome.stage);
+  const historyFailed = outcomes.flatMap(({ stage, error }) => (error === undefined ? [] : [{ stage, error }]));
 
   return { ...keys, summary, link, notification, messageId, statuses, historyRecorded, historyFailed };
 }

@@ -74,10 +74,13 @@ export async function startRunHandOff(options: RunHandOffOptions): Promise<RunHa
   if ('unavailable' in place) return place;
   const connections = new Set<Socket>();
   const handling = new Set<Promise<void>>();
+  // One subscription for every handed-over build: a published report starts its build's copy.
+  const exporting = new Map<string, EarlyExport>();
+  const unsubscribe = options.reportsPublished?.((buildId) => exporting.get(buildId)?.reportPublished());
   const server: Server = createServer((socket) => {
     connections.add(socket);
     socket.once('close', () => connections.delete(socket));
-    serveConnection(socket, options, (work) => {
+    serveConnection(socket, options, exporting, (work) => {
       handling.add(work);
       void work.finally(() => handling.delete(work));
     });
@@ -103,6 +106,7 @@ export async function startRunHandOff(options: RunHandOffOptions): Promise<RunHa
     stopAccepting,
     async close() {
       stopAccepting();
+      unsubscribe?.();
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([Promise.allSettled([...handling]), new Promise((resolve) => (timer = setTimeout(resolve, options.closeWaitMs ?? CLOSE_WAIT_MS)))]);
       clearTimeout(timer);
@@ -112,7 +116,7 @@ export async function startRunHandOff(options: RunHandOffOptions): Promise<RunHa
   };
 }
 
-function serveConnection(socket: Socket, options: RunHandOffOptions, track: (work: Promise<void>) => void): void {
+function serveConnection(socket: Socket, options: RunHandOffOptions, exporting: Map<string, EarlyExport>, track: (work: Promise<void>) => void): void {
   const send = (message: FromFarm) => writeJsonLine(socket, message);
   let buildId: string | undefined;
   let settled = false;
@@ -163,8 +167,8 @@ function serveConnection(socket: Socket, options: RunHandOffOptions, track: (wor
     onFarm = true;
     if (stopReason !== undefined) await options.farm.stop(id, stopReason).catch(options.onError);
     // Copied as soon as they are stored, while the report step records history and spend.
-    const unsubscribe = options.reportsPublished?.((published) => published === id && files.reportPublished());
-    const record = await options.farm.settled(id).finally(() => unsubscribe?.());
+    exporting.set(id, files);
+    const record = await options.farm.settled(id).finally(() => exporting.delete(id));
     if (record.report === undefined) {
       // As `run` in its own process leaves no files of a build that did not report: the parts
       // copied while it ran are removed.

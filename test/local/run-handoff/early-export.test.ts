@@ -37,10 +37,10 @@ describe('Function: exportBuildFiles, in parts', () => {
     await store.put('builds/b1/stages/test/log.txt', 'test log');
     const done = new Map<string, string>();
     // Act: the lint stage's folder, then lint run again and the report written, then the last pass.
-    const first = await exportBuildFiles(store, 'b1', builds, undefined, { under: 'stages/lint/', done });
+    const first = await exportBuildFiles(store, 'b1', builds, { part: { under: 'stages/lint/', done } });
     await store.put('builds/b1/stages/lint/log.txt', 'lint, second run');
     await store.put('builds/b1/report.json', '{"status":"succeeded"}');
-    const last = await exportBuildFiles(store, 'b1', builds, undefined, { done });
+    const last = await exportBuildFiles(store, 'b1', builds, { part: { done } });
     // Assess
     expect(first.files).toBe(1);
     expect(last.files).toBe(4); // the plan, test's log, the report, and lint's log again (changed); nothing twice

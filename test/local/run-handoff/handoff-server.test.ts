@@ -168,7 +168,7 @@ describe('the run hand-off server', () => {
     }
   });
 
-  it('copies the build\'s files when its report is published, before the last pass, and stops listening once it settles', async () => {
+  it('copies the build\'s files when its report is published, before the last pass, and stops listening once closed', async () => {
     const { farm, followers, settle } = standInFarm();
     const exported: string[] = [];
     const published: Array<(buildId: string) => void> = [];
@@ -176,17 +176,21 @@ describe('the run hand-off server', () => {
     try {
       const run = client(server.path);
       run.socket.write(`${JSON.stringify(runMessage('run-published'))}\n`);
-      await until(() => followers.has('run-published') && published.length === 1);
+      await until(() => followers.has('run-published'));
+      expect(published).toHaveLength(1);
       followers.get('run-published')!.stageFinished({ stage: 'test' } as never);
       for (const listener of published) listener('another-build');
       for (const listener of published) listener('run-published');
       settle.get('run-published')!({ id: 'run-published', state: 'succeeded', report: { status: 'succeeded' } } as BuildRecord);
       await run.closed;
       expect(exported).toEqual(['stages/test/', '', 'last']);
-      expect(published).toEqual([]);
+      // A report published after the build settled copies nothing more.
+      for (const listener of published) listener('run-published');
+      expect(exported).toEqual(['stages/test/', '', 'last']);
     } finally {
       await server.close();
     }
+    expect(published).toEqual([]);
   });
 
   it('survives a message nested too deep to compare: that connection ends, the next builds', async () => {
