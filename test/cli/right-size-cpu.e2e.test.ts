@@ -42,6 +42,11 @@ const PIPELINE = [
 ].join('\n');
 
 const env = { BUILDFARM_SANDBOX: process.env.BUILDFARM_SANDBOX };
+/**
+ * A failed run's progress and its report (the stage's error is there): this test once failed in CI
+ * with the second run exiting 1 and no line for crunch, and stderr alone could not say why.
+ */
+const why = (run: { stdout: string; stderr: string }) => `${run.stderr}\n--- report ---\n${run.stdout.slice(0, 6000)}`;
 
 describe('CLI: right-sizing by measured CPU', () => {
   it('a busy stage and an idle one asking for the same size are measured, recommended apart, and resized by resources: auto', async () => {
@@ -52,7 +57,7 @@ describe('CLI: right-sizing by measured CPU', () => {
 
     // Act: the first build measures
     const first = await runCli(['run', repo.path, '--data-dir', data, '--json'], { env });
-    expect(first.code, first.stderr).toBe(0);
+    expect(first.code, why(first)).toBe(0);
     const measured = JSON.parse(first.stdout) as BuildReport;
 
     // Assess: both ran on the defaults (0.25 vCPU / 512 MiB), and measured their CPU
@@ -74,7 +79,7 @@ describe('CLI: right-sizing by measured CPU', () => {
 
     // Act: the second build plans from the history the first recorded
     const second = await runCli(['run', repo.path, '--data-dir', data, '--json'], { env });
-    expect(second.code, second.stderr).toBe(0);
+    expect(second.code, why(second)).toBe(0);
     const sized = JSON.parse(second.stdout) as BuildReport;
 
     // Assess
