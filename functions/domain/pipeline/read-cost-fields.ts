@@ -5,6 +5,7 @@
  */
 import type { Field, YamlReader } from './yaml-reader.js';
 import { kindOf } from './yaml-reader.js';
+import { parsePercent } from './percent.js';
 
 export const OPTIMIZE_CHOICES = ['cost', 'time', 'balanced'] as const;
 export const COST_KEYS = ['pr-threshold'] as const;
@@ -13,16 +14,6 @@ export function readOptimize(y: YamlReader, entry: Field): (typeof OPTIMIZE_CHOI
   const value = y.choice(entry, OPTIMIZE_CHOICES);
   if (value !== undefined) y.record('optimize', entry, value);
   return value;
-}
-
-/**
- * A percentage: `25%` or `25` (both mean 25 per cent), 0 or more. A pull request whose cost is
- * more than this much above its base branch's last successful build fails its cost status.
- */
-export function parsePercent(raw: unknown): { ok: true; value: number } | { ok: false } {
-  const text = typeof raw === 'number' ? String(raw) : typeof raw === 'string' ? raw.trim() : '';
-  const match = /^(\d+(?:\.\d+)?)\s*%?$/.exec(text);
-  return match ? { ok: true, value: Number(match[1]) } : { ok: false };
 }
 
 export function readCost(y: YamlReader, entry: Field): { prThresholdPercent?: number } {

@@ -4,7 +4,7 @@
  * setting for errors, as farmPolicyFrom's does.
  */
 import { budgetsFrom, hasBudgets } from '../budget/budgets.js';
-import { parsePercent } from '../pipeline/read-cost-fields.js';
+import { parsePercent } from '../pipeline/percent.js';
 import { InvalidFarmSetting, type FarmPolicy, type SettingNames } from './farm-policy.js';
 import { OPTIMIZE_SETTING, parseOptimizeGoal } from './optimize.js';
 
