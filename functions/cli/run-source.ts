@@ -27,16 +27,13 @@ export async function resolveRunSource(dir: string, options: { workingTree: bool
   // Every question for git at once, before anything is awaited (each is a process of its own: in a
   // row they add up at every start, and `buildfarm run` loads the farm while they run). Their
   // answers are judged in order: the directory first (git run in a missing directory fails like a
-  // missing git), then the repository, then the rest. rev-parse gives the top, then DIR's path from
-  // it (an empty line, trimmed away, at the top). symbolic-ref works before the first commit too;
-  // a detached HEAD has no branch.
-  const [info, toplevel, symbolic, head] = await Promise.all([
+  // missing git), then the repository, then the rest.
+  const [info, where, head] = await Promise.all([
     stat(dir).catch(() => undefined),
-    git(dir, ['rev-parse', '--show-toplevel', '--show-prefix']).then(
-      (output) => ({ output }),
+    locate(dir).then(
+      (found) => ({ found }),
       (error: unknown) => ({ error }),
     ),
-    git(dir, ['symbolic-ref', '--short', '-q', 'HEAD']).catch(() => ''),
     options.workingTree ? Promise.resolve(undefined) : headCommit(dir).then(
       (commit) => ({ commit }),
       (error: unknown) => ({ error }),
@@ -44,11 +41,11 @@ export async function resolveRunSource(dir: string, options: { workingTree: bool
   ]);
   if (info === undefined) throw new UserError(`${dir}: no such directory`);
   if (!info.isDirectory()) throw new UserError(`${dir} is not a directory: buildfarm run builds the git repository in a directory`);
-  if ('error' in toplevel) {
-    if (toplevel.error instanceof UserError && toplevel.error.name === 'GitMissing') throw toplevel.error;
+  if ('error' in where) {
+    if (where.error instanceof UserError && where.error.name === 'GitMissing') throw where.error;
     throw new UserError(`${dir} is not inside a git repository: buildfarm run builds a commit (git init, git commit first)`);
   }
-  const [top = '', prefix = ''] = toplevel.output.split('\n');
+  const { top, prefix, symbolic } = where.found;
   const subdirectory = prefix.replace(/\/$/, '');
   const branch = symbolic || 'HEAD';
   const name = path.basename(subdirectory || top);
@@ -69,6 +66,27 @@ export async function resolveRunSource(dir: string, options: { workingTree: bool
     );
   }
   return { ...base, sha, message, workingTree: false };
+}
+
+/**
+ * The repository's top folder, DIR's path from it ('' at the top) and HEAD's branch ('' when
+ * detached). One git process in the usual case: rev-parse prints the top, DIR's path from it (an
+ * empty line at the top) and, with --abbrev-ref, the branch (`HEAD` when detached). Before the first
+ * commit HEAD names no commit and that fails: then rev-parse for the folders, and symbolic-ref,
+ * which works without a commit, for the branch.
+ */
+async function locate(dir: string): Promise<{ top: string; prefix: string; symbolic: string }> {
+  try {
+    const [top = '', prefix = '', branch = ''] = (await git(dir, ['rev-parse', '--show-toplevel', '--show-prefix', '--abbrev-ref', 'HEAD'])).split('\n');
+    return { top, prefix, symbolic: branch === 'HEAD' ? '' : branch };
+  } catch {
+    const [folders, symbolic] = await Promise.all([
+      git(dir, ['rev-parse', '--show-toplevel', '--show-prefix']),
+      git(dir, ['symbolic-ref', '--short', '-q', 'HEAD']).catch(() => ''),
+    ]);
+    const [top = '', prefix = ''] = folders.split('\n');
+    return { top, prefix, symbolic };
+  }
 }
 
 /** HEAD's commit, its subject and the uncommitted changes under `dir`, asked at once; undefined before the first commit. */

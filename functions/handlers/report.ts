@@ -144,12 +144,14 @@ export async function reportTask(input: ReportTaskInput, deps: ReportDeps): Prom
     branch: request.branch,
     link: deps.link?.(input.buildId),
     logger: deps.logger,
+    // The budget reservation settled and the branch's cost recorded: objects of their own, each
+    // catching its own failure, so beside the statuses and histories (every build waits for this step).
+    alsoOncePublished: () =>
+      Promise.all([
+        settleSpend(report, plan?.budgetReservation, deps.spend ?? new S3SpendLedger(deps.store), deps.logger),
+        recordBranchCost(report, request, deps.store, deps.logger),
+      ]),
   });
-  // Independent objects, each catching its own failure: side by side.
-  await Promise.all([
-    settleSpend(report, plan?.budgetReservation, deps.spend ?? new S3SpendLedger(deps.store), deps.logger),
-    recordBranchCost(report, request, deps.store, deps.logger),
-  ]);
   return { status: report.status, totalCostUsd: report.totalCostUsd, reportKey: published.reportKey };
 }
 

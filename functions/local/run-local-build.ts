@@ -264,6 +264,8 @@ export async function runLocalBuild(
   };
 
   let run;
+  // The report, read while the work folders are handed over and deleted below (issue 12's fixed overhead).
+  let readingReport: Promise<string | undefined> | undefined;
   try {
     run = await runBuildLocally(input, bindings, {
       signal: options.signal,
@@ -273,6 +275,10 @@ export async function runLocalBuild(
         if (event.type === 'MapIterationFailed') stopStages.abort(new StagesStopped("another stage's step failed, and with it the build's `Run stages` Map,"));
       },
     });
+    const reading = farm.store.getText(run.output.reportKey);
+    // Awaited after the finally below; until then a failed read must not count as unhandled.
+    reading.catch(() => undefined);
+    readingReport = reading;
   } catch (error) {
     // The execution failed (a step without a Catch, a task's timeout) or was stopped: nothing will use the stages still running.
     stopStages.abort(options.signal?.aborted ? error : new StagesStopped(`the build's execution failed (${(error as Error).message}),`));
@@ -286,7 +292,7 @@ export async function runLocalBuild(
     // Every stage's folder handed over (the export takes them next) and deleted.
     await retired.idle();
   }
-  const text = await farm.store.getText(run.output.reportKey);
+  const text = await readingReport;
   if (!text) throw new ReportMissing(`the build ended without a report at ${run.output.reportKey}`);
   return { report: JSON.parse(text) as BuildReport, stateTransitions: run.stateTransitions };
 }

@@ -59,6 +59,15 @@ describe('the CLI loads s3rver only when an embedded S3 starts', () => {
     expect(s3rverModules(plan.loaded)).toEqual([]);
   });
 
+  it('`run --help` loads no YAML parser (no chunk carrying the yaml package); `validate` does (so its absence means something)', async () => {
+    const help = await loadedBy(['run', '--help']);
+    expect(help.status).toBe(0);
+    expect(await bundledPackagesIn(help.loaded)).not.toContain('yaml');
+    const validate = await loadedBy(['validate']);
+    expect(validate.status, validate.stderr).toBe(0);
+    expect(await bundledPackagesIn(validate.loaded)).toContain('yaml');
+  });
+
   it('`plan` with a data directory loads it, to read the stage history through the embedded S3', async () => {
     // Prepare: a data directory with an S3 folder, as `buildfarm run` leaves one
     await mkdir(join(directory, 'data', 's3'), { recursive: true });
@@ -70,6 +79,15 @@ describe('the CLI loads s3rver only when an embedded S3 starts', () => {
     expect(plan.loaded.some((path) => path.includes('/dist/cli/chunks/'))).toBe(true);
   });
 });
+
+/** The bundled packages the loaded chunks carry (esbuild's `// node_modules/NAME/...` marks). */
+async function bundledPackagesIn(loaded: string[]): Promise<Set<string>> {
+  const packages = new Set<string>();
+  for (const path of loaded.filter((p) => /\/dist\/cli\/(chunks\/)?[^/]+\.mjs$/.test(p))) {
+    for (const match of (await readFile(path, 'utf8')).matchAll(/^\/\/ node_modules\/((?:@[^/]+\/)?[^/]+)\//gm)) packages.add(match[1]!);
+  }
+  return packages;
+}
 
 describe('the CLI bundle leaves asl-validator out (the farm never validates the definition at run time)', () => {
   it('carries neither asl-validator nor ajv and jsonata, only a stand-in that fails loudly', async () => {

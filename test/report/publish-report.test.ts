@@ -152,6 +152,49 @@ describe('Function: publishReport', () => {
     expect([...store.objects.keys()].filter((k) => k.startsWith('history/'))).toEqual([]);
   });
 
+  it('runs the caller\'s once-published work after the publication, beside the histories rather than after them', async () => {
+    // Prepare: a history write held until the once-published work has started.
+    const { notifier, deps } = setup();
+    const events: string[] = [];
+    let startedAlongside!: () => void;
+    const alongside = new Promise<void>((resolve) => (startedAlongside = resolve));
+    const history = {
+      recordRun: async () => {
+        events.push(`history, ${notifier.published.length} published`);
+        await alongside;
+        events.push('history written');
+        return { durationsMs: [], peakMemoryMiB: 0, peakDiskMiB: 0, escalated: false };
+      },
+    };
+
+    // Act
+    await publishReport(buildReport({ stages: [lambdaStage({ name: 'build' })] }), {
+      ...deps,
+      history: history as never,
+      alsoOncePublished: async () => {
+        events.push(`once published, ${notifier.published.length} published`);
+        startedAlongside();
+      },
+    });
+
+    // Assess: it started while the history write was still waiting (so not after it), and only once published.
+    expect(events).toEqual(['history, 1 published', 'once published, 1 published', 'history written']);
+  });
+
+  it('runs none of the once-published work when SNS fails', async () => {
+    // Prepare
+    const { notifier, deps } = setup();
+    notifier.failWith = Object.assign(new Error('SNS down'), { name: 'PublishFailed' });
+    let ran = false;
+
+    // Act
+    const attempt = publishReport(buildReport(), { ...deps, alsoOncePublished: async () => void (ran = true) });
+
+    // Assess
+    await expect(attempt).rejects.toMatchObject({ name: 'PublishFailed' });
+    expect(ran).toBe(false);
+  });
+
   it('links the local dashboard instead of the console when given one, and derives the branch from the ref', async () => {
     // Prepare
     const { notifier, statuses, deps } = setup();

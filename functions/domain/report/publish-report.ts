@@ -5,7 +5,9 @@
  * 1. report.json and report.txt go to the artifact store;
  * 2. the cost report is published to the BuildReports topic;
  * 3. commit statuses are posted (when a GitHub token is configured);
- * 4. each stage that ran is added to its history for the planner.
+ * 4. each stage that ran is added to its history for the planner;
+ *    beside 3 and 4, whatever else the caller has to do once the report is out
+ *    (`alsoOncePublished`).
  *
  * Steps 1 and 2 throw on failure: nothing after them has happened yet and
  * both are safe to repeat, so the Report task's retry redoes them. Steps 3 and
@@ -50,6 +52,12 @@ export interface PublishReportDeps {
   /** Where statuses and the message link to; the execution's Step Functions console page when absent (the local farm passes its dashboard). */
   link?: string;
   logger?: ReportLogger;
+  /**
+   * More of the report step's work that needs only the report published (the Report task's spend
+   * and branch cost): run beside steps 3 and 4, not after them. It must catch its own failures,
+   * as they do.
+   */
+  alsoOncePublished?: () => Promise<unknown>;
 }
 
 export interface PostedStatus {
@@ -144,7 +152,7 @@ export async function publishReport(report: BuildReport, deps: PublishReportDeps
       outcomes[index] = { stage: stage.name, error: messageOf(error) };
     }
   });
-  await Promise.all([postStatuses(), runBounded(recordHistory, HISTORY_CONCURRENCY)]);
+  await Promise.all([postStatuses(), runBounded(recordHistory, HISTORY_CONCURRENCY), deps.alsoOncePublished?.()]);
   const historyRecorded = outcomes.filter((outcome) => outcome.error === undefined).map((outcome) => outcome.stage);
   const historyFailed = outcomes.flatMap(({ stage, error }) => (error === undefined ? [] : [{ stage, error }]));
 

@@ -83,3 +83,49 @@ describe('Class: EarlyExport', () => {
     expect(calls).toEqual(['start ', 'end ', 'start stages/lint/', 'start stages/test/', 'end stages/test/', 'start all', 'end all']);
   });
 });
+
+describe('Class: EarlyExport, after the report is published', () => {
+  const recordingExport = (calls: string[], failing?: string) => async (_id: string, part?: PartialExport) => {
+    const name = part?.under ?? 'all';
+    calls.push(name);
+    if (name === failing) throw new Error('s3rver hiccup');
+    return '/data/builds/b1';
+  };
+
+  it('lists nothing again at the end once the pass started by the publication copied everything', async () => {
+    // Prepare
+    const calls: string[] = [];
+    const early = new EarlyExport(recordingExport(calls), async () => undefined, 'b1');
+    // Act
+    early.progress.stageFinished({ stage: 'lint' } as StageResult);
+    early.reportPublished();
+    const folder = await early.finish();
+    // Assess: no `all` pass after the publication's pass over everything ('').
+    expect(folder).toBe('/data/builds/b1');
+    expect(calls).toEqual(['stages/lint/', '']);
+  });
+
+  it('still makes the last pass when the publication pass failed', async () => {
+    // Prepare: the pass over everything fails once.
+    const calls: string[] = [];
+    const early = new EarlyExport(recordingExport(calls, ''), async () => undefined, 'b1');
+    // Act
+    early.reportPublished();
+    const folder = await early.finish();
+    // Assess
+    expect(folder).toBe('/data/builds/b1');
+    expect(calls).toEqual(['', 'all']);
+  });
+
+  it('still makes the last pass when no report was published (only stage passes ran)', async () => {
+    // Prepare
+    const calls: string[] = [];
+    const early = new EarlyExport(recordingExport(calls), async () => undefined, 'b1');
+    // Act
+    early.progress.planned({} as never);
+    const folder = await early.finish();
+    // Assess: the planned pass is also over '' but is no proof that the build's last objects are there.
+    expect(folder).toBe('/data/builds/b1');
+    expect(calls).toEqual(['', 'all']);
+  });
+});
