@@ -23,6 +23,12 @@ export class EarlyExport {
   private passes: Promise<unknown> = Promise.resolve();
   /** The folder, once a pass over everything after the report's publication succeeded. */
   private completeAfterReport: string | undefined;
+  private copiedAfterReport!: (folder: string) => void;
+  /**
+   * Settles with the folder of the build's plain files when a pass started by the report's
+   * publication has copied everything (report.json included); pending until one does.
+   */
+  readonly reportCopied = new Promise<string>((resolve) => (this.copiedAfterReport = resolve));
 
   constructor(
     private readonly exportFiles: ExportFiles,
@@ -41,7 +47,10 @@ export class EarlyExport {
   /** The report is stored and published: a pass over everything (the last pass then finds little new). */
   reportPublished(): void {
     this.completeAfterReport = undefined;
-    this.pass('', (folder) => (this.completeAfterReport = folder));
+    this.pass('', (folder) => {
+      this.completeAfterReport = folder;
+      this.copiedAfterReport(folder);
+    });
   }
 
   /** After the build settled: the last pass, over every object. */

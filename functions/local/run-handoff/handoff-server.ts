@@ -10,12 +10,14 @@
  * foreground command, and nothing it started may outlive it.
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { chmod, unlink } from 'node:fs/promises';
+import { chmod, readFile, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { BuildRecord } from '../build-record.js';
 import type { BuildProgress } from '../build-runner.js';
 import { alsoTo } from '../build-progress-fanout.js';
 import type { LocalSourceMapping } from '../farm-context.js';
 import type { BuildRequest } from '../../domain/build-request.js';
+import type { BuildReport } from '../../domain/report/types.js';
 import { checkRunMessage } from './check-run-message.js';
 import { EarlyExport, type ExportFiles } from './early-export.js';
 import { readJsonLines, writeJsonLine } from './json-lines.js';
@@ -119,6 +121,7 @@ export async function startRunHandOff(options: RunHandOffOptions): Promise<RunHa
 function serveConnection(socket: Socket, options: RunHandOffOptions, exporting: Map<string, EarlyExport>, track: (work: Promise<void>) => void): void {
   const send = (message: FromFarm) => writeJsonLine(socket, message);
   let buildId: string | undefined;
+  // Settled on the farm, or its report already sent: a closing connection stops nothing then.
   let settled = false;
   // A stop asked for before the farm has queued the build (startHandedOver saves its record first)
   // would find nothing to stop: it is kept, and made as soon as the build is queued.
@@ -168,7 +171,21 @@ function serveConnection(socket: Socket, options: RunHandOffOptions, exporting: 
     if (stopReason !== undefined) await options.farm.stop(id, stopReason).catch(options.onError);
     // Copied as soon as they are stored, while the report step records history and spend.
     exporting.set(id, files);
-    const record = await options.farm.settled(id).finally(() => exporting.delete(id));
+    const settling = options.farm.settled(id).finally(() => exporting.delete(id));
+    // `run` has its answer once the report is published and copied, as a webhook build's outcome
+    // is out once SNS has it: the farm's own bookkeeping (history, spend, work folders) goes on here.
+    const first = await Promise.race([settling.then((record) => ({ record })), files.reportCopied.then((folder) => ({ folder }))]);
+    if ('folder' in first) {
+      const report = await readReport(first.folder, id);
+      if (report !== undefined) {
+        settled = true;
+        send({ type: 'report', report, directory: first.folder });
+        socket.end();
+        await settling;
+        return;
+      }
+    }
+    const record = 'record' in first ? first.record : await settling;
     if (record.report === undefined) {
       // As `run` in its own process leaves no files of a build that did not report: the parts
       // copied while it ran are removed.
@@ -180,6 +197,16 @@ function serveConnection(socket: Socket, options: RunHandOffOptions, exporting: 
     } catch (error) {
       send({ type: 'error', error: { name: 'ExportFailed', message: `the build ${record.report.status}, but its files could not be written: ${asError(error).message}` } });
     }
+  }
+}
+
+/** The report among the build's copied files, when it is there and is this build's. */
+async function readReport(folder: string, buildId: string): Promise<BuildReport | undefined> {
+  try {
+    const report = JSON.parse(await readFile(join(folder, 'report.json'), 'utf8')) as BuildReport;
+    return report.buildId === buildId ? report : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -2,7 +2,7 @@
  * The farm's end of the hand-off, over a real unix socket, with a stand-in farm (the real one runs
  * in test/cli/run-handoff.test.ts): what a client that misbehaves or goes away does to the farm.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,6 +46,8 @@ interface ServeSpies {
   exported?: string[];
   /** The listeners of published reports, to call as the farm's bus would. */
   published?: Array<(buildId: string) => void>;
+  /** A report.json each pass over everything writes into the build's folder, as the real export copies it. */
+  reportJson?: (buildId: string) => string;
 }
 
 async function serve(farm: HandOffFarm, spies: ServeSpies = {}): Promise<RunHandOffServer> {
@@ -59,7 +61,12 @@ async function serve(farm: HandOffFarm, spies: ServeSpies = {}): Promise<RunHand
     dashboard: (id) => `http://dash/${id}`,
     exportFiles: async (id, part) => {
       spies.exported?.push(part?.under ?? 'last');
-      return join(data, 'builds', id);
+      const folder = join(data, 'builds', id);
+      if (spies.reportJson && part?.under === '') {
+        await mkdir(folder, { recursive: true });
+        await writeFile(join(folder, 'report.json'), spies.reportJson(id));
+      }
+      return folder;
     },
     removeFiles: async (id) => void spies.removed?.push(id),
     reportsPublished: (listener) => {
@@ -163,6 +170,47 @@ describe('the run hand-off server', () => {
       await run.closed;
       expect(removed).toEqual(['run-cancelled']);
       expect(run.lines().at(-1)).toEqual({ type: 'error', error: { name: 'Cancelled', message: 'stopped by SIGINT' } });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('answers run once the published report is copied, before the farm settles the build; run going away then stops nothing', async () => {
+    const { farm, followers, settle, stopped } = standInFarm();
+    const published: Array<(buildId: string) => void> = [];
+    const server = await serve(farm, { published, reportJson: (id) => JSON.stringify({ buildId: id, status: 'failed' }) });
+    try {
+      const run = client(server.path);
+      run.socket.write(`${JSON.stringify(runMessage('run-early'))}\n`);
+      await until(() => followers.has('run-early'));
+      for (const listener of published) listener('run-early');
+      // The report reaches run while the farm has not settled the build (its history and spend go on).
+      await until(() => run.lines().some((line) => line.type === 'report'));
+      expect(run.lines().at(-1)).toEqual({ type: 'report', report: { buildId: 'run-early', status: 'failed' }, directory: expect.stringContaining('run-early') });
+      await run.closed;
+      expect(stopped).toEqual([]);
+      settle.get('run-early')!({ id: 'run-early', state: 'failed', report: { status: 'failed' } } as BuildRecord);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('waits for the farm when the copied report is not this build\'s', async () => {
+    const { farm, followers, settle } = standInFarm();
+    const published: Array<(buildId: string) => void> = [];
+    const exported: string[] = [];
+    const server = await serve(farm, { published, exported, reportJson: () => JSON.stringify({ buildId: 'someone-else', status: 'succeeded' }) });
+    try {
+      const run = client(server.path);
+      run.socket.write(`${JSON.stringify(runMessage('run-odd'))}\n`);
+      await until(() => followers.has('run-odd'));
+      for (const listener of published) listener('run-odd');
+      await until(() => exported.includes(''));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(run.lines().some((line) => line.type === 'report')).toBe(false);
+      settle.get('run-odd')!({ id: 'run-odd', state: 'succeeded', report: { buildId: 'run-odd', status: 'succeeded' } } as unknown as BuildRecord);
+      await run.closed;
+      expect(run.lines().at(-1)).toMatchObject({ type: 'report', report: { buildId: 'run-odd', status: 'succeeded' } });
     } finally {
       await server.close();
     }
