@@ -8,6 +8,11 @@ export class GitMissing extends UserError {
   override name = 'GitMissing';
 }
 
+/** The error for a git that is not there, said the same wherever git is run. */
+export function gitMissing(): GitMissing {
+  return new GitMissing('git is not installed or not on PATH; the local farm needs it to snapshot repositories (apt-get install git)');
+}
+
 /** Runs git in `cwd`; a missing git binary is a clear user error, not a stack trace. */
 export async function git(cwd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<string> {
   try {
@@ -15,7 +20,7 @@ export async function git(cwd: string, args: string[], env?: NodeJS.ProcessEnv):
     return stdout.trim();
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: string };
-    if (e.code === 'ENOENT') throw new GitMissing('git is not installed or not on PATH; the local farm needs it to snapshot repositories (apt-get install git)');
+    if (e.code === 'ENOENT') throw gitMissing();
     throw new UserError(`git ${args.join(' ')} failed in ${cwd}: ${(e.stderr ?? e.message).trim()}`);
   }
 }

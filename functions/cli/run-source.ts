@@ -7,8 +7,9 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../domain/errors.js';
-import { git } from './git.js';
-import { commitWorkingTree, nameSome, uncommittedChanges } from './working-tree.js';
+import { git, GitMissing } from './git.js';
+import { gitBatch, type GitAnswer } from './git-batch.js';
+import { changedPaths, commitWorkingTree, nameSome, UNCOMMITTED_CHANGES, uncommittedChanges } from './working-tree.js';
 
 export interface RunSource {
   /** The repository's top folder. */
@@ -24,28 +25,17 @@ export interface RunSource {
 }
 
 export async function resolveRunSource(dir: string, options: { workingTree: boolean }, warn: (text: string) => void): Promise<RunSource> {
-  // Every question for git at once, before anything is awaited (each is a process of its own: in a
-  // row they add up at every start, and `buildfarm run` loads the farm while they run). Their
-  // answers are judged in order: the directory first (git run in a missing directory fails like a
-  // missing git), then the repository, then the rest.
-  const [info, where, head] = await Promise.all([
-    stat(dir).catch(() => undefined),
-    locate(dir).then(
-      (found) => ({ found }),
-      (error: unknown) => ({ error }),
-    ),
-    options.workingTree ? Promise.resolve(undefined) : headCommit(dir).then(
-      (commit) => ({ commit }),
-      (error: unknown) => ({ error }),
-    ),
-  ]);
+  // Every question for git at once, before anything is awaited (`buildfarm run` loads the farm
+  // while git answers). The answers are judged in order: the directory first (git run in a missing
+  // directory fails like a missing git), then the repository, then the rest.
+  const [info, { where, head }] = await Promise.all([stat(dir).catch(() => undefined), askGit(dir, options.workingTree)]);
   if (info === undefined) throw new UserError(`${dir}: no such directory`);
   if (!info.isDirectory()) throw new UserError(`${dir} is not a directory: buildfarm run builds the git repository in a directory`);
   if ('error' in where) {
     if (where.error instanceof UserError && where.error.name === 'GitMissing') throw where.error;
     throw new UserError(`${dir} is not inside a git repository: buildfarm run builds a commit (git init, git commit first)`);
   }
-  const { top, prefix, symbolic } = where.found;
+  const { top, prefix, symbolic } = where.value;
   const subdirectory = prefix.replace(/\/$/, '');
   const branch = symbolic || 'HEAD';
   const name = path.basename(subdirectory || top);
@@ -57,8 +47,8 @@ export async function resolveRunSource(dir: string, options: { workingTree: bool
   }
   if (head === undefined) throw new Error('unreachable: HEAD is asked for unless --working-tree');
   if ('error' in head) throw head.error;
-  if (head.commit === undefined) throw new UserError(`${top} has no commit yet: buildfarm run builds HEAD (commit first, or build the files as they are with --working-tree)`);
-  const { sha, message, changed } = head.commit;
+  if (head.value === undefined) throw new UserError(`${top} has no commit yet: buildfarm run builds HEAD (commit first, or build the files as they are with --working-tree)`);
+  const { sha, message, changed } = head.value;
   if (changed.length > 0) {
     warn(
       `warning: building HEAD (${sha.slice(0, 7)}), which does not have the uncommitted changes to ${changed.length} tracked ` +
@@ -68,34 +58,64 @@ export async function resolveRunSource(dir: string, options: { workingTree: bool
   return { ...base, sha, message, workingTree: false };
 }
 
-/**
- * The repository's top folder, DIR's path from it ('' at the top) and HEAD's branch ('' when
- * detached). One git process in the usual case: rev-parse prints the top, DIR's path from it (an
- * empty line at the top) and, with --abbrev-ref, the branch (`HEAD` when detached). Before the first
- * commit HEAD names no commit and that fails: then rev-parse for the folders, and symbolic-ref,
- * which works without a commit, for the branch.
- */
-async function locate(dir: string): Promise<{ top: string; prefix: string; symbolic: string }> {
-  try {
-    const [top = '', prefix = '', branch = ''] = (await git(dir, ['rev-parse', '--show-toplevel', '--show-prefix', '--abbrev-ref', 'HEAD'])).split('\n');
-    return { top, prefix, symbolic: branch === 'HEAD' ? '' : branch };
-  } catch {
-    const [folders, symbolic] = await Promise.all([
-      git(dir, ['rev-parse', '--show-toplevel', '--show-prefix']),
-      git(dir, ['symbolic-ref', '--short', '-q', 'HEAD']).catch(() => ''),
-    ]);
-    const [top = '', prefix = ''] = folders.split('\n');
-    return { top, prefix, symbolic };
-  }
+type Outcome<T> = { value: T } | { error: unknown };
+const settle = <T>(promise: Promise<T>): Promise<Outcome<T>> => promise.then((value) => ({ value }), (error: unknown) => ({ error }));
+
+interface Located {
+  top: string;
+  prefix: string;
+  /** '' when HEAD is detached. */
+  symbolic: string;
 }
 
-/** HEAD's commit, its subject and the uncommitted changes under `dir`, asked at once; undefined before the first commit. */
-async function headCommit(dir: string): Promise<{ sha: string; message: string; changed: string[] } | undefined> {
-  // The diff fails too before the first commit: its error counts only once HEAD is known to exist.
-  const [commit, changed] = await Promise.all([
-    git(dir, ['log', '-1', '--format=%H%n%s']).catch(() => undefined),
-    uncommittedChanges(dir).catch((error: unknown) => ({ error })),
+interface HeadCommit {
+  sha: string;
+  message: string;
+  changed: string[];
+}
+
+/**
+ * rev-parse prints the top folder, DIR's path from it (an empty line at the top) and, with
+ * --abbrev-ref, HEAD's branch (`HEAD` when detached). It fails before the first commit (HEAD names
+ * no commit) and outside a repository: locate() then asks again, one question at a time.
+ */
+const LOCATE = ['rev-parse', '--show-toplevel', '--show-prefix', '--abbrev-ref', 'HEAD'];
+const HEAD_LOG = ['log', '-1', '--format=%H%n%s'];
+
+/**
+ * Where DIR is and (unless --working-tree) HEAD's commit: three questions in one process
+ * (git-batch.ts), or one process each when `sh` cannot run them.
+ */
+async function askGit(dir: string, workingTree: boolean): Promise<{ where: Outcome<Located>; head: Outcome<HeadCommit | undefined> | undefined }> {
+  const answers = await gitBatch(dir, workingTree ? [LOCATE] : [LOCATE, HEAD_LOG, UNCOMMITTED_CHANGES]).catch((error: unknown) => error);
+  if (answers instanceof GitMissing) return { where: { error: answers }, head: workingTree ? undefined : { error: answers } };
+  const batch = Array.isArray(answers) ? (answers as GitAnswer[]) : undefined;
+  const [where, head] = await Promise.all([settle(locate(dir, batch?.[0])), workingTree ? undefined : settle(headCommit(dir, batch?.[1], batch?.[2]))]);
+  return { where, head };
+}
+
+async function locate(dir: string, answer: GitAnswer | undefined): Promise<Located> {
+  const asked = answer === undefined ? await git(dir, LOCATE).catch(() => undefined) : answer.ok ? answer.stdout : undefined;
+  if (asked !== undefined) {
+    const [top = '', prefix = '', branch = ''] = asked.split('\n');
+    return { top, prefix, symbolic: branch === 'HEAD' ? '' : branch };
+  }
+  // No commit yet, or no repository (rev-parse alone says which): symbolic-ref names an unborn branch.
+  const [folders, symbolic] = await Promise.all([
+    git(dir, ['rev-parse', '--show-toplevel', '--show-prefix']),
+    git(dir, ['symbolic-ref', '--short', '-q', 'HEAD']).catch(() => ''),
   ]);
+  const [top = '', prefix = ''] = folders.split('\n');
+  return { top, prefix, symbolic };
+}
+
+/** HEAD's commit, its subject and the uncommitted changes under `dir`; undefined before the first commit. */
+async function headCommit(dir: string, log: GitAnswer | undefined, diff: GitAnswer | undefined): Promise<HeadCommit | undefined> {
+  // The diff fails too before the first commit: its error counts only once HEAD is known to exist.
+  const [commit, changed] =
+    log && diff
+      ? [log.ok ? log.stdout : undefined, diff.ok ? changedPaths(diff.stdout) : { error: new UserError(`git ${UNCOMMITTED_CHANGES.join(' ')} failed in ${dir}: ${diff.stderr}`) }]
+      : await Promise.all([git(dir, HEAD_LOG).catch(() => undefined), uncommittedChanges(dir).catch((error: unknown) => ({ error }))]);
   if (commit === undefined) return undefined;
   if (!Array.isArray(changed)) throw changed.error;
   const [sha = '', message = ''] = commit.split('\n');

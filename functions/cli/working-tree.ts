@@ -14,8 +14,14 @@ import { git } from './git.js';
  * `--no-renames`, so a rename names both files; untracked files are not "changes to tracked files".
  */
 export async function uncommittedChanges(dir: string): Promise<string[]> {
-  // Against HEAD: staged and unstaged changes alike (a file staged and then reverted on disk is no change).
-  const output = await git(dir, ['diff', 'HEAD', '--name-only', '--no-renames', '-z', '--', '.']);
+  return changedPaths(await git(dir, [...UNCOMMITTED_CHANGES]));
+}
+
+/** Against HEAD: staged and unstaged changes alike (a file staged and then reverted on disk is no change). */
+export const UNCOMMITTED_CHANGES = ['diff', 'HEAD', '--name-only', '--no-renames', '-z', '--', '.'] as const;
+
+/** The paths in UNCOMMITTED_CHANGES' output. */
+export function changedPaths(output: string): string[] {
   return output.split('\0').filter((entry) => entry.length > 0);
 }
 
