@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MIN_PART_SIZE, uploadStream } from '../../../functions/adapters/aws/multipart-upload.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { MIN_PART_SIZE, SMALL_BODY_BYTES, uploadStream } from '../../../functions/adapters/aws/multipart-upload.js';
 import { S3ArtifactStore, UPLOAD_PART_SIZE, UPLOAD_QUEUE_SIZE } from '../../../functions/adapters/aws/s3-artifact-store.js';
 import { s3rverClient } from '../../../functions/adapters/local/s3rver-client.js';
 import { startS3rver, type RunningS3rver } from '../../support/s3rver.js';
@@ -100,6 +100,34 @@ describe('Function: uploadStream', () => {
       expect(sha(await stored(client, s3.bucket, key))).toBe(sha(data));
     }
     expect(traffic.commands.filter((c) => c !== 'GetObjectCommand')).toEqual(['PutObjectCommand', 'PutObjectCommand', 'PutObjectCommand']);
+    client.destroy();
+  });
+
+  it('sends a small body without taking a part buffer, and one just past the small size through them, bytes in order', async () => {
+    // Prepare: a record, many tiny chunks, and 100 chunks of 3 KB (300 KB, past SMALL_BODY_BYTES)
+    const { client, traffic } = recordingClient(s3.endpoint);
+    const record = Buffer.from(JSON.stringify({ stage: 'test', pad: 'x'.repeat(2000) }));
+    const tiny = randomBytes(20_000);
+    const past = randomBytes(100 * 3000);
+    const chunked = (data: Buffer, size: number) => Readable.from(Array.from({ length: Math.ceil(data.length / size) }, (_, i) => data.subarray(i * size, (i + 1) * size)));
+    const allocations = vi.spyOn(Buffer, 'allocUnsafeSlow');
+    try {
+      // Act
+      await uploadStream(client, { Bucket: s3.bucket, Key: 'small/record.json' }, Readable.from([record]), { partSize: MIN_PART_SIZE, queueSize: 2 });
+      await uploadStream(client, { Bucket: s3.bucket, Key: 'small/tiny.bin' }, chunked(tiny, 7), { partSize: MIN_PART_SIZE, queueSize: 2 });
+      const smallAllocations = allocations.mock.calls.filter(([size]) => size === MIN_PART_SIZE).length;
+      await uploadStream(client, { Bucket: s3.bucket, Key: 'small/past.bin' }, chunked(past, 3000), { partSize: MIN_PART_SIZE, queueSize: 2 });
+      // Assess: no 5 MiB part buffer for the small ones (one for the body past the small size)
+      expect(smallAllocations).toBe(0);
+      expect(allocations.mock.calls.filter(([size]) => size === MIN_PART_SIZE).length).toBe(1);
+      expect(past.length).toBeGreaterThan(SMALL_BODY_BYTES);
+    } finally {
+      allocations.mockRestore();
+    }
+    expect(sha(await stored(client, s3.bucket, 'small/record.json'))).toBe(sha(record));
+    expect(sha(await stored(client, s3.bucket, 'small/tiny.bin'))).toBe(sha(tiny));
+    expect(sha(await stored(client, s3.bucket, 'small/past.bin'))).toBe(sha(past));
+    expect(traffic.commands.filter((c) => c === 'PutObjectCommand')).toHaveLength(3);
     client.destroy();
   });
 
