@@ -7,16 +7,24 @@
  * unpacked (node_modules: 3,772 files in lint, test and pack) and its HOME the restored npm cache,
  * and the executor deleted them before the state machine could start the next stage (0.8 to 1.9 s
  * a stage at load 12, docs/performance.md). A rename takes microseconds. The deletion waits for
- * the build's end (`idle()`, which run-local-build.ts awaits, so nothing of a stage outlives its
- * build): deleting while the next stages unpack made their file creation several times slower
- * on an ext4 without a journal, which skips recently freed inodes by reading their table blocks
- * (Linux fs/ext4/ialloc.c, recently_deleted()); measured on the express bench, warm, 19.8 -> 16.0 s.
- * `buildfarm gc` removes the folders of a process that died meanwhile (garbage-collect.ts).
+ * the build's end (`idle()`, which run-local-build.ts awaits): deleting while the next stages
+ * unpack made their file creation several times slower on an ext4 without a journal, which skips
+ * recently freed inodes by reading their table blocks (Linux fs/ext4/ialloc.c,
+ * recently_deleted()); measured on the express bench, warm, 19.8 -> 16.0 s.
+ *
+ * At the build's end the deletion is started, not waited for: an `rm -rf` in a session of its
+ * own, which finishes even when the farm's process has exited (`buildfarm run` in its own
+ * process exits as soon as the build's files are out). Waiting for it was most of the express
+ * build's end: 0.9 s to unlink pack's node_modules on this VM, where `rm -rf` of 3,772 files
+ * takes 1.2 s of wall time and 0.16 s of CPU. It is the farm's own scratch, named by the farm:
+ * no stage's process is left (each command's PID namespace ended with it), and nothing the
+ * stage wrote can steer it. `buildfarm gc`, and `serve` at its start, remove the folders of a
+ * process that died meanwhile, or of an `rm` that did not finish (garbage-collect.ts).
  *
  * Nothing is shared between stages by this: the retired folder is no stage's, and the next stage
  * still gets a fresh work folder of its own. Only the farm's process touches it after the stage.
  */
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StageResult } from '../domain/report/types.js';
@@ -60,12 +68,12 @@ export class RetiredWorkFolders {
     void work.finally(() => this.pending.delete(work));
   };
 
-  /** Resolves once every folder retired so far is handed over and deleted (all in one `rm`). */
+  /** Resolves once every folder retired so far is handed over and its deletion started (all in one `rm`). */
   async idle(): Promise<void> {
     while (this.pending.size > 0) await Promise.all([...this.pending]);
     this.drained = true;
     const folders = this.toDelete.splice(0);
-    if (folders.length > 0) await deleteFolders(folders);
+    if (folders.length > 0) await startDeleting(folders);
   }
 
   private async cleanUp(folder: string, result: StageResult | undefined, deferDeletion: boolean): Promise<void> {
@@ -73,7 +81,10 @@ export class RetiredWorkFolders {
       if (result && this.handOver) await this.handOver.handOver(result, folder);
     } finally {
       if (deferDeletion && !this.drained) this.toDelete.push(folder);
-      else await deleteFolders([folder]);
+      // Renamed away: no one else uses the path, so the deletion may finish later. In place (the
+      // rename failed), the path may be reused as soon as this returns: deleted before it does.
+      else if (deferDeletion) await startDeleting([folder]);
+      else await deleteNow(folder);
     }
   }
 }
@@ -82,9 +93,20 @@ export class RetiredWorkFolders {
  * Deletes in a process of its own (`rm -rf`): fs.rm in this process would queue one call per file
  * on libuv's thread pool (four threads for the whole process), and the farm's own I/O for the stages
  * still running (uploads, the embedded S3's writes, the next stage's unpacking) would wait behind
- * thousands of unlinks. Where `rm` cannot run, fs.rm does it here.
+ * thousands of unlinks. Detached and unreferenced: resolved once `rm` has started, it goes on
+ * after this process has exited. Where `rm` cannot start, fs.rm does it here, awaited.
  */
-async function deleteFolders(folders: string[]): Promise<void> {
-  const deleted = await new Promise<boolean>((resolve) => execFile('rm', ['-rf', '--', ...folders], (error) => resolve(error === null)));
-  if (!deleted) await Promise.all(folders.map((folder) => rm(folder, { recursive: true, force: true }).catch(() => undefined)));
+function startDeleting(folders: string[]): Promise<void> {
+  return new Promise((resolve) => {
+    const removing = spawn('rm', ['-rf', '--', ...folders], { detached: true, stdio: 'ignore' });
+    removing.once('spawn', () => {
+      removing.unref();
+      resolve();
+    });
+    removing.once('error', () => void Promise.all(folders.map(deleteNow)).then(() => resolve()));
+  });
+}
+
+function deleteNow(folder: string): Promise<void> {
+  return rm(folder, { recursive: true, force: true }).catch(() => undefined);
 }

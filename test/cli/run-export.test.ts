@@ -94,8 +94,8 @@ describe('CLI: buildfarm run exports the artifacts', () => {
     // Nothing is left behind in the work root.
     for (const data of [sandboxed.data, hostShell.data]) {
       expect(await readdir(join(data, 'work', 'export')).catch(() => [])).toEqual([]);
-      // Every stage's work folder was deleted before `run` returned (retired-work-folders.ts).
-      expect(await readdir(join(data, 'work', 'retired'))).toEqual([]);
+      // Every stage's work folder is deleted by the `rm` `run` started at the build's end (retired-work-folders.ts).
+      await expect.poll(async () => readdir(join(data, 'work', 'retired'))).toEqual([]);
       expect(await readdir(join(data, 'work', 'lambda'))).toEqual([]);
     }
   }, 120_000);
