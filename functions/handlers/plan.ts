@@ -16,7 +16,6 @@
  * its report, and the stored plan names that reservation (`budgetReservation`).
  */
 import { cacheScopeFor } from '../domain/cache/scope.js';
-import type { Readable } from 'node:stream';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { GitHubTarballSource } from '../adapters/aws/github-tarball-source.js';
@@ -24,7 +23,6 @@ import { SfnRunningBuilds, stateMachineArnOf } from '../adapters/aws/sfn-running
 import { S3HistoryStore } from '../adapters/s3-history-store.js';
 import { S3SpendLedger } from '../adapters/s3-spend-ledger.js';
 import { s3ObjectRemover } from '../adapters/aws/s3-object-remover.js';
-import { PipelineInvalid } from '../domain/errors.js';
 import { parsePipelineWithSites } from '../domain/pipeline/parse.js';
 import { matchesTriggers } from '../domain/pipeline/triggers.js';
 import { admitByCost, admitByForkPolicy, secretsWithheld } from '../domain/plan/admission.js';
@@ -50,14 +48,12 @@ import { admitWithinBudgets, budgetRequestOf } from './budget-admission.js';
 import type { PlanTaskInput, PlanTaskOutput } from './build-state-machine.js';
 import { commitStatusesFromEnvironment, githubTokenFromEnvironment } from './commit-status-environment.js';
 import { farmPolicyFromEnvironment } from './farm-policy-environment.js';
-import { readFileFromSnapshot } from './snapshot-file.js';
+import { PIPELINE_FILE, storeSnapshotAndReadPipeline } from './plan-snapshot.js';
 import { artifactClient, artifactStore, requiredEnv, priceBook, region, s3RequestCounter } from './task-environment.js';
 import { requestsSince, type S3RequestCount } from '../domain/report/cost-model.js';
 import { runBounded } from '../domain/run-bounded.js';
 
-export const PIPELINE_FILE = '.buildfarm.yml';
-/** A pipeline file is text a person writes; anything bigger is a mistake. */
-const MAX_PIPELINE_FILE_BYTES = 1024 * 1024;
+export { PIPELINE_FILE };
 
 export interface PlanTaskDeps {
   store: ArtifactStore;
@@ -96,16 +92,6 @@ export function parseConcurrency(text: string): number {
   const value = Number.parseInt(text, 10);
   // Map MaxConcurrency 0 means unbounded: never let a bad substitution mean that.
   return Number.isInteger(value) && value > 0 ? value : 1;
-}
-
-async function readPipelineText(store: ArtifactStore, key: string): Promise<string> {
-  const snapshot = await store.get(key);
-  if (!snapshot) throw new Error(`source snapshot ${key} is missing`);
-  const text = await readFileFromSnapshot(snapshot as Readable, PIPELINE_FILE, MAX_PIPELINE_FILE_BYTES);
-  if (text === undefined) {
-    throw new PipelineInvalid([{ file: PIPELINE_FILE, line: 1, column: 1, path: '', message: `no ${PIPELINE_FILE} at the root of the repository` }]);
-  }
-  return text;
 }
 
 /**
@@ -189,8 +175,8 @@ export async function planTask(input: PlanTaskInput, deps: PlanTaskDeps): Promis
   }
   const snapshotKey = sourceKey(buildId);
   const requestsBefore = deps.s3Requests?.();
-  await deps.store.put(snapshotKey, await deps.source.snapshot({ repository: request.repository, sha: request.sha }), 'application/gzip');
-  const { pipeline, sites } = parsePipelineWithSites(await readPipelineText(deps.store, snapshotKey), PIPELINE_FILE);
+  const pipelineText = await storeSnapshotAndReadPipeline(deps.store, snapshotKey, await deps.source.snapshot({ repository: request.repository, sha: request.sha }));
+  const { pipeline, sites } = parsePipelineWithSites(pipelineText, PIPELINE_FILE);
   const decision = matchesTriggers(pipeline.on, request);
   if (!decision.build) return notRun(decision.reason, false, pipeline.failFast);
   const history = await loadStageHistory(deps.history ?? new S3HistoryStore(deps.store), request.repository, pipeline.stages);

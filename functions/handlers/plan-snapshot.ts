@@ -1,0 +1,68 @@
+/**
+ * The Plan task's first step: the commit's source snapshot stored in S3 (every stage unpacks it
+ * from there), and the pipeline file read out of it.
+ *
+ * A snapshot of up to HELD_SNAPSHOT_MAX_BYTES (gzip: most repositories) is held in memory: it is
+ * stored and searched for the pipeline file at the same time, from the same bytes. A bigger one
+ * streams into S3 (memory stays bounded) and is then read back from there, as every snapshot
+ * was before: that GET and its gunzip took 10 to 50 ms of every build's plan locally, and on AWS an
+ * S3 GET's first byte is tens of milliseconds more (issue 12).
+ */
+import { Readable } from 'node:stream';
+import { PipelineInvalid } from '../domain/errors.js';
+import type { ArtifactStore } from '../ports/artifact-store.js';
+import { readFileFromSnapshot } from './snapshot-file.js';
+
+export const PIPELINE_FILE = '.buildfarm.yml';
+/** A pipeline file is text a person writes; anything bigger is a mistake. */
+const MAX_PIPELINE_FILE_BYTES = 1024 * 1024;
+/** Snapshots up to this size (compressed) are held in memory while stored and searched. */
+export const HELD_SNAPSHOT_MAX_BYTES = 8 * 1024 * 1024;
+
+/** Stores `snapshot` at `key` and returns the pipeline file's text; PipelineInvalid when the snapshot has none. */
+export async function storeSnapshotAndReadPipeline(store: ArtifactStore, key: string, snapshot: Readable): Promise<string> {
+  const held = await holdIfSmall(snapshot, HELD_SNAPSHOT_MAX_BYTES);
+  if (held instanceof Buffer) {
+    // Both settled before either's failure counts, the store's first: as when the scan read the stored object.
+    const [stored, found] = await Promise.allSettled([store.put(key, held, 'application/gzip'), readFileFromSnapshot(Readable.from([held]), PIPELINE_FILE, MAX_PIPELINE_FILE_BYTES)]);
+    if (stored.status === 'rejected') throw stored.reason;
+    if (found.status === 'rejected') throw found.reason;
+    return pipelineText(found.value);
+  }
+  await store.put(key, held, 'application/gzip');
+  const stored = await store.get(key);
+  if (!stored) throw new Error(`source snapshot ${key} is missing`);
+  return pipelineText(await readFileFromSnapshot(stored, PIPELINE_FILE, MAX_PIPELINE_FILE_BYTES));
+}
+
+function pipelineText(text: string | undefined): string {
+  if (text === undefined) {
+    throw new PipelineInvalid([{ file: PIPELINE_FILE, line: 1, column: 1, path: '', message: `no ${PIPELINE_FILE} at the root of the repository` }]);
+  }
+  return text;
+}
+
+/**
+ * The whole stream as one Buffer when it ends within `maxBytes`; otherwise a stream of all of it
+ * (what was read so far, then the rest).
+ */
+export async function holdIfSmall(stream: Readable, maxBytes: number): Promise<Buffer | Readable> {
+  const iterator = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
+  const read: Buffer[] = [];
+  let bytes = 0;
+  for (;;) {
+    const next = await iterator.next();
+    if (next.done) return Buffer.concat(read, bytes);
+    const chunk = typeof next.value === 'string' ? Buffer.from(next.value) : next.value;
+    read.push(chunk);
+    bytes += chunk.length;
+    if (bytes > maxBytes) break;
+  }
+  return Readable.from(
+    (async function* () {
+      yield* read;
+      for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+    })(),
+    { objectMode: false },
+  );
+}
