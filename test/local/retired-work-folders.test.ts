@@ -78,7 +78,7 @@ describe('Class: RetiredWorkFolders', () => {
     await retired.retire(folder);
     await retired.idle();
     await expect(lstat(folder)).rejects.toMatchObject({ code: 'ENOENT' });
-    expect(await readdir(join(root, 'retired'))).toEqual([]);
+    await expect.poll(async () => readdir(join(root, 'retired'))).toEqual([]);
   });
 
   it('deletes in place, before returning, when the folder cannot be renamed away', async () => {
