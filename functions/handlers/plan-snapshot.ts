@@ -60,8 +60,13 @@ export async function holdIfSmall(stream: Readable, maxBytes: number): Promise<B
   }
   return Readable.from(
     (async function* () {
-      yield* read;
-      for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+      try {
+        yield* read;
+        for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+      } finally {
+        // An upload that gives up destroys this stream: the source (git archive, GitHub's tarball) is closed with it.
+        await iterator.return?.();
+      }
     })(),
     { objectMode: false },
   );

@@ -53,8 +53,6 @@ import { artifactClient, artifactStore, requiredEnv, priceBook, region, s3Reques
 import { requestsSince, type S3RequestCount } from '../domain/report/cost-model.js';
 import { runBounded } from '../domain/run-bounded.js';
 
-export { PIPELINE_FILE };
-
 export interface PlanTaskDeps {
   store: ArtifactStore;
   /** Posts the `pending` commit status of a build that will run; absent when no GitHub token is configured. */

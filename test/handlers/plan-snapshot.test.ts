@@ -81,3 +81,15 @@ describe('Function: holdIfSmall', () => {
     expect(sha(Buffer.concat((await (big as Readable).toArray()) as Buffer[]))).toBe(sha(data));
   });
 });
+
+describe('Function: holdIfSmall, when the reader gives up', () => {
+  it('closes the source stream when the stream it gave is destroyed', async () => {
+    // Prepare: a source past the limit
+    const source = chunked(randomBytes(10_000), 1_000);
+    const held = (await holdIfSmall(source, 1_000)) as Readable;
+    // Act: read a little, then give up (as an upload that failed does)
+    for await (const _chunk of held) break;
+    // Assess
+    await expect.poll(() => source.destroyed).toBe(true);
+  });
+});
