@@ -21,18 +21,43 @@ export const HELD_SNAPSHOT_MAX_BYTES = 8 * 1024 * 1024;
 
 /** Stores `snapshot` at `key` and returns the pipeline file's text; PipelineInvalid when the snapshot has none. */
 export async function storeSnapshotAndReadPipeline(store: ArtifactStore, key: string, snapshot: Readable): Promise<string> {
+  const { pipelineText, stored } = await readPipelineWhileStoringSnapshot(store, key, snapshot);
+  await stored;
+  return pipelineText;
+}
+
+export interface PipelineWhileStoring {
+  pipelineText: string;
+  /** Settles when the snapshot is stored: the caller awaits it before anything can read the snapshot. */
+  stored: Promise<void>;
+}
+
+/**
+ * The pipeline file's text as soon as it is found, while the snapshot may still be on its way into
+ * S3 (a held one: the Plan task loads the stage histories meanwhile). A failure resolves nothing:
+ * the store's error when the upload failed, else PipelineInvalid when the snapshot has no
+ * pipeline file, thrown once the upload has settled (the snapshot is stored even then, as before).
+ */
+export async function readPipelineWhileStoringSnapshot(store: ArtifactStore, key: string, snapshot: Readable): Promise<PipelineWhileStoring> {
   const held = await holdIfSmall(snapshot, HELD_SNAPSHOT_MAX_BYTES);
   if (held instanceof Buffer) {
-    // Both settled before either's failure counts, the store's first: as when the scan read the stored object.
-    const [stored, found] = await Promise.allSettled([store.put(key, held, 'application/gzip'), readFileFromSnapshot(Readable.from([held]), PIPELINE_FILE, MAX_PIPELINE_FILE_BYTES)]);
-    if (stored.status === 'rejected') throw stored.reason;
-    if (found.status === 'rejected') throw found.reason;
-    return pipelineText(found.value);
+    const stored = store.put(key, held, 'application/gzip');
+    // Awaited by the caller, or below on a failure: never unhandled in between.
+    stored.catch(() => undefined);
+    let text: string;
+    try {
+      text = pipelineText(await readFileFromSnapshot(Readable.from([held]), PIPELINE_FILE, MAX_PIPELINE_FILE_BYTES));
+    } catch (error) {
+      // The store's failure first: as when the scan read the stored object.
+      await stored;
+      throw error;
+    }
+    return { pipelineText: text, stored };
   }
   await store.put(key, held, 'application/gzip');
   const stored = await store.get(key);
   if (!stored) throw new Error(`source snapshot ${key} is missing`);
-  return pipelineText(await readFileFromSnapshot(stored, PIPELINE_FILE, MAX_PIPELINE_FILE_BYTES));
+  return { pipelineText: pipelineText(await readFileFromSnapshot(stored, PIPELINE_FILE, MAX_PIPELINE_FILE_BYTES)), stored: Promise.resolve() };
 }
 
 function pipelineText(text: string | undefined): string {

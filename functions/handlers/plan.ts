@@ -48,7 +48,7 @@ import { admitWithinBudgets, budgetRequestOf } from './budget-admission.js';
 import type { PlanTaskInput, PlanTaskOutput } from './build-state-machine.js';
 import { commitStatusesFromEnvironment, githubTokenFromEnvironment } from './commit-status-environment.js';
 import { farmPolicyFromEnvironment } from './farm-policy-environment.js';
-import { PIPELINE_FILE, storeSnapshotAndReadPipeline } from './plan-snapshot.js';
+import { PIPELINE_FILE, readPipelineWhileStoringSnapshot } from './plan-snapshot.js';
 import { artifactClient, artifactStore, requiredEnv, priceBook, region, s3RequestCounter } from './task-environment.js';
 import { requestsSince, type S3RequestCount } from '../domain/report/cost-model.js';
 import { runBounded } from '../domain/run-bounded.js';
@@ -84,6 +84,8 @@ export interface PlanTaskDeps {
   now?(): Date;
   /** How the budget check waits for builds planned at the same moment (admission-order.ts); setTimeout when absent. */
   sleep?(ms: number): Promise<void>;
+  /** Hears the stored plan of a build that runs, before the task returns (the local farm's progress display). */
+  onPlanned?(plan: Plan): void;
 }
 
 export function parseConcurrency(text: string): number {
@@ -137,6 +139,17 @@ export async function stopSupersededBuilds(input: PlanTaskInput, running: Runnin
   return stopped;
 }
 
+/**
+ * `work`'s answer once `stored` has settled too; the upload's failure first, then `work`'s. `work`
+ * runs while the upload goes on.
+ */
+async function afterStored<T>(stored: Promise<void>, work: () => Promise<T>): Promise<T> {
+  const [upload, outcome] = await Promise.allSettled([stored, work()]);
+  if (upload.status === 'rejected') throw upload.reason;
+  if (outcome.status === 'rejected') throw outcome.reason;
+  return outcome.value;
+}
+
 function describe(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
@@ -173,11 +186,17 @@ export async function planTask(input: PlanTaskInput, deps: PlanTaskDeps): Promis
   }
   const snapshotKey = sourceKey(buildId);
   const requestsBefore = deps.s3Requests?.();
-  const pipelineText = await storeSnapshotAndReadPipeline(deps.store, snapshotKey, await deps.source.snapshot({ repository: request.repository, sha: request.sha }));
-  const { pipeline, sites } = parsePipelineWithSites(pipelineText, PIPELINE_FILE);
-  const decision = matchesTriggers(pipeline.on, request);
-  if (!decision.build) return notRun(decision.reason, false, pipeline.failFast);
-  const history = await loadStageHistory(deps.history ?? new S3HistoryStore(deps.store), request.repository, pipeline.stages);
+  // The stage histories load while the snapshot is still going into S3: one round trip fewer on every
+  // build's path, on AWS as locally. Whatever happens next, the task ends only once the snapshot is
+  // stored (a Lambda function's environment is frozen when it returns), its failure first.
+  const snapshot = await readPipelineWhileStoringSnapshot(deps.store, snapshotKey, await deps.source.snapshot({ repository: request.repository, sha: request.sha }));
+  const { pipeline, sites, decision, history } = await afterStored(snapshot.stored, async () => {
+    const { pipeline, sites } = parsePipelineWithSites(snapshot.pipelineText, PIPELINE_FILE);
+    const decision = matchesTriggers(pipeline.on, request);
+    const history = decision.build ? await loadStageHistory(deps.history ?? new S3HistoryStore(deps.store), request.repository, pipeline.stages) : undefined;
+    return { pipeline, sites, decision, history };
+  });
+  if (!decision.build || history === undefined) return notRun(decision.reason, false, pipeline.failFast);
   const context = { event: request.event, branch: request.branch, ...(request.baseBranch ? { baseBranch: request.baseBranch } : {}), secretsWithheld: withheld, cacheScope: cacheScopeFor(request) };
   const config = policy.optimize ? { ...deps.config, optimize: policy.optimize } : deps.config;
   const plan = planPipeline(pipeline, context, config, { prices: deps.prices, history, locate: (path) => sites.locate(path), file: PIPELINE_FILE });
@@ -188,16 +207,22 @@ export async function planTask(input: PlanTaskInput, deps: PlanTaskDeps): Promis
   // the report to bill; and the budget reservation the report releases.
   const reserved = budget.run && budget.reservationKey ? { ...plan, budgetReservation: budget.reservationKey } : plan;
   const stored = requestsBefore && deps.s3Requests ? { ...reserved, s3Requests: requestsSince(requestsBefore, deps.s3Requests(), { put: 1 }) } : reserved;
-  await deps.store.put(key, JSON.stringify(stored), 'application/json');
+  const planStored = deps.store.put(key, JSON.stringify(stored), 'application/json');
   if (!budget.run) {
+    await planStored;
     deps.logger?.info?.('build refused', { buildId, reason: budget.reason });
     return notRun(budget.reason, true, plan.failFast, plan.predictedCostUsd);
   }
   const batches = batchSlices(plan, Math.min(maxStageConcurrency, INLINE_MAP_MAX_CONCURRENCY));
-  await storeSlices(deps.store, [
-    ...stageSlices(plan).map((slice) => ({ key: stagePlanKey(key, slice.stage.name), slice })),
-    ...batches.map((slice) => ({ key: batchPlanKey(key, slice.index), slice })),
+  // The plan and its slices at once: nothing reads either before this task returns.
+  await Promise.all([
+    planStored,
+    storeSlices(deps.store, [
+      ...stageSlices(plan).map((slice) => ({ key: stagePlanKey(key, slice.stage.name), slice })),
+      ...batches.map((slice) => ({ key: batchPlanKey(key, slice.index), slice })),
+    ]),
   ]);
+  deps.onPlanned?.(stored);
   await postPending(input, plan, deps);
   if (plan.cancelSuperseded && deps.running) await stopSupersededBuilds(input, deps.running, deps.logger);
   return {

@@ -44,6 +44,22 @@ export function substitutePlaceholders(text: string, values: Substitutions): str
 const LOCAL_ACCOUNT = '000000000000';
 const localFunction = (region: string, name: string) => `arn:aws:lambda:${region}:${LOCAL_ACCOUNT}:function:buildfarm-local-${name}`;
 
+/**
+ * The local Lambda runner of one memory tier. On AWS each tier is a function of its own with its
+ * memory configured (the Schedule task picks it from RUNNER_FUNCTIONS), and the runner learns its
+ * memory from the function it runs in; locally the function's name carries it, so the local
+ * executor knows it from the invocation alone (memoryOfLocalRunner), with no read of the plan.
+ */
+export function localRunnerFunction(region: string, memoryMB: number): string {
+  return localFunction(region, `lambda-runner-${memoryMB}mb`);
+}
+
+/** The memory (MB) a localRunnerFunction name carries; undefined for any other function. */
+export function memoryOfLocalRunner(functionName: string): number | undefined {
+  const match = /:function:buildfarm-local-lambda-runner-(\d+)mb$/.exec(functionName);
+  return match ? Number(match[1]) : undefined;
+}
+
 /** ARNs and ids for running the definition locally: nothing here reaches AWS. */
 export function localSubstitutions(region = 'us-east-1', maxStageConcurrency = 2): Substitutions {
   return {

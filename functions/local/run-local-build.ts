@@ -23,6 +23,7 @@ import { S3SpendLedger } from '../adapters/s3-spend-ledger.js';
 import { s3ObjectRemover } from '../adapters/aws/s3-object-remover.js';
 import { reportTask } from '../handlers/report.js';
 import { scheduleTask } from '../handlers/schedule.js';
+import { localRunnerFunction, memoryOfLocalRunner } from './asl-definition.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
 import type { Notifier } from '../ports/notifier.js';
 import type { RunningBuilds } from '../ports/running-builds.js';
@@ -209,15 +210,17 @@ export async function runLocalBuild(
         running: farm.running,
         policy: farm.policy,
         spend: spendLedger(store),
+        // The plan as stored, for the progress display, without reading it back.
+        onPlanned: (plan) => progress.planned?.(plan),
       }));
-      if (output.build) {
-        const text = await farm.store.getText(output.planKey);
-        if (text) progress.planned?.(JSON.parse(text) as Plan);
-      }
       return output;
     }),
     schedule: (scheduleInput, tokens) =>
-      steps.track(() => withCountedStore(farm, (store, s3Requests) => scheduleTask(scheduleInput, { store, s3Requests, now: () => new Date(), tokens }))),
+      steps.track(() =>
+        withCountedStore(farm, (store, s3Requests) =>
+          scheduleTask(scheduleInput, { store, s3Requests, now: () => new Date(), tokens, runnerFunctionFor: (size) => localRunnerFunction(farm.region, size.memoryMB) }),
+        ),
+      ),
     // After a failed Map, the report waits for the stages being stopped, so it shows how they ended.
     // A build stopped meanwhile reports nothing: the farm records it as cancelled (and on AWS a
     // stopped execution never runs its Report state; the execution-end rule reports it instead).
@@ -238,11 +241,11 @@ export async function runLocalBuild(
           link: (buildId) => farm.buildLink?.(buildId) ?? `s3://${farm.bucket}/${buildPrefix(buildId)}`,
         })));
     }),
-    runLambdaStage: (event) => stages.track(async () => {
+    runLambdaStage: (event, functionName) => stages.track(async () => {
       progress.stageStarted?.(event.stageName, new Date());
       try {
         // `fromFork` as the state machine passes it (the plan's secretsWithheld), as on AWS.
-        return await lambda.invoke(event, logStream(event.stageName, progress), stageSignal);
+        return await lambda.invoke(event, logStream(event.stageName, progress), stageSignal, memoryOfLocalRunner(functionName));
       } finally {
         await finished(event.stageName);
       }

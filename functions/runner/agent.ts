@@ -119,6 +119,7 @@ export async function runStage(job: StageJob, deps: AgentDeps): Promise<StageRes
   let manifest: ArtifactManifest = { version: 2, archive: null, artifacts: [] };
   let cache: StageCache | undefined;
   let cacheReport: StageCacheReport | undefined;
+  let restoredDisk: Promise<void> | undefined;
 
   try {
     log.line(`== ${stage.name} (build ${buildId}) on ${job.runner}`);
@@ -143,7 +144,9 @@ export async function runStage(job: StageJob, deps: AgentDeps): Promise<StageRes
     const cacheRequest = { buildId, stage, scope: job.cacheScope, roots: { home, workspace }, store: deps.store, log, maxRestoreBytes: workspaceRequest.limitBytes };
     cache = await clock.time('cacheRestoreMs', () => beforeDeadline(job, deps, 'restoring the cache', StageCache.open(cacheRequest)));
     cacheReport = cache?.report;
-    peaks.noteDisk(await diskUsageBytes(job.workRoot));
+    // The workspace's size as restored, for the peak: measured beside the first command (each command
+    // is measured again when it ends, for the limit), not before it (du is a process of its own).
+    restoredDisk = diskUsageBytes(job.workRoot).then((used) => peaks.noteDisk(used));
 
     // Every process the commands start inherits the marker, unless it clears its environment: leftovers are found by it.
     const marker = newStageMarker();
@@ -196,6 +199,7 @@ export async function runStage(job: StageJob, deps: AgentDeps): Promise<StageRes
     else infrastructure = new RunnerError(`stage agent failed: ${(error as Error).message}`, { cause: error });
   }
 
+  await restoredDisk;
   if (cache && (failure || infrastructure)) cacheReport = cache.unsaved('the stage did not succeed');
   if (failure) log.line(`== ${failure.name}: ${failure.message}`);
   if (infrastructure) log.line(`== infrastructure error ${infrastructure.name}: ${infrastructure.message}`);
@@ -205,18 +209,22 @@ export async function runStage(job: StageJob, deps: AgentDeps): Promise<StageRes
   await log.close();
 
   // Nothing is lost: the log goes up whatever happened. When something already failed, that error is the one
-  // reported (a store that refused artifacts will likely refuse the log too).
+  // reported (a store that refused artifacts will likely refuse the log too). The manifest goes up beside
+  // the log (one round trip fewer per stage, on AWS as locally); the result, which points at both, after.
+  const logStored = store(deps.store, stageLogKey(buildId, stage.name), log.contents(), 'text/plain; charset=utf-8').finally(() => log.release());
+  const manifestStored = infrastructure ? undefined : store(deps.store, manifestKey(buildId, stage.name), JSON.stringify(manifest), 'application/json');
+  // Settled either way before anything is thrown: no PUT left running unobserved.
+  manifestStored?.catch(() => undefined);
   try {
-    await store(deps.store, stageLogKey(buildId, stage.name), log.contents(), 'text/plain; charset=utf-8');
+    await logStored;
   } catch (error) {
+    await manifestStored?.catch(() => undefined);
     throw infrastructure ?? error;
-  } finally {
-    log.release();
   }
   if (infrastructure) throw infrastructure;
+  await manifestStored;
 
   const artifacts = manifest.artifacts;
-  await store(deps.store, manifestKey(buildId, stage.name), JSON.stringify(manifest), 'application/json');
   const result: StageResult = {
     buildId,
     stage: stage.name,

@@ -50,6 +50,11 @@ export interface LaunchedCommand {
    * the sandbox up exits meanwhile, and Node discards the output of a child that exited unread.
    */
   ready: Promise<void>;
+  /**
+   * `release` only ends helpers (slirp4netns) and kills no process of the command: in the sandbox,
+   * its PID namespace ended every one of them with the command. The marker sweep may run beside it.
+   */
+  releaseEndsOnlyHelpers?: true;
   /** In the sandbox: whether the command ran, and its own exit code; settles when bwrap exits. */
   sandboxStatus?: Promise<SandboxStatus>;
 }
@@ -97,7 +102,7 @@ async function launchSandboxed(
     stdio: slirp !== undefined ? ['ignore', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe', 'ignore', 'ignore', 'pipe'],
   });
   const sandboxStatus = readSandboxStatus((child.stdio as unknown as Readable[])[STATUS_FD]!);
-  if (slirp === undefined) return { child, release: async () => 0, sandboxStatus, ready: Promise.resolve() };
+  if (slirp === undefined) return { child, release: async () => 0, releaseEndsOnlyHelpers: true, sandboxStatus, ready: Promise.resolve() };
 
   const info = child.stdio[INFO_FD] as Readable;
   const block = child.stdio[BLOCK_FD] as Writable;
@@ -119,6 +124,7 @@ async function launchSandboxed(
   return {
     child,
     sandboxStatus,
+    releaseEndsOnlyHelpers: true,
     ready: attachNetwork(),
     async release() {
       if (network !== undefined && network.exitCode === null && network.signalCode === null) {

@@ -3,7 +3,7 @@
  * group (it is started detached, so it leads a new group) plus any
  * descendant that moved to a group of its own.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdirSync, readFileSync } from 'node:fs';
 import { kernelUnits } from './kernel-units.js';
 
 export interface ProcessEntry {
@@ -25,21 +25,39 @@ export function clockTicksPerSecond(): number {
   return kernelUnits().ticksPerSecond;
 }
 
-async function readProcessTable(): Promise<ProcessEntry[]> {
-  const names = await readdir('/proc').catch(() => [] as string[]);
-  const entries = await Promise.all(
-    names
-      .filter((name) => /^\d+$/.test(name))
-      .map(async (name) => {
-        return readProcess(Number(name));
-      }),
-  );
-  return entries.filter((entry): entry is ProcessEntry => entry !== undefined);
+/**
+ * Every process's /proc/<pid>/stat, read SYNCHRONOUSLY. A stat file is made by the kernel from
+ * counters it keeps: do_task_stat (fs/proc/array.c) reads the mm's counters without its mmap_lock, the
+ * one lock a process can hold for long (/proc/<pid>/environ and cmdline take it, and stage-containment.ts
+ * reads those asynchronously for that reason), so a read never waits on the process it describes. Read one by one, a table
+ * of 70 processes costs about 0.9 ms of CPU here; through fs/promises (open, fstat, read and close
+ * each a trip through the thread pool) it cost 9 ms of wall time and 14 ms of CPU, and the memory
+ * sampler reads it every MEMORY_SAMPLE_MS for every running command (issue 12, docs/performance.md).
+ */
+function readProcessTable(): ProcessEntry[] {
+  let names: string[];
+  try {
+    names = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  const entries: ProcessEntry[] = [];
+  for (const name of names) {
+    if (!/^\d+$/.test(name)) continue;
+    const entry = readProcess(Number(name));
+    if (entry !== undefined) entries.push(entry);
+  }
+  return entries;
 }
 
-async function readProcess(pid: number): Promise<ProcessEntry | undefined> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
-  if (stat === undefined) return undefined;
+/** One process's stat (see readProcessTable for why synchronously), or undefined once it is gone. */
+function readProcess(pid: number): ProcessEntry | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
   // The command name (field 2) may hold spaces and parentheses: parse after the last ')'.
   // Fields from there on: state(3) ppid(4) pgrp(5) ... utime(14) stime(15) cutime(16) cstime(17) ... starttime(22) vsize(23) rss(24).
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -60,14 +78,14 @@ async function readProcess(pid: number): Promise<ProcessEntry | undefined> {
  */
 export async function signalSeen(seen: ProcessEntry[], signal: NodeJS.Signals): Promise<void> {
   for (const entry of seen) {
-    const now = await readProcess(entry.pid);
+    const now = readProcess(entry.pid);
     if (now !== undefined && now.startTime === entry.startTime) trySignal(entry.pid, signal);
   }
 }
 
 /** The processes of the tree rooted at `leader` (which leads its own process group). */
 export async function treeMembers(leader: number): Promise<ProcessEntry[]> {
-  const table = await readProcessTable();
+  const table = readProcessTable();
   const members = new Map<number, ProcessEntry>();
   for (const entry of table) if (entry.pgrp === leader) members.set(entry.pid, entry);
   // Descendants that left the group (setsid, setpgid) are still ours.

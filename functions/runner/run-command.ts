@@ -257,7 +257,13 @@ function supervise(launched: LaunchedCommand, options: CommandOptions, peaks: Re
         // Background processes the command left behind die with it (and release the output pipes).
         if (leader !== undefined) await killAll(leader, 'SIGKILL', () => known);
         // Then whatever escaped the tree (setsid and a parent that exited): its cgroup, and the marker.
-        const escaped = (await launched.release().catch(() => 0)) + (options.marker ? await killMarked(options.marker) : 0);
+        // A cgroup's release kills what escaped before the sweep counts the rest (no process counted
+        // twice); the sandbox's only ends its network helper, so the sweep goes at the same time.
+        const release = () => launched.release().catch(() => 0);
+        const sweep = async () => (options.marker ? killMarked(options.marker) : 0);
+        const escaped = launched.releaseEndsOnlyHelpers
+          ? (await Promise.all([release(), sweep()])).reduce((sum, killed) => sum + killed, 0)
+          : (await release()) + (await sweep());
         if (escaped > 0) {
           options.log.line(`== killed ${escaped} process${escaped === 1 ? '' : 'es'} the command left running outside its process tree (daemonised)`);
         }

@@ -71,12 +71,13 @@ describe('Fault: S3 connections reset mid-answer (issue 11: builds ended `error:
     expect(proxy.broken).toHaveLength(1 + MAX_BODY_RESUMES);
   });
 
-  it('defends against a reset while the Plan step reads the plan back: the build runs to its report, not `error: aborted`', async () => {
-    // Prepare: a local build whose S3 is behind the faulty proxy; the first read of plan.json is cut
+  it('defends against a reset while a step reads the plan: the build runs to its report, not `error: aborted`', async () => {
+    // Prepare: a local build whose S3 is behind the faulty proxy, every step's client included (the
+    // endpoint the counted stores use); the first read of plan.json (the Report step's) is cut
     const client = proxy.client;
     const farm = createFarmContext({
       dataDirectory: workRoot,
-      s3: { endpoint: s3.endpoint, bucket: s3.bucket, client, store: new S3ArtifactStore(client, s3.bucket), close: async () => undefined },
+      s3: { endpoint: proxy.endpoint, bucket: s3.bucket, client, store: new S3ArtifactStore(client, s3.bucket), close: async () => undefined },
       reports: new RecordingNotifier(),
       repositories: [{ repository: 'octo-org/reset', path: repo.path }],
       region: 'us-east-1',

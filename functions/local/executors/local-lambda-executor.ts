@@ -59,8 +59,12 @@ export class LocalLambdaExecutor {
 
   constructor(private readonly options: LocalLambdaExecutorOptions) {}
 
-  /** Invokes the runner for one stage; throws StageTimeout/OutOfDisk as the function does. */
-  async invoke(event: LambdaRunnerEvent, output: NodeJS.WritableStream, signal?: AbortSignal): Promise<StageResult> {
+  /**
+   * Invokes the runner for one stage; throws StageTimeout/OutOfDisk as the function does.
+   * `functionMemoryMB`: the memory of the function invoked (asl-definition.ts memoryOfLocalRunner);
+   * without it, the tier the plan chose is read from the stage's slice.
+   */
+  async invoke(event: LambdaRunnerEvent, output: NodeJS.WritableStream, signal?: AbortSignal, functionMemoryMB?: number): Promise<StageResult> {
     const now = this.options.now ?? Date.now;
     // The invocation as Lambda bills it starts here. No INIT is measured locally: no runtime starts.
     const invokedAt = now();
@@ -77,7 +81,7 @@ export class LocalLambdaExecutor {
         event,
         {
           getRemainingTimeInMillis: () => invokedAt + timeoutMs - now(),
-          memoryLimitInMB: await this.memoryOf(event),
+          memoryLimitInMB: functionMemoryMB ?? (await this.memoryOf(event)),
         },
         {
           store: counted?.store ?? this.options.store,

@@ -29,6 +29,8 @@ export interface Fault {
 }
 
 export interface FaultyS3Proxy {
+  /** `http://127.0.0.1:PORT` of the proxy, for clients made elsewhere (the local farm's counted stores). */
+  endpoint: string;
   /** An S3 client that goes through the proxy, configured as test/support/s3rver.ts configures its own. */
   client: S3Client;
   /** Every request, in order of arrival. */
@@ -87,6 +89,7 @@ export async function startFaultyS3Proxy(upstream: string): Promise<FaultyS3Prox
   });
 
   return {
+    endpoint: `http://127.0.0.1:${port}`,
     client,
     seen,
     broken,
