@@ -75,7 +75,8 @@ export function makeS3rverReadsConsistent(store: unknown, S3Object: S3ObjectType
     return metadata;
   };
 
-  fsStore.getObject = async function getObject(bucket, key, options) {
+  // `this`: the request's view of the store when s3rver's controller calls it (s3rver-request-context.ts).
+  fsStore.getObject = async function getObject(this: unknown, bucket, key, options) {
     let opened: { file: FileHandle; metadata: Metadata };
     try {
       opened = await openVersion(bucket, key);
@@ -91,10 +92,10 @@ export function makeS3rverReadsConsistent(store: unknown, S3Object: S3ObjectType
       // object it is the whole (empty) object, answered 200; any other range of an empty object is
       // unsatisfiable (RFC 9110 14.1.2; S3 answers InvalidRange). s3rver 3.7 answered those 206
       // with Content-Length 1 and no body, and the reader hung.
-      const suffix = requestedSuffix();
+      const suffix = requestedSuffix(this);
       if (!ranged || (size === 0 && suffix !== undefined)) {
         const content = file.createReadStream();
-        releaseIfUnsent(content);
+        releaseIfUnsent(this, content);
         return new S3Object(bucket, key, content, metadata);
       }
       const start = suffix === undefined ? (options.start ?? 0) : Math.max(0, size - suffix);
@@ -103,7 +104,7 @@ export function makeS3rverReadsConsistent(store: unknown, S3Object: S3ObjectType
       // The stream reads the file opened above, whatever has been renamed over its name since; it closes it when done.
       const content = satisfiable ? file.createReadStream({ start: range.start, end: range.end }) : null;
       if (content === null) await file.close();
-      else releaseIfUnsent(content);
+      else releaseIfUnsent(this, content);
       const object = new S3Object(bucket, key, content, metadata);
       object.range = range;
       return object;

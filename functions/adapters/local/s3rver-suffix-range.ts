@@ -11,21 +11,19 @@
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html#API_GetObject_RequestSyntax
  * https://www.rfc-editor.org/rfc/rfc9110#name-byte-ranges
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { requestOf, requestOfStore } from './s3rver-request-context.js';
 
 interface KoaContext {
   method: string;
   path: string;
   headers: Record<string, string | string[] | undefined>;
+  store: object;
 }
 type Middleware = (ctx: KoaContext, next: () => Promise<void>) => Promise<void>;
 
-/** The N of the suffix range the current request asked for, while s3rver answers it. */
-const suffixOfRequest = new AsyncLocalStorage<number>();
-
-/** The suffix length (N of `bytes=-N`) of the request being answered, if it asked for one. */
-export function requestedSuffix(): number | undefined {
-  return suffixOfRequest.getStore();
+/** The suffix length (N of `bytes=-N`) the request asked for, given the `this` of the store method answering it. */
+export function requestedSuffix(store: unknown): number | undefined {
+  return requestOfStore(store)?.suffix;
 }
 
 /** Puts the suffix-range rewrite first in an s3rver (a Koa app). */
@@ -39,6 +37,7 @@ export function addSuffixRanges(server: unknown): void {
     const suffix = typeof range === 'string' ? /^bytes=-(\d+)$/.exec(range.trim()) : null;
     if ((ctx.method !== 'GET' && ctx.method !== 'HEAD') || suffix === null || Number(suffix[1]) === 0) return next();
     ctx.headers.range = 'bytes=0-';
-    return suffixOfRequest.run(Number(suffix[1]), next);
+    requestOf(ctx).suffix = Number(suffix[1]);
+    return next();
   });
 }

@@ -6,19 +6,18 @@
  * opens during a request and, once s3rver has answered, destroys those it did not send.
  * https://nodejs.org/api/deprecations.html#DEP0137
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Readable } from 'node:stream';
+import { requestOf, requestOfStore } from './s3rver-request-context.js';
 
 interface KoaContext {
   body: unknown;
+  store: object;
 }
 type Middleware = (ctx: KoaContext, next: () => Promise<void>) => Promise<void>;
 
-const openedInRequest = new AsyncLocalStorage<Readable[]>();
-
-/** Called by the store for each body it opens: destroyed after the answer unless it is the answer. */
-export function releaseIfUnsent(body: Readable): void {
-  openedInRequest.getStore()?.push(body);
+/** Called by the store for each body it opens (`store`: the `this` of its method): destroyed after the answer unless it is the answer. */
+export function releaseIfUnsent(store: unknown, body: Readable): void {
+  requestOfStore(store)?.opened.push(body);
 }
 
 /** Puts the tracking first in an s3rver (a Koa app). */
@@ -26,11 +25,11 @@ export function addUnsentBodyRelease(server: unknown): void {
   const app = server as { middleware: Middleware[] };
   if (!Array.isArray(app.middleware)) throw new Error('s3rver changed: no Koa middleware list (see s3rver-unsent-bodies.ts)');
   app.middleware.unshift(async (ctx, next) => {
-    const opened: Readable[] = [];
+    const request = requestOf(ctx);
     try {
-      await openedInRequest.run(opened, next);
+      await next();
     } finally {
-      for (const body of opened) if (ctx.body !== body) body.destroy();
+      for (const body of request.opened) if (ctx.body !== body) body.destroy();
     }
   });
 }
