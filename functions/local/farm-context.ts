@@ -3,7 +3,7 @@
  * the embedded S3, a topic for reports, git-archive sources for mapped repositories,
  * the local secrets file, prices and the Lambda /tmp setting.
  */
-import { countedS3rverStore } from '../adapters/local/counted-store.js';
+import { CountedS3rverStores } from '../adapters/local/counted-store.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GitArchiveSource } from '../adapters/local/git-archive-source.js';
@@ -61,9 +61,10 @@ export class RepositoryNotMapped extends UserError {
 
 export function createFarmContext(options: FarmContextOptions): LocalFarmContext {
   const workRoot = workRootFor(options.dataDirectory);
+  const counted = new CountedS3rverStores(options.s3.endpoint, options.s3.bucket);
   return {
     store: options.s3.store,
-    countedStore: () => countedS3rverStore(options.s3.endpoint, options.s3.bucket),
+    countedStore: () => counted.take(),
     s3: options.s3.client,
     bucket: options.s3.bucket,
     reports: options.reports,
