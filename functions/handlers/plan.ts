@@ -139,6 +139,15 @@ export async function stopSupersededBuilds(input: PlanTaskInput, running: Runnin
   return stopped;
 }
 
+/** The stored plan to whoever follows the build (the local progress display); its failure is not the build's. */
+function tellPlanned(deps: PlanTaskDeps, plan: Plan): void {
+  try {
+    deps.onPlanned?.(plan);
+  } catch (error) {
+    deps.logger?.warn('a plan listener failed', { error: describe(error) });
+  }
+}
+
 /**
  * `work`'s answer once `stored` has settled too; the upload's failure first, then `work`'s. `work`
  * runs while the upload goes on.
@@ -214,17 +223,21 @@ export async function planTask(input: PlanTaskInput, deps: PlanTaskDeps): Promis
     return notRun(budget.reason, true, plan.failFast, plan.predictedCostUsd);
   }
   const batches = batchSlices(plan, Math.min(maxStageConcurrency, INLINE_MAP_MAX_CONCURRENCY));
-  // The plan and its slices at once: nothing reads either before this task returns.
-  await Promise.all([
+  // The plan and its slices at once: nothing reads them before this task returns, and it returns
+  // (or fails, the plan's failure first) only once every write has settled. The report reads the
+  // plan even after a failed Plan step (its budget reservation, its requests).
+  const [planWrite, sliceWrites] = await Promise.allSettled([
     planStored,
     storeSlices(deps.store, [
       ...stageSlices(plan).map((slice) => ({ key: stagePlanKey(key, slice.stage.name), slice })),
       ...batches.map((slice) => ({ key: batchPlanKey(key, slice.index), slice })),
     ]),
   ]);
-  deps.onPlanned?.(stored);
+  if (planWrite.status === 'rejected') throw planWrite.reason;
+  if (sliceWrites.status === 'rejected') throw sliceWrites.reason;
   await postPending(input, plan, deps);
   if (plan.cancelSuperseded && deps.running) await stopSupersededBuilds(input, deps.running, deps.logger);
+  tellPlanned(deps, stored);
   return {
     planKey: key,
     build: true,

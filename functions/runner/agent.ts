@@ -146,7 +146,7 @@ export async function runStage(job: StageJob, deps: AgentDeps): Promise<StageRes
     cacheReport = cache?.report;
     // The workspace's size as restored, for the peak: measured beside the first command (each command
     // is measured again when it ends, for the limit), not before it (du is a process of its own).
-    restoredDisk = diskUsageBytes(job.workRoot).then((used) => peaks.noteDisk(used));
+    restoredDisk = diskUsageBytes(job.workRoot).then((used) => peaks.noteDisk(used), () => undefined);
 
     // Every process the commands start inherits the marker, unless it clears its environment: leftovers are found by it.
     const marker = newStageMarker();
@@ -199,7 +199,10 @@ export async function runStage(job: StageJob, deps: AgentDeps): Promise<StageRes
     else infrastructure = new RunnerError(`stage agent failed: ${(error as Error).message}`, { cause: error });
   }
 
-  await restoredDisk;
+  // Waited for only after a stage whose commands all ended well (each was measured after it, so
+  // this one has long finished): after a failure, a `du` over what the commands left (millions of
+  // files, say) must not hold up the log and the result before the deadline.
+  if (!failure && !infrastructure) await restoredDisk;
   if (cache && (failure || infrastructure)) cacheReport = cache.unsaved('the stage did not succeed');
   if (failure) log.line(`== ${failure.name}: ${failure.message}`);
   if (infrastructure) log.line(`== infrastructure error ${infrastructure.name}: ${infrastructure.message}`);

@@ -4,6 +4,7 @@
  * descendant that moved to a group of its own.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { kernelUnits } from './kernel-units.js';
 
 export interface ProcessEntry {
@@ -26,15 +27,18 @@ export function clockTicksPerSecond(): number {
 }
 
 /**
- * Every process's /proc/<pid>/stat, read SYNCHRONOUSLY. A stat file is made by the kernel from
+ * Every process's /proc/<pid>/stat, each read SYNCHRONOUSLY. A stat file is made by the kernel from
  * counters it keeps: do_task_stat (fs/proc/array.c) reads the mm's counters without its mmap_lock, the
  * one lock a process can hold for long (/proc/<pid>/environ and cmdline take it, and stage-containment.ts
- * reads those asynchronously for that reason), so a read never waits on the process it describes. Read one by one, a table
- * of 70 processes costs about 0.9 ms of CPU here; through fs/promises (open, fstat, read and close
- * each a trip through the thread pool) it cost 9 ms of wall time and 14 ms of CPU, and the memory
- * sampler reads it every MEMORY_SAMPLE_MS for every running command (issue 12, docs/performance.md).
+ * reads those asynchronously for that reason), so a read never waits on the process it describes.
+ * Read one by one, a table of 70 processes costs about 0.9 ms of CPU here; through fs/promises (open,
+ * fstat, read and close each a trip through the thread pool) it cost 9 ms of wall time and 14 ms of
+ * CPU, and the memory sampler reads it every MEMORY_SAMPLE_MS for every running command (issue 12,
+ * docs/performance.md). The host's process count is a stage's to raise (thousands of sleepers): the
+ * event loop gets a turn every READS_PER_TURN files, so a long table delays timers and I/O by a few
+ * milliseconds at a time, never for the whole read.
  */
-function readProcessTable(): ProcessEntry[] {
+async function readProcessTable(): Promise<ProcessEntry[]> {
   let names: string[];
   try {
     names = readdirSync('/proc');
@@ -42,13 +46,18 @@ function readProcessTable(): ProcessEntry[] {
     return [];
   }
   const entries: ProcessEntry[] = [];
+  let reads = 0;
   for (const name of names) {
     if (!/^\d+$/.test(name)) continue;
+    if (++reads % READS_PER_TURN === 0) await nextTurn();
     const entry = readProcess(Number(name));
     if (entry !== undefined) entries.push(entry);
   }
   return entries;
 }
+
+/** Stat files read between two turns of the event loop (about 3 ms here). */
+const READS_PER_TURN = 256;
 
 /** One process's stat (see readProcessTable for why synchronously), or undefined once it is gone. */
 function readProcess(pid: number): ProcessEntry | undefined {
@@ -85,7 +94,7 @@ export async function signalSeen(seen: ProcessEntry[], signal: NodeJS.Signals): 
 
 /** The processes of the tree rooted at `leader` (which leads its own process group). */
 export async function treeMembers(leader: number): Promise<ProcessEntry[]> {
-  const table = readProcessTable();
+  const table = await readProcessTable();
   const members = new Map<number, ProcessEntry>();
   for (const entry of table) if (entry.pgrp === leader) members.set(entry.pid, entry);
   // Descendants that left the group (setsid, setpgid) are still ours.

@@ -258,10 +258,13 @@ function supervise(launched: LaunchedCommand, options: CommandOptions, peaks: Re
         if (leader !== undefined) await killAll(leader, 'SIGKILL', () => known);
         // Then whatever escaped the tree (setsid and a parent that exited): its cgroup, and the marker.
         // A cgroup's release kills what escaped before the sweep counts the rest (no process counted
-        // twice); the sandbox's only ends its network helper, so the sweep goes at the same time.
+        // twice). The sandbox's only ends its network helper, and a command that exited took its PID
+        // namespace with it, so the sweep goes at the same time. A stopped one (bwrap killed) is
+        // swept after, as before: its namespace may still be going, and its dying processes are
+        // not daemons that escaped.
         const release = () => launched.release().catch(() => 0);
         const sweep = async () => (options.marker ? killMarked(options.marker) : 0);
-        const escaped = launched.releaseEndsOnlyHelpers
+        const escaped = launched.releaseEndsOnlyHelpers && stopReason === undefined
           ? (await Promise.all([release(), sweep()])).reduce((sum, killed) => sum + killed, 0)
           : (await release()) + (await sweep());
         if (escaped > 0) {

@@ -98,6 +98,25 @@ describe('Plan task: round trips at once', () => {
     expect(store.json(stagePlanKey(planKey('b'), 'build'))).toBeDefined();
   });
 
+  it('fails with a slice\'s error only once the plan is stored (the report reads the plan of a failed Plan step)', async () => {
+    // Prepare: the plan's PUT is slow, a slice's fails at once
+    const refused = new Error('S3 said no to a slice');
+    const store = new (class extends MemoryStore {
+      override async put(key: string, body: Readable | Buffer | string): Promise<void> {
+        if (key === planKey('b')) await new Promise((resolve) => setTimeout(resolve, 100));
+        if (key === stagePlanKey(planKey('b'), 'test')) throw refused;
+        await super.put(key, body);
+      }
+    })();
+
+    // Act
+    const outcome = await planTask(INPUT, depsFor(store)).catch((error: unknown) => error);
+
+    // Assess
+    expect(outcome).toBe(refused);
+    expect(store.objects.has(planKey('b'))).toBe(true);
+  });
+
   it('hands the stored plan to onPlanned before it returns, so nobody reads it back', async () => {
     // Prepare
     const store = new MemoryStore();

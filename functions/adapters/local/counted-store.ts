@@ -26,10 +26,60 @@ const MAX_IDLE_CLIENTS = 8;
  * A counted store for every local task, from a few warm clients: a task takes one, its count
  * starting from zero, and `close` gives it back (each client serves one task at a time, so the
  * counts stay exactly that task's). On AWS each function's client is warm too after its first
- * invocation. Clients past MAX_IDLE_CLIENTS are destroyed on `close`.
+ * invocation. Clients past MAX_IDLE_CLIENTS, and a client still sending when its task closes it,
+ * are destroyed on `close`. Idle clients hold only keep-alive sockets, which s3rver closes when it
+ * stops.
  */
+interface PooledClient {
+  client: S3Client;
+  counter: S3RequestCounter;
+  /**
+   * Work not yet settled: SDK commands (their retries included), and the store's operations from
+   * their call until they settle (an upload gathers a small body before its first request; a read's
+   * stream may ask again after a cut until it closes).
+   */
+  inFlight: number;
+}
+
+/** `store`, counting its operations in flight on `entry` until they settle (a stream: until it closes). */
+function tracked(store: ArtifactStore, entry: PooledClient): ArtifactStore {
+  const during = async <T>(work: () => Promise<T>): Promise<T> => {
+    entry.inFlight += 1;
+    try {
+      return await work();
+    } finally {
+      entry.inFlight -= 1;
+    }
+  };
+  return {
+    put: (key, body, contentType) => during(() => store.put(key, body, contentType)),
+    getText: (key) => during(() => store.getText(key)),
+    get: async (key) => {
+      entry.inFlight += 1;
+      const stream = await store.get(key).catch((error: unknown) => {
+        entry.inFlight -= 1;
+        throw error;
+      });
+      if (stream === undefined || stream.destroyed) entry.inFlight -= 1;
+      else stream.once('close', () => (entry.inFlight -= 1));
+      return stream;
+    },
+    ...(store.read ? { read: (key: string, range?: Parameters<NonNullable<ArtifactStore['read']>>[1]) => during(() => store.read!(key, range)) } : {}),
+    list: (prefix) => ({
+      async *[Symbol.asyncIterator]() {
+        entry.inFlight += 1;
+        try {
+          yield* store.list(prefix);
+        } finally {
+          entry.inFlight -= 1;
+        }
+      },
+    }),
+  };
+}
+
 export class CountedS3rverStores {
-  private readonly idle: Array<{ client: S3Client; counter: S3RequestCounter }> = [];
+  private readonly idle: PooledClient[] = [];
 
   constructor(
     private readonly endpoint: string,
@@ -42,20 +92,35 @@ export class CountedS3rverStores {
     // Its count stops at `close`: the client's next task counts its own.
     let closedAt: S3RequestCount | undefined;
     return {
-      store: new S3ArtifactStore(entry.client, this.bucket),
+      store: tracked(new S3ArtifactStore(entry.client, this.bucket), entry),
       client: entry.client,
       requests: () => closedAt ?? requestsSince(before, entry.counter.snapshot()),
       close: () => {
         if (closedAt !== undefined) return;
         closedAt = requestsSince(before, entry.counter.snapshot());
-        if (this.idle.length < MAX_IDLE_CLIENTS) this.idle.push(entry);
+        // A task may give up on work without stopping it (runner/before-deadline.ts: an upload past the
+        // deadline): a client still sending is destroyed, as every client was before, never lent on,
+        // so no later task pays for its requests.
+        if (entry.inFlight === 0 && this.idle.length < MAX_IDLE_CLIENTS) this.idle.push(entry);
         else entry.client.destroy();
       },
     };
   }
 
-  private fresh(): { client: S3Client; counter: S3RequestCounter } {
+  private fresh(): PooledClient {
     const counter = new S3RequestCounter();
-    return { client: counter.attach(s3rverClient(this.endpoint)), counter };
+    const entry: PooledClient = { client: counter.attach(s3rverClient(this.endpoint)), counter, inFlight: 0 };
+    entry.client.middlewareStack.add(
+      (next) => async (args) => {
+        entry.inFlight += 1;
+        try {
+          return await next(args);
+        } finally {
+          entry.inFlight -= 1;
+        }
+      },
+      { step: 'initialize', name: 'buildfarmInFlight', override: true },
+    );
+    return entry;
   }
 }

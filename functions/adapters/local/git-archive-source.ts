@@ -31,8 +31,10 @@ export class GitArchiveSource implements SourceProvider {
     // is checked: two git processes at once, not one after the other (issue 12: each is a fork of
     // the farm's process, 10 to 20 ms here). The archive is dropped when the check fails.
     const verifying = this.git(['rev-parse', '--verify', '--quiet', `${request.sha}^{commit}`], request).then((out) => out.trim());
+    // Awaited below; a spawn that throws first must not leave its rejection unhandled.
+    verifying.catch(() => undefined);
     if (!FULL_SHA.test(request.sha)) return this.archive(await verifying, request);
-    const archive = this.archive(request.sha, request);
+    const archive = this.archive(request.sha.toLowerCase(), request);
     const commit = await verifying.catch((error: unknown) => {
       archive.destroy();
       throw error;

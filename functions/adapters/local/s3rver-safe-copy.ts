@@ -32,7 +32,9 @@ export function makeS3rverCopiesSafe(store: unknown, S3Error: S3ErrorType): void
     throw new Error('s3rver changed: its filesystem store no longer has getObject/putObject/getMetadata/copyObject (see s3rver-safe-copy.ts)');
   }
   fsStore.copyObject = async function copyObject(srcBucket, srcKey, destBucket, destKey, replacementMetadata) {
-    // s3rver checked the source exists; a DELETE may have removed it since.
+    // s3rver checked the source exists; a DELETE may have removed it since. Called on the store
+    // itself, not the request's view (s3rver-request-context.ts): no suffix range, no unsent-body
+    // tracking, so the body is destroyed here.
     const source = await fsStore.getObject(srcBucket, srcKey);
     if (source === null) throw new S3Error('NoSuchKey', 'The specified key does not exist.');
     const content = source.content ?? Readable.from([]);

@@ -4,6 +4,7 @@
  * count starts at zero when a task takes a client and stops when it gives it back.
  * Against s3rver through the AWS SDK.
  */
+import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CountedS3rverStores } from '../../../functions/adapters/local/counted-store.js';
 import { startS3rver, type RunningS3rver } from '../../support/s3rver.js';
@@ -37,6 +38,26 @@ describe('CountedS3rverStores', () => {
     expect(second.requests()).toEqual({ put: 0, get: 1 });
     expect(first.requests()).toEqual({ put: 1, get: 2 });
     second.close();
+  });
+
+  it('destroys a client its task closed while a request was still in flight, and lends the next task another', async () => {
+    // Prepare: a task that gives up on an upload still sending (as a stage past its deadline does)
+    const abandoned = stores.take();
+    const body = new PassThrough();
+    body.write('first part ');
+    const upload = abandoned.store.put('counted/abandoned.txt', body).catch((error: unknown) => error);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+
+    // Act
+    abandoned.close();
+    const next = stores.take();
+    body.end('and the rest');
+    await upload;
+
+    // Assess: the next task's count holds none of the abandoned upload's requests
+    expect(next.client).not.toBe(abandoned.client);
+    expect(next.requests()).toEqual({ put: 0, get: 0 });
+    next.close();
   });
 
   it('never gives one client to two tasks at once', async () => {
