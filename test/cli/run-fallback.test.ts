@@ -2,8 +2,9 @@
  * `buildfarm run` when no farm takes its build, as a user runs it (bin/buildfarm.mjs): a farm that
  * never answers (stopped with SIGSTOP, or swamped) makes `run` build by itself under another build
  * id, since the farm may still read the message later; and Ctrl-C in a `run` building by itself is
- * said as a stop, not as a crash.
+ * said as a stop, not as a crash, its stage's processes gone.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -49,7 +50,8 @@ describe('buildfarm run without a farm that takes its build', () => {
   }, 60_000);
 
   it('says a Ctrl-C is a stop, not a crash, when it builds by itself', async () => {
-    const repo = await makeGitRepo({ '.buildfarm.yml': 'version: 1\nstages:\n  waits:\n    commands: ["echo waiting", "sleep 120"]\n' });
+    // A sleep no other test file runs: the stage's processes must be gone once run has exited.
+    const repo = await makeGitRepo({ '.buildfarm.yml': 'version: 1\nstages:\n  waits:\n    commands: ["echo waiting", "sleep 123"]\n' });
     dirs.push(repo.path);
     const data = await tempDir('bf-alone-');
     const run = startRun([repo.path, '--data-dir', data, '--logs']);
@@ -59,5 +61,16 @@ describe('buildfarm run without a farm that takes its build', () => {
     expect(code).toBe(1);
     expect(stderr).toMatch(/buildfarm run: build run-\d{17}-[0-9a-f]{7} stopped \(Ctrl-C\); its stages were ended\n$/);
     expect(stderr).not.toMatch(/\n\s+at /); // no stack trace
+    expect(sleeping('sleep 123')).toEqual([]);
   }, 60_000);
 });
+
+/** Live processes running exactly `command` (pids). */
+function sleeping(command: string): number[] {
+  const out = execFileSync('ps', ['-eo', 'pid,stat,args'], { encoding: 'utf8' });
+  return out
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/))
+    .filter(([, stat, ...args]) => stat !== undefined && !stat.startsWith('Z') && args.join(' ') === command)
+    .map(([pid]) => Number(pid));
+}

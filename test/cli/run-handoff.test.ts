@@ -96,7 +96,8 @@ describe('buildfarm run handed to buildfarm serve', () => {
   });
 
   it('stops the build on the farm at Ctrl-C, and when run is killed', async () => {
-    const long = await makeGitRepo({ '.buildfarm.yml': 'version: 1\nstages:\n  waits:\n    commands: ["echo waiting", "sleep 120"]\n' });
+    // A sleep no other test file runs (files run at once): isSleeping looks at every process of the machine.
+    const long = await makeGitRepo({ '.buildfarm.yml': 'version: 1\nstages:\n  waits:\n    commands: ["echo waiting", "sleep 127"]\n' });
     dirs.push(long.path);
     for (const signal of ['SIGINT', 'SIGKILL'] as const) {
       const run = startRun([long.path, '--data-dir', data, '--logs']);
@@ -125,5 +126,5 @@ describe('buildfarm run handed to buildfarm serve', () => {
 
 function isSleeping(): boolean {
   const out = execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' });
-  return out.split('\n').some((line) => /\bsleep 120\b/.test(line) && isAlive(Number(line.trim().split(/\s+/)[0])));
+  return out.split('\n').some((line) => /\bsleep 127\b/.test(line) && isAlive(Number(line.trim().split(/\s+/)[0])));
 }
