@@ -19,13 +19,6 @@ const MAX_PIPELINE_FILE_BYTES = 1024 * 1024;
 /** Snapshots up to this size (compressed) are held in memory while stored and searched. */
 export const HELD_SNAPSHOT_MAX_BYTES = 8 * 1024 * 1024;
 
-/** Stores `snapshot` at `key` and returns the pipeline file's text; PipelineInvalid when the snapshot has none. */
-export async function storeSnapshotAndReadPipeline(store: ArtifactStore, key: string, snapshot: Readable): Promise<string> {
-  const { pipelineText, stored } = await readPipelineWhileStoringSnapshot(store, key, snapshot);
-  await stored;
-  return pipelineText;
-}
-
 export interface PipelineWhileStoring {
   pipelineText: string;
   /** Settles when the snapshot is stored: the caller awaits it before anything can read the snapshot. */

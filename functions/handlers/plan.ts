@@ -226,15 +226,12 @@ export async function planTask(input: PlanTaskInput, deps: PlanTaskDeps): Promis
   // The plan and its slices at once: nothing reads them before this task returns, and it returns
   // (or fails, the plan's failure first) only once every write has settled. The report reads the
   // plan even after a failed Plan step (its budget reservation, its requests).
-  const [planWrite, sliceWrites] = await Promise.allSettled([
-    planStored,
+  await afterStored(planStored, () =>
     storeSlices(deps.store, [
       ...stageSlices(plan).map((slice) => ({ key: stagePlanKey(key, slice.stage.name), slice })),
       ...batches.map((slice) => ({ key: batchPlanKey(key, slice.index), slice })),
     ]),
-  ]);
-  if (planWrite.status === 'rejected') throw planWrite.reason;
-  if (sliceWrites.status === 'rejected') throw sliceWrites.reason;
+  );
   await postPending(input, plan, deps);
   if (plan.cancelSuperseded && deps.running) await stopSupersededBuilds(input, deps.running, deps.logger);
   tellPlanned(deps, stored);

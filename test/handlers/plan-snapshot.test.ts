@@ -9,7 +9,7 @@ import { createGzip } from 'node:zlib';
 import { pack } from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3ArtifactStore } from '../../functions/adapters/aws/s3-artifact-store.js';
-import { holdIfSmall, storeSnapshotAndReadPipeline } from '../../functions/handlers/plan-snapshot.js';
+import { holdIfSmall, readPipelineWhileStoringSnapshot } from '../../functions/handlers/plan-snapshot.js';
 import { startS3rver, type RunningS3rver } from '../support/s3rver.js';
 
 let s3: RunningS3rver;
@@ -32,7 +32,14 @@ const storedBytes = async (store: S3ArtifactStore, key: string) => Buffer.concat
 const sha = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 const chunked = (data: Buffer, size: number) => Readable.from(Array.from({ length: Math.ceil(data.length / size) }, (_, i) => data.subarray(i * size, (i + 1) * size)));
 
-describe('Function: storeSnapshotAndReadPipeline', () => {
+/** The pipeline file's text once the snapshot is stored too, as the Plan task waits for both. */
+async function storeSnapshotAndReadPipeline(store: Parameters<typeof readPipelineWhileStoringSnapshot>[0], key: string, snapshot: Readable): Promise<string> {
+  const { pipelineText, stored } = await readPipelineWhileStoringSnapshot(store, key, snapshot);
+  await stored;
+  return pipelineText;
+}
+
+describe('Function: readPipelineWhileStoringSnapshot', () => {
   it('stores a small snapshot and finds the pipeline file without reading the snapshot back', async () => {
     // Prepare
     const snapshot = await tarball({ '.buildfarm.yml': 'version: 1\n', 'src/a.js': 'a' });

@@ -22,14 +22,6 @@ export interface CountedStore {
 /** Counted stores kept for reuse: a fresh SDK client's first request costs 3 to 7 ms more than a warm one's. */
 const MAX_IDLE_CLIENTS = 8;
 
-/**
- * A counted store for every local task, from a few warm clients: a task takes one, its count
- * starting from zero, and `close` gives it back (each client serves one task at a time, so the
- * counts stay exactly that task's). On AWS each function's client is warm too after its first
- * invocation. Clients past MAX_IDLE_CLIENTS, and a client still sending when its task closes it,
- * are destroyed on `close`. Idle clients hold only keep-alive sockets, which s3rver closes when it
- * stops.
- */
 interface PooledClient {
   client: S3Client;
   counter: S3RequestCounter;
@@ -41,16 +33,19 @@ interface PooledClient {
   inFlight: number;
 }
 
+/** `work`, counted in flight on `entry` until it settles. */
+async function inFlight<T>(entry: PooledClient, work: () => Promise<T>): Promise<T> {
+  entry.inFlight += 1;
+  try {
+    return await work();
+  } finally {
+    entry.inFlight -= 1;
+  }
+}
+
 /** `store`, counting its operations in flight on `entry` until they settle (a stream: until it closes). */
 function tracked(store: ArtifactStore, entry: PooledClient): ArtifactStore {
-  const during = async <T>(work: () => Promise<T>): Promise<T> => {
-    entry.inFlight += 1;
-    try {
-      return await work();
-    } finally {
-      entry.inFlight -= 1;
-    }
-  };
+  const during = <T>(work: () => Promise<T>) => inFlight(entry, work);
   return {
     put: (key, body, contentType) => during(() => store.put(key, body, contentType)),
     getText: (key) => during(() => store.getText(key)),
@@ -78,6 +73,14 @@ function tracked(store: ArtifactStore, entry: PooledClient): ArtifactStore {
   };
 }
 
+/**
+ * A counted store for every local task, from a few warm clients: a task takes one, its count
+ * starting from zero, and `close` gives it back (each client serves one task at a time, so the
+ * counts stay exactly that task's). On AWS each function's client is warm too after its first
+ * invocation. Clients past MAX_IDLE_CLIENTS, and a client still sending when its task closes it,
+ * are destroyed on `close`. Idle clients hold only keep-alive sockets, which s3rver closes when it
+ * stops.
+ */
 export class CountedS3rverStores {
   private readonly idle: PooledClient[] = [];
 
@@ -110,17 +113,8 @@ export class CountedS3rverStores {
   private fresh(): PooledClient {
     const counter = new S3RequestCounter();
     const entry: PooledClient = { client: counter.attach(s3rverClient(this.endpoint)), counter, inFlight: 0 };
-    entry.client.middlewareStack.add(
-      (next) => async (args) => {
-        entry.inFlight += 1;
-        try {
-          return await next(args);
-        } finally {
-          entry.inFlight -= 1;
-        }
-      },
-      { step: 'initialize', name: 'buildfarmInFlight', override: true },
-    );
+    // Commands sent through the raw client too (HelperBundleStore takes it), their retries included.
+    entry.client.middlewareStack.add((next) => (args) => inFlight(entry, () => next(args)), { step: 'initialize', name: 'buildfarmInFlight', override: true });
     return entry;
   }
 }
