@@ -43,7 +43,8 @@ export const DEFAULT_TIMEOUT_SECONDS = 600;
 /** Protection against hostile files (YAML bombs, giant or deeply nested documents). */
 export const MAX_FILE_BYTES = 1024 * 1024;
 export const MAX_ALIAS_COUNT = 100;
-export const MAX_FLOW_DEPTH = 64;
+/** Flow or block collections inside one another (domain/pipeline/nesting-depth.ts). */
+export const MAX_NESTING_DEPTH = 64;
 
 /**
  * `log-limit`: farm policy, not an AWS limit. A stage's stored log keeps its first and last

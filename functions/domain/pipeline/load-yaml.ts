@@ -2,10 +2,11 @@
  * Reading YAML safely: the pipeline file is parsed into a document only after hostile
  * input is refused, and handed on as a YamlReader that keeps every value's position.
  */
-import { Lexer, LineCounter, parseDocument, visit, type Document } from 'yaml';
+import { LineCounter, parseDocument, visit, type Document } from 'yaml';
 import type { PipelineIssue } from '../errors.js';
 import { FieldSites } from './field-sites.js';
-import { MAX_ALIAS_COUNT, MAX_FILE_BYTES, MAX_FLOW_DEPTH } from './limits.js';
+import { MAX_ALIAS_COUNT, MAX_FILE_BYTES, MAX_NESTING_DEPTH } from './limits.js';
+import { nestingDepthExceeded } from './nesting-depth.js';
 import { YamlReader } from './yaml-reader.js';
 
 /** Past this many, more syntax errors are usually echoes of the first ones. */
@@ -15,7 +16,7 @@ export type LoadResult = { ok: true; reader: YamlReader } | { ok: false; issues:
 
 /**
  * Parses `text` into a document, refusing hostile input before it can cost
- * memory or time: files over 1 MiB, flow collections nested deeper than 64,
+ * memory or time: files over 1 MiB, collections nested deeper than 64 (flow or block),
  * and alias expansion (billion laughs) beyond yaml's `maxAliasCount`.
  */
 export function loadYaml(text: string, file: string): LoadResult {
@@ -30,10 +31,10 @@ export function loadYaml(text: string, file: string): LoadResult {
   }
 
   const lineCounter = new LineCounter();
-  const tooDeep = flowDepthExceeded(text);
+  const tooDeep = nestingDepthExceeded(text, MAX_NESTING_DEPTH);
   if (tooDeep !== undefined) {
     const pos = positionOf(text, tooDeep);
-    return fail(pos.line, pos.column, `collections are nested more than ${MAX_FLOW_DEPTH} levels deep; a pipeline file needs far fewer`);
+    return fail(pos.line, pos.column, `collections are nested more than ${MAX_NESTING_DEPTH} levels deep; a pipeline file needs far fewer`);
   }
 
   const doc = parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: false });
@@ -41,7 +42,7 @@ export function loadYaml(text: string, file: string): LoadResult {
   if (problems.length > 0) {
     const issues: PipelineIssue[] = problems.slice(0, MAX_SYNTAX_ISSUES).map((problem) => {
       const pos = lineCounter.linePos(problem.pos[0]);
-      // yaml catches its own stack overflow on pathological nesting and reports it under this code.
+      // yaml catches its own stack overflow and reports it under this code (nesting is bounded above, so only as a last resort).
       const message =
         problem.code === 'RESOURCE_EXHAUSTION'
           ? 'the document is nested too deeply to read; a pipeline file needs only a few levels'
@@ -75,24 +76,6 @@ export function loadYaml(text: string, file: string): LoadResult {
 
 function firstLine(message: string): string {
   return message.split('\n')[0].replace(/:$/, '');
-}
-
-/** The offset of the `[` or `{` that goes one level deeper than allowed, if any. */
-function flowDepthExceeded(text: string): number | undefined {
-  let depth = 0;
-  let offset = 0;
-  for (const token of new Lexer().lex(text)) {
-    // The lexer emits a few control tokens that are not part of the source.
-    if (token === '\x02' || token === '\x18' || token === '\x1f') continue;
-    if (token === '[' || token === '{') {
-      depth++;
-      if (depth > MAX_FLOW_DEPTH) return offset;
-    } else if (token === ']' || token === '}') {
-      depth = Math.max(0, depth - 1);
-    }
-    offset += token.length;
-  }
-  return undefined;
 }
 
 function positionOf(text: string, offset: number): { line: number; column: number } {

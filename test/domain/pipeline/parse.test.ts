@@ -390,9 +390,9 @@ describe('Function: parsePipeline', () => {
       expect(issues.map(short)).toEqual(['2:73 collections are nested more than 64 levels deep; a pipeline file needs far fewer']);
     });
 
-    it('reads a deeply but legally nested block document and reports the unknown key', () => {
-      // Prepare: 300 levels of block mappings under a stage
-      const nested = Array.from({ length: 300 }, (_, depth) => `${' '.repeat(4 + depth * 2)}k${depth}:`).join('\n');
+    it('reads a block document nested 50 levels deep and reports the unknown key', () => {
+      // Prepare: 50 levels of block mappings under a stage
+      const nested = Array.from({ length: 50 }, (_, depth) => `${' '.repeat(4 + depth * 2)}k${depth}:`).join('\n');
       const text = lines('version: 1', 'stages:', '  a:', '    commands: [x]', '    extra:', nested.replace(/^ {4}/, '      ') + ' end');
 
       // Act
@@ -400,6 +400,30 @@ describe('Function: parsePipeline', () => {
 
       // Assess
       expect(issues.map((issue) => issue.path)).toEqual(['stages.a.extra']);
+    });
+
+    it('refuses block mappings nested deeper than 64 levels, pointing at the line that goes too deep', () => {
+      // Prepare: 300 levels, one more indentation step per line (line 6 is k0)
+      const nested = Array.from({ length: 300 }, (_, depth) => `${' '.repeat(6 + depth * 2)}k${depth}:`).join('\n');
+      const text = lines('version: 1', 'stages:', '  a:', '    commands: [x]', '    extra:', nested + ' end');
+
+      // Act
+      const issues = issuesOf(text);
+
+      // Assess: stages, a and extra are three levels, so k61 (line 67) is the 65th; its colon is at column 132
+      expect(issues.map(short)).toEqual(['67:132 collections are nested more than 64 levels deep; a pipeline file needs far fewer']);
+    });
+
+    it('accepts a flow mapping of many keys on one line (its colons are not nesting)', () => {
+      // Prepare: 200 variables in one flow mapping
+      const env = Array.from({ length: 200 }, (_, i) => `V${i}: "${i}"`).join(', ');
+      const text = lines('version: 1', 'stages:', '  a:', '    commands: [x]', `    env: { ${env} }`);
+
+      // Act
+      const pipeline = parsePipeline(text);
+
+      // Assess
+      expect(pipeline.stages[0]?.env.V199).toBe('199');
     });
 
     it('refuses a file over 1 MiB before parsing it', () => {
@@ -439,7 +463,7 @@ describe('Function: readPipeline', () => {
 });
 
 describe('Function: parsePipeline (pathological YAML)', () => {
-  it('reports block nesting too deep for the YAML parser as one clear issue', () => {
+  it('refuses compact block nesting too deep for the YAML parser as one clear issue, whatever the state of the process', () => {
     // Prepare: compact nested sequences take two bytes per level
     const text = lines('version: 1', 'stages:', '  a:', '    commands:', `      ${'- '.repeat(20_000)}x`);
 
@@ -448,7 +472,7 @@ describe('Function: parsePipeline (pathological YAML)', () => {
 
     // Assess
     expect(issues).toHaveLength(1);
-    expect(issues[0].message).toBe('the document is nested too deeply to read; a pipeline file needs only a few levels');
+    expect(issues[0].message).toBe('collections are nested more than 64 levels deep; a pipeline file needs far fewer');
     expect(issues[0].line).toBe(5);
   });
 
