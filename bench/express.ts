@@ -7,7 +7,13 @@
  *   npm cache (a HOME of its own);
  * - by hand, warm: again in a fresh checkout, the npm cache now full;
  * - the farm, cold: `buildfarm run` on a new data directory (cache miss: npm downloads);
- * - the farm, warm: `buildfarm run` again on the same data directory (cache hit on ~/.npm).
+ * - the farm, warm: `buildfarm run` again on the same data directory (cache hit on ~/.npm);
+ * - the farm, warm, handed over: the same `buildfarm run` with a `buildfarm serve` running on that
+ *   data directory, which takes the build (functions/local/run-handoff/): the CLI's start-up is
+ *   then Node's start and a socket, as for a user who keeps the farm running.
+ *
+ * The warm runs are repeated (`BENCH_EXPRESS_RUNS`, default 3; 1 for `quick`), each by-hand run
+ * beside a farm run, and medians are given: one run of each moved by a second or more here.
  *
  * Both sides use the same node (the stage's Node 22) and npm, with CI=true and the same
  * NODE_EXTRA_CA_CERTS when this machine needs one (express-fixture.ts trustEnv). Issue 12's goal:
@@ -27,9 +33,10 @@ import type { BuildReport } from '../functions/domain/report/types.js';
 import { localStageRuntimeEnv } from '../functions/local/stage-environment.js';
 import { ROOT } from './lib/child.js';
 import { checkout, EXPRESS_COMMANDS, expressRepository, trustEnv } from './lib/express-fixture.js';
+import { serveFarm } from './lib/serve-farm.js';
 import { farmBreakdown, type FarmBreakdown } from './lib/farm-breakdown.js';
 import { below, type Figure, type SectionResult } from './lib/figure.js';
-import { ratio, round } from './lib/stats.js';
+import { median, ratio, round } from './lib/stats.js';
 import { timedRun } from './lib/timed-run.js';
 
 export interface ExpressOptions {
@@ -42,6 +49,8 @@ export interface ExpressOptions {
 }
 
 const GOAL_RATIO = 1.15;
+const BIN = join(ROOT, 'bin', 'buildfarm.mjs');
+const BUNDLE_ENV = { ...process.env, BUILDFARM_CLI: 'bundle' };
 
 /** Why the registry cannot be used, or undefined when it answers. */
 export async function registryProblem(registry: string): Promise<string | undefined> {
@@ -67,8 +76,7 @@ async function byHand(repository: string, home: string): Promise<number> {
 }
 
 async function byFarm(repository: string, data: string): Promise<{ ms: number; report: BuildReport }> {
-  const bin = join(ROOT, 'bin', 'buildfarm.mjs');
-  const { ms, stdout } = await timedRun(process.execPath, [bin, 'run', repository, '--json', '--data-dir', data], ROOT, { ...process.env, BUILDFARM_CLI: 'bundle' });
+  const { ms, stdout } = await timedRun(process.execPath, [BIN, 'run', repository, '--json', '--data-dir', data], ROOT, BUNDLE_ENV);
   const report = JSON.parse(stdout) as BuildReport;
   if (report.status !== 'succeeded') throw new Error(`buildfarm run ${report.status}: ${report.stages.map((s) => `${s.name} ${s.status} ${s.reason}`).join('; ')}`);
   return { ms, report };
@@ -88,31 +96,58 @@ export async function benchExpress(options: ExpressOptions = {}): Promise<Sectio
     // Cold first on both sides (empty npm cache, new data directory), then warm: each warm run has its cold run's cache.
     const handCold = await byHand(repository, home);
     const farmCold = await byFarm(repository, data);
-    const handWarm = await byHand(repository, home);
-    const farmWarm = await byFarm(repository, data);
-    return expressFigures({ handCold, handWarm, farmCold, farmWarm, quick: options.quick === true });
+    const runs = options.quick ? 1 : Number(process.env.BENCH_EXPRESS_RUNS ?? 3);
+    const handWarm: number[] = [];
+    const farmWarm: FarmRun[] = [];
+    for (let run = 0; run < runs; run += 1) {
+      handWarm.push(await byHand(repository, home));
+      farmWarm.push(await byFarm(repository, data));
+    }
+    // With a farm running on the data directory, `run` hands its build over instead of starting one.
+    const served = await serveFarm(BIN, data, BUNDLE_ENV);
+    const farmHanded: FarmRun[] = [];
+    try {
+      for (let run = 0; run < runs; run += 1) {
+        handWarm.push(await byHand(repository, home));
+        const handed = await byFarm(repository, data);
+        if (!served.output().includes(handed.report.buildId)) throw new Error('buildfarm run did not hand its build to the running serve');
+        farmHanded.push(handed);
+      }
+    } finally {
+      await served.stop();
+    }
+    return expressFigures({ handCold, handWarm: median(handWarm), farmCold, farmWarm: medianRun(farmWarm), farmHanded: medianRun(farmHanded), quick: options.quick === true });
   } finally {
     await Promise.all([repository, home, data].map((dir) => rm(dir, { recursive: true, force: true })));
   }
 }
 
+type FarmRun = { ms: number; report: BuildReport };
+
+/** The run of median wall time (the lower middle one of an even count), with its own report. */
+function medianRun(runs: FarmRun[]): FarmRun {
+  const sorted = [...runs].sort((a, b) => a.ms - b.ms);
+  return sorted[Math.floor((sorted.length - 1) / 2)]!;
+}
+
 interface Measured {
   handCold: number;
   handWarm: number;
-  farmCold: { ms: number; report: BuildReport };
-  farmWarm: { ms: number; report: BuildReport };
+  farmCold: FarmRun;
+  farmWarm: FarmRun;
+  farmHanded: FarmRun;
   quick: boolean;
 }
 
 function expressFigures(measured: Measured): SectionResult {
-  const { handCold, handWarm, farmCold, farmWarm } = measured;
+  const { handCold, handWarm, farmCold, farmWarm, farmHanded } = measured;
   const project = measured.quick ? 'the dependency-free quick project' : 'bench/fixtures/express-like (about 250 packages)';
   const how = (side: string) => `${side} on ${project}: install -> lint, test -> pack`;
   const cold = farmBreakdown(farmCold.report, farmCold.ms);
   const warm = farmBreakdown(farmWarm.report, farmWarm.ms);
   const figures: Figure[] = [
     { section: 'express', name: 'by hand, cold npm cache', value: round(handCold), unit: 'ms', how: how('the four commands in one shell, in a fresh checkout, with an empty ~/.npm') },
-    { section: 'express', name: 'by hand, warm npm cache', value: round(handWarm), unit: 'ms', how: how('the same, in a new checkout, the npm cache kept') },
+    { section: 'express', name: 'by hand, warm npm cache', value: round(handWarm), unit: 'ms', how: how('the same, in a new checkout, the npm cache kept (median of the runs beside the warm farm runs)') },
     {
       section: 'express',
       name: `buildfarm run, cold (cache ${cold.cacheResult})`,
@@ -127,14 +162,25 @@ function expressFigures(measured: Measured): SectionResult {
       name: `buildfarm run, warm (cache ${warm.cacheResult})`,
       value: round(farmWarm.ms),
       unit: 'ms',
-      how: how('wall time of `buildfarm run --json` again on the same data directory'),
+      how: how('wall time of `buildfarm run --json` again on the same data directory (median)'),
       baseline: { name: 'by hand, warm', value: round(handWarm), unit: 'ms' },
       ratio: ratio(farmWarm.ms, handWarm),
       goal: below(farmWarm.ms / handWarm, GOAL_RATIO + 1e-9, `<= ${GOAL_RATIO}x by hand, warm`),
     },
+    {
+      section: 'express',
+      name: 'buildfarm run handed to a running serve, warm',
+      value: round(farmHanded.ms),
+      unit: 'ms',
+      how: how('wall time of the same `buildfarm run --json` with `buildfarm serve` running on the data directory, which takes the build (median)'),
+      baseline: { name: 'by hand, warm', value: round(handWarm), unit: 'ms' },
+      ratio: ratio(farmHanded.ms, handWarm),
+      goal: below(farmHanded.ms / handWarm, GOAL_RATIO + 1e-9, `<= ${GOAL_RATIO}x by hand, warm`),
+    },
     ...breakdownFigures(warm, 'warm'),
   ];
-  return { figures, details: { quick: measured.quick, handCold, handWarm, farmCold: summary(farmCold, cold), farmWarm: summary(farmWarm, warm) } };
+  const handed = farmBreakdown(farmHanded.report, farmHanded.ms);
+  return { figures, details: { quick: measured.quick, handCold, handWarm, farmCold: summary(farmCold, cold), farmWarm: summary(farmWarm, warm), farmHanded: summary(farmHanded, handed) } };
 }
 
 /** The warm run's time by where it went: summed over stages, then the farm's own time around them. */
